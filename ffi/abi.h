@@ -1,0 +1,66 @@
+/* The contract between hull (TypeScript) and hull-shim (C).
+ * src/runtime/abi.ts mirrors every #define below; test/abi.test.ts fails when they disagree.
+ * Keep one #define per line, "#define NAME value", so the test can read this file. */
+#ifndef HULL_ABI_H
+#define HULL_ABI_H
+
+#define HULL_ABI_MAGIC 0x4c4c5548
+#define HULL_ABI_VERSION 1
+
+/* Record types in the setup message: [u16 type][u16 0][u32 len][len bytes]. */
+#define HULL_REC_ARG 1
+#define HULL_REC_ENV 2
+#define HULL_REC_CWD 3
+#define HULL_REC_UID 4
+#define HULL_REC_GID 5
+#define HULL_REC_GROUP 6
+#define HULL_REC_HOSTNAME 7
+#define HULL_REC_NSFLAGS 8
+#define HULL_REC_UIDMAP 9
+#define HULL_REC_GIDMAP 10
+#define HULL_REC_UIDMAP_PROG 11
+#define HULL_REC_GIDMAP_PROG 12
+#define HULL_REC_ROOTFS 13
+#define HULL_REC_OVERLAY 14
+#define HULL_REC_FUSE_PROG 15
+#define HULL_REC_OVERLAY_MODE 16
+#define HULL_REC_CLEANUP 17
+#define HULL_REC_FLAGS 18
+#define HULL_REC_STEP 19
+
+/* HULL_REC_FLAGS bits */
+#define HULL_FLAG_TTY 1
+#define HULL_FLAG_STDIN 2
+#define HULL_FLAG_READONLY 4
+#define HULL_FLAG_INIT 8
+#define HULL_FLAG_NET_LO 16
+#define HULL_FLAG_SETGROUPS 32
+
+/* HULL_REC_OVERLAY_MODE values */
+#define HULL_OVERLAY_AUTO 0
+#define HULL_OVERLAY_KERNEL 1
+#define HULL_OVERLAY_FUSE 2
+
+/* Setup steps run by the container stage in order: [u32 op][u32 mount flags] then four
+ * NUL-terminated strings: source, destination (inside the rootfs), fstype, data. */
+#define HULL_STEP_MOUNT 1
+#define HULL_STEP_MKDIR 2
+#define HULL_STEP_SYMLINK 3
+#define HULL_STEP_READONLY 4
+#define HULL_STEP_MASK 5
+
+/* Stages named in error reports: struct hull_error below. */
+#define HULL_STAGE_PARENT 1
+#define HULL_STAGE_USERNS 2
+#define HULL_STAGE_CONTAINER 3
+#define HULL_STAGE_EXEC 4
+
+/* One-byte sync messages on the parent <-> userns-stage pipe. */
+#define HULL_SYNC_MAPS_DONE 1
+
+/* Exit codes hull itself uses, as Docker does. */
+#define HULL_EXIT_SETUP 125
+#define HULL_EXIT_CANNOT_INVOKE 126
+#define HULL_EXIT_NOT_FOUND 127
+
+#endif

@@ -1,0 +1,1011 @@
+/* hull-shim: the native half of `hull run`.
+ *
+ * Bun is multi-threaded from its first instruction, and the kernel refuses unshare(CLONE_NEWUSER)
+ * to a multi-threaded process. So hull (TypeScript) validates everything, writes a flat setup
+ * message (ffi/abi.h) into a memfd and execs this program, which is single-threaded and owns the
+ * rest of the container's life. Three processes, like runc's nsexec:
+ *
+ *   parent (host)                 userns stage                    container stage (pid 1)
+ *   ------------------------      --------------------------      ---------------------------
+ *   read setup message
+ *   clone(NEWUSER|NEWNS) -------> wait for maps
+ *   newuidmap/newgidmap
+ *   SYNC_MAPS_DONE ------------->  become root, mount overlay
+ *                                  clone(NEWPID|NEWUTS|...) ----> hostname, setup steps,
+ *   <------------- container pid                                  pivot_root, tty, caps, user
+ *   forward signals, relay pty                                    execve(command)
+ *   <----------- error record (pipe, CLOEXEC: EOF means exec succeeded) -----------------
+ *                                  wait; unmount; rm -rf layer
+ *   wait; exit with its status <-- exit(status)
+ *
+ * Every failure is reported once as a struct hull_error on the error pipe; the parent prints it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "abi.h"
+
+/* Kernel ABI this file needs from linux/capability.h and linux/openat2.h, spelled out so that the
+ * shim builds against any libc (musl's toolchain ships no kernel headers). */
+#define LINUX_CAPABILITY_VERSION_3 0x20080522
+struct cap_header { uint32_t version; int pid; };
+struct cap_data { uint32_t effective, permitted, inheritable; };
+enum {
+  CAP_CHOWN = 0, CAP_DAC_OVERRIDE = 1, CAP_FOWNER = 3, CAP_FSETID = 4, CAP_KILL = 5, CAP_SETGID = 6,
+  CAP_SETUID = 7, CAP_SETPCAP = 8, CAP_NET_BIND_SERVICE = 10, CAP_NET_RAW = 13, CAP_SYS_CHROOT = 18,
+  CAP_MKNOD = 27, CAP_AUDIT_WRITE = 29, CAP_SETFCAP = 31,
+};
+struct open_how { uint64_t flags, mode, resolve; };
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_IN_ROOT 0x10
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+struct hull_error {
+  uint32_t stage;
+  int32_t err;
+  uint32_t exit_code;
+  char msg[500];
+};
+
+#define MAX_LIST 4096
+#define MAX_STEPS 256
+
+struct step {
+  uint32_t op, flags;
+  const char *src, *dst, *fstype, *data;
+};
+
+static struct config {
+  const char *argv[MAX_LIST + 1];
+  int argc;
+  const char *envp[MAX_LIST + 1];
+  int envc;
+  const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *cleanup;
+  const char *uidmap, *gidmap, *uidmap_prog, *gidmap_prog;
+  uint32_t uid, gid, nsflags, flags, overlay_mode;
+  gid_t groups[64];
+  int ngroups;
+  struct step steps[MAX_STEPS];
+  int nsteps;
+} cfg;
+
+static int err_fd = -1;  /* write end of the error pipe */
+static uint32_t stage = HULL_STAGE_PARENT;
+
+static void report(int err, uint32_t code, const char *fmt, ...) {
+  struct hull_error e;
+  memset(&e, 0, sizeof e);
+  e.stage = stage;
+  e.err = err;
+  e.exit_code = code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+  va_end(ap);
+  if (err_fd >= 0) {
+    ssize_t r = write(err_fd, &e, sizeof e);
+    (void)r;
+  } else {
+    fprintf(stderr, "hull: %s%s%s\n", e.msg, err ? ": " : "", err ? strerror(err) : "");
+  }
+}
+
+static void __attribute__((noreturn)) die(int err, const char *fmt, ...) {
+  char buf[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  report(err, HULL_EXIT_SETUP, "%s", buf);
+  _exit(HULL_EXIT_SETUP);
+}
+
+/* ---- the setup message ---------------------------------------------------------------------- */
+
+static char *message;
+
+static void read_message(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) < 0) die(errno, "setup message: fstat");
+  message = malloc((size_t)st.st_size + 1);
+  if (!message) die(ENOMEM, "setup message");
+  size_t got = 0;
+  while (got < (size_t)st.st_size) {
+    ssize_t n = pread(fd, message + got, (size_t)st.st_size - got, (off_t)got);
+    if (n <= 0) die(n < 0 ? errno : EIO, "setup message: read");
+    got += (size_t)n;
+  }
+  close(fd);
+  uint32_t magic, version, total;
+  if (got < 12) die(EINVAL, "setup message too short");
+  memcpy(&magic, message, 4);
+  memcpy(&version, message + 4, 4);
+  memcpy(&total, message + 8, 4);
+  if (magic != HULL_ABI_MAGIC || version != HULL_ABI_VERSION || total != got)
+    die(EINVAL, "setup message from another hull version (abi %u, want %u)", version, HULL_ABI_VERSION);
+
+  size_t off = 12;
+  while (off + 8 <= got) {
+    uint16_t type;
+    uint32_t len;
+    memcpy(&type, message + off, 2);
+    memcpy(&len, message + off + 4, 4);
+    char *data = message + off + 8;
+    if (off + 8 + len > got) die(EINVAL, "setup message: record past the end");
+    off += 8 + len;
+    uint32_t u = 0;
+    if (len >= 4) memcpy(&u, data, 4);
+    switch (type) {
+    case HULL_REC_ARG: if (cfg.argc < MAX_LIST) cfg.argv[cfg.argc++] = data; break;
+    case HULL_REC_ENV: if (cfg.envc < MAX_LIST) cfg.envp[cfg.envc++] = data; break;
+    case HULL_REC_CWD: cfg.cwd = data; break;
+    case HULL_REC_UID: cfg.uid = u; break;
+    case HULL_REC_GID: cfg.gid = u; break;
+    case HULL_REC_GROUP: if (cfg.ngroups < 64) cfg.groups[cfg.ngroups++] = u; break;
+    case HULL_REC_HOSTNAME: cfg.hostname = data; break;
+    case HULL_REC_NSFLAGS: cfg.nsflags = u; break;
+    case HULL_REC_UIDMAP: cfg.uidmap = data; break;
+    case HULL_REC_GIDMAP: cfg.gidmap = data; break;
+    case HULL_REC_UIDMAP_PROG: cfg.uidmap_prog = data; break;
+    case HULL_REC_GIDMAP_PROG: cfg.gidmap_prog = data; break;
+    case HULL_REC_ROOTFS: cfg.rootfs = data; break;
+    case HULL_REC_OVERLAY: cfg.overlay = data; break;
+    case HULL_REC_FUSE_PROG: cfg.fuse_prog = data; break;
+    case HULL_REC_OVERLAY_MODE: cfg.overlay_mode = u; break;
+    case HULL_REC_CLEANUP: cfg.cleanup = data; break;
+    case HULL_REC_FLAGS: cfg.flags = u; break;
+    case HULL_REC_STEP: {
+      if (cfg.nsteps >= MAX_STEPS || len < 12) die(EINVAL, "setup message: bad step");
+      struct step *s = &cfg.steps[cfg.nsteps++];
+      memcpy(&s->op, data, 4);
+      memcpy(&s->flags, data + 4, 4);
+      const char **fields[4] = {&s->src, &s->dst, &s->fstype, &s->data};
+      char *p = data + 8, *end = data + len;
+      for (int i = 0; i < 4; i++) {
+        char *nul = memchr(p, 0, (size_t)(end - p));
+        if (!nul) die(EINVAL, "setup message: unterminated step field");
+        *fields[i] = p;
+        p = nul + 1;
+      }
+      break;
+    }
+    default: die(EINVAL, "setup message: unknown record %u", type);
+    }
+  }
+  if (cfg.argc == 0 || !cfg.rootfs) die(EINVAL, "setup message: no command or no rootfs");
+}
+
+/* ---- small helpers ---------------------------------------------------------------------------- */
+
+static void write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    p += n;
+    len -= (size_t)n;
+  }
+}
+
+static int read_full(int fd, void *buf, size_t len) {
+  char *p = buf;
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = read(fd, p + got, len - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return (int)got;
+    got += (size_t)n;
+  }
+  return (int)got;
+}
+
+static pid_t spawn(const char *const argv[]) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+static int wait_status(pid_t pid) {
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* rm -rf that never follows symlinks out of the tree; used on the container's own layer, whose
+ * files belong to ids only root in the user namespace may remove. */
+struct linux_dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+static void remove_tree_at(int dirfd, const char *name) {
+  if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return;
+  for (int pass = 0; pass < 3; pass++) {
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == EACCES) {
+      fchmodat(dirfd, name, 0700, 0); /* overlay's work/work is mode 000 */
+      fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) return;
+    char buf[8192];
+    long n;
+    while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+      for (long off = 0; off < n;) {
+        struct linux_dirent64 *d = (void *)(buf + off);
+        off += d->d_reclen;
+        if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..")) remove_tree_at(fd, d->d_name);
+      }
+    close(fd);
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno != ENOTEMPTY) return;
+  }
+}
+
+static void remove_tree(const char *path) { remove_tree_at(AT_FDCWD, path); }
+
+/* ---- id maps (parent, on the host) ----------------------------------------------------------- */
+
+static int write_file_rc(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int rc = write(fd, text, strlen(text)) < 0 ? errno : 0;
+  close(fd);
+  return rc;
+}
+
+struct map_helper {
+  const char *argv[64];
+  char buf[512], pid[16];
+};
+
+static void helper_argv(struct map_helper *h, const char *prog, pid_t pid, const char *map) {
+  int argc = 0;
+  snprintf(h->pid, sizeof h->pid, "%d", pid);
+  snprintf(h->buf, sizeof h->buf, "%s", map);
+  h->argv[argc++] = prog;
+  h->argv[argc++] = h->pid;
+  char *save = NULL;
+  for (char *tok = strtok_r(h->buf, " ", &save); tok && argc < 62; tok = strtok_r(NULL, " ", &save))
+    h->argv[argc++] = tok;
+  h->argv[argc] = NULL;
+}
+
+/* Write PID's uid and gid maps: through newuidmap and newgidmap, run side by side (each is a
+ * setuid program that takes about a millisecond), or directly for a single-id map.
+ * Returns 0, or fills MSG and returns an errno (or -1 when a helper program failed). */
+static int write_maps(pid_t pid, char *msg, size_t msglen) {
+  if (cfg.uidmap_prog && *cfg.uidmap_prog && cfg.gidmap_prog && *cfg.gidmap_prog) {
+    struct map_helper u, g;
+    helper_argv(&u, cfg.uidmap_prog, pid, cfg.uidmap);
+    helper_argv(&g, cfg.gidmap_prog, pid, cfg.gidmap);
+    pid_t up = spawn(u.argv), gp = spawn(g.argv);
+    int urc = up < 0 ? -1 : wait_status(up), grc = gp < 0 ? -1 : wait_status(gp);
+    if (urc == 0 && grc == 0) return 0;
+    int uid_failed = urc != 0;
+    snprintf(msg, msglen, "%s %s %s failed (exit %d): check /etc/sub%cid for this user (hull doctor)",
+             uid_failed ? cfg.uidmap_prog : cfg.gidmap_prog, u.pid, uid_failed ? cfg.uidmap : cfg.gidmap,
+             uid_failed ? urc : grc, uid_failed ? 'u' : 'g');
+    return -1;
+  }
+  char path[64], line[128];
+  snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+  int rc = write_file_rc(path, "deny");
+  if (!rc) {
+    snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+    snprintf(line, sizeof line, "%s\n", cfg.gidmap);
+    rc = write_file_rc(path, line);
+  }
+  if (!rc) {
+    snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+    snprintf(line, sizeof line, "%s\n", cfg.uidmap);
+    rc = write_file_rc(path, line);
+  }
+  if (rc) snprintf(msg, msglen, "write %s", path);
+  return rc;
+}
+
+/* ---- resolving paths inside the rootfs -------------------------------------------------------- */
+
+static int open_in_root(int rootfd, const char *path, int flags) {
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+/* Open PATH beneath the rootfs, creating missing directories (and, if want_file, the last component
+ * as an empty file). Symlinks in the image resolve as if the rootfs were /, so they cannot point out. */
+static int ensure_in_root(int rootfd, const char *path, int want_file) {
+  int fd = open_in_root(rootfd, path, O_PATH);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", path);
+  char *p = buf;
+  while (*p == '/') p++;
+  int dirfd = dup(rootfd);
+  while (*p) {
+    char *slash = strchr(p, '/');
+    if (slash) *slash = 0;
+    int last = !slash || !slash[1];
+    if (*p) {
+      int next = open_in_root(dirfd, p, O_PATH);
+      if (next < 0 && errno == ENOENT) {
+        if (last && want_file) {
+          int f = openat(dirfd, p, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+          if (f >= 0) close(f);
+        } else {
+          mkdirat(dirfd, p, 0755);
+        }
+        next = open_in_root(dirfd, p, O_PATH);
+      }
+      close(dirfd);
+      if (next < 0) return -1;
+      dirfd = next;
+    }
+    if (!slash) break;
+    p = slash + 1;
+  }
+  return dirfd;
+}
+
+static void fd_path(char *buf, size_t len, int fd) { snprintf(buf, len, "/proc/self/fd/%d", fd); }
+
+/* A read-only remount inside a user namespace must repeat the flags the kernel locked on the mount. */
+static unsigned long locked_flags(const char *path) {
+  struct statvfs sv;
+  unsigned long f = 0;
+  if (statvfs(path, &sv) == 0) {
+    if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  }
+  return f;
+}
+
+static void remount_ro(const char *path, const char *what) {
+  if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(path), NULL) < 0)
+    die(errno, "remount %s read-only", what);
+}
+
+/* An fd opened before a mount still names the covered directory; reopen to reach the new mount. */
+static void remount_ro_in_root(int rootfd, const char *dst) {
+  int fd = open_in_root(rootfd, dst, O_PATH);
+  if (fd < 0) die(errno, "reopen %s", dst);
+  char target[64];
+  fd_path(target, sizeof target, fd);
+  remount_ro(target, dst);
+  close(fd);
+}
+
+static void run_step(int rootfd, const struct step *s) {
+  char target[64];
+  switch (s->op) {
+  case HULL_STEP_MOUNT: {
+    int is_bind = (s->flags & MS_BIND) != 0;
+    struct stat st;
+    int want_file = 0;
+    if (is_bind) {
+      if (stat(s->src, &st) < 0) die(errno, "bind mount source %s", s->src);
+      want_file = !S_ISDIR(st.st_mode);
+    }
+    int fd = ensure_in_root(rootfd, s->dst, want_file);
+    if (fd < 0) die(errno, "mount point %s", s->dst);
+    fd_path(target, sizeof target, fd);
+    unsigned long flags = s->flags;
+    if (mount(s->src, target, s->fstype, is_bind ? (flags & (MS_BIND | MS_REC)) : flags, s->data) < 0)
+      die(errno, "mount %s on %s", *s->fstype ? s->fstype : s->src, s->dst);
+    close(fd);
+    if (is_bind && (flags & MS_RDONLY)) remount_ro_in_root(rootfd, s->dst);
+    break;
+  }
+  case HULL_STEP_MKDIR: {
+    int fd = ensure_in_root(rootfd, s->dst, 0);
+    if (fd < 0) die(errno, "mkdir %s", s->dst);
+    if (s->flags) {
+      fd_path(target, sizeof target, fd);
+      chmod(target, s->flags);
+    }
+    close(fd);
+    break;
+  }
+  case HULL_STEP_SYMLINK: {
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", s->dst);
+    char *slash = strrchr(parent, '/');
+    const char *name = slash ? slash + 1 : parent;
+    if (slash) *slash = 0;
+    int dfd = ensure_in_root(rootfd, *parent ? parent : "/", 0);
+    if (dfd < 0) die(errno, "symlink %s", s->dst);
+    if (symlinkat(s->src, dfd, name) < 0 && errno != EEXIST) die(errno, "symlink %s", s->dst);
+    close(dfd);
+    break;
+  }
+  case HULL_STEP_READONLY:
+  case HULL_STEP_MASK: {
+    int fd = open_in_root(rootfd, s->dst, O_PATH);
+    if (fd < 0) break; /* not in this kernel or image: nothing to protect */
+    fd_path(target, sizeof target, fd);
+    struct stat st;
+    if (fstat(fd, &st) < 0) die(errno, "stat %s", s->dst);
+    if (s->op == HULL_STEP_READONLY) {
+      if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0) die(errno, "bind %s", s->dst);
+      remount_ro_in_root(rootfd, s->dst);
+    } else if (S_ISDIR(st.st_mode)) {
+      if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+        die(errno, "mask %s", s->dst);
+    } else if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0) {
+      die(errno, "mask %s", s->dst);
+    }
+    close(fd);
+    break;
+  }
+  default: die(EINVAL, "unknown setup step %u", s->op);
+  }
+}
+
+/* ---- capabilities ----------------------------------------------------------------------------- */
+
+/* Docker's default set (moby oci/caps/defaults.go). */
+static const int default_caps[] = {
+    CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW, CAP_SETGID,
+    CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
+};
+
+static void drop_capabilities(void) {
+  uint64_t keep = 0;
+  for (size_t i = 0; i < sizeof default_caps / sizeof *default_caps; i++) keep |= 1ULL << default_caps[i];
+  int last = 40;
+  FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+  if (f) {
+    if (fscanf(f, "%d", &last) != 1) last = 40;
+    fclose(f);
+  }
+  for (int c = 0; c <= last; c++)
+    if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+      die(errno, "drop capability %d", c);
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die(errno, "no_new_privs");
+}
+
+static void set_capabilities(int is_root) {
+  uint64_t keep = 0;
+  if (is_root)
+    for (size_t i = 0; i < sizeof default_caps / sizeof *default_caps; i++) keep |= 1ULL << default_caps[i];
+  struct cap_header h = {.version = LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct cap_data d[2];
+  memset(d, 0, sizeof d);
+  d[0].effective = d[0].permitted = d[0].inheritable = (uint32_t)keep;
+  d[1].effective = d[1].permitted = d[1].inheritable = (uint32_t)(keep >> 32);
+  if (syscall(SYS_capset, &h, d) < 0) die(errno, "capset");
+}
+
+/* ---- the container stage ---------------------------------------------------------------------- */
+
+static int tty_sock = -1;          /* container stage -> parent: the pty master */
+static struct winsize host_winsize; /* read before clone; applied to the new pty */
+static int have_winsize;
+
+static void send_fd(int sock, int fd) {
+  char dummy = 'T';
+  struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
+  char ctl[CMSG_SPACE(sizeof(int))];
+  memset(ctl, 0, sizeof ctl);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  if (sendmsg(sock, &msg, 0) < 0) die(errno, "send pty to hull");
+}
+
+static int recv_fd(int sock) {
+  char dummy;
+  struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
+  char ctl[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+static void loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die(errno, "socket for lo");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die(errno, "get lo flags");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die(errno, "bring lo up");
+  close(s);
+}
+
+static const char *env_value(const char *name) {
+  size_t n = strlen(name);
+  for (int i = 0; i < cfg.envc; i++)
+    if (!strncmp(cfg.envp[i], name, n) && cfg.envp[i][n] == '=') return cfg.envp[i] + n + 1;
+  return NULL;
+}
+
+
+/* execvpe() searches the PATH of hull's environment; the container's PATH is what counts. */
+static void __attribute__((noreturn)) exec_command(void) {
+  const char *cmd = cfg.argv[0];
+  int err = ENOENT;
+  if (strchr(cmd, '/')) {
+    execve(cmd, (char *const *)cfg.argv, (char *const *)cfg.envp);
+    err = errno;
+  } else {
+    const char *path = env_value("PATH");
+    if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    char buf[4096];
+    int saw_eacces = 0;
+    while (*path) {
+      const char *colon = strchr(path, ':');
+      size_t len = colon ? (size_t)(colon - path) : strlen(path);
+      snprintf(buf, sizeof buf, "%.*s/%s", (int)len, len ? path : ".", cmd);
+      execve(buf, (char *const *)cfg.argv, (char *const *)cfg.envp);
+      if (errno == EACCES) saw_eacces = 1;
+      else if (errno != ENOENT && errno != ENOTDIR) {
+        err = errno;
+        break;
+      }
+      if (!colon) break;
+      path = colon + 1;
+    }
+    if (saw_eacces && err == ENOENT) err = EACCES;
+  }
+  stage = HULL_STAGE_EXEC;
+  if (err == ENOENT)
+    report(err, HULL_EXIT_NOT_FOUND, "executable file not found in $PATH: %s (is it in the image?)", cmd);
+  else
+    report(err, HULL_EXIT_CANNOT_INVOKE, "cannot run %s", cmd);
+  _exit(err == ENOENT ? HULL_EXIT_NOT_FOUND : HULL_EXIT_CANNOT_INVOKE);
+}
+
+static void __attribute__((noreturn)) init_loop(pid_t child);
+
+static void __attribute__((noreturn)) container_stage(void) {
+  stage = HULL_STAGE_CONTAINER;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+
+  if ((cfg.nsflags & CLONE_NEWUTS) && cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
+    die(errno, "sethostname");
+
+  if (mount(cfg.rootfs, cfg.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die(errno, "bind rootfs %s", cfg.rootfs);
+  int rootfd = open(cfg.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) die(errno, "open rootfs %s", cfg.rootfs);
+  for (int i = 0; i < cfg.nsteps; i++) run_step(rootfd, &cfg.steps[i]);
+  if (cfg.cwd && cfg.uid == 0) {
+    /* Docker creates a missing working directory; do it before the rootfs may turn read-only. */
+    int fd = ensure_in_root(rootfd, cfg.cwd, 0);
+    if (fd >= 0) close(fd);
+  }
+  if (cfg.flags & HULL_FLAG_READONLY) remount_ro(cfg.rootfs, "/");
+  close(rootfd);
+
+  if (chdir(cfg.rootfs) < 0) die(errno, "chdir rootfs");
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die(errno, "pivot_root");
+  if (umount2(".", MNT_DETACH) < 0) die(errno, "detach old root");
+  if (chdir("/") < 0) die(errno, "chdir /");
+
+  if (cfg.flags & HULL_FLAG_NET_LO) loopback_up();
+
+  if (cfg.flags & HULL_FLAG_TTY) {
+    int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) die(errno, "open /dev/pts/ptmx");
+    int unlock = 0;
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0) die(errno, "unlock pty");
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (slave < 0) die(errno, "open pty peer");
+    if (have_winsize) ioctl(master, TIOCSWINSZ, &host_winsize);
+    send_fd(tty_sock, master);
+    close(master);
+    if (setsid() < 0) die(errno, "setsid");
+    if (ioctl(slave, TIOCSCTTY, 0) < 0) die(errno, "set controlling tty");
+    if (fchown(slave, cfg.uid, (gid_t)-1) < 0 && errno != EINVAL) die(errno, "chown pty");
+    for (int i = 0; i < 3; i++)
+      if (dup2(slave, i) < 0) die(errno, "dup pty");
+    if (slave > 2) close(slave);
+  } else if (!(cfg.flags & HULL_FLAG_STDIN)) {
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0) die(errno, "stdin from /dev/null");
+    close(null);
+  }
+  if (tty_sock >= 0) close(tty_sock);
+
+  drop_capabilities();
+  if ((cfg.flags & HULL_FLAG_SETGROUPS) && setgroups((size_t)cfg.ngroups, cfg.groups) < 0)
+    die(errno, "setgroups");
+  if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0)
+    die(errno, "setresgid %u (is the group mapped? see hull doctor)", cfg.gid);
+  if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0)
+    die(errno, "setresuid %u (is the user mapped? see hull doctor)", cfg.uid);
+  set_capabilities(cfg.uid == 0);
+  if (cfg.cwd && chdir(cfg.cwd) < 0) die(errno, "working directory %s", cfg.cwd);
+
+  /* Nothing of hull's may reach the command: every other descriptor closes on exec. */
+  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+
+  if (cfg.flags & HULL_FLAG_INIT) {
+    pid_t child = fork();
+    if (child < 0) die(errno, "fork");
+    if (child == 0) {
+      setpgid(0, 0);
+      exec_command();
+    }
+    init_loop(child);
+  }
+  exec_command();
+}
+
+/* --init: pid 1 forwards signals to the command's process group and reaps every orphan. */
+static void __attribute__((noreturn)) init_loop(pid_t child) {
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, NULL);
+  close(err_fd);
+  for (;;) {
+    siginfo_t si;
+    if (sigwaitinfo(&all, &si) < 0) continue;
+    if (si.si_signo == SIGCHLD) {
+      int status;
+      pid_t p;
+      while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+        if (p == child) _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    } else {
+      kill(-child, si.si_signo);
+    }
+  }
+}
+
+/* ---- the user-namespace stage ----------------------------------------------------------------- */
+
+static int sync_rd = -1, sync_wr = -1; /* userns stage <- parent, userns stage -> parent */
+static int overlay_mounted;
+
+/* Returns 0, or the errno of the refused kernel overlay mount (-1 when it was not tried). */
+static int mount_kernel_overlay(void) {
+  if (!cfg.overlay || cfg.overlay_mode == HULL_OVERLAY_FUSE) return -1;
+  char opts[8192];
+  snprintf(opts, sizeof opts, "%s,userxattr", cfg.overlay);
+  if (mount("overlay", cfg.rootfs, "overlay", 0, opts) == 0) {
+    overlay_mounted = 1;
+    return 0;
+  }
+  int err = errno;
+  if (cfg.overlay_mode == HULL_OVERLAY_KERNEL) die(err, "kernel overlay mount (HULL_OVERLAY=kernel)");
+  return err;
+}
+
+/* The fallback when the kernel refuses overlay in a user namespace (kernels before 5.11, some
+ * filesystems). Its chatter on stderr is kept back and shown only if it fails. */
+static void mount_fuse_overlay(int kernel_err) {
+  int tried_kernel = kernel_err > 0;
+  if (!cfg.fuse_prog || !*cfg.fuse_prog)
+    die(kernel_err, "overlay mount failed and fuse-overlayfs is not installed (apt-get install fuse-overlayfs)");
+  const char *argv[] = {cfg.fuse_prog, "-o", cfg.overlay, cfg.rootfs, NULL};
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) < 0) die(errno, "pipe");
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(out[1], 2);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  close(out[1]);
+  char said[300] = "";
+  /* fuse-overlayfs daemonizes: its first process exits once the mount is ready, and the daemon
+   * keeps the pipe open, so read only what is there when the first process is gone. */
+  int rc = pid < 0 ? -1 : wait_status(pid);
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  ssize_t n = read(out[0], said, sizeof said - 1);
+  close(out[0]);
+  if (n > 0) said[n - (said[n - 1] == '\n')] = 0;
+  if (rc != 0) {
+    if (tried_kernel)
+      die(kernel_err, "overlay mount failed: fuse-overlayfs exited %d (%s; is /dev/fuse usable? see hull doctor); kernel overlay", rc, said);
+    die(0, "fuse-overlayfs exited %d (%s; is /dev/fuse usable? see hull doctor)", rc, said);
+  }
+  overlay_mounted = 1;
+}
+
+static void __attribute__((noreturn)) userns_stage(void) {
+  stage = HULL_STAGE_USERNS;
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) die(errno, "pdeathsig");
+  /* Nothing before the maps: the kernel refuses the overlay mount (EACCES, measured) while the
+   * caller's id is not yet mapped, although the new namespace already grants every capability. */
+  char b = 0;
+  if (read_full(sync_rd, &b, 1) != 1 || b != HULL_SYNC_MAPS_DONE) _exit(HULL_EXIT_SETUP);
+  close(sync_rd);
+  if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die(errno, "become root in the user namespace");
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die(errno, "make mounts private");
+  int kernel_err = mount_kernel_overlay();
+  if (cfg.overlay && !overlay_mounted) mount_fuse_overlay(kernel_err);
+
+  int code = HULL_EXIT_SETUP;
+
+  /* The container stage gets the remaining namespaces; with NEWPID it is pid 1 there. */
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(cfg.nsflags | SIGCHLD), 0, 0, 0, 0);
+  if (pid < 0) {
+    report(errno, HULL_EXIT_SETUP, "clone container namespaces");
+  } else if (pid == 0) {
+    close(sync_wr);
+    container_stage();
+  } else {
+    int32_t p = pid;
+    write_all(sync_wr, &p, sizeof p);
+    close(sync_wr);
+    close(err_fd);
+    if (tty_sock >= 0) close(tty_sock);
+    /* Signals for the container go to it directly from the parent; this stage only waits. A
+     * SIGTERM here means the parent died: take the container down with it, then clean up. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    for (;;) {
+      int status;
+      pid_t w = waitpid(pid, &status, WNOHANG);
+      if (w == pid) {
+        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        break;
+      }
+      siginfo_t si;
+      if (sigwaitinfo(&set, &si) == SIGTERM) kill(pid, SIGKILL);
+    }
+  }
+  if (overlay_mounted) umount2(cfg.rootfs, MNT_DETACH);
+  if (cfg.cleanup && *cfg.cleanup) remove_tree(cfg.cleanup);
+  _exit(code);
+}
+
+/* ---- the parent ------------------------------------------------------------------------------- */
+
+static struct termios saved_tio;
+static int tio_saved;
+
+static void restore_terminal(void) {
+  if (tio_saved) tcsetattr(0, TCSADRAIN, &saved_tio);
+  tio_saved = 0;
+}
+
+static void relay(int from, int to, int *open_flag) {
+  char buf[16384];
+  ssize_t n = read(from, buf, sizeof buf);
+  if (n <= 0) {
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    *open_flag = 0;
+    return;
+  }
+  write_all(to, buf, (size_t)n);
+}
+
+static int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
+
+static int run_parent(int message_fd) {
+  read_message(message_fd);
+
+  int sync_pipe[2], back_pipe[2], err_pipe[2], sock[2] = {-1, -1};
+  if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(back_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
+    die(errno, "pipe");
+  int tty = (cfg.flags & HULL_FLAG_TTY) != 0;
+  if (tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) die(errno, "socketpair");
+  if (tty && (ioctl(0, TIOCGWINSZ, &host_winsize) == 0 || ioctl(1, TIOCGWINSZ, &host_winsize) == 0))
+    have_winsize = 1;
+
+  sigset_t set, old;
+  sigemptyset(&set);
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaddset(&set, forwarded[i]);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, &old);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) die(errno, "signalfd");
+
+  pid_t ns_pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD), 0, 0, 0, 0);
+  if (ns_pid < 0) {
+    int e = errno;
+    if (cfg.cleanup) remove_tree(cfg.cleanup);
+    die(e, "create user namespace (does this kernel allow unprivileged user namespaces? see hull doctor)");
+  }
+  if (ns_pid == 0) {
+    close(sfd);
+    close(sync_pipe[1]);
+    close(back_pipe[0]);
+    close(err_pipe[0]);
+    if (sock[0] >= 0) close(sock[0]);
+    sync_rd = sync_pipe[0];
+    sync_wr = back_pipe[1];
+    err_fd = err_pipe[1];
+    tty_sock = sock[1];
+    userns_stage();
+  }
+  close(sync_pipe[0]);
+  close(back_pipe[1]);
+  close(err_pipe[1]);
+  if (sock[1] >= 0) close(sock[1]);
+
+  /* Maps first, while the new stage waits: after this it is root inside and owns the rootfs. */
+  err_fd = -1;
+  char msg[400];
+  int rc = write_maps(ns_pid, msg, sizeof msg);
+  if (rc) {
+    /* Nothing in the layer belongs to other ids yet, so the host user can remove it. */
+    kill(ns_pid, SIGKILL);
+    waitpid(ns_pid, NULL, 0);
+    if (cfg.cleanup) remove_tree(cfg.cleanup);
+    die(rc > 0 ? rc : 0, "%s", msg);
+  }
+  char go = HULL_SYNC_MAPS_DONE;
+  write_all(sync_pipe[1], &go, 1);
+  close(sync_pipe[1]);
+
+  int32_t ctr = 0;
+  if (read_full(back_pipe[0], &ctr, sizeof ctr) != sizeof ctr) ctr = 0;
+  close(back_pipe[0]);
+
+  int master = -1;
+  if (tty && ctr > 0) master = recv_fd(sock[0]);
+  if (sock[0] >= 0) close(sock[0]);
+  int stdin_open = (cfg.flags & HULL_FLAG_STDIN) != 0 && master >= 0, master_open = master >= 0;
+  if (master >= 0 && stdin_open && isatty(0) && tcgetattr(0, &saved_tio) == 0) {
+    struct termios raw = saved_tio;
+    cfmakeraw(&raw);
+    tio_saved = tcsetattr(0, TCSANOW, &raw) == 0;
+  }
+
+  struct hull_error err;
+  int have_err = 0, err_open = 1, status = -1;
+  while (status < 0 || master_open) {
+    struct pollfd p[4] = {
+        {.fd = sfd, .events = POLLIN},
+        {.fd = err_open ? err_pipe[0] : -1, .events = POLLIN},
+        {.fd = master_open ? master : -1, .events = POLLIN},
+        {.fd = stdin_open ? 0 : -1, .events = POLLIN},
+    };
+    if (status >= 0) p[0].fd = -1;
+    if (poll(p, 4, -1) < 0 && errno != EINTR) break;
+    if (p[1].revents) {
+      int n = read_full(err_pipe[0], &err, sizeof err);
+      if (n == (int)sizeof err) have_err = 1;
+      else err_open = 0;
+      if (n == 0) err_open = 0;
+    }
+    if (p[2].revents) relay(master, 1, &master_open);
+    if (p[3].revents) relay(0, master, &stdin_open);
+    if (p[0].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+          int ws;
+          if (waitpid(ns_pid, &ws, WNOHANG) == ns_pid)
+            status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+        } else if (si.ssi_signo == SIGWINCH) {
+          struct winsize ws;
+          if (master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+        } else if (ctr > 0 && !(si.ssi_code == SI_KERNEL && !tty)) {
+          /* A signal typed at the terminal already reached the container (same process group). */
+          kill(ctr, (int)si.ssi_signo);
+        }
+      }
+    }
+    if (status >= 0 && master_open) {
+      /* The container is gone: drain what it wrote, then stop. */
+      struct pollfd m = {.fd = master, .events = POLLIN};
+      while (poll(&m, 1, 0) > 0 && master_open) relay(master, 1, &master_open);
+      master_open = 0;
+    }
+  }
+  restore_terminal();
+  if (err_open) {
+    int n = read_full(err_pipe[0], &err, sizeof err);
+    if (n == (int)sizeof err) have_err = 1;
+  }
+  if (have_err) {
+    fprintf(stderr, "hull: %s%s%s\n", err.msg, err.err ? ": " : "", err.err ? strerror(err.err) : "");
+    if (status == 0 || status < 0) status = (int)err.exit_code;
+  }
+  return status < 0 ? HULL_EXIT_SETUP : status;
+}
+
+/* `hull-shim probe overlay LOWER UPPER WORK MERGED`: can this user mount kernel overlay in a user
+ * namespace? Used by `hull doctor`; exits 0 when it can. */
+static int probe_overlay(char **dirs) {
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) < 0) return 2;
+  uid_t uid = getuid();
+  gid_t gid = getgid();
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD), 0, 0, 0, 0);
+  if (pid < 0) return 2;
+  if (pid == 0) {
+    close(go[1]);
+    char b;
+    if (read(go[0], &b, 1) != 1) _exit(3);
+    char opts[8192];
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", dirs[0], dirs[1], dirs[2]);
+    _exit(mount("overlay", dirs[3], "overlay", 0, opts) == 0 ? 0 : 1);
+  }
+  close(go[0]);
+  char umap[32], gmap[32], msg[200];
+  snprintf(umap, sizeof umap, "0 %u 1", uid);
+  snprintf(gmap, sizeof gmap, "0 %u 1", gid);
+  cfg.uidmap = umap;
+  cfg.gidmap = gmap;
+  int rc = write_maps(pid, msg, sizeof msg);
+  if (!rc && write(go[1], "g", 1) != 1) rc = errno;
+  close(go[1]);
+  int status;
+  waitpid(pid, &status, 0);
+  if (rc) return 2;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && !strcmp(argv[1], "run")) {
+    int fd = atoi(argv[2]);
+    return run_parent(fd);
+  }
+  if (argc == 7 && !strcmp(argv[1], "probe") && !strcmp(argv[2], "overlay")) return probe_overlay(argv + 3);
+  if (argc == 2 && !strcmp(argv[1], "abi")) {
+    printf("%d\n", HULL_ABI_VERSION);
+    return 0;
+  }
+  fprintf(stderr, "hull-shim is started by hull; run `hull run` instead\n");
+  return 2;
+}

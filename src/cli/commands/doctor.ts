@@ -1,0 +1,28 @@
+import type { HullCommand } from "../command";
+import { print } from "../output";
+import { hostChecks } from "../../runtime/host";
+import { storePaths, storeRoot } from "../../store/paths";
+
+const command: HullCommand = {
+  meta: { name: "doctor", description: "Show what this host offers hull, and how to fix what is missing" },
+  args: {
+    root: { type: "string", description: "Store directory to probe" },
+    json: { type: "boolean", description: "Print the checks as JSON" },
+  },
+  async run({ args }) {
+    const root = typeof args.root === "string" ? args.root : undefined;
+    const checks = await hostChecks(storePaths(storeRoot(root)).tmp);
+    if (args.json) {
+      print(JSON.stringify(checks, null, 2));
+    } else {
+      const w = Math.max(...checks.map((c) => c.name.length));
+      const lines = checks.map((c) => {
+        const head = `${c.ok ? "ok  " : c.required ? "FAIL" : "no  "}  ${c.name.padEnd(w)}  ${c.detail}`;
+        return c.fix && !c.ok ? `${head}\n${" ".repeat(w + 8)}fix: ${c.fix}` : head;
+      });
+      print(lines.join("\n"));
+    }
+    if (checks.some((c) => c.required && !c.ok)) process.exitCode = 1;
+  },
+};
+export default command;

@@ -1,0 +1,47 @@
+// `hull run`. This module is on the startup path that bench/startup measures, so it imports no
+// citty at run time (citty loads node:util) and no node:fs; citty only sees runArgs for --help.
+import type { ArgsDef } from "citty";
+import { all, flag, last, parseInterspersed } from "../argv";
+import { parseRunOptions } from "../../container/options";
+import type { HullCommand } from "../command";
+
+export const runArgs = {
+  rm: { type: "boolean", description: "Remove the container and its writable layer when it exits" },
+  interactive: { type: "boolean", alias: "i", description: "Keep stdin attached" },
+  tty: { type: "boolean", alias: "t", description: "Allocate a pseudo-terminal" },
+  detach: { type: "boolean", alias: "d", description: "Run in the background (not yet supported)" },
+  env: { type: "string", alias: "e", description: "Set an environment variable (KEY=VALUE, or KEY to pass the caller's)" },
+  "env-file": { type: "string", description: "Read environment variables from a file" },
+  workdir: { type: "string", alias: "w", description: "Working directory inside the container" },
+  user: { type: "string", alias: "u", description: "UID[:GID] or NAME[:GROUP] to run as" },
+  hostname: { type: "string", alias: "h", description: "Container hostname (default: the short container id)" },
+  entrypoint: { type: "string", description: "Override the image's entrypoint" },
+  volume: { type: "string", alias: "v", description: "Bind mount HOST:CONTAINER[:ro]" },
+  network: { type: "string", description: "none (default: only lo) or host" },
+  "read-only": { type: "boolean", description: "Mount the container's root filesystem read-only" },
+  init: { type: "boolean", description: "Run a tiny init as pid 1 that forwards signals and reaps zombies" },
+  rootfs: { type: "string", description: "Run a root filesystem directory instead of an image" },
+  root: { type: "string", description: "Store directory (default $HULL_ROOT or ~/.local/share/hull)" },
+} as const satisfies ArgsDef;
+
+const command: HullCommand = {
+  meta: { name: "run", description: "Run a command in a new container: hull run [OPTIONS] IMAGE [COMMAND] [ARG...]" },
+  args: runArgs,
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const p = parseInterspersed(rawArgs, runArgs, "run");
+    const rootfs = last(p, "rootfs");
+    const [image, ...command] = rootfs ? [undefined, ...p.positionals] : p.positionals;
+    if (!rootfs && !image) throw new Error("hull run needs an image: hull run [OPTIONS] IMAGE [COMMAND]");
+    const opts = parseRunOptions({
+      rm: flag(p, "rm"), interactive: flag(p, "interactive"), tty: flag(p, "tty"), detach: flag(p, "detach"),
+      init: flag(p, "init"), readOnly: flag(p, "read-only"), env: all(p, "env"), envFiles: all(p, "env-file"),
+      workdir: last(p, "workdir"), user: last(p, "user"), hostname: last(p, "hostname"),
+      entrypoint: last(p, "entrypoint"), volumes: all(p, "volume"), network: last(p, "network") ?? "none",
+      rootfs, image, command, root: last(p, "root"),
+    });
+    const { runContainer } = await import("../../container/run");
+    await runContainer(opts);
+  },
+};
+export default command;

@@ -1,0 +1,65 @@
+// hull's entry point: route to a command, print failures as one line, exit non-zero.
+// Commands load lazily (bun build --splitting), so `hull run` pays only for what it uses.
+import type { HullCommand } from "./command";
+import { print, printErr } from "./output";
+import { VERSION } from "./version";
+
+const commands: Record<string, () => Promise<HullCommand>> = {
+  run: () => import("./commands/run").then((m) => m.default),
+  doctor: () => import("./commands/doctor").then((m) => m.default),
+  version: () => import("./commands/version").then((m) => m.default),
+};
+
+const main: HullCommand = {
+  meta: { name: "hull", version: VERSION, description: "Rootless, daemonless containers in one executable" },
+  subCommands: commands,
+};
+
+function fail(e: unknown, debug: boolean): never {
+  const err = e as Error & { exitCode?: number };
+  printErr(`hull: ${err?.message ?? String(e)}`);
+  if (debug) {
+    let c: unknown = err;
+    while (c) {
+      printErr(`  ${(c as Error).stack ?? String(c)}`);
+      c = (c as Error).cause;
+    }
+  }
+  process.exit(err?.exitCode ?? 125);
+}
+
+async function usage(cmd: HullCommand, parent?: HullCommand): Promise<void> {
+  const { showUsage } = await import("citty");
+  await showUsage(cmd, parent);
+}
+
+export async function cli(argv: string[]): Promise<void> {
+  const debug = argv[0] === "--debug";
+  const args = debug ? argv.slice(1) : argv;
+  const name = args[0];
+  if (!name || name === "--help" || name === "-h" || name === "help") return usage(main);
+  if (name === "--version") {
+    print(`hull ${VERSION}`);
+    return;
+  }
+  const load = commands[name];
+  if (!load) fail(new Error(`unknown command: ${name} (see 'hull --help')`), debug);
+  try {
+    const cmd = await load();
+    const rest = args.slice(1);
+    // --help before the first positional is hull's; after it, it belongs to the container's command
+    const firstPositional = rest.findIndex((a) => !a.startsWith("-"));
+    const helpAt = rest.indexOf("--help");
+    if (helpAt >= 0 && (firstPositional < 0 || helpAt < firstPositional)) return usage(cmd, main);
+    if (cmd.ownArgs && cmd.run) {
+      await cmd.run({ rawArgs: rest, args: { _: [] } as never, cmd });
+      return;
+    }
+    const { runCommand } = await import("citty");
+    await runCommand(cmd, { rawArgs: rest });
+  } catch (e) {
+    fail(e, debug);
+  }
+}
+
+cli(process.argv.slice(2));

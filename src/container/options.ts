@@ -1,0 +1,38 @@
+// The validated shape of `hull run`'s options: every CLI value passes through this schema.
+import * as v from "valibot";
+
+const absolutePath = (what: string) =>
+  v.pipe(v.string(), v.check((s) => s.startsWith("/"), `${what} must be an absolute path`));
+
+export const RunOptionsSchema = v.object({
+  rm: v.boolean(),
+  interactive: v.boolean(),
+  tty: v.boolean(),
+  init: v.boolean(),
+  readOnly: v.boolean(),
+  detach: v.boolean(),
+  env: v.array(v.pipe(v.string(), v.regex(/^[^=\s][^=]*(=.*)?$/s, "-e takes KEY=VALUE or KEY"))),
+  envFiles: v.array(v.string()),
+  workdir: v.optional(absolutePath("the working directory (-w)")),
+  user: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/,
+    "-u takes UID[:GID] or NAME[:GROUP]"))),
+  hostname: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/,
+    "--hostname takes letters, digits, dots and dashes (at most 63)"))),
+  entrypoint: v.optional(v.string()),
+  volumes: v.array(v.string()),
+  network: v.picklist(["none", "host"], "--network takes none or host (port publishing comes later)"),
+  rootfs: v.optional(v.string()),
+  image: v.optional(v.string()),
+  command: v.array(v.string()),
+  root: v.optional(v.string()),
+});
+
+export type RunOptions = v.InferOutput<typeof RunOptionsSchema>;
+
+export function parseRunOptions(input: unknown): RunOptions {
+  const r = v.safeParse(RunOptionsSchema, input);
+  if (!r.success) throw new Error(r.issues[0]?.message ?? "invalid options");
+  return r.output;
+}
+
+export const OverlayModeSchema = v.picklist(["auto", "kernel", "fuse"], "HULL_OVERLAY takes auto, kernel or fuse");

@@ -1,0 +1,172 @@
+// `hull run`: resolve image and options into a ShimSpec, lay out the container's directory, and exec
+// the shim, which owns the container from there (see docs/architecture.md).
+import { join, resolve } from "node:path";
+import * as v from "valibot";
+import { embeddedConfig, embeddedLayer, isEmbedded } from "../image/embedded";
+import type { ImageConfig } from "../image/config";
+import { ensureLayer } from "../image/layer-store";
+import { writeFileAtomic, writeNewFile } from "../store/atomic";
+import { storePaths, storeRoot } from "../store/paths";
+import { ABI } from "../runtime/abi";
+import { hostIdMapping } from "../runtime/idmap";
+import { encodeMessage, type ShimSpec } from "../runtime/message";
+import { namespaceFlags, planMounts } from "../runtime/plan";
+import { execShim } from "../runtime/shim";
+import { findProgram } from "../runtime/programs";
+import { accessible, F_OK, isatty, mkdir, readFileText } from "../sys/libc";
+import { parseBind } from "./binds";
+import { buildEnv, readEnvFile } from "./env";
+import { OverlayModeSchema, type RunOptions } from "./options";
+import { resolveUser } from "./user";
+
+export class RunError extends Error {
+  constructor(message: string, readonly exitCode = ABI.HULL_EXIT_SETUP) {
+    super(message);
+  }
+}
+
+interface Root {
+  /** unpacked layers, topmost first, or the --rootfs directory */
+  layers: string[];
+  config: ImageConfig["config"];
+  imageName: string;
+  direct: boolean;
+}
+
+async function resolveRoot(o: RunOptions, layersDir: ReturnType<typeof storePaths>): Promise<Root> {
+  if (o.rootfs) {
+    const dir = resolve(o.rootfs);
+    if (!accessible(`${dir}/.`, F_OK)) throw new RunError(`--rootfs ${dir}: no such directory`);
+    return { layers: [dir], config: {}, imageName: dir, direct: true };
+  }
+  const name = o.image ?? "";
+  if (!isEmbedded(name)) {
+    throw new RunError(
+      `image ${name} not found: this hull knows the embedded image busybox; use --rootfs DIR for your own root filesystem`,
+    );
+  }
+  const config = embeddedConfig();
+  const diffId = config.rootfs.diff_ids[0] as string;
+  const dir = await ensureLayer(layersDir, diffId, embeddedLayer);
+  return { layers: [dir], config: config.config ?? {}, imageName: "busybox", direct: false };
+}
+
+function commandLine(o: RunOptions, c: Root["config"]): string[] {
+  const cmd = o.command.length > 0 ? o.command : o.entrypoint !== undefined ? [] : (c?.Cmd ?? []);
+  const entry = o.entrypoint !== undefined ? (o.entrypoint ? [o.entrypoint] : []) : (c?.Entrypoint ?? []);
+  const argv = [...entry, ...cmd];
+  if (argv.length === 0) throw new RunError("no command specified: give one after the image name");
+  return argv;
+}
+
+function hostFile(path: string): string {
+  try {
+    return readFileText(path) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+function hostsFile(hostname: string, network: RunOptions["network"]): string {
+  if (network === "host") return hostFile("/etc/hosts");
+  return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
+}
+
+function newId(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+}
+
+export async function runContainer(o: RunOptions): Promise<never> {
+  if (o.detach) throw new RunError("-d (detached containers) is not supported yet; run in the foreground");
+  if (o.tty && o.interactive && !isatty(0)) throw new RunError("the input device is not a TTY: drop -t, or run from a terminal");
+  const paths = storePaths(storeRoot(o.root));
+  const overlayMode = v.parse(OverlayModeSchema, process.env.HULL_OVERLAY || "auto");
+
+  const binds = o.volumes.map((s) => {
+    try {
+      return parseBind(s);
+    } catch (e) {
+      throw new RunError((e as Error).message);
+    }
+  });
+  const envFiles: string[] = [];
+  for (const f of o.envFiles) {
+    try {
+      envFiles.push(...readEnvFile(f));
+    } catch (e) {
+      throw new RunError((e as Error).message);
+    }
+  }
+  const root = await resolveRoot(o, paths);
+  const ids = hostIdMapping();
+  if (ids.fallbackReason) {
+    // stderr through console: process.stderr would cost ~10 ms of startup (see src/cli/output.ts)
+    console.error(`hull: warning: ${ids.fallbackReason}; only root exists in the container (see hull doctor)`);
+  }
+  let user;
+  try {
+    user = resolveUser(o.user ?? root.config?.User ?? "", root.layers);
+  } catch (e) {
+    throw new RunError((e as Error).message);
+  }
+  for (const [what, id] of [["user", user.uid], ["group", user.gid]] as const) {
+    if (id >= ids.size) {
+      throw new RunError(`${what} ${id} is not mapped in the container (ids 0-${ids.size - 1}); see hull doctor`);
+    }
+  }
+  const argv = commandLine(o, root.config);
+  const id = newId();
+  const hostname = o.hostname ?? id.slice(0, 12);
+  const env = buildEnv({
+    imageEnv: root.config?.Env ?? [], hostname, home: user.home, tty: o.tty,
+    cli: [...envFiles, ...o.env], host: process.env,
+  });
+
+  const dir = join(paths.containers, id);
+  for (const p of [...root.layers, dir]) {
+    if (/[,:]/.test(p)) throw new RunError(`path ${p} contains ',' or ':', which overlay options cannot carry; use another --root`);
+  }
+  const upper = join(dir, "upper");
+  const work = join(dir, "work");
+  const merged = join(dir, "merged");
+  mkdir(paths.root, 0o700, true);
+  mkdir(paths.containers, 0o700, true);
+  mkdir(dir, 0o700);
+  try {
+    for (const d of [upper, work, merged]) mkdir(d, 0o755);
+    const etcFiles = { hostname: join(dir, "hostname"), hosts: join(dir, "hosts"), resolvConf: join(dir, "resolv.conf") };
+    // the container's directory is new and private until the shim starts: plain writes suffice
+    writeNewFile(etcFiles.hostname, `${hostname}\n`);
+    writeNewFile(etcFiles.hosts, hostsFile(hostname, o.network));
+    writeNewFile(etcFiles.resolvConf, hostFile("/etc/resolv.conf"));
+    const record = { id, image: root.imageName, command: argv, created: new Date().toISOString(), rm: o.rm };
+    writeFileAtomic(join(dir, "container.json"), `${JSON.stringify(record, null, 2)}\n`, 0o644, !o.rm);
+
+    let flags = 0;
+    if (o.tty) flags |= ABI.HULL_FLAG_TTY;
+    if (o.interactive) flags |= ABI.HULL_FLAG_STDIN;
+    if (o.readOnly) flags |= ABI.HULL_FLAG_READONLY;
+    if (o.init) flags |= ABI.HULL_FLAG_INIT;
+    if (o.network === "none") flags |= ABI.HULL_FLAG_NET_LO;
+    if (ids.uidMapProg) flags |= ABI.HULL_FLAG_SETGROUPS;
+
+    const spec: ShimSpec = {
+      argv, env, cwd: o.workdir ?? (root.config?.WorkingDir || "/"),
+      uid: user.uid, gid: user.gid, groups: ids.uidMapProg ? user.groups.filter((g) => g < ids.size) : [],
+      hostname, nsFlags: namespaceFlags(o.network),
+      uidMap: ids.uidMap, gidMap: ids.gidMap, uidMapProg: ids.uidMapProg, gidMapProg: ids.gidMapProg,
+      rootfs: root.direct ? (root.layers[0] as string) : merged,
+      overlay: root.direct ? "" : `lowerdir=${root.layers.join(":")},upperdir=${upper},workdir=${work}`,
+      fuseProg: findProgram("fuse-overlayfs"),
+      overlayMode: { auto: ABI.HULL_OVERLAY_AUTO, kernel: ABI.HULL_OVERLAY_KERNEL, fuse: ABI.HULL_OVERLAY_FUSE }[overlayMode],
+      cleanup: o.rm ? dir : "",
+      flags,
+      steps: planMounts({ network: o.network, ttyGroupMapped: ids.size > 5, etcFiles, binds }),
+    };
+    return await execShim(encodeMessage(spec));
+  } catch (e) {
+    const { rmSync } = await import("node:fs");
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,49 @@
+// Docker's -u: "uid", "name", "uid:gid", "name:group", resolved against the image's /etc/passwd and
+// /etc/group; supplementary groups come from /etc/group as well.
+import { join } from "node:path";
+import { readFileText } from "../sys/libc";
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  groups: number[];
+  home: string;
+}
+
+function readIn(layers: string[], path: string): string {
+  for (const dir of layers) {
+    const text = readFileText(join(dir, path));
+    if (text !== undefined) return text;
+  }
+  return "";
+}
+
+const isId = (s: string) => /^\d+$/.test(s);
+
+/** LAYERS: unpacked layer directories, topmost first. */
+export function resolveUser(spec: string, layers: string[]): ResolvedUser {
+  const [userPart = "", groupPart] = spec === "" ? ["0"] : spec.split(":");
+  const passwd = readIn(layers, "etc/passwd").split("\n").map((l) => l.split(":"));
+  const group = readIn(layers, "etc/group").split("\n").map((l) => l.split(":"));
+  const entry = passwd.find((f) => f.length >= 7 && (f[0] === userPart || (isId(userPart) && f[2] === userPart)));
+  let uid: number;
+  if (isId(userPart)) uid = Number(userPart);
+  else if (entry) uid = Number(entry[2]);
+  else throw new Error(`unable to find user ${userPart}: no matching entries in the image's /etc/passwd`);
+  let gid = entry ? Number(entry[3]) : 0;
+  if (groupPart !== undefined) {
+    if (isId(groupPart)) gid = Number(groupPart);
+    else {
+      const g = group.find((f) => f[0] === groupPart);
+      if (!g) throw new Error(`unable to find group ${groupPart}: no matching entries in the image's /etc/group`);
+      gid = Number(g[2]);
+    }
+  }
+  const name = entry?.[0];
+  const groups =
+    groupPart === undefined && name
+      ? group.filter((f) => (f[3] ?? "").split(",").includes(name)).map((f) => Number(f[2]))
+      : [];
+  const all = [...new Set([gid, ...groups])].filter((g) => Number.isInteger(g));
+  return { uid, gid, groups: all, home: entry?.[5] || "/" };
+}

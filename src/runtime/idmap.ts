@@ -1,0 +1,68 @@
+// Which ids the container gets: the caller's own id as root, plus the subordinate range of
+// /etc/subuid and /etc/subgid through newuidmap/newgidmap when both are there.
+import { userInfo } from "node:os";
+import { findProgram } from "./programs";
+import { readFileText } from "../sys/libc";
+
+export interface IdRange {
+  start: number;
+  count: number;
+}
+
+export interface IdMapping {
+  /** "0 <uid> 1" or "0 <uid> 1 1 <start> <count>", as newuidmap takes it after the pid */
+  uidMap: string;
+  gidMap: string;
+  /** paths of newuidmap/newgidmap, or "" to write a single-id map directly */
+  uidMapProg: string;
+  gidMapProg: string;
+  /** how many ids exist inside the container, starting at 0 */
+  size: number;
+  /** why subordinate ids are not used, when they are not */
+  fallbackReason?: string;
+}
+
+/** Parse /etc/subuid-style text: "name-or-id:start:count" lines; returns the first range for the user. */
+export function findRange(text: string, name: string, id: number): IdRange | undefined {
+  for (const line of text.split("\n")) {
+    const [who, start, count] = line.trim().split(":");
+    if (!who || start === undefined || count === undefined) continue;
+    if (who !== name && who !== String(id)) continue;
+    const s = Number(start);
+    const c = Number(count);
+    if (Number.isInteger(s) && Number.isInteger(c) && s > 0 && c > 0) return { start: s, count: c };
+  }
+  return undefined;
+}
+
+const readOr = (path: string): string => readFileText(path) ?? "";
+
+
+export function hostIdMapping(): IdMapping {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const name = (() => {
+    try {
+      return userInfo().username;
+    } catch {
+      return String(uid);
+    }
+  })();
+  const single: IdMapping = {
+    uidMap: `0 ${uid} 1`, gidMap: `0 ${gid} 1`, uidMapProg: "", gidMapProg: "", size: 1,
+  };
+  const uidProg = findProgram("newuidmap");
+  const gidProg = findProgram("newgidmap");
+  if (!uidProg || !gidProg) return { ...single, fallbackReason: "newuidmap/newgidmap not installed" };
+  const ur = findRange(readOr("/etc/subuid"), name, uid);
+  const gr = findRange(readOr("/etc/subgid"), name, uid);
+  if (!ur || !gr) return { ...single, fallbackReason: `no range for ${name} in /etc/subuid and /etc/subgid` };
+  const size = 1 + Math.min(ur.count, gr.count);
+  return {
+    uidMap: `0 ${uid} 1 1 ${ur.start} ${size - 1}`,
+    gidMap: `0 ${gid} 1 1 ${gr.start} ${size - 1}`,
+    uidMapProg: uidProg,
+    gidMapProg: gidProg,
+    size,
+  };
+}

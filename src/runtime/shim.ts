@@ -1,0 +1,24 @@
+// Starts hull-shim (ffi/shim.c), which is compiled at build time and embedded in the binary: its
+// bytes go into a sealed memfd, so nothing is written to disk and nothing on disk can be swapped in.
+import shimPath from "../../build/hull-shim" with { type: "file" };
+import {
+  addSeals, execveat, type Fd, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, MFD_ALLOW_SEALING,
+  MFD_CLOEXEC, MFD_EXEC, memfdCreate, writeAll,
+} from "../sys/libc";
+
+/** The shim as an executable memfd. CLOEXEC: exec of a memfd ELF needs no open descriptor after. */
+export async function shimFd(cloexec = true): Promise<Fd> {
+  const bytes = await Bun.file(shimPath).bytes();
+  const fd = memfdCreate("hull-shim", (cloexec ? MFD_CLOEXEC : 0) | MFD_ALLOW_SEALING | MFD_EXEC);
+  writeAll(fd, bytes);
+  addSeals(fd, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  return fd;
+}
+
+/** Hand MESSAGE to the shim and become it. The shim reads the message from an inherited memfd. */
+export async function execShim(message: Uint8Array): Promise<never> {
+  const exe = await shimFd();
+  const msg = memfdCreate("hull-setup", 0);
+  writeAll(msg, message);
+  return execveat(exe, ["hull-shim", "run", String(msg)], []);
+}

@@ -1,0 +1,173 @@
+// The one module that imports bun:ffi. Every libc symbol hull calls from TypeScript is declared here,
+// once, typed; callers get a thrown SysError, never -1. The kernel work that needs a single-threaded
+// process (clone with namespaces, id maps, mounts, pivot_root) lives in the native shim (ffi/shim.c),
+// which hull execs; see docs/architecture.md.
+//
+// `hull run` uses these instead of node:fs because, in a compiled Bun binary, loading node:fs costs
+// milliseconds at startup, and startup is what `hull run` is measured on (bench/startup).
+import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
+import { SysError } from "./error";
+
+/** A file descriptor owned by this process. */
+export type Fd = number & { readonly __brand: "Fd" };
+
+export const O_RDONLY = 0;
+export const O_WRONLY = 0o1;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_CLOEXEC = 0o2000000;
+export const F_OK = 0;
+export const X_OK = 1;
+export const MFD_CLOEXEC = 0x0001;
+export const MFD_ALLOW_SEALING = 0x0002;
+export const MFD_EXEC = 0x0010;
+export const AT_EMPTY_PATH = 0x1000;
+export const F_ADD_SEALS = 1033;
+export const F_SEAL_SEAL = 0x0001;
+export const F_SEAL_SHRINK = 0x0002;
+export const F_SEAL_GROW = 0x0004;
+export const F_SEAL_WRITE = 0x0008;
+const EINTR = 4;
+const EEXIST = 17;
+const EINVAL = 22;
+
+const { i32, u32, ptr: P, cstring } = FFIType;
+const lib = dlopen("libc.so.6", {
+  memfd_create: { args: [cstring, u32], returns: i32 },
+  execveat: { args: [i32, cstring, P, P, i32], returns: i32 },
+  fcntl: { args: [i32, i32, i32], returns: i32 },
+  open: { args: [cstring, i32, u32], returns: i32 },
+  read: { args: [i32, P, FFIType.u64], returns: FFIType.i64 },
+  write: { args: [i32, P, FFIType.u64], returns: FFIType.i64 },
+  fsync: { args: [i32], returns: i32 },
+  close: { args: [i32], returns: i32 },
+  rename: { args: [cstring, cstring], returns: i32 },
+  unlink: { args: [cstring], returns: i32 },
+  mkdir: { args: [cstring, u32], returns: i32 },
+  access: { args: [cstring, i32], returns: i32 },
+  isatty: { args: [i32], returns: i32 },
+  __errno_location: { args: [], returns: P },
+});
+
+const trace = process.env.HULL_TRACE_FFI === "1";
+
+function errno(): number {
+  return read.i32(lib.symbols.__errno_location() as Pointer, 0);
+}
+
+function check(name: string, ret: number, path?: string): number {
+  if (trace) console.error(`ffi: ${name}(${path ?? ""}) = ${ret}${ret < 0 ? ` errno ${errno()}` : ""}`);
+  if (ret < 0) throw new SysError(name, errno(), path);
+  return ret;
+}
+
+function cstr(s: string): Buffer {
+  return Buffer.from(`${s}\0`);
+}
+
+export function memfdCreate(name: string, flags: number): Fd {
+  let ret = lib.symbols.memfd_create(cstr(name), flags);
+  // Kernels before 6.3 do not know MFD_EXEC; an executable memfd is their default.
+  if (ret < 0 && flags & MFD_EXEC && errno() === EINVAL) ret = lib.symbols.memfd_create(cstr(name), flags & ~MFD_EXEC);
+  return check("memfd_create", ret, name) as Fd;
+}
+
+export function addSeals(fd: Fd, seals: number): void {
+  check("fcntl(F_ADD_SEALS)", lib.symbols.fcntl(fd, F_ADD_SEALS, seals));
+}
+
+export function open(path: string, flags: number, mode = 0o644): Fd {
+  return check("open", lib.symbols.open(cstr(path), flags | O_CLOEXEC, mode), path) as Fd;
+}
+
+export function writeAll(fd: Fd, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) {
+    const n = Number(lib.symbols.write(fd, ptr(data, off), data.length - off));
+    if (n < 0 && errno() === EINTR) continue;
+    check("write", n);
+    off += n;
+  }
+}
+
+/**
+ * The whole of a small file, read synchronously, or undefined when it does not exist. `hull run`
+ * reads /etc/subuid, the image's /etc/passwd and the like this way: Bun's async reads would start
+ * its thread pool, which costs more than the reads.
+ */
+export function readFileText(path: string): string | undefined {
+  const fd = lib.symbols.open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) {
+    if (errno() === 2) return undefined;
+    check("open", fd, path);
+  }
+  try {
+    const chunks: Uint8Array[] = [];
+    for (;;) {
+      const buf = new Uint8Array(65536);
+      const n = Number(lib.symbols.read(fd, ptr(buf), buf.length));
+      if (n < 0 && errno() === EINTR) continue;
+      check("read", n, path);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    lib.symbols.close(fd);
+  }
+}
+
+export function fsync(fd: Fd): void {
+  check("fsync", lib.symbols.fsync(fd));
+}
+
+export function close(fd: Fd): void {
+  check("close", lib.symbols.close(fd));
+}
+
+export function rename(from: string, to: string): void {
+  check("rename", lib.symbols.rename(cstr(from), cstr(to)), to);
+}
+
+/** unlink, ignoring a file that is already gone. */
+export function unlinkIfExists(path: string): void {
+  const ret = lib.symbols.unlink(cstr(path));
+  if (ret < 0 && errno() === 2) return;
+  check("unlink", ret, path);
+}
+
+/** mkdir; an existing directory is success when EXIST_OK. */
+export function mkdir(path: string, mode = 0o755, existOk = false): void {
+  const ret = lib.symbols.mkdir(cstr(path), mode);
+  if (ret < 0 && existOk && errno() === EEXIST) return;
+  check("mkdir", ret, path);
+}
+
+/** access(2) as a boolean: does PATH exist (F_OK) or may we run it (X_OK)? */
+export function accessible(path: string, mode: number): boolean {
+  const ret = lib.symbols.access(cstr(path), mode);
+  if (trace) console.error(`ffi: access(${path}, ${mode}) = ${ret}`);
+  return ret === 0;
+}
+
+export function isatty(fd: number): boolean {
+  return lib.symbols.isatty(fd) === 1;
+}
+
+/** Replaces this process with the program in FD. Returns only by throwing. */
+export function execveat(fd: Fd, argv: string[], env: string[]): never {
+  const keep: Buffer[] = [];
+  const table = (list: string[]) => {
+    const arr = new BigUint64Array(list.length + 1);
+    list.forEach((s, i) => {
+      const b = cstr(s);
+      keep.push(b);
+      arr[i] = BigInt(ptr(b));
+    });
+    return arr;
+  };
+  const a = table(argv);
+  const e = table(env);
+  check("execveat", lib.symbols.execveat(fd, cstr(""), ptr(a), ptr(e), AT_EMPTY_PATH), argv[0]);
+  throw new SysError("execveat", 0, argv[0]);
+}

@@ -618,6 +618,7 @@ static void __attribute__((noreturn)) init_loop(pid_t child);
 
 static void __attribute__((noreturn)) container_stage(void) {
   stage = HULL_STAGE_CONTAINER;
+  prctl(PR_SET_NAME, "hull-container", 0, 0, 0);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
   sigset_t none;
   sigemptyset(&none);
@@ -695,6 +696,7 @@ static void __attribute__((noreturn)) container_stage(void) {
 
 /* --init: pid 1 forwards signals to the command's process group and reaps every orphan. */
 static void __attribute__((noreturn)) init_loop(pid_t child) {
+  prctl(PR_SET_NAME, "hull-init", 0, 0, 0);
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
@@ -767,6 +769,7 @@ static void mount_fuse_overlay(int kernel_err) {
 
 static void __attribute__((noreturn)) userns_stage(void) {
   stage = HULL_STAGE_USERNS;
+  prctl(PR_SET_NAME, "hull-userns", 0, 0, 0);
   if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) die(errno, "pdeathsig");
   /* Nothing before the maps: the kernel refuses the overlay mount (EACCES, measured) while the
    * caller's id is not yet mapped, although the new namespace already grants every capability. */
@@ -997,6 +1000,8 @@ static int probe_overlay(char **dirs) {
 }
 
 int main(int argc, char **argv) {
+  /* exec'd from a memfd, the kernel would name us after the descriptor number; say what we are */
+  prctl(PR_SET_NAME, "hull-shim", 0, 0, 0);
   if (argc == 3 && !strcmp(argv[1], "run")) {
     int fd = atoi(argv[2]);
     return run_parent(fd);

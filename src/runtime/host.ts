@@ -1,9 +1,9 @@
 // What this host offers hull, each with the command that fixes a missing piece. Used by `hull doctor`.
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { userInfo } from "node:os";
 import { findRange, hostIdMapping } from "./idmap";
 import { findProgram } from "./programs";
+import { userName } from "./whoami";
 import { shimFd } from "./shim";
 
 export interface Check {
@@ -44,7 +44,7 @@ function userNamespaces(): Check {
 }
 
 async function subordinateIds(): Promise<Check[]> {
-  const name = userInfo().username;
+  const name = userName();
   const uid = process.getuid?.() ?? 0;
   const ur = findRange(read("/etc/subuid") ?? "", name, uid);
   const gr = findRange(read("/etc/subgid") ?? "", name, uid);
@@ -81,6 +81,10 @@ async function kernelOverlay(tmpRoot: string): Promise<Check> {
           detail: `refused on ${tmpRoot} (exit ${r.exitCode}): hull falls back to fuse-overlayfs`,
           fix: "use a kernel >= 5.11 and a store on ext4/xfs/btrfs, or install fuse-overlayfs" };
   } finally {
+    // the kernel leaves work/work with mode 000
+    try {
+      chmodSync(join(dir, "work", "work"), 0o700);
+    } catch {}
     rmSync(dir, { recursive: true, force: true });
   }
 }

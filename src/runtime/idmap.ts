@@ -1,8 +1,8 @@
 // Which ids the container gets: the caller's own id as root, plus the subordinate range of
 // /etc/subuid and /etc/subgid through newuidmap/newgidmap when both are there.
-import { userInfo } from "node:os";
 import { findProgram } from "./programs";
 import { readFileText } from "../sys/libc";
+import { userName } from "./whoami";
 
 export interface IdRange {
   start: number;
@@ -41,16 +41,11 @@ const readOr = (path: string): string => readFileText(path) ?? "";
 export function hostIdMapping(): IdMapping {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
-  const name = (() => {
-    try {
-      return userInfo().username;
-    } catch {
-      return String(uid);
-    }
-  })();
+  const name = userName(uid);
   const single: IdMapping = {
     uidMap: `0 ${uid} 1`, gidMap: `0 ${gid} 1`, uidMapProg: "", gidMapProg: "", size: 1,
   };
+  if (process.env.HULL_IDMAP === "single") return { ...single, fallbackReason: "HULL_IDMAP=single" };
   const uidProg = findProgram("newuidmap");
   const gidProg = findProgram("newgidmap");
   if (!uidProg || !gidProg) return { ...single, fallbackReason: "newuidmap/newgidmap not installed" };

@@ -1,0 +1,82 @@
+// Shared by the end-to-end tests: run the built binary as the current (unprivileged) user against a
+// throwaway store, and check that nothing was left behind.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { userName } from "../src/runtime/whoami";
+
+export const HULL = resolve(import.meta.dir, "..", "dist", "hull");
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function requireUnprivileged(): void {
+  if (process.getuid?.() === 0) {
+    throw new Error("container tests run hull rootless: run `make test` as an ordinary user (CI: .ci/run does)");
+  }
+}
+
+export function makeStore(): string {
+  return mkdtempSync(join(tmpdir(), "hull-test-"));
+}
+
+/** Remove a store, including container layers that hold files of subordinate ids. */
+export function removeStore(root: string): void {
+  Bun.spawnSync(["chmod", "-R", "u+rwx", root], { stderr: "ignore" });
+  rmSync(root, { recursive: true, force: true });
+}
+
+export function hull(args: string[], opts: { root: string; env?: Record<string, string>; stdin?: string }): Result {
+  const r = Bun.spawnSync([HULL, ...args], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", HULL_ROOT: opts.root, ...opts.env },
+    stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** Container directories still in the store. */
+export function containersLeft(root: string): string[] {
+  try {
+    return readdirSync(join(root, "containers"));
+  } catch {
+    return [];
+  }
+}
+
+/** hull-* processes of this user still alive (the shim names its stages hull-shim, hull-userns...). */
+export function shimProcesses(): number[] {
+  const uid = String(process.getuid?.());
+  const found: number[] = [];
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const name = /^Name:\s*(.*)$/m.exec(status)?.[1];
+      const owner = /^Uid:\s*(\d+)/m.exec(status)?.[1];
+      if (owner === uid && name?.startsWith("hull-")) found.push(Number(pid));
+    } catch {}
+  }
+  return found;
+}
+
+export function hostMounts(): string {
+  return readFileSync("/proc/self/mountinfo", "utf8");
+}
+
+export function hasSubordinateIds(): boolean {
+  const name = userName();
+  const has = (f: string) => {
+    try {
+      return readFileSync(f, "utf8").split("\n").some((l) => l.startsWith(`${name}:`) || l.startsWith(`${process.getuid?.()}:`));
+    } catch {
+      return false;
+    }
+  };
+  const helper = ["/usr/bin/newuidmap", "/usr/bin/newgidmap"].every((p) => Bun.file(p).size > 0);
+  return has("/etc/subuid") && has("/etc/subgid") && helper;
+}

@@ -1,0 +1,77 @@
+import { describe, expect, test } from "bun:test";
+import {
+  ABI, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_BIND, MS_RDONLY,
+} from "../src/runtime/abi";
+import { DEVICES, MASKED_PATHS, namespaceFlags, planMounts, READONLY_PATHS, type PlanInput } from "../src/runtime/plan";
+
+const base: PlanInput = {
+  network: "none",
+  ttyGroupMapped: true,
+  etcFiles: { hostname: "/c/hostname", hosts: "/c/hosts", resolvConf: "/c/resolv.conf" },
+  binds: [],
+};
+
+describe("planMounts", () => {
+  test("proc comes first and the hardening steps last, so nothing later uncovers a mask", () => {
+    const steps = planMounts(base);
+    expect(steps[0]).toMatchObject({ op: ABI.HULL_STEP_MOUNT, fstype: "proc", dst: "/proc" });
+    const tail = steps.slice(-(MASKED_PATHS.length + READONLY_PATHS.length));
+    expect(tail.map((s) => s.dst)).toEqual([...MASKED_PATHS, ...READONLY_PATHS]);
+    expect(tail.slice(0, MASKED_PATHS.length).every((s) => s.op === ABI.HULL_STEP_MASK)).toBe(true);
+    expect(tail.slice(MASKED_PATHS.length).every((s) => s.op === ABI.HULL_STEP_READONLY)).toBe(true);
+  });
+
+  test("/dev is a fresh tmpfs with bound device nodes, a private devpts and the usual links", () => {
+    const steps = planMounts(base);
+    const devIdx = steps.findIndex((s) => s.dst === "/dev");
+    expect(steps[devIdx]?.fstype).toBe("tmpfs");
+    for (const d of DEVICES) {
+      const i = steps.findIndex((s) => s.dst === `/dev/${d}`);
+      expect(i).toBeGreaterThan(devIdx);
+      expect(steps[i]?.flags! & MS_BIND).toBe(MS_BIND);
+    }
+    const pts = steps.find((s) => s.dst === "/dev/pts");
+    expect(pts?.data).toContain("newinstance");
+    expect(pts?.data).toContain("gid=5");
+    expect(steps.find((s) => s.dst === "/dev/ptmx")).toMatchObject({ op: ABI.HULL_STEP_SYMLINK, src: "pts/ptmx" });
+    for (const dst of ["/dev/shm", "/dev/mqueue", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"]) {
+      expect(steps.some((s) => s.dst === dst)).toBe(true);
+    }
+  });
+
+  test("devpts gets gid=5 only when the tty group is mapped", () => {
+    const pts = planMounts({ ...base, ttyGroupMapped: false }).find((s) => s.dst === "/dev/pts");
+    expect(pts?.data).not.toContain("gid=");
+  });
+
+  test("sysfs read-only with a private network; the host's /sys bound read-only with --network host", () => {
+    expect(planMounts(base).find((s) => s.dst === "/sys")).toMatchObject({ fstype: "sysfs" });
+    const sys = planMounts(base).find((s) => s.dst === "/sys");
+    expect(sys?.flags! & MS_RDONLY).toBe(MS_RDONLY);
+    const hostSys = planMounts({ ...base, network: "host" }).find((s) => s.dst === "/sys");
+    expect(hostSys).toMatchObject({ src: "/sys", fstype: "" });
+    expect(hostSys?.flags! & (MS_BIND | MS_RDONLY)).toBe(MS_BIND | MS_RDONLY);
+  });
+
+  test("user binds keep their order and read-only flag, after the /etc files", () => {
+    const steps = planMounts({
+      ...base,
+      binds: [
+        { source: "/a", target: "/x", readonly: false },
+        { source: "/b", target: "/x/y", readonly: true },
+      ],
+    });
+    const x = steps.findIndex((s) => s.dst === "/x");
+    const y = steps.findIndex((s) => s.dst === "/x/y");
+    expect(x).toBeGreaterThan(steps.findIndex((s) => s.dst === "/etc/resolv.conf"));
+    expect(y).toBe(x + 1);
+    expect(steps[x]?.flags! & MS_RDONLY).toBe(0);
+    expect(steps[y]?.flags! & MS_RDONLY).toBe(MS_RDONLY);
+  });
+});
+
+test("namespaceFlags: a network namespace unless --network host", () => {
+  const common = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  expect(namespaceFlags("none")).toBe(common | CLONE_NEWNET);
+  expect(namespaceFlags("host")).toBe(common);
+});

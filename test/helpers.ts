@@ -19,6 +19,17 @@ export function requireUnprivileged(): void {
   }
 }
 
+/**
+ * A test that needs a host feature runs only where the host has it, and says why when it does not.
+ * In CI (HULL_MUST_WORK=1) every feature must be there, so a missing one fails instead of skipping.
+ */
+export function hostHas(feature: boolean, why: string): boolean {
+  if (feature) return true;
+  if (process.env.HULL_MUST_WORK === "1") throw new Error(`required in CI but missing on this host: ${why}`);
+  console.warn(`skip: ${why}`);
+  return false;
+}
+
 export function makeStore(): string {
   return mkdtempSync(join(tmpdir(), "hull-test-"));
 }

@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync
 import { userName } from "../src/runtime/whoami";
 import { join } from "node:path";
 import {
-  containersLeft, hasSubordinateIds, HULL, hostMounts, hull, makeStore, removeStore, requireUnprivileged,
+  containersLeft, hasSubordinateIds, HULL, hostHas, hostMounts, hull, makeStore, removeStore, requireUnprivileged,
   type Result, shimProcesses,
 } from "./helpers";
 
@@ -13,7 +13,7 @@ requireUnprivileged();
 
 const uid = process.getuid?.() ?? -1;
 const gid = process.getgid?.() ?? -1;
-const subids = hasSubordinateIds();
+const subids = hostHas(hasSubordinateIds(), "no subordinate ids or newuidmap for this user (apt-get install uidmap; usermod --add-subuids)");
 let root = "";
 let mountsBefore = "";
 
@@ -117,8 +117,7 @@ describe("mount namespace and root filesystem", () => {
       return false;
     }
   })();
-  if (!fuseUsable) console.warn("skip: fuse-overlayfs path: /dev/fuse not usable or fuse-overlayfs missing on this host");
-  test.if(fuseUsable)("fuse-overlayfs path (HULL_OVERLAY=fuse): writes work and the layer still vanishes", () => {
+  test.if(hostHas(fuseUsable, "fuse-overlayfs path: /dev/fuse not usable or fuse-overlayfs missing"))("fuse-overlayfs path (HULL_OVERLAY=fuse): writes work and the layer still vanishes", () => {
     const r = sh("grep ' / / ' /proc/self/mountinfo; echo x > /w && cat /w; rm /etc/os-release; cat /etc/os-release 2>&1; true", [],
       { env: { HULL_OVERLAY: "fuse" } });
     expect(r.code).toBe(0);
@@ -367,8 +366,7 @@ describe("errors: one line, non-zero, nothing left behind", () => {
     expect(r.stderr).toContain("not a TTY");
   });
 
-  const bwrap = existsSync("/usr/bin/bwrap");
-  if (!bwrap) console.warn("skip: no-user-namespace case: bubblewrap (used to take user namespaces away) is not installed");
+  const bwrap = hostHas(existsSync("/usr/bin/bwrap"), "no-user-namespace case: bubblewrap is not installed");
   test.if(bwrap)("a host without user namespaces", () => {
     // bwrap --disable-userns gives hull a world where creating a user namespace fails, as on a host
     // that forbids them

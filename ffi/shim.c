@@ -814,6 +814,8 @@ static void __attribute__((noreturn)) userns_stage(void) {
       if (sigwaitinfo(&set, &si) == SIGTERM) kill(pid, SIGKILL);
     }
   }
+  /* Unmount before removing: the mount point could not be removed, and fuse-overlayfs's daemon
+   * only stops once its mount is gone. */
   if (overlay_mounted) umount2(cfg.rootfs, MNT_DETACH);
   if (cfg.cleanup && *cfg.cleanup) remove_tree(cfg.cleanup);
   _exit(code);

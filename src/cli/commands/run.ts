@@ -3,6 +3,8 @@
 import type { ArgsDef } from "citty";
 import { all, flag, last, parseInterspersed } from "../argv";
 import { parseRunOptions } from "../../container/options";
+// static, not lazy: one chunk to load for `hull run` instead of two
+import { runContainer } from "../../container/run";
 import type { HullCommand } from "../command";
 
 export const runArgs = {
@@ -40,7 +42,6 @@ const command: HullCommand = {
       entrypoint: last(p, "entrypoint"), volumes: all(p, "volume"), network: last(p, "network") ?? "none",
       rootfs, image, command, root: last(p, "root"),
     });
-    const { runContainer } = await import("../../container/run");
     await runContainer(opts);
   },
 };

@@ -685,16 +685,14 @@ static void __attribute__((noreturn)) container_stage(void) {
   if (cfg.flags & HULL_FLAG_INIT) {
     pid_t child = fork();
     if (child < 0) die(errno, "fork");
-    if (child == 0) {
-      setpgid(0, 0);
-      exec_command();
-    }
+    if (child == 0) exec_command();
     init_loop(child);
   }
   exec_command();
 }
 
-/* --init: pid 1 forwards signals to the command's process group and reaps every orphan. */
+/* --init: pid 1 forwards signals to the command and reaps every orphan. The command stays in our
+ * process group, so that without a pty it can still read the caller's terminal. */
 static void __attribute__((noreturn)) init_loop(pid_t child) {
   prctl(PR_SET_NAME, "hull-init", 0, 0, 0);
   sigset_t all;
@@ -710,7 +708,7 @@ static void __attribute__((noreturn)) init_loop(pid_t child) {
       while ((p = waitpid(-1, &status, WNOHANG)) > 0)
         if (p == child) _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     } else {
-      kill(-child, si.si_signo);
+      kill(child, si.si_signo);
     }
   }
 }
@@ -845,6 +843,10 @@ static void relay(int from, int to, int *open_flag) {
 static int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
 static int run_parent(int message_fd) {
+  /* Bun ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across execve: give the
+   * container default dispositions, as a fresh process has. */
+  for (int sig = 1; sig < 65; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
   read_message(message_fd);
 
   int sync_pipe[2], back_pipe[2], err_pipe[2], sock[2] = {-1, -1};

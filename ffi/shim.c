@@ -174,12 +174,21 @@ static void read_message(int fd) {
     uint32_t u = 0;
     if (len >= 4) memcpy(&u, data, 4);
     switch (type) {
-    case HULL_REC_ARG: if (cfg.argc < MAX_LIST) cfg.argv[cfg.argc++] = data; break;
-    case HULL_REC_ENV: if (cfg.envc < MAX_LIST) cfg.envp[cfg.envc++] = data; break;
+    case HULL_REC_ARG:
+      if (cfg.argc >= MAX_LIST) die(E2BIG, "more than %d arguments", MAX_LIST);
+      cfg.argv[cfg.argc++] = data;
+      break;
+    case HULL_REC_ENV:
+      if (cfg.envc >= MAX_LIST) die(E2BIG, "more than %d environment variables", MAX_LIST);
+      cfg.envp[cfg.envc++] = data;
+      break;
     case HULL_REC_CWD: cfg.cwd = data; break;
     case HULL_REC_UID: cfg.uid = u; break;
     case HULL_REC_GID: cfg.gid = u; break;
-    case HULL_REC_GROUP: if (cfg.ngroups < 64) cfg.groups[cfg.ngroups++] = u; break;
+    case HULL_REC_GROUP:
+      if (cfg.ngroups >= 64) die(E2BIG, "more than 64 supplementary groups");
+      cfg.groups[cfg.ngroups++] = u;
+      break;
     case HULL_REC_HOSTNAME: cfg.hostname = data; break;
     case HULL_REC_NSFLAGS: cfg.nsflags = u; break;
     case HULL_REC_UIDMAP: cfg.uidmap = data; break;

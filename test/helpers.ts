@@ -59,7 +59,10 @@ export function containersLeft(root: string): string[] {
   }
 }
 
-/** hull-* processes of this user still alive (the shim names its stages hull-shim, hull-userns...). */
+/**
+ * hull-* processes of this user still alive (the shim names its stages hull-shim, hull-userns...).
+ * Zombies do not count: an orphaned stage that has exited waits for the system's init to reap it.
+ */
 export function shimProcesses(): number[] {
   const uid = String(process.getuid?.());
   const found: number[] = [];
@@ -69,7 +72,8 @@ export function shimProcesses(): number[] {
       const status = readFileSync(`/proc/${pid}/status`, "utf8");
       const name = /^Name:\s*(.*)$/m.exec(status)?.[1];
       const owner = /^Uid:\s*(\d+)/m.exec(status)?.[1];
-      if (owner === uid && name?.startsWith("hull-")) found.push(Number(pid));
+      const state = /^State:\s*(\S)/m.exec(status)?.[1];
+      if (owner === uid && name?.startsWith("hull-") && state !== "Z") found.push(Number(pid));
     } catch {}
   }
   return found;

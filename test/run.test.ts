@@ -388,6 +388,39 @@ describe("errors: one line, non-zero, nothing left behind", () => {
   });
 });
 
+describe("robustness", () => {
+  test("SIGKILL of hull takes the container down and still removes its layer", async () => {
+    const p = Bun.spawn([HULL, "run", "--rm", "busybox", "sh", "-c", "echo ready; sleep 30"], {
+      env: { ...process.env, HULL_ROOT: root }, stdout: "pipe", stderr: "pipe",
+    });
+    await p.stdout.getReader().read();
+    expect(containersLeft(root)).toHaveLength(1);
+    p.kill("SIGKILL");
+    await p.exited;
+    // the userns stage learns of it through PR_SET_PDEATHSIG and cleans up on its own
+    for (let i = 0; i < 100 && (containersLeft(root).length > 0 || shimProcesses().length > 0); i++) await Bun.sleep(20);
+    // afterEach checks that both are gone
+  });
+
+  test("two first runs at once unpack the embedded image once, and both work", async () => {
+    const fresh = makeStore();
+    try {
+      const start = () => Bun.spawn([HULL, "run", "--rm", "busybox", "echo", "ok"], {
+        env: { ...process.env, HULL_ROOT: fresh }, stdout: "pipe", stderr: "pipe",
+      });
+      const ps = [start(), start(), start()];
+      const codes = await Promise.all(ps.map((p) => p.exited));
+      const outs = await Promise.all(ps.map((p) => new Response(p.stdout).text()));
+      expect(codes).toEqual([0, 0, 0]);
+      expect(outs).toEqual(["ok\n", "ok\n", "ok\n"]);
+      expect(readdirSync(join(fresh, "layers"))).toHaveLength(1);
+      expect(readdirSync(join(fresh, "tmp"))).toEqual([]);
+    } finally {
+      removeStore(fresh);
+    }
+  });
+});
+
 describe("without --rm", () => {
   test("the container's directory stays with its record and writable layer", () => {
     const r = hull(["run", "busybox", "sh", "-c", "echo kept > /kept"], { root });

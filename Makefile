@@ -1,6 +1,6 @@
 # make        installs the pinned toolchain from npm and builds dist/hull (one file)
 # make test   the whole test suite (as an ordinary user; see README)
-# make check  type check and the house rules
+# make check  type check, lint and format check (biome), and the house rules
 SHELL := /bin/bash
 BUN := node_modules/.bin/bun
 SRC := $(shell find src -name '*.ts') package.json tsconfig.json
@@ -32,6 +32,7 @@ test: dist/hull
 
 check: $(BUN)
 	node_modules/.bin/tsc -p .
+	node_modules/.bin/biome check src test bench/report.ts
 	@! grep -rln "bun:ffi" src | grep -v '^src/sys/' || { echo "bun:ffi imported outside src/sys/"; exit 1; }
 	@! grep -rln "process.exit" src | grep -v '^src/cli/' || { echo "process.exit outside src/cli/"; exit 1; }
 

@@ -2,7 +2,9 @@
 import * as v from "valibot";
 
 const Results = v.object({
-  results: v.array(v.object({ command: v.string(), median: v.number(), mean: v.number(), stddev: v.nullable(v.number()) })),
+  results: v.array(
+    v.object({ command: v.string(), median: v.number(), mean: v.number(), stddev: v.nullable(v.number()) }),
+  ),
 });
 
 const [jsonPath, sizeBytes, rssHull, rssBwrap] = process.argv.slice(2);
@@ -15,7 +17,9 @@ const rows = data.results.map((r) => {
   const ratio = r.median / hull;
   return `| ${r.command.padEnd(25)} | ${ms(r.median).padStart(8)} | ${ms(r.mean).padStart(8)} | ${(ratio >= 1 ? `${ratio.toFixed(2)}x hull` : `${(1 / ratio).toFixed(2)}x faster than hull`).padStart(24)} |`;
 });
-console.log(`startup, ${new Date().toISOString().slice(0, 10)}, ${process.env.HOSTNAME ?? ""} (${navigator.hardwareConcurrency} cores)`);
+console.log(
+  `startup, ${new Date().toISOString().slice(0, 10)}, ${process.env.HOSTNAME ?? ""} (${navigator.hardwareConcurrency} cores)`,
+);
 console.log("| command                   | median ms |  mean ms | ratio                    |");
 console.log("|---------------------------|----------:|---------:|-------------------------:|");
 for (const r of rows) console.log(r);
@@ -27,6 +31,10 @@ const single = byName.get("hull, single-id map") as number;
 const bwrapAll = byName.get("bwrap, hull's namespaces") as number;
 console.log("");
 console.log(`crun without its wrapper: ~${ms(crunNet)} ms`);
-console.log(`target 1, hull <= 2x bwrap:        hull/bwrap = ${(hull / bwrap).toFixed(2)} (single-id map, as bwrap: ${(single / bwrap).toFixed(2)}; against bwrap with hull's namespaces: ${(single / bwrapAll).toFixed(2)})`);
+console.log(
+  `target 1, hull <= 2x bwrap:        hull/bwrap = ${(hull / bwrap).toFixed(2)} (single-id map, as bwrap: ${(single / bwrap).toFixed(2)}; against bwrap with hull's namespaces: ${(single / bwrapAll).toFixed(2)})`,
+);
 console.log(`target 2, hull >= 20x podman:      podman/hull = ${(podman / hull).toFixed(1)}`);
-console.log(`dist/hull: ${(Number(sizeBytes) / 1048576).toFixed(1)} MiB; peak RSS of hull run: ${rssHull} KiB (bwrap: ${rssBwrap} KiB)`);
+console.log(
+  `dist/hull: ${(Number(sizeBytes) / 1048576).toFixed(1)} MiB; peak RSS of hull run: ${rssHull} KiB (bwrap: ${rssBwrap} KiB)`,
+);

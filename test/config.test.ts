@@ -32,16 +32,30 @@ test("resolveUser: names, ids, groups and supplementary groups from the image", 
 
 test("buildEnv: defaults, then image, then -e; HOME from the user; -e NAME passes the caller's value", () => {
   const env = buildEnv({
-    imageEnv: ["PATH=/image/bin", "A=image"], hostname: "h", home: "/root", tty: true,
-    cli: ["A=cli", "FROM_HOST", "MISSING"], host: { FROM_HOST: "yes" },
+    imageEnv: ["PATH=/image/bin", "A=image"],
+    hostname: "h",
+    home: "/root",
+    tty: true,
+    cli: ["A=cli", "FROM_HOST", "MISSING"],
+    host: { FROM_HOST: "yes" },
   });
   expect(env).toEqual(["PATH=/image/bin", "HOSTNAME=h", "A=cli", "TERM=xterm", "FROM_HOST=yes", "HOME=/root"]);
 });
 
 test("run options: bad values are refused with a message that says what is expected", () => {
   const ok = {
-    rm: false, interactive: false, tty: false, init: false, readOnly: false, detach: false, env: [], envFiles: [],
-    volumes: [], network: "none", image: "busybox", command: [],
+    rm: false,
+    interactive: false,
+    tty: false,
+    init: false,
+    readOnly: false,
+    detach: false,
+    env: [],
+    envFiles: [],
+    volumes: [],
+    network: "none",
+    image: "busybox",
+    command: [],
   };
   expect(parseRunOptions(ok).network).toBe("none");
   expect(() => parseRunOptions({ ...ok, network: "bridge" })).toThrow("--network takes none or host");
@@ -52,10 +66,15 @@ test("run options: bad values are refused with a message that says what is expec
 });
 
 test("image config: schema-checked", () => {
-  const good = JSON.stringify({ config: { Cmd: ["sh"] }, rootfs: { type: "layers", diff_ids: [`sha256:${"a".repeat(64)}`] } });
+  const good = JSON.stringify({
+    config: { Cmd: ["sh"] },
+    rootfs: { type: "layers", diff_ids: [`sha256:${"a".repeat(64)}`] },
+  });
   expect(parseImageConfig(good, "t").config?.Cmd).toEqual(["sh"]);
   expect(() => parseImageConfig("{", "t")).toThrow("not JSON");
-  expect(() => parseImageConfig(JSON.stringify({ rootfs: { type: "layers", diff_ids: ["md5:x"] } }), "t")).toThrow("diff_id");
+  expect(() => parseImageConfig(JSON.stringify({ rootfs: { type: "layers", diff_ids: ["md5:x"] } }), "t")).toThrow(
+    "diff_id",
+  );
 });
 
 test("layer entry names: leading / and ./ dropped, .. refused", () => {

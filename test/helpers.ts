@@ -42,7 +42,12 @@ export function removeStore(root: string): void {
 
 export function hull(args: string[], opts: { root: string; env?: Record<string, string>; stdin?: string }): Result {
   const r = Bun.spawnSync([HULL, ...args], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", HULL_ROOT: opts.root, ...opts.env },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? "/tmp",
+      HULL_ROOT: opts.root,
+      ...opts.env,
+    },
     stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
     stdout: "pipe",
     stderr: "pipe",
@@ -87,7 +92,9 @@ export function hasSubordinateIds(): boolean {
   const name = userName();
   const has = (f: string) => {
     try {
-      return readFileSync(f, "utf8").split("\n").some((l) => l.startsWith(`${name}:`) || l.startsWith(`${process.getuid?.()}:`));
+      return readFileSync(f, "utf8")
+        .split("\n")
+        .some((l) => l.startsWith(`${name}:`) || l.startsWith(`${process.getuid?.()}:`));
     } catch {
       return false;
     }

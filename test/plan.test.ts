@@ -1,6 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import {
-  ABI, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_BIND, MS_RDONLY,
+  ABI,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUTS,
+  MS_BIND,
+  MS_RDONLY,
 } from "../src/runtime/abi";
 import { DEVICES, MASKED_PATHS, namespaceFlags, planMounts, READONLY_PATHS, type PlanInput } from "../src/runtime/plan";
 
@@ -28,7 +35,7 @@ describe("planMounts", () => {
     for (const d of DEVICES) {
       const i = steps.findIndex((s) => s.dst === `/dev/${d}`);
       expect(i).toBeGreaterThan(devIdx);
-      expect(steps[i]?.flags! & MS_BIND).toBe(MS_BIND);
+      expect((steps[i]?.flags ?? -1) & MS_BIND).toBe(MS_BIND);
     }
     const pts = steps.find((s) => s.dst === "/dev/pts");
     expect(pts?.data).toContain("newinstance");
@@ -47,10 +54,10 @@ describe("planMounts", () => {
   test("sysfs read-only with a private network; the host's /sys bound read-only with --network host", () => {
     expect(planMounts(base).find((s) => s.dst === "/sys")).toMatchObject({ fstype: "sysfs" });
     const sys = planMounts(base).find((s) => s.dst === "/sys");
-    expect(sys?.flags! & MS_RDONLY).toBe(MS_RDONLY);
+    expect((sys?.flags ?? -1) & MS_RDONLY).toBe(MS_RDONLY);
     const hostSys = planMounts({ ...base, network: "host" }).find((s) => s.dst === "/sys");
     expect(hostSys).toMatchObject({ src: "/sys", fstype: "" });
-    expect(hostSys?.flags! & (MS_BIND | MS_RDONLY)).toBe(MS_BIND | MS_RDONLY);
+    expect((hostSys?.flags ?? -1) & (MS_BIND | MS_RDONLY)).toBe(MS_BIND | MS_RDONLY);
   });
 
   test("user binds keep their order and read-only flag, after the /etc files", () => {
@@ -65,8 +72,8 @@ describe("planMounts", () => {
     const y = steps.findIndex((s) => s.dst === "/x/y");
     expect(x).toBeGreaterThan(steps.findIndex((s) => s.dst === "/etc/resolv.conf"));
     expect(y).toBe(x + 1);
-    expect(steps[x]?.flags! & MS_RDONLY).toBe(0);
-    expect(steps[y]?.flags! & MS_RDONLY).toBe(MS_RDONLY);
+    expect((steps[x]?.flags ?? -1) & MS_RDONLY).toBe(0);
+    expect((steps[y]?.flags ?? -1) & MS_RDONLY).toBe(MS_RDONLY);
   });
 });
 

@@ -1,19 +1,40 @@
 // `hull run` end to end: the built binary, run rootless by the current user, against a throwaway
 // store. Every test also checks that no container directory, hull process or host mount is left.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { userName } from "../src/runtime/whoami";
 import { join } from "node:path";
 import {
-  containersLeft, hasSubordinateIds, HULL, hostHas, hostMounts, hull, makeStore, removeStore, requireUnprivileged,
-  type Result, shimProcesses,
+  containersLeft,
+  hasSubordinateIds,
+  HULL,
+  hostHas,
+  hostMounts,
+  hull,
+  makeStore,
+  removeStore,
+  requireUnprivileged,
+  type Result,
+  shimProcesses,
 } from "./helpers";
 
 requireUnprivileged();
 
 const uid = process.getuid?.() ?? -1;
 const gid = process.getgid?.() ?? -1;
-const subids = hostHas(hasSubordinateIds(), "no subordinate ids or newuidmap for this user (apt-get install uidmap; usermod --add-subuids)");
+const subids = hostHas(
+  hasSubordinateIds(),
+  "no subordinate ids or newuidmap for this user (apt-get install uidmap; usermod --add-subuids)",
+);
 let root = "";
 let mountsBefore = "";
 
@@ -46,7 +67,10 @@ function ok(r: Result): string {
 
 describe("user namespace", () => {
   test.if(subids)("with subordinate ids: root is the caller, 1..65535 the subordinate range", () => {
-    const map = ok(sh("cat /proc/self/uid_map")).trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number));
+    const map = ok(sh("cat /proc/self/uid_map"))
+      .trim()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/).map(Number));
     expect(map[0]).toEqual([0, uid, 1]);
     expect(map[1]?.[0]).toBe(1);
     expect(map[1]?.[2]).toBeGreaterThanOrEqual(65535);
@@ -54,16 +78,32 @@ describe("user namespace", () => {
     expect(gmap[0]?.trim().split(/\s+/).map(Number)).toEqual([0, gid, 1]);
   });
 
-  test.if(subids)("ownership is real on disk: a file chowned to 1000 inside is owned by the subordinate id outside", () => {
-    const out = join(root, "chown-out");
-    mkdirSync(out, { recursive: true });
-    ok(run(["-v", `${out}:/out`, "busybox", "sh", "-c", "touch /out/f && chown 1000:1000 /out/f && stat -c %u:%g /out/f"]));
-    const st = statSync(join(out, "f"));
-    const start = Number(readFileSync("/etc/subuid", "utf8").split("\n")
-      .find((l) => l.startsWith(`${userName()}:`) || l.startsWith(`${uid}:`))?.split(":")[1]);
-    expect(st.uid).toBe(start + 999);
-    expect(ok(run(["-v", `${out}:/out`, "busybox", "stat", "-c", "%u:%g", "/out/f"])).trim()).toBe("1000:1000");
-  });
+  test.if(subids)(
+    "ownership is real on disk: a file chowned to 1000 inside is owned by the subordinate id outside",
+    () => {
+      const out = join(root, "chown-out");
+      mkdirSync(out, { recursive: true });
+      ok(
+        run([
+          "-v",
+          `${out}:/out`,
+          "busybox",
+          "sh",
+          "-c",
+          "touch /out/f && chown 1000:1000 /out/f && stat -c %u:%g /out/f",
+        ]),
+      );
+      const st = statSync(join(out, "f"));
+      const start = Number(
+        readFileSync("/etc/subuid", "utf8")
+          .split("\n")
+          .find((l) => l.startsWith(`${userName()}:`) || l.startsWith(`${uid}:`))
+          ?.split(":")[1],
+      );
+      expect(st.uid).toBe(start + 999);
+      expect(ok(run(["-v", `${out}:/out`, "busybox", "stat", "-c", "%u:%g", "/out/f"])).trim()).toBe("1000:1000");
+    },
+  );
 
   test.if(subids)("-u runs as another user with that user's groups", () => {
     expect(ok(sh("id -u; id -g", ["-u", "1000:1000"])).trim()).toBe("1000\n1000");
@@ -72,7 +112,9 @@ describe("user namespace", () => {
   });
 
   test("without subordinate ids: a single-id map, a one-line warning, and files still owned by root inside", () => {
-    const r = sh("cat /proc/self/uid_map; stat -c %u /bin/busybox; touch /x && stat -c %u /x", [], { env: { HULL_IDMAP: "single" } });
+    const r = sh("cat /proc/self/uid_map; stat -c %u /bin/busybox; touch /x && stat -c %u /x", [], {
+      env: { HULL_IDMAP: "single" },
+    });
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]?.trim().split(/\s+/).map(Number)).toEqual([0, uid, 1]);
@@ -117,14 +159,20 @@ describe("mount namespace and root filesystem", () => {
       return false;
     }
   })();
-  test.if(hostHas(fuseUsable, "fuse-overlayfs path: /dev/fuse not usable or fuse-overlayfs missing"))("fuse-overlayfs path (HULL_OVERLAY=fuse): writes work and the layer still vanishes", () => {
-    const r = sh("grep ' / / ' /proc/self/mountinfo; echo x > /w && cat /w; rm /etc/os-release; cat /etc/os-release 2>&1; true", [],
-      { env: { HULL_OVERLAY: "fuse" } });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain("fuse-overlayfs");
-    expect(r.stdout).toContain("x\n");
-    expect(r.stdout).toContain("No such file");
-  });
+  test.if(hostHas(fuseUsable, "fuse-overlayfs path: /dev/fuse not usable or fuse-overlayfs missing"))(
+    "fuse-overlayfs path (HULL_OVERLAY=fuse): writes work and the layer still vanishes",
+    () => {
+      const r = sh(
+        "grep ' / / ' /proc/self/mountinfo; echo x > /w && cat /w; rm /etc/os-release; cat /etc/os-release 2>&1; true",
+        [],
+        { env: { HULL_OVERLAY: "fuse" } },
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("fuse-overlayfs");
+      expect(r.stdout).toContain("x\n");
+      expect(r.stdout).toContain("No such file");
+    },
+  );
 
   test("--read-only makes / read-only but leaves /dev and volumes writable", () => {
     const r = sh("touch /x 2>&1; echo ok > /dev/shm/y && cat /dev/shm/y", ["--read-only"]);
@@ -136,7 +184,19 @@ describe("mount namespace and root filesystem", () => {
     const dir = join(root, "rootfs-dir");
     mkdirSync(join(dir, "bin"), { recursive: true });
     Bun.spawnSync(["cp", "/bin/busybox", join(dir, "bin/busybox")]);
-    const r = hull(["run", "--rm", "--rootfs", dir, "/bin/busybox", "sh", "-c", "echo in-rootfs > /marker; /bin/busybox cat /marker"], { root });
+    const r = hull(
+      [
+        "run",
+        "--rm",
+        "--rootfs",
+        dir,
+        "/bin/busybox",
+        "sh",
+        "-c",
+        "echo in-rootfs > /marker; /bin/busybox cat /marker",
+      ],
+      { root },
+    );
     expect(r.stdout).toBe("in-rootfs\n");
     expect(readFileSync(join(dir, "marker"), "utf8")).toBe("in-rootfs\n");
   });
@@ -145,7 +205,9 @@ describe("mount namespace and root filesystem", () => {
     const dir = join(root, "bind-src");
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "in"), "from host\n");
-    expect(ok(run(["-v", `${dir}:/data`, "busybox", "sh", "-c", "cat /data/in; echo back > /data/out"]))).toBe("from host\n");
+    expect(ok(run(["-v", `${dir}:/data`, "busybox", "sh", "-c", "cat /data/in; echo back > /data/out"]))).toBe(
+      "from host\n",
+    );
     expect(readFileSync(join(dir, "out"), "utf8")).toBe("back\n");
     const r = run(["-v", `${dir}:/data:ro`, "busybox", "sh", "-c", "echo no > /data/out2"]);
     expect(r.code).not.toBe(0);
@@ -156,7 +218,9 @@ describe("mount namespace and root filesystem", () => {
 
 describe("pid, uts, ipc and network namespaces", () => {
   test("the command is pid 1, host processes are invisible, /proc is fresh", () => {
-    const out = ok(sh("echo $$; cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '"));
+    const out = ok(
+      sh("echo $$; cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '"),
+    );
     const [pid, cmdline, pids] = out.trim().split("\n");
     expect(pid).toBe("1");
     expect(cmdline).toStartWith("sh -c");
@@ -168,7 +232,15 @@ describe("pid, uts, ipc and network namespaces", () => {
   });
 
   test("--init: a tiny init is pid 1, reaps orphans and forwards signals", () => {
-    const out = ok(run(["--init", "busybox", "sh", "-c", "sh -c 'sleep 0.2 &'; sleep 0.6; cat /proc/1/comm; ps -o stat | grep -c Z || true"]));
+    const out = ok(
+      run([
+        "--init",
+        "busybox",
+        "sh",
+        "-c",
+        "sh -c 'sleep 0.2 &'; sleep 0.6; cat /proc/1/comm; ps -o stat | grep -c Z || true",
+      ]),
+    );
     const [comm, zombies] = out.trim().split("\n");
     expect(comm).toBe("hull-init");
     expect(zombies).toBe("0");
@@ -189,22 +261,46 @@ describe("pid, uts, ipc and network namespaces", () => {
 
   test("network none (the default): only lo, and it is up", () => {
     expect(ok(sh("ls /sys/class/net")).trim()).toBe("lo");
-    expect(ok(sh("cat /sys/class/net/lo/operstate; ping -c1 -W1 127.0.0.1 >/dev/null && echo reach"))).toContain("reach");
+    expect(ok(sh("cat /sys/class/net/lo/operstate; ping -c1 -W1 127.0.0.1 >/dev/null && echo reach"))).toContain(
+      "reach",
+    );
   });
 
   test("--network host shares the host's interfaces", () => {
     const host = readdirSync("/sys/class/net").sort();
-    expect(ok(sh("ls /sys/class/net", ["--network", "host"])).trim().split(/\s+/).sort()).toEqual(host);
+    expect(
+      ok(sh("ls /sys/class/net", ["--network", "host"]))
+        .trim()
+        .split(/\s+/)
+        .sort(),
+    ).toEqual(host);
   });
 });
 
 describe("devices, /sys, /etc files and hardening", () => {
   test("/dev is a fresh tmpfs with the usual nodes and a private devpts", () => {
     const names = ok(sh("ls /dev")).trim().split(/\s+/);
-    for (const n of ["null", "zero", "full", "random", "urandom", "tty", "pts", "ptmx", "shm", "mqueue", "fd", "stdin", "stdout", "stderr"]) {
+    for (const n of [
+      "null",
+      "zero",
+      "full",
+      "random",
+      "urandom",
+      "tty",
+      "pts",
+      "ptmx",
+      "shm",
+      "mqueue",
+      "fd",
+      "stdin",
+      "stdout",
+      "stderr",
+    ]) {
       expect(names).toContain(n);
     }
-    expect(ok(sh("echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 8 /dev/urandom | wc -c")).trim()).toBe("4\n8");
+    expect(ok(sh("echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 8 /dev/urandom | wc -c")).trim()).toBe(
+      "4\n8",
+    );
     const info = ok(sh("cat /proc/self/mountinfo"));
     expect(info).toMatch(/ \/dev rw,nosuid.* - tmpfs /);
     expect(info).toMatch(/ \/dev\/pts .* - devpts .*ptmxmode=666/);
@@ -220,7 +316,14 @@ describe("devices, /sys, /etc files and hardening", () => {
   test("Docker's masked and read-only paths", () => {
     const info = ok(sh("cat /proc/self/mountinfo"));
     const mountpoints = info.split("\n").map((l) => l.split(" ")[4]);
-    for (const p of ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/acpi", "/sys/firmware", "/proc/sched_debug"]) {
+    for (const p of [
+      "/proc/kcore",
+      "/proc/keys",
+      "/proc/timer_list",
+      "/proc/acpi",
+      "/sys/firmware",
+      "/proc/sched_debug",
+    ]) {
       if (existsSync(p)) expect(mountpoints).toContain(p);
     }
     for (const p of ["/proc/sys", "/proc/sysrq-trigger", "/proc/bus", "/proc/irq", "/proc/fs"]) {
@@ -244,13 +347,19 @@ describe("devices, /sys, /etc files and hardening", () => {
 
   test("no descriptor of hull's reaches the container", () => {
     // ls opens the directory it lists: 3 is its own
-    expect(ok(run(["busybox", "ls", "/proc/self/fd"])).trim().split(/\s+/)).toEqual(["0", "1", "2", "3"]);
+    expect(
+      ok(run(["busybox", "ls", "/proc/self/fd"]))
+        .trim()
+        .split(/\s+/),
+    ).toEqual(["0", "1", "2", "3"]);
   });
 });
 
 describe("process: arguments, environment, stdio, exit status, signals", () => {
   test("the command starts with default signal dispositions (hull's runtime ignores SIGPIPE)", () => {
-    expect(ok(run(["busybox", "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"]))).toBe("SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+    expect(ok(run(["busybox", "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"]))).toBe(
+      "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n",
+    );
     expect(ok(sh("yes | head -c 3; echo"))).toBe("y\ny\n");
   });
 
@@ -261,10 +370,30 @@ describe("process: arguments, environment, stdio, exit status, signals", () => {
   test("-e, --env-file, -w and the image's defaults", () => {
     const file = join(root, "envfile");
     writeFileSync(file, "# comment\nFROM_FILE=1\n\nBOTH=file\n");
-    const out = ok(run(["-e", "A=x y", "--env-file", file, "-e", "BOTH=cli", "-w", "/made/here", "busybox",
-      "sh", "-c", "echo $A; echo $FROM_FILE; echo $BOTH; pwd; echo $HOME; echo $PATH"]));
-    expect(out.split("\n").slice(0, 6)).toEqual(["x y", "1", "cli", "/made/here", "/root",
-      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
+    const out = ok(
+      run([
+        "-e",
+        "A=x y",
+        "--env-file",
+        file,
+        "-e",
+        "BOTH=cli",
+        "-w",
+        "/made/here",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $A; echo $FROM_FILE; echo $BOTH; pwd; echo $HOME; echo $PATH",
+      ]),
+    );
+    expect(out.split("\n").slice(0, 6)).toEqual([
+      "x y",
+      "1",
+      "cli",
+      "/made/here",
+      "/root",
+      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    ]);
   });
 
   test("the image's CMD runs when no command is given, --entrypoint replaces it", () => {
@@ -284,9 +413,22 @@ describe("process: arguments, environment, stdio, exit status, signals", () => {
   });
 
   test("SIGTERM reaches the container's pid 1", async () => {
-    const p = Bun.spawn([HULL, "run", "--rm", "busybox", "sh", "-c", "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done"], {
-      env: { ...process.env, HULL_ROOT: root }, stdout: "pipe", stderr: "pipe",
-    });
+    const p = Bun.spawn(
+      [
+        HULL,
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done",
+      ],
+      {
+        env: { ...process.env, HULL_ROOT: root },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     const reader = p.stdout.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
     expect(first).toBe("ready\n");
@@ -299,7 +441,9 @@ describe("process: arguments, environment, stdio, exit status, signals", () => {
 
   test("death by signal N exits 128+N", async () => {
     const p = Bun.spawn([HULL, "run", "--rm", "--init", "busybox", "sh", "-c", "echo ready; exec sleep 30"], {
-      env: { ...process.env, HULL_ROOT: root }, stdout: "pipe", stderr: "pipe",
+      env: { ...process.env, HULL_ROOT: root },
+      stdout: "pipe",
+      stderr: "pipe",
     });
     await p.stdout.getReader().read();
     p.kill("SIGHUP");
@@ -307,9 +451,12 @@ describe("process: arguments, environment, stdio, exit status, signals", () => {
   });
 
   test("-t gives a real pty sized like the caller's terminal; without -t there is none", () => {
-    const withTty = Bun.spawnSync(["script", "-qec", `stty rows 33 cols 77; ${HULL} run --rm -t busybox sh -c 'tty; stty size'`, "/dev/null"], {
-      env: { ...process.env, HULL_ROOT: root },
-    });
+    const withTty = Bun.spawnSync(
+      ["script", "-qec", `stty rows 33 cols 77; ${HULL} run --rm -t busybox sh -c 'tty; stty size'`, "/dev/null"],
+      {
+        env: { ...process.env, HULL_ROOT: root },
+      },
+    );
     const out = withTty.stdout.toString().replace(/\r/g, "");
     expect(withTty.exitCode).toBe(0);
     expect(out).toContain("/dev/pts/0\n");
@@ -318,9 +465,13 @@ describe("process: arguments, environment, stdio, exit status, signals", () => {
   });
 
   test("-it relays keystrokes through the pty", () => {
-    const r = Bun.spawnSync(["script", "-qec", `${HULL} run --rm -it busybox sh -c 'read line; echo got:$line'`, "/dev/null"], {
-      env: { ...process.env, HULL_ROOT: root }, stdin: new TextEncoder().encode("typed\n"),
-    });
+    const r = Bun.spawnSync(
+      ["script", "-qec", `${HULL} run --rm -it busybox sh -c 'read line; echo got:$line'`, "/dev/null"],
+      {
+        env: { ...process.env, HULL_ROOT: root },
+        stdin: new TextEncoder().encode("typed\n"),
+      },
+    );
     expect(r.stdout.toString().replace(/\r/g, "")).toContain("got:typed");
     expect(r.exitCode).toBe(0);
   });
@@ -377,9 +528,13 @@ describe("errors: one line, non-zero, nothing left behind", () => {
   test.if(bwrap)("a host without user namespaces", () => {
     // bwrap --disable-userns gives hull a world where creating a user namespace fails, as on a host
     // that forbids them
-    const r = Bun.spawnSync(["bwrap", "--unshare-user", "--disable-userns", "--dev-bind", "/", "/", HULL, "run", "--rm", "busybox", "true"], {
-      env: { ...process.env, HULL_ROOT: root }, stderr: "pipe",
-    });
+    const r = Bun.spawnSync(
+      ["bwrap", "--unshare-user", "--disable-userns", "--dev-bind", "/", "/", HULL, "run", "--rm", "busybox", "true"],
+      {
+        env: { ...process.env, HULL_ROOT: root },
+        stderr: "pipe",
+      },
+    );
     const stderr = r.stderr.toString();
     expect(r.exitCode).toBe(125);
     expect(stderr.trim().split("\n")).toHaveLength(1);
@@ -391,23 +546,29 @@ describe("errors: one line, non-zero, nothing left behind", () => {
 describe("robustness", () => {
   test("SIGKILL of hull takes the container down and still removes its layer", async () => {
     const p = Bun.spawn([HULL, "run", "--rm", "busybox", "sh", "-c", "echo ready; sleep 30"], {
-      env: { ...process.env, HULL_ROOT: root }, stdout: "pipe", stderr: "pipe",
+      env: { ...process.env, HULL_ROOT: root },
+      stdout: "pipe",
+      stderr: "pipe",
     });
     await p.stdout.getReader().read();
     expect(containersLeft(root)).toHaveLength(1);
     p.kill("SIGKILL");
     await p.exited;
     // the userns stage learns of it through PR_SET_PDEATHSIG and cleans up on its own
-    for (let i = 0; i < 100 && (containersLeft(root).length > 0 || shimProcesses().length > 0); i++) await Bun.sleep(20);
+    for (let i = 0; i < 100 && (containersLeft(root).length > 0 || shimProcesses().length > 0); i++)
+      await Bun.sleep(20);
     // afterEach checks that both are gone
   });
 
   test("two first runs at once unpack the embedded image once, and both work", async () => {
     const fresh = makeStore();
     try {
-      const start = () => Bun.spawn([HULL, "run", "--rm", "busybox", "echo", "ok"], {
-        env: { ...process.env, HULL_ROOT: fresh }, stdout: "pipe", stderr: "pipe",
-      });
+      const start = () =>
+        Bun.spawn([HULL, "run", "--rm", "busybox", "echo", "ok"], {
+          env: { ...process.env, HULL_ROOT: fresh },
+          stdout: "pipe",
+          stderr: "pipe",
+        });
       const ps = [start(), start(), start()];
       const codes = await Promise.all(ps.map((p) => p.exited));
       const outs = await Promise.all(ps.map((p) => new Response(p.stdout).text()));
@@ -428,7 +589,11 @@ describe("without --rm", () => {
     const left = containersLeft(root);
     expect(left).toHaveLength(1);
     const dir = join(root, "containers", left[0] as string);
-    expect(JSON.parse(readFileSync(join(dir, "container.json"), "utf8")).command).toEqual(["sh", "-c", "echo kept > /kept"]);
+    expect(JSON.parse(readFileSync(join(dir, "container.json"), "utf8")).command).toEqual([
+      "sh",
+      "-c",
+      "echo kept > /kept",
+    ]);
     expect(readFileSync(join(dir, "upper", "kept"), "utf8")).toBe("kept\n");
     Bun.spawnSync(["chmod", "-R", "u+rwx", dir]);
     Bun.spawnSync(["rm", "-rf", dir]);
@@ -439,7 +604,15 @@ describe("other commands", () => {
   test("hull doctor prints one table and passes on this host", () => {
     const r = hull(["doctor"], { root });
     expect(r.code).toBe(0);
-    for (const name of ["user namespaces", "subordinate ids", "newuidmap/newgidmap", "kernel overlay in userns", "fuse-overlayfs", "cgroup v2 delegation", "rootless networking"]) {
+    for (const name of [
+      "user namespaces",
+      "subordinate ids",
+      "newuidmap/newgidmap",
+      "kernel overlay in userns",
+      "fuse-overlayfs",
+      "cgroup v2 delegation",
+      "rootless networking",
+    ]) {
       expect(r.stdout).toContain(name);
     }
     expect(r.stdout).toMatch(/ok\s+user namespaces/);

@@ -24,12 +24,15 @@ async function unpack(entries: TarEntry[], into: string): Promise<void> {
 
 test("files, directories, modes, symlinks and hardlinks land beneath the root", async () => {
   const root = join(tmp(), "root");
-  await unpack([
-    { header: { name: "bin/", type: "directory", size: 0, mode: 0o755 } },
-    { header: { name: "bin/tool", size: 3, mode: 0o4755 }, body: "abc" },
-    { header: { name: "bin/alias", type: "symlink", size: 0, linkname: "/bin/tool" } },
-    { header: { name: "bin/hard", type: "link", size: 0, linkname: "bin/tool" } },
-  ], root);
+  await unpack(
+    [
+      { header: { name: "bin/", type: "directory", size: 0, mode: 0o755 } },
+      { header: { name: "bin/tool", size: 3, mode: 0o4755 }, body: "abc" },
+      { header: { name: "bin/alias", type: "symlink", size: 0, linkname: "/bin/tool" } },
+      { header: { name: "bin/hard", type: "link", size: 0, linkname: "bin/tool" } },
+    ],
+    root,
+  );
   expect(readFileSync(join(root, "bin/tool"), "utf8")).toBe("abc");
   expect(lstatSync(join(root, "bin/tool")).mode & 0o7777).toBe(0o4755);
   expect(readlinkSync(join(root, "bin/alias"))).toBe("/bin/tool");
@@ -47,10 +50,15 @@ test("an entry written through a symlink planted by an earlier entry is refused"
   const base = tmp();
   const outside = join(base, "outside");
   const root = join(base, "root");
-  await expect(unpack([
-    { header: { name: "evil", type: "symlink", size: 0, linkname: outside } },
-    { header: { name: "evil/owned", size: 1 }, body: "x" },
-  ], root)).rejects.toThrow("through symlink");
+  await expect(
+    unpack(
+      [
+        { header: { name: "evil", type: "symlink", size: 0, linkname: outside } },
+        { header: { name: "evil/owned", size: 1 }, body: "x" },
+      ],
+      root,
+    ),
+  ).rejects.toThrow("through symlink");
   expect(existsSync(join(outside, "owned"))).toBe(false);
 });
 

@@ -28,8 +28,7 @@ export function parseInterspersed(raw: string[], def: ArgsDef, command: string):
   }
   const values = new Map<string, string[]>();
   const add = (key: string, v: string) => values.set(key, [...(values.get(key) ?? []), v]);
-  const unknown = (flag: string) =>
-    new UsageError(`unknown flag: ${flag} (see 'hull ${command} --help')`);
+  const unknown = (flag: string) => new UsageError(`unknown flag: ${flag} (see 'hull ${command} --help')`);
   const needValue = (flag: string) => new UsageError(`flag needs an argument: ${flag}`);
 
   for (let i = 0; i < raw.length; i++) {
@@ -38,7 +37,7 @@ export function parseInterspersed(raw: string[], def: ArgsDef, command: string):
     if (tok.startsWith("--")) {
       const eq = tok.indexOf("=");
       const name = tok.slice(2, eq < 0 ? undefined : eq);
-      let f = byName.get(name);
+      const f = byName.get(name);
       if (!f && name.startsWith("no-") && byName.get(name.slice(3))?.type === "boolean") {
         add((byName.get(name.slice(3)) as { key: string }).key, "false");
         continue;

@@ -10,7 +10,8 @@ export function parseBind(spec: string, cwd = process.cwd()): BindMount {
   if (!src.startsWith("/") && !src.startsWith(".")) {
     throw new Error(`volume ${spec}: named volumes are not supported yet; give an absolute host path`);
   }
-  if (!dst.startsWith("/") || dst === "/") throw new Error(`volume ${spec}: the container path must be absolute and not /`);
+  if (!dst.startsWith("/") || dst === "/")
+    throw new Error(`volume ${spec}: the container path must be absolute and not /`);
   if (mode !== "ro" && mode !== "rw") throw new Error(`volume ${spec}: mode must be ro or rw, not ${mode}`);
   const source = resolve(cwd, src);
   if (!accessible(source, F_OK)) throw new Error(`bind source path does not exist: ${source} (create it first)`);

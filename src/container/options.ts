@@ -2,7 +2,10 @@
 import * as v from "valibot";
 
 const absolutePath = (what: string) =>
-  v.pipe(v.string(), v.check((s) => s.startsWith("/"), `${what} must be an absolute path`));
+  v.pipe(
+    v.string(),
+    v.check((s) => s.startsWith("/"), `${what} must be an absolute path`),
+  );
 
 export const RunOptionsSchema = v.object({
   rm: v.boolean(),
@@ -14,10 +17,18 @@ export const RunOptionsSchema = v.object({
   env: v.array(v.pipe(v.string(), v.regex(/^[^=\s][^=]*(=.*)?$/s, "-e takes KEY=VALUE or KEY"))),
   envFiles: v.array(v.string()),
   workdir: v.optional(absolutePath("the working directory (-w)")),
-  user: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/,
-    "-u takes UID[:GID] or NAME[:GROUP]"))),
-  hostname: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/,
-    "--hostname takes letters, digits, dots and dashes (at most 63)"))),
+  user: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/, "-u takes UID[:GID] or NAME[:GROUP]"),
+    ),
+  ),
+  hostname: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/, "--hostname takes letters, digits, dots and dashes (at most 63)"),
+    ),
+  ),
   entrypoint: v.optional(v.string()),
   volumes: v.array(v.string()),
   network: v.picklist(["none", "host"], "--network takes none or host (port publishing comes later)"),

@@ -17,10 +17,13 @@ import { accessible, F_OK, isatty, mkdir, readFileText } from "../sys/libc";
 import { parseBind } from "./binds";
 import { buildEnv, readEnvFile } from "./env";
 import { OverlayModeSchema, type RunOptions } from "./options";
-import { resolveUser } from "./user";
+import { type ResolvedUser, resolveUser } from "./user";
 
 export class RunError extends Error {
-  constructor(message: string, readonly exitCode = ABI.HULL_EXIT_SETUP) {
+  constructor(
+    message: string,
+    readonly exitCode = ABI.HULL_EXIT_SETUP,
+  ) {
     super(message);
   }
 }
@@ -78,7 +81,8 @@ function newId(): string {
 
 export async function runContainer(o: RunOptions): Promise<never> {
   if (o.detach) throw new RunError("-d (detached containers) is not supported yet; run in the foreground");
-  if (o.tty && o.interactive && !isatty(0)) throw new RunError("the input device is not a TTY: drop -t, or run from a terminal");
+  if (o.tty && o.interactive && !isatty(0))
+    throw new RunError("the input device is not a TTY: drop -t, or run from a terminal");
   const paths = storePaths(storeRoot(o.root));
   const overlayMode = v.parse(OverlayModeSchema, process.env.HULL_OVERLAY || "auto");
 
@@ -103,13 +107,16 @@ export async function runContainer(o: RunOptions): Promise<never> {
     // stderr through console: process.stderr would cost ~10 ms of startup (see src/cli/output.ts)
     console.error(`hull: warning: ${ids.fallbackReason}; only root exists in the container (see hull doctor)`);
   }
-  let user;
+  let user: ResolvedUser;
   try {
     user = resolveUser(o.user ?? root.config?.User ?? "", root.layers);
   } catch (e) {
     throw new RunError((e as Error).message);
   }
-  for (const [what, id] of [["user", user.uid], ["group", user.gid]] as const) {
+  for (const [what, id] of [
+    ["user", user.uid],
+    ["group", user.gid],
+  ] as const) {
     if (id >= ids.size) {
       throw new RunError(`${what} ${id} is not mapped in the container (ids 0-${ids.size - 1}); see hull doctor`);
     }
@@ -118,13 +125,18 @@ export async function runContainer(o: RunOptions): Promise<never> {
   const id = newId();
   const hostname = o.hostname ?? id.slice(0, 12);
   const env = buildEnv({
-    imageEnv: root.config?.Env ?? [], hostname, home: user.home, tty: o.tty,
-    cli: [...envFiles, ...o.env], host: process.env,
+    imageEnv: root.config?.Env ?? [],
+    hostname,
+    home: user.home,
+    tty: o.tty,
+    cli: [...envFiles, ...o.env],
+    host: process.env,
   });
 
   const dir = join(paths.containers, id);
   for (const p of [...root.layers, dir]) {
-    if (/[,:]/.test(p)) throw new RunError(`path ${p} contains ',' or ':', which overlay options cannot carry; use another --root`);
+    if (/[,:]/.test(p))
+      throw new RunError(`path ${p} contains ',' or ':', which overlay options cannot carry; use another --root`);
   }
   const upper = join(dir, "upper");
   const work = join(dir, "work");
@@ -134,7 +146,11 @@ export async function runContainer(o: RunOptions): Promise<never> {
   mkdir(dir, 0o700);
   try {
     for (const d of [upper, work, merged]) mkdir(d, 0o755);
-    const etcFiles = { hostname: join(dir, "hostname"), hosts: join(dir, "hosts"), resolvConf: join(dir, "resolv.conf") };
+    const etcFiles = {
+      hostname: join(dir, "hostname"),
+      hosts: join(dir, "hosts"),
+      resolvConf: join(dir, "resolv.conf"),
+    };
     // the container's directory is new and private until the shim starts: plain writes suffice
     writeNewFile(etcFiles.hostname, `${hostname}\n`);
     writeNewFile(etcFiles.hosts, hostsFile(hostname, o.network));
@@ -151,14 +167,24 @@ export async function runContainer(o: RunOptions): Promise<never> {
     if (ids.uidMapProg) flags |= ABI.HULL_FLAG_SETGROUPS;
 
     const spec: ShimSpec = {
-      argv, env, cwd: o.workdir ?? (root.config?.WorkingDir || "/"),
-      uid: user.uid, gid: user.gid, groups: ids.uidMapProg ? user.groups.filter((g) => g < ids.size) : [],
-      hostname, nsFlags: namespaceFlags(o.network),
-      uidMap: ids.uidMap, gidMap: ids.gidMap, uidMapProg: ids.uidMapProg, gidMapProg: ids.gidMapProg,
+      argv,
+      env,
+      cwd: o.workdir ?? (root.config?.WorkingDir || "/"),
+      uid: user.uid,
+      gid: user.gid,
+      groups: ids.uidMapProg ? user.groups.filter((g) => g < ids.size) : [],
+      hostname,
+      nsFlags: namespaceFlags(o.network),
+      uidMap: ids.uidMap,
+      gidMap: ids.gidMap,
+      uidMapProg: ids.uidMapProg,
+      gidMapProg: ids.gidMapProg,
       rootfs: root.direct ? (root.layers[0] as string) : merged,
       overlay: root.direct ? "" : `lowerdir=${root.layers.join(":")},upperdir=${upper},workdir=${work}`,
       fuseProg: findProgram("fuse-overlayfs"),
-      overlayMode: { auto: ABI.HULL_OVERLAY_AUTO, kernel: ABI.HULL_OVERLAY_KERNEL, fuse: ABI.HULL_OVERLAY_FUSE }[overlayMode],
+      overlayMode: { auto: ABI.HULL_OVERLAY_AUTO, kernel: ABI.HULL_OVERLAY_KERNEL, fuse: ABI.HULL_OVERLAY_FUSE }[
+        overlayMode
+      ],
       cleanup: o.rm ? dir : "",
       flags,
       steps: planMounts({ network: o.network, ttyGroupMapped: ids.size > 5, etcFiles, binds }),

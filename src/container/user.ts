@@ -23,8 +23,12 @@ const isId = (s: string) => /^\d+$/.test(s);
 /** LAYERS: unpacked layer directories, topmost first. */
 export function resolveUser(spec: string, layers: string[]): ResolvedUser {
   const [userPart = "", groupPart] = spec === "" ? ["0"] : spec.split(":");
-  const passwd = readIn(layers, "etc/passwd").split("\n").map((l) => l.split(":"));
-  const group = readIn(layers, "etc/group").split("\n").map((l) => l.split(":"));
+  const passwd = readIn(layers, "etc/passwd")
+    .split("\n")
+    .map((l) => l.split(":"));
+  const group = readIn(layers, "etc/group")
+    .split("\n")
+    .map((l) => l.split(":"));
   const entry = passwd.find((f) => f.length >= 7 && (f[0] === userPart || (isId(userPart) && f[2] === userPart)));
   let uid: number;
   if (isId(userPart)) uid = Number(userPart);

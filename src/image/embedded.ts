@@ -7,8 +7,14 @@ import { type ImageConfig, parseImageConfig } from "./config";
 export const EMBEDDED_NAME = "busybox";
 
 /** Docker spellings of the embedded image's name. */
-const ALIASES = new Set(["busybox", "busybox:latest", "library/busybox", "library/busybox:latest",
-  "docker.io/library/busybox", "docker.io/library/busybox:latest"]);
+const ALIASES = new Set([
+  "busybox",
+  "busybox:latest",
+  "library/busybox",
+  "library/busybox:latest",
+  "docker.io/library/busybox",
+  "docker.io/library/busybox:latest",
+]);
 
 export function isEmbedded(name: string): boolean {
   return ALIASES.has(name);

@@ -23,7 +23,8 @@ function checkParents(root: string, rel: string): void {
     p = join(p, part);
     try {
       const st = lstatSync(p);
-      if (st.isSymbolicLink()) throw new UnsafeEntryError(`layer entry ${rel} would be written through symlink ${part}`);
+      if (st.isSymbolicLink())
+        throw new UnsafeEntryError(`layer entry ${rel} would be written through symlink ${part}`);
       if (!st.isDirectory()) throw new UnsafeEntryError(`layer entry ${rel}: ${part} is not a directory`);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return;

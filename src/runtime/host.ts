@@ -28,17 +28,31 @@ function userNamespaces(): Check {
   const clone = read("/proc/sys/kernel/unprivileged_userns_clone");
   const apparmor = read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
   if (max === 0) {
-    return { name: "user namespaces", ok: false, required: true, detail: "user.max_user_namespaces is 0",
-      fix: "sudo sysctl -w user.max_user_namespaces=15000" };
+    return {
+      name: "user namespaces",
+      ok: false,
+      required: true,
+      detail: "user.max_user_namespaces is 0",
+      fix: "sudo sysctl -w user.max_user_namespaces=15000",
+    };
   }
   if (clone === "0") {
-    return { name: "user namespaces", ok: false, required: true, detail: "kernel.unprivileged_userns_clone is 0",
-      fix: "sudo sysctl -w kernel.unprivileged_userns_clone=1" };
+    return {
+      name: "user namespaces",
+      ok: false,
+      required: true,
+      detail: "kernel.unprivileged_userns_clone is 0",
+      fix: "sudo sysctl -w kernel.unprivileged_userns_clone=1",
+    };
   }
   if (apparmor === "1") {
-    return { name: "user namespaces", ok: false, required: true,
+    return {
+      name: "user namespaces",
+      ok: false,
+      required: true,
       detail: "AppArmor restricts unprivileged user namespaces",
-      fix: "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or an AppArmor profile for hull)" };
+      fix: "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or an AppArmor profile for hull)",
+    };
   }
   return { name: "user namespaces", ok: true, required: true, detail: `allowed (max ${max})` };
 }
@@ -52,17 +66,34 @@ async function subordinateIds(): Promise<Check[]> {
   const ids = hostIdMapping();
   return [
     ur && gr
-      ? { name: "subordinate ids", ok: true, required: false,
-          detail: `uids ${ur.start}+${ur.count}, gids ${gr.start}+${gr.count}` }
-      : { name: "subordinate ids", ok: false, required: false,
+      ? {
+          name: "subordinate ids",
+          ok: true,
+          required: false,
+          detail: `uids ${ur.start}+${ur.count}, gids ${gr.start}+${gr.count}`,
+        }
+      : {
+          name: "subordinate ids",
+          ok: false,
+          required: false,
           detail: `no entry for ${name} in /etc/subuid or /etc/subgid: containers get a single id (root)`,
-          fix: `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${name}` },
+          fix: `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${name}`,
+        },
     helpers.every(Boolean)
       ? { name: "newuidmap/newgidmap", ok: true, required: false, detail: helpers.join(", ") }
-      : { name: "newuidmap/newgidmap", ok: false, required: false, detail: "not installed: single-id map only",
-          fix: "sudo apt-get install uidmap" },
-    { name: "container ids", ok: ids.size > 1, required: false,
-      detail: ids.size > 1 ? `0-${ids.size - 1} mapped` : `only 0 mapped (${ids.fallbackReason})` },
+      : {
+          name: "newuidmap/newgidmap",
+          ok: false,
+          required: false,
+          detail: "not installed: single-id map only",
+          fix: "sudo apt-get install uidmap",
+        },
+    {
+      name: "container ids",
+      ok: ids.size > 1,
+      required: false,
+      detail: ids.size > 1 ? `0-${ids.size - 1} mapped` : `only 0 mapped (${ids.fallbackReason})`,
+    },
   ];
 }
 
@@ -77,9 +108,13 @@ async function kernelOverlay(tmpRoot: string): Promise<Check> {
     const ok = r.exitCode === 0;
     return ok
       ? { name: "kernel overlay in userns", ok, required: false, detail: `works on ${tmpRoot}` }
-      : { name: "kernel overlay in userns", ok, required: false,
+      : {
+          name: "kernel overlay in userns",
+          ok,
+          required: false,
           detail: `refused on ${tmpRoot} (exit ${r.exitCode}): hull falls back to fuse-overlayfs`,
-          fix: "use a kernel >= 5.11 and a store on ext4/xfs/btrfs, or install fuse-overlayfs" };
+          fix: "use a kernel >= 5.11 and a store on ext4/xfs/btrfs, or install fuse-overlayfs",
+        };
   } finally {
     // the kernel leaves work/work with mode 000
     try {
@@ -97,10 +132,22 @@ function fuse(): Check {
   } catch {
     devOk = false;
   }
-  if (!prog) return { name: "fuse-overlayfs", ok: false, required: false, detail: "not installed (fallback overlay)",
-    fix: "sudo apt-get install fuse-overlayfs" };
-  if (!devOk) return { name: "fuse-overlayfs", ok: false, required: false, detail: `${prog}, but /dev/fuse is not usable`,
-    fix: "sudo chmod 0666 /dev/fuse" };
+  if (!prog)
+    return {
+      name: "fuse-overlayfs",
+      ok: false,
+      required: false,
+      detail: "not installed (fallback overlay)",
+      fix: "sudo apt-get install fuse-overlayfs",
+    };
+  if (!devOk)
+    return {
+      name: "fuse-overlayfs",
+      ok: false,
+      required: false,
+      detail: `${prog}, but /dev/fuse is not usable`,
+      fix: "sudo chmod 0666 /dev/fuse",
+    };
   return { name: "fuse-overlayfs", ok: true, required: false, detail: `${prog}, /dev/fuse usable` };
 }
 
@@ -108,19 +155,33 @@ function cgroups(): Check {
   const mounts = read("/proc/self/mounts") ?? "";
   const v2root = mounts.split("\n").some((l) => / \/sys\/fs\/cgroup cgroup2 /.test(l));
   if (!v2root) {
-    return { name: "cgroup v2 delegation", ok: false, required: false,
-      detail: "no unified cgroup v2 hierarchy at /sys/fs/cgroup (v1 or hybrid): --memory/--cpus/--pids-limit unavailable",
-      fix: "boot with systemd.unified_cgroup_hierarchy=1 and set Delegate=yes for user@.service" };
+    return {
+      name: "cgroup v2 delegation",
+      ok: false,
+      required: false,
+      detail:
+        "no unified cgroup v2 hierarchy at /sys/fs/cgroup (v1 or hybrid): --memory/--cpus/--pids-limit unavailable",
+      fix: "boot with systemd.unified_cgroup_hierarchy=1 and set Delegate=yes for user@.service",
+    };
   }
-  const own = (read("/proc/self/cgroup") ?? "").split("\n").find((l) => l.startsWith("0::"))?.slice(3) ?? "/";
+  const own =
+    (read("/proc/self/cgroup") ?? "")
+      .split("\n")
+      .find((l) => l.startsWith("0::"))
+      ?.slice(3) ?? "/";
   const dir = join("/sys/fs/cgroup", own);
   try {
     accessSync(join(dir, "cgroup.procs"), constants.W_OK);
     const ctl = read(join(dir, "cgroup.controllers")) ?? "";
     return { name: "cgroup v2 delegation", ok: true, required: false, detail: `${dir} (${ctl || "no controllers"})` };
   } catch {
-    return { name: "cgroup v2 delegation", ok: false, required: false, detail: `${dir} is not delegated to this user`,
-      fix: "systemd-run --user --scope -p Delegate=yes hull ... (needs Delegate= for user@.service)" };
+    return {
+      name: "cgroup v2 delegation",
+      ok: false,
+      required: false,
+      detail: `${dir} is not delegated to this user`,
+      fix: "systemd-run --user --scope -p Delegate=yes hull ... (needs Delegate= for user@.service)",
+    };
   }
 }
 
@@ -128,9 +189,13 @@ function network(): Check {
   const found = ["pasta", "slirp4netns"].map(findProgram).filter(Boolean);
   return found.length > 0
     ? { name: "rootless networking", ok: true, required: false, detail: found.join(", ") }
-    : { name: "rootless networking", ok: false, required: false,
+    : {
+        name: "rootless networking",
+        ok: false,
+        required: false,
         detail: "neither pasta nor slirp4netns: --network none and host work, published ports will not",
-        fix: "sudo apt-get install passt" };
+        fix: "sudo apt-get install passt",
+      };
 }
 
 export async function hostChecks(storeTmp: string): Promise<Check[]> {

@@ -37,13 +37,16 @@ export function findRange(text: string, name: string, id: number): IdRange | und
 
 const readOr = (path: string): string => readFileText(path) ?? "";
 
-
 export function hostIdMapping(): IdMapping {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   const name = userName(uid);
   const single: IdMapping = {
-    uidMap: `0 ${uid} 1`, gidMap: `0 ${gid} 1`, uidMapProg: "", gidMapProg: "", size: 1,
+    uidMap: `0 ${uid} 1`,
+    gidMap: `0 ${gid} 1`,
+    uidMapProg: "",
+    gidMapProg: "",
+    size: 1,
   };
   if (process.env.HULL_IDMAP === "single") return { ...single, fallbackReason: "HULL_IDMAP=single" };
   const uidProg = findProgram("newuidmap");

@@ -1,8 +1,19 @@
 // Plan, then execute: a pure function turns a validated container spec into the list of setup steps
 // the shim's container stage runs in order (ffi/shim.c run_step). Unit-tested without privileges.
 import {
-  ABI, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_BIND, MS_NODEV, MS_NOEXEC,
-  MS_NOSUID, MS_RDONLY, MS_REC, MS_STRICTATIME,
+  ABI,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUTS,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_RDONLY,
+  MS_REC,
+  MS_STRICTATIME,
 } from "./abi";
 
 export interface Step {
@@ -31,8 +42,17 @@ export interface PlanInput {
 
 /** Docker's default masked paths (moby oci/defaults.go). */
 export const MASKED_PATHS = [
-  "/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-  "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+  "/proc/asound",
+  "/proc/acpi",
+  "/proc/interrupts",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
   "/sys/devices/virtual/powercap",
 ];
 
@@ -43,7 +63,12 @@ export const READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys"
 export const DEVICES = ["null", "zero", "full", "random", "urandom", "tty"];
 
 const step = (op: number, flags: number, src: string, dst: string, fstype = "", data = ""): Step => ({
-  op, flags, src, dst, fstype, data,
+  op,
+  flags,
+  src,
+  dst,
+  fstype,
+  data,
 });
 const mount = (src: string, dst: string, fstype: string, flags: number, data = "") =>
   step(ABI.HULL_STEP_MOUNT, flags, src, dst, fstype, data);
@@ -61,8 +86,13 @@ export function planMounts(p: PlanInput): Step[] {
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC),
     mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"),
     ...DEVICES.map((d) => bind(`/dev/${d}`, `/dev/${d}`)),
-    mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-      `newinstance,ptmxmode=0666,mode=0620${p.ttyGroupMapped ? ",gid=5" : ""}`),
+    mount(
+      "devpts",
+      "/dev/pts",
+      "devpts",
+      MS_NOSUID | MS_NOEXEC,
+      `newinstance,ptmxmode=0666,mode=0620${p.ttyGroupMapped ? ",gid=5" : ""}`,
+    ),
     symlink("pts/ptmx", "/dev/ptmx"),
     mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"),
     mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC),

@@ -2,8 +2,18 @@
 // bytes go into a sealed memfd, so nothing is written to disk and nothing on disk can be swapped in.
 import shimPath from "../../build/hull-shim" with { type: "file" };
 import {
-  addSeals, execveat, type Fd, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, MFD_ALLOW_SEALING,
-  MFD_CLOEXEC, MFD_EXEC, memfdCreate, writeAll,
+  addSeals,
+  execveat,
+  type Fd,
+  F_SEAL_GROW,
+  F_SEAL_SEAL,
+  F_SEAL_SHRINK,
+  F_SEAL_WRITE,
+  MFD_ALLOW_SEALING,
+  MFD_CLOEXEC,
+  MFD_EXEC,
+  memfdCreate,
+  writeAll,
 } from "../sys/libc";
 
 /** The shim as an executable memfd. CLOEXEC: exec of a memfd ELF needs no open descriptor after. */

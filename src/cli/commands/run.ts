@@ -12,7 +12,11 @@ export const runArgs = {
   interactive: { type: "boolean", alias: "i", description: "Keep stdin attached" },
   tty: { type: "boolean", alias: "t", description: "Allocate a pseudo-terminal" },
   detach: { type: "boolean", alias: "d", description: "Run in the background (not yet supported)" },
-  env: { type: "string", alias: "e", description: "Set an environment variable (KEY=VALUE, or KEY to pass the caller's)" },
+  env: {
+    type: "string",
+    alias: "e",
+    description: "Set an environment variable (KEY=VALUE, or KEY to pass the caller's)",
+  },
   "env-file": { type: "string", description: "Read environment variables from a file" },
   workdir: { type: "string", alias: "w", description: "Working directory inside the container" },
   user: { type: "string", alias: "u", description: "UID[:GID] or NAME[:GROUP] to run as" },
@@ -36,11 +40,24 @@ const command: HullCommand = {
     const [image, ...command] = rootfs ? [undefined, ...p.positionals] : p.positionals;
     if (!rootfs && !image) throw new Error("hull run needs an image: hull run [OPTIONS] IMAGE [COMMAND]");
     const opts = parseRunOptions({
-      rm: flag(p, "rm"), interactive: flag(p, "interactive"), tty: flag(p, "tty"), detach: flag(p, "detach"),
-      init: flag(p, "init"), readOnly: flag(p, "read-only"), env: all(p, "env"), envFiles: all(p, "env-file"),
-      workdir: last(p, "workdir"), user: last(p, "user"), hostname: last(p, "hostname"),
-      entrypoint: last(p, "entrypoint"), volumes: all(p, "volume"), network: last(p, "network") ?? "none",
-      rootfs, image, command, root: last(p, "root"),
+      rm: flag(p, "rm"),
+      interactive: flag(p, "interactive"),
+      tty: flag(p, "tty"),
+      detach: flag(p, "detach"),
+      init: flag(p, "init"),
+      readOnly: flag(p, "read-only"),
+      env: all(p, "env"),
+      envFiles: all(p, "env-file"),
+      workdir: last(p, "workdir"),
+      user: last(p, "user"),
+      hostname: last(p, "hostname"),
+      entrypoint: last(p, "entrypoint"),
+      volumes: all(p, "volume"),
+      network: last(p, "network") ?? "none",
+      rootfs,
+      image,
+      command,
+      root: last(p, "root"),
     });
     await runContainer(opts);
   },

@@ -853,9 +853,11 @@ static int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SI
 
 static int run_parent(int message_fd) {
   /* Bun ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across execve: give the
-   * container default dispositions, as a fresh process has. */
+   * container default dispositions, as a fresh process has. The raw syscall, because libc refuses
+   * to touch the signals it reserves for itself (32-34), which a caller may have ignored too. */
+  struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } dfl = {0};
   for (int sig = 1; sig < 65; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
   read_message(message_fd);
 
   int sync_pipe[2], back_pipe[2], err_pipe[2], sock[2] = {-1, -1};

@@ -1,6 +1,7 @@
 # make        installs the pinned toolchain from npm and builds dist/hull (one file)
 # make test   the whole test suite (as an ordinary user; see README)
 # make check  type check, lint and format check (biome), and the house rules
+# make fmt    apply biome's formatting and safe fixes
 SHELL := /bin/bash
 BUN := node_modules/.bin/bun
 SRC := $(shell find src -name '*.ts') package.json tsconfig.json
@@ -8,7 +9,7 @@ SRC := $(shell find src -name '*.ts') package.json tsconfig.json
 SHIM_CC := $(shell command -v musl-gcc || echo gcc)
 CFLAGS := -static -Os -Wall -Wextra -Werror -ffunction-sections -fdata-sections -Wl,--gc-sections
 
-.PHONY: all test check bench clean run
+.PHONY: all test check fmt bench clean run
 all: dist/hull
 
 $(BUN): package.json package-lock.json
@@ -35,6 +36,9 @@ check: $(BUN)
 	node_modules/.bin/biome check src test bench/report.ts
 	@! grep -rln "bun:ffi" src | grep -v '^src/sys/' || { echo "bun:ffi imported outside src/sys/"; exit 1; }
 	@! grep -rln "process.exit" src | grep -v '^src/cli/' || { echo "process.exit outside src/cli/"; exit 1; }
+
+fmt: $(BUN)
+	node_modules/.bin/biome check --write src test bench/report.ts
 
 run: dist/hull
 	dist/hull run --rm busybox sh -c 'id; hostname; ps; cat /proc/self/uid_map'

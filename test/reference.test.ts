@@ -21,7 +21,12 @@ test("Docker's normalisation of names", () => {
 });
 
 test("a first component without dot, colon or localhost is part of the path", () => {
-  expect(parseReference("myhost/app")).toEqual({ domain: "docker.io", path: "myhost/app", tag: "latest", digest: undefined });
+  expect(parseReference("myhost/app")).toEqual({
+    domain: "docker.io",
+    path: "myhost/app",
+    tag: "latest",
+    digest: undefined,
+  });
 });
 
 test("malformed references are refused with the reason", () => {

@@ -9,7 +9,7 @@ export interface Reference {
   digest?: string;
 }
 
-export class ReferenceError extends Error {}
+export class InvalidReferenceError extends Error {}
 
 export const DEFAULT_DOMAIN = "docker.io";
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
@@ -19,7 +19,7 @@ const DOMAIN =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?$|^\[[0-9a-fA-F:]+\](?::\d{1,5})?$/;
 
 export function parseReference(input: string): Reference {
-  const bad = (why: string) => new ReferenceError(`invalid image reference ${JSON.stringify(input)}: ${why}`);
+  const bad = (why: string) => new InvalidReferenceError(`invalid image reference ${JSON.stringify(input)}: ${why}`);
   if (input === "") throw bad("it is empty");
   let rest = input;
   let digest: string | undefined;

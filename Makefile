@@ -29,7 +29,7 @@ dist/hull: $(BUN) $(SRC) build/hull-shim build/busybox-image/layer.tar
 	$(BUN) build --compile --minify --splitting --bytecode --format=esm --sourcemap=none src/cli/main.ts --outfile $@
 
 test: dist/hull
-	$(BUN) test
+	$(BUN) test --timeout 60000
 
 check: $(BUN)
 	node_modules/.bin/tsc -p .

@@ -142,15 +142,18 @@ static void __attribute__((noreturn)) die(int err, const char *fmt, ...) {
 
 static char *message;
 
+/* Reads the whole message from FD (a memfd from `hull run`, or a pipe on stdin for `exec`). */
 static void read_message(int fd) {
-  struct stat st;
-  if (fstat(fd, &st) < 0) die(errno, "setup message: fstat");
-  message = malloc((size_t)st.st_size + 1);
+  size_t cap = 16384, got = 0;
+  lseek(fd, 0, SEEK_SET); /* a memfd is handed over with its offset at the end; a pipe says ESPIPE */
+  message = malloc(cap);
   if (!message) die(ENOMEM, "setup message");
-  size_t got = 0;
-  while (got < (size_t)st.st_size) {
-    ssize_t n = pread(fd, message + got, (size_t)st.st_size - got, (off_t)got);
-    if (n <= 0) die(n < 0 ? errno : EIO, "setup message: read");
+  for (;;) {
+    if (got == cap && !(message = realloc(message, cap *= 2))) die(ENOMEM, "setup message");
+    ssize_t n = read(fd, message + got, cap - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die(errno, "setup message: read");
+    if (n == 0) break;
     got += (size_t)n;
   }
   close(fd);
@@ -219,7 +222,7 @@ static void read_message(int fd) {
     default: die(EINVAL, "setup message: unknown record %u", type);
     }
   }
-  if (cfg.argc == 0 || !cfg.rootfs) die(EINVAL, "setup message: no command or no rootfs");
+  if (cfg.argc == 0) die(EINVAL, "setup message: no command");
 }
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
@@ -849,15 +852,19 @@ static void relay(int from, int to, int *open_flag) {
   write_all(to, buf, (size_t)n);
 }
 
-static int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
-
-static int run_parent(int message_fd) {
-  /* Bun ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across execve: give the
-   * container default dispositions, as a fresh process has. The raw syscall, because libc refuses
-   * to touch the signals it reserves for itself (32-34), which a caller may have ignored too. */
+/* Bun ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across execve: give what we
+ * run default dispositions, as a fresh process has. The raw syscall, because libc refuses to touch
+ * the signals it reserves for itself (32-34), which a caller may have ignored too. */
+static void reset_signals(void) {
   struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } dfl = {0};
   for (int sig = 1; sig < 65; sig++)
     if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+}
+
+static int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
+
+static int run_parent(int message_fd) {
+  reset_signals();
   read_message(message_fd);
 
   int sync_pipe[2], back_pipe[2], err_pipe[2], sock[2] = {-1, -1};
@@ -1014,6 +1021,43 @@ static int probe_overlay(char **dirs) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
 }
 
+/* `hull-shim exec` (message on stdin): run the message's command as root in a new user namespace
+ * with the message's id maps, and nothing else: no other namespace, no rootfs. hull unpacks and
+ * removes image layers this way, so that files of every mapped id can be created and deleted. */
+static int run_exec(void) {
+  reset_signals();
+  read_message(0);
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) < 0) die(errno, "pipe");
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), 0, 0, 0, 0);
+  if (pid < 0) die(errno, "create user namespace (see hull doctor)");
+  if (pid == 0) {
+    close(go[1]);
+    char b;
+    if (read(go[0], &b, 1) != 1) _exit(HULL_EXIT_SETUP);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die(errno, "become root in the user namespace");
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0) die(errno, "stdin from /dev/null");
+    execve(cfg.argv[0], (char *const *)cfg.argv, (char *const *)cfg.envp);
+    die(errno, "exec %s", cfg.argv[0]);
+  }
+  close(go[0]);
+  char msg[400];
+  int rc = write_maps(pid, msg, sizeof msg);
+  if (rc) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    die(rc > 0 ? rc : 0, "%s", msg);
+  }
+  if (write(go[1], "g", 1) != 1) die(errno, "start child");
+  close(go[1]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) die(errno, "wait");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int main(int argc, char **argv) {
   /* exec'd from a memfd, the kernel would name us after the descriptor number; say what we are */
   prctl(PR_SET_NAME, "hull-shim", 0, 0, 0);
@@ -1021,6 +1065,7 @@ int main(int argc, char **argv) {
     int fd = atoi(argv[2]);
     return run_parent(fd);
   }
+  if (argc == 2 && !strcmp(argv[1], "exec")) return run_exec();
   if (argc == 7 && !strcmp(argv[1], "probe") && !strcmp(argv[2], "overlay")) return probe_overlay(argv + 3);
   if (argc == 2 && !strcmp(argv[1], "abi")) {
     printf("%d\n", HULL_ABI_VERSION);

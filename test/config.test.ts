@@ -56,6 +56,7 @@ test("run options: bad values are refused with a message that says what is expec
     network: "none",
     image: "busybox",
     command: [],
+    pull: "missing",
   };
   expect(parseRunOptions(ok).network).toBe("none");
   expect(() => parseRunOptions({ ...ok, network: "bridge" })).toThrow("--network takes none or host");
@@ -63,6 +64,7 @@ test("run options: bad values are refused with a message that says what is expec
   expect(() => parseRunOptions({ ...ok, user: "a:b:c" })).toThrow("-u takes");
   expect(() => parseRunOptions({ ...ok, hostname: "bad host" })).toThrow("--hostname");
   expect(() => parseRunOptions({ ...ok, env: ["=x"] })).toThrow("-e takes");
+  expect(() => parseRunOptions({ ...ok, pull: "sometimes" })).toThrow("--pull takes");
 });
 
 test("image config: schema-checked", () => {

@@ -34,9 +34,10 @@ export function makeStore(): string {
   return mkdtempSync(join(tmpdir(), "hull-test-"));
 }
 
-/** Remove a store, including container layers that hold files of subordinate ids. */
+/** Remove a store, including layers that hold files of subordinate ids (through `hull unshare`). */
 export function removeStore(root: string): void {
   Bun.spawnSync(["chmod", "-R", "u+rwx", root], { stderr: "ignore" });
+  Bun.spawnSync([HULL, "unshare", "rm", "-rf", root], { stderr: "inherit" });
   rmSync(root, { recursive: true, force: true });
 }
 
@@ -53,6 +54,27 @@ export function hull(args: string[], opts: { root: string; env?: Record<string, 
     stderr: "pipe",
   });
   return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** hull as a child process without blocking the event loop: for tests that serve HTTP themselves. */
+export async function hullAsync(args: string[], opts: { root: string; env?: Record<string, string> }): Promise<Result> {
+  const p = Bun.spawn([HULL, ...args], {
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? "/tmp",
+      HULL_ROOT: opts.root,
+      ...opts.env,
+    },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [code, stdout, stderr] = await Promise.all([
+    p.exited,
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+  ]);
+  return { code, stdout, stderr };
 }
 
 /** Container directories still in the store. */

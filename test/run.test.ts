@@ -484,10 +484,10 @@ describe("errors: one line, non-zero, nothing left behind", () => {
   };
 
   test("a missing image", () => {
-    const r = run(["no-such-image", "true"]);
+    const r = run(["--pull", "never", "no-such-image", "true"]);
     expect(r.code).toBe(125);
     oneLine(r);
-    expect(r.stderr).toContain("image no-such-image not found");
+    expect(r.stderr).toContain("image no-such-image not found locally");
   });
 
   test("an unknown flag", () => {

@@ -6,7 +6,12 @@ import { VERSION } from "./version";
 
 const commands: Record<string, () => Promise<HullCommand>> = {
   run: () => import("./commands/run").then((m) => m.default),
+  pull: () => import("./commands/pull").then((m) => m.default),
+  images: () => import("./commands/images").then((m) => m.default),
   doctor: () => import("./commands/doctor").then((m) => m.default),
+  unshare: () => import("./commands/unshare").then((m) => m.default),
+  "__unpack-layer": () => import("./commands/internal").then((m) => m.unpackLayerCommand),
+  __remove: () => import("./commands/internal").then((m) => m.removeCommand),
   version: () => import("./commands/version").then((m) => m.default),
 };
 

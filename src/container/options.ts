@@ -36,6 +36,7 @@ export const RunOptionsSchema = v.object({
   image: v.optional(v.string()),
   command: v.array(v.string()),
   root: v.optional(v.string()),
+  pull: v.picklist(["missing", "always", "never"], "--pull takes missing, always or never"),
 });
 
 export type RunOptions = v.InferOutput<typeof RunOptionsSchema>;

@@ -2,9 +2,10 @@
 // the shim, which owns the container from there (see docs/architecture.md).
 import { join, resolve } from "node:path";
 import * as v from "valibot";
-import { embeddedConfig, embeddedLayer, isEmbedded } from "../image/embedded";
 import type { ImageConfig } from "../image/config";
-import { ensureLayer } from "../image/layer-store";
+import { type FoundImage, findImage, findOrSeed } from "../image/lookup";
+import { pull } from "../image/pull";
+import { ImageStore } from "../image/store";
 import { writeFileAtomic, writeNewFile } from "../store/atomic";
 import { storePaths, storeRoot } from "../store/paths";
 import { ABI } from "../runtime/abi";
@@ -36,22 +37,28 @@ interface Root {
   direct: boolean;
 }
 
-async function resolveRoot(o: RunOptions, layersDir: ReturnType<typeof storePaths>): Promise<Root> {
+async function resolveRoot(o: RunOptions, paths: ReturnType<typeof storePaths>): Promise<Root> {
   if (o.rootfs) {
     const dir = resolve(o.rootfs);
     if (!accessible(`${dir}/.`, F_OK)) throw new RunError(`--rootfs ${dir}: no such directory`);
     return { layers: [dir], config: {}, imageName: dir, direct: true };
   }
   const name = o.image ?? "";
-  if (!isEmbedded(name)) {
-    throw new RunError(
-      `image ${name} not found: this hull knows the embedded image busybox; use --rootfs DIR for your own root filesystem`,
-    );
+  const store = new ImageStore(paths);
+  let found: FoundImage | undefined;
+  try {
+    if (o.pull === "always") await pull(store, name, { say: (l) => console.error(l) });
+    found = await findOrSeed(store, name);
+    if (!found && o.pull === "missing") {
+      await pull(store, name, { say: (l) => console.error(l) });
+      found = findImage(store, name);
+    }
+  } catch (e) {
+    throw new RunError((e as Error).message);
   }
-  const config = embeddedConfig();
-  const diffId = config.rootfs.diff_ids[0] as string;
-  const dir = await ensureLayer(layersDir, diffId, embeddedLayer);
-  return { layers: [dir], config: config.config ?? {}, imageName: "busybox", direct: false };
+  if (!found) throw new RunError(`image ${name} not found locally (--pull never): hull pull ${name}`);
+  const layers = found.record.layers.map((l) => store.layerDir(l.diffId)).reverse();
+  return { layers, config: found.config.config ?? {}, imageName: name, direct: false };
 }
 
 function commandLine(o: RunOptions, c: Root["config"]): string[] {

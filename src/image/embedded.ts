@@ -24,6 +24,11 @@ export function embeddedConfig(): ImageConfig {
   return parseImageConfig(configText, "the embedded busybox image");
 }
 
+/** The config exactly as built, byte for byte: its sha256 is the image id. */
+export function embeddedConfigText(): string {
+  return configText;
+}
+
 export function embeddedLayer(): ReadableStream<Uint8Array> {
   return Bun.file(layerPath).stream();
 }

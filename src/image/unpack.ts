@@ -1,12 +1,44 @@
-// Streams a layer tar (modern-tar's web-streams decoder) into a directory. Every entry is resolved
-// beneath the directory: absolute names are made relative, `..` is refused, and no entry is written
-// through a symlink that an earlier entry planted. Ownership, whiteouts and xattrs come with image
-// pulls, when unpacking runs inside the user namespace.
-import { chmodSync, lstatSync, mkdirSync, rmSync, symlinkSync, linkSync, utimesSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// Streams a layer tar (modern-tar's web-streams decoder) into a directory in the form overlayfs reads
+// (kernel overlay with userxattr, and fuse-overlayfs): whiteouts become 0:0 character devices, opaque
+// directories get user.overlay.opaque=y. Every entry is resolved beneath the directory: absolute
+// names are made relative, `..` is refused, and nothing is written through a symlink that an earlier
+// entry planted. With `owners`, run as root in the user namespace (see runtime/userns-exec.ts), files
+// get the tar's uid and gid for real.
+import {
+  chmodSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { createTarDecoder } from "modern-tar";
+import { lsetxattr, mknod, S_IFCHR } from "../sys/libc";
 
 export class UnsafeEntryError extends Error {}
+
+export interface UnpackOptions {
+  /** chown every entry to the tar's ids (only root in a user namespace can) */
+  owners?: boolean;
+}
+
+export interface UnpackReport {
+  entries: number;
+  /** device nodes and fifos, which a user namespace cannot create */
+  skippedSpecial: string[];
+  /** extended attributes the kernel refused */
+  skippedXattrs: string[];
+  /** ids outside the container's id range, given to root instead */
+  unmappedOwners: number;
+}
+
+const WHITEOUT = ".wh.";
+const OPAQUE = ".wh..wh..opq";
+const enc = new TextEncoder();
 
 /** "./a/b/" -> "a/b"; refuses names that climb out of the root. */
 export function entryPath(name: string): string {
@@ -33,58 +65,112 @@ function checkParents(root: string, rel: string): void {
   }
 }
 
-export async function unpackLayer(stream: ReadableStream<Uint8Array>, root: string): Promise<void> {
+function removeAny(path: string): void {
+  rmSync(path, { force: true, recursive: true });
+}
+
+export async function unpackLayer(
+  stream: ReadableStream<Uint8Array>,
+  root: string,
+  opts: UnpackOptions = {},
+): Promise<UnpackReport> {
   mkdirSync(root, { recursive: true });
-  const decoder = createTarDecoder();
-  const entries = stream.pipeThrough(decoder);
-  const dirModes: [string, number, Date | undefined][] = [];
-  for await (const entry of entries) {
+  const report: UnpackReport = { entries: 0, skippedSpecial: [], skippedXattrs: [], unmappedOwners: 0 };
+  const own = (path: string, uid = 0, gid = 0) => {
+    if (!opts.owners) return;
+    try {
+      lchownSync(path, uid, gid);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EINVAL") throw e;
+      report.unmappedOwners++;
+      lchownSync(path, 0, 0);
+    }
+  };
+  const dirMeta: [string, number, Date | undefined][] = [];
+  for await (const entry of stream.pipeThrough(createTarDecoder())) {
     const h = entry.header;
     const rel = entryPath(h.name);
     const type = h.type ?? "file";
+    report.entries++;
     if (rel === "") {
-      if (type === "directory") dirModes.push([root, h.mode ?? 0o755, h.mtime]);
+      if (type === "directory") dirMeta.push([root, h.mode ?? 0o755, h.mtime]);
       await entry.body.cancel();
       continue;
     }
     checkParents(root, rel);
     const dest = join(root, rel);
-    mkdirSync(join(dest, ".."), { recursive: true });
+    const name = basename(rel);
+    mkdirSync(dirname(dest), { recursive: true });
+
+    if (name === OPAQUE) {
+      // the directory hides everything below it in lower layers
+      for (const attr of ["user.overlay.opaque", "user.fuseoverlayfs.opaque"])
+        lsetxattr(dirname(dest), attr, enc.encode("y"));
+      await entry.body.cancel();
+      continue;
+    }
+    if (name.startsWith(WHITEOUT)) {
+      const hidden = join(dirname(dest), name.slice(WHITEOUT.length));
+      removeAny(hidden);
+      mknod(hidden, S_IFCHR, 0);
+      own(hidden, h.uid, h.gid);
+      await entry.body.cancel();
+      continue;
+    }
+
     switch (type) {
       case "directory":
+        try {
+          if (!lstatSync(dest).isDirectory()) removeAny(dest);
+        } catch {}
         mkdirSync(dest, { recursive: true });
-        dirModes.push([dest, h.mode ?? 0o755, h.mtime]);
+        own(dest, h.uid, h.gid);
+        dirMeta.push([dest, h.mode ?? 0o755, h.mtime]);
         await entry.body.cancel();
         break;
       case "symlink":
-        rmSync(dest, { force: true, recursive: true });
+        removeAny(dest);
         symlinkSync(h.linkname ?? "", dest);
+        own(dest, h.uid, h.gid);
         await entry.body.cancel();
         break;
       case "link": {
-        const target = join(root, entryPath(h.linkname ?? ""));
-        checkParents(root, entryPath(h.linkname ?? ""));
-        rmSync(dest, { force: true, recursive: true });
-        linkSync(target, dest);
+        const target = entryPath(h.linkname ?? "");
+        checkParents(root, target);
+        removeAny(dest);
+        linkSync(join(root, target), dest);
         await entry.body.cancel();
         break;
       }
       case "file": {
         const data = new Uint8Array(await new Response(entry.body).arrayBuffer());
-        rmSync(dest, { force: true, recursive: true });
+        removeAny(dest);
         writeFileSync(dest, data, { mode: 0o600 });
+        // chown before chmod: chown clears the setuid and setgid bits
+        own(dest, h.uid, h.gid);
         chmodSync(dest, h.mode ?? 0o644);
         if (h.mtime) utimesSync(dest, h.mtime, h.mtime);
         break;
       }
       default:
-        // device nodes and fifos cannot be made without privilege; images rarely carry them
+        report.skippedSpecial.push(rel);
         await entry.body.cancel();
+        continue;
+    }
+    for (const [key, value] of Object.entries(h.pax ?? {})) {
+      if (!key.startsWith("SCHILY.xattr.")) continue;
+      const attr = key.slice("SCHILY.xattr.".length);
+      try {
+        lsetxattr(dest, attr, enc.encode(value));
+      } catch {
+        report.skippedXattrs.push(`${rel}: ${attr}`);
+      }
     }
   }
-  // directories last, so their modes and times are not disturbed by writing their contents
-  for (const [dir, mode, mtime] of dirModes.reverse()) {
+  // directories last, so writing their contents does not disturb their modes and times
+  for (const [dir, mode, mtime] of dirMeta.reverse()) {
     chmodSync(dir, mode);
     if (mtime) utimesSync(dir, mtime, mtime);
   }
+  return report;
 }

@@ -2,7 +2,7 @@
 import { ABI } from "./abi";
 import type { Step } from "./plan";
 
-export interface ShimSpec {
+export interface ShimSpec extends IdMaps {
   argv: string[];
   env: string[];
   cwd: string;
@@ -11,10 +11,6 @@ export interface ShimSpec {
   groups: number[];
   hostname: string;
   nsFlags: number;
-  uidMap: string;
-  gidMap: string;
-  uidMapProg: string;
-  gidMapProg: string;
   rootfs: string;
   /** overlay options without the mount point ("lowerdir=..,upperdir=..,workdir=.."), or "" to bind rootfs */
   overlay: string;
@@ -28,26 +24,73 @@ export interface ShimSpec {
 
 const enc = new TextEncoder();
 
-export function encodeMessage(s: ShimSpec): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let total = 12;
-  const rec = (type: number, data: Uint8Array) => {
+/** Collects records and frames them with the header. */
+class MessageWriter {
+  private parts: Uint8Array[] = [];
+  private total = 12;
+
+  rec(type: number, data: Uint8Array): void {
     const head = new Uint8Array(8);
     const dv = new DataView(head.buffer);
     dv.setUint16(0, type, true);
     dv.setUint32(4, data.length, true);
-    parts.push(head, data);
-    total += 8 + data.length;
-  };
-  const str = (type: number, value: string) => {
+    this.parts.push(head, data);
+    this.total += 8 + data.length;
+  }
+
+  str(type: number, value: string): void {
     if (value.includes("\0")) throw new Error(`NUL byte in ${JSON.stringify(value)}`);
-    rec(type, enc.encode(`${value}\0`));
-  };
-  const u32 = (type: number, value: number) => {
+    this.rec(type, enc.encode(`${value}\0`));
+  }
+
+  u32(type: number, value: number): void {
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint32(0, value >>> 0, true);
-    rec(type, b);
-  };
+    this.rec(type, b);
+  }
+
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.total);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, ABI.HULL_ABI_MAGIC, true);
+    dv.setUint32(4, ABI.HULL_ABI_VERSION, true);
+    dv.setUint32(8, this.total, true);
+    let off = 12;
+    for (const p of this.parts) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return out;
+  }
+}
+
+export interface IdMaps {
+  uidMap: string;
+  gidMap: string;
+  uidMapProg: string;
+  gidMapProg: string;
+}
+
+function writeMaps(w: MessageWriter, m: IdMaps): void {
+  w.str(ABI.HULL_REC_UIDMAP, m.uidMap);
+  w.str(ABI.HULL_REC_GIDMAP, m.gidMap);
+  if (m.uidMapProg) w.str(ABI.HULL_REC_UIDMAP_PROG, m.uidMapProg);
+  if (m.gidMapProg) w.str(ABI.HULL_REC_GIDMAP_PROG, m.gidMapProg);
+}
+
+/** The message of `hull-shim exec`: a command to run as root in a user namespace with these maps. */
+export function encodeExecMessage(argv: string[], env: string[], maps: IdMaps): Uint8Array {
+  const w = new MessageWriter();
+  for (const a of argv) w.str(ABI.HULL_REC_ARG, a);
+  for (const e of env) w.str(ABI.HULL_REC_ENV, e);
+  writeMaps(w, maps);
+  return w.finish();
+}
+
+export function encodeMessage(s: ShimSpec): Uint8Array {
+  const w = new MessageWriter();
+  const str = w.str.bind(w);
+  const u32 = w.u32.bind(w);
   for (const a of s.argv) str(ABI.HULL_REC_ARG, a);
   for (const e of s.env) str(ABI.HULL_REC_ENV, e);
   str(ABI.HULL_REC_CWD, s.cwd);
@@ -56,10 +99,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   for (const g of s.groups) u32(ABI.HULL_REC_GROUP, g);
   str(ABI.HULL_REC_HOSTNAME, s.hostname);
   u32(ABI.HULL_REC_NSFLAGS, s.nsFlags);
-  str(ABI.HULL_REC_UIDMAP, s.uidMap);
-  str(ABI.HULL_REC_GIDMAP, s.gidMap);
-  if (s.uidMapProg) str(ABI.HULL_REC_UIDMAP_PROG, s.uidMapProg);
-  if (s.gidMapProg) str(ABI.HULL_REC_GIDMAP_PROG, s.gidMapProg);
+  writeMaps(w, s);
   str(ABI.HULL_REC_ROOTFS, s.rootfs);
   if (s.overlay) str(ABI.HULL_REC_OVERLAY, s.overlay);
   if (s.fuseProg) str(ABI.HULL_REC_FUSE_PROG, s.fuseProg);
@@ -73,17 +113,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
     dv.setUint32(0, st.op, true);
     dv.setUint32(4, st.flags >>> 0, true);
     b.set(strs, 8);
-    rec(ABI.HULL_REC_STEP, b);
+    w.rec(ABI.HULL_REC_STEP, b);
   }
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, ABI.HULL_ABI_MAGIC, true);
-  dv.setUint32(4, ABI.HULL_ABI_VERSION, true);
-  dv.setUint32(8, total, true);
-  let off = 12;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return w.finish();
 }

@@ -46,6 +46,9 @@ const lib = dlopen("libc.so.6", {
   mkdir: { args: [cstring, u32], returns: i32 },
   access: { args: [cstring, i32], returns: i32 },
   isatty: { args: [i32], returns: i32 },
+  flock: { args: [i32, i32], returns: i32 },
+  mknod: { args: [cstring, u32, FFIType.u64], returns: i32 },
+  lsetxattr: { args: [cstring, cstring, P, FFIType.u64, i32], returns: i32 },
   __errno_location: { args: [], returns: P },
 });
 
@@ -148,6 +151,35 @@ export function accessible(path: string, mode: number): boolean {
   const ret = lib.symbols.access(cstr(path), mode);
   if (trace) console.error(`ffi: access(${path}, ${mode}) = ${ret}`);
   return ret === 0;
+}
+
+export const LOCK_EX = 2;
+export const LOCK_UN = 8;
+
+/** flock(2), retried on EINTR: blocks until FD holds the lock. */
+export function flock(fd: Fd, op: number): void {
+  for (;;) {
+    const ret = lib.symbols.flock(fd, op);
+    if (ret < 0 && errno() === EINTR) continue;
+    check("flock", ret);
+    return;
+  }
+}
+
+export const S_IFCHR = 0o020000;
+
+/** mknod(2); used for overlay whiteouts (a 0:0 character device), which a user namespace may create. */
+export function mknod(path: string, mode: number, dev: number): void {
+  check("mknod", lib.symbols.mknod(cstr(path), mode, dev), path);
+}
+
+/** lsetxattr(2) on PATH itself, never a symlink's target. */
+export function lsetxattr(path: string, name: string, value: Uint8Array): void {
+  check(
+    "lsetxattr",
+    lib.symbols.lsetxattr(cstr(path), cstr(name), ptr(value.length ? value : new Uint8Array(1)), value.length, 0),
+    path,
+  );
 }
 
 export function isatty(fd: number): boolean {

@@ -28,6 +28,7 @@ export const runArgs = {
   init: { type: "boolean", description: "Run a tiny init as pid 1 that forwards signals and reaps zombies" },
   rootfs: { type: "string", description: "Run a root filesystem directory instead of an image" },
   root: { type: "string", description: "Store directory (default $HULL_ROOT or ~/.local/share/hull)" },
+  pull: { type: "string", description: "Pull the image: missing (default), always or never" },
 } as const satisfies ArgsDef;
 
 const command: HullCommand = {
@@ -58,6 +59,7 @@ const command: HullCommand = {
       image,
       command,
       root: last(p, "root"),
+      pull: last(p, "pull") ?? "missing",
     });
     await runContainer(opts);
   },

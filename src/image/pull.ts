@@ -1,0 +1,89 @@
+// `hull pull`: manifest (resolving an index to one platform), config, layers in parallel (bounded),
+// each verified against its digest while it streams into the store, then unpacked once per diff id.
+import { parseImageConfig } from "./config";
+import { ensureUnpacked } from "./layers";
+import { hostPlatform, parseManifest, type Platform, selectPlatform } from "./manifest";
+import { formatReference, parseReference } from "./reference";
+import { Registry } from "./registry";
+import type { ImageRecord, ImageStore } from "./store";
+
+export interface PullEvents {
+  /** a line of progress, for a terminal or a log */
+  say?: (line: string) => void;
+}
+
+const PARALLEL = 3;
+
+async function bounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  });
+  await Promise.all(workers);
+}
+
+export async function pull(
+  store: ImageStore,
+  name: string,
+  opts: { platform?: Platform } & PullEvents = {},
+): Promise<ImageRecord> {
+  const say = opts.say ?? (() => {});
+  const ref = parseReference(name);
+  const origin = formatReference(ref);
+  const registry = new Registry(ref.domain);
+  let m = await registry.manifest(ref.path, ref.digest ?? (ref.tag as string));
+  const manifestDigest = m.digest;
+  let parsed = parseManifest(m.bytes, m.contentType, origin);
+  await storeBytes(store, m.digest, m.bytes);
+  if (parsed.kind === "index") {
+    const desc = selectPlatform(parsed.index, opts.platform ?? hostPlatform(), origin);
+    m = await registry.manifest(ref.path, desc.digest);
+    parsed = parseManifest(m.bytes, m.contentType, origin);
+    await storeBytes(store, m.digest, m.bytes);
+    if (parsed.kind !== "manifest") throw new Error(`${origin}: an index inside an index is not supported`);
+  }
+  const manifest = parsed.manifest;
+  if (!store.hasBlob(manifest.config.digest)) {
+    await store.putBlob(
+      manifest.config.digest,
+      await registry.blob(ref.path, manifest.config.digest),
+      manifest.config.size,
+    );
+  }
+  const config = parseImageConfig(new TextDecoder().decode(await store.readBlob(manifest.config.digest)), origin);
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== manifest.layers.length) {
+    throw new Error(`${origin}: the manifest has ${manifest.layers.length} layers, its config ${diffIds.length}`);
+  }
+  const missing = manifest.layers.filter((l, i) => !store.hasLayer(diffIds[i] as string) && !store.hasBlob(l.digest));
+  say(`${origin}: ${manifest.layers.length} layers, ${missing.length} to download`);
+  await bounded(missing, PARALLEL, async (layer) => {
+    await store.putBlob(layer.digest, await registry.blob(ref.path, layer.digest), layer.size);
+    say(`  ${layer.digest.slice(7, 19)}: downloaded ${layer.size} bytes`);
+  });
+  for (const [i, layer] of manifest.layers.entries()) {
+    await ensureUnpacked(store, layer.digest, layer.mediaType, diffIds[i] as string);
+  }
+  const record: ImageRecord = {
+    id: manifest.config.digest,
+    manifestDigest,
+    layers: manifest.layers.map((l, i) => ({
+      digest: l.digest,
+      diffId: diffIds[i] as string,
+      size: l.size,
+      mediaType: l.mediaType,
+    })),
+    created: new Date().toISOString(),
+  };
+  await store.putImage(record);
+  await store.editTags((index) => {
+    if (ref.tag) index.tags[`${ref.domain}/${ref.path}:${ref.tag}`] = record.id;
+    index.digests[`${ref.domain}/${ref.path}@${manifestDigest}`] = record.id;
+  });
+  say(`${origin}: ${record.id}`);
+  return record;
+}
+
+async function storeBytes(store: ImageStore, digest: string, bytes: Uint8Array): Promise<void> {
+  if (!store.hasBlob(digest)) await store.putBlob(digest, new Blob([bytes]).stream(), bytes.length);
+}

@@ -1,0 +1,116 @@
+// The content store: blobs by digest (stored once, verified while they stream in), unpacked layers by
+// diff id, image records by image id (the config's digest), and one tag index. Every update is a
+// write to a temp name, fsync and rename; the tag index changes only under the store's lock.
+import { join } from "node:path";
+import * as v from "valibot";
+import { accessible, F_OK, readFileText } from "../sys/libc";
+import { writeFileAtomic } from "../store/atomic";
+import { withLock } from "../store/lock";
+import type { StorePaths } from "../store/paths";
+import { DIGEST_RE, digestHex, verifyingStream } from "./digest";
+
+const Digest = v.pipe(v.string(), v.regex(DIGEST_RE, "a sha256 digest"));
+
+export const ImageRecordSchema = v.object({
+  id: Digest,
+  /** digest of the manifest the image was pulled by, when it came from a registry */
+  manifestDigest: v.optional(Digest),
+  layers: v.array(v.object({ digest: Digest, diffId: Digest, size: v.number(), mediaType: v.string() })),
+  created: v.string(),
+});
+export type ImageRecord = v.InferOutput<typeof ImageRecordSchema>;
+
+export const TagIndexSchema = v.object({
+  /** "docker.io/library/busybox:latest" -> image id */
+  tags: v.record(v.string(), Digest),
+  /** "docker.io/library/busybox@sha256:<manifest>" -> image id */
+  digests: v.record(v.string(), Digest),
+});
+export type TagIndex = v.InferOutput<typeof TagIndexSchema>;
+
+export class ImageStore {
+  constructor(readonly paths: StorePaths) {}
+
+  blobPath(digest: string): string {
+    return join(this.paths.root, "blobs", "sha256", digestHex(digest));
+  }
+
+  hasBlob(digest: string): boolean {
+    return accessible(this.blobPath(digest), F_OK);
+  }
+
+  /**
+   * Store STREAM as the blob DIGEST. Written under a temp name and renamed only once the digest (and
+   * size, when known) matched, so an interrupted or corrupt download never becomes visible.
+   */
+  async putBlob(digest: string, stream: ReadableStream<Uint8Array>, size?: number): Promise<void> {
+    const { mkdirSync, renameSync, rmSync, openSync, fsyncSync, closeSync } = await import("node:fs");
+    const dest = this.blobPath(digest);
+    mkdirSync(join(this.paths.root, "blobs", "sha256"), { recursive: true });
+    mkdirSync(this.paths.tmp, { recursive: true });
+    const tmp = join(this.paths.tmp, `blob-${crypto.randomUUID()}`);
+    try {
+      const sink = Bun.file(tmp).writer();
+      for await (const chunk of stream.pipeThrough(verifyingStream(digest, size))) sink.write(chunk);
+      await sink.end();
+      const fd = openSync(tmp, "r");
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(tmp, dest);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+
+  async readBlob(digest: string): Promise<Uint8Array> {
+    return new Uint8Array(await Bun.file(this.blobPath(digest)).arrayBuffer());
+  }
+
+  layerDir(diffId: string): string {
+    return join(this.paths.layers, digestHex(diffId));
+  }
+
+  hasLayer(diffId: string): boolean {
+    // a layer directory appears by rename once it is complete
+    return accessible(this.layerDir(diffId), F_OK);
+  }
+
+  imagePath(id: string): string {
+    return join(this.paths.root, "images", `${digestHex(id)}.json`);
+  }
+
+  image(id: string): ImageRecord | undefined {
+    const text = readFileText(this.imagePath(id));
+    if (text === undefined) return undefined;
+    const r = v.safeParse(ImageRecordSchema, JSON.parse(text));
+    if (!r.success) throw new Error(`image record ${id} is damaged: ${v.summarize(r.issues)}`);
+    return r.output;
+  }
+
+  async putImage(rec: ImageRecord): Promise<void> {
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(join(this.paths.root, "images"), { recursive: true });
+    writeFileAtomic(this.imagePath(rec.id), `${JSON.stringify(rec, null, 2)}\n`);
+  }
+
+  private indexPath(): string {
+    return join(this.paths.root, "repositories.json");
+  }
+
+  tags(): TagIndex {
+    const text = readFileText(this.indexPath());
+    if (text === undefined) return { tags: {}, digests: {} };
+    const r = v.safeParse(TagIndexSchema, JSON.parse(text));
+    if (!r.success) throw new Error(`${this.indexPath()} is damaged: ${v.summarize(r.issues)}`);
+    return r.output;
+  }
+
+  /** Change the tag index under the store's lock: read, apply EDIT, write atomically. */
+  async editTags(edit: (index: TagIndex) => void): Promise<void> {
+    await withLock(join(this.paths.root, "locks", "tags.lock"), () => {
+      const index = this.tags();
+      edit(index);
+      writeFileAtomic(this.indexPath(), `${JSON.stringify(index, null, 2)}\n`);
+    });
+  }
+}

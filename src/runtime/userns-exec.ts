@@ -1,0 +1,46 @@
+// Runs hull itself as root in a user namespace with the caller's full id map: the way image layers
+// are unpacked (files of uid 1000 must really belong to the subordinate id behind 1000) and removed.
+// Bun cannot enter a user namespace itself (it is multi-threaded), so the shim's `exec` mode
+// creates the namespace, waits for newuidmap/newgidmap, and execs the command given.
+import { hostIdMapping } from "./idmap";
+import { encodeExecMessage } from "./message";
+import { shimFd } from "./shim";
+
+let shimPath: string | undefined;
+
+/** argv that starts this same hull: the compiled binary, or bun plus the entry script in development. */
+export function selfCommand(): string[] {
+  return Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
+}
+
+export interface ExecResult {
+  code: number;
+  stderr: string;
+}
+
+export async function runInUserNamespace(
+  args: string[],
+  env: Record<string, string> = {},
+  onStdout?: (text: string) => void,
+): Promise<ExecResult> {
+  const p = await spawnInUserNamespace([...selfCommand(), ...args], env, "pipe");
+  const [code, stdout, stderr] = await Promise.all([
+    p.exited,
+    new Response(p.stdout as ReadableStream).text(),
+    new Response(p.stderr as ReadableStream).text(),
+  ]);
+  onStdout?.(stdout);
+  return { code, stderr };
+}
+
+/** ARGV (an absolute program path first) as root in the user namespace; stdin is /dev/null. */
+export async function spawnInUserNamespace(argv: string[], env: Record<string, string>, stdio: "pipe" | "inherit") {
+  if (!shimPath) shimPath = `/proc/${process.pid}/fd/${await shimFd(false)}`;
+  const envList = Object.entries({
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/",
+    ...env,
+  }).map(([k, v]) => `${k}=${v}`);
+  const message = encodeExecMessage(argv, envList, hostIdMapping());
+  return Bun.spawn([shimPath, "exec"], { stdin: message, stdout: stdio, stderr: stdio });
+}

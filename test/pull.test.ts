@@ -1,0 +1,347 @@
+// hull pull against a real registry (Debian's docker-registry on 127.0.0.1), with images built here
+// from busybox-static and pushed by skopeo; what hull stores is checked against skopeo inspect.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type BuiltImage,
+  buildLayout,
+  busyboxLayer,
+  dir,
+  file,
+  hardlink,
+  type ImageSpec,
+  push,
+  skopeoInspect,
+} from "./fixtures/oci";
+import { type RegistryFixture, startRegistry } from "./fixtures/registry";
+import {
+  containersLeft,
+  HULL,
+  hostHas,
+  hull,
+  hullAsync,
+  makeStore,
+  removeStore,
+  requireUnprivileged,
+  shimProcesses,
+} from "./helpers";
+
+requireUnprivileged();
+const tools = hostHas(
+  Bun.which("docker-registry") !== null && Bun.which("skopeo") !== null,
+  "registry tests: docker-registry and skopeo are not installed (apt-get install docker-registry skopeo)",
+);
+
+let registry: RegistryFixture;
+let root = "";
+const layouts: BuiltImage[] = [];
+
+async function publish(name: string, ...specs: ImageSpec[]): Promise<BuiltImage> {
+  const layout = await buildLayout(...specs);
+  layouts.push(layout);
+  push(layout, `${registry.host}/${name}`);
+  return layout;
+}
+
+beforeAll(async () => {
+  if (!tools) return;
+  registry = await startRegistry();
+  root = makeStore();
+});
+
+afterAll(async () => {
+  if (!tools) return;
+  await registry.stop();
+  removeStore(root);
+  for (const l of layouts) l.cleanup();
+});
+
+const ok = (r: { code: number; stdout: string; stderr: string }) => {
+  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+};
+
+describe.if(tools)("hull pull", () => {
+  test("a one-layer image: stored as skopeo sees it, listed, and run", async () => {
+    const layout = await publish("test/one:1", { layers: [busyboxLayer()] });
+    const ref = `${registry.host}/test/one:1`;
+    const id = ok(hull(["pull", "-q", ref], { root })).trim();
+    expect(id).toBe(layout.configDigest);
+    const seen = skopeoInspect(ref);
+    expect(seen.Digest).toBe(layout.manifestDigest);
+    const record = JSON.parse(await Bun.file(join(root, "images", `${id.slice(7)}.json`)).text());
+    expect(record.manifestDigest).toBe(seen.Digest);
+    expect(record.layers.map((l: { digest: string }) => l.digest)).toEqual(seen.Layers);
+    expect(ok(hull(["images"], { root }))).toContain(`${registry.host}/test/one   1`);
+    expect(ok(hull(["run", "--rm", ref, "echo", "from-registry"], { root }))).toBe("from-registry\n");
+  });
+
+  test("ownership, setuid bits and hard links survive, as the image's ids inside the container", async () => {
+    await publish("test/owners:1", {
+      layers: [
+        [
+          ...busyboxLayer(),
+          dir("home/", 0o755),
+          dir("home/user/", 0o750, 1000, 1000),
+          file("home/user/note", "mine\n", { uid: 1000, gid: 1000, mode: 0o600 }),
+          file("srv/nobody", "n\n", { uid: 65534, gid: 65534 }),
+          file("bin/suid", "#!/bin/sh\n", { mode: 0o4755 }),
+          hardlink("bin/suid-link", "bin/suid"),
+        ],
+      ],
+    });
+    const out = ok(
+      hull(
+        [
+          "run",
+          "--rm",
+          `${registry.host}/test/owners:1`,
+          "sh",
+          "-c",
+          "stat -c '%u:%g %a %n' /home/user /home/user/note /srv/nobody /bin/suid; stat -c %i /bin/suid /bin/suid-link",
+        ],
+        { root },
+      ),
+    );
+    const lines = out.trim().split("\n");
+    expect(lines.slice(0, 4)).toEqual([
+      "1000:1000 750 /home/user",
+      "1000:1000 600 /home/user/note",
+      "65534:65534 644 /srv/nobody",
+      "0:0 4755 /bin/suid",
+    ]);
+    expect(lines[4]).toBe(lines[5]);
+  });
+
+  for (const overlay of ["kernel", "fuse"]) {
+    test(`whiteouts and opaque directories hide lower content (${overlay} overlay)`, async () => {
+      if (overlay === "fuse" && !existsSync("/usr/bin/fuse-overlayfs")) return;
+      await publish("test/whiteout:1", {
+        layers: [
+          [
+            ...busyboxLayer(),
+            file("etc/gone", "x\n"),
+            file("etc/kept", "k\n"),
+            dir("opt/"),
+            dir("opt/d/"),
+            file("opt/d/old", "o\n"),
+          ],
+          [file("etc/.wh.gone", ""), dir("opt/d/"), file("opt/d/.wh..wh..opq", ""), file("opt/d/new", "n\n")],
+        ],
+      });
+      const out = ok(
+        hull(["run", "--rm", `${registry.host}/test/whiteout:1`, "sh", "-c", "ls /etc; echo --; ls /opt/d"], {
+          root,
+          env: { HULL_OVERLAY: overlay },
+        }),
+      );
+      const [etc, opt] = out.split("--\n");
+      expect(etc?.split("\n")).toContain("kept");
+      expect(etc?.split("\n")).not.toContain("gone");
+      expect(opt?.trim()).toBe("new");
+    });
+  }
+
+  test("a layer shared with an image already pulled is neither downloaded nor unpacked again", async () => {
+    const base = busyboxLayer();
+    await publish("test/base:1", { layers: [base] });
+    await publish("test/derived:1", { layers: [base, [file("extra", "e\n")]] });
+    ok(hull(["pull", `${registry.host}/test/base:1`], { root }));
+    const layersBefore = readdirSync(join(root, "layers")).length;
+    const r = hull(["pull", `${registry.host}/test/derived:1`], { root });
+    expect(r.stderr).toContain("2 layers, 1 to download");
+    expect(readdirSync(join(root, "layers")).length).toBe(layersBefore + 1);
+  });
+
+  test("by digest, and zstd and uncompressed layers", async () => {
+    const z = await publish("test/zstd:1", { layers: [busyboxLayer(), [file("z", "zstd\n")]], compression: "zstd" });
+    const n = await publish("test/plain:1", { layers: [busyboxLayer(), [file("p", "plain\n")]], compression: "none" });
+    expect(ok(hull(["run", "--rm", `${registry.host}/test/zstd@${z.manifestDigest}`, "cat", "/z"], { root }))).toBe(
+      "zstd\n",
+    );
+    expect(ok(hull(["run", "--rm", `${registry.host}/test/plain:1`, "cat", "/p"], { root }))).toBe("plain\n");
+    expect(n.manifestDigest).toMatch(/^sha256:/);
+  });
+
+  test("a multi-platform index: the host's platform by default, another with --platform", async () => {
+    await publish(
+      "test/multi:1",
+      { layers: [[...busyboxLayer(), file("arch", "amd64\n")]], architecture: "amd64" },
+      { layers: [[...busyboxLayer(), file("arch", "arm64\n")]], architecture: "arm64" },
+    );
+    const ref = `${registry.host}/test/multi:1`;
+    expect(ok(hull(["run", "--rm", ref, "cat", "/arch"], { root }))).toBe("amd64\n");
+    const armId = ok(hull(["pull", "-q", "--platform", "linux/arm64", ref], { root })).trim();
+    expect(armId).toMatch(/^sha256:/);
+    const r = hull(["pull", "--platform", "linux/s390x", ref], { root });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("no image for linux/s390x");
+    expect(r.stderr).toContain("linux/amd64");
+  });
+
+  test("two pulls of the same image at once leave one consistent store", async () => {
+    await publish("test/race:1", { layers: [busyboxLayer(), [file("r1", "1\n")], [file("r2", "2\n")]] });
+    const fresh = makeStore();
+    try {
+      const start = () =>
+        Bun.spawn([HULL, "pull", "-q", `${registry.host}/test/race:1`], {
+          env: { ...process.env, HULL_ROOT: fresh },
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+      const ps = [start(), start()];
+      expect(await Promise.all(ps.map((p) => p.exited))).toEqual([0, 0]);
+      expect(readdirSync(join(fresh, "layers"))).toHaveLength(3);
+      expect(readdirSync(join(fresh, "tmp"))).toEqual([]);
+      expect(ok(hull(["run", "--rm", `${registry.host}/test/race:1`, "cat", "/r1", "/r2"], { root: fresh }))).toBe(
+        "1\n2\n",
+      );
+    } finally {
+      removeStore(fresh);
+    }
+  });
+
+  test("hull run pulls a missing image; --pull never refuses", async () => {
+    await publish("test/auto:1", { layers: [busyboxLayer()] });
+    const fresh = makeStore();
+    try {
+      const never = hull(["run", "--rm", "--pull", "never", `${registry.host}/test/auto:1`, "true"], { root: fresh });
+      expect(never.code).toBe(125);
+      expect(never.stderr).toContain("not found locally");
+      expect(ok(hull(["run", "--rm", `${registry.host}/test/auto:1`, "echo", "pulled"], { root: fresh }))).toBe(
+        "pulled\n",
+      );
+    } finally {
+      removeStore(fresh);
+    }
+  });
+
+  test("errors: an unknown image, a malformed name, an unreachable registry", () => {
+    const missing = hull(["pull", `${registry.host}/test/nothing:1`], { root });
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toContain("not found");
+    const bad = hull(["pull", "Bad/Name"], { root });
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain("lowercase");
+    const down = hull(["pull", "127.0.0.1:1/x/y:1"], { root });
+    expect(down.code).toBe(125);
+    expect(down.stderr).toContain("cannot reach 127.0.0.1:1");
+    expect(down.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  test("nothing is left behind", () => {
+    expect(containersLeft(root)).toEqual([]);
+    expect(shimProcesses()).toEqual([]);
+    expect(readdirSync(join(root, "tmp"))).toEqual([]);
+  });
+});
+
+describe.if(tools)("registries that check who asks", () => {
+  test("basic auth: refused without credentials, pulled with them from an auth file", async () => {
+    const creds = { user: "alice", password: "s3cret" };
+    const secured = await startRegistry({ htpasswd: creds });
+    const fresh = makeStore();
+    const home = mkdtempSync(join(tmpdir(), "hull-auth-"));
+    try {
+      const layout = await buildLayout({ layers: [busyboxLayer()] });
+      layouts.push(layout);
+      push(layout, `${secured.host}/private/app:1`, { creds: `${creds.user}:${creds.password}` });
+      const denied = hull(["pull", `${secured.host}/private/app:1`], {
+        root: fresh,
+        env: { HULL_AUTH_FILE: join(home, "none.json") },
+      });
+      expect(denied.code).toBe(125);
+      expect(denied.stderr).toContain(`hull login ${secured.host}`);
+      const authFile = join(home, "auth.json");
+      writeFileSync(
+        authFile,
+        JSON.stringify({ auths: { [secured.host]: { auth: btoa(`${creds.user}:${creds.password}`) } } }),
+      );
+      const id = ok(
+        hull(["pull", "-q", `${secured.host}/private/app:1`], { root: fresh, env: { HULL_AUTH_FILE: authFile } }),
+      ).trim();
+      expect(id).toBe(layout.configDigest);
+      expect(skopeoInspect(`${secured.host}/private/app:1`, { creds: `${creds.user}:${creds.password}` }).Digest).toBe(
+        layout.manifestDigest,
+      );
+    } finally {
+      await secured.stop();
+      removeStore(fresh);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("the Bearer token flow: challenge, token from the realm, retry with the token", async () => {
+    // a small token server in front of the real registry: /v2/ answers 401 with a Bearer challenge
+    // until the request carries the token /token hands out for the asked scope
+    const layout = await publish("test/token:1", { layers: [busyboxLayer()] });
+    const scopes: string[] = [];
+    let port = 0;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req): Promise<Response> {
+        const url = new URL(req.url);
+        if (url.pathname === "/token") {
+          scopes.push(url.searchParams.get("scope") ?? "");
+          return Response.json({ token: `tok-${url.searchParams.get("service")}` });
+        }
+        if (req.headers.get("authorization") !== "Bearer tok-hull-test") {
+          return new Response("{}", {
+            status: 401,
+            headers: {
+              "www-authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="hull-test",scope="repository:test/token:pull"`,
+            },
+          });
+        }
+        const upstream = await fetch(`http://${registry.host}${url.pathname}`, {
+          headers: { accept: req.headers.get("accept") ?? "*/*" },
+        });
+        return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+      },
+    });
+    port = server.port as number;
+    const fresh = makeStore();
+    try {
+      const id = ok(await hullAsync(["pull", "-q", `127.0.0.1:${server.port}/test/token:1`], { root: fresh })).trim();
+      expect(id).toBe(layout.configDigest);
+      expect(scopes.length).toBeGreaterThan(0);
+      expect(scopes[0]).toBe("repository:test/token:pull");
+    } finally {
+      server.stop(true);
+      removeStore(fresh);
+    }
+  });
+
+  test("a blob that does not match its digest is refused and nothing of it is stored", async () => {
+    const layout = await publish("test/liar:1", { layers: [busyboxLayer(), [file("x", "truth\n")]] });
+    const lie = layout.layerDigests[1] as string;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        const url = new URL(req.url);
+        if (url.pathname.endsWith(`/blobs/${lie}`))
+          return new Response(Bun.gzipSync(new TextEncoder().encode("forged")));
+        const upstream = await fetch(`http://${registry.host}${url.pathname}`, {
+          headers: { accept: req.headers.get("accept") ?? "*/*" },
+        });
+        return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+      },
+    });
+    const fresh = makeStore();
+    try {
+      const r = await hullAsync(["pull", `127.0.0.1:${server.port}/test/liar:1`], { root: fresh });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain(lie);
+      expect(existsSync(join(fresh, "blobs", "sha256", lie.slice(7)))).toBe(false);
+      expect(readdirSync(join(fresh, "tmp"))).toEqual([]);
+      expect(existsSync(join(fresh, "repositories.json"))).toBe(false);
+    } finally {
+      server.stop(true);
+      removeStore(fresh);
+    }
+  });
+});

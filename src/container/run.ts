@@ -34,6 +34,8 @@ interface Root {
   layers: string[];
   config: ImageConfig["config"];
   imageName: string;
+  /** the image's id, which `hull rmi` checks before removing an image a container uses */
+  imageId?: string;
   direct: boolean;
 }
 
@@ -58,7 +60,7 @@ async function resolveRoot(o: RunOptions, paths: ReturnType<typeof storePaths>):
   }
   if (!found) throw new RunError(`image ${name} not found locally (--pull never): hull pull ${name}`);
   const layers = found.record.layers.map((l) => store.layerDir(l.diffId)).reverse();
-  return { layers, config: found.config.config ?? {}, imageName: name, direct: false };
+  return { layers, config: found.config.config ?? {}, imageName: name, imageId: found.record.id, direct: false };
 }
 
 function commandLine(o: RunOptions, c: Root["config"]): string[] {
@@ -162,7 +164,14 @@ export async function runContainer(o: RunOptions): Promise<never> {
     writeNewFile(etcFiles.hostname, `${hostname}\n`);
     writeNewFile(etcFiles.hosts, hostsFile(hostname, o.network));
     writeNewFile(etcFiles.resolvConf, hostFile("/etc/resolv.conf"));
-    const record = { id, image: root.imageName, command: argv, created: new Date().toISOString(), rm: o.rm };
+    const record = {
+      id,
+      image: root.imageName,
+      imageId: root.imageId,
+      command: argv,
+      created: new Date().toISOString(),
+      rm: o.rm,
+    };
     writeFileAtomic(join(dir, "container.json"), `${JSON.stringify(record, null, 2)}\n`, 0o644, !o.rm);
 
     let flags = 0;

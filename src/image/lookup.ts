@@ -41,6 +41,10 @@ export function findImage(store: ImageStore, name: string): FoundImage | undefin
 
 /** Put the embedded busybox into the store as docker.io/library/busybox:latest. */
 export async function seedEmbedded(store: ImageStore): Promise<FoundImage> {
+  return store.contentLock(() => seedLocked(store));
+}
+
+async function seedLocked(store: ImageStore): Promise<FoundImage> {
   const configText = embeddedConfigText();
   const config = parseImageConfig(configText, "the embedded busybox image");
   const id = sha256(configText);

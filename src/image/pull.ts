@@ -27,6 +27,15 @@ export async function pull(
   name: string,
   opts: { platform?: Platform } & PullEvents = {},
 ): Promise<ImageRecord> {
+  // shared: many pulls at once, but no garbage collection between storing a blob and recording it
+  return store.contentLock(() => pullLocked(store, name, opts));
+}
+
+async function pullLocked(
+  store: ImageStore,
+  name: string,
+  opts: { platform?: Platform } & PullEvents,
+): Promise<ImageRecord> {
   const say = opts.say ?? (() => {});
   const ref = parseReference(name);
   const origin = formatReference(ref);

@@ -1,6 +1,7 @@
 // The content store: blobs by digest (stored once, verified while they stream in), unpacked layers by
 // diff id, image records by image id (the config's digest), and one tag index. Every update is a
 // write to a temp name, fsync and rename; the tag index changes only under the store's lock.
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { accessible, F_OK, readFileText } from "../sys/libc";
@@ -103,6 +104,25 @@ export class ImageStore {
     const r = v.safeParse(TagIndexSchema, JSON.parse(text));
     if (!r.success) throw new Error(`${this.indexPath()} is damaged: ${v.summarize(r.issues)}`);
     return r.output;
+  }
+
+  /**
+   * Work that adds content (pulls, loads) holds this lock shared; garbage collection holds it
+   * exclusive, so it never removes a blob a pull has stored but not yet recorded.
+   */
+  async contentLock<T>(fn: () => Promise<T>, exclusive = false): Promise<T> {
+    return withLock(join(this.paths.root, "locks", "content.lock"), fn, !exclusive);
+  }
+
+  images(): ImageRecord[] {
+    let names: string[] = [];
+    try {
+      names = readdirSync(join(this.paths.root, "images"));
+    } catch {}
+    return names
+      .filter((n) => /^[a-f0-9]{64}\.json$/.test(n))
+      .map((n) => this.image(`sha256:${n.slice(0, 64)}`))
+      .filter((r): r is ImageRecord => r !== undefined);
   }
 
   /** Change the tag index under the store's lock: read, apply EDIT, write atomically. */

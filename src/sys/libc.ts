@@ -153,6 +153,7 @@ export function accessible(path: string, mode: number): boolean {
   return ret === 0;
 }
 
+export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_UN = 8;
 

@@ -1,45 +1,17 @@
 import { familiarName, parseReference } from "../../image/reference";
-import { ImageStore } from "../../image/store";
-import { storePaths, storeRoot } from "../../store/paths";
 import type { HullCommand } from "../command";
 import { print } from "../output";
-
-function ago(iso: string): string {
-  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-  if (!Number.isFinite(s)) return "unknown";
-  for (const [unit, n] of [
-    ["year", 31536000],
-    ["month", 2592000],
-    ["day", 86400],
-    ["hour", 3600],
-    ["minute", 60],
-  ] as const) {
-    const k = Math.floor(s / n);
-    if (k >= 1) return `${k} ${unit}${k > 1 ? "s" : ""} ago`;
-  }
-  return "less than a minute ago";
-}
-
-function human(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB"];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v < 10 && i > 0 ? v.toFixed(2) : Math.round(v)}${units[i]}`;
-}
+import { format, openStore, rootArg, table } from "./image-common";
 
 const command: HullCommand = {
   meta: { name: "images", description: "List images: REPOSITORY TAG IMAGE ID CREATED SIZE" },
   args: {
     quiet: { type: "boolean", alias: "q", description: "Only image ids" },
     format: { type: "string", description: "json for one JSON object per line" },
-    root: { type: "string", description: "Store directory" },
+    ...rootArg,
   },
   async run({ args }) {
-    const store = new ImageStore(storePaths(storeRoot(typeof args.root === "string" ? args.root : undefined)));
+    const store = openStore(args.root);
     const { tags } = store.tags();
     const rows = Object.entries(tags)
       .map(([ref, id]) => {
@@ -70,15 +42,11 @@ const command: HullCommand = {
       );
       return;
     }
-    const table = [
-      ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
-      ...out.map((r) => [r.repository, r.tag, r.id.slice(7, 19), ago(r.created), human(r.size)]),
-    ];
-    const widths = table[0]?.map((_, i) => Math.max(...table.map((row) => (row[i] ?? "").length))) ?? [];
     print(
-      table
-        .map((row) => row.map((c, i) => (i < row.length - 1 ? c.padEnd((widths[i] ?? 0) + 3) : c)).join(""))
-        .join("\n"),
+      table([
+        ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
+        ...out.map((r) => [r.repository, r.tag, r.id.slice(7, 19), format.ago(r.created), format.human(r.size)]),
+      ]),
     );
   },
 };

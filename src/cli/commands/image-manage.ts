@@ -1,0 +1,99 @@
+import { imageHistory, inspectImage, pruneImages, removeImage, tagImage } from "../../image/manage";
+import type { HullCommand } from "../command";
+import { print } from "../output";
+import { format, openStore, rootArg, table } from "./image-common";
+
+export const tag: HullCommand = {
+  meta: { name: "tag", description: "Give an image another name: hull tag SOURCE TARGET" },
+  args: {
+    source: { type: "positional", description: "Image name or id" },
+    target: { type: "positional", description: "New name[:tag]" },
+    ...rootArg,
+  },
+  async run({ args }) {
+    if (!args.source || !args.target) throw new Error("hull tag needs SOURCE and TARGET");
+    await tagImage(openStore(args.root), String(args.source), String(args.target));
+  },
+};
+
+export const rmi: HullCommand = {
+  meta: { name: "rmi", description: "Remove images: untag, and delete once no tag and no container is left" },
+  args: {
+    force: {
+      type: "boolean",
+      alias: "f",
+      description: "Untag even an image a container uses, or one with several tags",
+    },
+    ...rootArg,
+  },
+  async run({ args }) {
+    const names = args._.map(String);
+    if (names.length === 0) throw new Error("hull rmi needs at least one image");
+    const store = openStore(args.root);
+    for (const n of names) print((await removeImage(store, n, Boolean(args.force))).join("\n"));
+  },
+};
+
+export const prune: HullCommand = {
+  meta: { name: "prune", description: "Remove dangling images (-a: every image no container uses)" },
+  args: {
+    all: { type: "boolean", alias: "a", description: "Every image without a container, not only untagged ones" },
+    ...rootArg,
+  },
+  async run({ args }) {
+    const out = await pruneImages(openStore(args.root), Boolean(args.all));
+    print(out.length ? out.join("\n") : "Nothing to remove");
+  },
+};
+
+export const inspect: HullCommand = {
+  meta: { name: "inspect", description: "Show images as JSON, as docker image inspect" },
+  args: { ...rootArg },
+  async run({ args }) {
+    const store = openStore(args.root);
+    const names = args._.map(String);
+    if (names.length === 0) throw new Error("hull image inspect needs at least one image");
+    print(
+      JSON.stringify(
+        names.map((n) => inspectImage(store, n)),
+        null,
+        2,
+      ),
+    );
+  },
+};
+
+export const history: HullCommand = {
+  meta: { name: "history", description: "Show how an image was made: IMAGE CREATED CREATED BY SIZE COMMENT" },
+  args: { image: { type: "positional", description: "Image name or id" }, ...rootArg },
+  async run({ args }) {
+    if (!args.image) throw new Error("hull history needs an image");
+    const rows = imageHistory(openStore(args.root), String(args.image));
+    const cut = (s: string) => (s.length > 45 ? `${s.slice(0, 44)}…` : s);
+    print(
+      table([
+        ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
+        ...rows.map((r) => [
+          r.id,
+          r.created ? format.ago(r.created) : "N/A",
+          cut(r.createdBy),
+          format.human(r.size),
+          r.comment,
+        ]),
+      ]),
+    );
+  },
+};
+
+export const image: HullCommand = {
+  meta: { name: "image", description: "Manage images: ls, pull, tag, rm, prune, inspect, history" },
+  subCommands: {
+    ls: () => import("./images").then((m) => m.default),
+    pull: () => import("./pull").then((m) => m.default),
+    tag,
+    rm: rmi,
+    prune,
+    inspect,
+    history,
+  },
+};

@@ -1,0 +1,251 @@
+// Image archives: `hull save` writes what Docker 25+ writes, an OCI image layout that also carries
+// Docker's manifest.json, so `docker load`, `podman load` and `skopeo` (docker-archive: or
+// oci-archive:) all read it. `hull load` reads either form; `hull import` makes a one-layer image
+// from a root filesystem tarball.
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { createTarPacker } from "modern-tar";
+import { type ImageConfig, parseImageConfig } from "./config";
+import { sha256 } from "./digest";
+import { compressionOf, ensureUnpacked } from "./layers";
+import { findImage } from "./lookup";
+import { hostPlatform, MEDIA, parseManifest, selectPlatform } from "./manifest";
+import { familiarName, parseReference } from "./reference";
+import type { ImageRecord, ImageStore } from "./store";
+import { unpackLayer } from "./unpack";
+
+const enc = new TextEncoder();
+
+export async function saveImages(store: ImageStore, names: string[], out: string): Promise<void> {
+  const { readable, controller } = createTarPacker();
+  const sink = Bun.file(out).writer();
+  const piping = (async () => {
+    for await (const chunk of readable) sink.write(chunk);
+    await sink.end();
+  })();
+  const addBytes = async (name: string, data: Uint8Array) => {
+    const w = controller.add({ name, size: data.length, mode: 0o644, mtime: new Date(0) }).getWriter();
+    await w.write(data);
+    await w.close();
+  };
+  const addFile = async (name: string, path: string) => {
+    const size = statSync(path).size;
+    const w = controller.add({ name, size, mode: 0o644, mtime: new Date(0) });
+    await Bun.file(path).stream().pipeTo(w);
+  };
+  const written = new Set<string>();
+  const blob = async (digest: string, path?: string, data?: Uint8Array) => {
+    if (written.has(digest)) return;
+    written.add(digest);
+    if (data) await addBytes(`blobs/sha256/${digest.slice(7)}`, data);
+    else await addFile(`blobs/sha256/${digest.slice(7)}`, path as string);
+  };
+  try {
+    await addBytes("oci-layout", enc.encode(JSON.stringify({ imageLayoutVersion: "1.0.0" })));
+    const index: Array<Record<string, unknown>> = [];
+    const dockerManifest: Array<Record<string, unknown>> = [];
+    for (const name of names) {
+      const found = findImage(store, name);
+      if (!found) throw new Error(`no such image: ${name}`);
+      const { record } = found;
+      const config = readFileSync(store.blobPath(record.id));
+      await blob(record.id, store.blobPath(record.id));
+      for (const l of record.layers) await blob(l.digest, store.blobPath(l.digest));
+      const manifest = enc.encode(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MEDIA.ociManifest,
+          config: { mediaType: MEDIA.ociConfig, digest: record.id, size: config.length },
+          layers: record.layers.map((l) => ({ mediaType: ociLayerType(l.mediaType), digest: l.digest, size: l.size })),
+        }),
+      );
+      const manifestDigest = sha256(manifest);
+      await blob(manifestDigest, undefined, manifest);
+      const full = /^(sha256:)?[a-f0-9]{4,64}$/.test(name) ? undefined : parseReference(name);
+      const repoTag = full ? `${familiarName(full)}:${full.tag ?? "latest"}` : undefined;
+      index.push({
+        mediaType: MEDIA.ociManifest,
+        digest: manifestDigest,
+        size: manifest.length,
+        annotations: full
+          ? {
+              "io.containerd.image.name": `${full.domain}/${full.path}:${full.tag ?? "latest"}`,
+              "org.opencontainers.image.ref.name": full.tag ?? "latest",
+            }
+          : {},
+      });
+      dockerManifest.push({
+        Config: `blobs/sha256/${record.id.slice(7)}`,
+        RepoTags: repoTag ? [repoTag] : [],
+        Layers: record.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`),
+      });
+    }
+    await addBytes(
+      "index.json",
+      enc.encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: index })),
+    );
+    await addBytes("manifest.json", enc.encode(JSON.stringify(dockerManifest)));
+    controller.finalize();
+  } catch (e) {
+    controller.error(e);
+    await piping.catch(() => {});
+    rmSync(out, { force: true });
+    throw e;
+  }
+  await piping;
+}
+
+function ociLayerType(mediaType: string): string {
+  if (mediaType.startsWith("application/vnd.oci.")) return mediaType;
+  const c = compressionOf(mediaType);
+  return `application/vnd.oci.image.layer.v1.tar${c === "none" ? "" : `+${c}`}`;
+}
+
+interface Extracted {
+  dir: string;
+  file(rel: string): string;
+}
+
+/** Unpack the archive's files (blobs, json) into a temp directory of the store. */
+async function extract(store: ImageStore, archive: string): Promise<Extracted> {
+  const dir = join(store.paths.tmp, `load-${crypto.randomUUID()}`);
+  mkdirSync(dir, { recursive: true });
+  let stream: ReadableStream<Uint8Array> = Bun.file(archive).stream();
+  const head = new Uint8Array(await Bun.file(archive).slice(0, 4).arrayBuffer());
+  const c = compressionOf("", head);
+  if (c !== "none")
+    stream = stream.pipeThrough(
+      new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+    );
+  await unpackLayer(stream, dir);
+  return { dir, file: (rel: string) => join(dir, rel) };
+}
+
+async function importBlob(store: ImageStore, path: string): Promise<{ digest: string; size: number }> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  for await (const chunk of Bun.file(path).stream()) hasher.update(chunk);
+  const digest = `sha256:${hasher.digest("hex")}`;
+  const size = Bun.file(path).size;
+  if (!store.hasBlob(digest)) await store.putBlob(digest, Bun.file(path).stream(), size);
+  return { digest, size };
+}
+
+async function register(
+  store: ImageStore,
+  configPath: string,
+  layerPaths: string[],
+  tags: string[],
+  mediaTypes?: string[],
+): Promise<ImageRecord> {
+  const { digest: id } = await importBlob(store, configPath);
+  const config = parseImageConfig(readFileSync(configPath, "utf8"), configPath);
+  if (config.rootfs.diff_ids.length !== layerPaths.length) {
+    throw new Error(
+      `archive: the image config names ${config.rootfs.diff_ids.length} layers, the archive has ${layerPaths.length}`,
+    );
+  }
+  const layers: ImageRecord["layers"] = [];
+  for (const [i, p] of layerPaths.entries()) {
+    const { digest, size } = await importBlob(store, p);
+    const head = new Uint8Array(await Bun.file(p).slice(0, 4).arrayBuffer());
+    const c = compressionOf(mediaTypes?.[i] ?? "", head);
+    const mediaType = `application/vnd.oci.image.layer.v1.tar${c === "none" ? "" : `+${c}`}`;
+    const diffId = config.rootfs.diff_ids[i] as string;
+    await ensureUnpacked(store, digest, mediaType, diffId);
+    layers.push({ digest, diffId, size, mediaType });
+  }
+  const record: ImageRecord = { id, layers, created: new Date().toISOString() };
+  await store.putImage(record);
+  await store.editTags((index) => {
+    for (const t of tags) {
+      const r = parseReference(t);
+      index.tags[`${r.domain}/${r.path}:${r.tag ?? "latest"}`] = id;
+    }
+  });
+  return record;
+}
+
+/** `hull load -i FILE`: a Docker archive (manifest.json) or an OCI layout (index.json). */
+export async function loadArchive(store: ImageStore, archive: string): Promise<string[]> {
+  return store.contentLock(async () => {
+    const x = await extract(store, archive);
+    try {
+      const out: string[] = [];
+      let dockerManifest: Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }> | undefined;
+      try {
+        dockerManifest = JSON.parse(readFileSync(x.file("manifest.json"), "utf8"));
+      } catch {}
+      if (dockerManifest) {
+        for (const m of dockerManifest) {
+          const rec = await register(store, x.file(m.Config), m.Layers.map(x.file), m.RepoTags ?? []);
+          out.push(
+            ...(m.RepoTags?.length ? m.RepoTags.map((t) => `Loaded image: ${t}`) : [`Loaded image ID: ${rec.id}`]),
+          );
+        }
+        return out;
+      }
+      let index: { manifests?: Array<{ digest: string; mediaType?: string; annotations?: Record<string, string> }> };
+      try {
+        index = JSON.parse(readFileSync(x.file("index.json"), "utf8"));
+      } catch {
+        throw new Error(`${archive} is neither a Docker archive (manifest.json) nor an OCI layout (index.json)`);
+      }
+      for (const desc of index.manifests ?? []) {
+        const blobFile = (d: string) => x.file(`blobs/sha256/${d.slice(7)}`);
+        let parsed = parseManifest(readFileSync(blobFile(desc.digest)), desc.mediaType ?? "", archive);
+        if (parsed.kind === "index") {
+          const chosen = selectPlatform(parsed.index, hostPlatform(), archive);
+          parsed = parseManifest(readFileSync(blobFile(chosen.digest)), chosen.mediaType, archive);
+        }
+        if (parsed.kind !== "manifest") throw new Error(`${archive}: nested indexes are not supported`);
+        const m = parsed.manifest;
+        const name = desc.annotations?.["io.containerd.image.name"];
+        const rec = await register(
+          store,
+          blobFile(m.config.digest),
+          m.layers.map((l) => blobFile(l.digest)),
+          name ? [name] : [],
+          m.layers.map((l) => l.mediaType),
+        );
+        out.push(name ? `Loaded image: ${name}` : `Loaded image ID: ${rec.id}`);
+      }
+      return out;
+    } finally {
+      rmSync(x.dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** `hull import ROOTFS.tar NAME`: one layer, the tarball as it is, and a minimal config. */
+export async function importRootfs(store: ImageStore, tarball: string, name?: string): Promise<string> {
+  return store.contentLock(async () => {
+    const head = new Uint8Array(await Bun.file(tarball).slice(0, 4).arrayBuffer());
+    const c = compressionOf("", head);
+    let stream: ReadableStream<Uint8Array> = Bun.file(tarball).stream();
+    if (c !== "none")
+      stream = stream.pipeThrough(
+        new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+      );
+    const hasher = new Bun.CryptoHasher("sha256");
+    for await (const chunk of stream) hasher.update(chunk);
+    const diffId = `sha256:${hasher.digest("hex")}`;
+    const now = new Date().toISOString();
+    const config: ImageConfig = {
+      architecture: hostPlatform().architecture,
+      os: "linux",
+      created: now,
+      config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] },
+      rootfs: { type: "layers", diff_ids: [diffId] },
+      history: [{ created: now, created_by: `hull import ${tarball.split("/").at(-1)}` }],
+    };
+    const configPath = join(store.paths.tmp, `import-${crypto.randomUUID()}.json`);
+    mkdirSync(store.paths.tmp, { recursive: true });
+    await Bun.write(configPath, JSON.stringify(config));
+    try {
+      const rec = await register(store, configPath, [tarball], name ? [name] : []);
+      return rec.id;
+    } finally {
+      rmSync(configPath, { force: true });
+    }
+  });
+}

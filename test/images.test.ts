@@ -1,0 +1,177 @@
+// Image management: tag, rmi, prune, inspect, history, save/load/import, login/logout, search,
+// unshare. The registry parts use the real docker-registry; archives are checked with skopeo.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildLayout, busyboxLayer, file, push, skopeoInspect } from "./fixtures/oci";
+import { type RegistryFixture, startRegistry } from "./fixtures/registry";
+import { HULL, hostHas, hull, hullAsync, makeStore, removeStore, requireUnprivileged, type Result } from "./helpers";
+
+requireUnprivileged();
+const tools = hostHas(
+  Bun.which("docker-registry") !== null && Bun.which("skopeo") !== null,
+  "image tests: docker-registry and skopeo are not installed (apt-get install docker-registry skopeo)",
+);
+
+let root = "";
+let scratch = "";
+beforeAll(() => {
+  root = makeStore();
+  scratch = mkdtempSync(join(tmpdir(), "hull-images-"));
+});
+afterAll(() => {
+  removeStore(root);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const ok = (r: Result) => {
+  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+};
+const h = (...args: string[]) => hull(args, { root });
+
+describe("tag, rmi, prune, inspect, history", () => {
+  test("tag gives a second name; rmi of one name only untags; of the last it deletes", () => {
+    ok(h("run", "--rm", "busybox", "true"));
+    ok(h("tag", "busybox", "mine/box:1"));
+    expect(ok(h("images"))).toContain("mine/box");
+    expect(ok(h("rmi", "mine/box:1")).trim()).toBe("Untagged: mine/box:1");
+    ok(h("tag", "busybox", "mine/box:2"));
+    const id = JSON.parse(ok(h("image", "inspect", "busybox")))[0].Id as string;
+    const byId = h("rmi", id.slice(7, 19));
+    expect(byId.code).toBe(125);
+    expect(byId.stderr).toContain("referenced by 2 tags");
+    const out = ok(h("rmi", "busybox", "mine/box:2"));
+    expect(out).toContain("Untagged: busybox:latest");
+    expect(out).toContain(`Deleted: ${id}`);
+    expect(readdirSync(join(root, "layers"))).toEqual([]);
+    expect(readdirSync(join(root, "blobs", "sha256"))).toEqual([]);
+  });
+
+  test("rmi is refused while a container uses the image, unless -f", () => {
+    ok(h("run", "busybox", "true")); // no --rm: the container stays
+    const r = h("rmi", "busybox");
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("is used by container");
+    expect(ok(h("rmi", "-f", "busybox")).trim()).toBe("Untagged: busybox:latest");
+    // the container still has its layers
+    expect(readdirSync(join(root, "layers")).length).toBe(1);
+    ok(h("unshare", "rm", "-rf", join(root, "containers")));
+    expect(ok(h("image", "prune", "-a"))).toContain("Deleted:");
+    expect(readdirSync(join(root, "layers"))).toEqual([]);
+  });
+
+  test("inspect and history in Docker's shape", () => {
+    ok(h("run", "--rm", "busybox", "true"));
+    const [info] = JSON.parse(ok(h("image", "inspect", "busybox")));
+    expect(info.RepoTags).toEqual(["busybox:latest"]);
+    expect(info.Config.Cmd).toEqual(["sh"]);
+    expect(info.RootFS.Layers).toHaveLength(1);
+    const hist = ok(h("history", "busybox")).split("\n");
+    expect(hist[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT/);
+    expect(hist[1]).toContain(info.Id.slice(7, 19));
+    expect(hist[1]).toContain("busybox-static");
+    const missing = h("image", "inspect", "nope");
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toContain("no such image: nope");
+  });
+});
+
+describe("save, load, import", () => {
+  test("save writes an archive skopeo reads both ways; load brings it back", () => {
+    ok(h("run", "--rm", "busybox", "true"));
+    ok(h("tag", "busybox", "saved/box:7"));
+    const archive = join(scratch, "box.tar");
+    ok(h("save", "-o", archive, "saved/box:7"));
+    // skopeo finds the image by the tag hull wrote into manifest.json, and not by another
+    const docker = Bun.spawnSync(["skopeo", "inspect", `docker-archive:${archive}:saved/box:7`], { stderr: "pipe" });
+    expect(docker.exitCode).toBe(0);
+    expect(JSON.parse(docker.stdout.toString()).Name).toBe("docker.io/saved/box");
+    expect(
+      Bun.spawnSync(["skopeo", "inspect", `docker-archive:${archive}:saved/box:8`], { stderr: "pipe" }).exitCode,
+    ).not.toBe(0);
+    const ociDir = join(scratch, "oci");
+    mkdirSync(ociDir);
+    Bun.spawnSync(["tar", "-xf", archive, "-C", ociDir]);
+    const oci = Bun.spawnSync(["skopeo", "inspect", `oci:${ociDir}`], { stderr: "pipe" });
+    expect(oci.exitCode).toBe(0);
+    const fresh = makeStore();
+    try {
+      expect(ok(hull(["load", "-i", archive], { root: fresh })).trim()).toBe("Loaded image: saved/box:7");
+      expect(ok(hull(["run", "--rm", "saved/box:7", "echo", "loaded"], { root: fresh }))).toBe("loaded\n");
+    } finally {
+      removeStore(fresh);
+    }
+  });
+
+  test("import makes a one-layer image from a root filesystem tarball", () => {
+    const tarball = join(scratch, "rootfs.tar.gz");
+    const src = join(scratch, "rootfs");
+    mkdirSync(join(src, "bin"), { recursive: true });
+    Bun.spawnSync(["cp", "/bin/busybox", join(src, "bin/busybox")]);
+    writeFileSync(join(src, "hello"), "imported\n");
+    Bun.spawnSync(["tar", "-czf", tarball, "-C", src, "."]);
+    const id = ok(h("import", tarball, "imp/root:1")).trim();
+    expect(id).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(ok(h("run", "--rm", "imp/root:1", "/bin/busybox", "cat", "/hello"))).toBe("imported\n");
+  });
+
+  test("load refuses what is not an image archive, leaving nothing behind", () => {
+    const junk = join(scratch, "junk.tar");
+    const src = join(scratch, "junk");
+    mkdirSync(src);
+    writeFileSync(join(src, "x"), "x");
+    Bun.spawnSync(["tar", "-cf", junk, "-C", src, "."]);
+    const r = h("load", "-i", junk);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("neither a Docker archive");
+    expect(readdirSync(join(root, "tmp"))).toEqual([]);
+  });
+});
+
+describe.if(tools)("registry accounts and search", () => {
+  let registry: RegistryFixture;
+  beforeAll(async () => {
+    registry = await startRegistry({ htpasswd: { user: "bob", password: "pw" } });
+  });
+  afterAll(async () => {
+    await registry.stop();
+  });
+
+  test("login checks the credentials, keeps them 0600, and pull uses them; logout forgets", async () => {
+    const authFile = join(scratch, "auth.json");
+    const env = { HULL_AUTH_FILE: authFile };
+    const layout = await buildLayout({ layers: [busyboxLayer(), [file("secret", "s\n")]] });
+    push(layout, `${registry.host}/team/app:1`, { creds: "bob:pw" });
+    const wrong = await hullAsync(["login", "-u", "bob", "-p", "nope", registry.host], { root, env });
+    expect(wrong.code).toBe(125);
+    expect(wrong.stderr).toContain("refused");
+    expect(existsSync(authFile)).toBe(false);
+    ok(await hullAsync(["login", "-u", "bob", "-p", "pw", registry.host], { root, env }));
+    expect(statSync(authFile).mode & 0o777).toBe(0o600);
+    expect(ok(await hullAsync(["run", "--rm", `${registry.host}/team/app:1`, "cat", "/secret"], { root, env }))).toBe(
+      "s\n",
+    );
+    expect(skopeoInspect(`${registry.host}/team/app:1`, { creds: "bob:pw" }).Digest).toBe(layout.manifestDigest);
+    ok(await hullAsync(["logout", registry.host], { root, env }));
+    const after = await hullAsync(["pull", `${registry.host}/team/app:1`], { root, env });
+    expect(after.code).toBe(125);
+    layout.cleanup();
+  });
+
+  test("search lists the catalog's matches", async () => {
+    const env = { HULL_AUTH_FILE: join(scratch, "auth2.json") };
+    ok(await hullAsync(["login", "-u", "bob", "-p", "pw", registry.host], { root, env }));
+    const layout = await buildLayout({ layers: [busyboxLayer()] });
+    push(layout, `${registry.host}/team/findme:1`, { creds: "bob:pw" });
+    const out = ok(await hullAsync(["search", `${registry.host}/find`], { root, env }));
+    expect(out.trim().split("\n")).toEqual(["NAME", `${registry.host}/team/findme`]);
+    layout.cleanup();
+  });
+});
+
+test("hull unshare runs a command as root in the user namespace", () => {
+  expect(ok(hull(["unshare", "id", "-u"], { root })).trim()).toBe("0");
+  expect(HULL).toBeTruthy();
+});

@@ -181,6 +181,72 @@ describe.if(tools)("hull pull", () => {
     expect(r.stderr).toContain("linux/amd64");
   });
 
+  test("Docker schema 2 manifests and manifest lists (converted by skopeo)", async () => {
+    const single = await buildLayout({ layers: [busyboxLayer(), [file("fmt", "docker\n")]] });
+    const multi = await buildLayout(
+      { layers: [[...busyboxLayer(), file("arch", "amd64-v2s2\n")]], architecture: "amd64" },
+      { layers: [[...busyboxLayer(), file("arch", "arm64-v2s2\n")]], architecture: "arm64" },
+    );
+    layouts.push(single, multi);
+    push(single, `${registry.host}/test/docker:1`, { docker: true });
+    push(multi, `${registry.host}/test/dockerlist:1`, { docker: true });
+    const raw = Bun.spawnSync([
+      "skopeo",
+      "inspect",
+      "--raw",
+      "--tls-verify=false",
+      `docker://${registry.host}/test/docker:1`,
+    ]);
+    expect(JSON.parse(raw.stdout.toString()).mediaType).toBe("application/vnd.docker.distribution.manifest.v2+json");
+    expect(ok(hull(["run", "--rm", `${registry.host}/test/docker:1`, "cat", "/fmt"], { root }))).toBe("docker\n");
+    const rawList = Bun.spawnSync([
+      "skopeo",
+      "inspect",
+      "--raw",
+      "--tls-verify=false",
+      `docker://${registry.host}/test/dockerlist:1`,
+    ]);
+    expect(JSON.parse(rawList.stdout.toString()).mediaType).toBe(
+      "application/vnd.docker.distribution.manifest.list.v2+json",
+    );
+    expect(ok(hull(["run", "--rm", `${registry.host}/test/dockerlist:1`, "cat", "/arch"], { root }))).toBe(
+      "amd64-v2s2\n",
+    );
+  });
+
+  test("a pull that fails on one layer keeps the others, and the next pull fetches only that one", async () => {
+    const layout = await publish("test/flaky:1", { layers: [busyboxLayer(), [file("a", "1\n")], [file("b", "2\n")]] });
+    const broken = layout.layerDigests[2] as string;
+    let fail = true;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req): Promise<Response> {
+        const url = new URL(req.url);
+        if (fail && url.pathname.endsWith(`/blobs/${broken}`)) return new Response("down", { status: 503 });
+        const upstream = await fetch(`http://${registry.host}${url.pathname}`, {
+          headers: { accept: req.headers.get("accept") ?? "*/*" },
+        });
+        return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+      },
+    });
+    const fresh = makeStore();
+    try {
+      const first = await hullAsync(["pull", `127.0.0.1:${server.port}/test/flaky:1`], { root: fresh });
+      expect(first.code).toBe(125);
+      expect(first.stderr).toContain("503");
+      expect(existsSync(join(fresh, "blobs", "sha256", broken.slice(7)))).toBe(false);
+      expect(readdirSync(join(fresh, "tmp"))).toEqual([]);
+      fail = false;
+      const second = await hullAsync(["pull", `127.0.0.1:${server.port}/test/flaky:1`], { root: fresh });
+      expect(second.code).toBe(0);
+      expect(second.stderr).toContain("3 layers, 1 to download");
+    } finally {
+      server.stop(true);
+      removeStore(fresh);
+    }
+  });
+
   test("two pulls of the same image at once leave one consistent store", async () => {
     await publish("test/race:1", { layers: [busyboxLayer(), [file("r1", "1\n")], [file("r2", "2\n")]] });
     const fresh = makeStore();

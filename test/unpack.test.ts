@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packTar, type TarEntry } from "modern-tar";
 import { unpackLayer } from "../src/image/unpack";
+import { lgetxattr } from "../src/sys/libc";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -37,6 +38,28 @@ test("files, directories, modes, symlinks and hardlinks land beneath the root", 
   expect(lstatSync(join(root, "bin/tool")).mode & 0o7777).toBe(0o4755);
   expect(readlinkSync(join(root, "bin/alias"))).toBe("/bin/tool");
   expect(lstatSync(join(root, "bin/hard")).ino).toBe(lstatSync(join(root, "bin/tool")).ino);
+});
+
+test("long names, user xattrs, whiteouts and opaque directories", async () => {
+  const root = join(tmp(), "root");
+  const deep = `${"d".repeat(90)}/${"e".repeat(90)}/${"f".repeat(120)}`;
+  await unpack(
+    [
+      { header: { name: deep, size: 4 }, body: "long" },
+      { header: { name: "tagged", size: 1, pax: { "SCHILY.xattr.user.hull": "yes" } }, body: "t" },
+      { header: { name: "dir/", type: "directory", size: 0 } },
+      { header: { name: "dir/.wh..wh..opq", size: 0 } },
+      { header: { name: ".wh.gone", size: 0 } },
+    ],
+    root,
+  );
+  expect(readFileSync(join(root, deep), "utf8")).toBe("long");
+  expect(new TextDecoder().decode(lgetxattr(join(root, "tagged"), "user.hull"))).toBe("yes");
+  expect(new TextDecoder().decode(lgetxattr(join(root, "dir"), "user.overlay.opaque"))).toBe("y");
+  const st = lstatSync(join(root, "gone"));
+  expect(st.isCharacterDevice()).toBe(true);
+  expect(st.rdev).toBe(0);
+  expect(existsSync(join(root, "dir/.wh..wh..opq"))).toBe(false);
 });
 
 test("an entry that climbs out with .. is refused", async () => {

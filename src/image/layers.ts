@@ -77,9 +77,9 @@ export async function ensureUnpacked(
   digest: string,
   mediaType: string,
   diffId: string,
-): Promise<{ size: number }> {
+): Promise<{ size: number; skipped: string[] }> {
   const { mkdirSync, renameSync } = await import("node:fs");
-  if (store.hasLayer(diffId)) return { size: 0 };
+  if (store.hasLayer(diffId)) return { size: 0, skipped: [] };
   mkdirSync(store.paths.layers, { recursive: true });
   mkdirSync(store.paths.tmp, { recursive: true });
   const tmp = join(store.paths.tmp, `layer-${crypto.randomUUID()}`);
@@ -99,8 +99,9 @@ export async function ensureUnpacked(
     await removeTree(tmp);
   }
   try {
-    return { size: (JSON.parse(stdout) as { size?: number }).size ?? 0 };
+    const report = JSON.parse(stdout) as { size?: number; skippedSpecial?: string[] };
+    return { size: report.size ?? 0, skipped: report.skippedSpecial ?? [] };
   } catch {
-    return { size: 0 };
+    return { size: 0, skipped: [] };
   }
 }

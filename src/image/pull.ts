@@ -71,7 +71,12 @@ async function pullLocked(
     say(`  ${layer.digest.slice(7, 19)}: downloaded ${layer.size} bytes`);
   });
   for (const [i, layer] of manifest.layers.entries()) {
-    await ensureUnpacked(store, layer.digest, layer.mediaType, diffIds[i] as string);
+    const { skipped } = await ensureUnpacked(store, layer.digest, layer.mediaType, diffIds[i] as string);
+    if (skipped.length > 0) {
+      say(
+        `  note: ${skipped.length} device node(s) or fifo(s) skipped (a user namespace cannot create them): ${skipped.slice(0, 3).join(", ")}`,
+      );
+    }
   }
   const record: ImageRecord = {
     id: manifest.config.digest,

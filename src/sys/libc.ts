@@ -49,6 +49,7 @@ const lib = dlopen("libc.so.6", {
   flock: { args: [i32, i32], returns: i32 },
   mknod: { args: [cstring, u32, FFIType.u64], returns: i32 },
   lsetxattr: { args: [cstring, cstring, P, FFIType.u64, i32], returns: i32 },
+  lgetxattr: { args: [cstring, cstring, P, FFIType.u64], returns: FFIType.i64 },
   __errno_location: { args: [], returns: P },
 });
 
@@ -181,6 +182,15 @@ export function lsetxattr(path: string, name: string, value: Uint8Array): void {
     lib.symbols.lsetxattr(cstr(path), cstr(name), ptr(value.length ? value : new Uint8Array(1)), value.length, 0),
     path,
   );
+}
+
+/** lgetxattr(2): the attribute's value, or undefined when PATH has no such attribute. */
+export function lgetxattr(path: string, name: string): Uint8Array | undefined {
+  const buf = new Uint8Array(65536);
+  const n = Number(lib.symbols.lgetxattr(cstr(path), cstr(name), ptr(buf), buf.length));
+  if (n < 0 && errno() === 61) return undefined; // ENODATA
+  check("lgetxattr", n, path);
+  return buf.slice(0, n);
 }
 
 export function isatty(fd: number): boolean {

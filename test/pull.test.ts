@@ -297,6 +297,30 @@ describe.if(tools)("hull pull", () => {
     expect(down.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  test("device nodes in a layer are skipped, with a note", async () => {
+    await publish("test/devices:1", {
+      layers: [[...busyboxLayer(), { header: { name: "dev/null", type: "character-device", size: 0, mode: 0o666 } }]],
+    });
+    const r = hull(["pull", `${registry.host}/test/devices:1`], { root });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("1 device node(s) or fifo(s) skipped");
+    expect(r.stderr).toContain("dev/null");
+  });
+
+  test("images -q and --format json", () => {
+    const ids = ok(hull(["images", "-q"], { root }))
+      .trim()
+      .split("\n");
+    expect(ids.every((i) => /^[a-f0-9]{12}$/.test(i))).toBe(true);
+    const rows = ok(hull(["images", "--format", "json"], { root }))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const one = rows.find((r) => r.Repository === `${registry.host}/test/one`);
+    expect(one).toMatchObject({ Tag: "1" });
+    expect(one.ID).toMatch(/^sha256:/);
+  });
+
   test("nothing is left behind", () => {
     expect(containersLeft(root)).toEqual([]);
     expect(shimProcesses()).toEqual([]);
@@ -352,6 +376,9 @@ describe.if(tools)("registries that check who asks", () => {
         const url = new URL(req.url);
         if (url.pathname === "/token") {
           scopes.push(url.searchParams.get("scope") ?? "");
+          // this token service wants the user's credentials, as Docker Hub's does for private images
+          if (req.headers.get("authorization") !== `Basic ${btoa("carol:tok-pw")}`)
+            return new Response("no", { status: 401 });
           return Response.json({ token: `tok-${url.searchParams.get("service")}` });
         }
         if (req.headers.get("authorization") !== "Bearer tok-hull-test") {
@@ -370,14 +397,28 @@ describe.if(tools)("registries that check who asks", () => {
     });
     port = server.port as number;
     const fresh = makeStore();
+    const authFile = join(tmpdir(), `hull-token-auth-${process.pid}.json`);
     try {
-      const id = ok(await hullAsync(["pull", "-q", `127.0.0.1:${server.port}/test/token:1`], { root: fresh })).trim();
+      const anonymous = await hullAsync(["pull", "-q", `127.0.0.1:${port}/test/token:1`], {
+        root: fresh,
+        env: { HULL_AUTH_FILE: `${authFile}.none` },
+      });
+      expect(anonymous.code).toBe(125);
+      expect(anonymous.stderr).toContain(`hull login 127.0.0.1:${port}`);
+      writeFileSync(authFile, JSON.stringify({ auths: { [`127.0.0.1:${port}`]: { auth: btoa("carol:tok-pw") } } }));
+      const id = ok(
+        await hullAsync(["pull", "-q", `127.0.0.1:${port}/test/token:1`], {
+          root: fresh,
+          env: { HULL_AUTH_FILE: authFile },
+        }),
+      ).trim();
       expect(id).toBe(layout.configDigest);
       expect(scopes.length).toBeGreaterThan(0);
       expect(scopes[0]).toBe("repository:test/token:pull");
     } finally {
       server.stop(true);
       removeStore(fresh);
+      rmSync(authFile, { force: true });
     }
   });
 

@@ -10,6 +10,21 @@ import type { ImageRecord, ImageStore } from "./store";
 export interface PullEvents {
   /** a line of progress, for a terminal or a log */
   say?: (line: string) => void;
+  /** bytes of a layer received so far */
+  bytes?: (id: string, done: number, total: number) => void;
+}
+
+function counting(stream: ReadableStream<Uint8Array>, report: (n: number) => void): ReadableStream<Uint8Array> {
+  let n = 0;
+  return stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        n += chunk.length;
+        report(n);
+        ctl.enqueue(chunk);
+      },
+    }),
+  );
 }
 
 const PARALLEL = 3;
@@ -67,8 +82,10 @@ async function pullLocked(
   const missing = manifest.layers.filter((l, i) => !store.hasLayer(diffIds[i] as string) && !store.hasBlob(l.digest));
   say(`${origin}: ${manifest.layers.length} layers, ${missing.length} to download`);
   await bounded(missing, PARALLEL, async (layer) => {
-    await store.putBlob(layer.digest, await registry.blob(ref.path, layer.digest), layer.size);
-    say(`  ${layer.digest.slice(7, 19)}: downloaded ${layer.size} bytes`);
+    const id = layer.digest.slice(7, 19);
+    const body = counting(await registry.blob(ref.path, layer.digest), (n) => opts.bytes?.(id, n, layer.size));
+    await store.putBlob(layer.digest, body, layer.size);
+    if (!opts.bytes) say(`  ${id}: downloaded ${layer.size} bytes`);
   });
   for (const [i, layer] of manifest.layers.entries()) {
     const { skipped } = await ensureUnpacked(store, layer.digest, layer.mediaType, diffIds[i] as string);

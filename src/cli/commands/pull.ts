@@ -3,7 +3,8 @@ import { parsePlatform } from "../../image/manifest";
 import { ImageStore } from "../../image/store";
 import { storePaths, storeRoot } from "../../store/paths";
 import type { HullCommand } from "../command";
-import { print, printErr } from "../output";
+import { print } from "../output";
+import { progress } from "../progress";
 
 const command: HullCommand = {
   meta: { name: "pull", description: "Pull an image from a registry: hull pull NAME[:TAG|@DIGEST]" },
@@ -18,7 +19,9 @@ const command: HullCommand = {
     if (!name) throw new Error("hull pull needs an image name: hull pull NAME[:TAG|@DIGEST]");
     const store = new ImageStore(storePaths(storeRoot(typeof args.root === "string" ? args.root : undefined)));
     const platform = typeof args.platform === "string" ? parsePlatform(args.platform) : undefined;
-    const record = await pull(store, name, { platform, say: args.quiet ? undefined : printErr });
+    const p = progress(!args.quiet);
+    const record = await pull(store, name, { platform, say: p.say, bytes: p.bytes });
+    p.finish();
     print(record.id);
   },
 };

@@ -41,14 +41,19 @@ export function removeStore(root: string): void {
   rmSync(root, { recursive: true, force: true });
 }
 
+/** A bare environment for hull: PATH, HOME and the test's store. */
+function hullEnv(opts: { root: string; env?: Record<string, string> }): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/tmp",
+    HULL_ROOT: opts.root,
+    ...opts.env,
+  };
+}
+
 export function hull(args: string[], opts: { root: string; env?: Record<string, string>; stdin?: string }): Result {
   const r = Bun.spawnSync([HULL, ...args], {
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/tmp",
-      HULL_ROOT: opts.root,
-      ...opts.env,
-    },
+    env: hullEnv(opts),
     stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
     stdout: "pipe",
     stderr: "pipe",
@@ -59,12 +64,7 @@ export function hull(args: string[], opts: { root: string; env?: Record<string, 
 /** hull as a child process without blocking the event loop: for tests that serve HTTP themselves. */
 export async function hullAsync(args: string[], opts: { root: string; env?: Record<string, string> }): Promise<Result> {
   const p = Bun.spawn([HULL, ...args], {
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/tmp",
-      HULL_ROOT: opts.root,
-      ...opts.env,
-    },
+    env: hullEnv(opts),
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

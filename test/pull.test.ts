@@ -15,7 +15,7 @@ import {
   push,
   skopeoInspect,
 } from "./fixtures/oci";
-import { type RegistryFixture, startRegistry } from "./fixtures/registry";
+import { forward, type RegistryFixture, startRegistry } from "./fixtures/registry";
 import {
   containersLeft,
   HULL,
@@ -224,10 +224,7 @@ describe.if(tools)("hull pull", () => {
       async fetch(req): Promise<Response> {
         const url = new URL(req.url);
         if (fail && url.pathname.endsWith(`/blobs/${broken}`)) return new Response("down", { status: 503 });
-        const upstream = await fetch(`http://${registry.host}${url.pathname}`, {
-          headers: { accept: req.headers.get("accept") ?? "*/*" },
-        });
-        return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+        return forward(req, registry.host);
       },
     });
     const fresh = makeStore();
@@ -389,10 +386,7 @@ describe.if(tools)("registries that check who asks", () => {
             },
           });
         }
-        const upstream = await fetch(`http://${registry.host}${url.pathname}`, {
-          headers: { accept: req.headers.get("accept") ?? "*/*" },
-        });
-        return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+        return forward(req, registry.host);
       },
     });
     port = server.port as number;
@@ -432,10 +426,7 @@ describe.if(tools)("registries that check who asks", () => {
         const url = new URL(req.url);
         if (url.pathname.endsWith(`/blobs/${lie}`))
           return new Response(Bun.gzipSync(new TextEncoder().encode("forged")));
-        const upstream = await fetch(`http://${registry.host}${url.pathname}`, {
-          headers: { accept: req.headers.get("accept") ?? "*/*" },
-        });
-        return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+        return forward(req, registry.host);
       },
     });
     const fresh = makeStore();

@@ -4,7 +4,6 @@ import { join, resolve } from "node:path";
 import * as v from "valibot";
 import type { ImageConfig } from "../image/config";
 import { type FoundImage, findImage, findOrSeed } from "../image/lookup";
-import { pull } from "../image/pull";
 import { ImageStore } from "../image/store";
 import { writeFileAtomic, writeNewFile } from "../store/atomic";
 import { storePaths, storeRoot } from "../store/paths";
@@ -49,10 +48,12 @@ async function resolveRoot(o: RunOptions, paths: ReturnType<typeof storePaths>):
   const store = new ImageStore(paths);
   let found: FoundImage | undefined;
   try {
-    if (o.pull === "always") await pull(store, name, { say: (l) => console.error(l) });
+    // the registry client loads only when a pull is needed
+    const pullNow = async () => (await import("../image/pull")).pull(store, name, { say: (l) => console.error(l) });
+    if (o.pull === "always") await pullNow();
     found = await findOrSeed(store, name);
     if (!found && o.pull === "missing") {
-      await pull(store, name, { say: (l) => console.error(l) });
+      await pullNow();
       found = findImage(store, name);
     }
   } catch (e) {

@@ -1,7 +1,6 @@
 // The content store: blobs by digest (stored once, verified while they stream in), unpacked layers by
 // diff id, image records by image id (the config's digest), and one tag index. Every update is a
 // write to a temp name, fsync and rename; the tag index changes only under the store's lock.
-import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { accessible, F_OK, readFileText } from "../sys/libc";
@@ -115,6 +114,8 @@ export class ImageStore {
   }
 
   images(): ImageRecord[] {
+    // required here, not imported: `hull run` loads this module and must not load node:fs
+    const { readdirSync } = require("node:fs") as typeof import("node:fs");
     let names: string[] = [];
     try {
       names = readdirSync(join(this.paths.root, "images"));

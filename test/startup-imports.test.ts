@@ -1,0 +1,44 @@
+// `hull run` is timed against bwrap and crun (bench/startup), and in a compiled Bun binary some
+// builtins cost milliseconds just to load (node:fs ~3 ms, node:crypto ~6 ms, node:tty with
+// process.stdout ~10 ms). This fails when the code `hull run` loads statically imports one of them.
+import { expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const HEAVY = ["fs", "fs/promises", "crypto", "tty", "util", "stream", "stream/promises", "zlib", "child_process"];
+
+test("the run command's chunks import no heavy node builtin", async () => {
+  const out = mkdtempSync(join(tmpdir(), "hull-chunks-"));
+  try {
+    const result = await Bun.build({
+      entrypoints: [resolve(import.meta.dir, "..", "src", "cli", "main.ts")],
+      outdir: out,
+      splitting: true,
+      target: "bun",
+      format: "esm",
+      minify: true,
+      naming: { chunk: "[name]-[hash].[ext]" },
+    });
+    expect(result.success).toBe(true);
+    const runChunk = readdirSync(out).find((f) => /^run-.*\.js$/.test(f));
+    expect(runChunk).toBeDefined();
+    const seen = new Set<string>();
+    const builtins = new Set<string>();
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(join(out, file), "utf8");
+      for (const m of text.matchAll(/(?:^|[;}\s])import\s*(?:[^"';]*?from\s*)?"([^"]+)"/g)) {
+        const spec = m[1] as string;
+        if (spec.startsWith("./")) walk(spec.slice(2));
+        else builtins.add(spec.replace(/^node:/, ""));
+      }
+    };
+    walk("main.js");
+    walk(runChunk as string);
+    expect([...builtins].filter((b) => HEAVY.includes(b))).toEqual([]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

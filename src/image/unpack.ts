@@ -6,6 +6,12 @@
 // get the tar's uid and gid for real.
 import {
   chmodSync,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  openSync,
+  writeSync,
   lchownSync,
   linkSync,
   lstatSync,
@@ -13,7 +19,6 @@ import {
   rmSync,
   symlinkSync,
   utimesSync,
-  writeFileSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createTarDecoder } from "modern-tar";
@@ -115,6 +120,15 @@ export async function unpackLayer(
 ): Promise<UnpackReport> {
   mkdirSync(root, { recursive: true });
   const report: UnpackReport = { entries: 0, skippedSpecial: [], skippedXattrs: [], unmappedOwners: 0 };
+  const ownFd = (fd: number, uid = 0, gid = 0) => {
+    try {
+      fchownSync(fd, uid, gid);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EINVAL") throw e;
+      report.unmappedOwners++;
+      fchownSync(fd, 0, 0);
+    }
+  };
   const own = (path: string, uid = 0, gid = 0) => {
     if (!opts.owners) return;
     try {
@@ -193,11 +207,21 @@ export async function unpackLayer(
       case "file": {
         const data = new Uint8Array(await new Response(entry.body).arrayBuffer());
         known.forget(rel);
-        replacing(dest, () => writeFileSync(dest, data, { mode: 0o600, flag: "wx" }));
-        // chown before chmod: chown clears the setuid and setgid bits
-        own(dest, h.uid, h.gid);
-        chmodSync(dest, h.mode ?? 0o644);
-        if (h.mtime) utimesSync(dest, h.mtime, h.mtime);
+        // everything through the descriptor: no path lookup per call, and no truncate
+        let fd = -1;
+        replacing(dest, () => {
+          fd = openSync(dest, "wx", 0o600);
+        });
+        try {
+          let off = 0;
+          while (off < data.length) off += writeSync(fd, data, off);
+          // chown before chmod: chown clears the setuid and setgid bits
+          if (opts.owners) ownFd(fd, h.uid, h.gid);
+          fchmodSync(fd, h.mode ?? 0o644);
+          if (h.mtime) futimesSync(fd, h.mtime, h.mtime);
+        } finally {
+          closeSync(fd);
+        }
         break;
       }
       default:

@@ -27,6 +27,7 @@
 #define HULL_REC_CLEANUP 17
 #define HULL_REC_FLAGS 18
 #define HULL_REC_STEP 19
+#define HULL_REC_STATE_FILE 20
 
 /* HULL_REC_FLAGS bits */
 #define HULL_FLAG_TTY 1

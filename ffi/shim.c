@@ -43,6 +43,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "abi.h"
@@ -98,7 +99,7 @@ static struct config {
   int argc;
   const char *envp[MAX_LIST + 1];
   int envc;
-  const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *cleanup;
+  const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *cleanup, *state_file;
   const char *uidmap, *gidmap, *uidmap_prog, *gidmap_prog;
   uint32_t uid, gid, nsflags, flags, overlay_mode;
   gid_t groups[64];
@@ -203,6 +204,7 @@ static void read_message(int fd) {
     case HULL_REC_FUSE_PROG: cfg.fuse_prog = data; break;
     case HULL_REC_OVERLAY_MODE: cfg.overlay_mode = u; break;
     case HULL_REC_CLEANUP: cfg.cleanup = data; break;
+    case HULL_REC_STATE_FILE: cfg.state_file = data; break;
     case HULL_REC_FLAGS: cfg.flags = u; break;
     case HULL_REC_STEP: {
       if (cfg.nsteps >= MAX_STEPS || len < 12) die(EINVAL, "setup message: bad step");
@@ -777,6 +779,24 @@ static void mount_fuse_overlay(int kernel_err) {
   overlay_mounted = 1;
 }
 
+/* A kept container's exit, for `hull ps`: written to a temp name and renamed, so a reader sees the
+ * whole record or none. */
+static void write_state(int code) {
+  char tmp[4200], stamp[40], text[200];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  int n = snprintf(text, sizeof text, "{\"exitCode\": %d, \"finishedAt\": \"%s\"}\n", code, stamp);
+  snprintf(tmp, sizeof tmp, "%s.tmp", cfg.state_file);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  write_all(fd, text, (size_t)n);
+  fsync(fd);
+  close(fd);
+  rename(tmp, cfg.state_file);
+}
+
 static void __attribute__((noreturn)) userns_stage(void) {
   stage = HULL_STAGE_USERNS;
   prctl(PR_SET_NAME, "hull-userns", 0, 0, 0);
@@ -827,6 +847,7 @@ static void __attribute__((noreturn)) userns_stage(void) {
   /* Unmount before removing: the mount point could not be removed, and fuse-overlayfs's daemon
    * only stops once its mount is gone. */
   if (overlay_mounted) umount2(cfg.rootfs, MNT_DETACH);
+  if (cfg.state_file && *cfg.state_file) write_state(code);
   if (cfg.cleanup && *cfg.cleanup) remove_tree(cfg.cleanup);
   _exit(code);
 }

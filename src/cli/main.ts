@@ -6,6 +6,9 @@ import { VERSION } from "./version";
 
 const commands: Record<string, () => Promise<HullCommand>> = {
   run: () => import("./commands/run").then((m) => m.default),
+  ps: () => import("./commands/containers").then((m) => m.ps),
+  rm: () => import("./commands/containers").then((m) => m.rm),
+  container: () => import("./commands/containers").then((m) => m.container),
   pull: () => import("./commands/pull").then((m) => m.default),
   images: () => import("./commands/images").then((m) => m.default),
   image: () => import("./commands/image-manage").then((m) => m.image),

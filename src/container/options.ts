@@ -37,6 +37,9 @@ export const RunOptionsSchema = v.object({
   command: v.array(v.string()),
   root: v.optional(v.string()),
   pull: v.picklist(["missing", "always", "never"], "--pull takes missing, always or never"),
+  name: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, "--name takes letters, digits, '_', '.' and '-'")),
+  ),
 });
 
 export type RunOptions = v.InferOutput<typeof RunOptionsSchema>;

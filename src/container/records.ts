@@ -1,6 +1,7 @@
-// Reading the records of the containers in the store. (Their lifecycle commands come with the
-// containers issue; images need to know which of them are in use.)
-import { readdirSync } from "node:fs";
+// The records of the containers in the store, and their state as `hull ps` shows it. There is no
+// daemon: a container is running while the process that ran it (whose pid and start time the record
+// keeps, so a recycled pid is not mistaken for it) is alive; once it exits, the shim writes
+// state.json with the exit code.
 import { join } from "node:path";
 import * as v from "valibot";
 import type { StorePaths } from "../store/paths";
@@ -8,15 +9,48 @@ import { readFileText } from "../sys/libc";
 
 export const ContainerRecordSchema = v.object({
   id: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
+  name: v.optional(v.string()),
   image: v.string(),
   imageId: v.optional(v.string()),
   command: v.array(v.string()),
   created: v.string(),
   rm: v.boolean(),
+  pid: v.optional(v.number()),
+  pidStart: v.optional(v.string()),
 });
 export type ContainerRecord = v.InferOutput<typeof ContainerRecordSchema>;
 
+const StateSchema = v.object({ exitCode: v.number(), finishedAt: v.string() });
+
+export type ContainerState =
+  | { status: "running"; pid: number }
+  | { status: "exited"; exitCode: number; finishedAt: string }
+  | { status: "dead" };
+
+/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
+export function processStart(pid: number | "self"): string | undefined {
+  const stat = readFileText(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  // the command name (field 2) may hold spaces and parentheses: count from the last ')'
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+}
+
+export function containerDir(paths: StorePaths, id: string): string {
+  return join(paths.containers, id);
+}
+
+export function containerState(paths: StorePaths, rec: ContainerRecord): ContainerState {
+  const text = readFileText(join(containerDir(paths, rec.id), "state.json"));
+  if (text !== undefined) {
+    const r = v.safeParse(StateSchema, JSON.parse(text));
+    if (r.success) return { status: "exited", ...r.output };
+  }
+  if (rec.pid && rec.pidStart && processStart(rec.pid) === rec.pidStart) return { status: "running", pid: rec.pid };
+  return { status: "dead" };
+}
+
 export function listContainers(paths: StorePaths): ContainerRecord[] {
+  const { readdirSync } = require("node:fs") as typeof import("node:fs");
   let ids: string[];
   try {
     ids = readdirSync(paths.containers);
@@ -27,8 +61,72 @@ export function listContainers(paths: StorePaths): ContainerRecord[] {
   for (const id of ids) {
     const text = readFileText(join(paths.containers, id, "container.json"));
     if (text === undefined) continue;
-    const r = v.safeParse(ContainerRecordSchema, JSON.parse(text));
-    if (r.success) out.push(r.output);
+    try {
+      const r = v.safeParse(ContainerRecordSchema, JSON.parse(text));
+      if (r.success) out.push(r.output);
+    } catch {}
   }
   return out;
+}
+
+/** A container by full id, unique id prefix, or name. */
+export function findContainer(paths: StorePaths, key: string): ContainerRecord {
+  const all = listContainers(paths);
+  const byName = all.find((c) => c.name === key);
+  if (byName) return byName;
+  const matches = all.filter((c) => c.id.startsWith(key));
+  if (matches.length === 1) return matches[0] as ContainerRecord;
+  if (matches.length > 1) throw new Error(`container id prefix ${key} is ambiguous: give more digits`);
+  throw new Error(`no such container: ${key}`);
+}
+
+const ADJECTIVES = [
+  "brave",
+  "calm",
+  "eager",
+  "fond",
+  "gentle",
+  "happy",
+  "keen",
+  "lucid",
+  "merry",
+  "nimble",
+  "proud",
+  "quiet",
+  "sharp",
+  "swift",
+  "tender",
+  "vivid",
+  "witty",
+  "zen",
+];
+const NAMES = [
+  "babbage",
+  "curie",
+  "dijkstra",
+  "euler",
+  "feynman",
+  "gauss",
+  "hopper",
+  "knuth",
+  "lamport",
+  "lovelace",
+  "noether",
+  "pike",
+  "ritchie",
+  "shannon",
+  "thompson",
+  "turing",
+  "wirth",
+  "yalow",
+];
+
+/** Docker-style adjective_name, not yet taken. */
+export function generateName(taken: Set<string>): string {
+  for (let i = 0; ; i++) {
+    const r = crypto.getRandomValues(new Uint32Array(2));
+    const base = `${ADJECTIVES[(r[0] as number) % ADJECTIVES.length]}_${NAMES[(r[1] as number) % NAMES.length]}`;
+    const name = i < 20 ? base : `${base}${i}`;
+    if (!taken.has(name)) return name;
+  }
 }

@@ -17,6 +17,8 @@ import { accessible, F_OK, isatty, mkdir, readFileText } from "../sys/libc";
 import { parseBind } from "./binds";
 import { buildEnv, readEnvFile } from "./env";
 import { OverlayModeSchema, type RunOptions } from "./options";
+import { releaseName, reserveName } from "./names";
+import { type ContainerRecord, processStart } from "./records";
 import { type ResolvedUser, resolveUser } from "./user";
 
 export class RunError extends Error {
@@ -154,7 +156,9 @@ export async function runContainer(o: RunOptions): Promise<never> {
   mkdir(paths.root, 0o700, true);
   mkdir(paths.containers, 0o700, true);
   mkdir(dir, 0o700);
+  let name: string | undefined;
   try {
+    name = reserveName(paths, id, o.name);
     for (const d of [upper, work, merged]) mkdir(d, 0o755);
     const etcFiles = {
       hostname: join(dir, "hostname"),
@@ -165,8 +169,11 @@ export async function runContainer(o: RunOptions): Promise<never> {
     writeNewFile(etcFiles.hostname, `${hostname}\n`);
     writeNewFile(etcFiles.hosts, hostsFile(hostname, o.network));
     writeNewFile(etcFiles.resolvConf, hostFile("/etc/resolv.conf"));
-    const record = {
+    const record: ContainerRecord = {
       id,
+      name,
+      pid: process.pid,
+      pidStart: processStart("self"),
       image: root.imageName,
       imageId: root.imageId,
       command: argv,
@@ -203,6 +210,7 @@ export async function runContainer(o: RunOptions): Promise<never> {
         overlayMode
       ],
       cleanup: o.rm ? dir : "",
+      stateFile: o.rm ? "" : join(dir, "state.json"),
       flags,
       steps: planMounts({ network: o.network, ttyGroupMapped: ids.size > 5, etcFiles, binds }),
     };
@@ -210,6 +218,7 @@ export async function runContainer(o: RunOptions): Promise<never> {
   } catch (e) {
     const { rmSync } = await import("node:fs");
     rmSync(dir, { recursive: true, force: true });
+    releaseName(paths, name, id);
     throw e;
   }
 }

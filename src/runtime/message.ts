@@ -18,6 +18,8 @@ export interface ShimSpec extends IdMaps {
   overlayMode: number;
   /** directory the shim removes once the container is gone ("" keeps everything) */
   cleanup: string;
+  /** where the shim records a kept container's exit code ("" for none) */
+  stateFile?: string;
   flags: number;
   steps: Step[];
 }
@@ -105,6 +107,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   if (s.fuseProg) str(ABI.HULL_REC_FUSE_PROG, s.fuseProg);
   u32(ABI.HULL_REC_OVERLAY_MODE, s.overlayMode);
   if (s.cleanup) str(ABI.HULL_REC_CLEANUP, s.cleanup);
+  if (s.stateFile) str(ABI.HULL_REC_STATE_FILE, s.stateFile);
   u32(ABI.HULL_REC_FLAGS, s.flags);
   for (const st of s.steps) {
     const strs = enc.encode(`${st.src}\0${st.dst}\0${st.fstype}\0${st.data}\0`);

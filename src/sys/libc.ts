@@ -43,6 +43,8 @@ const lib = dlopen("libc.so.6", {
   close: { args: [i32], returns: i32 },
   rename: { args: [cstring, cstring], returns: i32 },
   unlink: { args: [cstring], returns: i32 },
+  symlink: { args: [cstring, cstring], returns: i32 },
+  readlink: { args: [cstring, P, FFIType.u64], returns: FFIType.i64 },
   mkdir: { args: [cstring, u32], returns: i32 },
   access: { args: [cstring, i32], returns: i32 },
   isatty: { args: [i32], returns: i32 },
@@ -138,6 +140,23 @@ export function unlinkIfExists(path: string): void {
   const ret = lib.symbols.unlink(cstr(path));
   if (ret < 0 && errno() === 2) return;
   check("unlink", ret, path);
+}
+
+/** symlink(2); false when LINKPATH exists already (the atomic test-and-set names rely on). */
+export function symlinkIfAbsent(target: string, linkpath: string): boolean {
+  const ret = lib.symbols.symlink(cstr(target), cstr(linkpath));
+  if (ret < 0 && errno() === EEXIST) return false;
+  check("symlink", ret, linkpath);
+  return true;
+}
+
+/** readlink(2), or undefined when PATH does not exist. */
+export function readlink(path: string): string | undefined {
+  const buf = new Uint8Array(4096);
+  const n = Number(lib.symbols.readlink(cstr(path), ptr(buf), buf.length));
+  if (n < 0 && errno() === 2) return undefined;
+  check("readlink", n, path);
+  return new TextDecoder().decode(buf.subarray(0, n));
 }
 
 /** mkdir; an existing directory is success when EXIST_OK. */

@@ -20,7 +20,8 @@ function ago(iso: string): string {
     const k = Math.floor(Math.max(0, s) / n);
     if (k >= 1) return `${k} ${unit}${k > 1 ? "s" : ""} ago`;
   }
-  return "less than a minute ago";
+  const secs = Math.floor(Math.max(0, s));
+  return secs < 1 ? "Less than a second ago" : `${secs} second${secs > 1 ? "s" : ""} ago`;
 }
 
 function human(bytes: number): string {

@@ -29,6 +29,7 @@ export const runArgs = {
   rootfs: { type: "string", description: "Run a root filesystem directory instead of an image" },
   root: { type: "string", description: "Store directory (default $HULL_ROOT or ~/.local/share/hull)" },
   pull: { type: "string", description: "Pull the image: missing (default), always or never" },
+  name: { type: "string", description: "Name the container (default: a generated adjective_name)" },
 } as const satisfies ArgsDef;
 
 const command: HullCommand = {
@@ -60,6 +61,7 @@ const command: HullCommand = {
       command,
       root: last(p, "root"),
       pull: last(p, "pull") ?? "missing",
+      name: last(p, "name"),
     });
     await runContainer(opts);
   },

@@ -1,0 +1,108 @@
+import { containers, inspectContainer, pruneContainers, removeContainer } from "../../container/manage";
+import type { ContainerView } from "../../container/manage";
+import { storePaths, storeRoot } from "../../store/paths";
+import type { HullCommand } from "../command";
+import { print } from "../output";
+import { format, rootArg, table } from "./image-common";
+
+const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
+
+function status(c: ContainerView): string {
+  const s = c.state;
+  if (s.status === "running") return `Up ${format.ago(c.record.created).replace(/ ago$/, "")}`;
+  if (s.status === "exited") return `Exited (${s.exitCode}) ${format.ago(s.finishedAt)}`;
+  return "Dead";
+}
+
+export const ps: HullCommand = {
+  meta: { name: "ps", description: "List containers: CONTAINER ID IMAGE COMMAND CREATED STATUS NAMES" },
+  args: {
+    all: { type: "boolean", alias: "a", description: "Show all containers (default: running ones)" },
+    quiet: { type: "boolean", alias: "q", description: "Only ids" },
+    format: { type: "string", description: "json for one JSON object per line" },
+    ...rootArg,
+  },
+  async run({ args }) {
+    const list = containers(paths(args.root), Boolean(args.all) || Boolean(args.quiet && args.all));
+    if (args.quiet) {
+      print(list.map((c) => c.record.id.slice(0, 12)).join("\n"));
+      return;
+    }
+    if (args.format === "json") {
+      print(
+        list
+          .map((c) =>
+            JSON.stringify({
+              ID: c.record.id,
+              Image: c.record.image,
+              Command: c.record.command.join(" "),
+              CreatedAt: c.record.created,
+              State: c.state.status,
+              Status: status(c),
+              Names: c.record.name ?? "",
+            }),
+          )
+          .join("\n"),
+      );
+      return;
+    }
+    const cmd = (c: string[]) => {
+      const s = JSON.stringify(c.join(" "));
+      return s.length > 22 ? `${s.slice(0, 20)}…"` : s;
+    };
+    print(
+      table([
+        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"],
+        ...list.map((c) => [
+          c.record.id.slice(0, 12),
+          c.record.image,
+          cmd(c.record.command),
+          format.ago(c.record.created),
+          status(c),
+          c.record.name ?? "",
+        ]),
+      ]),
+    );
+  },
+};
+
+export const rm: HullCommand = {
+  meta: { name: "rm", description: "Remove containers and their writable layers" },
+  args: { force: { type: "boolean", alias: "f", description: "Kill a running container first" }, ...rootArg },
+  async run({ args }) {
+    const keys = args._.map(String);
+    if (keys.length === 0) throw new Error("hull rm needs at least one container");
+    for (const k of keys) print(await removeContainer(paths(args.root), k, Boolean(args.force)));
+  },
+};
+
+export const container: HullCommand = {
+  meta: { name: "container", description: "Manage containers: ls, rm, prune, inspect" },
+  subCommands: {
+    ls: ps,
+    rm,
+    prune: {
+      meta: { name: "prune", description: "Remove every container that is not running" },
+      args: { ...rootArg },
+      async run({ args }) {
+        const out = await pruneContainers(paths(args.root));
+        print(out.length ? out.join("\n") : "Nothing to remove");
+      },
+    },
+    inspect: {
+      meta: { name: "inspect", description: "Show containers as JSON, as docker container inspect" },
+      args: { ...rootArg },
+      async run({ args }) {
+        const keys = args._.map(String);
+        if (keys.length === 0) throw new Error("hull container inspect needs at least one container");
+        print(
+          JSON.stringify(
+            keys.map((k) => inspectContainer(paths(args.root), k)),
+            null,
+            2,
+          ),
+        );
+      },
+    },
+  },
+};

@@ -1,0 +1,85 @@
+// ps, rm, container prune, container inspect over the store's container records.
+import { join } from "node:path";
+import { removeTree } from "../image/layers";
+import type { StorePaths } from "../store/paths";
+import { releaseName } from "./names";
+import {
+  type ContainerRecord,
+  type ContainerState,
+  containerDir,
+  containerState,
+  findContainer,
+  listContainers,
+} from "./records";
+
+export interface ContainerView {
+  record: ContainerRecord;
+  state: ContainerState;
+}
+
+export function containers(paths: StorePaths, all: boolean): ContainerView[] {
+  return listContainers(paths)
+    .map((record) => ({ record, state: containerState(paths, record) }))
+    .filter((c) => all || c.state.status === "running")
+    .sort((a, b) => b.record.created.localeCompare(a.record.created));
+}
+
+async function waitGone(paths: StorePaths, rec: ContainerRecord): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (containerState(paths, rec).status !== "running") return;
+    await Bun.sleep(20);
+  }
+  throw new Error(`container ${rec.id.slice(0, 12)} did not stop`);
+}
+
+/** `hull rm [-f] CONTAINER`: a running one only with -f, which kills it first. */
+export async function removeContainer(paths: StorePaths, key: string, force: boolean): Promise<string> {
+  const rec = findContainer(paths, key);
+  const state = containerState(paths, rec);
+  if (state.status === "running") {
+    if (!force) throw new Error(`container ${key} is running: stop it first, or use rm -f`);
+    // killing hull's own process: its user-namespace stage then kills the container and, for a
+    // --rm container, removes it
+    process.kill(state.pid, "SIGKILL");
+    await waitGone(paths, rec);
+  }
+  const { existsSync } = require("node:fs") as typeof import("node:fs");
+  const dir = containerDir(paths, rec.id);
+  if (existsSync(dir)) await removeTree(dir);
+  releaseName(paths, rec.name, rec.id);
+  return key;
+}
+
+export async function pruneContainers(paths: StorePaths): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of containers(paths, true)) {
+    if (c.state.status === "running") continue;
+    await removeContainer(paths, c.record.id, false);
+    out.push(c.record.id);
+  }
+  return out;
+}
+
+export function inspectContainer(paths: StorePaths, key: string): Record<string, unknown> {
+  const rec = findContainer(paths, key);
+  const state = containerState(paths, rec);
+  return {
+    Id: rec.id,
+    Name: rec.name ?? "",
+    Created: rec.created,
+    Path: rec.command[0] ?? "",
+    Args: rec.command.slice(1),
+    Image: rec.imageId ?? "",
+    Config: { Image: rec.image, Cmd: rec.command },
+    HostConfig: { AutoRemove: rec.rm },
+    State: {
+      Status: state.status,
+      Running: state.status === "running",
+      Dead: state.status === "dead",
+      Pid: state.status === "running" ? state.pid : 0,
+      ExitCode: state.status === "exited" ? state.exitCode : 0,
+      FinishedAt: state.status === "exited" ? state.finishedAt : "",
+    },
+    GraphDriver: { Name: "overlay", Data: { UpperDir: join(containerDir(paths, rec.id), "upper") } },
+  };
+}

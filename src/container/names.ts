@@ -1,0 +1,46 @@
+// Container names are unique: each is a symlink names/<name> -> <container id>, created with
+// symlink(2), which fails if the name exists, so two hull processes cannot both take it. A link whose
+// container is gone (removed, or a --rm container the shim cleaned up) is stale and reclaimed.
+import { join } from "node:path";
+import type { StorePaths } from "../store/paths";
+import { accessible, F_OK, mkdir, readlink, symlinkIfAbsent, unlinkIfExists } from "../sys/libc";
+import { generateName } from "./records";
+
+export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+function namesDir(paths: StorePaths): string {
+  return join(paths.root, "names");
+}
+
+function claim(paths: StorePaths, name: string, id: string): boolean {
+  const link = join(namesDir(paths), name);
+  if (symlinkIfAbsent(id, link)) return true;
+  const owner = readlink(link);
+  if (owner && accessible(join(paths.containers, owner), F_OK)) return false;
+  // stale: its container is gone. Remove and try once more (another hull may win the race).
+  unlinkIfExists(link);
+  return symlinkIfAbsent(id, link);
+}
+
+/** Reserve NAME (or a generated one) for container ID; returns the name. */
+export function reserveName(paths: StorePaths, id: string, name?: string): string {
+  mkdir(namesDir(paths), 0o700, true);
+  if (name) {
+    if (!NAME_RE.test(name)) throw new Error(`invalid container name ${name}: letters, digits, '_', '.' and '-' only`);
+    if (!claim(paths, name, id))
+      throw new Error(`the container name ${name} is already in use: remove that container or choose another name`);
+    return name;
+  }
+  const taken = new Set<string>();
+  for (;;) {
+    const candidate = generateName(taken);
+    if (claim(paths, candidate, id)) return candidate;
+    taken.add(candidate);
+  }
+}
+
+export function releaseName(paths: StorePaths, name: string | undefined, id: string): void {
+  if (!name) return;
+  const link = join(namesDir(paths), name);
+  if (readlink(link) === id) unlinkIfExists(link);
+}

@@ -1,0 +1,80 @@
+// Containers kept after they exit (no --rm): names, ps, exit codes, rm, prune, inspect, and their
+// hold on their image.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { HULL, hull, makeStore, removeStore, requireUnprivileged, type Result, shimProcesses } from "./helpers";
+
+requireUnprivileged();
+let root = "";
+beforeAll(() => {
+  root = makeStore();
+});
+afterAll(() => removeStore(root));
+
+const h = (...args: string[]) => hull(args, { root });
+const ok = (r: Result) => {
+  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+};
+const psJson = (...flags: string[]) =>
+  ok(h("ps", ...flags, "--format", "json"))
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+
+test("a kept container is listed with its exit code and name; names are unique", () => {
+  expect(h("run", "--name", "job", "busybox", "sh", "-c", "exit 3").code).toBe(3);
+  const [job] = psJson("-a");
+  expect(job).toMatchObject({ Names: "job", State: "exited", Image: "busybox", Command: "sh -c exit 3" });
+  expect(job.Status).toStartWith("Exited (3)");
+  expect(psJson()).toEqual([]);
+  const again = h("run", "--name", "job", "busybox", "true");
+  expect(again.code).toBe(125);
+  expect(again.stderr).toContain("name job is already in use");
+  ok(h("run", "busybox", "true"));
+  const names = psJson("-a").map((c) => c.Names);
+  expect(names).toHaveLength(2);
+  expect(names.find((n) => n !== "job")).toMatch(/^[a-z]+_[a-z]+\d*$/);
+});
+
+test("a running container shows as running; rm refuses it, rm -f kills and removes it", async () => {
+  const p = Bun.spawn([HULL, "run", "--name", "svc", "busybox", "sh", "-c", "echo up; sleep 30"], {
+    env: { ...process.env, HULL_ROOT: root },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  await p.stdout.getReader().read();
+  const running = psJson();
+  expect(running.map((c) => c.Names)).toEqual(["svc"]);
+  expect(running[0].Status).toStartWith("Up");
+  const refused = h("rm", "svc");
+  expect(refused.code).toBe(125);
+  expect(refused.stderr).toContain("is running");
+  expect(ok(h("rm", "-f", "svc")).trim()).toBe("svc");
+  expect(await p.exited).toBe(137);
+  expect(psJson("-a").map((c) => c.Names)).not.toContain("svc");
+  expect(shimProcesses()).toEqual([]);
+});
+
+test("inspect, and rm by id prefix", () => {
+  const [first] = psJson("-a");
+  const [info] = JSON.parse(ok(h("container", "inspect", first.ID.slice(0, 8))));
+  expect(info.Id).toBe(first.ID);
+  expect(info.State.Running).toBe(false);
+  expect(typeof info.State.ExitCode).toBe("number");
+  expect(ok(h("rm", first.ID.slice(0, 12))).trim()).toBe(first.ID.slice(0, 12));
+  expect(h("container", "inspect", first.ID.slice(0, 12)).stderr).toContain("no such container");
+});
+
+test("a kept container holds its image until it is removed; prune removes the exited ones", () => {
+  const blocked = h("rmi", "busybox");
+  expect(blocked.code).toBe(125);
+  expect(blocked.stderr).toContain("is used by container");
+  expect(ok(h("container", "prune"))).not.toContain("Nothing");
+  expect(psJson("-a")).toEqual([]);
+  expect(readdirSync(join(root, "containers"))).toEqual([]);
+  expect(readdirSync(join(root, "names"))).toEqual([]);
+  expect(ok(h("rmi", "busybox"))).toContain("Deleted:");
+});

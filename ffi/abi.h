@@ -28,6 +28,8 @@
 #define HULL_REC_FLAGS 18
 #define HULL_REC_STEP 19
 #define HULL_REC_STATE_FILE 20
+#define HULL_REC_RUN_DIR 21
+#define HULL_REC_ID 22
 
 /* HULL_REC_FLAGS bits */
 #define HULL_FLAG_TTY 1
@@ -36,6 +38,7 @@
 #define HULL_FLAG_INIT 8
 #define HULL_FLAG_NET_LO 16
 #define HULL_FLAG_SETGROUPS 32
+#define HULL_FLAG_DETACH 64
 
 /* HULL_REC_OVERLAY_MODE values */
 #define HULL_OVERLAY_AUTO 0

@@ -99,7 +99,7 @@ static struct config {
   int argc;
   const char *envp[MAX_LIST + 1];
   int envc;
-  const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *cleanup, *state_file;
+  const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *cleanup, *state_file, *run_dir, *id;
   const char *uidmap, *gidmap, *uidmap_prog, *gidmap_prog;
   uint32_t uid, gid, nsflags, flags, overlay_mode;
   gid_t groups[64];
@@ -205,6 +205,8 @@ static void read_message(int fd) {
     case HULL_REC_OVERLAY_MODE: cfg.overlay_mode = u; break;
     case HULL_REC_CLEANUP: cfg.cleanup = data; break;
     case HULL_REC_STATE_FILE: cfg.state_file = data; break;
+    case HULL_REC_RUN_DIR: cfg.run_dir = data; break;
+    case HULL_REC_ID: cfg.id = data; break;
     case HULL_REC_FLAGS: cfg.flags = u; break;
     case HULL_REC_STEP: {
       if (cfg.nsteps >= MAX_STEPS || len < 12) die(EINVAL, "setup message: bad step");
@@ -543,6 +545,8 @@ static void set_capabilities(int is_root) {
 /* ---- the container stage ---------------------------------------------------------------------- */
 
 static int tty_sock = -1;          /* container stage -> parent: the pty master */
+static int log_pipes[2][2] = {{-1, -1}, {-1, -1}}; /* detached: container stdout, stderr -> supervisor */
+static int ready_fd = -1; /* detached: supervisor -> the first process, one struct hull_error */
 static struct winsize host_winsize; /* read before clone; applied to the new pty */
 static int have_winsize;
 
@@ -660,7 +664,13 @@ static void __attribute__((noreturn)) container_stage(void) {
 
   if (cfg.flags & HULL_FLAG_NET_LO) loopback_up();
 
-  if (cfg.flags & HULL_FLAG_TTY) {
+  if (cfg.flags & HULL_FLAG_DETACH) {
+    /* detached: output goes to the supervisor, which keeps the log; no input */
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(log_pipes[0][1], 1) < 0 || dup2(log_pipes[1][1], 2) < 0)
+      die(errno, "detached stdio");
+    close(null);
+  } else if (cfg.flags & HULL_FLAG_TTY) {
     int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) die(errno, "open /dev/pts/ptmx");
     int unlock = 0;
@@ -826,6 +836,10 @@ static void __attribute__((noreturn)) userns_stage(void) {
     close(sync_wr);
     close(err_fd);
     if (tty_sock >= 0) close(tty_sock);
+    for (int i = 0; i < 2; i++)
+      for (int j = 0; j < 2; j++)
+        if (log_pipes[i][j] >= 0) close(log_pipes[i][j]);
+    if (ready_fd >= 0) close(ready_fd);
     /* Signals for the container go to it directly from the parent; this stage only waits. A
      * SIGTERM here means the parent died: take the container down with it, then clean up. */
     sigset_t set;
@@ -873,6 +887,142 @@ static void relay(int from, int to, int *open_flag) {
   write_all(to, buf, (size_t)n);
 }
 
+/* ---- detached containers: the supervisor --------------------------------------------------------
+ *
+ * `hull run -d`: the shim forks; the child (the supervisor: a new session, stdio on /dev/null) runs
+ * the container as usual but keeps its output in RUN_DIR/container.log, one JSON object per line as
+ * Docker's json-file driver writes ({"log":..,"stream":..,"time":..}), rotated at LOG_MAX. The first
+ * process waits on the ready pipe only until the command was exec'd (or failed), prints the id and
+ * exits. Both write RUN_DIR/<name>.pid files ("pid starttime") so `hull ps` and `hull stop` can tell a
+ * live process from a recycled pid. */
+
+#define LOG_MAX (16 * 1024 * 1024)
+#define LOG_LINE 16384
+
+static int log_fd = -1;
+static size_t log_size;
+static char log_path[4200];
+static struct {
+  char buf[LOG_LINE];
+  size_t len;
+} pending[2];
+
+static void proc_start(pid_t pid, char *out, size_t len) {
+  char path[64], stat[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  out[0] = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, stat, sizeof stat - 1);
+  close(fd);
+  if (n <= 0) return;
+  stat[n] = 0;
+  char *p = strrchr(stat, ')');
+  for (int field = 2; p && field < 22; field++) p = strchr(p + 1, ' ');
+  if (!p) return;
+  snprintf(out, len, "%.*s", (int)strcspn(p + 1, " "), p + 1);
+}
+
+static void write_pidfile(const char *name, pid_t pid) {
+  if (!cfg.run_dir) return;
+  char path[4200], tmp[4300], start[32], text[64];
+  proc_start(pid, start, sizeof start);
+  snprintf(path, sizeof path, "%s/%s", cfg.run_dir, name);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int n = snprintf(text, sizeof text, "%d %s\n", pid, start);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  write_all(fd, text, (size_t)n);
+  close(fd);
+  rename(tmp, path);
+}
+
+static void log_open(void) {
+  snprintf(log_path, sizeof log_path, "%s/container.log", cfg.run_dir);
+  log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  struct stat st;
+  log_size = log_fd >= 0 && fstat(log_fd, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+static void log_entry(int stream, const char *data, size_t len) {
+  static char out[LOG_LINE * 6 + 256];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char stamp[40];
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+  size_t o = (size_t)snprintf(out, sizeof out, "{\"log\":\"");
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)data[i];
+    if (c == '"' || c == '\\') {
+      out[o++] = '\\';
+      out[o++] = (char)c;
+    } else if (c == '\n') {
+      out[o++] = '\\';
+      out[o++] = 'n';
+    } else if (c < 0x20) {
+      o += (size_t)snprintf(out + o, 7, "\\u%04x", c);
+    } else {
+      out[o++] = (char)c;
+    }
+  }
+  o += (size_t)snprintf(out + o, sizeof out - o, "\",\"stream\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
+                        stream ? "stderr" : "stdout", stamp, ts.tv_nsec);
+  if (log_fd < 0) return;
+  if (log_size + o > LOG_MAX) {
+    /* keep one old file: container.log.1 */
+    char old[4300];
+    snprintf(old, sizeof old, "%s.1", log_path);
+    close(log_fd);
+    rename(log_path, old);
+    log_open();
+  }
+  write_all(log_fd, out, o);
+  log_size += o;
+}
+
+/* Lines go out whole; a line longer than LOG_LINE is cut into several entries, as Docker does. */
+static void log_feed(int stream, const char *data, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    pending[stream].buf[pending[stream].len++] = data[i];
+    if (data[i] == '\n' || pending[stream].len == LOG_LINE) {
+      log_entry(stream, pending[stream].buf, pending[stream].len);
+      pending[stream].len = 0;
+    }
+  }
+}
+
+static void log_drain(int stream, int fd, int *open_flag) {
+  char buf[16384];
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    if (pending[stream].len) log_entry(stream, pending[stream].buf, pending[stream].len);
+    pending[stream].len = 0;
+    *open_flag = 0;
+    return;
+  }
+  log_feed(stream, buf, (size_t)n);
+}
+
+/* The first process of `run -d`: wait for the supervisor's word, print the id, exit. */
+static int await_ready(int fd) {
+  struct hull_error e;
+  int n = read_full(fd, &e, sizeof e);
+  if (n != (int)sizeof e) {
+    fprintf(stderr, "hull: the container's supervisor died while starting it\n");
+    return HULL_EXIT_SETUP;
+  }
+  if (e.exit_code == 0) {
+    printf("%s\n", cfg.id ? cfg.id : "");
+    fflush(stdout);
+    return 0;
+  }
+  fprintf(stderr, "hull: %s%s%s\n", e.msg, e.err ? ": " : "", e.err ? strerror(e.err) : "");
+  return (int)e.exit_code;
+}
+
 /* Bun ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across execve: give what we
  * run default dispositions, as a fresh process has. The raw syscall, because libc refuses to touch
  * the signals it reserves for itself (32-34), which a caller may have ignored too. */
@@ -887,6 +1037,35 @@ static int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SI
 static int run_parent(int message_fd) {
   reset_signals();
   read_message(message_fd);
+
+  int detach = (cfg.flags & HULL_FLAG_DETACH) != 0 && cfg.run_dir;
+  int ready = -1;
+  if (detach) {
+    int rp[2];
+    if (pipe2(rp, O_CLOEXEC) < 0) die(errno, "pipe");
+    pid_t sup = fork();
+    if (sup < 0) die(errno, "fork the supervisor");
+    if (sup > 0) {
+      close(rp[1]);
+      return await_ready(rp[0]);
+    }
+    close(rp[0]);
+    ready = ready_fd = rp[1];
+    err_fd = ready; /* the supervisor's own failures reach the first process, which prints them */
+    setsid();
+    prctl(PR_SET_NAME, "hull-supervisor", 0, 0, 0);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+      close(null);
+    }
+    write_pidfile("supervisor.pid", getpid());
+    log_open();
+    for (int i = 0; i < 2; i++)
+      if (pipe2(log_pipes[i], O_CLOEXEC) < 0) die(errno, "pipe");
+  }
 
   int sync_pipe[2], back_pipe[2], err_pipe[2], sock[2] = {-1, -1};
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(back_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
@@ -928,7 +1107,7 @@ static int run_parent(int message_fd) {
   if (sock[1] >= 0) close(sock[1]);
 
   /* Maps first, while the new stage waits: after this it is root inside and owns the rootfs. */
-  err_fd = -1;
+  err_fd = ready;
   char msg[400];
   int rc = write_maps(ns_pid, msg, sizeof msg);
   if (rc) {
@@ -945,6 +1124,14 @@ static int run_parent(int message_fd) {
   int32_t ctr = 0;
   if (read_full(back_pipe[0], &ctr, sizeof ctr) != sizeof ctr) ctr = 0;
   close(back_pipe[0]);
+  if (ctr > 0) write_pidfile("init.pid", ctr);
+  int logs_open[2] = {0, 0};
+  if (detach) {
+    for (int i = 0; i < 2; i++) {
+      close(log_pipes[i][1]);
+      logs_open[i] = 1;
+    }
+  }
 
   int master = -1;
   if (tty && ctr > 0) master = recv_fd(sock[0]);
@@ -958,21 +1145,33 @@ static int run_parent(int message_fd) {
 
   struct hull_error err;
   int have_err = 0, err_open = 1, status = -1;
-  while (status < 0 || master_open) {
-    struct pollfd p[4] = {
+  while (status < 0 || master_open || logs_open[0] || logs_open[1]) {
+    struct pollfd p[6] = {
         {.fd = sfd, .events = POLLIN},
         {.fd = err_open ? err_pipe[0] : -1, .events = POLLIN},
         {.fd = master_open ? master : -1, .events = POLLIN},
         {.fd = stdin_open ? 0 : -1, .events = POLLIN},
+        {.fd = logs_open[0] ? log_pipes[0][0] : -1, .events = POLLIN},
+        {.fd = logs_open[1] ? log_pipes[1][0] : -1, .events = POLLIN},
     };
     if (status >= 0) p[0].fd = -1;
-    if (poll(p, 4, -1) < 0 && errno != EINTR) break;
+    if (poll(p, 6, -1) < 0 && errno != EINTR) break;
     if (p[1].revents) {
       int n = read_full(err_pipe[0], &err, sizeof err);
       if (n == (int)sizeof err) have_err = 1;
       else err_open = 0;
       if (n == 0) err_open = 0;
+      if (ready >= 0 && !have_err && n == 0) {
+        /* the command was exec'd: tell the first process. A failure is told only once the
+         * container is gone and its state written, so `hull ps` never shows it running. */
+        struct hull_error ok = {0};
+        write_all(ready, &ok, sizeof ok);
+        close(ready);
+        ready = ready_fd = err_fd = -1;
+      }
     }
+    if (p[4].revents) log_drain(0, log_pipes[0][0], &logs_open[0]);
+    if (p[5].revents) log_drain(1, log_pipes[1][0], &logs_open[1]);
     if (p[2].revents) relay(master, 1, &master_open);
     if (p[3].revents) relay(0, master, &stdin_open);
     if (p[0].revents) {
@@ -1002,6 +1201,11 @@ static int run_parent(int message_fd) {
   if (err_open) {
     int n = read_full(err_pipe[0], &err, sizeof err);
     if (n == (int)sizeof err) have_err = 1;
+  }
+  if (ready >= 0) {
+    struct hull_error gone = {.stage = HULL_STAGE_PARENT, .exit_code = status > 0 ? (uint32_t)status : HULL_EXIT_SETUP};
+    snprintf(gone.msg, sizeof gone.msg, "the container exited (%d) before its command started", status);
+    write_all(ready, have_err ? &err : &gone, sizeof err);
   }
   if (have_err) {
     fprintf(stderr, "hull: %s%s%s\n", err.msg, err.err ? ": " : "", err.err ? strerror(err.err) : "");

@@ -11,3 +11,9 @@ export function print(text: string): void {
 export function printErr(text: string): void {
   console.error(text);
 }
+
+/** TEXT as it is (no newline added), to stdout or stderr; for output that carries its own line ends. */
+export function write(text: string, stream: "stdout" | "stderr" = "stdout"): void {
+  // the node streams, on purpose: only `hull logs` writes this way, and it can afford their load
+  (stream === "stdout" ? process.stdout : process.stderr).write(text);
+}

@@ -35,6 +35,20 @@ export function processStart(pid: number | "self"): string | undefined {
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
 }
 
+/** RUN_DIR/<name>.pid as the shim writes it: "pid starttime". */
+export function pidFile(paths: StorePaths, id: string, name: string): { pid: number; start: string } | undefined {
+  const text = readFileText(join(containerDir(paths, id), name));
+  const [pid, start] = (text ?? "").trim().split(" ");
+  if (!pid || !start || !/^\d+$/.test(pid)) return undefined;
+  return { pid: Number(pid), start };
+}
+
+/** The container's pid 1 as the host sees it, while it lives. */
+export function initPid(paths: StorePaths, id: string): number | undefined {
+  const f = pidFile(paths, id, "init.pid");
+  return f && processStart(f.pid) === f.start ? f.pid : undefined;
+}
+
 export function containerDir(paths: StorePaths, id: string): string {
   return join(paths.containers, id);
 }
@@ -45,6 +59,10 @@ export function containerState(paths: StorePaths, rec: ContainerRecord): Contain
     const r = v.safeParse(StateSchema, JSON.parse(text));
     if (r.success) return { status: "exited", ...r.output };
   }
+  // a detached container (or a started one) is watched by its supervisor; a foreground one by the
+  // process that ran it, whose pid the record keeps
+  const sup = pidFile(paths, rec.id, "supervisor.pid");
+  if (sup) return processStart(sup.pid) === sup.start ? { status: "running", pid: sup.pid } : { status: "dead" };
   if (rec.pid && rec.pidStart && processStart(rec.pid) === rec.pidStart) return { status: "running", pid: rec.pid };
   return { status: "dead" };
 }

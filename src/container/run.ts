@@ -92,7 +92,9 @@ function newId(): string {
 }
 
 export async function runContainer(o: RunOptions): Promise<never> {
-  if (o.detach) throw new RunError("-d (detached containers) is not supported yet; run in the foreground");
+  if (o.detach && (o.tty || o.interactive)) {
+    throw new RunError("-d with -i or -t is not supported yet: a detached container gets no input");
+  }
   if (o.tty && o.interactive && !isatty(0))
     throw new RunError("the input device is not a TTY: drop -t, or run from a terminal");
   const paths = storePaths(storeRoot(o.root));
@@ -189,6 +191,7 @@ export async function runContainer(o: RunOptions): Promise<never> {
     if (o.init) flags |= ABI.HULL_FLAG_INIT;
     if (o.network === "none") flags |= ABI.HULL_FLAG_NET_LO;
     if (ids.uidMapProg) flags |= ABI.HULL_FLAG_SETGROUPS;
+    if (o.detach) flags |= ABI.HULL_FLAG_DETACH;
 
     const spec: ShimSpec = {
       argv,
@@ -211,9 +214,13 @@ export async function runContainer(o: RunOptions): Promise<never> {
       ],
       cleanup: o.rm ? dir : "",
       stateFile: o.rm ? "" : join(dir, "state.json"),
+      runDir: dir,
+      id,
       flags,
       steps: planMounts({ network: o.network, ttyGroupMapped: ids.size > 5, etcFiles, binds }),
     };
+    // what `hull start` runs again
+    if (!o.rm) writeNewFile(join(dir, "spec.json"), JSON.stringify(spec));
     return await execShim(encodeMessage(spec));
   } catch (e) {
     const { rmSync } = await import("node:fs");

@@ -20,6 +20,10 @@ export interface ShimSpec extends IdMaps {
   cleanup: string;
   /** where the shim records a kept container's exit code ("" for none) */
   stateFile?: string;
+  /** the container's directory: pid files, and the log of a detached container */
+  runDir?: string;
+  /** printed by `run -d` once the container started */
+  id?: string;
   flags: number;
   steps: Step[];
 }
@@ -108,6 +112,8 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   u32(ABI.HULL_REC_OVERLAY_MODE, s.overlayMode);
   if (s.cleanup) str(ABI.HULL_REC_CLEANUP, s.cleanup);
   if (s.stateFile) str(ABI.HULL_REC_STATE_FILE, s.stateFile);
+  if (s.runDir) str(ABI.HULL_REC_RUN_DIR, s.runDir);
+  if (s.id) str(ABI.HULL_REC_ID, s.id);
   u32(ABI.HULL_REC_FLAGS, s.flags);
   for (const st of s.steps) {
     const strs = enc.encode(`${st.src}\0${st.dst}\0${st.fstype}\0${st.data}\0`);

@@ -25,6 +25,25 @@ export async function shimFd(cloexec = true): Promise<Fd> {
   return fd;
 }
 
+/**
+ * Run the shim as a child with MESSAGE on its stdin (`hull start`: the shim detaches a supervisor
+ * and returns once the command started). Its stdout and stderr come back.
+ */
+export async function spawnShim(message: Uint8Array): Promise<{ code: number; stdout: string; stderr: string }> {
+  const exe = await shimFd(false);
+  const p = Bun.spawn([`/proc/${process.pid}/fd/${exe}`, "run", "0"], {
+    stdin: message,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [code, stdout, stderr] = await Promise.all([
+    p.exited,
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+  ]);
+  return { code, stdout, stderr };
+}
+
 /** Hand MESSAGE to the shim and become it. The shim reads the message from an inherited memfd. */
 export async function execShim(message: Uint8Array): Promise<never> {
   const exe = await shimFd();

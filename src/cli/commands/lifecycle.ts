@@ -1,0 +1,122 @@
+import {
+  isRunning,
+  killContainer,
+  type LogLine,
+  readLog,
+  readLogFrom,
+  startContainer,
+  stopContainer,
+  waitContainer,
+} from "../../container/lifecycle";
+import { storePaths, storeRoot } from "../../store/paths";
+import type { HullCommand } from "../command";
+import { print, write } from "../output";
+import { rootArg } from "./image-common";
+
+const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
+
+function keys(args: { _: unknown[] }, verb: string): string[] {
+  const k = args._.map(String);
+  if (k.length === 0) throw new Error(`hull ${verb} needs at least one container`);
+  return k;
+}
+
+function seconds(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`-t takes a number of seconds, not ${value}`);
+  return n;
+}
+
+export const stop: HullCommand = {
+  meta: { name: "stop", description: "Stop containers: SIGTERM, then SIGKILL after the timeout" },
+  args: {
+    time: { type: "string", alias: "t", description: "Seconds to wait before SIGKILL (default 10)" },
+    ...rootArg,
+  },
+  async run({ args }) {
+    for (const k of keys(args, "stop")) {
+      await stopContainer(paths(args.root), k, seconds(args.time, 10));
+      print(k);
+    }
+  },
+};
+
+export const kill: HullCommand = {
+  meta: { name: "kill", description: "Send a signal to containers (default SIGKILL)" },
+  args: { signal: { type: "string", alias: "s", description: "Signal name or number" }, ...rootArg },
+  async run({ args }) {
+    for (const k of keys(args, "kill")) {
+      killContainer(paths(args.root), k, typeof args.signal === "string" ? args.signal : "KILL");
+      print(k);
+    }
+  },
+};
+
+export const wait: HullCommand = {
+  meta: { name: "wait", description: "Wait for containers to stop; print their exit codes" },
+  args: { ...rootArg },
+  async run({ args }) {
+    for (const k of keys(args, "wait")) print(String(await waitContainer(paths(args.root), k)));
+  },
+};
+
+export const start: HullCommand = {
+  meta: { name: "start", description: "Start stopped containers again (detached), on their kept layer" },
+  args: { ...rootArg },
+  async run({ args }) {
+    for (const k of keys(args, "start")) {
+      await startContainer(paths(args.root), k);
+      print(k);
+    }
+  },
+};
+
+export const restart: HullCommand = {
+  meta: { name: "restart", description: "Stop, then start containers" },
+  args: {
+    time: { type: "string", alias: "t", description: "Seconds to wait before SIGKILL (default 10)" },
+    ...rootArg,
+  },
+  async run({ args }) {
+    for (const k of keys(args, "restart")) {
+      await stopContainer(paths(args.root), k, seconds(args.time, 10));
+      await startContainer(paths(args.root), k);
+      print(k);
+    }
+  },
+};
+
+export const logs: HullCommand = {
+  meta: { name: "logs", description: "Show a detached container's output: hull logs [-f] [--tail N] [-t] CONTAINER" },
+  args: {
+    container: { type: "positional", description: "Container name or id" },
+    follow: { type: "boolean", alias: "f", description: "Keep following until the container stops" },
+    tail: { type: "string", description: "Only the last N lines" },
+    timestamps: { type: "boolean", alias: "t", description: "Prefix each line with its time" },
+    ...rootArg,
+  },
+  async run({ args }) {
+    const p = paths(args.root);
+    const key = String(args.container ?? "");
+    if (!key) throw new Error("hull logs needs a container");
+    const show = (lines: LogLine[]) => {
+      for (const l of lines) write(args.timestamps ? `${l.time} ${l.log}` : l.log, l.stream);
+    };
+    let { lines, offset, id } = readLog(p, key);
+    if (args.tail !== undefined) {
+      const n = Number(args.tail);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`--tail takes a whole number, not ${args.tail}`);
+      lines = n === 0 ? [] : lines.slice(-n);
+    }
+    show(lines);
+    while (args.follow) {
+      const running = isRunning(p, id);
+      const next = readLogFrom(p, id, offset);
+      show(next.lines);
+      offset = next.offset;
+      if (!running) break;
+      await Bun.sleep(100);
+    }
+  },
+};

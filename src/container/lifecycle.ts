@@ -1,0 +1,144 @@
+// stop, kill, wait, start, restart and logs of containers, with no daemon: signals go to the
+// container's pid 1 (init.pid), state comes from the records and the shim's files, and `start`
+// runs the shim again, detached, with the spec saved at creation.
+import { join } from "node:path";
+import * as v from "valibot";
+import { ABI } from "../runtime/abi";
+import { encodeMessage, type ShimSpec } from "../runtime/message";
+import { spawnShim } from "../runtime/shim";
+import type { StorePaths } from "../store/paths";
+import { readFileText, unlinkIfExists } from "../sys/libc";
+import { containerDir, containerState, findContainer, initPid } from "./records";
+
+const SIGNALS: Record<string, number> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  KILL: 9,
+  USR1: 10,
+  USR2: 12,
+  TERM: 15,
+  CONT: 18,
+  STOP: 19,
+  WINCH: 28,
+};
+
+/** "HUP", "SIGHUP", "1" -> 1 */
+export function signalNumber(name: string): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  const n = SIGNALS[name.toUpperCase().replace(/^SIG/, "")];
+  if (n === undefined) throw new Error(`unknown signal ${name}: use a name like TERM or HUP, or a number`);
+  return n;
+}
+
+function runningInit(paths: StorePaths, key: string) {
+  const rec = findContainer(paths, key);
+  if (containerState(paths, rec).status !== "running") throw new Error(`container ${key} is not running`);
+  const pid = initPid(paths, rec.id);
+  if (!pid) throw new Error(`container ${key} has not started its command yet`);
+  return { rec, pid };
+}
+
+export function killContainer(paths: StorePaths, key: string, signal: string): void {
+  const { pid } = runningInit(paths, key);
+  process.kill(pid, signalNumber(signal));
+}
+
+async function waitExit(paths: StorePaths, key: string, ms: number): Promise<boolean> {
+  const rec = findContainer(paths, key);
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (containerState(paths, rec).status !== "running") return true;
+    await Bun.sleep(20);
+  }
+  return containerState(paths, rec).status !== "running";
+}
+
+/** Docker's stop: the stop signal, then SIGKILL after TIMEOUT seconds. */
+export async function stopContainer(paths: StorePaths, key: string, timeout: number, signal = "TERM"): Promise<void> {
+  const rec = findContainer(paths, key);
+  if (containerState(paths, rec).status !== "running") return;
+  const pid = initPid(paths, rec.id);
+  if (pid) {
+    try {
+      process.kill(pid, signalNumber(signal));
+    } catch {}
+    if (await waitExit(paths, key, timeout * 1000)) return;
+    try {
+      process.kill(pid, 9);
+    } catch {}
+  }
+  if (!(await waitExit(paths, key, 10_000))) throw new Error(`container ${key} did not stop`);
+}
+
+/** `hull wait`: block until the container stops; its exit code. */
+export async function waitContainer(paths: StorePaths, key: string): Promise<number> {
+  const rec = findContainer(paths, key);
+  for (;;) {
+    const s = containerState(paths, rec);
+    if (s.status === "exited") return s.exitCode;
+    if (s.status === "dead") return 255;
+    await Bun.sleep(50);
+  }
+}
+
+const SavedSpec = v.looseObject({ argv: v.array(v.string()), rootfs: v.string(), flags: v.number() });
+
+/** `hull start`: run a stopped container again, detached, on its kept writable layer. */
+export async function startContainer(paths: StorePaths, key: string): Promise<void> {
+  const rec = findContainer(paths, key);
+  if (containerState(paths, rec).status === "running") return;
+  const dir = containerDir(paths, rec.id);
+  const text = readFileText(join(dir, "spec.json"));
+  if (!text) throw new Error(`container ${key} cannot be started again: it has no saved spec (made by an older hull?)`);
+  const saved = v.parse(SavedSpec, JSON.parse(text)) as unknown as ShimSpec;
+  for (const f of ["state.json", "supervisor.pid", "init.pid"]) unlinkIfExists(join(dir, f));
+  const spec: ShimSpec = {
+    ...saved,
+    flags: (saved.flags | ABI.HULL_FLAG_DETACH) & ~(ABI.HULL_FLAG_TTY | ABI.HULL_FLAG_STDIN),
+    runDir: dir,
+    stateFile: join(dir, "state.json"),
+    id: rec.id,
+  };
+  const r = await spawnShim(encodeMessage(spec));
+  if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `start failed (${r.code})`);
+}
+
+export const LogLine = v.object({ log: v.string(), stream: v.picklist(["stdout", "stderr"]), time: v.string() });
+export type LogLine = v.InferOutput<typeof LogLine>;
+
+function parseLog(text: string): LogLine[] {
+  const out: LogLine[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    try {
+      const r = v.safeParse(LogLine, JSON.parse(line));
+      if (r.success) out.push(r.output);
+    } catch {}
+  }
+  return out;
+}
+
+/** The log of a container as entries, and the byte offset of container.log read so far. */
+export function readLog(paths: StorePaths, key: string): { lines: LogLine[]; offset: number; id: string } {
+  const rec = findContainer(paths, key);
+  const dir = containerDir(paths, rec.id);
+  const current = readFileText(join(dir, "container.log"));
+  if (current === undefined) {
+    throw new Error(`container ${key} keeps no log: it ran in the foreground, its output went to that terminal`);
+  }
+  const older = readFileText(join(dir, "container.log.1")) ?? "";
+  return { lines: parseLog(older + current), offset: Buffer.byteLength(current), id: rec.id };
+}
+
+/** New entries after OFFSET, for `logs -f`; a rotated log starts again from 0. */
+export function readLogFrom(paths: StorePaths, id: string, offset: number): { lines: LogLine[]; offset: number } {
+  const current = readFileText(join(containerDir(paths, id), "container.log")) ?? "";
+  const bytes = Buffer.from(current);
+  if (bytes.length < offset) return { lines: parseLog(current), offset: bytes.length };
+  return { lines: parseLog(bytes.subarray(offset).toString()), offset: bytes.length };
+}
+
+export function isRunning(paths: StorePaths, id: string): boolean {
+  return containerState(paths, findContainer(paths, id)).status === "running";
+}

@@ -1,0 +1,124 @@
+// Detached containers: the shim as supervisor, json-file logs, stop/kill/wait/start/restart.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { hull, makeStore, removeStore, requireUnprivileged, type Result, shimProcesses } from "./helpers";
+
+requireUnprivileged();
+let root = "";
+beforeAll(() => {
+  root = makeStore();
+});
+afterAll(() => {
+  for (const c of psJson("-a")) hull(["rm", "-f", c.ID], { root });
+  removeStore(root);
+});
+
+const h = (...args: string[]) => hull(args, { root });
+const ok = (r: Result) => {
+  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+};
+function psJson(...flags: string[]) {
+  return ok(h("ps", ...flags, "--format", "json"))
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+async function until(what: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await Bun.sleep(20);
+  }
+}
+
+test("run -d prints the id and returns at once; the container runs under its supervisor", () => {
+  const id = ok(
+    h("run", "-d", "--name", "ticker", "busybox", "sh", "-c", "echo start; echo warn >&2; while :; do sleep 0.1; done"),
+  ).trim();
+  expect(id).toMatch(/^[a-f0-9]{64}$/);
+  const [c] = psJson();
+  expect(c).toMatchObject({ ID: id, Names: "ticker", State: "running" });
+  const sup = readFileSync(join(root, "containers", id, "supervisor.pid"), "utf8").split(" ")[0];
+  expect(readFileSync(`/proc/${sup}/comm`, "utf8").trim()).toBe("hull-supervisor");
+});
+
+test("logs: Docker's json-file lines, by stream, with --tail and -t", async () => {
+  await until(() => h("logs", "ticker").stderr.includes("warn"));
+  const r = h("logs", "ticker");
+  expect(r.stdout).toBe("start\n");
+  expect(r.stderr).toBe("warn\n");
+  const id = psJson()[0].ID;
+  const raw = readFileSync(join(root, "containers", id, "container.log"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  expect(raw[0]).toMatchObject({ log: "start\n", stream: "stdout" });
+  expect(raw[0].time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+  expect(h("logs", "--tail", "0", "ticker").stdout).toBe("");
+  expect(h("logs", "-t", "ticker").stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+Z start\n$/);
+});
+
+test("stop sends SIGTERM, and SIGKILL after the timeout to a pid 1 that ignores it", () => {
+  const t0 = Date.now();
+  ok(h("stop", "-t", "1", "ticker"));
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+  const [c] = psJson("-a");
+  expect(c.Status).toStartWith("Exited (137)");
+  expect(ok(h("wait", "ticker")).trim()).toBe("137");
+});
+
+test("start runs it again on its kept layer; kill -s delivers a signal it handles", async () => {
+  ok(
+    h(
+      "run",
+      "-d",
+      "--name",
+      "trap",
+      "busybox",
+      "sh",
+      "-c",
+      "echo run >> /count; trap 'echo got-hup; exit 5' HUP; echo ready; while :; do sleep 0.1; done",
+    ),
+  );
+  await until(() => h("logs", "trap").stdout.includes("ready"));
+  ok(h("kill", "-s", "HUP", "trap"));
+  expect(ok(h("wait", "trap")).trim()).toBe("5");
+  expect(h("logs", "trap").stdout).toContain("got-hup");
+  ok(h("start", "trap"));
+  expect(psJson().map((c) => c.Names)).toContain("trap");
+  await until(() => (h("logs", "trap").stdout.match(/ready/g) ?? []).length === 2);
+  ok(h("restart", "-t", "0", "trap"));
+  await until(() => (h("logs", "trap").stdout.match(/ready/g) ?? []).length === 3);
+  // the writable layer was kept across the three runs
+  const id = psJson().find((c) => c.Names === "trap").ID;
+  expect(readFileSync(join(root, "containers", id, "upper", "count"), "utf8")).toBe("run\nrun\nrun\n");
+  ok(h("rm", "-f", "trap"));
+});
+
+test("logs -f follows until the container stops", () => {
+  ok(h("run", "-d", "--name", "counter", "busybox", "sh", "-c", "for i in 1 2 3; do echo n$i; sleep 0.2; done"));
+  expect(ok(h("logs", "-f", "counter"))).toBe("n1\nn2\nn3\n");
+});
+
+test("a detached container whose command is missing fails like a foreground one", () => {
+  const r = h("run", "-d", "--name", "broken", "busybox", "no-such-command");
+  expect(r.code).toBe(127);
+  expect(r.stderr).toContain("executable file not found");
+  expect(psJson("-a").find((c) => c.Names === "broken").Status).toStartWith("Exited (127)");
+});
+
+test("run -d --rm removes itself; errors for containers that are not running", async () => {
+  ok(h("run", "-d", "--rm", "--name", "brief", "busybox", "true"));
+  await until(() => !psJson("-a").some((c) => c.Names === "brief"));
+  expect(h("kill", "counter").stderr).toContain("is not running");
+  expect(h("logs", "nobody").stderr).toContain("no such container");
+  expect(h("stop", "-t", "x", "counter").stderr).toContain("-t takes a number");
+});
+
+test("no supervisor outlives its container", async () => {
+  for (const c of psJson()) ok(h("stop", "-t", "0", c.ID));
+  await until(() => shimProcesses().length === 0);
+});

@@ -30,6 +30,7 @@
 #define HULL_REC_STATE_FILE 20
 #define HULL_REC_RUN_DIR 21
 #define HULL_REC_ID 22
+#define HULL_REC_TARGET_PID 23
 
 /* HULL_REC_FLAGS bits */
 #define HULL_FLAG_TTY 1

@@ -101,7 +101,7 @@ static struct config {
   int envc;
   const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *cleanup, *state_file, *run_dir, *id;
   const char *uidmap, *gidmap, *uidmap_prog, *gidmap_prog;
-  uint32_t uid, gid, nsflags, flags, overlay_mode;
+  uint32_t uid, gid, nsflags, flags, overlay_mode, target_pid;
   gid_t groups[64];
   int ngroups;
   struct step steps[MAX_STEPS];
@@ -207,6 +207,7 @@ static void read_message(int fd) {
     case HULL_REC_STATE_FILE: cfg.state_file = data; break;
     case HULL_REC_RUN_DIR: cfg.run_dir = data; break;
     case HULL_REC_ID: cfg.id = data; break;
+    case HULL_REC_TARGET_PID: cfg.target_pid = u; break;
     case HULL_REC_FLAGS: cfg.flags = u; break;
     case HULL_REC_STEP: {
       if (cfg.nsteps >= MAX_STEPS || len < 12) die(EINVAL, "setup message: bad step");
@@ -1283,9 +1284,152 @@ static int run_exec(void) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* ---- hull exec: join a running container ---------------------------------------------------------
+ *
+ * `hull-shim enter FD`: setns into every namespace of the container's pid 1 (TARGET_PID) that is not
+ * already ours (with --network host, the network namespace is the host's), the user namespace first
+ * so the others may be joined; the container's root through /proc/PID/root; then fork, because only
+ * children enter the pid namespace. The child becomes the command as `hull run` makes it (user,
+ * capabilities, no_new_privs, working directory); this process forwards signals, relays a pty for
+ * -t, and exits with the command's status. */
+static int run_enter(int message_fd) {
+  reset_signals();
+  read_message(message_fd);
+  static const char *names[] = {"user", "ipc", "uts", "net", "pid", "mnt"};
+  int fds[6];
+  char path[64];
+  for (int i = 0; i < 6; i++) {
+    snprintf(path, sizeof path, "/proc/%u/ns/%s", cfg.target_pid, names[i]);
+    fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) die(errno, "the container's process %u is gone (is it running?)", cfg.target_pid);
+    char own[64];
+    snprintf(own, sizeof own, "/proc/self/ns/%s", names[i]);
+    struct stat a, b;
+    if (stat(own, &a) == 0 && fstat(fds[i], &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+      close(fds[i]);
+      fds[i] = -1; /* shared with us already: joining it would need privileges we lack */
+    }
+  }
+  snprintf(path, sizeof path, "/proc/%u/root", cfg.target_pid);
+  int rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) die(errno, "open the container's root");
+  for (int i = 0; i < 6; i++) {
+    if (fds[i] < 0) continue;
+    if (setns(fds[i], 0) < 0) die(errno, "join the container's %s namespace", names[i]);
+    close(fds[i]);
+  }
+  if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) die(errno, "enter the container's root");
+  close(rootfd);
+
+  int tty = (cfg.flags & HULL_FLAG_TTY) != 0;
+  int master = -1, slave = -1;
+  if (tty) {
+    if (ioctl(0, TIOCGWINSZ, &host_winsize) == 0 || ioctl(1, TIOCGWINSZ, &host_winsize) == 0) have_winsize = 1;
+    master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int unlock = 0;
+    if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0) die(errno, "open a pty in the container");
+    slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (slave < 0) die(errno, "open pty peer");
+    if (have_winsize) ioctl(master, TIOCSWINSZ, &host_winsize);
+  }
+  int errp[2];
+  if (pipe2(errp, O_CLOEXEC) < 0) die(errno, "pipe");
+  sigset_t set;
+  sigemptyset(&set);
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaddset(&set, forwarded[i]);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) die(errno, "signalfd");
+
+  pid_t child = fork();
+  if (child < 0) die(errno, "fork");
+  if (child == 0) {
+    stage = HULL_STAGE_CONTAINER;
+    close(errp[0]);
+    err_fd = errp[1];
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (tty) {
+      close(master);
+      if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) die(errno, "take the pty");
+      if (fchown(slave, cfg.uid, (gid_t)-1) < 0 && errno != EINVAL) die(errno, "chown pty");
+      for (int i = 0; i < 3; i++)
+        if (dup2(slave, i) < 0) die(errno, "dup pty");
+      if (slave > 2) close(slave);
+    } else if (!(cfg.flags & HULL_FLAG_STDIN)) {
+      int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (null < 0 || dup2(null, 0) < 0) die(errno, "stdin from /dev/null");
+      close(null);
+    }
+    drop_capabilities();
+    if ((cfg.flags & HULL_FLAG_SETGROUPS) && setgroups((size_t)cfg.ngroups, cfg.groups) < 0) die(errno, "setgroups");
+    if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0) die(errno, "setresgid %u", cfg.gid);
+    if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0) die(errno, "setresuid %u", cfg.uid);
+    set_capabilities(cfg.uid == 0);
+    if (cfg.cwd && chdir(cfg.cwd) < 0) die(errno, "working directory %s", cfg.cwd);
+    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    exec_command();
+  }
+  close(errp[1]);
+  if (slave >= 0) close(slave);
+  int stdin_open = tty && (cfg.flags & HULL_FLAG_STDIN), master_open = master >= 0;
+  if (stdin_open && isatty(0) && tcgetattr(0, &saved_tio) == 0) {
+    struct termios raw = saved_tio;
+    cfmakeraw(&raw);
+    tio_saved = tcsetattr(0, TCSANOW, &raw) == 0;
+  }
+  struct hull_error err;
+  int have_err = 0, err_open = 1, status = -1;
+  while (status < 0 || master_open) {
+    struct pollfd p[4] = {
+        {.fd = status < 0 ? sfd : -1, .events = POLLIN},
+        {.fd = err_open ? errp[0] : -1, .events = POLLIN},
+        {.fd = master_open ? master : -1, .events = POLLIN},
+        {.fd = stdin_open ? 0 : -1, .events = POLLIN},
+    };
+    if (poll(p, 4, -1) < 0 && errno != EINTR) break;
+    if (p[1].revents) {
+      int n = read_full(errp[0], &err, sizeof err);
+      if (n == (int)sizeof err) have_err = 1;
+      else err_open = 0;
+    }
+    if (p[2].revents) relay(master, 1, &master_open);
+    if (p[3].revents) relay(0, master, &stdin_open);
+    if (p[0].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+          int ws;
+          if (waitpid(child, &ws, WNOHANG) == child) status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+        } else if (si.ssi_signo == SIGWINCH) {
+          struct winsize ws;
+          if (master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+        } else if (!(si.ssi_code == SI_KERNEL && !tty)) {
+          kill(child, (int)si.ssi_signo);
+        }
+      }
+    }
+    if (status >= 0 && master_open) {
+      struct pollfd m = {.fd = master, .events = POLLIN};
+      while (poll(&m, 1, 0) > 0 && master_open) relay(master, 1, &master_open);
+      master_open = 0;
+    }
+  }
+  restore_terminal();
+  if (err_open && read_full(errp[0], &err, sizeof err) == (int)sizeof err) have_err = 1;
+  if (have_err) {
+    fprintf(stderr, "hull: %s%s%s\n", err.msg, err.err ? ": " : "", err.err ? strerror(err.err) : "");
+    if (status <= 0) status = (int)err.exit_code;
+  }
+  return status < 0 ? HULL_EXIT_SETUP : status;
+}
+
 int main(int argc, char **argv) {
   /* exec'd from a memfd, the kernel would name us after the descriptor number; say what we are */
   prctl(PR_SET_NAME, "hull-shim", 0, 0, 0);
+  if (argc == 3 && !strcmp(argv[1], "enter")) return run_enter(atoi(argv[2]));
   if (argc == 3 && !strcmp(argv[1], "run")) {
     int fd = atoi(argv[2]);
     return run_parent(fd);

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { hull, makeStore, removeStore, requireUnprivileged, type Result, shimProcesses } from "./helpers";
+import { HULL, hull, makeStore, removeStore, requireUnprivileged, type Result, shimProcesses } from "./helpers";
 
 requireUnprivileged();
 let root = "";
@@ -121,4 +121,60 @@ test("run -d --rm removes itself; errors for containers that are not running", a
 test("no supervisor outlives its container", async () => {
   for (const c of psJson()) ok(h("stop", "-t", "0", c.ID));
   await until(() => shimProcesses().length === 0);
+});
+
+test("exec joins every namespace of the running container, with its environment and files", async () => {
+  ok(
+    h(
+      "run",
+      "-d",
+      "--name",
+      "host",
+      "-e",
+      "FOO=bar",
+      "--hostname",
+      "inside",
+      "busybox",
+      "sh",
+      "-c",
+      "echo shared > /shared; sleep 30",
+    ),
+  );
+  await until(() => h("exec", "host", "cat", "/shared").stdout === "shared\n");
+  const out = ok(
+    h(
+      "exec",
+      "host",
+      "sh",
+      "-c",
+      "echo $$; cat /proc/1/comm; hostname; echo $FOO; readlink /proc/self/ns/pid; readlink /proc/1/ns/pid",
+    ),
+  );
+  const [pid, init, hostname, foo, ns1, ns2] = out.trim().split("\n");
+  expect(Number(pid)).toBeGreaterThan(1);
+  expect(init).toBe("sleep");
+  expect(hostname).toBe("inside");
+  expect(foo).toBe("bar");
+  expect(ns1).toBe(ns2);
+  expect(
+    ok(h("exec", "-u", "1000:1000", "-w", "/tmp", "-e", "FOO=baz", "host", "sh", "-c", "id -u; pwd; echo $FOO")),
+  ).toBe("1000\n/tmp\nbaz\n");
+  expect(ok(h("exec", "host", "grep", "CapEff", "/proc/self/status"))).toContain("00000000a80425fb");
+  expect(h("exec", "host", "sh", "-c", "exit 7").code).toBe(7);
+  const missing = h("exec", "host", "nothere");
+  expect(missing.code).toBe(127);
+  expect(missing.stderr).toContain("executable file not found");
+  const tty = Bun.spawnSync(["script", "-qec", `${HULL} exec -it host tty`, "/dev/null"], {
+    env: { ...process.env, HULL_ROOT: root },
+  });
+  expect(tty.stdout.toString()).toContain("/dev/pts/");
+  ok(h("rm", "-f", "host"));
+  expect(h("exec", "host", "true").stderr).toContain("no such container");
+});
+
+test("exec into a container with the host's network", async () => {
+  ok(h("run", "-d", "--name", "hostnet", "--network", "host", "busybox", "sleep", "30"));
+  await until(() => h("exec", "hostnet", "true").code === 0);
+  expect(ok(h("exec", "hostnet", "cat", "/proc/1/comm")).trim()).toBe("sleep");
+  ok(h("rm", "-f", "hostnet"));
 });

@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<HullCommand>> = {
   ps: () => import("./commands/containers").then((m) => m.ps),
   rm: () => import("./commands/containers").then((m) => m.rm),
   container: () => import("./commands/containers").then((m) => m.container),
+  exec: () => import("./commands/exec").then((m) => m.default),
   logs: () => import("./commands/lifecycle").then((m) => m.logs),
   stop: () => import("./commands/lifecycle").then((m) => m.stop),
   start: () => import("./commands/lifecycle").then((m) => m.start),

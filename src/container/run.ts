@@ -219,8 +219,8 @@ export async function runContainer(o: RunOptions): Promise<never> {
       flags,
       steps: planMounts({ network: o.network, ttyGroupMapped: ids.size > 5, etcFiles, binds }),
     };
-    // what `hull start` runs again
-    if (!o.rm) writeNewFile(join(dir, "spec.json"), JSON.stringify(spec));
+    // what `hull start` runs again, and `hull exec` takes its defaults from
+    writeNewFile(join(dir, "spec.json"), JSON.stringify(spec));
     return await execShim(encodeMessage(spec));
   } catch (e) {
     const { rmSync } = await import("node:fs");

@@ -93,6 +93,32 @@ export function encodeExecMessage(argv: string[], env: string[], maps: IdMaps): 
   return w.finish();
 }
 
+export interface EnterSpec {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  flags: number;
+  /** the container's pid 1, as the host sees it */
+  targetPid: number;
+}
+
+/** The message of `hull-shim enter` (hull exec). */
+export function encodeEnterMessage(s: EnterSpec): Uint8Array {
+  const w = new MessageWriter();
+  for (const a of s.argv) w.str(ABI.HULL_REC_ARG, a);
+  for (const e of s.env) w.str(ABI.HULL_REC_ENV, e);
+  w.str(ABI.HULL_REC_CWD, s.cwd);
+  w.u32(ABI.HULL_REC_UID, s.uid);
+  w.u32(ABI.HULL_REC_GID, s.gid);
+  for (const g of s.groups) w.u32(ABI.HULL_REC_GROUP, g);
+  w.u32(ABI.HULL_REC_FLAGS, s.flags);
+  w.u32(ABI.HULL_REC_TARGET_PID, s.targetPid);
+  return w.finish();
+}
+
 export function encodeMessage(s: ShimSpec): Uint8Array {
   const w = new MessageWriter();
   const str = w.str.bind(w);

@@ -45,9 +45,9 @@ export async function spawnShim(message: Uint8Array): Promise<{ code: number; st
 }
 
 /** Hand MESSAGE to the shim and become it. The shim reads the message from an inherited memfd. */
-export async function execShim(message: Uint8Array): Promise<never> {
+export async function execShim(message: Uint8Array, mode: "run" | "enter" = "run"): Promise<never> {
   const exe = await shimFd();
   const msg = memfdCreate("hull-setup", 0);
   writeAll(msg, message);
-  return execveat(exe, ["hull-shim", "run", String(msg)], []);
+  return execveat(exe, ["hull-shim", mode, String(msg)], []);
 }

@@ -1,0 +1,73 @@
+// `hull exec`: a new process in a running container's namespaces, with the container's
+// environment, user and working directory unless -e, -u, -w say otherwise.
+import { join } from "node:path";
+import * as v from "valibot";
+import { ABI } from "../runtime/abi";
+import { encodeEnterMessage } from "../runtime/message";
+import { execShim } from "../runtime/shim";
+import type { StorePaths } from "../store/paths";
+import { isatty, readFileText } from "../sys/libc";
+import { containerDir, containerState, findContainer, initPid } from "./records";
+import { resolveUser } from "./user";
+
+export interface ExecOptions {
+  container: string;
+  argv: string[];
+  env: string[];
+  user?: string;
+  workdir?: string;
+  tty: boolean;
+  interactive: boolean;
+}
+
+const Saved = v.looseObject({
+  env: v.array(v.string()),
+  cwd: v.string(),
+  uid: v.number(),
+  gid: v.number(),
+  groups: v.array(v.number()),
+  flags: v.number(),
+});
+
+export async function execInContainer(paths: StorePaths, o: ExecOptions): Promise<never> {
+  if (o.argv.length === 0) throw new Error("hull exec needs a command: hull exec CONTAINER COMMAND [ARG...]");
+  if (o.tty && o.interactive && !isatty(0))
+    throw new Error("the input device is not a TTY: drop -t, or run from a terminal");
+  const rec = findContainer(paths, o.container);
+  if (containerState(paths, rec).status !== "running") throw new Error(`container ${o.container} is not running`);
+  const pid = initPid(paths, rec.id);
+  if (!pid) throw new Error(`container ${o.container} has not started its command yet`);
+  const text = readFileText(join(containerDir(paths, rec.id), "spec.json"));
+  if (!text) throw new Error(`container ${o.container} has no saved spec (made by an older hull?)`);
+  const spec = v.parse(Saved, JSON.parse(text));
+
+  const env = new Map(spec.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+  for (const e of o.env) {
+    const eq = e.indexOf("=");
+    if (eq >= 0) env.set(e.slice(0, eq), e.slice(eq + 1));
+    else if (process.env[e] !== undefined) env.set(e, process.env[e] as string);
+  }
+  let { uid, gid, groups } = spec;
+  if (o.user !== undefined) {
+    // the container's own /etc/passwd, as it is now
+    const u = resolveUser(o.user, [`/proc/${pid}/root`]);
+    ({ uid, gid } = u);
+    groups = u.groups;
+    env.set("HOME", u.home);
+  }
+  let flags = spec.flags & ABI.HULL_FLAG_SETGROUPS;
+  if (o.tty) flags |= ABI.HULL_FLAG_TTY;
+  if (o.interactive) flags |= ABI.HULL_FLAG_STDIN;
+  if (o.tty && !env.has("TERM")) env.set("TERM", "xterm");
+  const message = encodeEnterMessage({
+    argv: o.argv,
+    env: [...env].map(([k, val]) => `${k}=${val}`),
+    cwd: o.workdir ?? spec.cwd,
+    uid,
+    gid,
+    groups,
+    flags,
+    targetPid: pid,
+  });
+  return execShim(message, "enter");
+}

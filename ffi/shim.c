@@ -1292,9 +1292,8 @@ static int run_exec(void) {
  * children enter the pid namespace. The child becomes the command as `hull run` makes it (user,
  * capabilities, no_new_privs, working directory); this process forwards signals, relays a pty for
  * -t, and exits with the command's status. */
-static int run_enter(int message_fd) {
-  reset_signals();
-  read_message(message_fd);
+/* Join every namespace of TARGET_PID that is not already ours, and its root. */
+static void join_container(void) {
   static const char *names[] = {"user", "ipc", "uts", "net", "pid", "mnt"};
   int fds[6];
   char path[64];
@@ -1320,6 +1319,29 @@ static int run_enter(int message_fd) {
   }
   if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) die(errno, "enter the container's root");
   close(rootfd);
+}
+
+/* `hull-shim signal-all SIG` (message: TARGET_PID): SIG to every process of the container. Its
+ * processes run as ids the host user cannot signal, so a child in the container's pid namespace,
+ * root there, signals all of them but pid 1 (kill(-1) spares init and the caller), and pid 1 is
+ * signalled from outside, where SIGSTOP reaches an init. `hull pause` without a cgroup freezer. */
+static int run_signal_all(int sig) {
+  reset_signals();
+  read_message(0);
+  join_container();
+  pid_t child = fork();
+  if (child < 0) die(errno, "fork");
+  if (child == 0) _exit(kill(-1, sig) < 0 && errno != ESRCH ? 1 : 0);
+  int status;
+  waitpid(child, &status, 0);
+  if (kill((pid_t)cfg.target_pid, sig) < 0) die(errno, "signal the container's pid 1");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static int run_enter(int message_fd) {
+  reset_signals();
+  read_message(message_fd);
+  join_container();
 
   int tty = (cfg.flags & HULL_FLAG_TTY) != 0;
   int master = -1, slave = -1;
@@ -1430,6 +1452,7 @@ int main(int argc, char **argv) {
   /* exec'd from a memfd, the kernel would name us after the descriptor number; say what we are */
   prctl(PR_SET_NAME, "hull-shim", 0, 0, 0);
   if (argc == 3 && !strcmp(argv[1], "enter")) return run_enter(atoi(argv[2]));
+  if (argc == 3 && !strcmp(argv[1], "signal-all")) return run_signal_all(atoi(argv[2]));
   if (argc == 3 && !strcmp(argv[1], "run")) {
     int fd = atoi(argv[2]);
     return run_parent(fd);

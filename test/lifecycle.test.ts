@@ -178,3 +178,43 @@ test("exec into a container with the host's network", async () => {
   expect(ok(h("exec", "hostnet", "cat", "/proc/1/comm")).trim()).toBe("sleep");
   ok(h("rm", "-f", "hostnet"));
 });
+
+test("pause stops every process of the container, of any user; unpause continues them", async () => {
+  ok(h("run", "-d", "--name", "frozen", "busybox", "sh", "-c", "while :; do echo t >> /ticks; sleep 0.05; done"));
+  await until(() => h("exec", "frozen", "test", "-s", "/ticks").code === 0);
+  ok(h("exec", "-u", "1000", "frozen", "sh", "-c", "sleep 100 >/dev/null 2>&1 &"));
+  ok(h("pause", "frozen"));
+  expect(psJson().find((c) => c.Names === "frozen")).toMatchObject({ State: "paused" });
+  const states = ok(h("exec", "frozen", "ps", "-o", "stat,user,comm"))
+    .trim()
+    .split("\n")
+    .slice(1)
+    .filter((l) => !l.endsWith(" ps"));
+  expect(states.length).toBeGreaterThanOrEqual(3);
+  expect(states.every((l) => l.trim().startsWith("T"))).toBe(true);
+  const before = ok(h("exec", "frozen", "wc", "-l", "/ticks"));
+  await Bun.sleep(300);
+  expect(ok(h("exec", "frozen", "wc", "-l", "/ticks"))).toBe(before);
+  ok(h("unpause", "frozen"));
+  await until(() => ok(h("exec", "frozen", "wc", "-l", "/ticks")) !== before);
+  ok(h("pause", "frozen"));
+  ok(h("stop", "-t", "1", "frozen"));
+  expect(psJson("-a").find((c) => c.Names === "frozen").Status).toStartWith("Exited");
+  ok(h("rm", "frozen"));
+});
+
+test("eight run -d and rm -f at once leave the store consistent", async () => {
+  const spawn = (args: string[]) =>
+    Bun.spawn([HULL, ...args], { env: { ...process.env, HULL_ROOT: root }, stdout: "pipe", stderr: "pipe" });
+  const runs = Array.from({ length: 8 }, (_, i) =>
+    spawn(["run", "-d", "--name", `many${i}`, "busybox", "sleep", "30"]),
+  );
+  expect(await Promise.all(runs.map((p) => p.exited))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+  expect(psJson().filter((c) => c.Names.startsWith("many"))).toHaveLength(8);
+  const rms = Array.from({ length: 8 }, (_, i) => spawn(["rm", "-f", `many${i}`]));
+  expect(await Promise.all(rms.map((p) => p.exited))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+  expect(psJson("-a").filter((c) => c.Names.startsWith("many"))).toEqual([]);
+  await until(() => shimProcesses().length === 0);
+  const { readdirSync } = await import("node:fs");
+  expect(readdirSync(join(root, "names")).filter((n) => n.startsWith("many"))).toEqual([]);
+});

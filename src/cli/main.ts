@@ -16,6 +16,8 @@ const commands: Record<string, () => Promise<HullCommand>> = {
   restart: () => import("./commands/lifecycle").then((m) => m.restart),
   kill: () => import("./commands/lifecycle").then((m) => m.kill),
   wait: () => import("./commands/lifecycle").then((m) => m.wait),
+  pause: () => import("./commands/lifecycle").then((m) => m.pause),
+  unpause: () => import("./commands/lifecycle").then((m) => m.unpause),
   pull: () => import("./commands/pull").then((m) => m.default),
   images: () => import("./commands/images").then((m) => m.default),
   image: () => import("./commands/image-manage").then((m) => m.image),

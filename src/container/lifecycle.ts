@@ -4,7 +4,8 @@
 import { join } from "node:path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
-import { encodeMessage, type ShimSpec } from "../runtime/message";
+import { encodeEnterMessage, encodeMessage, type ShimSpec } from "../runtime/message";
+import { writeFileAtomic } from "../store/atomic";
 import { spawnShim } from "../runtime/shim";
 import type { StorePaths } from "../store/paths";
 import { readFileText, unlinkIfExists } from "../sys/libc";
@@ -39,6 +40,29 @@ function runningInit(paths: StorePaths, key: string) {
   return { rec, pid };
 }
 
+/**
+ * `hull pause` / `hull unpause`: SIGSTOP / SIGCONT to every process of the container (no delegated
+ * cgroup freezer on these hosts), through the shim's signal-all mode; `paused` marks it for ps.
+ */
+export async function pauseContainer(paths: StorePaths, key: string, pause: boolean): Promise<void> {
+  const { rec, pid } = runningInit(paths, key);
+  const message = encodeEnterMessage({
+    argv: ["-"],
+    env: [],
+    cwd: "/",
+    uid: 0,
+    gid: 0,
+    groups: [],
+    flags: 0,
+    targetPid: pid,
+  });
+  const r = await spawnShim(message, ["signal-all", String(pause ? 19 : 18)]);
+  if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `signal failed (${r.code})`);
+  const marker = join(containerDir(paths, rec.id), "paused");
+  if (pause) writeFileAtomic(marker, "", 0o644, false);
+  else unlinkIfExists(marker);
+}
+
 export function killContainer(paths: StorePaths, key: string, signal: string): void {
   const { pid } = runningInit(paths, key);
   process.kill(pid, signalNumber(signal));
@@ -57,7 +81,10 @@ async function waitExit(paths: StorePaths, key: string, ms: number): Promise<boo
 /** Docker's stop: the stop signal, then SIGKILL after TIMEOUT seconds. */
 export async function stopContainer(paths: StorePaths, key: string, timeout: number, signal = "TERM"): Promise<void> {
   const rec = findContainer(paths, key);
-  if (containerState(paths, rec).status !== "running") return;
+  const state = containerState(paths, rec);
+  if (state.status !== "running") return;
+  // a stopped process would hold the stop signal until it is continued
+  if (state.paused) await pauseContainer(paths, key, false);
   const pid = initPid(paths, rec.id);
   if (pid) {
     try {
@@ -92,7 +119,7 @@ export async function startContainer(paths: StorePaths, key: string): Promise<vo
   const text = readFileText(join(dir, "spec.json"));
   if (!text) throw new Error(`container ${key} cannot be started again: it has no saved spec (made by an older hull?)`);
   const saved = v.parse(SavedSpec, JSON.parse(text)) as unknown as ShimSpec;
-  for (const f of ["state.json", "supervisor.pid", "init.pid"]) unlinkIfExists(join(dir, f));
+  for (const f of ["state.json", "supervisor.pid", "init.pid", "paused"]) unlinkIfExists(join(dir, f));
   const spec: ShimSpec = {
     ...saved,
     flags: (saved.flags | ABI.HULL_FLAG_DETACH) & ~(ABI.HULL_FLAG_TTY | ABI.HULL_FLAG_STDIN),

@@ -23,7 +23,7 @@ export type ContainerRecord = v.InferOutput<typeof ContainerRecordSchema>;
 const StateSchema = v.object({ exitCode: v.number(), finishedAt: v.string() });
 
 export type ContainerState =
-  | { status: "running"; pid: number }
+  | { status: "running"; pid: number; paused?: boolean }
   | { status: "exited"; exitCode: number; finishedAt: string }
   | { status: "dead" };
 
@@ -62,8 +62,11 @@ export function containerState(paths: StorePaths, rec: ContainerRecord): Contain
   // a detached container (or a started one) is watched by its supervisor; a foreground one by the
   // process that ran it, whose pid the record keeps
   const sup = pidFile(paths, rec.id, "supervisor.pid");
-  if (sup) return processStart(sup.pid) === sup.start ? { status: "running", pid: sup.pid } : { status: "dead" };
-  if (rec.pid && rec.pidStart && processStart(rec.pid) === rec.pidStart) return { status: "running", pid: rec.pid };
+  const paused = readFileText(join(containerDir(paths, rec.id), "paused")) !== undefined;
+  if (sup)
+    return processStart(sup.pid) === sup.start ? { status: "running", pid: sup.pid, paused } : { status: "dead" };
+  if (rec.pid && rec.pidStart && processStart(rec.pid) === rec.pidStart)
+    return { status: "running", pid: rec.pid, paused };
   return { status: "dead" };
 }
 

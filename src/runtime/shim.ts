@@ -29,9 +29,12 @@ export async function shimFd(cloexec = true): Promise<Fd> {
  * Run the shim as a child with MESSAGE on its stdin (`hull start`: the shim detaches a supervisor
  * and returns once the command started). Its stdout and stderr come back.
  */
-export async function spawnShim(message: Uint8Array): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function spawnShim(
+  message: Uint8Array,
+  args: string[] = ["run", "0"],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const exe = await shimFd(false);
-  const p = Bun.spawn([`/proc/${process.pid}/fd/${exe}`, "run", "0"], {
+  const p = Bun.spawn([`/proc/${process.pid}/fd/${exe}`, ...args], {
     stdin: message,
     stdout: "pipe",
     stderr: "pipe",

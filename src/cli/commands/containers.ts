@@ -9,7 +9,8 @@ const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ?
 
 function status(c: ContainerView): string {
   const s = c.state;
-  if (s.status === "running") return `Up ${format.ago(c.record.created).replace(/ ago$/, "")}`;
+  if (s.status === "running")
+    return `Up ${format.ago(c.record.created).replace(/ ago$/, "")}${s.paused ? " (Paused)" : ""}`;
   if (s.status === "exited") return `Exited (${s.exitCode}) ${format.ago(s.finishedAt)}`;
   return "Dead";
 }
@@ -37,7 +38,7 @@ export const ps: HullCommand = {
               Image: c.record.image,
               Command: c.record.command.join(" "),
               CreatedAt: c.record.created,
-              State: c.state.status,
+              State: c.state.status === "running" && c.state.paused ? "paused" : c.state.status,
               Status: status(c),
               Names: c.record.name ?? "",
             }),

@@ -1,6 +1,7 @@
 import {
   isRunning,
   killContainer,
+  pauseContainer,
   type LogLine,
   readLog,
   readLogFrom,
@@ -117,6 +118,28 @@ export const logs: HullCommand = {
       offset = next.offset;
       if (!running) break;
       await Bun.sleep(100);
+    }
+  },
+};
+
+export const pause: HullCommand = {
+  meta: { name: "pause", description: "Stop every process of containers (SIGSTOP) until unpause" },
+  args: { ...rootArg },
+  async run({ args }) {
+    for (const k of keys(args, "pause")) {
+      await pauseContainer(paths(args.root), k, true);
+      print(k);
+    }
+  },
+};
+
+export const unpause: HullCommand = {
+  meta: { name: "unpause", description: "Continue the processes of paused containers (SIGCONT)" },
+  args: { ...rootArg },
+  async run({ args }) {
+    for (const k of keys(args, "unpause")) {
+      await pauseContainer(paths(args.root), k, false);
+      print(k);
     }
   },
 };

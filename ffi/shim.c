@@ -1250,7 +1250,7 @@ static int probe_overlay(char **dirs) {
 /* `hull-shim exec` (message on stdin): run the message's command as root in a new user namespace
  * with the message's id maps, and nothing else: no other namespace, no rootfs. hull unpacks and
  * removes image layers this way, so that files of every mapped id can be created and deleted. */
-static int run_exec(void) {
+static int run_exec(int remove) {
   reset_signals();
   read_message(0);
   int go[2];
@@ -1263,6 +1263,13 @@ static int run_exec(void) {
     if (read(go[0], &b, 1) != 1) _exit(HULL_EXIT_SETUP);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die(errno, "become root in the user namespace");
+    if (remove) {
+      /* `hull-shim remove`: the message's arguments are trees to delete, files of any mapped id */
+      for (int i = 0; i < cfg.argc; i++) remove_tree(cfg.argv[i]);
+      for (int i = 0; i < cfg.argc; i++)
+        if (access(cfg.argv[i], F_OK) == 0) die(ENOTEMPTY, "could not remove %s", cfg.argv[i]);
+      _exit(0);
+    }
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0) die(errno, "stdin from /dev/null");
     execve(cfg.argv[0], (char *const *)cfg.argv, (char *const *)cfg.envp);
@@ -1457,7 +1464,8 @@ int main(int argc, char **argv) {
     int fd = atoi(argv[2]);
     return run_parent(fd);
   }
-  if (argc == 2 && !strcmp(argv[1], "exec")) return run_exec();
+  if (argc == 2 && !strcmp(argv[1], "exec")) return run_exec(0);
+  if (argc == 2 && !strcmp(argv[1], "remove")) return run_exec(1);
   if (argc == 7 && !strcmp(argv[1], "probe") && !strcmp(argv[2], "overlay")) return probe_overlay(argv + 3);
   if (argc == 2 && !strcmp(argv[1], "abi")) {
     printf("%d\n", HULL_ABI_VERSION);

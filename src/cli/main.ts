@@ -33,7 +33,6 @@ const commands: Record<string, () => Promise<HullCommand>> = {
   doctor: () => import("./commands/doctor").then((m) => m.default),
   unshare: () => import("./commands/unshare").then((m) => m.default),
   "__unpack-layer": () => import("./commands/internal").then((m) => m.unpackLayerCommand),
-  __remove: () => import("./commands/internal").then((m) => m.removeCommand),
   version: () => import("./commands/version").then((m) => m.default),
 };
 

@@ -73,7 +73,7 @@ async function waitExit(paths: StorePaths, key: string, ms: number): Promise<boo
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (containerState(paths, rec).status !== "running") return true;
-    await Bun.sleep(20);
+    await Bun.sleep(5);
   }
   return containerState(paths, rec).status !== "running";
 }

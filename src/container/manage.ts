@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { removeTree } from "../image/layers";
 import type { StorePaths } from "../store/paths";
+import { accessible, F_OK } from "../sys/libc";
 import { releaseName } from "./names";
 import {
   type ContainerRecord,
@@ -27,7 +28,7 @@ export function containers(paths: StorePaths, all: boolean): ContainerView[] {
 async function waitGone(paths: StorePaths, rec: ContainerRecord): Promise<void> {
   for (let i = 0; i < 250; i++) {
     if (containerState(paths, rec).status !== "running") return;
-    await Bun.sleep(20);
+    await Bun.sleep(5);
   }
   throw new Error(`container ${rec.id.slice(0, 12)} did not stop`);
 }
@@ -43,9 +44,8 @@ export async function removeContainer(paths: StorePaths, key: string, force: boo
     process.kill(state.pid, "SIGKILL");
     await waitGone(paths, rec);
   }
-  const { existsSync } = require("node:fs") as typeof import("node:fs");
   const dir = containerDir(paths, rec.id);
-  if (existsSync(dir)) await removeTree(dir);
+  if (accessible(dir, F_OK)) await removeTree(dir);
   releaseName(paths, rec.name, rec.id);
   return key;
 }

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import * as v from "valibot";
 import type { StorePaths } from "../store/paths";
-import { readFileText } from "../sys/libc";
+import { readFileText, readlink } from "../sys/libc";
 
 export const ContainerRecordSchema = v.object({
   id: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
@@ -80,18 +80,35 @@ export function listContainers(paths: StorePaths): ContainerRecord[] {
   }
   const out: ContainerRecord[] = [];
   for (const id of ids) {
-    const text = readFileText(join(paths.containers, id, "container.json"));
-    if (text === undefined) continue;
-    try {
-      const r = v.safeParse(ContainerRecordSchema, JSON.parse(text));
-      if (r.success) out.push(r.output);
-    } catch {}
+    const rec = readRecord(paths, id);
+    if (rec) out.push(rec);
   }
   return out;
 }
 
+function readRecord(paths: StorePaths, id: string): ContainerRecord | undefined {
+  const text = readFileText(join(paths.containers, id, "container.json"));
+  if (text === undefined) return undefined;
+  try {
+    const r = v.safeParse(ContainerRecordSchema, JSON.parse(text));
+    return r.success ? r.output : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A container by full id, unique id prefix, or name. */
 export function findContainer(paths: StorePaths, key: string): ContainerRecord {
+  // the common cases without listing the store (which would load node:fs): a full id, a name
+  if (/^[a-f0-9]{64}$/.test(key)) {
+    const rec = readRecord(paths, key);
+    if (rec) return rec;
+  }
+  const named = readlink(join(paths.root, "names", key));
+  if (named && /^[a-f0-9]{64}$/.test(named)) {
+    const rec = readRecord(paths, named);
+    if (rec?.name === key) return rec;
+  }
   const all = listContainers(paths);
   const byName = all.find((c) => c.name === key);
   if (byName) return byName;

@@ -1,11 +1,11 @@
 // Unpacking and removing layers happen as root in the user namespace (runtime/userns-exec.ts), where
-// every id of the container's range can own files. These are the two halves: what the outside asks
-// for, and the hidden commands (`hull __unpack-layer`, `hull __remove`) that do it inside.
+// every id of the container's range can own files: unpacking by hull itself re-executed there
+// (`hull __unpack-layer`), removal by the shim's `remove` mode.
 import { join } from "node:path";
-import { runInUserNamespace } from "../runtime/userns-exec";
+import { removeInUserNamespace, runInUserNamespace } from "../runtime/userns-exec";
 import { verifyingStream } from "./digest";
 import type { ImageStore } from "./store";
-import { unpackLayer, type UnpackReport } from "./unpack";
+import type { UnpackReport } from "./unpack";
 
 export type Compression = "none" | "gzip" | "zstd";
 
@@ -38,6 +38,7 @@ export async function unpackInside(blob: string, mediaType: string, diffId: stri
       },
     }),
   );
+  const { unpackLayer } = await import("./unpack");
   const report: UnpackReport & { size?: number } = await unpackLayer(
     counted.pipeThrough(verifyingStream(diffId)),
     dest,
@@ -49,21 +50,9 @@ export async function unpackInside(blob: string, mediaType: string, diffId: stri
   console.log(JSON.stringify(report));
 }
 
-export async function removeInside(paths: string[]): Promise<void> {
-  const { chmodSync, rmSync } = await import("node:fs");
-  for (const p of paths) {
-    // a directory without write permission (overlay's work/work is 000) cannot be emptied by rm
-    Bun.spawnSync(["chmod", "-R", "u+rwx", p], { stderr: "ignore" });
-    try {
-      chmodSync(p, 0o700);
-    } catch {}
-    rmSync(p, { recursive: true, force: true });
-  }
-}
-
 /** Remove PATHS, which may hold files of subordinate ids, through the user namespace. */
 export async function removeTree(...paths: string[]): Promise<void> {
-  const r = await runInUserNamespace(["__remove", ...paths]);
+  const r = await removeInUserNamespace(paths);
   if (r.code !== 0) throw new Error(`cannot remove ${paths.join(" ")}: ${r.stderr.trim()}`);
 }
 

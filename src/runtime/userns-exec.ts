@@ -33,6 +33,21 @@ export async function runInUserNamespace(
   return { code, stderr };
 }
 
+/**
+ * Delete PATHS, which may hold files of any id of the container range: the shim's `remove` mode,
+ * root in the user namespace, with no program started for it.
+ */
+export async function removeInUserNamespace(paths: string[]): Promise<ExecResult> {
+  if (!shimPath) shimPath = `/proc/${process.pid}/fd/${await shimFd(false)}`;
+  const p = Bun.spawn([shimPath, "remove"], {
+    stdin: encodeExecMessage(paths, [], hostIdMapping()),
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+  return { code, stderr };
+}
+
 /** ARGV (an absolute program path first) as root in the user namespace; stdin is /dev/null. */
 export async function spawnInUserNamespace(argv: string[], env: Record<string, string>, stdio: "pipe" | "inherit") {
   if (!shimPath) shimPath = `/proc/${process.pid}/fd/${await shimFd(false)}`;

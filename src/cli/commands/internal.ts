@@ -1,5 +1,5 @@
 // Hidden commands hull runs as root inside a user namespace (src/runtime/userns-exec.ts).
-import { removeInside, unpackInside } from "../../image/layers";
+import { unpackInside } from "../../image/layers";
 import type { HullCommand } from "../command";
 
 export const unpackLayerCommand: HullCommand = {
@@ -10,14 +10,5 @@ export const unpackLayerCommand: HullCommand = {
     if (!blob || !mediaType || !diffId || !dest) throw new Error("__unpack-layer BLOB MEDIATYPE DIFFID DEST");
     if (process.getuid?.() !== 0) throw new Error("__unpack-layer runs as root in hull's user namespace");
     await unpackInside(blob, mediaType, diffId, dest);
-  },
-};
-
-export const removeCommand: HullCommand = {
-  meta: { name: "__remove", hidden: true },
-  ownArgs: true,
-  async run({ rawArgs }) {
-    if (process.getuid?.() !== 0) throw new Error("__remove runs as root in hull's user namespace");
-    await removeInside(rawArgs);
   },
 };

@@ -53,6 +53,8 @@
 #define HULL_STEP_SYMLINK 3
 #define HULL_STEP_READONLY 4
 #define HULL_STEP_MASK 5
+/* a bind mount of a volume: when the volume is empty, first fill it from the image at the target */
+#define HULL_STEP_VOLUME 6
 
 /* Stages named in error reports: struct hull_error below. */
 #define HULL_STAGE_PARENT 1

@@ -21,6 +21,7 @@
  * Every failure is reported once as a struct hull_error on the error pipe; the parent prints it.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -441,6 +442,59 @@ static void remount_ro_in_root(int rootfd, const char *dst) {
   close(fd);
 }
 
+/* Copy the tree at SRCFD into the empty directory DSTFD: files, directories and symlinks with their
+ * owners and modes (we are root in the user namespace); device nodes and sockets are left out. */
+static void copy_tree(int srcfd, int dstfd) {
+  DIR *d = fdopendir(dup(srcfd));
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    struct stat st;
+    if (fstatat(srcfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdirat(dstfd, e->d_name, 0700) < 0) continue;
+      int s2 = openat(srcfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int d2 = openat(dstfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (s2 >= 0 && d2 >= 0) copy_tree(s2, d2);
+      if (s2 >= 0) close(s2);
+      if (d2 >= 0) close(d2);
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t n = readlinkat(srcfd, e->d_name, target, sizeof target - 1);
+      if (n < 0) continue;
+      target[n] = 0;
+      if (symlinkat(target, dstfd, e->d_name) < 0) continue;
+    } else if (S_ISREG(st.st_mode)) {
+      int in = openat(srcfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      int out = openat(dstfd, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (in >= 0 && out >= 0) {
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(in, buf, sizeof buf)) > 0) write_all(out, buf, (size_t)n);
+      }
+      if (in >= 0) close(in);
+      if (out >= 0) close(out);
+    } else {
+      continue;
+    }
+    fchownat(dstfd, e->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+    if (!S_ISLNK(st.st_mode)) fchmodat(dstfd, e->d_name, st.st_mode & 07777, 0);
+  }
+  closedir(d);
+}
+
+static int dir_is_empty(const char *path) {
+  DIR *d = opendir(path);
+  if (!d) return 0;
+  struct dirent *e;
+  int empty = 1;
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+  closedir(d);
+  return empty;
+}
+
 static void run_step(int rootfd, const struct step *s) {
   char target[64];
   switch (s->op) {
@@ -460,6 +514,30 @@ static void run_step(int rootfd, const struct step *s) {
       die(errno, "mount %s on %s", *s->fstype ? s->fstype : s->src, s->dst);
     close(fd);
     if (is_bind && (flags & MS_RDONLY)) remount_ro_in_root(rootfd, s->dst);
+    break;
+  }
+  case HULL_STEP_VOLUME: {
+    /* Docker's copy-up: a volume still empty takes the image's content at its target, owners and
+     * all, the first time it is mounted there. */
+    int src = open_in_root(rootfd, s->dst, O_RDONLY | O_DIRECTORY);
+    if (src >= 0) {
+      if (dir_is_empty(s->src)) {
+        int dst = open(s->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dst >= 0) {
+          copy_tree(src, dst);
+          struct stat st;
+          if (fstat(src, &st) == 0) {
+            fchown(dst, st.st_uid, st.st_gid);
+            fchmod(dst, st.st_mode & 07777);
+          }
+          close(dst);
+        }
+      }
+      close(src);
+    }
+    struct step bind = *s;
+    bind.op = HULL_STEP_MOUNT;
+    run_step(rootfd, &bind);
     break;
   }
   case HULL_STEP_MKDIR: {

@@ -53,6 +53,8 @@ test("run options: bad values are refused with a message that says what is expec
     env: [],
     envFiles: [],
     volumes: [],
+    mounts: [],
+    tmpfs: [],
     network: "none",
     image: "busybox",
     command: [],

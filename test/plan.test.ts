@@ -77,6 +77,23 @@ describe("planMounts", () => {
   });
 });
 
+test("volumes come after binds as volume steps (filled when empty), tmpfs mounts after them", () => {
+  const steps = planMounts({
+    ...base,
+    binds: [{ source: "/h", target: "/b", readonly: false }],
+    volumes: [{ source: "/store/volumes/v/_data", target: "/v", readonly: true }],
+    tmpfs: [{ target: "/t", options: "size=1m" }],
+  });
+  const b = steps.findIndex((s) => s.dst === "/b");
+  const vol = steps.findIndex((s) => s.dst === "/v");
+  const t = steps.findIndex((s) => s.dst === "/t");
+  expect(b).toBeLessThan(vol);
+  expect(vol).toBeLessThan(t);
+  expect(steps[vol]).toMatchObject({ op: ABI.HULL_STEP_VOLUME, src: "/store/volumes/v/_data" });
+  expect((steps[vol]?.flags ?? 0) & (MS_BIND | MS_RDONLY)).toBe(MS_BIND | MS_RDONLY);
+  expect(steps[t]).toMatchObject({ op: ABI.HULL_STEP_MOUNT, fstype: "tmpfs", data: "size=1m" });
+});
+
 test("namespaceFlags: a network namespace unless --network host", () => {
   const common = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   expect(namespaceFlags("none")).toBe(common | CLONE_NEWNET);

@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<HullCommand>> = {
   rm: () => import("./commands/containers").then((m) => m.rm),
   container: () => import("./commands/containers").then((m) => m.container),
   exec: () => import("./commands/exec").then((m) => m.default),
+  volume: () => import("./commands/volume").then((m) => m.volume),
   logs: () => import("./commands/lifecycle").then((m) => m.logs),
   stop: () => import("./commands/lifecycle").then((m) => m.stop),
   start: () => import("./commands/lifecycle").then((m) => m.start),

@@ -4,6 +4,7 @@ import { removeTree } from "../image/layers";
 import type { StorePaths } from "../store/paths";
 import { accessible, F_OK } from "../sys/libc";
 import { releaseName } from "./names";
+import { removeVolume } from "./volumes";
 import {
   type ContainerRecord,
   type ContainerState,
@@ -34,7 +35,12 @@ async function waitGone(paths: StorePaths, rec: ContainerRecord): Promise<void> 
 }
 
 /** `hull rm [-f] CONTAINER`: a running one only with -f, which kills it first. */
-export async function removeContainer(paths: StorePaths, key: string, force: boolean): Promise<string> {
+export async function removeContainer(
+  paths: StorePaths,
+  key: string,
+  force: boolean,
+  volumes = false,
+): Promise<string> {
   const rec = findContainer(paths, key);
   const state = containerState(paths, rec);
   if (state.status === "running") {
@@ -47,6 +53,8 @@ export async function removeContainer(paths: StorePaths, key: string, force: boo
   const dir = containerDir(paths, rec.id);
   if (accessible(dir, F_OK)) await removeTree(dir);
   releaseName(paths, rec.name, rec.id);
+  // -v: the container's anonymous volumes go with it; named ones always stay
+  if (volumes) for (const vol of rec.anonymousVolumes ?? []) await removeVolume(paths, vol).catch(() => {});
   return key;
 }
 

@@ -31,6 +31,8 @@ export const RunOptionsSchema = v.object({
   ),
   entrypoint: v.optional(v.string()),
   volumes: v.array(v.string()),
+  mounts: v.array(v.string()),
+  tmpfs: v.array(v.string()),
   network: v.picklist(["none", "host"], "--network takes none or host (port publishing comes later)"),
   rootfs: v.optional(v.string()),
   image: v.optional(v.string()),

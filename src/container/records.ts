@@ -17,6 +17,9 @@ export const ContainerRecordSchema = v.object({
   rm: v.boolean(),
   pid: v.optional(v.number()),
   pidStart: v.optional(v.string()),
+  /** named and anonymous volumes it mounts */
+  volumes: v.optional(v.array(v.string())),
+  anonymousVolumes: v.optional(v.array(v.string())),
 });
 export type ContainerRecord = v.InferOutput<typeof ContainerRecordSchema>;
 

@@ -10,11 +10,12 @@ import { storePaths, storeRoot } from "../store/paths";
 import { ABI } from "../runtime/abi";
 import { hostIdMapping } from "../runtime/idmap";
 import { encodeMessage, type ShimSpec } from "../runtime/message";
-import { namespaceFlags, planMounts } from "../runtime/plan";
+import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
 import { execShim } from "../runtime/shim";
 import { findProgram } from "../runtime/programs";
 import { accessible, F_OK, isatty, mkdir, readFileText } from "../sys/libc";
-import { parseBind } from "./binds";
+import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from "./binds";
+import { ensureVolume } from "./volumes";
 import { buildEnv, readEnvFile } from "./env";
 import { OverlayModeSchema, type RunOptions } from "./options";
 import { releaseName, reserveName } from "./names";
@@ -100,13 +101,16 @@ export async function runContainer(o: RunOptions): Promise<never> {
   const paths = storePaths(storeRoot(o.root));
   const overlayMode = v.parse(OverlayModeSchema, process.env.HULL_OVERLAY || "auto");
 
-  const binds = o.volumes.map((s) => {
-    try {
-      return parseBind(s);
-    } catch (e) {
-      throw new RunError((e as Error).message);
-    }
-  });
+  let mounts: MountSpec[];
+  try {
+    mounts = [
+      ...o.volumes.map((s) => parseVolumeFlag(s)),
+      ...o.mounts.map((s) => parseMountFlag(s)),
+      ...o.tmpfs.map((s) => parseTmpfsFlag(s)),
+    ];
+  } catch (e) {
+    throw new RunError((e as Error).message);
+  }
   const envFiles: string[] = [];
   for (const f of o.envFiles) {
     try {
@@ -157,6 +161,28 @@ export async function runContainer(o: RunOptions): Promise<never> {
   const merged = join(dir, "merged");
   mkdir(paths.root, 0o700, true);
   mkdir(paths.containers, 0o700, true);
+  // named volumes (created when missing), and an anonymous one for each of the image's VOLUME paths
+  // that no -v or --mount covers
+  const targets = new Set(mounts.map((m) => m.target));
+  const anonymous = Object.keys(root.config?.Volumes ?? {}).filter((p) => !targets.has(p));
+  const volumeMounts: BindMount[] = [];
+  const named: string[] = [];
+  const anonymousNames: string[] = [];
+  try {
+    for (const m of mounts) {
+      if (m.kind !== "volume") continue;
+      const volName = m.name || newId();
+      volumeMounts.push({ source: ensureVolume(paths, volName, !m.name), target: m.target, readonly: m.readonly });
+      (m.name ? named : anonymousNames).push(volName);
+    }
+    for (const target of anonymous) {
+      const volName = newId();
+      volumeMounts.push({ source: ensureVolume(paths, volName, true), target, readonly: false });
+      anonymousNames.push(volName);
+    }
+  } catch (e) {
+    throw new RunError((e as Error).message);
+  }
   mkdir(dir, 0o700);
   let name: string | undefined;
   try {
@@ -178,6 +204,8 @@ export async function runContainer(o: RunOptions): Promise<never> {
       pidStart: processStart("self"),
       image: root.imageName,
       imageId: root.imageId,
+      volumes: [...named, ...anonymousNames],
+      anonymousVolumes: anonymousNames,
       command: argv,
       created: new Date().toISOString(),
       rm: o.rm,
@@ -217,7 +245,14 @@ export async function runContainer(o: RunOptions): Promise<never> {
       runDir: dir,
       id,
       flags,
-      steps: planMounts({ network: o.network, ttyGroupMapped: ids.size > 5, etcFiles, binds }),
+      steps: planMounts({
+        network: o.network,
+        ttyGroupMapped: ids.size > 5,
+        etcFiles,
+        binds: mounts.flatMap((m) => (m.kind === "bind" ? [m] : [])),
+        volumes: volumeMounts,
+        tmpfs: mounts.flatMap((m) => (m.kind === "tmpfs" ? [m] : [])),
+      }),
     };
     // what `hull start` runs again, and `hull exec` takes its defaults from
     writeNewFile(join(dir, "spec.json"), JSON.stringify(spec));

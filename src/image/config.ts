@@ -14,6 +14,7 @@ export const ImageConfigSchema = v.object({
       User: v.optional(v.nullable(v.string())),
       Labels: v.optional(v.nullable(v.record(v.string(), v.string()))),
       StopSignal: v.optional(v.nullable(v.string())),
+      Volumes: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
     }),
   ),
   rootfs: v.object({

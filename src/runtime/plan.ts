@@ -38,6 +38,9 @@ export interface PlanInput {
   /** host files for /etc/hostname, /etc/hosts, /etc/resolv.conf */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   binds: BindMount[];
+  /** volume data directories: filled from the image when empty, then bound */
+  volumes?: BindMount[];
+  tmpfs?: { target: string; options: string }[];
 }
 
 /** Docker's default masked paths (moby oci/defaults.go). */
@@ -110,6 +113,10 @@ export function planMounts(p: PlanInput): Step[] {
     bind(p.etcFiles.hosts, "/etc/hosts"),
     bind(p.etcFiles.resolvConf, "/etc/resolv.conf"),
     ...p.binds.map((b) => bind(b.source, b.target, b.readonly)),
+    ...(p.volumes ?? []).map((b) =>
+      step(ABI.HULL_STEP_VOLUME, MS_BIND | MS_REC | (b.readonly ? MS_RDONLY : 0), b.source, b.target),
+    ),
+    ...(p.tmpfs ?? []).map((t) => mount("tmpfs", t.target, "tmpfs", MS_NOSUID | MS_NODEV, t.options || "mode=1777")),
     ...MASKED_PATHS.map((d) => step(ABI.HULL_STEP_MASK, 0, "", d)),
     ...READONLY_PATHS.map((d) => step(ABI.HULL_STEP_READONLY, 0, "", d)),
   ];

@@ -69,11 +69,15 @@ export const ps: HullCommand = {
 
 export const rm: HullCommand = {
   meta: { name: "rm", description: "Remove containers and their writable layers" },
-  args: { force: { type: "boolean", alias: "f", description: "Kill a running container first" }, ...rootArg },
+  args: {
+    force: { type: "boolean", alias: "f", description: "Kill a running container first" },
+    volumes: { type: "boolean", alias: "v", description: "Remove its anonymous volumes too" },
+    ...rootArg,
+  },
   async run({ args }) {
     const keys = args._.map(String);
     if (keys.length === 0) throw new Error("hull rm needs at least one container");
-    for (const k of keys) print(await removeContainer(paths(args.root), k, Boolean(args.force)));
+    for (const k of keys) print(await removeContainer(paths(args.root), k, Boolean(args.force), Boolean(args.volumes)));
   },
 };
 

@@ -1,0 +1,79 @@
+import {
+  ensureVolume,
+  inspectVolume,
+  listVolumes,
+  pruneVolumes,
+  removeVolume,
+  VOLUME_NAME,
+} from "../../container/volumes";
+import { storePaths, storeRoot } from "../../store/paths";
+import type { HullCommand } from "../command";
+import { print } from "../output";
+import { rootArg, table } from "./image-common";
+
+const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
+
+export const volume: HullCommand = {
+  meta: { name: "volume", description: "Manage volumes: create, ls, inspect, rm, prune" },
+  subCommands: {
+    create: {
+      meta: { name: "create", description: "Create a named volume: hull volume create [NAME]" },
+      args: {
+        name: { type: "positional", required: false, description: "Name (default: a generated id)" },
+        ...rootArg,
+      },
+      async run({ args }) {
+        const name = args.name
+          ? String(args.name)
+          : Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+        if (!VOLUME_NAME.test(name)) throw new Error(`invalid volume name ${name}: letters, digits, '_', '.' and '-'`);
+        ensureVolume(paths(args.root), name, !args.name);
+        print(name);
+      },
+    },
+    ls: {
+      meta: { name: "ls", description: "List volumes" },
+      args: { quiet: { type: "boolean", alias: "q", description: "Only names" }, ...rootArg },
+      async run({ args }) {
+        const vols = listVolumes(paths(args.root));
+        if (args.quiet) print(vols.map((v) => v.name).join("\n"));
+        else print(table([["DRIVER", "VOLUME NAME"], ...vols.map((v) => ["local", v.name])]));
+      },
+    },
+    inspect: {
+      meta: { name: "inspect", description: "Show volumes as JSON" },
+      args: { ...rootArg },
+      async run({ args }) {
+        const names = args._.map(String);
+        if (names.length === 0) throw new Error("hull volume inspect needs a volume");
+        print(
+          JSON.stringify(
+            names.map((n) => inspectVolume(paths(args.root), n)),
+            null,
+            2,
+          ),
+        );
+      },
+    },
+    rm: {
+      meta: { name: "rm", description: "Remove volumes (refused while a container uses one, unless -f)" },
+      args: { force: { type: "boolean", alias: "f", description: "Remove even a volume in use" }, ...rootArg },
+      async run({ args }) {
+        const names = args._.map(String);
+        if (names.length === 0) throw new Error("hull volume rm needs a volume");
+        for (const n of names) {
+          await removeVolume(paths(args.root), n, Boolean(args.force));
+          print(n);
+        }
+      },
+    },
+    prune: {
+      meta: { name: "prune", description: "Remove anonymous volumes no container uses (-a: named ones too)" },
+      args: { all: { type: "boolean", alias: "a", description: "Named volumes too" }, ...rootArg },
+      async run({ args }) {
+        const out = await pruneVolumes(paths(args.root), Boolean(args.all));
+        print(out.length ? out.join("\n") : "Nothing to remove");
+      },
+    },
+  },
+};

@@ -1,0 +1,87 @@
+// Named volumes: volumes/<name>/_data, with a small record. Data in a volume outlives every
+// container that used it; a container's anonymous volumes (from the image's VOLUME list) go with
+// `hull rm -v`.
+import { join } from "node:path";
+import * as v from "valibot";
+import { removeTree } from "../image/layers";
+import { writeFileAtomic } from "../store/atomic";
+import { mkdirs } from "../store/lock";
+import type { StorePaths } from "../store/paths";
+import { accessible, F_OK, mkdir, readFileText } from "../sys/libc";
+import { listContainers } from "./records";
+
+export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+const VolumeRecord = v.object({ name: v.string(), created: v.string(), anonymous: v.boolean() });
+export type VolumeRecord = v.InferOutput<typeof VolumeRecord>;
+
+export function volumeDir(paths: StorePaths, name: string): string {
+  return join(paths.root, "volumes", name);
+}
+
+export function volumeData(paths: StorePaths, name: string): string {
+  return join(volumeDir(paths, name), "_data");
+}
+
+/** The volume NAME, created when missing; its data directory. */
+export function ensureVolume(paths: StorePaths, name: string, anonymous = false): string {
+  if (!VOLUME_NAME.test(name)) throw new Error(`invalid volume name ${name}: letters, digits, '_', '.' and '-'`);
+  const dir = volumeDir(paths, name);
+  const data = volumeData(paths, name);
+  if (accessible(join(dir, "volume.json"), F_OK)) return data;
+  mkdirs(dir);
+  mkdir(data, 0o755, true);
+  const rec: VolumeRecord = { name, created: new Date().toISOString(), anonymous };
+  writeFileAtomic(join(dir, "volume.json"), `${JSON.stringify(rec)}\n`);
+  return data;
+}
+
+export function listVolumes(paths: StorePaths): VolumeRecord[] {
+  const { readdirSync } = require("node:fs") as typeof import("node:fs");
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(paths.root, "volumes"));
+  } catch {}
+  return names
+    .map((n) => readFileText(join(volumeDir(paths, n), "volume.json")))
+    .filter((t): t is string => t !== undefined)
+    .map((t) => v.parse(VolumeRecord, JSON.parse(t)));
+}
+
+function usersOf(paths: StorePaths, name: string): string[] {
+  return listContainers(paths)
+    .filter((c) => c.volumes?.includes(name))
+    .map((c) => c.id.slice(0, 12));
+}
+
+export async function removeVolume(paths: StorePaths, name: string, force = false): Promise<void> {
+  if (!accessible(join(volumeDir(paths, name), "volume.json"), F_OK)) throw new Error(`no such volume: ${name}`);
+  const users = usersOf(paths, name);
+  if (users.length > 0 && !force) throw new Error(`volume ${name} is in use by container ${users[0]}: remove it first`);
+  await removeTree(volumeDir(paths, name));
+}
+
+/** `hull volume prune`: volumes no container refers to (with ALL false, only anonymous ones, as Docker). */
+export async function pruneVolumes(paths: StorePaths, all: boolean): Promise<string[]> {
+  const out: string[] = [];
+  for (const vol of listVolumes(paths)) {
+    if (!all && !vol.anonymous) continue;
+    if (usersOf(paths, vol.name).length > 0) continue;
+    await removeTree(volumeDir(paths, vol.name));
+    out.push(vol.name);
+  }
+  return out;
+}
+
+export function inspectVolume(paths: StorePaths, name: string): Record<string, unknown> {
+  const text = readFileText(join(volumeDir(paths, name), "volume.json"));
+  if (text === undefined) throw new Error(`no such volume: ${name}`);
+  const rec = v.parse(VolumeRecord, JSON.parse(text));
+  return {
+    Name: rec.name,
+    Driver: "local",
+    Mountpoint: volumeData(paths, name),
+    CreatedAt: rec.created,
+    Anonymous: rec.anonymous,
+  };
+}

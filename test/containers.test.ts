@@ -68,6 +68,45 @@ test("inspect, and rm by id prefix", () => {
   expect(h("container", "inspect", first.ID.slice(0, 12)).stderr).toContain("no such container");
 });
 
+test("create makes a container without starting it; start runs it; rename renames it", () => {
+  const id = ok(h("create", "--name", "later", "busybox", "sh", "-c", "echo ran")).trim();
+  expect(id).toMatch(/^[a-f0-9]{64}$/);
+  expect(psJson("-a").find((c) => c.Names === "later")).toMatchObject({ State: "created", Status: "Created" });
+  ok(h("rename", "later", "sooner"));
+  expect(psJson("-a").map((c) => c.Names)).toContain("sooner");
+  expect(h("rename", "sooner", "bad/name").stderr).toContain("invalid container name");
+  ok(h("start", "sooner"));
+  expect(ok(h("wait", "sooner")).trim()).toBe("0");
+  expect(ok(h("logs", "sooner"))).toBe("ran\n");
+  ok(h("rm", "sooner"));
+});
+
+test("diff lists what the container added, changed and deleted", () => {
+  ok(
+    h(
+      "run",
+      "--name",
+      "changer",
+      "busybox",
+      "sh",
+      "-c",
+      "echo x > /etc/new; echo y >> /etc/passwd; rm /etc/group; mkdir -p /home/u; chmod 700 /home/u; chown 1000 /home/u; touch /home/u/f",
+    ),
+  );
+  expect(ok(h("diff", "changer")).trim().split("\n")).toEqual([
+    "C /etc",
+    "D /etc/group",
+    "A /etc/new",
+    "C /etc/passwd",
+    "C /home",
+    "A /home/u",
+    "A /home/u/f",
+  ]);
+  ok(h("run", "--name", "idle", "busybox", "true"));
+  expect(ok(h("diff", "idle"))).toBe("");
+  ok(h("rm", "changer", "idle"));
+});
+
 test("a kept container holds its image until it is removed; prune removes the exited ones", () => {
   const blocked = h("rmi", "busybox");
   expect(blocked.code).toBe(125);

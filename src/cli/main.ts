@@ -6,7 +6,11 @@ import { VERSION } from "./version";
 
 const commands: Record<string, () => Promise<HullCommand>> = {
   run: () => import("./commands/run").then((m) => m.default),
+  create: () => import("./commands/run").then((m) => m.create),
   ps: () => import("./commands/containers").then((m) => m.ps),
+  rename: () => import("./commands/containers").then((m) => m.rename),
+  diff: () => import("./commands/containers").then((m) => m.diff),
+  __diff: () => import("./commands/internal").then((m) => m.diffCommand),
   rm: () => import("./commands/containers").then((m) => m.rm),
   container: () => import("./commands/containers").then((m) => m.container),
   exec: () => import("./commands/exec").then((m) => m.default),

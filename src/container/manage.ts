@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { removeTree } from "../image/layers";
 import type { StorePaths } from "../store/paths";
 import { accessible, F_OK } from "../sys/libc";
-import { releaseName } from "./names";
+import { writeFileAtomic } from "../store/atomic";
+import { releaseName, reserveName } from "./names";
 import { removeVolume } from "./volumes";
 import {
   type ContainerRecord,
@@ -90,4 +91,13 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
     },
     GraphDriver: { Name: "overlay", Data: { UpperDir: join(containerDir(paths, rec.id), "upper") } },
   };
+}
+
+/** `hull rename OLD NEW`: the new name is taken first (atomically), then the record, then the old one let go. */
+export function renameContainer(paths: StorePaths, key: string, newName: string): void {
+  const rec = findContainer(paths, key);
+  reserveName(paths, rec.id, newName);
+  const dir = containerDir(paths, rec.id);
+  writeFileAtomic(join(dir, "container.json"), `${JSON.stringify({ ...rec, name: newName }, null, 2)}\n`);
+  releaseName(paths, rec.name, rec.id);
 }

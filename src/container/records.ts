@@ -28,6 +28,7 @@ const StateSchema = v.object({ exitCode: v.number(), finishedAt: v.string() });
 export type ContainerState =
   | { status: "running"; pid: number; paused?: boolean }
   | { status: "exited"; exitCode: number; finishedAt: string }
+  | { status: "created" }
   | { status: "dead" };
 
 /** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
@@ -70,6 +71,7 @@ export function containerState(paths: StorePaths, rec: ContainerRecord): Contain
     return processStart(sup.pid) === sup.start ? { status: "running", pid: sup.pid, paused } : { status: "dead" };
   if (rec.pid && rec.pidStart && processStart(rec.pid) === rec.pidStart)
     return { status: "running", pid: rec.pid, paused };
+  if (!rec.pid) return { status: "created" };
   return { status: "dead" };
 }
 

@@ -92,7 +92,10 @@ function newId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
 }
 
-export async function runContainer(o: RunOptions): Promise<never> {
+/** `hull run`; with CREATE_ONLY (`hull create`), everything but the start: the id is returned. */
+export async function runContainer(o: RunOptions): Promise<never>;
+export async function runContainer(o: RunOptions, createOnly: true): Promise<string>;
+export async function runContainer(o: RunOptions, createOnly = false): Promise<string> {
   if (o.detach && (o.tty || o.interactive)) {
     throw new RunError("-d with -i or -t is not supported yet: a detached container gets no input");
   }
@@ -200,8 +203,9 @@ export async function runContainer(o: RunOptions): Promise<never> {
     const record: ContainerRecord = {
       id,
       name,
-      pid: process.pid,
-      pidStart: processStart("self"),
+      // a created container has no process yet; a run one is this process, which becomes the shim
+      pid: createOnly ? undefined : process.pid,
+      pidStart: createOnly ? undefined : processStart("self"),
       image: root.imageName,
       imageId: root.imageId,
       volumes: [...named, ...anonymousNames],
@@ -256,6 +260,7 @@ export async function runContainer(o: RunOptions): Promise<never> {
     };
     // what `hull start` runs again, and `hull exec` takes its defaults from
     writeNewFile(join(dir, "spec.json"), JSON.stringify(spec));
+    if (createOnly) return id;
     return await execShim(encodeMessage(spec));
   } catch (e) {
     const { rmSync } = await import("node:fs");

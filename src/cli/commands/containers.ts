@@ -1,4 +1,10 @@
-import { containers, inspectContainer, pruneContainers, removeContainer } from "../../container/manage";
+import {
+  containers,
+  inspectContainer,
+  pruneContainers,
+  removeContainer,
+  renameContainer,
+} from "../../container/manage";
 import type { ContainerView } from "../../container/manage";
 import { storePaths, storeRoot } from "../../store/paths";
 import type { HullCommand } from "../command";
@@ -12,6 +18,7 @@ function status(c: ContainerView): string {
   if (s.status === "running")
     return `Up ${format.ago(c.record.created).replace(/ ago$/, "")}${s.paused ? " (Paused)" : ""}`;
   if (s.status === "exited") return `Exited (${s.exitCode}) ${format.ago(s.finishedAt)}`;
+  if (s.status === "created") return "Created";
   return "Dead";
 }
 
@@ -109,5 +116,29 @@ export const container: HullCommand = {
         );
       },
     },
+  },
+};
+
+export const rename: HullCommand = {
+  meta: { name: "rename", description: "Rename a container: hull rename CONTAINER NEW_NAME" },
+  args: {
+    container: { type: "positional", description: "Container name or id" },
+    name: { type: "positional", description: "New name" },
+    ...rootArg,
+  },
+  async run({ args }) {
+    if (!args.container || !args.name) throw new Error("hull rename needs CONTAINER and NEW_NAME");
+    renameContainer(paths(args.root), String(args.container), String(args.name));
+  },
+};
+
+export const diff: HullCommand = {
+  meta: { name: "diff", description: "Show what a container changed in its image: A added, C changed, D deleted" },
+  args: { container: { type: "positional", description: "Container name or id" }, ...rootArg },
+  async run({ args }) {
+    if (!args.container) throw new Error("hull diff needs a container");
+    const { containerDiff } = await import("../../container/diff");
+    const changes = await containerDiff(paths(args.root), String(args.container));
+    if (changes.length) print(changes.map((c) => `${c.kind} ${c.path}`).join("\n"));
   },
 };

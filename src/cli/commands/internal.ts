@@ -1,4 +1,5 @@
 // Hidden commands hull runs as root inside a user namespace (src/runtime/userns-exec.ts).
+import { diffInside } from "../../container/diff";
 import { unpackInside } from "../../image/layers";
 import type { HullCommand } from "../command";
 
@@ -10,5 +11,16 @@ export const unpackLayerCommand: HullCommand = {
     if (!blob || !mediaType || !diffId || !dest) throw new Error("__unpack-layer BLOB MEDIATYPE DIFFID DEST");
     if (process.getuid?.() !== 0) throw new Error("__unpack-layer runs as root in hull's user namespace");
     await unpackInside(blob, mediaType, diffId, dest);
+  },
+};
+
+export const diffCommand: HullCommand = {
+  meta: { name: "__diff", hidden: true },
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const [upper, ...lowers] = rawArgs;
+    if (!upper) throw new Error("__diff UPPER LOWER...");
+    if (process.getuid?.() !== 0) throw new Error("__diff runs as root in hull's user namespace");
+    await diffInside(upper, lowers);
   },
 };

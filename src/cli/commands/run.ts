@@ -38,39 +38,59 @@ export const runArgs = {
   name: { type: "string", description: "Name the container (default: a generated adjective_name)" },
 } as const satisfies ArgsDef;
 
+/** The options of `hull run` and `hull create`, from their command line. */
+function runOptions(rawArgs: string[], verb: string) {
+  const p = parseInterspersed(rawArgs, runArgs, verb);
+  const rootfs = last(p, "rootfs");
+  const [image, ...command] = rootfs ? [undefined, ...p.positionals] : p.positionals;
+  if (!rootfs && !image) throw new Error(`hull ${verb} needs an image: hull ${verb} [OPTIONS] IMAGE [COMMAND]`);
+  return parseRunOptions({
+    rm: flag(p, "rm"),
+    interactive: flag(p, "interactive"),
+    tty: flag(p, "tty"),
+    detach: flag(p, "detach"),
+    init: flag(p, "init"),
+    readOnly: flag(p, "read-only"),
+    env: all(p, "env"),
+    envFiles: all(p, "env-file"),
+    workdir: last(p, "workdir"),
+    user: last(p, "user"),
+    hostname: last(p, "hostname"),
+    entrypoint: last(p, "entrypoint"),
+    volumes: all(p, "volume"),
+    mounts: all(p, "mount"),
+    tmpfs: all(p, "tmpfs"),
+    network: last(p, "network") ?? "none",
+    rootfs,
+    image,
+    command,
+    root: last(p, "root"),
+    pull: last(p, "pull") ?? "missing",
+    name: last(p, "name"),
+  });
+}
+
+export const create: HullCommand = {
+  meta: {
+    name: "create",
+    description: "Create a container without starting it: hull create [OPTIONS] IMAGE [COMMAND]",
+  },
+  args: runArgs,
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const opts = runOptions(rawArgs, "create");
+    if (opts.tty || opts.interactive)
+      throw new Error("create with -i or -t is not supported yet: hull start runs the container detached");
+    console.log(await runContainer({ ...opts, detach: true }, true));
+  },
+};
+
 const command: HullCommand = {
   meta: { name: "run", description: "Run a command in a new container: hull run [OPTIONS] IMAGE [COMMAND] [ARG...]" },
   args: runArgs,
   ownArgs: true,
   async run({ rawArgs }) {
-    const p = parseInterspersed(rawArgs, runArgs, "run");
-    const rootfs = last(p, "rootfs");
-    const [image, ...command] = rootfs ? [undefined, ...p.positionals] : p.positionals;
-    if (!rootfs && !image) throw new Error("hull run needs an image: hull run [OPTIONS] IMAGE [COMMAND]");
-    const opts = parseRunOptions({
-      rm: flag(p, "rm"),
-      interactive: flag(p, "interactive"),
-      tty: flag(p, "tty"),
-      detach: flag(p, "detach"),
-      init: flag(p, "init"),
-      readOnly: flag(p, "read-only"),
-      env: all(p, "env"),
-      envFiles: all(p, "env-file"),
-      workdir: last(p, "workdir"),
-      user: last(p, "user"),
-      hostname: last(p, "hostname"),
-      entrypoint: last(p, "entrypoint"),
-      volumes: all(p, "volume"),
-      mounts: all(p, "mount"),
-      tmpfs: all(p, "tmpfs"),
-      network: last(p, "network") ?? "none",
-      rootfs,
-      image,
-      command,
-      root: last(p, "root"),
-      pull: last(p, "pull") ?? "missing",
-      name: last(p, "name"),
-    });
+    const opts = runOptions(rawArgs, "run");
     await runContainer(opts);
   },
 };

@@ -100,7 +100,10 @@ static struct config {
   int argc;
   const char *envp[MAX_LIST + 1];
   int envc;
-  const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *cleanup, *state_file, *run_dir, *id;
+  const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *state_file, *run_dir, *id;
+  /* removed, in this order, once the container is gone (--rm): its name link, then its directory */
+  const char *cleanup[4];
+  int ncleanup;
   const char *uidmap, *gidmap, *uidmap_prog, *gidmap_prog;
   uint32_t uid, gid, nsflags, flags, overlay_mode, target_pid;
   gid_t groups[64];
@@ -204,7 +207,9 @@ static void read_message(int fd) {
     case HULL_REC_OVERLAY: cfg.overlay = data; break;
     case HULL_REC_FUSE_PROG: cfg.fuse_prog = data; break;
     case HULL_REC_OVERLAY_MODE: cfg.overlay_mode = u; break;
-    case HULL_REC_CLEANUP: cfg.cleanup = data; break;
+    case HULL_REC_CLEANUP:
+      if (cfg.ncleanup < 4) cfg.cleanup[cfg.ncleanup++] = data;
+      break;
     case HULL_REC_STATE_FILE: cfg.state_file = data; break;
     case HULL_REC_RUN_DIR: cfg.run_dir = data; break;
     case HULL_REC_ID: cfg.id = data; break;
@@ -305,6 +310,11 @@ static void remove_tree_at(int dirfd, const char *name) {
 }
 
 static void remove_tree(const char *path) { remove_tree_at(AT_FDCWD, path); }
+
+static void remove_cleanup(void) {
+  for (int i = 0; i < cfg.ncleanup; i++)
+    if (cfg.cleanup[i] && *cfg.cleanup[i]) remove_tree(cfg.cleanup[i]);
+}
 
 /* ---- id maps (parent, on the host) ----------------------------------------------------------- */
 
@@ -941,7 +951,7 @@ static void __attribute__((noreturn)) userns_stage(void) {
    * only stops once its mount is gone. */
   if (overlay_mounted) umount2(cfg.rootfs, MNT_DETACH);
   if (cfg.state_file && *cfg.state_file) write_state(code);
-  if (cfg.cleanup && *cfg.cleanup) remove_tree(cfg.cleanup);
+  remove_cleanup();
   _exit(code);
 }
 
@@ -1165,7 +1175,7 @@ static int run_parent(int message_fd) {
   pid_t ns_pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD), 0, 0, 0, 0);
   if (ns_pid < 0) {
     int e = errno;
-    if (cfg.cleanup) remove_tree(cfg.cleanup);
+    remove_cleanup();
     die(e, "create user namespace (does this kernel allow unprivileged user namespaces? see hull doctor)");
   }
   if (ns_pid == 0) {
@@ -1193,7 +1203,7 @@ static int run_parent(int message_fd) {
     /* Nothing in the layer belongs to other ids yet, so the host user can remove it. */
     kill(ns_pid, SIGKILL);
     waitpid(ns_pid, NULL, 0);
-    if (cfg.cleanup) remove_tree(cfg.cleanup);
+    remove_cleanup();
     die(rc > 0 ? rc : 0, "%s", msg);
   }
   char go = HULL_SYNC_MAPS_DONE;

@@ -107,6 +107,52 @@ test("diff lists what the container added, changed and deleted", () => {
   ok(h("rm", "changer", "idle"));
 });
 
+test("top lists the container's processes with the container's uids and pids", async () => {
+  ok(h("run", "-d", "--name", "busy", "busybox", "sh", "-c", "sleep 100 & sleep 100"));
+  ok(h("exec", "-u", "1000", "busy", "sh", "-c", "sleep 50 >/dev/null 2>&1 &"));
+  const rows = ok(h("top", "busy"))
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/));
+  expect(rows[0]).toEqual(["UID", "PID", "PPID", "CMD"]);
+  expect(rows.slice(1).map((r) => [r[0], r[1]])).toContainEqual(["0", "1"]);
+  expect(rows.slice(1).some((r) => r[0] === "1000" && r.slice(3).join(" ") === "sleep 50")).toBe(true);
+  ok(h("rm", "-f", "busy"));
+});
+
+test("commit turns the writable layer into an image layer: additions, deletions, owners, links", () => {
+  ok(
+    h(
+      "run",
+      "--name",
+      "builder",
+      "busybox",
+      "sh",
+      "-c",
+      "echo new > /etc/added; rm /etc/group; mkdir -p /home/u; echo f > /home/u/f; chown -R 1000:1000 /home/u; ln /etc/added /etc/linked",
+    ),
+  );
+  const id = ok(h("commit", "-m", "my change", "builder", "committed:1")).trim();
+  expect(id).toMatch(/^sha256:[a-f0-9]{64}$/);
+  const out = ok(
+    h(
+      "run",
+      "--rm",
+      "committed:1",
+      "sh",
+      "-c",
+      "cat /etc/added; test -e /etc/group || echo gone; stat -c '%u:%g' /home/u/f; stat -c %i /etc/added /etc/linked",
+    ),
+  ).split("\n");
+  expect(out.slice(0, 3)).toEqual(["new", "gone", "1000:1000"]);
+  expect(out[3]).toBe(out[4]);
+  const history = ok(h("history", "committed:1"));
+  expect(history).toContain("my change");
+  expect(history.split("\n")[1]).toContain(id.slice(7, 19));
+  ok(h("rm", "builder"));
+  ok(h("rmi", "committed:1"));
+});
+
 test("a kept container holds its image until it is removed; prune removes the exited ones", () => {
   const blocked = h("rmi", "busybox");
   expect(blocked.code).toBe(125);

@@ -77,13 +77,16 @@ export async function hullAsync(args: string[], opts: { root: string; env?: Reco
   return { code, stdout, stderr };
 }
 
-/** Container directories still in the store. */
+/** Container directories, and container names, still in the store. */
 export function containersLeft(root: string): string[] {
-  try {
-    return readdirSync(join(root, "containers"));
-  } catch {
-    return [];
-  }
+  const list = (d: string) => {
+    try {
+      return readdirSync(join(root, d)).map((n) => `${d}/${n}`);
+    } catch {
+      return [];
+    }
+  };
+  return [...list("containers"), ...list("names")];
 }
 
 /**

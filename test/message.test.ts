@@ -19,7 +19,7 @@ const spec: ShimSpec = {
   overlay: "lowerdir=/l,upperdir=/u,workdir=/w",
   fuseProg: "",
   overlayMode: 0,
-  cleanup: "/c",
+  cleanup: ["/c"],
   flags: ABI.HULL_FLAG_TTY | ABI.HULL_FLAG_STDIN,
   steps: [{ op: ABI.HULL_STEP_MOUNT, flags: 4096, src: "/s", dst: "/d", fstype: "", data: "" }],
 };

@@ -551,7 +551,7 @@ describe("robustness", () => {
       stderr: "pipe",
     });
     await p.stdout.getReader().read();
-    expect(containersLeft(root)).toHaveLength(1);
+    expect(containersLeft(root).filter((c) => c.startsWith("containers/"))).toHaveLength(1);
     p.kill("SIGKILL");
     await p.exited;
     // the userns stage learns of it through PR_SET_PDEATHSIG and cleans up on its own
@@ -586,17 +586,16 @@ describe("without --rm", () => {
   test("the container's directory stays with its record and writable layer", () => {
     const r = hull(["run", "busybox", "sh", "-c", "echo kept > /kept"], { root });
     expect(r.code).toBe(0);
-    const left = containersLeft(root);
+    const left = containersLeft(root).filter((c) => c.startsWith("containers/"));
     expect(left).toHaveLength(1);
-    const dir = join(root, "containers", left[0] as string);
+    const dir = join(root, left[0] as string);
     expect(JSON.parse(readFileSync(join(dir, "container.json"), "utf8")).command).toEqual([
       "sh",
       "-c",
       "echo kept > /kept",
     ]);
     expect(readFileSync(join(dir, "upper", "kept"), "utf8")).toBe("kept\n");
-    Bun.spawnSync(["chmod", "-R", "u+rwx", dir]);
-    Bun.spawnSync(["rm", "-rf", dir]);
+    expect(hull(["rm", (left[0] as string).slice("containers/".length)], { root }).code).toBe(0);
   });
 });
 

@@ -12,6 +12,10 @@ function namesDir(paths: StorePaths): string {
   return join(paths.root, "names");
 }
 
+export function nameLink(paths: StorePaths, name: string): string {
+  return join(namesDir(paths), name);
+}
+
 function claim(paths: StorePaths, name: string, id: string): boolean {
   const link = join(namesDir(paths), name);
   if (symlinkIfAbsent(id, link)) return true;

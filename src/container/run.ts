@@ -18,7 +18,7 @@ import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from 
 import { ensureVolume } from "./volumes";
 import { buildEnv, readEnvFile } from "./env";
 import { OverlayModeSchema, type RunOptions } from "./options";
-import { releaseName, reserveName } from "./names";
+import { nameLink, releaseName, reserveName } from "./names";
 import { type ContainerRecord, processStart } from "./records";
 import { type ResolvedUser, resolveUser } from "./user";
 
@@ -244,7 +244,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       overlayMode: { auto: ABI.HULL_OVERLAY_AUTO, kernel: ABI.HULL_OVERLAY_KERNEL, fuse: ABI.HULL_OVERLAY_FUSE }[
         overlayMode
       ],
-      cleanup: o.rm ? dir : "",
+      // the name first: while the directory exists, no other container can reclaim it
+      cleanup: o.rm ? [...(name ? [nameLink(paths, name)] : []), dir] : [],
       stateFile: o.rm ? "" : join(dir, "state.json"),
       runDir: dir,
       id,

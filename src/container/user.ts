@@ -10,9 +10,17 @@ export interface ResolvedUser {
   home: string;
 }
 
+/** PATH as the container will see it: from the topmost layer that has anything there. */
 function readIn(layers: string[], path: string): string {
   for (const dir of layers) {
-    const text = readFileText(join(dir, path));
+    let text: string | undefined;
+    try {
+      text = readFileText(join(dir, path));
+    } catch {
+      // something that is not a readable file, such as an overlay whiteout (a 0:0 device): it hides
+      // the path in every lower layer
+      return "";
+    }
     if (text !== undefined) return text;
   }
   return "";

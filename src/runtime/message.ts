@@ -16,8 +16,8 @@ export interface ShimSpec extends IdMaps {
   overlay: string;
   fuseProg: string;
   overlayMode: number;
-  /** directory the shim removes once the container is gone ("" keeps everything) */
-  cleanup: string;
+  /** paths the shim removes, in order, once the container is gone (empty: keep everything) */
+  cleanup: string[];
   /** where the shim records a kept container's exit code ("" for none) */
   stateFile?: string;
   /** the container's directory: pid files, and the log of a detached container */
@@ -136,7 +136,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   if (s.overlay) str(ABI.HULL_REC_OVERLAY, s.overlay);
   if (s.fuseProg) str(ABI.HULL_REC_FUSE_PROG, s.fuseProg);
   u32(ABI.HULL_REC_OVERLAY_MODE, s.overlayMode);
-  if (s.cleanup) str(ABI.HULL_REC_CLEANUP, s.cleanup);
+  for (const c of s.cleanup) str(ABI.HULL_REC_CLEANUP, c);
   if (s.stateFile) str(ABI.HULL_REC_STATE_FILE, s.stateFile);
   if (s.runDir) str(ABI.HULL_REC_RUN_DIR, s.runDir);
   if (s.id) str(ABI.HULL_REC_ID, s.id);

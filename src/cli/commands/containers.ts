@@ -142,3 +142,35 @@ export const diff: HullCommand = {
     if (changes.length) print(changes.map((c) => `${c.kind} ${c.path}`).join("\n"));
   },
 };
+
+export const top: HullCommand = {
+  meta: { name: "top", description: "Show the processes of a running container: UID PID PPID CMD" },
+  args: { container: { type: "positional", description: "Container name or id" }, ...rootArg },
+  async run({ args }) {
+    if (!args.container) throw new Error("hull top needs a container");
+    const { containerTop } = await import("../../container/top");
+    const rows = containerTop(paths(args.root), String(args.container));
+    print(table([["UID", "PID", "PPID", "CMD"], ...rows.map((r) => [r.uid, String(r.pid), String(r.ppid), r.cmd])]));
+  },
+};
+
+export const commit: HullCommand = {
+  meta: {
+    name: "commit",
+    description: "Make an image of a container's changes: hull commit CONTAINER [REPOSITORY[:TAG]]",
+  },
+  args: {
+    container: { type: "positional", description: "Container name or id" },
+    name: { type: "positional", required: false, description: "Name for the new image" },
+    message: { type: "string", alias: "m", description: "Commit message (kept in the image's history)" },
+    ...rootArg,
+  },
+  async run({ args }) {
+    if (!args.container) throw new Error("hull commit needs a container");
+    const { commitContainer } = await import("../../container/commit");
+    const { ImageStore } = await import("../../image/store");
+    const store = new ImageStore(paths(args.root));
+    const message = typeof args.message === "string" ? args.message : "";
+    print(await commitContainer(store, String(args.container), args.name ? String(args.name) : undefined, message));
+  },
+};

@@ -1,4 +1,5 @@
 // Hidden commands hull runs as root inside a user namespace (src/runtime/userns-exec.ts).
+import { commitLayerInside } from "../../container/commit";
 import { diffInside } from "../../container/diff";
 import { unpackInside } from "../../image/layers";
 import type { HullCommand } from "../command";
@@ -22,5 +23,16 @@ export const diffCommand: HullCommand = {
     if (!upper) throw new Error("__diff UPPER LOWER...");
     if (process.getuid?.() !== 0) throw new Error("__diff runs as root in hull's user namespace");
     await diffInside(upper, lowers);
+  },
+};
+
+export const commitLayerCommand: HullCommand = {
+  meta: { name: "__commit-layer", hidden: true },
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const [upper, out] = rawArgs;
+    if (!upper || !out) throw new Error("__commit-layer UPPER OUT");
+    if (process.getuid?.() !== 0) throw new Error("__commit-layer runs as root in hull's user namespace");
+    await commitLayerInside(upper, out);
   },
 };

@@ -1341,9 +1341,25 @@ static int probe_overlay(char **dirs) {
 static int run_exec(int remove) {
   reset_signals();
   read_message(0);
+  if (cfg.target_pid) {
+    /* the user namespace of a running container (TARGET_PID), not a new one: only there may its
+     * /proc/PID/root be read (hull cp) */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%u/ns/user", cfg.target_pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0) die(errno, "join the container's user namespace");
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die(errno, "become root in the user namespace");
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0) die(errno, "stdin from /dev/null");
+    execve(cfg.argv[0], (char *const *)cfg.argv, (char *const *)cfg.envp);
+    die(errno, "exec %s", cfg.argv[0]);
+  }
   int go[2];
   if (pipe2(go, O_CLOEXEC) < 0) die(errno, "pipe");
-  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), 0, 0, 0, 0);
+  /* with ROOTFS and OVERLAY, the command also gets a private mount namespace in which a stopped
+   * container's layers are mounted at ROOTFS (hull cp) */
+  int mount_ns = cfg.overlay != NULL && cfg.rootfs != NULL;
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | (mount_ns ? CLONE_NEWNS : 0) | SIGCHLD), 0, 0, 0, 0);
   if (pid < 0) die(errno, "create user namespace (see hull doctor)");
   if (pid == 0) {
     close(go[1]);
@@ -1351,6 +1367,11 @@ static int run_exec(int remove) {
     if (read(go[0], &b, 1) != 1) _exit(HULL_EXIT_SETUP);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die(errno, "become root in the user namespace");
+    if (mount_ns) {
+      if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die(errno, "make mounts private");
+      int kernel_err = mount_kernel_overlay();
+      if (!overlay_mounted) mount_fuse_overlay(kernel_err);
+    }
     if (remove) {
       /* `hull-shim remove`: the message's arguments are trees to delete, files of any mapped id */
       for (int i = 0; i < cfg.argc; i++) remove_tree(cfg.argv[i]);

@@ -153,6 +153,52 @@ test("commit turns the writable layer into an image layer: additions, deletions,
   ok(h("rmi", "committed:1"));
 });
 
+test("cp in and out of a running container: owners mapped, symlinks kept inside, container unpaused", async () => {
+  const { mkdtempSync, readFileSync, statSync, writeFileSync, readlinkSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "hull-cp-"));
+  ok(
+    h(
+      "run",
+      "-d",
+      "--name",
+      "files",
+      "busybox",
+      "sh",
+      "-c",
+      "mkdir -p /data; echo secret > /data/f; chown 1000 /data/f; chmod 600 /data/f; ln -s /etc /data/etc; echo ready > /ready; sleep 100",
+    ),
+  );
+  for (let i = 0; i < 100 && h("exec", "files", "cat", "/ready").code !== 0; i++) await Bun.sleep(20);
+  ok(h("cp", "files:/data", join(dir, "out")));
+  expect(readFileSync(join(dir, "out", "f"), "utf8")).toBe("secret\n");
+  expect(statSync(join(dir, "out", "f")).uid).toBe(process.getuid?.() ?? -1);
+  expect(readlinkSync(join(dir, "out", "etc"))).toBe("/etc");
+  // a symlink on the way resolves inside the container: its /etc, not the host's
+  ok(h("cp", "files:/data/etc/os-release", join(dir, "os-release")));
+  expect(readFileSync(join(dir, "os-release"), "utf8")).toContain("hull default image");
+  writeFileSync(join(dir, "in.txt"), "from host\n");
+  ok(h("cp", join(dir, "in.txt"), "files:/data/"));
+  expect(ok(h("exec", "files", "stat", "-c", "%u %n", "/data/in.txt")).trim()).toBe("0 /data/in.txt");
+  expect(psJson().find((c) => c.Names === "files").State).toBe("running");
+  expect(h("cp", "files:/nope", dir).stderr).toContain("no such file or directory: /nope");
+  expect(h("cp", "a", "b").stderr).toContain("between a container and the host");
+  ok(h("rm", "-f", "files"));
+});
+
+test("cp with a stopped container mounts its layers for the copy", async () => {
+  const { mkdtempSync, readFileSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "hull-cp-"));
+  ok(h("run", "--name", "stopped", "busybox", "sh", "-c", "echo kept > /kept"));
+  ok(h("cp", "stopped:/kept", join(dir, "kept")));
+  expect(readFileSync(join(dir, "kept"), "utf8")).toBe("kept\n");
+  writeFileSync(join(dir, "new"), "n\n");
+  ok(h("cp", join(dir, "new"), "stopped:/new"));
+  expect(ok(h("diff", "stopped")).trim().split("\n")).toEqual(["A /kept", "A /new"]);
+  ok(h("rm", "stopped"));
+});
+
 test("a kept container holds its image until it is removed; prune removes the exited ones", () => {
   const blocked = h("rmi", "busybox");
   expect(blocked.code).toBe(125);

@@ -11,6 +11,8 @@ const commands: Record<string, () => Promise<HullCommand>> = {
   rename: () => import("./commands/containers").then((m) => m.rename),
   diff: () => import("./commands/containers").then((m) => m.diff),
   top: () => import("./commands/containers").then((m) => m.top),
+  cp: () => import("./commands/containers").then((m) => m.cp),
+  __cp: () => import("./commands/internal").then((m) => m.cpCommand),
   commit: () => import("./commands/containers").then((m) => m.commit),
   "__commit-layer": () => import("./commands/internal").then((m) => m.commitLayerCommand),
   __diff: () => import("./commands/internal").then((m) => m.diffCommand),

@@ -84,12 +84,28 @@ function writeMaps(w: MessageWriter, m: IdMaps): void {
   if (m.gidMapProg) w.str(ABI.HULL_REC_GIDMAP_PROG, m.gidMapProg);
 }
 
-/** The message of `hull-shim exec`: a command to run as root in a user namespace with these maps. */
-export function encodeExecMessage(argv: string[], env: string[], maps: IdMaps): Uint8Array {
+/**
+ * The message of `hull-shim exec`: a command to run as root in a user namespace with these maps;
+ * with MOUNT, in a private mount namespace where OVERLAY (lowerdir=..,upperdir=..,workdir=..) is
+ * mounted at ROOTFS first.
+ */
+export function encodeExecMessage(
+  argv: string[],
+  env: string[],
+  maps: IdMaps,
+  mount?: { rootfs: string; overlay: string; fuseProg: string },
+  targetPid?: number,
+): Uint8Array {
   const w = new MessageWriter();
   for (const a of argv) w.str(ABI.HULL_REC_ARG, a);
   for (const e of env) w.str(ABI.HULL_REC_ENV, e);
   writeMaps(w, maps);
+  if (targetPid) w.u32(ABI.HULL_REC_TARGET_PID, targetPid);
+  if (mount) {
+    w.str(ABI.HULL_REC_ROOTFS, mount.rootfs);
+    w.str(ABI.HULL_REC_OVERLAY, mount.overlay);
+    if (mount.fuseProg) w.str(ABI.HULL_REC_FUSE_PROG, mount.fuseProg);
+  }
   return w.finish();
 }
 

@@ -22,8 +22,10 @@ export async function runInUserNamespace(
   args: string[],
   env: Record<string, string> = {},
   onStdout?: (text: string) => void,
+  mount?: { rootfs: string; overlay: string; fuseProg: string },
+  targetPid?: number,
 ): Promise<ExecResult> {
-  const p = await spawnInUserNamespace([...selfCommand(), ...args], env, "pipe");
+  const p = await spawnInUserNamespace([...selfCommand(), ...args], env, "pipe", mount, targetPid);
   const [code, stdout, stderr] = await Promise.all([
     p.exited,
     new Response(p.stdout as ReadableStream).text(),
@@ -49,13 +51,19 @@ export async function removeInUserNamespace(paths: string[]): Promise<ExecResult
 }
 
 /** ARGV (an absolute program path first) as root in the user namespace; stdin is /dev/null. */
-export async function spawnInUserNamespace(argv: string[], env: Record<string, string>, stdio: "pipe" | "inherit") {
+export async function spawnInUserNamespace(
+  argv: string[],
+  env: Record<string, string>,
+  stdio: "pipe" | "inherit",
+  mount?: { rootfs: string; overlay: string; fuseProg: string },
+  targetPid?: number,
+) {
   if (!shimPath) shimPath = `/proc/${process.pid}/fd/${await shimFd(false)}`;
   const envList = Object.entries({
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? "/",
     ...env,
   }).map(([k, v]) => `${k}=${v}`);
-  const message = encodeExecMessage(argv, envList, hostIdMapping());
+  const message = encodeExecMessage(argv, envList, hostIdMapping(), mount, targetPid);
   return Bun.spawn([shimPath, "exec"], { stdin: message, stdout: stdio, stderr: stdio });
 }

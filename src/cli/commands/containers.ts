@@ -174,3 +174,20 @@ export const commit: HullCommand = {
     print(await commitContainer(store, String(args.container), args.name ? String(args.name) : undefined, message));
   },
 };
+
+export const cp: HullCommand = {
+  meta: {
+    name: "cp",
+    description: "Copy files between a container and the host: hull cp CONTAINER:SRC DEST | SRC CONTAINER:DEST",
+  },
+  args: {
+    from: { type: "positional", description: "Source" },
+    to: { type: "positional", description: "Destination" },
+    ...rootArg,
+  },
+  async run({ args }) {
+    if (!args.from || !args.to) throw new Error("hull cp needs a source and a destination");
+    const { copy } = await import("../../container/cp");
+    await copy(paths(args.root), String(args.from), String(args.to));
+  },
+};

@@ -1,5 +1,6 @@
 // Hidden commands hull runs as root inside a user namespace (src/runtime/userns-exec.ts).
 import { commitLayerInside } from "../../container/commit";
+import { copyInside } from "../../container/cp";
 import { diffInside } from "../../container/diff";
 import { unpackInside } from "../../image/layers";
 import type { HullCommand } from "../command";
@@ -34,5 +35,18 @@ export const commitLayerCommand: HullCommand = {
     if (!upper || !out) throw new Error("__commit-layer UPPER OUT");
     if (process.getuid?.() !== 0) throw new Error("__commit-layer runs as root in hull's user namespace");
     await commitLayerInside(upper, out);
+  },
+};
+
+export const cpCommand: HullCommand = {
+  meta: { name: "__cp", hidden: true },
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const [direction, root, containerPath, hostPath] = rawArgs;
+    if ((direction !== "in" && direction !== "out") || !root || !containerPath || !hostPath) {
+      throw new Error("__cp in|out ROOT CONTAINER_PATH HOST_PATH");
+    }
+    if (process.getuid?.() !== 0) throw new Error("__cp runs as root in hull's user namespace");
+    await copyInside(direction, root, containerPath, hostPath);
   },
 };

@@ -105,7 +105,7 @@ static struct config {
   const char *cleanup[4];
   int ncleanup;
   const char *uidmap, *gidmap, *uidmap_prog, *gidmap_prog;
-  uint32_t uid, gid, nsflags, flags, overlay_mode, target_pid;
+  uint32_t uid, gid, nsflags, flags, overlay_mode, target_pid, restart, restart_max;
   gid_t groups[64];
   int ngroups;
   struct step steps[MAX_STEPS];
@@ -214,6 +214,8 @@ static void read_message(int fd) {
     case HULL_REC_RUN_DIR: cfg.run_dir = data; break;
     case HULL_REC_ID: cfg.id = data; break;
     case HULL_REC_TARGET_PID: cfg.target_pid = u; break;
+    case HULL_REC_RESTART: cfg.restart = u; break;
+    case HULL_REC_RESTART_MAX: cfg.restart_max = u; break;
     case HULL_REC_FLAGS: cfg.flags = u; break;
     case HULL_REC_STEP: {
       if (cfg.nsteps >= MAX_STEPS || len < 12) die(EINVAL, "setup message: bad step");
@@ -1123,39 +1125,11 @@ static void reset_signals(void) {
 
 static int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
-static int run_parent(int message_fd) {
-  reset_signals();
-  read_message(message_fd);
-
-  int detach = (cfg.flags & HULL_FLAG_DETACH) != 0 && cfg.run_dir;
-  int ready = -1;
-  if (detach) {
-    int rp[2];
-    if (pipe2(rp, O_CLOEXEC) < 0) die(errno, "pipe");
-    pid_t sup = fork();
-    if (sup < 0) die(errno, "fork the supervisor");
-    if (sup > 0) {
-      close(rp[1]);
-      return await_ready(rp[0]);
-    }
-    close(rp[0]);
-    ready = ready_fd = rp[1];
-    err_fd = ready; /* the supervisor's own failures reach the first process, which prints them */
-    setsid();
-    prctl(PR_SET_NAME, "hull-supervisor", 0, 0, 0);
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) {
-      dup2(null, 0);
-      dup2(null, 1);
-      dup2(null, 2);
-      close(null);
-    }
-    write_pidfile("supervisor.pid", getpid());
-    log_open();
+/* One run of the container: namespaces, maps, the container, until it is gone. */
+static int run_once(int detach) {
+  if (detach)
     for (int i = 0; i < 2; i++)
       if (pipe2(log_pipes[i], O_CLOEXEC) < 0) die(errno, "pipe");
-  }
-
   int sync_pipe[2], back_pipe[2], err_pipe[2], sock[2] = {-1, -1};
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(back_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
     die(errno, "pipe");
@@ -1196,7 +1170,7 @@ static int run_parent(int message_fd) {
   if (sock[1] >= 0) close(sock[1]);
 
   /* Maps first, while the new stage waits: after this it is root inside and owns the rootfs. */
-  err_fd = ready;
+  err_fd = ready_fd;
   char msg[400];
   int rc = write_maps(ns_pid, msg, sizeof msg);
   if (rc) {
@@ -1250,13 +1224,13 @@ static int run_parent(int message_fd) {
       if (n == (int)sizeof err) have_err = 1;
       else err_open = 0;
       if (n == 0) err_open = 0;
-      if (ready >= 0 && !have_err && n == 0) {
+      if (ready_fd >= 0 && !have_err && n == 0) {
         /* the command was exec'd: tell the first process. A failure is told only once the
          * container is gone and its state written, so `hull ps` never shows it running. */
         struct hull_error ok = {0};
-        write_all(ready, &ok, sizeof ok);
-        close(ready);
-        ready = ready_fd = err_fd = -1;
+        write_all(ready_fd, &ok, sizeof ok);
+        close(ready_fd);
+        ready_fd = err_fd = -1;
       }
     }
     if (p[4].revents) log_drain(0, log_pipes[0][0], &logs_open[0]);
@@ -1291,16 +1265,101 @@ static int run_parent(int message_fd) {
     int n = read_full(err_pipe[0], &err, sizeof err);
     if (n == (int)sizeof err) have_err = 1;
   }
-  if (ready >= 0) {
+  if (ready_fd >= 0) {
     struct hull_error gone = {.stage = HULL_STAGE_PARENT, .exit_code = status > 0 ? (uint32_t)status : HULL_EXIT_SETUP};
     snprintf(gone.msg, sizeof gone.msg, "the container exited (%d) before its command started", status);
-    write_all(ready, have_err ? &err : &gone, sizeof err);
+    write_all(ready_fd, have_err ? &err : &gone, sizeof err);
+    close(ready_fd);
+    ready_fd = -1;
   }
   if (have_err) {
     fprintf(stderr, "hull: %s%s%s\n", err.msg, err.err ? ": " : "", err.err ? strerror(err.err) : "");
     if (status == 0 || status < 0) status = (int)err.exit_code;
   }
+  close(sfd);
+  close(err_pipe[0]);
+  if (master >= 0) close(master);
+  for (int i = 0; i < 2; i++)
+    if (detach && log_pipes[i][0] >= 0) {
+      close(log_pipes[i][0]);
+      log_pipes[i][0] = log_pipes[i][1] = -1;
+    }
   return status < 0 ? HULL_EXIT_SETUP : status;
+}
+
+
+/* `hull stop` marks the container stopped; `hull rm` removes its directory: either ends restarts. */
+static int stop_requested(void) {
+  char path[4200];
+  if (!cfg.run_dir) return 1;
+  snprintf(path, sizeof path, "%s/stopping", cfg.run_dir);
+  return access(path, F_OK) == 0 || access(cfg.run_dir, F_OK) != 0;
+}
+
+static void write_count(const char *name, int n) {
+  char path[4200], tmp[4300], text[32];
+  snprintf(path, sizeof path, "%s/%s", cfg.run_dir, name);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int len = snprintf(text, sizeof text, "%d\n", n);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  write_all(fd, text, (size_t)len);
+  close(fd);
+  rename(tmp, path);
+}
+
+static int run_parent(int message_fd) {
+  reset_signals();
+  read_message(message_fd);
+
+  int detach = (cfg.flags & HULL_FLAG_DETACH) != 0 && cfg.run_dir;
+  if (detach) {
+    int rp[2];
+    if (pipe2(rp, O_CLOEXEC) < 0) die(errno, "pipe");
+    pid_t sup = fork();
+    if (sup < 0) die(errno, "fork the supervisor");
+    if (sup > 0) {
+      close(rp[1]);
+      return await_ready(rp[0]);
+    }
+    close(rp[0]);
+    ready_fd = rp[1];
+    err_fd = ready_fd; /* the supervisor's own failures reach the first process, which prints them */
+    setsid();
+    prctl(PR_SET_NAME, "hull-supervisor", 0, 0, 0);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+      close(null);
+    }
+    write_pidfile("supervisor.pid", getpid());
+    log_open();
+  }
+
+  /* --restart: the supervisor runs the container again while the policy says so and `hull stop`
+   * has not marked it stopped; the pause doubles from 100 ms to a minute, and starts again at
+   * 100 ms after a run of 10 s or more (Docker's rule). */
+  long backoff = 100;
+  for (int restarts = 0;; restarts++) {
+    time_t started = time(NULL);
+    int status = run_once(detach);
+    int again = detach && (cfg.restart == HULL_RESTART_ALWAYS || cfg.restart == HULL_RESTART_UNLESS_STOPPED ||
+                           (cfg.restart == HULL_RESTART_ON_FAILURE && status != 0 &&
+                            (cfg.restart_max == 0 || (uint32_t)restarts < cfg.restart_max)));
+    if (!again || stop_requested()) return status;
+    if (time(NULL) - started >= 10) backoff = 100;
+    /* the pause in slices of 100 ms, so that a stop or a removal ends it at once */
+    for (long slept = 0; slept < backoff; slept += 100) {
+      struct timespec slice = {0, 100 * 1000000L};
+      nanosleep(&slice, NULL);
+      if (stop_requested()) return status;
+    }
+    backoff = backoff * 2 > 60000 ? 60000 : backoff * 2;
+    if (cfg.state_file) unlink(cfg.state_file);
+    write_count("restarts", restarts + 1);
+  }
 }
 
 /* `hull-shim probe overlay LOWER UPPER WORK MERGED`: can this user mount kernel overlay in a user

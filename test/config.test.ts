@@ -55,6 +55,7 @@ test("run options: bad values are refused with a message that says what is expec
     volumes: [],
     mounts: [],
     tmpfs: [],
+    restart: "no",
     network: "none",
     image: "busybox",
     command: [],

@@ -218,3 +218,40 @@ test("eight run -d and rm -f at once leave the store consistent", async () => {
   const { readdirSync } = await import("node:fs");
   expect(readdirSync(join(root, "names")).filter((n) => n.startsWith("many"))).toEqual([]);
 });
+
+test("--restart on-failure:N runs again up to N times; always runs again until stopped", async () => {
+  ok(h("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo try; exit 3"));
+  await until(
+    () =>
+      (h("logs", "flaky").stdout.match(/try/g) ?? []).length === 3 &&
+      psJson("-a").find((c) => c.Names === "flaky")?.State === "exited",
+    10000,
+  );
+  await Bun.sleep(1000);
+  expect((h("logs", "flaky").stdout.match(/try/g) ?? []).length).toBe(3);
+  expect(JSON.parse(ok(h("container", "inspect", "flaky")))[0].RestartCount).toBe(2);
+  ok(h("run", "-d", "--name", "loop", "--restart", "always", "busybox", "sh", "-c", "echo up; sleep 0.2"));
+  await until(() => (h("logs", "loop").stdout.match(/up/g) ?? []).length >= 3, 10000);
+  ok(h("stop", "-t", "1", "loop"));
+  const runs = (h("logs", "loop").stdout.match(/up/g) ?? []).length;
+  await Bun.sleep(1000);
+  expect((h("logs", "loop").stdout.match(/up/g) ?? []).length).toBe(runs);
+  expect(psJson("-a").find((c) => c.Names === "loop").State).toBe("exited");
+  expect(h("run", "--restart", "always", "busybox", "true").stderr).toContain("--restart needs -d");
+  expect(h("run", "-d", "--rm", "--restart", "always", "busybox", "true").stderr).toContain("conflict");
+  expect(h("run", "-d", "--restart", "sometimes", "busybox", "true").stderr).toContain("--restart takes");
+  ok(h("rm", "flaky", "loop"));
+});
+
+test("a restarting supervisor keeps no descriptor per run, and rm -f ends it even between runs", async () => {
+  const id = ok(h("run", "-d", "--name", "crashy", "--restart", "always", "busybox", "sh", "-c", "exit 1")).trim();
+  const restarts = () => Number(JSON.parse(ok(h("container", "inspect", "crashy")))[0].RestartCount);
+  const sup = readFileSync(join(root, "containers", id, "supervisor.pid"), "utf8").split(" ")[0];
+  const fds = () => require("node:fs").readdirSync(`/proc/${sup}/fd`).length as number;
+  await until(() => restarts() >= 2, 10000);
+  const early = fds();
+  await until(() => restarts() >= 4, 10000);
+  expect(fds()).toBe(early);
+  ok(h("rm", "-f", "crashy"));
+  await until(() => shimProcesses().length === 0);
+});

@@ -83,6 +83,8 @@ export async function stopContainer(paths: StorePaths, key: string, timeout: num
   const rec = findContainer(paths, key);
   const state = containerState(paths, rec);
   if (state.status !== "running") return;
+  // the supervisor does not restart a container that was stopped on purpose
+  writeFileAtomic(join(containerDir(paths, rec.id), "stopping"), "", 0o644, false);
   // a stopped process would hold the stop signal until it is continued
   if (state.paused) await pauseContainer(paths, key, false);
   const pid = initPid(paths, rec.id);
@@ -119,7 +121,9 @@ export async function startContainer(paths: StorePaths, key: string): Promise<vo
   const text = readFileText(join(dir, "spec.json"));
   if (!text) throw new Error(`container ${key} cannot be started again: it has no saved spec (made by an older hull?)`);
   const saved = v.parse(SavedSpec, JSON.parse(text)) as unknown as ShimSpec;
-  for (const f of ["state.json", "supervisor.pid", "init.pid", "paused"]) unlinkIfExists(join(dir, f));
+  for (const f of ["state.json", "supervisor.pid", "init.pid", "paused", "stopping", "restarts"]) {
+    unlinkIfExists(join(dir, f));
+  }
   const spec: ShimSpec = {
     ...saved,
     flags: (saved.flags | ABI.HULL_FLAG_DETACH) & ~(ABI.HULL_FLAG_TTY | ABI.HULL_FLAG_STDIN),

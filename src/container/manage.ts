@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { removeTree } from "../image/layers";
 import type { StorePaths } from "../store/paths";
-import { accessible, F_OK } from "../sys/libc";
+import { accessible, F_OK, readFileText } from "../sys/libc";
 import { writeFileAtomic } from "../store/atomic";
 import { releaseName, reserveName } from "./names";
 import { removeVolume } from "./volumes";
@@ -13,6 +13,8 @@ import {
   containerState,
   findContainer,
   listContainers,
+  pidFile,
+  processStart,
 } from "./records";
 
 export interface ContainerView {
@@ -44,6 +46,13 @@ export async function removeContainer(
 ): Promise<string> {
   const rec = findContainer(paths, key);
   const state = containerState(paths, rec);
+  // a supervisor waiting to restart the container (it exited; its policy says run again) goes too
+  const sup = pidFile(paths, rec.id, "supervisor.pid");
+  if (state.status !== "running" && sup && processStart(sup.pid) === sup.start) {
+    try {
+      process.kill(sup.pid, "SIGKILL");
+    } catch {}
+  }
   if (state.status === "running") {
     if (!force) throw new Error(`container ${key} is running: stop it first, or use rm -f`);
     // killing hull's own process: its user-namespace stage then kills the container and, for a
@@ -81,6 +90,7 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
     Image: rec.imageId ?? "",
     Config: { Image: rec.image, Cmd: rec.command },
     HostConfig: { AutoRemove: rec.rm },
+    RestartCount: Number(readFileText(join(containerDir(paths, rec.id), "restarts")) ?? 0),
     State: {
       Status: state.status,
       Running: state.status === "running",

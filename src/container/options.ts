@@ -39,6 +39,13 @@ export const RunOptionsSchema = v.object({
   command: v.array(v.string()),
   root: v.optional(v.string()),
   pull: v.picklist(["missing", "always", "never"], "--pull takes missing, always or never"),
+  restart: v.pipe(
+    v.string(),
+    v.regex(
+      /^(no|always|unless-stopped|on-failure(:\d+)?)$/,
+      "--restart takes no, on-failure[:N], always or unless-stopped",
+    ),
+  ),
   name: v.optional(
     v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, "--name takes letters, digits, '_', '.' and '-'")),
   ),

@@ -96,6 +96,10 @@ function newId(): string {
 export async function runContainer(o: RunOptions): Promise<never>;
 export async function runContainer(o: RunOptions, createOnly: true): Promise<string>;
 export async function runContainer(o: RunOptions, createOnly = false): Promise<string> {
+  if (o.restart !== "no" && o.rm)
+    throw new RunError("--restart and --rm conflict: a container removed on exit cannot be restarted");
+  if (o.restart !== "no" && !o.detach)
+    throw new RunError("--restart needs -d: the supervisor of a detached container restarts it");
   if (o.detach && (o.tty || o.interactive)) {
     throw new RunError("-d with -i or -t is not supported yet: a detached container gets no input");
   }
@@ -249,6 +253,13 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       stateFile: o.rm ? "" : join(dir, "state.json"),
       runDir: dir,
       id,
+      restart: {
+        no: ABI.HULL_RESTART_NO,
+        "on-failure": ABI.HULL_RESTART_ON_FAILURE,
+        always: ABI.HULL_RESTART_ALWAYS,
+        "unless-stopped": ABI.HULL_RESTART_UNLESS_STOPPED,
+      }[o.restart.split(":")[0] as "no"],
+      restartMax: Number(o.restart.split(":")[1] ?? 0),
       flags,
       steps: planMounts({
         network: o.network,

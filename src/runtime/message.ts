@@ -24,6 +24,9 @@ export interface ShimSpec extends IdMaps {
   runDir?: string;
   /** printed by `run -d` once the container started */
   id?: string;
+  /** --restart: HULL_RESTART_*, and the most restarts for on-failure (0: no limit) */
+  restart?: number;
+  restartMax?: number;
   flags: number;
   steps: Step[];
 }
@@ -156,6 +159,8 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   if (s.stateFile) str(ABI.HULL_REC_STATE_FILE, s.stateFile);
   if (s.runDir) str(ABI.HULL_REC_RUN_DIR, s.runDir);
   if (s.id) str(ABI.HULL_REC_ID, s.id);
+  if (s.restart) u32(ABI.HULL_REC_RESTART, s.restart);
+  if (s.restartMax) u32(ABI.HULL_REC_RESTART_MAX, s.restartMax);
   u32(ABI.HULL_REC_FLAGS, s.flags);
   for (const st of s.steps) {
     const strs = enc.encode(`${st.src}\0${st.dst}\0${st.fstype}\0${st.data}\0`);

@@ -36,6 +36,7 @@ export const runArgs = {
   root: { type: "string", description: "Store directory (default $HULL_ROOT or ~/.local/share/hull)" },
   pull: { type: "string", description: "Pull the image: missing (default), always or never" },
   name: { type: "string", description: "Name the container (default: a generated adjective_name)" },
+  restart: { type: "string", description: "With -d: no (default), on-failure[:N], always, unless-stopped" },
 } as const satisfies ArgsDef;
 
 /** The options of `hull run` and `hull create`, from their command line. */
@@ -67,6 +68,7 @@ function runOptions(rawArgs: string[], verb: string) {
     root: last(p, "root"),
     pull: last(p, "pull") ?? "missing",
     name: last(p, "name"),
+    restart: last(p, "restart") ?? "no",
   });
 }
 

@@ -27,6 +27,7 @@ const commands: Record<string, () => Promise<HullCommand>> = {
   kill: () => import("./commands/lifecycle").then((m) => m.kill),
   wait: () => import("./commands/lifecycle").then((m) => m.wait),
   pause: () => import("./commands/lifecycle").then((m) => m.pause),
+  attach: () => import("./commands/lifecycle").then((m) => m.attach),
   unpause: () => import("./commands/lifecycle").then((m) => m.unpause),
   pull: () => import("./commands/pull").then((m) => m.default),
   images: () => import("./commands/images").then((m) => m.default),

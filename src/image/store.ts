@@ -51,8 +51,12 @@ export class ImageStore {
     const tmp = join(this.paths.tmp, `blob-${crypto.randomUUID()}`);
     try {
       const sink = Bun.file(tmp).writer();
-      for await (const chunk of stream.pipeThrough(verifyingStream(digest, size))) sink.write(chunk);
-      await sink.end();
+      try {
+        for await (const chunk of stream.pipeThrough(verifyingStream(digest, size))) sink.write(chunk);
+      } finally {
+        // ended before the temp file goes: a writer still holding data would write it back
+        await sink.end();
+      }
       const fd = openSync(tmp, "r");
       fsyncSync(fd);
       closeSync(fd);

@@ -64,12 +64,62 @@ export const wait: HullCommand = {
 
 export const start: HullCommand = {
   meta: { name: "start", description: "Start stopped containers again (detached), on their kept layer" },
-  args: { ...rootArg },
+  args: {
+    attach: { type: "boolean", alias: "a", description: "Show its output until it stops, and exit with its code" },
+    ...rootArg,
+  },
   async run({ args }) {
-    for (const k of keys(args, "start")) {
+    const ks = keys(args, "start");
+    if (args.attach && ks.length > 1) throw new Error("hull start -a takes one container");
+    for (const k of ks) {
+      // a new run starts a new log: what -a shows is this run's output
+      const before = args.attach ? readLogSize(paths(args.root), k) : 0;
       await startContainer(paths(args.root), k);
-      print(k);
+      if (!args.attach) {
+        print(k);
+        continue;
+      }
+      process.exitCode = await followFrom(args.root, k, before);
     }
+  },
+};
+
+function readLogSize(p: ReturnType<typeof paths>, key: string): number {
+  try {
+    return readLog(p, key).offset;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Print a container's output from byte OFFSET of its log as it comes, until it stops; its exit code.
+ * (Output only: a detached container has no input to attach to yet.)
+ */
+async function followFrom(root: unknown, key: string, offset: number, timestamps = false): Promise<number> {
+  const p = paths(root);
+  const { id } = readLog(p, key);
+  let at = offset;
+  for (;;) {
+    const running = isRunning(p, id);
+    const next = readLogFrom(p, id, at);
+    for (const l of next.lines) write(timestamps ? `${l.time} ${l.log}` : l.log, l.stream);
+    at = next.offset;
+    if (!running) return waitContainer(p, id);
+    await Bun.sleep(50);
+  }
+}
+
+export const attach: HullCommand = {
+  meta: {
+    name: "attach",
+    description: "Show a detached container's output as it comes, until it stops; exit with its code",
+  },
+  args: { container: { type: "positional", description: "Container name or id" }, ...rootArg },
+  async run({ args }) {
+    if (!args.container) throw new Error("hull attach needs a container");
+    const key = String(args.container);
+    process.exitCode = await followFrom(args.root, key, readLogSize(paths(args.root), key));
   },
 };
 
@@ -104,21 +154,15 @@ export const logs: HullCommand = {
     const show = (lines: LogLine[]) => {
       for (const l of lines) write(args.timestamps ? `${l.time} ${l.log}` : l.log, l.stream);
     };
-    let { lines, offset, id } = readLog(p, key);
+    const log = readLog(p, key);
+    let lines = log.lines;
     if (args.tail !== undefined) {
       const n = Number(args.tail);
       if (!Number.isInteger(n) || n < 0) throw new Error(`--tail takes a whole number, not ${args.tail}`);
       lines = n === 0 ? [] : lines.slice(-n);
     }
     show(lines);
-    while (args.follow) {
-      const running = isRunning(p, id);
-      const next = readLogFrom(p, id, offset);
-      show(next.lines);
-      offset = next.offset;
-      if (!running) break;
-      await Bun.sleep(100);
-    }
+    if (args.follow) await followFrom(args.root, log.id, log.offset, Boolean(args.timestamps));
   },
 };
 

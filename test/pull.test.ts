@@ -304,6 +304,35 @@ describe.if(tools)("hull pull", () => {
     expect(r.stderr).toContain("dev/null");
   });
 
+  test("the image's VOLUME paths become anonymous volumes, filled from the image; its STOPSIGNAL is what stop sends", async () => {
+    await publish("test/volumes:1", {
+      layers: [[...busyboxLayer(), dir("data/"), file("data/seed", "from image\n")]],
+      volumes: ["/data"],
+      stopSignal: "SIGHUP",
+    });
+    const ref = `${registry.host}/test/volumes:1`;
+    ok(hull(["run", "--name", "vol1", ref, "sh", "-c", "cat /data/seed; echo more >> /data/seed"], { root }));
+    const vols = ok(hull(["volume", "ls", "-q"], { root }))
+      .trim()
+      .split("\n");
+    expect(vols).toHaveLength(1);
+    const [info] = JSON.parse(ok(hull(["volume", "inspect", vols[0] as string], { root })));
+    expect(info.Anonymous).toBe(true);
+    expect(await Bun.file(join(info.Mountpoint, "seed")).text()).toBe("from image\nmore\n");
+    ok(hull(["rm", "-v", "vol1"], { root }));
+    expect(ok(hull(["volume", "ls", "-q"], { root })).trim()).toBe("");
+    // STOPSIGNAL HUP: a shell that traps HUP exits 9 at once, where SIGTERM would need the timeout
+    ok(
+      hull(["run", "-d", "--name", "sig", ref, "sh", "-c", "trap 'exit 9' HUP; while :; do sleep 0.1; done"], { root }),
+    );
+    await Bun.sleep(200);
+    const t0 = Date.now();
+    ok(hull(["stop", "-t", "10", "sig"], { root }));
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(ok(hull(["wait", "sig"], { root })).trim()).toBe("9");
+    ok(hull(["rm", "sig"], { root }));
+  });
+
   test("images -q and --format json", () => {
     const ids = ok(hull(["images", "-q"], { root }))
       .trim()

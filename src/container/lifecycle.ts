@@ -78,9 +78,10 @@ async function waitExit(paths: StorePaths, key: string, ms: number): Promise<boo
   return containerState(paths, rec).status !== "running";
 }
 
-/** Docker's stop: the stop signal, then SIGKILL after TIMEOUT seconds. */
-export async function stopContainer(paths: StorePaths, key: string, timeout: number, signal = "TERM"): Promise<void> {
+/** Docker's stop: the image's StopSignal (SIGTERM when it names none), then SIGKILL after TIMEOUT seconds. */
+export async function stopContainer(paths: StorePaths, key: string, timeout: number): Promise<void> {
   const rec = findContainer(paths, key);
+  const signal = rec.stopSignal || "TERM";
   const state = containerState(paths, rec);
   if (state.status !== "running") return;
   // the supervisor does not restart a container that was stopped on purpose

@@ -20,6 +20,8 @@ export const ContainerRecordSchema = v.object({
   /** named and anonymous volumes it mounts */
   volumes: v.optional(v.array(v.string())),
   anonymousVolumes: v.optional(v.array(v.string())),
+  /** the image's StopSignal, which `hull stop` sends first */
+  stopSignal: v.optional(v.string()),
 });
 export type ContainerRecord = v.InferOutput<typeof ContainerRecordSchema>;
 

@@ -213,6 +213,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       image: root.imageName,
       imageId: root.imageId,
       volumes: [...named, ...anonymousNames],
+      stopSignal: root.config?.StopSignal ?? undefined,
       anonymousVolumes: anonymousNames,
       command: argv,
       created: new Date().toISOString(),

@@ -782,6 +782,14 @@ static void __attribute__((noreturn)) container_stage(void) {
     if (null < 0 || dup2(null, 0) < 0) die(errno, "stdin from /dev/null");
     close(null);
   }
+  if (cfg.flags & (HULL_FLAG_NO_STDOUT | HULL_FLAG_NO_STDERR)) {
+    /* run -a: the streams not attached go nowhere */
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null < 0) die(errno, "open /dev/null");
+    if ((cfg.flags & HULL_FLAG_NO_STDOUT) && dup2(null, 1) < 0) die(errno, "stdout to /dev/null");
+    if ((cfg.flags & HULL_FLAG_NO_STDERR) && dup2(null, 2) < 0) die(errno, "stderr to /dev/null");
+    close(null);
+  }
   if (tty_sock >= 0) close(tty_sock);
 
   drop_capabilities();

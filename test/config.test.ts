@@ -56,6 +56,7 @@ test("run options: bad values are refused with a message that says what is expec
     mounts: [],
     tmpfs: [],
     restart: "no",
+    attach: [],
     network: "none",
     image: "busybox",
     command: [],

@@ -412,6 +412,15 @@ describe("process: arguments, environment, stdio, exit status, signals", () => {
     expect(r.stderr).toBe("err\n");
   });
 
+  test("-a attaches only the streams named; -a stdin keeps stdin", () => {
+    const out = sh("echo out; echo err >&2", ["-a", "stdout"]);
+    expect([out.stdout, out.stderr]).toEqual(["out\n", ""]);
+    const err = sh("echo out; echo err >&2", ["-a", "stderr"]);
+    expect([err.stdout, err.stderr]).toEqual(["", "err\n"]);
+    expect(run(["-a", "stdin", "-a", "stdout", "busybox", "cat"], { stdin: "piped\n" }).stdout).toBe("piped\n");
+    expect(run(["-a", "stdout", "-d", "busybox", "true"]).stderr).toContain("-a and -d conflict");
+  });
+
   test("SIGTERM reaches the container's pid 1", async () => {
     const p = Bun.spawn(
       [

@@ -33,6 +33,7 @@ export const RunOptionsSchema = v.object({
   volumes: v.array(v.string()),
   mounts: v.array(v.string()),
   tmpfs: v.array(v.string()),
+  attach: v.array(v.picklist(["stdin", "stdout", "stderr"], "-a takes stdin, stdout or stderr")),
   network: v.picklist(["none", "host"], "--network takes none or host (port publishing comes later)"),
   rootfs: v.optional(v.string()),
   image: v.optional(v.string()),

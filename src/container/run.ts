@@ -96,6 +96,8 @@ function newId(): string {
 export async function runContainer(o: RunOptions): Promise<never>;
 export async function runContainer(o: RunOptions, createOnly: true): Promise<string>;
 export async function runContainer(o: RunOptions, createOnly = false): Promise<string> {
+  if (o.detach && o.attach.length > 0)
+    throw new RunError("-a and -d conflict: a detached container is attached to nothing");
   if (o.restart !== "no" && o.rm)
     throw new RunError("--restart and --rm conflict: a container removed on exit cannot be restarted");
   if (o.restart !== "no" && !o.detach)
@@ -223,7 +225,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
 
     let flags = 0;
     if (o.tty) flags |= ABI.HULL_FLAG_TTY;
-    if (o.interactive) flags |= ABI.HULL_FLAG_STDIN;
+    // -a STREAM: only those; -a stdin keeps stdin as -i does
+    if (o.interactive || o.attach.includes("stdin")) flags |= ABI.HULL_FLAG_STDIN;
+    if (o.attach.length > 0 && !o.attach.includes("stdout")) flags |= ABI.HULL_FLAG_NO_STDOUT;
+    if (o.attach.length > 0 && !o.attach.includes("stderr")) flags |= ABI.HULL_FLAG_NO_STDERR;
     if (o.readOnly) flags |= ABI.HULL_FLAG_READONLY;
     if (o.init) flags |= ABI.HULL_FLAG_INIT;
     if (o.network === "none") flags |= ABI.HULL_FLAG_NET_LO;

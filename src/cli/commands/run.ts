@@ -9,6 +9,7 @@ import type { HullCommand } from "../command";
 
 export const runArgs = {
   rm: { type: "boolean", description: "Remove the container and its writable layer when it exits" },
+  attach: { type: "string", alias: "a", description: "Attach only these streams: stdin, stdout, stderr (repeatable)" },
   interactive: { type: "boolean", alias: "i", description: "Keep stdin attached" },
   tty: { type: "boolean", alias: "t", description: "Allocate a pseudo-terminal" },
   detach: { type: "boolean", alias: "d", description: "Run in the background (not yet supported)" },
@@ -61,6 +62,7 @@ function runOptions(rawArgs: string[], verb: string) {
     volumes: all(p, "volume"),
     mounts: all(p, "mount"),
     tmpfs: all(p, "tmpfs"),
+    attach: all(p, "attach").map((a) => a.toLowerCase()),
     network: last(p, "network") ?? "none",
     rootfs,
     image,

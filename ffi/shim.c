@@ -1133,6 +1133,40 @@ static void reset_signals(void) {
 
 static int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
+/* The signals a parent takes while its child runs: SIGCHLD reaps WAITFOR (its status into *STATUS),
+ * SIGWINCH resizes the pty, the others go on to TARGET, except those typed at the terminal, which
+ * reached the child already through its process group (without a pty). */
+static void take_signals(int sfd, pid_t waitfor, pid_t target, int master, int tty, int *status) {
+  struct signalfd_siginfo si;
+  while (read(sfd, &si, sizeof si) == sizeof si) {
+    if (si.ssi_signo == SIGCHLD) {
+      int ws;
+      if (waitpid(waitfor, &ws, WNOHANG) == waitfor) *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    } else if (si.ssi_signo == SIGWINCH) {
+      struct winsize ws;
+      if (master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+    } else if (target > 0 && !(si.ssi_code == SI_KERNEL && !tty)) {
+      kill(target, (int)si.ssi_signo);
+    }
+  }
+}
+
+/* The child is gone: copy out what it still wrote to the pty. */
+static void drain_pty(int master, int *master_open) {
+  struct pollfd m = {.fd = master, .events = POLLIN};
+  while (poll(&m, 1, 0) > 0 && *master_open) relay(master, 1, master_open);
+  *master_open = 0;
+}
+
+/* The exit status hull reports: the child's, or the error record's code when setup failed. */
+static int final_status(int status, const struct hull_error *err, int have_err) {
+  if (have_err) {
+    fprintf(stderr, "hull: %s%s%s\n", err->msg, err->err ? ": " : "", err->err ? strerror(err->err) : "");
+    if (status <= 0) status = (int)err->exit_code;
+  }
+  return status < 0 ? HULL_EXIT_SETUP : status;
+}
+
 /* One run of the container: namespaces, maps, the container, until it is gone. */
 static int run_once(int detach) {
   if (detach)
@@ -1245,28 +1279,8 @@ static int run_once(int detach) {
     if (p[5].revents) log_drain(1, log_pipes[1][0], &logs_open[1]);
     if (p[2].revents) relay(master, 1, &master_open);
     if (p[3].revents) relay(0, master, &stdin_open);
-    if (p[0].revents) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == sizeof si) {
-        if (si.ssi_signo == SIGCHLD) {
-          int ws;
-          if (waitpid(ns_pid, &ws, WNOHANG) == ns_pid)
-            status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        } else if (si.ssi_signo == SIGWINCH) {
-          struct winsize ws;
-          if (master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
-        } else if (ctr > 0 && !(si.ssi_code == SI_KERNEL && !tty)) {
-          /* A signal typed at the terminal already reached the container (same process group). */
-          kill(ctr, (int)si.ssi_signo);
-        }
-      }
-    }
-    if (status >= 0 && master_open) {
-      /* The container is gone: drain what it wrote, then stop. */
-      struct pollfd m = {.fd = master, .events = POLLIN};
-      while (poll(&m, 1, 0) > 0 && master_open) relay(master, 1, &master_open);
-      master_open = 0;
-    }
+    if (p[0].revents) take_signals(sfd, ns_pid, ctr, master, tty, &status);
+    if (status >= 0 && master_open) drain_pty(master, &master_open);
   }
   restore_terminal();
   if (err_open) {
@@ -1280,10 +1294,6 @@ static int run_once(int detach) {
     close(ready_fd);
     ready_fd = -1;
   }
-  if (have_err) {
-    fprintf(stderr, "hull: %s%s%s\n", err.msg, err.err ? ": " : "", err.err ? strerror(err.err) : "");
-    if (status == 0 || status < 0) status = (int)err.exit_code;
-  }
   close(sfd);
   close(err_pipe[0]);
   if (master >= 0) close(master);
@@ -1292,7 +1302,7 @@ static int run_once(int detach) {
       close(log_pipes[i][0]);
       log_pipes[i][0] = log_pipes[i][1] = -1;
     }
-  return status < 0 ? HULL_EXIT_SETUP : status;
+  return final_status(status, &err, have_err);
 }
 
 
@@ -1602,33 +1612,12 @@ static int run_enter(int message_fd) {
     }
     if (p[2].revents) relay(master, 1, &master_open);
     if (p[3].revents) relay(0, master, &stdin_open);
-    if (p[0].revents) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == sizeof si) {
-        if (si.ssi_signo == SIGCHLD) {
-          int ws;
-          if (waitpid(child, &ws, WNOHANG) == child) status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        } else if (si.ssi_signo == SIGWINCH) {
-          struct winsize ws;
-          if (master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
-        } else if (!(si.ssi_code == SI_KERNEL && !tty)) {
-          kill(child, (int)si.ssi_signo);
-        }
-      }
-    }
-    if (status >= 0 && master_open) {
-      struct pollfd m = {.fd = master, .events = POLLIN};
-      while (poll(&m, 1, 0) > 0 && master_open) relay(master, 1, &master_open);
-      master_open = 0;
-    }
+    if (p[0].revents) take_signals(sfd, child, child, master, tty, &status);
+    if (status >= 0 && master_open) drain_pty(master, &master_open);
   }
   restore_terminal();
   if (err_open && read_full(errp[0], &err, sizeof err) == (int)sizeof err) have_err = 1;
-  if (have_err) {
-    fprintf(stderr, "hull: %s%s%s\n", err.msg, err.err ? ": " : "", err.err ? strerror(err.err) : "");
-    if (status <= 0) status = (int)err.exit_code;
-  }
-  return status < 0 ? HULL_EXIT_SETUP : status;
+  return final_status(status, &err, have_err);
 }
 
 int main(int argc, char **argv) {

@@ -124,15 +124,23 @@ export interface EnterSpec {
   targetPid: number;
 }
 
+/** The process the shim starts: command, environment, working directory, ids. */
+function writeProcess(
+  w: MessageWriter,
+  p: { argv: string[]; env: string[]; cwd: string; uid: number; gid: number; groups: number[] },
+): void {
+  for (const a of p.argv) w.str(ABI.HULL_REC_ARG, a);
+  for (const e of p.env) w.str(ABI.HULL_REC_ENV, e);
+  w.str(ABI.HULL_REC_CWD, p.cwd);
+  w.u32(ABI.HULL_REC_UID, p.uid);
+  w.u32(ABI.HULL_REC_GID, p.gid);
+  for (const g of p.groups) w.u32(ABI.HULL_REC_GROUP, g);
+}
+
 /** The message of `hull-shim enter` (hull exec). */
 export function encodeEnterMessage(s: EnterSpec): Uint8Array {
   const w = new MessageWriter();
-  for (const a of s.argv) w.str(ABI.HULL_REC_ARG, a);
-  for (const e of s.env) w.str(ABI.HULL_REC_ENV, e);
-  w.str(ABI.HULL_REC_CWD, s.cwd);
-  w.u32(ABI.HULL_REC_UID, s.uid);
-  w.u32(ABI.HULL_REC_GID, s.gid);
-  for (const g of s.groups) w.u32(ABI.HULL_REC_GROUP, g);
+  writeProcess(w, s);
   w.u32(ABI.HULL_REC_FLAGS, s.flags);
   w.u32(ABI.HULL_REC_TARGET_PID, s.targetPid);
   return w.finish();
@@ -142,12 +150,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   const w = new MessageWriter();
   const str = w.str.bind(w);
   const u32 = w.u32.bind(w);
-  for (const a of s.argv) str(ABI.HULL_REC_ARG, a);
-  for (const e of s.env) str(ABI.HULL_REC_ENV, e);
-  str(ABI.HULL_REC_CWD, s.cwd);
-  u32(ABI.HULL_REC_UID, s.uid);
-  u32(ABI.HULL_REC_GID, s.gid);
-  for (const g of s.groups) u32(ABI.HULL_REC_GROUP, g);
+  writeProcess(w, s);
   str(ABI.HULL_REC_HOSTNAME, s.hostname);
   u32(ABI.HULL_REC_NSFLAGS, s.nsFlags);
   writeMaps(w, s);

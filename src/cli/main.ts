@@ -30,6 +30,7 @@ const commands: Record<string, () => Promise<HullCommand>> = {
   attach: () => import("./commands/lifecycle").then((m) => m.attach),
   unpause: () => import("./commands/lifecycle").then((m) => m.unpause),
   pull: () => import("./commands/pull").then((m) => m.default),
+  push: () => import("./commands/push").then((m) => m.default),
   images: () => import("./commands/images").then((m) => m.default),
   image: () => import("./commands/image-manage").then((m) => m.image),
   tag: () => import("./commands/image-manage").then((m) => m.tag),

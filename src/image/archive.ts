@@ -95,7 +95,8 @@ export async function saveImages(store: ImageStore, names: string[], out: string
   await piping;
 }
 
-function ociLayerType(mediaType: string): string {
+/** The OCI media type of a layer, whatever form it was pulled in. */
+export function ociLayerType(mediaType: string): string {
   if (mediaType.startsWith("application/vnd.oci.")) return mediaType;
   const c = compressionOf(mediaType);
   return `application/vnd.oci.image.layer.v1.tar${c === "none" ? "" : `+${c}`}`;

@@ -97,9 +97,13 @@ export class Registry {
     this.bearer.set(scope, token);
   }
 
-  /** GET/HEAD PATH (under /v2/), authenticating on a 401 challenge once. */
+  /** A request to PATH (under /v2/), authenticating on a 401 challenge once. */
   async request(path: string, scope: string, init: RequestInit = {}): Promise<Response> {
-    const url = `${this.base}/v2/${path}`;
+    return this.requestUrl(`${this.base}/v2/${path}`, scope, init);
+  }
+
+  /** A request to an absolute URL of this registry (an upload's Location), authenticating as request does. */
+  async requestUrl(url: string, scope: string, init: RequestInit = {}): Promise<Response> {
     for (let round = 0; round < 2; round++) {
       const headers = new Headers(init.headers);
       const auth = this.authHeader(scope);
@@ -146,5 +150,86 @@ export class Registry {
       throw new RegistryError(`${this.domain} answered ${res.status} for blob ${digest} of ${repo}`, res.status);
     }
     return res.body;
+  }
+
+  /** Does REPO have blob DIGEST already? */
+  async hasBlob(repo: string, digest: string): Promise<boolean> {
+    const res = await this.request(`${repo}/blobs/${digest}`, `repository:${repo}:pull,push`, { method: "HEAD" });
+    await res.body?.cancel();
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw new RegistryError(`${this.domain} answered ${res.status} for blob ${digest} of ${repo}`, res.status);
+  }
+
+  /** Ask REPO to take blob DIGEST from FROM, another repository of this registry; true when it did. */
+  async mountBlob(repo: string, digest: string, from: string): Promise<boolean> {
+    const q = new URLSearchParams({ mount: digest, from });
+    const res = await this.request(
+      `${repo}/blobs/uploads/?${q}`,
+      `repository:${repo}:pull,push repository:${from}:pull`,
+      {
+        method: "POST",
+      },
+    );
+    await res.body?.cancel();
+    return res.status === 201;
+  }
+
+  /**
+   * Upload blob DIGEST of SIZE bytes from FILE: one PUT when small, PATCH chunks then the closing
+   * PUT when large (the distribution spec's chunked upload).
+   */
+  async uploadBlob(repo: string, digest: string, file: Blob, size: number, chunk = 8 * 1024 * 1024): Promise<void> {
+    const scope = `repository:${repo}:pull,push`;
+    const start = await this.request(`${repo}/blobs/uploads/`, scope, { method: "POST" });
+    await start.body?.cancel();
+    if (start.status !== 202)
+      throw new RegistryError(`${this.domain} refused an upload to ${repo} (${start.status})`, start.status);
+    let location = this.uploadUrl(start);
+    if (size > chunk) {
+      for (let off = 0; off < size; off += chunk) {
+        const end = Math.min(size, off + chunk);
+        const res = await this.requestUrl(location, scope, {
+          method: "PATCH",
+          body: file.slice(off, end),
+          headers: { "content-type": "application/octet-stream", "content-range": `${off}-${end - 1}` },
+        });
+        await res.body?.cancel();
+        if (res.status !== 202)
+          throw new RegistryError(`${this.domain} refused a chunk of ${digest} (${res.status})`, res.status);
+        location = this.uploadUrl(res);
+      }
+    }
+    const done = new URL(location);
+    done.searchParams.set("digest", digest);
+    const res = await this.requestUrl(done.toString(), scope, {
+      method: "PUT",
+      body: size > chunk ? undefined : file,
+      headers: { "content-type": "application/octet-stream" },
+    });
+    await res.body?.cancel();
+    if (res.status !== 201)
+      throw new RegistryError(`${this.domain} refused blob ${digest} (${res.status})`, res.status);
+  }
+
+  async putManifest(repo: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<string> {
+    const res = await this.request(`${repo}/manifests/${reference}`, `repository:${repo}:pull,push`, {
+      method: "PUT",
+      body: bytes,
+      headers: { "content-type": mediaType },
+    });
+    const text = await res.text();
+    if (res.status !== 201)
+      throw new RegistryError(
+        `${this.domain} refused the manifest of ${repo}:${reference} (${res.status}): ${text.slice(0, 200)}`,
+        res.status,
+      );
+    return res.headers.get("docker-content-digest") ?? "";
+  }
+
+  private uploadUrl(res: Response): string {
+    const loc = res.headers.get("location");
+    if (!loc) throw new RegistryError(`${this.domain} started an upload without a Location`);
+    return new URL(loc, this.base).toString();
   }
 }

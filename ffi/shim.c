@@ -725,6 +725,38 @@ static void __attribute__((noreturn)) exec_command(void) {
 
 static void __attribute__((noreturn)) init_loop(pid_t child);
 
+/* The command's stdio: SLAVE (a pty's peer) as its controlling terminal on 0, 1 and 2; or, with
+ * no pty and no -i, stdin from /dev/null. */
+static void command_stdio(int slave) {
+  if (slave >= 0) {
+    if (setsid() < 0) die(errno, "setsid");
+    if (ioctl(slave, TIOCSCTTY, 0) < 0) die(errno, "set controlling tty");
+    if (fchown(slave, cfg.uid, (gid_t)-1) < 0 && errno != EINVAL) die(errno, "chown pty");
+    for (int i = 0; i < 3; i++)
+      if (dup2(slave, i) < 0) die(errno, "dup pty");
+    if (slave > 2) close(slave);
+  } else if (!(cfg.flags & HULL_FLAG_STDIN)) {
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0) die(errno, "stdin from /dev/null");
+    close(null);
+  }
+}
+
+/* Who the command runs as, for run and exec alike: Docker's capability set and no_new_privs, the
+ * groups and ids, the working directory, and nothing of hull's left open across the exec. */
+static void become_command(void) {
+  drop_capabilities();
+  if ((cfg.flags & HULL_FLAG_SETGROUPS) && setgroups((size_t)cfg.ngroups, cfg.groups) < 0)
+    die(errno, "setgroups");
+  if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0)
+    die(errno, "setresgid %u (is the group mapped? see hull doctor)", cfg.gid);
+  if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0)
+    die(errno, "setresuid %u (is the user mapped? see hull doctor)", cfg.uid);
+  set_capabilities(cfg.uid == 0);
+  if (cfg.cwd && chdir(cfg.cwd) < 0) die(errno, "working directory %s", cfg.cwd);
+  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
 static void __attribute__((noreturn)) container_stage(void) {
   stage = HULL_STAGE_CONTAINER;
   prctl(PR_SET_NAME, "hull-container", 0, 0, 0);
@@ -771,16 +803,9 @@ static void __attribute__((noreturn)) container_stage(void) {
     if (have_winsize) ioctl(master, TIOCSWINSZ, &host_winsize);
     send_fd(tty_sock, master);
     close(master);
-    if (setsid() < 0) die(errno, "setsid");
-    if (ioctl(slave, TIOCSCTTY, 0) < 0) die(errno, "set controlling tty");
-    if (fchown(slave, cfg.uid, (gid_t)-1) < 0 && errno != EINVAL) die(errno, "chown pty");
-    for (int i = 0; i < 3; i++)
-      if (dup2(slave, i) < 0) die(errno, "dup pty");
-    if (slave > 2) close(slave);
-  } else if (!(cfg.flags & HULL_FLAG_STDIN)) {
-    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null < 0 || dup2(null, 0) < 0) die(errno, "stdin from /dev/null");
-    close(null);
+    command_stdio(slave);
+  } else {
+    command_stdio(-1);
   }
   if (cfg.flags & (HULL_FLAG_NO_STDOUT | HULL_FLAG_NO_STDERR)) {
     /* run -a: the streams not attached go nowhere */
@@ -791,19 +816,7 @@ static void __attribute__((noreturn)) container_stage(void) {
     close(null);
   }
   if (tty_sock >= 0) close(tty_sock);
-
-  drop_capabilities();
-  if ((cfg.flags & HULL_FLAG_SETGROUPS) && setgroups((size_t)cfg.ngroups, cfg.groups) < 0)
-    die(errno, "setgroups");
-  if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0)
-    die(errno, "setresgid %u (is the group mapped? see hull doctor)", cfg.gid);
-  if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0)
-    die(errno, "setresuid %u (is the user mapped? see hull doctor)", cfg.uid);
-  set_capabilities(cfg.uid == 0);
-  if (cfg.cwd && chdir(cfg.cwd) < 0) die(errno, "working directory %s", cfg.cwd);
-
-  /* Nothing of hull's may reach the command: every other descriptor closes on exec. */
-  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  become_command();
 
   if (cfg.flags & HULL_FLAG_INIT) {
     pid_t child = fork();
@@ -1566,25 +1579,9 @@ static int run_enter(int message_fd) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (tty) {
-      close(master);
-      if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) die(errno, "take the pty");
-      if (fchown(slave, cfg.uid, (gid_t)-1) < 0 && errno != EINVAL) die(errno, "chown pty");
-      for (int i = 0; i < 3; i++)
-        if (dup2(slave, i) < 0) die(errno, "dup pty");
-      if (slave > 2) close(slave);
-    } else if (!(cfg.flags & HULL_FLAG_STDIN)) {
-      int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-      if (null < 0 || dup2(null, 0) < 0) die(errno, "stdin from /dev/null");
-      close(null);
-    }
-    drop_capabilities();
-    if ((cfg.flags & HULL_FLAG_SETGROUPS) && setgroups((size_t)cfg.ngroups, cfg.groups) < 0) die(errno, "setgroups");
-    if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0) die(errno, "setresgid %u", cfg.gid);
-    if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0) die(errno, "setresuid %u", cfg.uid);
-    set_capabilities(cfg.uid == 0);
-    if (cfg.cwd && chdir(cfg.cwd) < 0) die(errno, "working directory %s", cfg.cwd);
-    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (tty) close(master);
+    command_stdio(tty ? slave : -1);
+    become_command();
     exec_command();
   }
   close(errp[1]);

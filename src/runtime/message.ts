@@ -2,13 +2,17 @@
 import { ABI } from "./abi";
 import type { Step } from "./plan";
 
-export interface ShimSpec extends IdMaps {
+/** The process the shim starts: command, environment, working directory, ids. */
+export interface ProcessSpec {
   argv: string[];
   env: string[];
   cwd: string;
   uid: number;
   gid: number;
   groups: number[];
+}
+
+export interface ShimSpec extends IdMaps, ProcessSpec {
   hostname: string;
   nsFlags: number;
   rootfs: string;
@@ -112,23 +116,13 @@ export function encodeExecMessage(
   return w.finish();
 }
 
-export interface EnterSpec {
-  argv: string[];
-  env: string[];
-  cwd: string;
-  uid: number;
-  gid: number;
-  groups: number[];
+export interface EnterSpec extends ProcessSpec {
   flags: number;
   /** the container's pid 1, as the host sees it */
   targetPid: number;
 }
 
-/** The process the shim starts: command, environment, working directory, ids. */
-function writeProcess(
-  w: MessageWriter,
-  p: { argv: string[]; env: string[]; cwd: string; uid: number; gid: number; groups: number[] },
-): void {
+function writeProcess(w: MessageWriter, p: ProcessSpec): void {
   for (const a of p.argv) w.str(ABI.HULL_REC_ARG, a);
   for (const e of p.env) w.str(ABI.HULL_REC_ENV, e);
   w.str(ABI.HULL_REC_CWD, p.cwd);

@@ -1,5 +1,6 @@
 // The validated shape of `hull run`'s options: every CLI value passes through this schema.
 import * as v from "valibot";
+import { NAME_RE } from "./names";
 
 const absolutePath = (what: string) =>
   v.pipe(
@@ -47,9 +48,7 @@ export const RunOptionsSchema = v.object({
       "--restart takes no, on-failure[:N], always or unless-stopped",
     ),
   ),
-  name: v.optional(
-    v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, "--name takes letters, digits, '_', '.' and '-'")),
-  ),
+  name: v.optional(v.pipe(v.string(), v.regex(NAME_RE, "--name takes letters, digits, '_', '.' and '-'"))),
 });
 
 export type RunOptions = v.InferOutput<typeof RunOptionsSchema>;

@@ -2,9 +2,6 @@
 // works offline on a fresh machine.
 import layerPath from "../../build/busybox-image/layer.tar" with { type: "file" };
 import configText from "../../build/busybox-image/config" with { type: "text" };
-import { type ImageConfig, parseImageConfig } from "./config";
-
-export const EMBEDDED_NAME = "busybox";
 
 /** Docker spellings of the embedded image's name. */
 const ALIASES = new Set([
@@ -18,10 +15,6 @@ const ALIASES = new Set([
 
 export function isEmbedded(name: string): boolean {
   return ALIASES.has(name);
-}
-
-export function embeddedConfig(): ImageConfig {
-  return parseImageConfig(configText, "the embedded busybox image");
 }
 
 /** The config exactly as built, byte for byte: its sha256 is the image id. */

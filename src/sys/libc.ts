@@ -175,7 +175,6 @@ export function accessible(path: string, mode: number): boolean {
 
 export const LOCK_SH = 1;
 export const LOCK_EX = 2;
-export const LOCK_UN = 8;
 
 /** flock(2), retried on EINTR: blocks until FD holds the lock. */
 export function flock(fd: Fd, op: number): void {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { HULL, hull, makeStore, removeStore, requireUnprivileged, type Result, shimProcesses } from "./helpers";
+import { HULL, hull, makeStore, removeStore, requireUnprivileged, shimProcesses, ok } from "./helpers";
 
 requireUnprivileged();
 let root = "";
@@ -13,10 +13,6 @@ beforeAll(() => {
 afterAll(() => removeStore(root));
 
 const h = (...args: string[]) => hull(args, { root });
-const ok = (r: Result) => {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-};
 const psJson = (...flags: string[]) =>
   ok(h("ps", ...flags, "--format", "json"))
     .trim()

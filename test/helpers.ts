@@ -13,6 +13,12 @@ export interface Result {
   stderr: string;
 }
 
+/** R's stdout, when hull exited 0; otherwise a failure that shows its stderr. */
+export function ok(r: Result): string {
+  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
 export function requireUnprivileged(): void {
   if (process.getuid?.() === 0) {
     throw new Error("container tests run hull rootless: run `make test` as an ordinary user (CI: .ci/run does)");

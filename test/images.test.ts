@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildLayout, busyboxLayer, file, push, skopeoInspect } from "./fixtures/oci";
 import { type RegistryFixture, startRegistry } from "./fixtures/registry";
-import { HULL, hostHas, hull, hullAsync, makeStore, removeStore, requireUnprivileged, type Result } from "./helpers";
+import { HULL, hostHas, hull, hullAsync, makeStore, removeStore, requireUnprivileged, ok } from "./helpers";
 
 requireUnprivileged();
 const tools = hostHas(
@@ -25,10 +25,6 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-const ok = (r: Result) => {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-};
 const h = (...args: string[]) => hull(args, { root });
 
 describe("tag, rmi, prune, inspect, history", () => {

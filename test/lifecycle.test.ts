@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { HULL, hull, makeStore, removeStore, requireUnprivileged, type Result, shimProcesses } from "./helpers";
+import { HULL, hull, makeStore, removeStore, requireUnprivileged, shimProcesses, ok } from "./helpers";
 
 requireUnprivileged();
 let root = "";
@@ -15,10 +15,6 @@ afterAll(() => {
 });
 
 const h = (...args: string[]) => hull(args, { root });
-const ok = (r: Result) => {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-};
 function psJson(...flags: string[]) {
   return ok(h("ps", ...flags, "--format", "json"))
     .trim()

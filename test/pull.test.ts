@@ -15,7 +15,7 @@ import {
   push,
   skopeoInspect,
 } from "./fixtures/oci";
-import { forward, type RegistryFixture, startRegistry } from "./fixtures/registry";
+import { forward, type RegistryFixture, startRegistry, startTokenServer } from "./fixtures/registry";
 import {
   containersLeft,
   HULL,
@@ -26,6 +26,7 @@ import {
   removeStore,
   requireUnprivileged,
   shimProcesses,
+  ok,
 } from "./helpers";
 
 requireUnprivileged();
@@ -57,11 +58,6 @@ afterAll(async () => {
   removeStore(root);
   for (const l of layouts) l.cleanup();
 });
-
-const ok = (r: { code: number; stdout: string; stderr: string }) => {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-};
 
 describe.if(tools)("hull pull", () => {
   test("a one-layer image: stored as skopeo sees it, listed, and run", async () => {
@@ -390,35 +386,10 @@ describe.if(tools)("registries that check who asks", () => {
   });
 
   test("the Bearer token flow: challenge, token from the realm, retry with the token", async () => {
-    // a small token server in front of the real registry: /v2/ answers 401 with a Bearer challenge
-    // until the request carries the token /token hands out for the asked scope
+    // the token server in front of the real registry wants the user's credentials
     const layout = await publish("test/token:1", { layers: [busyboxLayer()] });
-    const scopes: string[] = [];
-    let port = 0;
-    const server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      async fetch(req): Promise<Response> {
-        const url = new URL(req.url);
-        if (url.pathname === "/token") {
-          scopes.push(url.searchParams.get("scope") ?? "");
-          // this token service wants the user's credentials, as Docker Hub's does for private images
-          if (req.headers.get("authorization") !== `Basic ${btoa("carol:tok-pw")}`)
-            return new Response("no", { status: 401 });
-          return Response.json({ token: `tok-${url.searchParams.get("service")}` });
-        }
-        if (req.headers.get("authorization") !== "Bearer tok-hull-test") {
-          return new Response("{}", {
-            status: 401,
-            headers: {
-              "www-authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="hull-test",scope="repository:test/token:pull"`,
-            },
-          });
-        }
-        return forward(req, registry.host);
-      },
-    });
-    port = server.port as number;
+    const server = startTokenServer(registry.host, "carol", "tok-pw", "pull");
+    const { port, scopes } = server;
     const fresh = makeStore();
     const authFile = join(tmpdir(), `hull-token-auth-${process.pid}.json`);
     try {
@@ -439,7 +410,7 @@ describe.if(tools)("registries that check who asks", () => {
       expect(scopes.length).toBeGreaterThan(0);
       expect(scopes[0]).toBe("repository:test/token:pull");
     } finally {
-      server.stop(true);
+      server.stop();
       removeStore(fresh);
       rmSync(authFile, { force: true });
     }

@@ -2,8 +2,8 @@
 // independent client, and by pulling back into an empty store and running.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { skopeoInspect } from "./fixtures/oci";
-import { forward, type RegistryFixture, startRegistry } from "./fixtures/registry";
-import { hostHas, hull, hullAsync, makeStore, removeStore, requireUnprivileged, type Result } from "./helpers";
+import { type RegistryFixture, startRegistry, startTokenServer } from "./fixtures/registry";
+import { hostHas, hull, hullAsync, makeStore, removeStore, requireUnprivileged, ok } from "./helpers";
 
 requireUnprivileged();
 const tools = hostHas(
@@ -23,11 +23,6 @@ afterAll(async () => {
   await registry.stop();
   removeStore(root);
 });
-
-const ok = (r: Result) => {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-};
 
 describe.if(tools)("hull push", () => {
   test("pushes an image that skopeo reads back and an empty store pulls and runs", () => {
@@ -87,37 +82,8 @@ describe.if(tools)("hull push", () => {
   });
 
   test("the token flow asks for push scope; without credentials a private registry is refused", async () => {
-    const scopes: string[] = [];
-    let port = 0;
-    const server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      async fetch(req): Promise<Response> {
-        const url = new URL(req.url);
-        if (url.pathname === "/token") {
-          scopes.push(url.searchParams.get("scope") ?? "");
-          if (req.headers.get("authorization") !== `Basic ${btoa("dave:pw")}`)
-            return new Response("no", { status: 401 });
-          return Response.json({ token: "push-token" });
-        }
-        if (req.headers.get("authorization") !== "Bearer push-token") {
-          const repo = url.pathname.split("/").slice(2, 4).join("/");
-          return new Response("{}", {
-            status: 401,
-            headers: {
-              "www-authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="t",scope="repository:${repo}:pull,push"`,
-            },
-          });
-        }
-        const upstream = await forward(req, registry.host);
-        // upload locations point at the registry behind: point them back at this proxy
-        const loc = upstream.headers.get("location");
-        const headers = new Headers(upstream.headers);
-        if (loc) headers.set("location", loc.replace(`http://${registry.host}`, `http://127.0.0.1:${port}`));
-        return new Response(upstream.body, { status: upstream.status, headers });
-      },
-    });
-    port = server.port as number;
+    const server = startTokenServer(registry.host, "dave", "pw", "pull,push");
+    const { port, scopes } = server;
     try {
       const ref = `127.0.0.1:${port}/team/secure:1`;
       ok(hull(["tag", "busybox", ref], { root }));
@@ -133,7 +99,7 @@ describe.if(tools)("hull push", () => {
       expect(scopes.some((s) => s.includes("push"))).toBe(true);
       expect(skopeoInspect(`${registry.host}/team/secure:1`).Layers.length).toBeGreaterThan(0);
     } finally {
-      server.stop(true);
+      server.stop();
     }
   });
 

@@ -25,6 +25,7 @@ import {
   requireUnprivileged,
   type Result,
   shimProcesses,
+  ok,
 } from "./helpers";
 
 requireUnprivileged();
@@ -59,11 +60,6 @@ const run = (args: string[], opts: { env?: Record<string, string>; stdin?: strin
 
 const sh = (script: string, flags: string[] = [], opts: { env?: Record<string, string> } = {}) =>
   run([...flags, "busybox", "sh", "-c", script], opts);
-
-function ok(r: Result): string {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 describe("user namespace", () => {
   test.if(subids)("with subordinate ids: root is the caller, 1..65535 the subordinate range", () => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { hull, makeStore, removeStore, requireUnprivileged, type Result } from "./helpers";
+import { hull, makeStore, removeStore, requireUnprivileged, ok } from "./helpers";
 
 requireUnprivileged();
 let root = "";
@@ -13,11 +13,6 @@ beforeAll(() => {
 afterAll(() => removeStore(root));
 
 const h = (...args: string[]) => hull(args, { root });
-const ok = (r: Result) => {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-};
-
 test("a named volume is created on first use, filled from the image, and outlives the container", () => {
   ok(h("run", "--rm", "-v", "conf:/etc", "busybox", "sh", "-c", "echo mine > /etc/added"));
   expect(ok(h("volume", "ls", "-q")).trim()).toBe("conf");

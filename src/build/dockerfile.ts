@@ -4,6 +4,9 @@
 // Errors name the line and column.
 
 export class DockerfileError extends Error {
+  // `docker build` exits 1 for a bad Dockerfile, as for a failing step
+  readonly exitCode = 1;
+
   constructor(
     message: string,
     readonly line: number,

@@ -63,6 +63,11 @@ export class DockerIgnore {
       .filter((p) => p.re.source !== "^(?:/.*)?$");
   }
 
+  /** Are there exceptions (!pattern), which may bring back a path beneath one left out? */
+  get hasExceptions(): boolean {
+    return this.patterns.some((p) => p.negate);
+  }
+
   /** Is PATH (relative to the context) left out of the build context? */
   ignores(path: string): boolean {
     const p = clean(path);

@@ -17,7 +17,9 @@ export interface ParsedCommandLine {
   positionals: string[];
 }
 
-export function parseInterspersed(raw: string[], def: ArgsDef, command: string): ParsedCommandLine {
+/** INTERMIXED: flags may also follow positionals (`hull build . -t app`), as in commands with no command line of their own. */
+export function parseInterspersed(raw: string[], def: ArgsDef, command: string, intermixed = false): ParsedCommandLine {
+  const positionals: string[] = [];
   const byName = new Map<string, { key: string; type: string }>();
   for (const [key, d] of Object.entries(def)) {
     if (d.type === "positional") continue;
@@ -33,7 +35,7 @@ export function parseInterspersed(raw: string[], def: ArgsDef, command: string):
 
   for (let i = 0; i < raw.length; i++) {
     const tok = raw[i] as string;
-    if (tok === "--") return { values, positionals: raw.slice(i + 1) };
+    if (tok === "--") return { values, positionals: [...positionals, ...raw.slice(i + 1)] };
     if (tok.startsWith("--")) {
       const eq = tok.indexOf("=");
       const name = tok.slice(2, eq < 0 ? undefined : eq);
@@ -74,9 +76,10 @@ export function parseInterspersed(raw: string[], def: ArgsDef, command: string):
       }
       continue;
     }
-    return { values, positionals: raw.slice(i) };
+    if (!intermixed) return { values, positionals: raw.slice(i) };
+    positionals.push(tok);
   }
-  return { values, positionals: [] };
+  return { values, positionals };
 }
 
 export const last = (p: ParsedCommandLine, key: string): string | undefined => p.values.get(key)?.at(-1);

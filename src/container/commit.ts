@@ -16,9 +16,103 @@ import { containerDir, findContainer } from "./records";
 const PLACEHOLDERS = new Set(["etc/hostname", "etc/hosts", "etc/resolv.conf"]);
 const LAYER = "application/vnd.oci.image.layer.v1.tar";
 
-/** Inside the namespace: UPPER as an OCI layer tar at OUT; prints {"diffId","size"}. */
-export async function commitLayerInside(upper: string, out: string): Promise<void> {
+export interface LayerOptions {
+  /** the layers beneath UPPER, topmost first: a directory copied up without a change is left out */
+  lowers?: string[];
+  /**
+   * mount points the runtime made (relative paths): left out when they are an empty file or
+   * directory that no lower layer has, as Docker keeps them out of sight in an init layer
+   */
+  stubs?: string[];
+  /** SOURCE_DATE_EPOCH: no entry's mtime is later than this (seconds) */
+  epoch?: number;
+}
+
+export interface Entry {
+  header: TarHeader;
+  path?: string;
+}
+
+/**
+ * Inside the namespace: UPPER as an OCI layer tar at OUT, entries sorted by name. Prints
+ * {"diffId","size"}, or {"empty":true} (and writes nothing) when the layer would have no entries.
+ */
+export async function commitLayerInside(upper: string, out: string, opts: LayerOptions = {}): Promise<void> {
+  const entries = await layerEntries(upper, opts);
+  if (entries.length === 0) {
+    console.log(JSON.stringify({ empty: true }));
+    return;
+  }
+  console.log(JSON.stringify(await writeLayerTar(entries, out)));
+}
+
+/** The entries of UPPER's layer, in tar order. */
+export async function layerEntries(upper: string, opts: LayerOptions): Promise<Entry[]> {
   const { lstatSync, readdirSync, readlinkSync } = await import("node:fs");
+  const lowers = opts.lowers ?? [];
+  const stubs = new Set(opts.stubs ?? PLACEHOLDERS);
+  const lowerStat = (rel: string) => {
+    for (const l of lowers) {
+      try {
+        return lstatSync(join(l, rel));
+      } catch {}
+    }
+    return undefined;
+  };
+  const time = (mtime: Date) =>
+    opts.epoch !== undefined && mtime.getTime() > opts.epoch * 1000 ? new Date(opts.epoch * 1000) : mtime;
+  const links = new Map<string, string>();
+  /** the entries beneath REL, and whether everything there was a stub left out */
+  const walk = (rel: string): { entries: Entry[]; onlyStubs: boolean } => {
+    const entries: Entry[] = [];
+    const names = readdirSync(join(upper, rel)).sort();
+    let stubsOnly = names.length > 0;
+    for (const name of names) {
+      const sub = rel ? `${rel}/${name}` : name;
+      const path = join(upper, sub);
+      const st = lstatSync(path);
+      const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: time(st.mtime) };
+      const emptyStub =
+        stubs.has(sub) &&
+        ((st.isDirectory() && readdirSync(path).length === 0) || (st.isFile() && st.size === 0)) &&
+        !lowerStat(sub);
+      if (emptyStub) continue;
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        stubsOnly = false;
+        entries.push({ header: { name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, size: 0, ...base, mode: 0o644 } });
+      } else if (st.isDirectory()) {
+        const inner = walk(sub);
+        const opaque = new TextDecoder().decode(lgetxattr(path, "user.overlay.opaque") ?? new Uint8Array()) === "y";
+        if (inner.entries.length === 0 && !opaque) {
+          // copied up only because something beneath changed that is left out, or for a mount point
+          const low = lowerStat(sub);
+          const unchanged = low?.isDirectory() && low.mode === st.mode && low.uid === st.uid && low.gid === st.gid;
+          if (unchanged || (!low && inner.onlyStubs)) continue;
+        }
+        stubsOnly = false;
+        entries.push({ header: { name: `${sub}/`, type: "directory", size: 0, ...base } });
+        if (opaque) entries.push({ header: { name: `${sub}/.wh..wh..opq`, size: 0, ...base, mode: 0o644 } });
+        entries.push(...inner.entries);
+      } else if (st.isSymbolicLink()) {
+        stubsOnly = false;
+        entries.push({ header: { name: sub, type: "symlink", size: 0, linkname: readlinkSync(path), ...base } });
+      } else if (st.isFile()) {
+        stubsOnly = false;
+        const key = `${st.dev}:${st.ino}`;
+        const first = st.nlink > 1 ? links.get(key) : undefined;
+        if (first) entries.push({ header: { name: sub, type: "link", size: 0, linkname: first, ...base } });
+        else {
+          if (st.nlink > 1) links.set(key, sub);
+          entries.push({ header: { name: sub, size: st.size, ...base }, path });
+        }
+      }
+    }
+    return { entries, onlyStubs: stubsOnly };
+  };
+  return walk("").entries;
+}
+
+export async function writeLayerTar(entries: Entry[], out: string): Promise<{ diffId: string; size: number }> {
   const { readable, controller } = createTarPacker();
   const sink = Bun.file(out).writer();
   const hasher = new Bun.CryptoHasher("sha256");
@@ -31,44 +125,14 @@ export async function commitLayerInside(upper: string, out: string): Promise<voi
     }
     await sink.end();
   })();
-  const add = async (header: TarHeader, path?: string) => {
+  for (const { header, path } of entries) {
     const w = controller.add(header);
     if (path && header.size > 0) await Bun.file(path).stream().pipeTo(w);
     else await w.close();
-  };
-  const links = new Map<string, string>();
-  const walk = async (rel: string) => {
-    for (const name of readdirSync(join(upper, rel)).sort()) {
-      const sub = rel ? `${rel}/${name}` : name;
-      if (PLACEHOLDERS.has(sub)) continue;
-      const path = join(upper, sub);
-      const st = lstatSync(path);
-      const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
-      if (st.isCharacterDevice() && st.rdev === 0) {
-        await add({ name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, size: 0, ...base, mode: 0o644 });
-      } else if (st.isDirectory()) {
-        await add({ name: `${sub}/`, type: "directory", size: 0, ...base });
-        const opaque = lgetxattr(path, "user.overlay.opaque");
-        if (opaque && new TextDecoder().decode(opaque) === "y")
-          await add({ name: `${sub}/.wh..wh..opq`, size: 0, ...base, mode: 0o644 });
-        await walk(sub);
-      } else if (st.isSymbolicLink()) {
-        await add({ name: sub, type: "symlink", size: 0, linkname: readlinkSync(path), ...base });
-      } else if (st.isFile()) {
-        const key = `${st.dev}:${st.ino}`;
-        const first = st.nlink > 1 ? links.get(key) : undefined;
-        if (first) await add({ name: sub, type: "link", size: 0, linkname: first, ...base });
-        else {
-          if (st.nlink > 1) links.set(key, sub);
-          await add({ name: sub, size: st.size, ...base }, path);
-        }
-      }
-    }
-  };
-  await walk("");
+  }
   controller.finalize();
   await piping;
-  console.log(JSON.stringify({ diffId: `sha256:${hasher.digest("hex")}`, size }));
+  return { diffId: `sha256:${hasher.digest("hex")}`, size };
 }
 
 export async function commitContainer(store: ImageStore, key: string, target?: string, message = ""): Promise<string> {
@@ -90,19 +154,29 @@ export async function commitContainer(store: ImageStore, key: string, target?: s
       },
     );
     if (r.code !== 0) throw new Error(`commit failed: ${r.stderr.trim()}`);
-    const { diffId, size } = JSON.parse(stdout) as { diffId: string; size: number };
+    const made = JSON.parse(stdout) as { diffId: string; size: number } | { empty: true };
     return await store.contentLock(async () => {
-      if (!store.hasBlob(diffId)) await store.putBlob(diffId, Bun.file(tar).stream(), size);
-      await ensureUnpacked(store, diffId, LAYER, diffId);
+      const layer = "diffId" in made ? made : undefined;
+      if (layer) {
+        if (!store.hasBlob(layer.diffId)) await store.putBlob(layer.diffId, Bun.file(tar).stream(), layer.size);
+        await ensureUnpacked(store, layer.diffId, LAYER, layer.diffId);
+      }
       const config = parseImageConfig(parentConfig, rec.imageId as string);
+      // spread from the raw JSON: the schema keeps only what hull reads, the image keeps everything
+      const raw = JSON.parse(parentConfig) as Record<string, unknown>;
       const now = new Date().toISOString();
       const next = {
-        ...config,
+        ...raw,
         created: now,
-        rootfs: { type: "layers" as const, diff_ids: [...config.rootfs.diff_ids, diffId] },
+        rootfs: { type: "layers" as const, diff_ids: [...config.rootfs.diff_ids, ...(layer ? [layer.diffId] : [])] },
         history: [
           ...(config.history ?? []),
-          { created: now, created_by: `hull commit ${rec.name ?? rec.id.slice(0, 12)}`, comment: message },
+          {
+            created: now,
+            created_by: `hull commit ${rec.name ?? rec.id.slice(0, 12)}`,
+            comment: message,
+            ...(layer ? {} : { empty_layer: true }),
+          },
         ],
       };
       const text = JSON.stringify(next);
@@ -110,7 +184,10 @@ export async function commitContainer(store: ImageStore, key: string, target?: s
       if (!store.hasBlob(id)) await store.putBlob(id, new Blob([text]).stream());
       const record: ImageRecord = {
         id,
-        layers: [...parent.layers, { digest: diffId, diffId, size, mediaType: LAYER }],
+        layers: [
+          ...parent.layers,
+          ...(layer ? [{ digest: layer.diffId, diffId: layer.diffId, size: layer.size, mediaType: LAYER }] : []),
+        ],
         created: now,
       };
       await store.putImage(record);

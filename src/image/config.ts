@@ -1,12 +1,12 @@
 import * as v from "valibot";
 
-/** The parts of an OCI image config that running a container reads. */
-export const ImageConfigSchema = v.object({
+/** The parts of an OCI image config that running a container reads; other fields pass through. */
+export const ImageConfigSchema = v.looseObject({
   architecture: v.optional(v.string()),
   os: v.optional(v.string()),
   created: v.optional(v.string()),
   config: v.optional(
-    v.object({
+    v.looseObject({
       Env: v.optional(v.nullable(v.array(v.string()))),
       Cmd: v.optional(v.nullable(v.array(v.string()))),
       Entrypoint: v.optional(v.nullable(v.array(v.string()))),

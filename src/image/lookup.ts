@@ -20,6 +20,8 @@ export function findImage(store: ImageStore, name: string): FoundImage | undefin
     const ids = new Set(
       [...Object.values(index.tags), ...Object.values(index.digests)].filter((i) => i.slice(7).startsWith(hex)),
     );
+    // an image nothing tags (a build without -t) is still found by its id
+    if (ids.size === 0) for (const r of store.images()) if (r.id.slice(7).startsWith(hex)) ids.add(r.id);
     if (ids.size > 1) throw new Error(`image id prefix ${name} is ambiguous: give more digits`);
     id = [...ids][0];
   }

@@ -1,5 +1,6 @@
 // Docker's image management over the store: tag, rmi (untag vs delete, refused while a container
 // uses the image), prune, inspect, history; and the garbage collection that follows a removal.
+import { cacheEntries } from "../build/cache";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { listContainers } from "../container/records";
@@ -119,6 +120,14 @@ export async function collectGarbage(store: ImageStore): Promise<void> {
       keepBlobs.add(rec.id.slice(7));
       if (rec.manifestDigest) keepBlobs.add(rec.manifestDigest.slice(7));
       for (const l of rec.layers) {
+        keepBlobs.add(l.digest.slice(7));
+        keepLayers.add(l.diffId.slice(7));
+      }
+    }
+    // the build cache's images, until `hull builder prune`
+    for (const e of cacheEntries(store)) {
+      keepBlobs.add(e.config.slice(7));
+      for (const l of e.layers) {
         keepBlobs.add(l.digest.slice(7));
         keepLayers.add(l.diffId.slice(7));
       }

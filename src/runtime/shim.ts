@@ -32,17 +32,17 @@ export async function shimFd(cloexec = true): Promise<Fd> {
 export async function spawnShim(
   message: Uint8Array,
   args: string[] = ["run", "0"],
+  toStderr = false,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const exe = await shimFd(false);
+  // TO_STDERR: a build step's output goes to hull's stderr as it comes, as `docker build` shows it
   const p = Bun.spawn([`/proc/${process.pid}/fd/${exe}`, ...args], {
-    stdin: message,
-    stdout: "pipe",
-    stderr: "pipe",
+    stdio: [message, toStderr ? 2 : "pipe", toStderr ? 2 : "pipe"],
   });
   const [code, stdout, stderr] = await Promise.all([
     p.exited,
-    new Response(p.stdout).text(),
-    new Response(p.stderr).text(),
+    p.stdout instanceof ReadableStream ? new Response(p.stdout).text() : "",
+    p.stderr instanceof ReadableStream ? new Response(p.stderr).text() : "",
   ]);
   return { code, stdout, stderr };
 }

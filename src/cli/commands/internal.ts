@@ -1,4 +1,6 @@
 // Hidden commands hull runs as root inside a user namespace (src/runtime/userns-exec.ts).
+import * as v from "valibot";
+import { BuildLayerRequest, buildLayerInside } from "../../build/apply";
 import { commitLayerInside } from "../../container/commit";
 import { copyInside } from "../../container/cp";
 import { diffInside } from "../../container/diff";
@@ -48,5 +50,16 @@ export const cpCommand: HullCommand = {
     }
     if (process.getuid?.() !== 0) throw new Error("__cp runs as root in hull's user namespace");
     await copyInside(direction, root, containerPath, hostPath);
+  },
+};
+
+export const buildLayerCommand: HullCommand = {
+  meta: { name: "__build-layer", hidden: true },
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const [json] = rawArgs;
+    if (!json) throw new Error("__build-layer REQUEST_JSON");
+    if (process.getuid?.() !== 0) throw new Error("__build-layer runs as root in hull's user namespace");
+    await buildLayerInside(v.parse(BuildLayerRequest, JSON.parse(json)));
   },
 };

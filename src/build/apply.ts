@@ -1,0 +1,253 @@
+// The file work of a build step, done by hull as root in the user namespace (`hull __build-layer`),
+// where files of every id of the container range can be made: COPY and ADD into the step's
+// overlay, WORKDIR's directory, COPY --from's export out of another stage's image; then the step's
+// writable layer becomes a layer tar and an unpacked layer directory.
+import {
+  chmodSync,
+  copyFileSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+} from "node:fs";
+import { basename, join, posix } from "node:path";
+import * as v from "valibot";
+import { layerEntries, writeLayerTar } from "../container/commit";
+import { resolveInRoot } from "../container/cp";
+
+const Owner = v.optional(v.object({ uid: v.number(), gid: v.number() }));
+
+const CopyOp = v.object({
+  op: v.literal("copy"),
+  /** the destination, a container path */
+  dest: v.string(),
+  /** the destination is a directory even if it does not exist yet (it ends in /, or many sources) */
+  destIsDir: v.boolean(),
+  sources: v.array(
+    v.object({
+      /** a host path */
+      path: v.string(),
+      /** for a directory of the build context: the paths beneath it to copy (others are ignored) */
+      include: v.optional(v.array(v.string())),
+      /** an archive to unpack at the destination (ADD) */
+      extract: v.optional(v.boolean()),
+      /** the file's name at the destination, when not the source's own (ADD of a URL) */
+      name: v.optional(v.string()),
+    }),
+  ),
+  /** --chown; without it, COPY from the context gives 0:0 and COPY --from keeps the owners */
+  owner: Owner,
+  keepOwners: v.boolean(),
+  /** --chmod, octal */
+  mode: v.optional(v.number()),
+});
+
+const MkdirOp = v.object({ op: v.literal("mkdir"), path: v.string(), owner: Owner });
+
+const ExportOp = v.object({
+  op: v.literal("export"),
+  /** container paths (wildcards allowed in the last component) */
+  paths: v.array(v.string()),
+  /** host directory: each match lands in OUT/<n>/<name> */
+  out: v.string(),
+});
+
+export const BuildLayerRequest = v.object({
+  /** where the step's overlay is mounted (the shim's exec mode), when there are ops */
+  root: v.optional(v.string()),
+  ops: v.array(v.variant("op", [CopyOp, MkdirOp, ExportOp])),
+  /** commit: the step's writable layer, the layers beneath it (topmost first) */
+  upper: v.optional(v.string()),
+  lowers: v.array(v.string()),
+  stubs: v.array(v.string()),
+  epoch: v.optional(v.number()),
+  /** where the layer tar goes, and the directory it is unpacked to */
+  tar: v.optional(v.string()),
+  layer: v.optional(v.string()),
+});
+export type BuildLayerRequest = v.InferOutput<typeof BuildLayerRequest>;
+type CopyOp = v.InferOutput<typeof CopyOp>;
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** mkdir -p of the container path PATH beneath ROOT; directories made get OWNER. */
+function makeDirs(root: string, path: string, owner?: { uid: number; gid: number }): string {
+  let sub = "/";
+  for (const part of path.split("/").filter(Boolean)) {
+    sub = posix.join(sub, part);
+    const host = resolveInRoot(root, sub);
+    if (!exists(host)) {
+      mkdirSync(host, { mode: 0o755 });
+      chmodSync(host, 0o755);
+      if (owner) lchownSync(host, owner.uid, owner.gid);
+    } else if (!isDir(host)) throw new Error(`${sub} exists and is not a directory`);
+  }
+  return resolveInRoot(root, path);
+}
+
+interface CopyCtx {
+  root: string;
+  op: CopyOp;
+  /** directories whose mtime is set once their contents are in */
+  dirTimes: Array<[string, Date]>;
+}
+
+/** One file system object SRC to the container path DEST (its parent exists). */
+function copyOne(ctx: CopyCtx, src: string, dest: string, include?: Set<string>, rel = ""): void {
+  const st = lstatSync(src);
+  const target = resolveInRoot(ctx.root, dest);
+  const uid = ctx.op.owner?.uid ?? (ctx.op.keepOwners ? st.uid : 0);
+  const gid = ctx.op.owner?.gid ?? (ctx.op.keepOwners ? st.gid : 0);
+  const mode = ctx.op.mode ?? st.mode & 0o7777;
+  if (st.isDirectory()) {
+    if (!isDir(target)) {
+      rmSync(target, { force: true, recursive: true });
+      mkdirSync(target);
+    }
+    lchownSync(target, uid, gid);
+    chmodSync(target, mode);
+    for (const name of readdirSync(src).sort()) {
+      const sub = rel ? `${rel}/${name}` : name;
+      if (include && !include.has(sub)) continue;
+      copyOne(ctx, join(src, name), posix.join(dest, name), include, sub);
+    }
+    ctx.dirTimes.push([target, st.mtime]);
+    return;
+  }
+  if (exists(target)) rmSync(target, { force: true, recursive: true });
+  if (st.isSymbolicLink()) {
+    symlinkSync(readlinkSync(src), target);
+    lchownSync(target, uid, gid);
+  } else if (st.isFile()) {
+    copyFileSync(src, target);
+    lchownSync(target, uid, gid);
+    chmodSync(target, mode);
+    utimesSync(target, st.atime, st.mtime);
+  }
+  // sockets, fifos and devices are not copied, as Docker does not
+}
+
+async function extractInto(archive: string, destDir: string): Promise<void> {
+  const { unpackLayer } = await import("../image/unpack");
+  const { compressionOf } = await import("../image/layers");
+  const file = Bun.file(archive);
+  const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+  let stream: ReadableStream<Uint8Array> = file.stream();
+  const c = compressionOf("", head);
+  if (c !== "none")
+    stream = stream.pipeThrough(new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+  await unpackLayer(stream, destDir, { owners: true });
+}
+
+async function copy(root: string, op: CopyOp): Promise<void> {
+  const ctx: CopyCtx = { root, op, dirTimes: [] };
+  const destIsDir = op.destIsDir || isDir(resolveInRoot(root, op.dest));
+  if (destIsDir) makeDirs(root, op.dest, op.owner);
+  else makeDirs(root, posix.dirname(op.dest));
+  for (const s of op.sources) {
+    if (s.extract) {
+      await extractInto(s.path, makeDirs(root, op.dest, op.owner));
+      continue;
+    }
+    if (lstatSync(s.path).isDirectory()) {
+      // a directory's contents go to the destination, not the directory itself
+      makeDirs(root, op.dest, op.owner);
+      const include = s.include ? new Set(s.include) : undefined;
+      for (const name of readdirSync(s.path).sort()) {
+        if (include && !include.has(name)) continue;
+        copyOne(ctx, join(s.path, name), posix.join(op.dest, name), include, name);
+      }
+      continue;
+    }
+    copyOne(ctx, s.path, destIsDir ? posix.join(op.dest, s.name ?? basename(s.path)) : op.dest);
+  }
+  for (const [dir, mtime] of ctx.dirTimes.reverse()) utimesSync(dir, mtime, mtime);
+}
+
+/** COPY --from: the paths out of ROOT (another image, mounted), owners kept, into OUT/<n>/. */
+function exportPaths(root: string, paths: string[], out: string): void {
+  const { cpSync } = require("node:fs") as typeof import("node:fs");
+  let n = 0;
+  for (const p of paths) {
+    const parent = posix.dirname(posix.join("/", p));
+    const last = posix.basename(posix.join("/", p));
+    let names = [last];
+    if (/[*?[]/.test(last)) {
+      const re = new RegExp(`^${last.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+      names = readdirSync(resolveInRoot(root, parent)).filter((f) => re.test(f)).sort();
+    }
+    if (names.length === 0 || (names.length === 1 && names[0] === last && !exists(resolveInRoot(root, p)))) {
+      throw new Error(`${p}: no such file or directory in the source image`);
+    }
+    for (const name of names) {
+      const dir = join(out, String(n++));
+      mkdirSync(dir, { recursive: true });
+      // the path itself resolved like the container would (a symlink at the end is followed)
+      const src = realIn(root, posix.join(parent, name));
+      const dest = join(dir, name === "/" || name === "" ? "root" : name);
+      cpSync(src, dest, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+      chownLike(src, dest);
+    }
+  }
+}
+
+/** PATH beneath ROOT with a symlink at its end followed too (COPY --from copies what a link names). */
+function realIn(root: string, path: string): string {
+  let p = resolveInRoot(root, path);
+  for (let i = 0; i < 40; i++) {
+    const st = lstatSync(p);
+    if (!st.isSymbolicLink()) return p;
+    const link = readlinkSync(p);
+    const rel = p.slice(root.length) || "/";
+    p = resolveInRoot(root, link.startsWith("/") ? link : posix.join(posix.dirname(rel), link));
+  }
+  throw new Error(`too many symbolic links resolving ${path}`);
+}
+
+/** cpSync does not keep owners; root in the namespace can. */
+function chownLike(src: string, dest: string): void {
+  const st = lstatSync(src);
+  lchownSync(dest, st.uid, st.gid);
+  if (st.isDirectory()) for (const name of readdirSync(src)) chownLike(join(src, name), join(dest, name));
+}
+
+export async function buildLayerInside(req: BuildLayerRequest): Promise<void> {
+  for (const op of req.ops) {
+    if (!req.root) throw new Error("a build step with file operations needs its overlay mounted");
+    if (op.op === "copy") await copy(req.root, op);
+    else if (op.op === "mkdir") makeDirs(req.root, op.path, op.owner);
+    else exportPaths(req.root, op.paths, op.out);
+  }
+  const entries = req.upper ? await layerEntries(req.upper, req) : [];
+  if (entries.length === 0 || !req.tar) {
+    console.log(JSON.stringify({ empty: true }));
+    return;
+  }
+  const made = await writeLayerTar(entries, req.tar);
+  // unpacked here too, while hull is root in the namespace, so the step needs no second process
+  if (req.layer) {
+    const { unpackLayer } = await import("../image/unpack");
+    await unpackLayer(Bun.file(req.tar).stream(), req.layer, { owners: true });
+  }
+  console.log(JSON.stringify(made));
+}

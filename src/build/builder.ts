@@ -1,0 +1,708 @@
+// `hull build`: a Dockerfile's stages, step by step. A metadata step changes the config and history;
+// a file step (RUN, COPY, ADD, WORKDIR) runs on an overlay of the previous step and its writable layer
+// becomes one layer (src/build/apply.ts). Every step's result is cached under a key of its parent, its
+// text, the build args it sees and the digest of what it copies (src/build/cache.ts).
+import { mkdirSync, readdirSync, renameSync } from "node:fs";
+import { basename, join, posix, resolve } from "node:path";
+import * as v from "valibot";
+import { OverlayModeSchema } from "../container/options";
+import { resolveUser } from "../container/user";
+import { sha256 } from "../image/digest";
+import { findImage, findOrSeed } from "../image/lookup";
+import { removeTree } from "../image/layers";
+import { parseReference } from "../image/reference";
+import type { ImageRecord, ImageStore } from "../image/store";
+import { ABI } from "../runtime/abi";
+import { findProgram } from "../runtime/programs";
+import { runInUserNamespace } from "../runtime/userns-exec";
+import { accessible, F_OK, readFileText } from "../sys/libc";
+import type { BuildLayerRequest } from "./apply";
+import { cacheKey, readCache, writeCache } from "./cache";
+import { BuildContext, type ContextSource } from "./context";
+import { type Dockerfile, DockerfileError, expand, type Instruction, parseDockerfile, type Stage } from "./dockerfile";
+import { applyMetadata, DEFAULT_SHELL, envMap, type RunConfig } from "./metadata";
+import { RUN_STUBS, runStep } from "./run-step";
+import { keyValues, lex } from "./words";
+
+export const BuildOptionsSchema = v.object({
+  context: v.pipe(v.string(), v.minLength(1, "hull build needs a context directory: hull build [OPTIONS] PATH")),
+  file: v.optional(v.string()),
+  tags: v.array(v.string()),
+  buildArgs: v.array(v.string()),
+  target: v.optional(v.string()),
+  noCache: v.boolean(),
+  pull: v.boolean(),
+  quiet: v.boolean(),
+  network: v.picklist(["none", "host"], "--network takes none or host"),
+  /** SOURCE_DATE_EPOCH / --timestamp: every time in the image is this (seconds) */
+  epoch: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+});
+export type BuildOptions = v.InferOutput<typeof BuildOptionsSchema>;
+
+const LAYER = "application/vnd.oci.image.layer.v1.tar";
+type Layer = ImageRecord["layers"][number];
+
+/** An image as the build holds it: the full config JSON (unknown fields kept) and its layers. */
+interface State {
+  /** the config's digest; "scratch" for the empty start */
+  id: string;
+  config: { config?: RunConfig; rootfs: { type: "layers"; diff_ids: string[] }; history?: unknown[]; [k: string]: unknown };
+  layers: Layer[];
+}
+
+export class BuildError extends Error {
+  // `docker build` exits 1 when a step fails
+  readonly exitCode = 1;
+}
+
+const GOARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+/** ARGs Docker predefines: usable without a matching ARG line, never warned about */
+const PROXY_ARGS = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"];
+
+function platformArgs(): Map<string, string> {
+  const arch = GOARCH[process.arch] ?? process.arch;
+  const m = new Map<string, string>();
+  for (const p of ["BUILD", "TARGET"]) {
+    m.set(`${p}PLATFORM`, `linux/${arch}`);
+    m.set(`${p}OS`, "linux");
+    m.set(`${p}ARCH`, arch);
+    m.set(`${p}VARIANT`, "");
+  }
+  return m;
+}
+
+function short(id: string): string {
+  return id.replace(/^sha256:/, "").slice(0, 12);
+}
+
+/** The Dockerfile's text: -f FILE (- for stdin), else Dockerfile or Containerfile in the context. */
+async function readDockerfile(context: string, file?: string): Promise<{ text: string; path: string }> {
+  if (file === "-") return { text: await Bun.stdin.text(), path: join(context, "Dockerfile") };
+  const candidates = file ? [resolve(file)] : [join(context, "Dockerfile"), join(context, "Containerfile")];
+  for (const path of candidates) {
+    let text: string | undefined;
+    try {
+      text = readFileText(path);
+    } catch {}
+    if (text !== undefined) return { text, path };
+  }
+  throw new BuildError(
+    file ? `cannot read ${file}: give the Dockerfile's path with -f` : `no Dockerfile or Containerfile in ${context}: add one, or name it with -f`,
+  );
+}
+
+export class Builder {
+  private stepsTotal = 0;
+  private needed: number[] = [];
+  private stepNo = 0;
+  private readonly buildArgs = new Map<string, string>();
+  private readonly usedArgs = new Set<string>();
+  private readonly globalVars = platformArgs();
+  private readonly results = new Map<number, State>();
+  private readonly tmp: string;
+  private tmpCount = 0;
+  private readonly overlayMode: number;
+  private readonly created: string;
+
+  private constructor(
+    private readonly store: ImageStore,
+    private readonly o: BuildOptions,
+    private readonly df: Dockerfile,
+    private readonly ctx: BuildContext,
+    private readonly say: (line: string) => void,
+  ) {
+    this.tmp = join(store.paths.tmp, `build-${crypto.randomUUID()}`);
+    this.overlayMode = {
+      auto: ABI.HULL_OVERLAY_AUTO,
+      kernel: ABI.HULL_OVERLAY_KERNEL,
+      fuse: ABI.HULL_OVERLAY_FUSE,
+    }[v.parse(OverlayModeSchema, process.env.HULL_OVERLAY || "auto")];
+    this.created = new Date(o.epoch !== undefined ? o.epoch * 1000 : Date.now()).toISOString();
+  }
+
+  /** Build; the image id. Tags are applied and unused build args warned about. */
+  static async run(store: ImageStore, o: BuildOptions, say: (line: string) => void): Promise<string> {
+    const context = resolve(o.context);
+    if (o.context === "-") throw new BuildError("a build context on stdin is not supported: give a directory");
+    if (!accessible(`${context}/.`, F_OK)) throw new BuildError(`build context ${o.context}: no such directory`);
+    for (const t of o.tags) {
+      try {
+        parseReference(t);
+      } catch (e) {
+        throw new BuildError(`-t ${t}: ${(e as Error).message}`);
+      }
+    }
+    const { text, path } = await readDockerfile(context, o.file);
+    const df = parseDockerfile(text);
+    let ignore = "";
+    for (const p of [`${path}.dockerignore`, join(context, ".dockerignore")]) {
+      const t = readFileText(p);
+      if (t !== undefined) {
+        ignore = t;
+        break;
+      }
+    }
+    const b = new Builder(store, o, df, new BuildContext(context, ignore), say);
+    b.initGlobalArgs();
+    const target = b.targetIndex();
+    b.needed = b.dependencies(target);
+    b.stepsTotal = b.needed.reduce((n, i) => n + 1 + (df.stages[i]?.instructions.length ?? 0), 0);
+    return store.contentLock(() => b.buildAll(target));
+  }
+
+  private targetIndex(): number {
+    if (!this.o.target) return this.df.stages.length - 1;
+    const i = this.df.stages.findIndex((s) => s.name === this.o.target?.toLowerCase());
+    if (i < 0) throw new BuildError(`target stage ${this.o.target} is not in the Dockerfile (FROM ... AS ${this.o.target})`);
+    return i;
+  }
+
+  /** A stage named by FROM or --from: its index among the stages before BEFORE, if it is one. */
+  private stageRef(name: string, before: number): number | undefined {
+    if (/^\d+$/.test(name)) {
+      const i = Number(name);
+      return i < before ? i : undefined;
+    }
+    const i = this.df.stages.findIndex((s) => s.name === name.toLowerCase());
+    return i >= 0 && i < before ? i : undefined;
+  }
+
+  /** The stages TARGET needs, in order: only those are built. */
+  private dependencies(target: number): number[] {
+    const need = new Set<number>();
+    const visit = (i: number) => {
+      if (need.has(i)) return;
+      need.add(i);
+      const stage = this.df.stages[i] as Stage;
+      const from = this.stageRef(this.fromName(stage), i);
+      if (from !== undefined) visit(from);
+      for (const ins of stage.instructions) {
+        const f = ins.flags.from;
+        if (ins.cmd === "COPY" && f) {
+          const ref = this.stageRef(expand(f, this.globalVars, this.df.escape), i);
+          if (ref !== undefined) visit(ref);
+        }
+      }
+    };
+    visit(target);
+    return [...need].sort((a, b) => a - b);
+  }
+
+  private initGlobalArgs(): void {
+    for (const a of this.o.buildArgs) {
+      const eq = a.indexOf("=");
+      if (eq === 0) throw new BuildError(`--build-arg ${a}: the name before = is empty`);
+      if (eq > 0) this.buildArgs.set(a.slice(0, eq), a.slice(eq + 1));
+      else if (process.env[a] !== undefined) this.buildArgs.set(a, process.env[a] as string);
+    }
+    for (const ins of this.df.globalArgs) {
+      for (const [k, dflt] of this.pairs(ins, this.globalVars, "ARG")) {
+        this.usedArgs.add(k);
+        const value = this.buildArgs.get(k) ?? dflt;
+        if (value !== undefined) this.globalVars.set(k, value);
+        else this.globalVars.delete(k);
+      }
+    }
+  }
+
+  private pairs(ins: Instruction, vars: Map<string, string>, what: "ENV" | "LABEL" | "ARG") {
+    try {
+      return keyValues(ins.args, vars, this.df.escape, what);
+    } catch (e) {
+      throw new DockerfileError((e as Error).message, ins.line, 1);
+    }
+  }
+
+  private fromName(stage: Stage): string {
+    try {
+      return expand(stage.from, this.globalVars, this.df.escape);
+    } catch (e) {
+      throw new DockerfileError((e as Error).message, stage.line, 1);
+    }
+  }
+
+  private async buildAll(target: number): Promise<string> {
+    try {
+      for (const i of this.needed) this.results.set(i, await this.buildStage(i));
+    } finally {
+      if (accessible(this.tmp, F_OK)) await removeTree(this.tmp).catch(() => {});
+    }
+    const final = this.results.get(target) as State;
+    if (final.id === "scratch") {
+      // FROM scratch and nothing else: still an image, with no layers
+      final.id = await this.putConfig(final.config);
+    }
+    const record: ImageRecord = { id: final.id, layers: final.layers, created: String(final.config.created ?? this.created) };
+    if (!this.store.image(final.id)) await this.store.putImage(record);
+    if (this.o.tags.length > 0) {
+      const keys = this.o.tags.map((t) => {
+        const ref = parseReference(t);
+        return `${ref.domain}/${ref.path}:${ref.tag ?? "latest"}`;
+      });
+      if (keys.some((k) => this.store.tags().tags[k] !== final.id)) {
+        await this.store.editTags((index) => {
+          for (const k of keys) index.tags[k] = final.id;
+        });
+      }
+      for (const t of this.o.tags) this.say(`Successfully tagged ${t}`);
+    }
+    const unused = [...this.buildArgs.keys()].filter((k) => !this.usedArgs.has(k) && !PROXY_ARGS.includes(k));
+    if (unused.length > 0) this.say(`[Warning] One or more build-args [${unused.join(" ")}] were not consumed`);
+    return final.id;
+  }
+
+  private stepHeader(text: string): void {
+    this.stepNo++;
+    const oneLine = text.split("\n")[0] as string;
+    this.say(`STEP ${this.stepNo}/${this.stepsTotal}: ${oneLine}`);
+  }
+
+  private async buildStage(index: number): Promise<State> {
+    const stage = this.df.stages[index] as Stage;
+    const from = this.fromName(stage);
+    this.stepHeader(`FROM ${stage.from}${stage.name ? ` AS ${stage.name}` : ""}`);
+    let state = await this.baseState(from, index, stage.line);
+    const instructions = [...stage.instructions];
+    const triggers = state.config.config?.OnBuild ?? [];
+    if (triggers.length > 0) {
+      const parsed = parseDockerfile(`FROM scratch\n${triggers.join("\n")}\n`).stages[0]?.instructions ?? [];
+      instructions.unshift(...parsed.map((ins) => ({ ...ins, line: stage.line })));
+      state = { ...state, config: { ...state.config, config: { ...state.config.config, OnBuild: null } } };
+    }
+    const args = new Map<string, string>();
+    let cmdSet = false;
+    for (const ins of instructions) {
+      const vars = new Map([...args, ...envMap(state.config.config ?? {})]);
+      this.stepHeader(`${ins.cmd} ${Object.entries(ins.flags).map(([k, val]) => `--${k}=${val} `).join("")}${ins.args}`);
+      if (ins.cmd === "ARG") {
+        for (const [k, dflt] of this.pairs(ins, vars, "ARG")) {
+          this.usedArgs.add(k);
+          // a build arg, else the line's default, else the value of the ARG before FROM (or a platform ARG)
+          const value = this.buildArgs.get(k) ?? dflt ?? this.globalVars.get(k);
+          if (value !== undefined) args.set(k, value);
+          else args.delete(k);
+        }
+        continue;
+      }
+      if (ins.cmd === "CMD") cmdSet = true;
+      state = await this.instruction(state, ins, vars, args, cmdSet);
+    }
+    return state;
+  }
+
+  private async baseState(name: string, index: number, line: number): Promise<State> {
+    const stage = this.stageRef(name, index);
+    if (stage !== undefined) return this.results.get(stage) as State;
+    if (name.toLowerCase() === "scratch") {
+      return {
+        id: "scratch",
+        config: {
+          architecture: GOARCH[process.arch] ?? process.arch,
+          os: "linux",
+          config: {},
+          rootfs: { type: "layers", diff_ids: [] },
+          history: [],
+        },
+        layers: [],
+      };
+    }
+    return this.imageState(name, line);
+  }
+
+  private async imageState(name: string, line: number): Promise<State> {
+    const pull = async () => {
+      const { pull } = await import("../image/pull");
+      await pull(this.store, name, { say: this.say });
+    };
+    try {
+      if (this.o.pull) await pull();
+      let found = await findOrSeed(this.store, name);
+      if (!found) {
+        await pull();
+        found = findImage(this.store, name);
+      }
+      if (!found) throw new Error(`image ${name} not found`);
+      const text = readFileText(this.store.blobPath(found.record.id)) as string;
+      return { id: found.record.id, config: JSON.parse(text) as State["config"], layers: found.record.layers };
+    } catch (e) {
+      throw new DockerfileError(`${name}: ${(e as Error).message}`, line, 1);
+    }
+  }
+
+  private async putConfig(config: State["config"]): Promise<string> {
+    const text = JSON.stringify(config);
+    const id = sha256(text);
+    if (!this.store.hasBlob(id)) await this.store.putBlob(id, new Blob([text]).stream());
+    return id;
+  }
+
+  /**
+   * One step: from the cache when its key is there, else MAKE's layer (if any) and the config
+   * after MUTATE, recorded in the cache.
+   */
+  private async step(
+    state: State,
+    key: Record<string, unknown>,
+    createdBy: string,
+    mutate: (c: State["config"]) => void,
+    make?: () => Promise<Layer | undefined>,
+  ): Promise<State> {
+    const k = cacheKey({ parent: state.id, ...key });
+    if (!this.o.noCache) {
+      const hit = readCache(this.store, k);
+      if (hit) {
+        const config = JSON.parse(readFileText(this.store.blobPath(hit.config)) as string) as State["config"];
+        this.say(`--> Using cache ${short(hit.config)}`);
+        return { id: hit.config, config, layers: hit.layers };
+      }
+    }
+    const layer = make ? await make() : undefined;
+    const config: State["config"] = structuredClone(state.config);
+    config.config ??= {};
+    mutate(config);
+    config.created = this.created;
+    config.rootfs = { type: "layers", diff_ids: [...state.config.rootfs.diff_ids, ...(layer ? [layer.diffId] : [])] };
+    config.history = [
+      ...(state.config.history ?? []),
+      { created: this.created, created_by: createdBy, comment: "hull build", ...(layer ? {} : { empty_layer: true }) },
+    ];
+    const id = await this.putConfig(config);
+    const layers = [...state.layers, ...(layer ? [layer] : [])];
+    writeCache(this.store, k, { config: id, layers });
+    this.say(`--> ${short(id)}`);
+    return { id, config, layers };
+  }
+
+  private async instruction(
+    state: State,
+    ins: Instruction,
+    vars: Map<string, string>,
+    args: Map<string, string>,
+    cmdSet: boolean,
+  ): Promise<State> {
+    const text = `${ins.cmd} ${ins.args}`;
+    switch (ins.cmd) {
+      case "RUN":
+        return this.run(state, ins, args);
+      case "COPY":
+      case "ADD":
+        return this.copy(state, ins, vars);
+      case "WORKDIR":
+        return this.workdir(state, ins, vars);
+      case "MAINTAINER":
+        return this.step(state, { text }, `MAINTAINER ${ins.args}`, (c) => {
+          c.author = ins.args;
+        });
+    }
+    const next = applyMetadata(ins, state.config.config ?? {}, { vars, escape: this.df.escape, cmdSet });
+    // the key is the result, so variables expanded differently make a different step
+    return this.step(state, { cmd: ins.cmd, config: next }, text, (c) => {
+      c.config = next;
+    });
+  }
+
+  private lowers(state: State): string[] {
+    return state.layers.map((l) => this.store.layerDir(l.diffId)).reverse();
+  }
+
+  /** A fresh directory of the build's own, with upper/ work/ merged/ for an overlay. */
+  private stepDir(): string {
+    const dir = join(this.tmp, String(this.tmpCount++));
+    for (const d of ["upper", "work", "merged"]) mkdirSync(join(dir, d), { recursive: true, mode: 0o755 });
+    return dir;
+  }
+
+  /** An overlay's lowerdir: the layers, or an empty directory for an image with none. */
+  private lowerdir(state: State): string {
+    const l = this.lowers(state);
+    if (l.length > 0) return l.join(":");
+    const empty = join(this.tmp, "empty");
+    mkdirSync(empty, { recursive: true });
+    return empty;
+  }
+
+  private mount(state: State, dir: string) {
+    return {
+      rootfs: join(dir, "merged"),
+      overlay: `lowerdir=${this.lowerdir(state)},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
+      fuseProg: findProgram("fuse-overlayfs"),
+    };
+  }
+
+  /** `hull __build-layer` in the user namespace: file work, then the step's layer into the store. */
+  private async layer(
+    state: State,
+    dir: string,
+    ins: Instruction,
+    req: Partial<BuildLayerRequest> & { ops: BuildLayerRequest["ops"] },
+  ): Promise<Layer | undefined> {
+    const full: BuildLayerRequest = {
+      root: req.ops.length > 0 ? join(dir, "merged") : undefined,
+      upper: join(dir, "upper"),
+      lowers: this.lowers(state),
+      stubs: [],
+      epoch: this.o.epoch,
+      tar: join(dir, "layer.tar"),
+      layer: join(dir, "layer"),
+      ...req,
+    };
+    let stdout = "";
+    const r = await runInUserNamespace(
+      ["__build-layer", JSON.stringify(full)],
+      {},
+      (s) => {
+        stdout = s;
+      },
+      req.ops.length > 0 ? this.mount(state, dir) : undefined,
+    );
+    if (r.code !== 0) {
+      const why = r.stderr.trim().split("\n").at(-1)?.replace(/^hull: /, "") ?? `exit code ${r.code}`;
+      throw new DockerfileError(`${ins.cmd} failed: ${why}`, ins.line, 1);
+    }
+    const made = JSON.parse(stdout) as { diffId: string; size: number } | { empty: true };
+    if (!("diffId" in made)) return undefined;
+    if (!this.store.hasBlob(made.diffId)) await this.store.putBlob(made.diffId, Bun.file(full.tar as string).stream(), made.size);
+    if (!this.store.hasLayer(made.diffId)) {
+      mkdirSync(this.store.paths.layers, { recursive: true });
+      try {
+        renameSync(full.layer as string, this.store.layerDir(made.diffId));
+      } catch (e) {
+        // another build made the same layer first: ours goes with the build's directory
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
+      }
+    }
+    return { digest: made.diffId, diffId: made.diffId, size: made.size, mediaType: LAYER };
+  }
+
+  private async run(state: State, ins: Instruction, args: Map<string, string>): Promise<State> {
+    const c = state.config.config ?? {};
+    for (const f of Object.keys(ins.flags)) {
+      if (f !== "network") throw new DockerfileError(`RUN --${f} is not supported by hull`, ins.line, 1);
+    }
+    const net = ins.flags.network ?? "default";
+    if (!["default", "none", "host"].includes(net)) throw new DockerfileError(`RUN --network takes default, none or host, not ${net}`, ins.line, 1);
+    const network = net === "default" ? this.o.network : (net as "none" | "host");
+    let argv: string[];
+    if (ins.json) argv = ins.json;
+    else if (ins.heredocs.length === 1 && /^<<-?(["']?)[A-Za-z_][A-Za-z0-9_]*\1$/.test(ins.args.trim())) {
+      // RUN <<EOF: the body is the script
+      argv = [...(c.Shell ?? DEFAULT_SHELL), (ins.heredocs[0] as Instruction["heredocs"][number]).body];
+    } else {
+      const bodies = ins.heredocs.map((h) => `${h.body}${h.name}\n`).join("");
+      argv = [...(c.Shell ?? DEFAULT_SHELL), ins.heredocs.length > 0 ? `${ins.args}\n${bodies}` : ins.args];
+    }
+    // build args reach the command as variables, but never the image
+    const env = envMap(c);
+    const argEnv = [...args].filter(([k]) => !env.has(k)).map(([k, val]) => `${k}=${val}`);
+    const createdBy = `RUN ${ins.json ? JSON.stringify(ins.json) : argv.join(" ")}`;
+    return this.step(
+      state,
+      { cmd: "RUN", argv, argEnv, network },
+      createdBy,
+      () => {},
+      async () => {
+        const dir = this.stepDir();
+        const lowers = this.lowers(state);
+        const r = await runStep({
+          argv,
+          env: [...(c.Env ?? []), ...argEnv],
+          cwd: c.WorkingDir || "/",
+          user: c.User ?? "",
+          network,
+          lowers: lowers.length > 0 ? lowers : [this.lowerdir(state)],
+          dir,
+          overlayMode: this.overlayMode,
+          quiet: this.o.quiet,
+        });
+        if (r.code !== 0) {
+          if (this.o.quiet) process.stderr.write(r.output);
+          throw new BuildError(`Dockerfile:${ins.line}: ${createdBy.split("\n")[0]}: exit code ${r.code}`);
+        }
+        return this.layer(state, dir, ins, { ops: [], stubs: RUN_STUBS });
+      },
+    );
+  }
+
+  private workdir(state: State, ins: Instruction, vars: Map<string, string>): Promise<State> {
+    const c = state.config.config ?? {};
+    let path: string;
+    try {
+      path = lex(ins.args, vars, this.df.escape).join(" ");
+    } catch (e) {
+      throw new DockerfileError((e as Error).message, ins.line, 1);
+    }
+    const abs = posix.resolve(c.WorkingDir || "/", path);
+    return this.step(
+      state,
+      { cmd: "WORKDIR", path: abs },
+      `WORKDIR ${abs}`,
+      (cfg) => {
+        (cfg.config as RunConfig).WorkingDir = abs;
+      },
+      () => this.layer(state, this.stepDir(), ins, { ops: [{ op: "mkdir", path: abs }] }),
+    );
+  }
+
+  /** --chown's USER[:GROUP], with names from the image's /etc/passwd and /etc/group. */
+  private owner(state: State, spec: string, ins: Instruction): { uid: number; gid: number } {
+    try {
+      const [u, g] = spec.split(":");
+      const user = resolveUser(u as string, this.lowers(state));
+      const gid = g !== undefined ? resolveUser(`${u}:${g}`, this.lowers(state)).gid : /^\d+$/.test(u as string) ? user.uid : user.gid;
+      return { uid: user.uid, gid };
+    } catch (e) {
+      throw new DockerfileError(`--chown=${spec}: ${(e as Error).message}`, ins.line, 1);
+    }
+  }
+
+  private async copy(state: State, ins: Instruction, vars: Map<string, string>): Promise<State> {
+    const fail = (msg: string) => new DockerfileError(msg, ins.line, 1);
+    const allowed = ins.cmd === "COPY" ? ["from", "chown", "chmod", "link"] : ["chown", "chmod", "link"];
+    for (const f of Object.keys(ins.flags)) {
+      if (!allowed.includes(f)) throw fail(`${ins.cmd} --${f} is not supported by hull`);
+    }
+    let words: string[];
+    try {
+      words = ins.json ? ins.json.map((w) => expand(w, vars, this.df.escape)) : lex(ins.args, vars, this.df.escape);
+    } catch (e) {
+      throw fail((e as Error).message);
+    }
+    if (words.length < 2) throw fail(`${ins.cmd} needs a source and a destination: ${ins.cmd} SRC... DEST`);
+    const c = state.config.config ?? {};
+    const destWord = words.at(-1) as string;
+    const dest = posix.resolve(c.WorkingDir || "/", destWord) + (destWord.endsWith("/") && destWord !== "/" ? "/" : "");
+    const srcWords = words.slice(0, -1);
+    const expandFlag = (f?: string) => (f === undefined ? undefined : expand(f, vars, this.df.escape));
+    const chown = expandFlag(ins.flags.chown);
+    const chmodText = expandFlag(ins.flags.chmod);
+    if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText)) throw fail(`--chmod=${chmodText}: give octal permissions such as 0755`);
+    const mode = chmodText !== undefined ? Number.parseInt(chmodText, 8) : undefined;
+    const owner = chown ? this.owner(state, chown, ins) : undefined;
+    const destIsDir = dest.endsWith("/") || dest === "/";
+    const from = expandFlag(ins.flags.from);
+
+    const key: Record<string, unknown> = { cmd: ins.cmd, dest, owner, mode };
+    type Source = BuildLayerRequest["ops"][number] & { op: "copy" };
+    let sources: Source["sources"] = [];
+    let prepare: (() => Promise<Source["sources"]>) | undefined;
+
+    if (from) {
+      const ref = this.stageRef(from, this.df.stages.length);
+      const fromState = ref !== undefined ? (this.results.get(ref) as State) : await this.imageState(from, ins.line);
+      if (ref !== undefined && !this.results.has(ref)) throw fail(`--from=${from}: that stage comes later; a stage can copy only from earlier ones`);
+      key.from = fromState.id;
+      key.paths = srcWords;
+      prepare = () => this.exportFrom(fromState, srcWords, ins);
+    } else {
+      const matched: ContextSource[] = [];
+      const heredocNames = new Map(ins.heredocs.map((h) => [h.name, h]));
+      for (const w of srcWords) {
+        const h = /^<<-?["']?([A-Za-z_][A-Za-z0-9_]*)["']?$/.exec(w);
+        const doc = h ? heredocNames.get(h[1] as string) : undefined;
+        if (doc) {
+          const file = join(this.tmp, `heredoc-${this.tmpCount++}`, doc.name);
+          mkdirSync(join(file, ".."), { recursive: true });
+          await Bun.write(file, doc.quoted ? doc.body : expand(doc.body, vars, this.df.escape));
+          const { chmodSync } = await import("node:fs");
+          chmodSync(file, 0o644);
+          sources.push({ path: file });
+          key[`heredoc:${doc.name}`] = sha256(doc.quoted ? doc.body : expand(doc.body, vars, this.df.escape));
+          continue;
+        }
+        if (ins.cmd === "ADD" && /^https?:\/\//i.test(w)) {
+          const file = await this.download(w, ins);
+          sources.push({ path: file, name: basename(file) });
+          key[`url:${w}`] = sha256(await Bun.file(file).bytes());
+          continue;
+        }
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(w)) throw fail(`${ins.cmd} ${w}: only ADD takes URLs, and only http(s)`);
+        try {
+          matched.push(...this.ctx.match(w));
+        } catch (e) {
+          throw fail((e as Error).message);
+        }
+      }
+      if (matched.length > 0) key.context = this.ctx.hash(matched);
+      for (const m of matched) {
+        const path = join(this.ctx.dir, m.rel);
+        const extract = ins.cmd === "ADD" && m.type === "file" && (await isArchive(path));
+        sources.push({ path, include: m.include, extract });
+      }
+      key.sources = sources.map((s) => ({ name: s.name ?? basename(s.path), extract: s.extract, heredoc: s.path.startsWith(this.tmp) }));
+    }
+    const count = from ? srcWords.length : sources.length;
+    if (count > 1 && !destIsDir) {
+      throw fail(`${ins.cmd} of more than one source needs a directory destination ending in /: ${destWord}/`);
+    }
+    const flagText = Object.entries(ins.flags).map(([k, val]) => `--${k}=${val} `).join("");
+    const createdBy = `${ins.cmd} ${flagText}${ins.args.split("\n")[0]}`;
+    return this.step(
+      state,
+      key,
+      createdBy,
+      () => {},
+      async () => {
+        if (prepare) sources = await prepare();
+        const op = {
+          op: "copy" as const,
+          dest: dest.replace(/\/$/, "") || "/",
+          destIsDir: destIsDir || sources.length > 1,
+          sources,
+          owner,
+          keepOwners: from !== undefined,
+          mode,
+        };
+        return this.layer(state, this.stepDir(), ins, { ops: [op] });
+      },
+    );
+  }
+
+  /** COPY --from: the paths out of FROM's image, owners kept, into the build's directory. */
+  private async exportFrom(from: State, paths: string[], ins: Instruction) {
+    const dir = this.stepDir();
+    const out = join(dir, "out");
+    mkdirSync(out);
+    let stdout = "";
+    const req: BuildLayerRequest = { root: join(dir, "merged"), ops: [{ op: "export", paths, out }], lowers: [], stubs: [] };
+    const r = await runInUserNamespace(["__build-layer", JSON.stringify(req)], {}, (s) => {
+      stdout = s;
+    }, this.mount(from, dir));
+    void stdout;
+    if (r.code !== 0) {
+      const why = r.stderr.trim().split("\n").at(-1)?.replace(/^hull: /, "") ?? `exit code ${r.code}`;
+      throw new DockerfileError(`COPY --from failed: ${why}`, ins.line, 1);
+    }
+    return readdirSync(out)
+      .sort((a, b) => Number(a) - Number(b))
+      .flatMap((n) => readdirSync(join(out, n)).map((name) => ({ path: join(out, n, name) })));
+  }
+
+  /** ADD URL: fetched into the build's directory, its name from the URL's path, mode 0600 as Docker. */
+  private async download(url: string, ins: Instruction): Promise<string> {
+    let res: Response;
+    try {
+      res = await fetch(url, { redirect: "follow" });
+    } catch (e) {
+      throw new DockerfileError(`ADD ${url}: ${(e as Error).message}`, ins.line, 1);
+    }
+    if (!res.ok) throw new DockerfileError(`ADD ${url}: the server answered ${res.status} ${res.statusText}`, ins.line, 1);
+    const name = decodeURIComponent(new URL(url).pathname.split("/").filter(Boolean).at(-1) ?? "") || "index.html";
+    const file = join(this.tmp, `url-${this.tmpCount++}`, name);
+    mkdirSync(join(file, ".."), { recursive: true });
+    await Bun.write(file, await res.arrayBuffer());
+    const { chmodSync, utimesSync } = await import("node:fs");
+    chmodSync(file, 0o600);
+    const modified = Date.parse(res.headers.get("last-modified") ?? "");
+    if (Number.isFinite(modified)) utimesSync(file, modified / 1000, modified / 1000);
+    return file;
+  }
+}
+
+/** ADD unpacks a local tar archive: plain, gzip or zstd (bzip2 and xz are copied as they are). */
+async function isArchive(path: string): Promise<boolean> {
+  const head = new Uint8Array(await Bun.file(path).slice(0, 512).arrayBuffer());
+  if (head[0] === 0x1f && head[1] === 0x8b) return true;
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return true;
+  return head.length >= 262 && new TextDecoder().decode(head.slice(257, 262)) === "ustar";
+}

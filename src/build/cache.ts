@@ -1,0 +1,77 @@
+// The build cache: a step's key (its parent, its text, the build args it sees, the digest of what it
+// copies) -> the image it made: a config blob and the layers. One small file per key, written
+// atomically; an entry whose blobs or layers were removed since counts as a miss. The blobs and
+// layers it names are roots for garbage collection until `hull builder prune` drops the cache.
+import { join } from "node:path";
+import * as v from "valibot";
+import { sha256 } from "../image/digest";
+import { ImageRecordSchema, type ImageRecord, type ImageStore } from "../image/store";
+import { writeFileAtomic } from "../store/atomic";
+import { mkdir, readFileText } from "../sys/libc";
+
+const CacheEntry = v.object({ config: v.string(), layers: ImageRecordSchema.entries.layers });
+export type CacheEntry = v.InferOutput<typeof CacheEntry>;
+
+export function cacheDir(store: ImageStore): string {
+  return join(store.paths.root, "build-cache");
+}
+
+export function cacheKey(parts: Record<string, unknown>): string {
+  return sha256(JSON.stringify(parts)).slice(7);
+}
+
+export function readCache(store: ImageStore, key: string): CacheEntry | undefined {
+  const text = readFileText(join(cacheDir(store), `${key}.json`));
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const r = v.safeParse(CacheEntry, json);
+  if (!r.success) return undefined;
+  const e = r.output;
+  if (!store.hasBlob(e.config)) return undefined;
+  if (!e.layers.every((l) => store.hasBlob(l.digest) && store.hasLayer(l.diffId))) return undefined;
+  return e;
+}
+
+export function writeCache(store: ImageStore, key: string, entry: { config: string; layers: ImageRecord["layers"] }): void {
+  mkdir(store.paths.root, 0o700, true);
+  mkdir(cacheDir(store), 0o700, true);
+  writeFileAtomic(join(cacheDir(store), `${key}.json`), JSON.stringify(entry));
+}
+
+/** Every cache entry, for garbage collection's roots. */
+export function cacheEntries(store: ImageStore): CacheEntry[] {
+  const { readdirSync } = require("node:fs") as typeof import("node:fs");
+  let names: string[] = [];
+  try {
+    names = readdirSync(cacheDir(store));
+  } catch {}
+  const out: CacheEntry[] = [];
+  for (const n of names) {
+    if (!/^[a-f0-9]{64}\.json$/.test(n)) continue;
+    const text = readFileText(join(cacheDir(store), n));
+    if (!text) continue;
+    try {
+      const r = v.safeParse(CacheEntry, JSON.parse(text));
+      if (r.success) out.push(r.output);
+    } catch {}
+  }
+  return out;
+}
+
+/** `hull builder prune`: forget every cache entry; the number forgotten. */
+export function dropCache(store: ImageStore): number {
+  const { readdirSync, rmSync } = require("node:fs") as typeof import("node:fs");
+  let n = 0;
+  try {
+    for (const name of readdirSync(cacheDir(store))) {
+      rmSync(join(cacheDir(store), name), { force: true });
+      if (name.endsWith(".json")) n++;
+    }
+  } catch {}
+  return n;
+}

@@ -1,0 +1,131 @@
+// The build context: the directory `hull build` is given, less what .dockerignore leaves out. It is
+// only ever read. COPY and ADD sources are matched here (wildcards as Go's filepath.Match: `*` and `?`
+// stay within one path component), and hashed by content for the cache.
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { DockerIgnore } from "./dockerignore";
+
+export interface ContextEntry {
+  /** path relative to the context, "" for its root */
+  rel: string;
+  type: "file" | "dir" | "symlink";
+}
+
+/** A matched source: a path of the context and, for a directory, what beneath it is in the context. */
+export interface ContextSource {
+  rel: string;
+  type: ContextEntry["type"];
+  /** for a directory: the paths beneath it that are copied, relative to it */
+  include?: string[];
+}
+
+function globToRegExp(pattern: string): RegExp {
+  let re = "^";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "[") {
+      const close = pattern.indexOf("]", i + 1);
+      if (close < 0) throw new Error(`bad pattern ${pattern}: [ without ]`);
+      let cls = pattern.slice(i + 1, close);
+      if (cls.startsWith("^")) cls = `!${cls.slice(1)}`;
+      re += `[${cls.replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
+      i = close;
+    } else if (c === "\\" && i + 1 < pattern.length) re += (pattern[++i] as string).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  }
+  return new RegExp(`${re}$`);
+}
+
+/** "./a//b/" -> "a/b"; "" for the root. Refuses a path that leaves the context. */
+export function contextPath(src: string): string {
+  const out: string[] = [];
+  for (const part of src.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (out.length === 0) throw new Error(`${src} is outside the build context`);
+      out.pop();
+    } else out.push(part);
+  }
+  return out.join("/");
+}
+
+export class BuildContext {
+  private all?: Map<string, ContextEntry>;
+  private readonly ignore: DockerIgnore;
+
+  /** IGNORE_TEXT: the .dockerignore that applies, if any */
+  constructor(
+    readonly dir: string,
+    ignoreText = "",
+  ) {
+    this.ignore = new DockerIgnore(ignoreText);
+  }
+
+  /** Every path of the context that .dockerignore keeps (with the directories above them). */
+  entries(): Map<string, ContextEntry> {
+    if (this.all) return this.all;
+    const all = new Map<string, ContextEntry>([["", { rel: "", type: "dir" }]]);
+    const walk = (rel: string) => {
+      for (const name of readdirSync(join(this.dir, rel)).sort()) {
+        const sub = rel ? `${rel}/${name}` : name;
+        const st = lstatSync(join(this.dir, sub));
+        const type = st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : st.isFile() ? "file" : undefined;
+        if (!type) continue;
+        const kept = !this.ignore.ignores(sub);
+        if (kept) all.set(sub, { rel: sub, type });
+        // an ignored directory is walked still: an exception (!pattern) may bring back what is inside
+        if (type === "dir" && (kept || this.ignore.hasExceptions)) {
+          walk(sub);
+          if (!kept && [...all.keys()].some((k) => k.startsWith(`${sub}/`))) all.set(sub, { rel: sub, type });
+        }
+      }
+    };
+    walk("");
+    this.all = all;
+    return all;
+  }
+
+  /** The context's paths SRC names: one path, or every match of a wildcard pattern. */
+  match(src: string): ContextSource[] {
+    const rel = contextPath(src);
+    const all = this.entries();
+    let hits: ContextEntry[];
+    if (/[*?[]/.test(rel)) {
+      const re = globToRegExp(rel);
+      hits = [...all.values()].filter((e) => e.rel !== "" && re.test(e.rel));
+    } else {
+      const e = all.get(rel);
+      hits = e ? [e] : [];
+    }
+    if (hits.length === 0) {
+      throw new Error(`${src}: no such file in the build context (or .dockerignore leaves it out)`);
+    }
+    return hits.map((e) => {
+      if (e.type !== "dir") return { rel: e.rel, type: e.type };
+      const prefix = e.rel === "" ? "" : `${e.rel}/`;
+      const include = [...all.keys()].filter((k) => k !== e.rel && k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+      return { rel: e.rel, type: e.type, include };
+    });
+  }
+
+  /** A digest of what SOURCES would copy: names, types, modes and contents; not times or owners. */
+  hash(sources: ContextSource[]): string {
+    const h = new Bun.CryptoHasher("sha256");
+    const add = (rel: string) => {
+      const path = join(this.dir, rel);
+      const st = lstatSync(path);
+      h.update(`${rel}\0${st.mode}\0`);
+      if (st.isSymbolicLink()) h.update(readlinkSync(path));
+      else if (st.isFile()) h.update(readFileSync(path));
+      h.update("\0");
+    };
+    for (const s of sources) {
+      h.update(`source ${s.rel}\0`);
+      add(s.rel);
+      for (const sub of s.include ?? []) add(s.rel ? `${s.rel}/${sub}` : sub);
+    }
+    return `sha256:${h.digest("hex")}`;
+  }
+}

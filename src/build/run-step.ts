@@ -1,0 +1,84 @@
+// A build's RUN: the command in a container of the previous step, with the same isolation core as
+// `hull run` (the shim, pid 1 in its own namespaces), on an overlay whose writable layer becomes the
+// step's layer. Nothing is recorded as a container: the step's directory is the build's to remove.
+import { join } from "node:path";
+import { buildEnv } from "../container/env";
+import { resolveUser } from "../container/user";
+import { ABI } from "../runtime/abi";
+import { hostIdMapping } from "../runtime/idmap";
+import { encodeMessage, type ShimSpec } from "../runtime/message";
+import { namespaceFlags, planMounts } from "../runtime/plan";
+import { findProgram } from "../runtime/programs";
+import { spawnShim } from "../runtime/shim";
+import { writeNewFile } from "../store/atomic";
+import { readFileText } from "../sys/libc";
+
+/** What a RUN's container mounts over its root file system: left out of the step's layer when empty. */
+export const RUN_STUBS = ["proc", "dev", "sys", "etc/hostname", "etc/hosts", "etc/resolv.conf"];
+
+export interface RunStep {
+  argv: string[];
+  /** the image's Env plus the build args in scope */
+  env: string[];
+  cwd: string;
+  user: string;
+  network: "none" | "host";
+  /** unpacked layers, topmost first; the step's directory holds upper/, work/ and merged/ */
+  lowers: string[];
+  dir: string;
+  overlayMode: number;
+  /** -q: the command's output is kept, and shown only if it fails */
+  quiet: boolean;
+}
+
+/** Run the step's command; its exit code and, with quiet, its output. */
+export async function runStep(s: RunStep): Promise<{ code: number; output: string }> {
+  const ids = hostIdMapping();
+  let user: ReturnType<typeof resolveUser>;
+  try {
+    user = resolveUser(s.user, s.lowers);
+  } catch (e) {
+    return { code: ABI.HULL_EXIT_SETUP, output: `${(e as Error).message}\n` };
+  }
+  if (user.uid >= ids.size || user.gid >= ids.size) {
+    return { code: ABI.HULL_EXIT_SETUP, output: `user ${s.user} is not mapped in the container; see hull doctor\n` };
+  }
+  const hostname = "hull-build";
+  const etcFiles = {
+    hostname: join(s.dir, "hostname"),
+    hosts: join(s.dir, "hosts"),
+    resolvConf: join(s.dir, "resolv.conf"),
+  };
+  writeNewFile(etcFiles.hostname, `${hostname}\n`);
+  writeNewFile(
+    etcFiles.hosts,
+    s.network === "host"
+      ? (readFileText("/etc/hosts") ?? "")
+      : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
+  );
+  writeNewFile(etcFiles.resolvConf, readFileText("/etc/resolv.conf") ?? "");
+  const spec: ShimSpec = {
+    argv: s.argv,
+    env: buildEnv({ imageEnv: s.env, hostname, home: user.home, tty: false, cli: [], host: {} }),
+    cwd: s.cwd,
+    uid: user.uid,
+    gid: user.gid,
+    groups: ids.uidMapProg ? user.groups.filter((g) => g < ids.size) : [],
+    hostname,
+    nsFlags: namespaceFlags(s.network),
+    uidMap: ids.uidMap,
+    gidMap: ids.gidMap,
+    uidMapProg: ids.uidMapProg,
+    gidMapProg: ids.gidMapProg,
+    rootfs: join(s.dir, "merged"),
+    overlay: `lowerdir=${s.lowers.join(":")},upperdir=${join(s.dir, "upper")},workdir=${join(s.dir, "work")}`,
+    fuseProg: findProgram("fuse-overlayfs"),
+    overlayMode: s.overlayMode,
+    cleanup: [],
+    stateFile: "",
+    flags: (s.network === "none" ? ABI.HULL_FLAG_NET_LO : 0) | (ids.uidMapProg ? ABI.HULL_FLAG_SETGROUPS : 0),
+    steps: planMounts({ network: s.network, ttyGroupMapped: ids.size > 5, etcFiles, binds: [] }),
+  };
+  const r = await spawnShim(encodeMessage(spec), ["run", "0"], !s.quiet);
+  return { code: r.code, output: r.stdout + r.stderr };
+}

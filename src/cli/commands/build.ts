@@ -1,0 +1,83 @@
+// `hull build` and `hull builder prune`.
+import type { ArgsDef } from "citty";
+import * as v from "valibot";
+import { Builder, BuildOptionsSchema } from "../../build/builder";
+import { dropCache } from "../../build/cache";
+import { collectGarbage } from "../../image/manage";
+import { all, flag, last, parseInterspersed } from "../argv";
+import type { HullCommand } from "../command";
+import { print, printErr } from "../output";
+import { openStore } from "./image-common";
+
+const buildArgs = {
+  context: { type: "positional", description: "The build context: a directory", required: false },
+  tag: { type: "string", alias: "t", description: "Name the image NAME[:TAG] (repeatable)" },
+  file: {
+    type: "string",
+    alias: "f",
+    description: "The Dockerfile (default: PATH/Dockerfile or PATH/Containerfile; - for stdin)",
+  },
+  "build-arg": {
+    type: "string",
+    description: "Set a build argument KEY=VALUE, or KEY to take the caller's (repeatable)",
+  },
+  target: { type: "string", description: "Build up to this stage (FROM ... AS NAME)" },
+  "no-cache": { type: "boolean", description: "Run every step again (results still go into the cache)" },
+  pull: { type: "boolean", description: "Pull every base image, even those in the store" },
+  quiet: { type: "boolean", alias: "q", description: "Print only the image id; a failing RUN's output is still shown" },
+  network: { type: "string", description: "The network of RUN steps: host (default) or none" },
+  timestamp: {
+    type: "string",
+    description: "Seconds since the epoch for every time in the image (default $SOURCE_DATE_EPOCH)",
+  },
+  root: { type: "string", description: "Store directory" },
+} as const satisfies ArgsDef;
+
+function epoch(text: string | undefined, what: string): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  if (!/^\d+$/.test(text)) throw new Error(`${what} takes whole seconds since 1970, not ${text}`);
+  return Number(text);
+}
+
+export const build: HullCommand = {
+  meta: { name: "build", description: "Build an image from a Dockerfile: hull build [-t NAME] PATH" },
+  args: buildArgs,
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const p = parseInterspersed(rawArgs, buildArgs, "build", true);
+    if (p.positionals.length !== 1)
+      throw new Error("hull build takes one context directory: hull build [OPTIONS] PATH");
+    const r = v.safeParse(BuildOptionsSchema, {
+      context: p.positionals[0],
+      file: last(p, "file"),
+      tags: all(p, "tag"),
+      buildArgs: all(p, "build-arg"),
+      target: last(p, "target"),
+      noCache: flag(p, "no-cache"),
+      pull: flag(p, "pull"),
+      quiet: flag(p, "quiet"),
+      network: last(p, "network") ?? "host",
+      epoch: epoch(last(p, "timestamp"), "--timestamp") ?? epoch(process.env.SOURCE_DATE_EPOCH, "SOURCE_DATE_EPOCH"),
+    });
+    if (!r.success) throw new Error(r.issues[0].message);
+    const quiet = r.output.quiet;
+    const id = await Builder.run(openStore(last(p, "root")), r.output, quiet ? () => {} : printErr);
+    print(id);
+  },
+};
+
+export const builder: HullCommand = {
+  meta: { name: "builder", description: "Manage the build cache" },
+  subCommands: {
+    prune: {
+      meta: { name: "prune", description: "Forget the build cache and remove what only it kept" },
+      args: { root: { type: "string", description: "Store directory" } },
+      async run({ args }) {
+        const store = openStore(args.root);
+        const n = dropCache(store);
+        await collectGarbage(store);
+        print(`Removed ${n} build cache entr${n === 1 ? "y" : "ies"}`);
+      },
+    },
+  },
+};

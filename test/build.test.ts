@@ -1,0 +1,337 @@
+// hull build end to end: the multi-stage fixture in test/fixtures/build/app, built rootless on the
+// embedded busybox; the cache's hits and misses; build args, --target, reproducible digests; ADD;
+// bad Dockerfiles; and the pushed result read by skopeo and run by rootless podman.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { skopeoInspect } from "./fixtures/oci";
+import { type RegistryFixture, startRegistry } from "./fixtures/registry";
+import { hostHas, hull, hullAsync, makeStore, ok, removeStore, requireUnprivileged, shimProcesses } from "./helpers";
+
+requireUnprivileged();
+
+const FIXTURE = join(import.meta.dir, "fixtures", "build", "app");
+let root = "";
+let ctx = "";
+
+/** Every path of DIR with its type, size and mtime: to show the build never writes the context. */
+function snapshot(dir: string): string {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const n of readdirSync(join(dir, rel)).sort()) {
+      const sub = join(rel, n);
+      const st = lstatSync(join(dir, sub));
+      out.push(`${sub} ${st.mode} ${st.size} ${st.mtimeMs}`);
+      if (st.isDirectory()) walk(sub);
+    }
+  };
+  walk("");
+  return out.join("\n");
+}
+
+/** The steps a build printed: "STEP n/m: TEXT" followed by "Using cache" or a new id. */
+function steps(stderr: string): Array<{ text: string; cached: boolean }> {
+  const lines = stderr.split("\n");
+  const out: Array<{ text: string; cached: boolean }> = [];
+  lines.forEach((l, i) => {
+    const m = /^STEP \d+\/\d+: (.*)$/.exec(l);
+    if (!m) return;
+    const next = lines.slice(i + 1).find((x) => x.startsWith("-->") || x.startsWith("STEP "));
+    out.push({ text: m[1] as string, cached: next?.startsWith("--> Using cache") ?? false });
+  });
+  return out;
+}
+
+const ran = (s: ReturnType<typeof steps>) =>
+  s.filter((x) => !x.cached && !/^(FROM|ARG) /.test(x.text)).map((x) => x.text.split(" ")[0]);
+
+beforeAll(() => {
+  root = makeStore();
+  ctx = mkdtempSync(join(tmpdir(), "hull-ctx-"));
+  cpSync(FIXTURE, ctx, { recursive: true });
+});
+afterAll(() => {
+  removeStore(root);
+  rmSync(ctx, { recursive: true, force: true });
+});
+
+describe("hull build", () => {
+  let firstId = "";
+
+  test("builds the multi-stage fixture; the image runs and has the Dockerfile's config", () => {
+    const before = snapshot(ctx);
+    const r = hull(["build", "-t", "app:1", ctx], { root });
+    expect(r.code, r.stderr).toBe(0);
+    firstId = r.stdout.trim();
+    expect(firstId).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(snapshot(ctx)).toBe(before);
+    // the stage the final one does not need is never built
+    expect(r.stderr).not.toContain("this stage is not needed");
+    expect(r.stderr).toContain("Successfully tagged app:1");
+
+    expect(ok(hull(["run", "--rm", "app:1"], { root }))).toBe("hello, world\n");
+    const listing = ok(
+      hull(
+        [
+          "run",
+          "--rm",
+          "--entrypoint",
+          "sh",
+          "app:1",
+          "-c",
+          "cd /app && ls -ln conf && cat state; id -u; test -e /etc/os-release || echo gone",
+        ],
+        { root },
+      ),
+    );
+    expect(listing).toMatch(/-rw-r-----\s+1 1000\s+1000\s+\d+ .* app\.conf/);
+    expect(listing).not.toContain("secret.key");
+    expect(listing).toContain("built\n1000\ngone\n");
+
+    const [info] = JSON.parse(ok(hull(["image", "inspect", "app:1"], { root })));
+    expect(info.Id).toBe(firstId);
+    expect(info.Config.User).toBe("1000");
+    expect(info.Config.WorkingDir).toBe("/app");
+    expect(info.Config.Entrypoint).toEqual(["/app/show"]);
+    expect(info.Config.Cmd ?? null).toBeNull();
+    expect(info.Config.ExposedPorts).toEqual({ "8080/tcp": {} });
+    expect(info.Config.StopSignal).toBe("SIGINT");
+    expect(info.Config.Labels["org.example.role"]).toBe("multistage fixture");
+    expect(info.Config.Env).toContain("APP=/app");
+    // busybox's one layer, then WORKDIR, COPY --from, COPY and RUN: one layer each
+    expect(info.RootFS.Layers).toHaveLength(5);
+    expect(shimProcesses()).toEqual([]);
+    expect(readdirSync(join(root, "tmp"))).toEqual([]);
+  });
+
+  test("a rebuild with nothing changed takes every step from the cache", () => {
+    const r = hull(["build", "-t", "app:1", ctx], { root });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(firstId);
+    expect(ran(steps(r.stderr))).toEqual([]);
+    expect(r.stderr).toContain("--> Using cache");
+  });
+
+  test("changing one source file reruns from the step that copies it, and no earlier", () => {
+    writeFileSync(join(ctx, "greeting.txt"), "there\n");
+    const r = hull(["build", "-t", "app:2", ctx], { root });
+    expect(r.code, r.stderr).toBe(0);
+    const s = steps(r.stderr);
+    // builder: WORKDIR cached; COPY greeting.txt and RUN again. final: LABEL, ENV, WORKDIR cached;
+    // COPY --from (its source changed) and everything after again
+    expect(ran(s)).toEqual(["COPY", "RUN", "COPY", "COPY", "RUN", "USER", "EXPOSE", "STOPSIGNAL", "ENTRYPOINT"]);
+    expect(s.find((x) => x.text.startsWith("LABEL"))?.cached).toBe(true);
+    expect(ok(hull(["run", "--rm", "app:2"], { root }))).toBe("hello, there\n");
+    // a .dockerignore'd file changing changes nothing
+    writeFileSync(join(ctx, "conf", "secret.key"), "rotated\n");
+    const again = hull(["build", "-t", "app:2", ctx], { root });
+    expect(ran(steps(again.stderr))).toEqual([]);
+  });
+
+  test("--build-arg reaches RUN and reruns it; --target builds one stage; unused args are named", () => {
+    const r = hull(
+      ["build", "--build-arg", "GREETING=hi", "--build-arg", "NOBODY=1", "--target", "builder", "-t", "b:1", ctx],
+      { root },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(ran(steps(r.stderr))).toEqual(["RUN"]);
+    expect(r.stderr).toContain("[Warning] One or more build-args [NOBODY] were not consumed");
+    expect(r.stderr).not.toMatch(/STEP \d+\/\d+: LABEL/);
+    expect(ok(hull(["run", "--rm", "b:1", "cat", "/src/out.txt"], { root }))).toBe("hi, there\n");
+    // the build arg does not stay in the image
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the container's shell expands it
+    expect(ok(hull(["run", "--rm", "b:1", "sh", "-c", "echo ${GREETING:-unset}"], { root }))).toBe("unset\n");
+  });
+
+  test("--no-cache runs every step; with SOURCE_DATE_EPOCH two such builds give the same digest", () => {
+    const env = { SOURCE_DATE_EPOCH: "1700000000" };
+    const a = hull(["build", "--no-cache", "-q", ctx], { root, env });
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stderr).toBe("");
+    const b = hull(["build", "--no-cache", ctx], { root, env });
+    expect(b.code, b.stderr).toBe(0);
+    expect(steps(b.stderr).every((x) => !x.cached)).toBe(true);
+    expect(b.stdout.trim()).toBe(a.stdout.trim());
+    const [info] = JSON.parse(ok(hull(["image", "inspect", a.stdout.trim()], { root })));
+    expect(info.Created).toBe("2023-11-14T22:13:20.000Z");
+  });
+
+  test("ADD unpacks a local tar.gz; COPY takes heredocs; ARG before FROM picks the base", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hull-ctx-"));
+    try {
+      const src = join(dir, "payload");
+      cpSync(join(FIXTURE, "conf"), src, { recursive: true });
+      Bun.spawnSync(["tar", "-czf", join(dir, "payload.tar.gz"), "-C", src, "."]);
+      rmSync(src, { recursive: true });
+      writeFileSync(
+        join(dir, "Dockerfile"),
+        [
+          "ARG FLAVOUR=busybox",
+          "FROM $FLAVOUR",
+          "ADD payload.tar.gz /opt/payload/",
+          "COPY <<EOF /etc/motd",
+          "hello from a heredoc",
+          "EOF",
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the builder expands it
+          'ENV GREETING="a b"  OTHER=${GREETING:-x}',
+          'SHELL ["/bin/sh", "-ec"]',
+          'CMD cat /opt/payload/app.conf /etc/motd; echo "$GREETING"',
+          "",
+        ].join("\n"),
+      );
+      const r = hull(["build", "-t", "add:1", dir], { root });
+      expect(r.code, r.stderr).toBe(0);
+      expect(ok(hull(["run", "--rm", "add:1"], { root }))).toBe("port=8080\nhello from a heredoc\na b\n");
+      const [info] = JSON.parse(ok(hull(["image", "inspect", "add:1"], { root })));
+      expect(info.Config.Cmd).toEqual(["/bin/sh", "-ec", 'cat /opt/payload/app.conf /etc/motd; echo "$GREETING"']);
+      // the ENV line sees the variables of earlier lines only
+      expect(info.Config.Env).toContain("OTHER=x");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("ADD fetches an http URL into the image", async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () =>
+        new Response("served over http\n", { headers: { "Last-Modified": "Tue, 14 Nov 2023 22:13:20 GMT" } }),
+    });
+    const dir = mkdtempSync(join(tmpdir(), "hull-ctx-"));
+    try {
+      writeFileSync(
+        join(dir, "Dockerfile"),
+        `FROM busybox\nADD http://127.0.0.1:${server.port}/files/note.txt /data/\n`,
+      );
+      const r = await hullAsync(["build", "-t", "url:1", dir], { root });
+      expect(r.code, r.stderr).toBe(0);
+      const out = await hullAsync(
+        ["run", "--rm", "url:1", "sh", "-c", "cat /data/note.txt; stat -c %a /data/note.txt"],
+        { root },
+      );
+      expect(out.stdout).toBe("served over http\n600\n");
+    } finally {
+      server.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("bad Dockerfiles and failing steps give line-numbered errors, exit 1, and leave nothing behind", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hull-ctx-"));
+    const tags = () => ok(hull(["images", "-q"], { root }));
+    const before = tags();
+    const cases: Array<[string, RegExp]> = [
+      ["FROM busybox\nRUN true\nFORM busybox\n", /^hull: Dockerfile:3:1: unknown instruction: FORM$/m],
+      ["RUN true\n", /Dockerfile:1:1: RUN before the first FROM/],
+      ["FROM busybox\nCOPY missing.txt /\n", /Dockerfile:2:1: missing.txt: no such file in the build context/],
+      ["FROM busybox\nCOPY ../outside /\n", /Dockerfile:2:1: \.\.\/outside is outside the build context/],
+      ["FROM busybox\nRUN echo about to fail\nRUN exit 3\n", /Dockerfile:3: RUN \/bin\/sh -c exit 3: exit code 3/],
+      ["FROM busybox\nEXPOSE 80/xyz\n", /Dockerfile:2:1: EXPOSE 80\/xyz: give PORT or PORT\/PROTOCOL/],
+      ["FROM busybox\nRUN --mount=type=cache,target=/x true\n", /Dockerfile:2:1: RUN --mount is not supported by hull/],
+      ["FROM nosuchimage-here:1\n", /Dockerfile:1:1: nosuchimage-here:1: /],
+      [
+        "FROM busybox\nCOPY --chown=nobody-at-all a /\n",
+        /Dockerfile:2:1: --chown=nobody-at-all: unable to find user nobody-at-all/,
+      ],
+    ];
+    try {
+      writeFileSync(join(dir, "a"), "a\n");
+      for (const [text, want] of cases) {
+        writeFileSync(join(dir, "Dockerfile"), text);
+        const r = hull(["build", "-t", "bad:1", dir], { root, env: { HULL_INSECURE_REGISTRIES: "" } });
+        expect(r.code, text).toBe(1);
+        expect(r.stderr, text).toMatch(want);
+      }
+      const none = hull(["build", mkdtempSync(join(tmpdir(), "hull-empty-"))], { root });
+      expect(none.code).not.toBe(0);
+      expect(none.stderr).toMatch(/no Dockerfile or Containerfile in .*: add one, or name it with -f/);
+      expect(tags()).toBe(before);
+      expect(readdirSync(join(root, "tmp"))).toEqual([]);
+      expect(shimProcesses()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("hull builder prune forgets the cache; the next build runs every step", () => {
+    const pruned = ok(hull(["builder", "prune"], { root }));
+    expect(pruned).toMatch(/^Removed [1-9]\d* build cache entries/);
+    const r = hull(["build", "-t", "app:1", ctx], { root });
+    expect(r.code, r.stderr).toBe(0);
+    expect(steps(r.stderr).some((x) => x.cached)).toBe(false);
+  });
+});
+
+const tools = hostHas(
+  Bun.which("docker-registry") !== null && Bun.which("skopeo") !== null && Bun.which("podman") !== null,
+  "build+push tests: docker-registry, skopeo and podman are not installed (apt-get install docker-registry skopeo podman)",
+);
+
+describe.if(tools)("hull build, then push: read by other tools", () => {
+  let registry: RegistryFixture;
+  let podmanHome = "";
+  beforeAll(async () => {
+    registry = await startRegistry();
+    podmanHome = mkdtempSync(join(tmpdir(), "hull-podman-"));
+    mkdirSync(join(podmanHome, "run"), { mode: 0o700 });
+    writeFileSync(
+      join(podmanHome, "containers.conf"),
+      '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime = "runc"\n',
+    );
+  });
+  afterAll(async () => {
+    await registry.stop();
+    podman("unshare", "rm", "-rf", podmanHome);
+    rmSync(podmanHome, { recursive: true, force: true });
+  });
+
+  /**
+   * podman with its own throwaway storage and config, so the test neither reads nor changes the
+   * user's: cgroupfs and the file event logger (no systemd here), runc (crun refuses a hybrid
+   * cgroup layout).
+   */
+  function podmanEnv(): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: podmanHome,
+      XDG_CONFIG_HOME: join(podmanHome, "config"),
+      XDG_DATA_HOME: join(podmanHome, "data"),
+      XDG_RUNTIME_DIR: join(podmanHome, "run"),
+      CONTAINERS_CONF: join(podmanHome, "containers.conf"),
+    };
+  }
+  const podman = (...args: string[]) =>
+    Bun.spawnSync(["podman", "--root", join(podmanHome, "root"), "--runroot", join(podmanHome, "runroot"), ...args], {
+      env: podmanEnv(),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+
+  test("skopeo reads the pushed image; podman pulls it and runs it with the same result", () => {
+    const ref = `${registry.host}/me/app:1`;
+    ok(hull(["build", "-t", ref, ctx], { root }));
+    const digest = ok(hull(["push", "-q", ref], { root })).trim();
+    const seen = skopeoInspect(ref);
+    expect(seen.Digest).toBe(digest);
+    expect(seen.Layers).toHaveLength(5);
+
+    const ours = ok(hull(["run", "--rm", ref], { root }));
+    const p = podman("run", "--rm", "--tls-verify=false", "--network=none", ref);
+    expect(p.exitCode, p.stderr.toString()).toBe(0);
+    expect(p.stdout.toString()).toBe(ours);
+    const q = podman(
+      "run",
+      "--rm",
+      "--network=none",
+      "--entrypoint",
+      "sh",
+      ref,
+      "-c",
+      "id -u; ls -ln /app/conf; test -e /etc/os-release || echo gone",
+    );
+    expect(q.exitCode, q.stderr.toString()).toBe(0);
+    expect(q.stdout.toString()).toMatch(/^1000\n.*-rw-r-----\s+1 1000\s+1000 .*app\.conf\ngone\n$/s);
+  });
+});

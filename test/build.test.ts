@@ -316,6 +316,17 @@ describe.if(tools)("hull build, then push: read by other tools", () => {
     const seen = skopeoInspect(ref);
     expect(seen.Digest).toBe(digest);
     expect(seen.Layers).toHaveLength(5);
+    // built layers are stored as plain tars and pushed gzipped, as docker and podman push them
+    const raw = Bun.spawnSync(["skopeo", "inspect", "--raw", "--tls-verify=false", `docker://${ref}`]);
+    const manifest = JSON.parse(raw.stdout.toString());
+    expect(manifest.layers.map((l: { mediaType: string }) => l.mediaType)).toEqual(
+      Array(5).fill("application/vnd.oci.image.layer.v1.tar+gzip"),
+    );
+    // the compressed blobs are kept: a second push compresses nothing and uploads nothing
+    const again = hull(["push", ref], { root });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/compressed|uploaded/);
+    expect(again.stdout.trim()).toBe(digest);
 
     const ours = ok(hull(["run", "--rm", ref], { root }));
     const p = podman("run", "--rm", "--tls-verify=false", "--network=none", ref);

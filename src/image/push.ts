@@ -7,7 +7,8 @@ import { findImage } from "./lookup";
 import { MEDIA } from "./manifest";
 import { formatReference, parseReference } from "./reference";
 import { Registry } from "./registry";
-import type { ImageStore } from "./store";
+import { compressionOf } from "./layers";
+import type { ImageRecord, ImageStore } from "./store";
 
 const PARALLEL = 3;
 
@@ -16,7 +17,9 @@ export async function push(store: ImageStore, name: string, say: (line: string) 
   if (ref.digest) throw new Error(`push takes a tag, not a digest: ${name}`);
   const found = findImage(store, name);
   if (!found) throw new Error(`no such image: ${name}`);
-  const { record } = found;
+  // layers made here (build, commit, import) are kept uncompressed; they go out gzipped, as docker
+  // and podman push them, and the image record keeps the compressed blob for the next push
+  const record = await compressLayers(store, found.record, say);
   const registry = new Registry(ref.domain);
   const chunk = Number(process.env.HULL_UPLOAD_CHUNK ?? 8 * 1024 * 1024);
   // a repository of the same registry that has this image, to mount blobs from
@@ -63,4 +66,54 @@ export async function push(store: ImageStore, name: string, say: (line: string) 
   });
   say(`${formatReference(ref)}: ${digest}`);
   return digest;
+}
+
+const GZIP_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip";
+
+async function compressLayers(
+  store: ImageStore,
+  record: ImageRecord,
+  say: (line: string) => void,
+): Promise<ImageRecord> {
+  // a pulled image goes out as it came, its manifest's blobs re-used
+  if (record.manifestDigest || record.layers.every((l) => compressionOf(l.mediaType) !== "none")) return record;
+  return store.contentLock(async () => {
+    const { mkdirSync, rmSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const layers: ImageRecord["layers"] = [];
+    for (const l of record.layers) {
+      if (compressionOf(l.mediaType) !== "none") {
+        layers.push(l);
+        continue;
+      }
+      mkdirSync(store.paths.tmp, { recursive: true });
+      const tmp = join(store.paths.tmp, `gzip-${crypto.randomUUID()}`);
+      try {
+        const hasher = new Bun.CryptoHasher("sha256");
+        const sink = Bun.file(tmp).writer();
+        let size = 0;
+        try {
+          const gz = Bun.file(store.blobPath(l.digest))
+            .stream()
+            .pipeThrough(new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+          for await (const chunk of gz) {
+            hasher.update(chunk);
+            size += chunk.length;
+            sink.write(chunk);
+          }
+        } finally {
+          await sink.end();
+        }
+        const digest = `sha256:${hasher.digest("hex")}`;
+        if (!store.hasBlob(digest)) await store.putBlob(digest, Bun.file(tmp).stream(), size);
+        say(`  ${l.diffId.slice(7, 19)}: compressed ${l.size} -> ${size} bytes`);
+        layers.push({ digest, diffId: l.diffId, size, mediaType: GZIP_LAYER });
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+    }
+    const next = { ...record, layers };
+    await store.putImage(next);
+    return next;
+  });
 }

@@ -2,12 +2,22 @@
 // embedded busybox; the cache's hits and misses; build args, --target, reproducible digests; ADD;
 // bad Dockerfiles; and the pushed result read by skopeo and run by rootless podman.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { skopeoInspect } from "./fixtures/oci";
 import { type RegistryFixture, startRegistry } from "./fixtures/registry";
-import { hostHas, hull, hullAsync, makeStore, ok, removeStore, requireUnprivileged, shimProcesses } from "./helpers";
+import {
+  HULL,
+  hostHas,
+  hull,
+  hullAsync,
+  makeStore,
+  ok,
+  removeStore,
+  requireUnprivileged,
+  shimProcesses,
+} from "./helpers";
 
 requireUnprivileged();
 
@@ -264,6 +274,138 @@ describe("hull build", () => {
   });
 });
 
+describe("more of the Dockerfile reference", () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  /** A context holding FILES (name -> text); "Dockerfile" among them. */
+  const context = (files: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), "hull-ctx-"));
+    dirs.push(dir);
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(dir, name, ".."), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    }
+    return dir;
+  };
+
+  test("ONBUILD triggers run in the child's build and are not inherited further", () => {
+    ok(
+      hull(
+        [
+          "build",
+          "-t",
+          "parent:1",
+          context({ Dockerfile: "FROM busybox\nONBUILD COPY note /note\nONBUILD RUN echo triggered > /onbuild\n" }),
+        ],
+        { root },
+      ),
+    );
+    const [parent] = JSON.parse(ok(hull(["image", "inspect", "parent:1"], { root })));
+    expect(parent.Config.OnBuild).toEqual(["COPY note /note", "RUN echo triggered > /onbuild"]);
+    ok(
+      hull(["build", "-t", "child:1", context({ Dockerfile: "FROM parent:1\n", note: "from the child's context\n" })], {
+        root,
+      }),
+    );
+    expect(ok(hull(["run", "--rm", "child:1", "cat", "/onbuild", "/note"], { root }))).toBe(
+      "triggered\nfrom the child's context\n",
+    );
+    const [child] = JSON.parse(ok(hull(["image", "inspect", "child:1"], { root })));
+    expect(child.Config.OnBuild ?? null).toBeNull();
+  });
+
+  test("FROM a stage, COPY --from by index and from an image, wildcards, USER by name", () => {
+    const dir = context({
+      Dockerfile: [
+        "FROM busybox AS base",
+        "RUN echo bob:x:1234:1234::/home/bob:/bin/sh >> /etc/passwd && mkdir /data && echo base > /data/base",
+        "FROM base AS more",
+        "USER bob",
+        "RUN id -un > /tmp/who",
+        "FROM busybox",
+        "COPY --from=0 /data/base /from-index",
+        "COPY --from=more /tmp/who /who",
+        "COPY --from=app:1 /app/out.txt /from-image",
+        "COPY *.txt /texts/",
+        "",
+      ].join("\n"),
+      "a.txt": "a\n",
+      "b.txt": "b\n",
+      "c.md": "c\n",
+    });
+    ok(hull(["build", "-t", "mix:1", dir], { root }));
+    const out = ok(hull(["run", "--rm", "mix:1", "sh", "-c", "cat /from-index /who /from-image; ls /texts"], { root }));
+    expect(out).toBe(
+      "base\nbob\nhello, world\na.txt\nb.txt\n".replace("world", out.includes("there") ? "there" : "world"),
+    );
+    writeFileSync(join(dir, "Dockerfile"), "FROM busybox\nCOPY a.txt b.txt /notadir\n");
+    const bad = hull(["build", dir], { root });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /Dockerfile:2:1: COPY of more than one source needs a directory destination ending in \/: \/notadir\//,
+    );
+  });
+
+  test("untagged images are listed as <none> and pruned as dangling", () => {
+    const id = ok(
+      hull(["build", "-q", context({ Dockerfile: "FROM busybox\nLABEL dangling=yes\n" })], { root }),
+    ).trim();
+    expect(ok(hull(["images"], { root }))).toMatch(new RegExp(`<none>\\s+<none>\\s+${id.slice(7, 19)}`));
+    expect(ok(hull(["image", "prune"], { root }))).toContain(id);
+    expect(ok(hull(["images"], { root }))).not.toContain(id.slice(7, 19));
+    expect(ok(hull(["run", "--rm", "app:1"], { root })).length).toBeGreaterThan(0);
+  });
+
+  test("two builds at once of one context both finish, and share the cache afterwards", async () => {
+    const dir = context({ Dockerfile: "FROM busybox\nCOPY f /f\nRUN sleep 0.3; cat /f > /g\n", f: "same\n" });
+    const [a, b] = await Promise.all([
+      hullAsync(["build", "-t", "twin:a", dir], { root }),
+      hullAsync(["build", "-t", "twin:b", dir], { root }),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(ok(hull(["run", "--rm", "twin:b", "cat", "/g"], { root }))).toBe("same\n");
+    const again = hull(["build", "-t", "twin:c", dir], { root });
+    expect(ran(steps(again.stderr))).toEqual([]);
+  });
+
+  test("an interrupted build stops its RUN, exits 130 and leaves nothing; a dead build's directory is swept", async () => {
+    const dir = context({ Dockerfile: "FROM busybox\nRUN echo started; sleep 30\n" });
+    const p = Bun.spawn([HULL, "build", dir], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", HULL_ROOT: root },
+      stderr: "pipe",
+      stdout: "ignore",
+    });
+    const reader = p.stderr.getReader();
+    let seen = "";
+    // the command's own line, not the STEP line that shows it
+    while (!/^started$/m.test(seen)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    const t0 = Date.now();
+    p.kill("SIGTERM");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    expect(await p.exited).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(seen).toContain("hull: build interrupted");
+    expect(readdirSync(join(root, "tmp"))).toEqual([]);
+    expect(shimProcesses()).toEqual([]);
+
+    // the directory of a build that was killed outright is removed by the next build
+    mkdirSync(join(root, "tmp", "build-999999999-1-deadbeef", "upper"), { recursive: true });
+    ok(hull(["build", context({ Dockerfile: "FROM busybox\nLABEL x=y\n" })], { root }));
+    expect(readdirSync(join(root, "tmp"))).toEqual([]);
+  });
+});
+
 const tools = hostHas(
   Bun.which("docker-registry") !== null && Bun.which("skopeo") !== null && Bun.which("podman") !== null,
   "build+push tests: docker-registry, skopeo and podman are not installed (apt-get install docker-registry skopeo podman)",
@@ -284,6 +426,13 @@ describe.if(tools)("hull build, then push: read by other tools", () => {
   afterAll(async () => {
     await registry.stop();
     podman("unshare", "rm", "-rf", podmanHome);
+    // rootless podman leaves pause processes (catatonit) behind: this test's go with it
+    for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "catatonit") continue;
+        if (readFileSync(`/proc/${pid}/environ`, "utf8").includes(podmanHome)) process.kill(Number(pid));
+      } catch {}
+    }
     rmSync(podmanHome, { recursive: true, force: true });
   });
 

@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, renameSync } from "node:fs";
 import { basename, join, posix, resolve } from "node:path";
 import * as v from "valibot";
 import { OverlayModeSchema } from "../container/options";
+import { processStart } from "../container/records";
 import { resolveUser } from "../container/user";
 import { sha256 } from "../image/digest";
 import { findImage, findOrSeed } from "../image/lookup";
@@ -52,7 +53,27 @@ interface State {
 
 export class BuildError extends Error {
   // `docker build` exits 1 when a step fails
-  readonly exitCode = 1;
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Remove the build directories of builds whose process is gone (killed, or the machine stopped). */
+async function sweepStale(store: ImageStore): Promise<void> {
+  let names: string[] = [];
+  try {
+    names = readdirSync(store.paths.tmp);
+  } catch {
+    return;
+  }
+  const stale = names.filter((n) => {
+    const m = /^build-(\d+)-(\d+)-/.exec(n);
+    return m && processStart(Number(m[1])) !== m[2];
+  });
+  if (stale.length > 0) await removeTree(...stale.map((n) => join(store.paths.tmp, n))).catch(() => {});
 }
 
 const GOARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
@@ -103,6 +124,12 @@ export class Builder {
   private tmpCount = 0;
   private readonly overlayMode: number;
   private readonly created: string;
+  interrupted = false;
+  readonly abort = new AbortController();
+
+  private checkInterrupted(): void {
+    if (this.interrupted) throw new BuildError("build interrupted", 130);
+  }
 
   private constructor(
     private readonly store: ImageStore,
@@ -111,7 +138,8 @@ export class Builder {
     private readonly ctx: BuildContext,
     private readonly say: (line: string) => void,
   ) {
-    this.tmp = join(store.paths.tmp, `build-${crypto.randomUUID()}`);
+    // named for this process, so a later build can tell the directory of one that died
+    this.tmp = join(store.paths.tmp, `build-${process.pid}-${processStart("self")}-${crypto.randomUUID().slice(0, 8)}`);
     this.overlayMode = {
       auto: ABI.HULL_OVERLAY_AUTO,
       kernel: ABI.HULL_OVERLAY_KERNEL,
@@ -147,7 +175,21 @@ export class Builder {
     const target = b.targetIndex();
     b.needed = b.dependencies(target);
     b.stepsTotal = b.needed.reduce((n, i) => n + 1 + (df.stages[i]?.instructions.length ?? 0), 0);
-    return store.contentLock(() => b.buildAll(target));
+    await sweepStale(store);
+    // Ctrl-C or SIGTERM: the step under way ends (a RUN gets the terminal's SIGINT itself), and the
+    // build stops there, its directory removed
+    const stop = () => {
+      b.interrupted = true;
+      b.abort.abort();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    try {
+      return await store.contentLock(() => b.buildAll(target));
+    } finally {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    }
   }
 
   private targetIndex(): number {
@@ -252,6 +294,7 @@ export class Builder {
   }
 
   private stepHeader(text: string): void {
+    this.checkInterrupted();
     this.stepNo++;
     const oneLine = text.split("\n")[0] as string;
     this.say(`STEP ${this.stepNo}/${this.stepsTotal}: ${oneLine}`);
@@ -356,7 +399,12 @@ export class Builder {
         return { id: hit.config, config, layers: hit.layers };
       }
     }
-    const layer = make ? await make() : undefined;
+    let layer: Layer | undefined;
+    try {
+      layer = make ? await make() : undefined;
+    } finally {
+      this.checkInterrupted();
+    }
     const config: State["config"] = structuredClone(state.config);
     config.config ??= {};
     mutate(config);
@@ -514,6 +562,7 @@ export class Builder {
           dir,
           overlayMode: this.overlayMode,
           quiet: this.o.quiet,
+          signal: this.abort.signal,
         });
         if (r.code !== 0) {
           if (this.o.quiet) process.stderr.write(r.output);

@@ -29,6 +29,8 @@ export interface RunStep {
   overlayMode: number;
   /** -q: the command's output is kept, and shown only if it fails */
   quiet: boolean;
+  /** aborted when the build is interrupted */
+  signal?: AbortSignal;
 }
 
 /** Run the step's command; its exit code and, with quiet, its output. */
@@ -76,9 +78,14 @@ export async function runStep(s: RunStep): Promise<{ code: number; output: strin
     overlayMode: s.overlayMode,
     cleanup: [],
     stateFile: "",
-    flags: (s.network === "none" ? ABI.HULL_FLAG_NET_LO : 0) | (ids.uidMapProg ? ABI.HULL_FLAG_SETGROUPS : 0),
+    // an init as pid 1, so that SIGINT and SIGTERM end the command (a pid 1 without handlers
+    // ignores them) and an interrupted build does not wait for it
+    flags:
+      ABI.HULL_FLAG_INIT |
+      (s.network === "none" ? ABI.HULL_FLAG_NET_LO : 0) |
+      (ids.uidMapProg ? ABI.HULL_FLAG_SETGROUPS : 0),
     steps: planMounts({ network: s.network, ttyGroupMapped: ids.size > 5, etcFiles, binds: [] }),
   };
-  const r = await spawnShim(encodeMessage(spec), ["run", "0"], !s.quiet);
+  const r = await spawnShim(encodeMessage(spec), ["run", "0"], !s.quiet, s.signal);
   return { code: r.code, output: r.stdout + r.stderr };
 }

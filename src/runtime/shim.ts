@@ -33,11 +33,17 @@ export async function spawnShim(
   message: Uint8Array,
   args: string[] = ["run", "0"],
   toStderr = false,
+  signal?: AbortSignal,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const exe = await shimFd(false);
-  // TO_STDERR: a build step's output goes to hull's stderr as it comes, as `docker build` shows it
+  // aborted before the start: Bun kills a child only on an abort that comes after it
+  if (signal?.aborted) return { code: 128 + 15, stdout: "", stderr: "" };
+  // TO_STDERR: a build step's output goes to hull's stderr as it comes, as `docker build` shows it;
+  // SIGNAL: aborting it sends the shim SIGTERM, which it passes on to the container
   const p = Bun.spawn([`/proc/${process.pid}/fd/${exe}`, ...args], {
     stdio: [message, toStderr ? 2 : "pipe", toStderr ? 2 : "pipe"],
+    signal,
+    killSignal: "SIGTERM",
   });
   const [code, stdout, stderr] = await Promise.all([
     p.exited,

@@ -12,15 +12,29 @@ const command: HullCommand = {
   },
   async run({ args }) {
     const store = openStore(args.root);
-    const { tags } = store.tags();
-    const rows = Object.entries(tags)
-      .map(([ref, id]) => {
+    const { tags, digests } = store.tags();
+    const row = (repository: string, tag: string, id: string) => ({
+      repository,
+      tag,
+      id,
+      rec: store.image(id),
+      config: Bun.file(store.blobPath(id)),
+    });
+    const tagged = new Set(Object.values(tags));
+    const rows = [
+      ...Object.entries(tags).map(([ref, id]) => {
         const r = parseReference(ref);
-        const rec = store.image(id);
-        const config = Bun.file(store.blobPath(id));
-        return { repository: familiarName(r), tag: r.tag ?? "", id, rec, config };
-      })
-      .filter((r) => r.rec);
+        return row(familiarName(r), r.tag ?? "", id);
+      }),
+      // images no tag names, as Docker lists them: a build without -t, or one whose tag moved on
+      ...store
+        .images()
+        .filter((rec) => !tagged.has(rec.id))
+        .map((rec) => {
+          const byDigest = Object.entries(digests).find(([, id]) => id === rec.id)?.[0];
+          return row(byDigest ? familiarName(parseReference(byDigest)) : "<none>", "<none>", rec.id);
+        }),
+    ].filter((r) => r.rec);
     if (args.quiet) {
       print([...new Set(rows.map((r) => r.id.slice(7, 19)))].join("\n"));
       return;

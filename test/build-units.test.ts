@@ -4,6 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cacheKey } from "../src/build/cache";
 import { BuildContext, contextPath } from "../src/build/context";
 import { parseDockerfile } from "../src/build/dockerfile";
 import { applyMetadata, parseDuration, type RunConfig } from "../src/build/metadata";
@@ -152,5 +153,14 @@ describe("build context", () => {
     expect(ctx().hash(ctx().match("src"))).toBe(h1);
     writeFileSync(join(dir, "src", "deep", "c.ts"), "changed");
     expect(ctx().hash(ctx().match("src"))).not.toBe(h1);
+  });
+});
+
+describe("cache keys", () => {
+  test("equal values give equal keys, whatever the order of their fields", () => {
+    const a = cacheKey({ parent: "p", config: { Env: ["A=1"], Cmd: ["x"] } });
+    expect(cacheKey({ config: { Cmd: ["x"], Env: ["A=1"] }, parent: "p" })).toBe(a);
+    expect(cacheKey({ parent: "p", config: { Env: ["A=2"], Cmd: ["x"] } })).not.toBe(a);
+    expect(cacheKey({ parent: "p", config: { Env: ["A=1"], Cmd: ["x"] }, owner: undefined })).toBe(a);
   });
 });

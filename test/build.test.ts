@@ -159,7 +159,8 @@ describe("hull build", () => {
     const a = hull(["build", "--no-cache", "-q", ctx], { root, env });
     expect(a.code, a.stderr).toBe(0);
     expect(a.stderr).toBe("");
-    const b = hull(["build", "--no-cache", ctx], { root, env });
+    // --timestamp is the same as SOURCE_DATE_EPOCH
+    const b = hull(["build", "--no-cache", "--timestamp", "1700000000", ctx], { root });
     expect(b.code, b.stderr).toBe(0);
     expect(steps(b.stderr).every((x) => !x.cached)).toBe(true);
     expect(b.stdout.trim()).toBe(a.stdout.trim());

@@ -8,6 +8,7 @@ import * as v from "valibot";
 import { OverlayModeSchema } from "../container/options";
 import { processStart } from "../container/records";
 import { resolveUser } from "../container/user";
+import { parseImageConfig } from "../image/config";
 import { sha256 } from "../image/digest";
 import { findImage, findOrSeed } from "../image/lookup";
 import { removeTree } from "../image/layers";
@@ -41,6 +42,11 @@ export const BuildOptionsSchema = v.object({
 export type BuildOptions = v.InferOutput<typeof BuildOptionsSchema>;
 
 const LAYER = "application/vnd.oci.image.layer.v1.tar";
+/** what `hull __build-layer` prints */
+const LayerMade = v.union([
+  v.object({ diffId: v.pipe(v.string(), v.regex(/^sha256:[a-f0-9]{64}$/)), size: v.number() }),
+  v.object({ empty: v.literal(true) }),
+]);
 type Layer = ImageRecord["layers"][number];
 
 /** An image as the build holds it: the full config JSON (unknown fields kept) and its layers. */
@@ -59,6 +65,15 @@ export class BuildError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A config as stored: checked against the schema, but kept as written, since the next step's config
+ * (and so its digest) is made from it.
+ */
+function rawConfig(text: string, origin: string): State["config"] {
+  parseImageConfig(text, origin);
+  return JSON.parse(text) as State["config"];
 }
 
 /** Remove the build directories of builds whose process is gone (killed, or the machine stopped). */
@@ -366,7 +381,7 @@ export class Builder {
       }
       if (!found) throw new Error(`image ${name} not found`);
       const text = readFileText(this.store.blobPath(found.record.id)) as string;
-      return { id: found.record.id, config: JSON.parse(text) as State["config"], layers: found.record.layers };
+      return { id: found.record.id, config: rawConfig(text, name), layers: found.record.layers };
     } catch (e) {
       throw new DockerfileError(`${name}: ${(e as Error).message}`, line, 1);
     }
@@ -394,7 +409,8 @@ export class Builder {
     if (!this.o.noCache) {
       const hit = readCache(this.store, k);
       if (hit) {
-        const config = JSON.parse(readFileText(this.store.blobPath(hit.config)) as string) as State["config"];
+        const text = readFileText(this.store.blobPath(hit.config)) as string;
+        const config = rawConfig(text, hit.config);
         this.say(`--> Using cache ${short(hit.config)}`);
         return { id: hit.config, config, layers: hit.layers };
       }
@@ -507,7 +523,7 @@ export class Builder {
       const why = r.stderr.trim().split("\n").at(-1)?.replace(/^hull: /, "") ?? `exit code ${r.code}`;
       throw new DockerfileError(`${ins.cmd} failed: ${why}`, ins.line, 1);
     }
-    const made = JSON.parse(stdout) as { diffId: string; size: number } | { empty: true };
+    const made = v.parse(LayerMade, JSON.parse(stdout));
     if (!("diffId" in made)) return undefined;
     if (!this.store.hasBlob(made.diffId)) await this.store.putBlob(made.diffId, Bun.file(full.tar as string).stream(), made.size);
     if (!this.store.hasLayer(made.diffId)) {

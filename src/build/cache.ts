@@ -16,8 +16,20 @@ export function cacheDir(store: ImageStore): string {
   return join(store.paths.root, "build-cache");
 }
 
+/** JSON with every object's keys sorted, so equal values give equal keys. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
 export function cacheKey(parts: Record<string, unknown>): string {
-  return sha256(JSON.stringify(parts)).slice(7);
+  return sha256(canonical(parts)).slice(7);
 }
 
 export function readCache(store: ImageStore, key: string): CacheEntry | undefined {

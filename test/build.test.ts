@@ -495,4 +495,24 @@ describe.if(tools)("hull build, then push: read by other tools", () => {
     expect(q.exitCode, q.stderr.toString()).toBe(0);
     expect(q.stdout.toString()).toMatch(/^1000\n.*-rw-r-----\s+1 1000\s+1000 .*app\.conf\ngone\n$/s);
   });
+
+  test("a build pulls a base image it does not have, named by a build arg", () => {
+    const fresh = makeStore();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "hull-ctx-"));
+      writeFileSync(
+        join(dir, "Dockerfile"),
+        "ARG BASE=busybox\nFROM $BASE\nUSER root\nRUN echo extra >> /app/out.txt\nUSER 1000\n",
+      );
+      const r = hull(["build", "--build-arg", `BASE=${registry.host}/me/app:1`, "-t", "derived:1", dir], {
+        root: fresh,
+      });
+      rmSync(dir, { recursive: true, force: true });
+      expect(r.code, r.stderr).toBe(0);
+      const base = ok(hull(["run", "--rm", `${registry.host}/me/app:1`], { root }));
+      expect(ok(hull(["run", "--rm", "derived:1"], { root: fresh }))).toBe(`${base}extra\n`);
+    } finally {
+      removeStore(fresh);
+    }
+  });
 });

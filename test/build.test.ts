@@ -349,6 +349,30 @@ describe("more of the Dockerfile reference", () => {
     );
   });
 
+  test("RUN heredocs with #! run by their interpreter; ADD unpacks xz, copies a gzip that holds no tar; -f - and --platform", () => {
+    const dir = context({ "notes.txt": "plain\n" });
+    Bun.spawnSync(["tar", "-cJf", join(dir, "bundle.tar.xz"), "-C", dir, "notes.txt"]);
+    Bun.spawnSync(["gzip", "-k", join(dir, "notes.txt")]);
+    const dockerfile = [
+      "FROM --platform=$BUILDPLATFORM busybox",
+      "RUN <<EOF",
+      "#!/bin/awk -f",
+      'BEGIN { print "awk ran" > "/awk-ran" }',
+      "EOF",
+      "ADD bundle.tar.xz /xz/",
+      "ADD notes.txt.gz /gz/",
+      "",
+    ].join("\n");
+    const r = hull(["build", "-f", "-", "-t", "misc:1", dir], { root, stdin: dockerfile });
+    expect(r.code, r.stderr).toBe(0);
+    expect(ok(hull(["run", "--rm", "misc:1", "sh", "-c", "cat /awk-ran /xz/notes.txt; ls /gz"], { root }))).toBe(
+      "awk ran\nplain\nnotes.txt.gz\n",
+    );
+    // the script was bound under /dev: the RUN's layer holds only what the script wrote
+    const [info] = JSON.parse(ok(hull(["image", "inspect", "misc:1"], { root })));
+    expect(readdirSync(join(root, "layers", (info.RootFS.Layers[1] as string).slice(7)))).toEqual(["awk-ran"]);
+  });
+
   test("untagged images are listed as <none> and pruned as dangling", () => {
     const id = ok(
       hull(["build", "-q", context({ Dockerfile: "FROM busybox\nLABEL dangling=yes\n" })], { root }),

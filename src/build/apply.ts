@@ -147,16 +147,75 @@ function copyOne(ctx: CopyCtx, src: string, dest: string, include?: Set<string>,
   // sockets, fifos and devices are not copied, as Docker does not
 }
 
-async function extractInto(archive: string, destDir: string): Promise<void> {
-  const { unpackLayer } = await import("../image/unpack");
-  const { compressionOf } = await import("../image/layers");
+/** The decompressor for an archive's first bytes: Bun's own for gzip and zstd, a program for the rest. */
+function decompressor(head: Uint8Array): { stream: "gzip" | "zstd" } | { program: string[] } | undefined {
+  if (head[0] === 0x1f && head[1] === 0x8b) return { stream: "gzip" };
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return { stream: "zstd" };
+  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return { program: ["bzip2", "-dc"] };
+  if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a) return { program: ["xz", "-dc"] };
+  return undefined;
+}
+
+/** STREAM's first N bytes, and a stream that still gives every byte. */
+async function peek(stream: ReadableStream<Uint8Array>, n: number): Promise<[Uint8Array, ReadableStream<Uint8Array>]> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let have = 0;
+  while (have < n) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    have += value.length;
+  }
+  const head = new Uint8Array(have);
+  let at = 0;
+  for (const c of chunks) {
+    head.set(c, at);
+    at += c.length;
+  }
+  const rest = new ReadableStream<Uint8Array>({
+    start(ctl) {
+      if (head.length > 0) ctl.enqueue(head);
+    },
+    async pull(ctl) {
+      const { value, done } = await reader.read();
+      if (done) ctl.close();
+      else ctl.enqueue(value);
+    },
+  });
+  return [head.slice(0, n), rest];
+}
+
+/**
+ * ADD of a local archive: a tar, plain or compressed (gzip, zstd, bzip2, xz), is unpacked into
+ * DEST_DIR. False when ARCHIVE holds no tar after all: Docker then copies the file as it is.
+ */
+async function extractInto(archive: string, destDir: () => string): Promise<boolean> {
   const file = Bun.file(archive);
-  const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
-  let stream: ReadableStream<Uint8Array> = file.stream();
-  const c = compressionOf("", head);
-  if (c !== "none")
-    stream = stream.pipeThrough(new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
-  await unpackLayer(stream, destDir, { owners: true });
+  const d = decompressor(new Uint8Array(await file.slice(0, 6).arrayBuffer()));
+  let stream: ReadableStream<Uint8Array>;
+  let child: ReturnType<typeof Bun.spawn> | undefined;
+  if (!d) stream = file.stream();
+  else if ("stream" in d)
+    stream = file.stream().pipeThrough(new DecompressionStream(d.stream as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+  else {
+    const exe = Bun.which(d.program[0] as string);
+    if (!exe) throw new Error(`ADD ${basename(archive)}: ${d.program[0]} is needed to unpack it (apt-get install ${d.program[0] === "xz" ? "xz-utils" : "bzip2"})`);
+    child = Bun.spawn([exe, ...d.program.slice(1), archive], { stdout: "pipe", stderr: "pipe" });
+    stream = child.stdout as ReadableStream<Uint8Array>;
+  }
+  const [head, all] = await peek(stream, 512);
+  if (head.length < 262 || new TextDecoder().decode(head.slice(257, 262)) !== "ustar") {
+    await all.cancel().catch(() => {});
+    child?.kill();
+    return false;
+  }
+  const { unpackLayer } = await import("../image/unpack");
+  await unpackLayer(all, destDir(), { owners: true });
+  if (child && (await child.exited) !== 0) {
+    throw new Error(`ADD ${basename(archive)}: ${await new Response(child.stderr as ReadableStream).text()}`);
+  }
+  return true;
 }
 
 async function copy(root: string, op: CopyOp): Promise<void> {
@@ -165,10 +224,7 @@ async function copy(root: string, op: CopyOp): Promise<void> {
   if (destIsDir) makeDirs(root, op.dest, op.owner);
   else makeDirs(root, posix.dirname(op.dest));
   for (const s of op.sources) {
-    if (s.extract) {
-      await extractInto(s.path, makeDirs(root, op.dest, op.owner));
-      continue;
-    }
+    if (s.extract && (await extractInto(s.path, () => makeDirs(root, op.dest, op.owner)))) continue;
     if (lstatSync(s.path).isDirectory()) {
       // a directory's contents go to the destination, not the directory itself
       makeDirs(root, op.dest, op.owner);

@@ -10,6 +10,7 @@ import { processStart } from "../container/records";
 import { resolveUser } from "../container/user";
 import { parseImageConfig } from "../image/config";
 import { sha256 } from "../image/digest";
+import { hostPlatform, parsePlatform } from "../image/manifest";
 import { findImage, findOrSeed } from "../image/lookup";
 import { removeTree } from "../image/layers";
 import { parseReference } from "../image/reference";
@@ -91,12 +92,11 @@ async function sweepStale(store: ImageStore): Promise<void> {
   if (stale.length > 0) await removeTree(...stale.map((n) => join(store.paths.tmp, n))).catch(() => {});
 }
 
-const GOARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
 /** ARGs Docker predefines: usable without a matching ARG line, never warned about */
 const PROXY_ARGS = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"];
 
 function platformArgs(): Map<string, string> {
-  const arch = GOARCH[process.arch] ?? process.arch;
+  const arch = hostPlatform().architecture;
   const m = new Map<string, string>();
   for (const p of ["BUILD", "TARGET"]) {
     m.set(`${p}PLATFORM`, `linux/${arch}`);
@@ -319,7 +319,13 @@ export class Builder {
     const stage = this.df.stages[index] as Stage;
     const from = this.fromName(stage);
     this.stepHeader(`FROM ${stage.from}${stage.name ? ` AS ${stage.name}` : ""}`);
-    let state = await this.baseState(from, index, stage.line);
+    let platform: string | undefined;
+    try {
+      platform = stage.platform ? expand(stage.platform, this.globalVars, this.df.escape) : undefined;
+    } catch (e) {
+      throw new DockerfileError((e as Error).message, stage.line, 1);
+    }
+    let state = await this.baseState(from, index, stage.line, platform);
     const instructions = [...stage.instructions];
     const triggers = state.config.config?.OnBuild ?? [];
     if (triggers.length > 0) {
@@ -348,14 +354,14 @@ export class Builder {
     return state;
   }
 
-  private async baseState(name: string, index: number, line: number): Promise<State> {
+  private async baseState(name: string, index: number, line: number, platform?: string): Promise<State> {
     const stage = this.stageRef(name, index);
     if (stage !== undefined) return this.results.get(stage) as State;
     if (name.toLowerCase() === "scratch") {
       return {
         id: "scratch",
         config: {
-          architecture: GOARCH[process.arch] ?? process.arch,
+          architecture: hostPlatform().architecture,
           os: "linux",
           config: {},
           rootfs: { type: "layers", diff_ids: [] },
@@ -364,18 +370,21 @@ export class Builder {
         layers: [],
       };
     }
-    return this.imageState(name, line);
+    return this.imageState(name, line, platform);
   }
 
-  private async imageState(name: string, line: number): Promise<State> {
-    const pull = async () => {
-      const { pull } = await import("../image/pull");
-      await pull(this.store, name, { say: this.say });
-    };
+  /** An image of the store, pulled when missing (or with --pull, or when it is not of PLATFORM). */
+  private async imageState(name: string, line: number, platform?: string): Promise<State> {
     try {
+      const want = platform ? parsePlatform(platform) : undefined;
+      const pull = async () => {
+        const { pull } = await import("../image/pull");
+        await pull(this.store, name, { say: this.say, platform: want });
+      };
       if (this.o.pull) await pull();
       let found = await findOrSeed(this.store, name);
-      if (!found) {
+      const other = (a?: string, o?: string) => want && (a !== want.architecture || o !== want.os);
+      if (!found || other(found.config.architecture, found.config.os)) {
         await pull();
         found = findImage(this.store, name);
       }
@@ -548,10 +557,17 @@ export class Builder {
     if (!["default", "none", "host"].includes(net)) throw new DockerfileError(`RUN --network takes default, none or host, not ${net}`, ins.line, 1);
     const network = net === "default" ? this.o.network : (net as "none" | "host");
     let argv: string[];
+    /** RUN <<EOF whose body starts with #!: run as a file, by its own interpreter */
+    let script: { name: string; body: string } | undefined;
     if (ins.json) argv = ins.json;
     else if (ins.heredocs.length === 1 && /^<<-?(["']?)[A-Za-z_][A-Za-z0-9_]*\1$/.test(ins.args.trim())) {
       // RUN <<EOF: the body is the script
-      argv = [...(c.Shell ?? DEFAULT_SHELL), (ins.heredocs[0] as Instruction["heredocs"][number]).body];
+      const doc = ins.heredocs[0] as Instruction["heredocs"][number];
+      if (doc.body.startsWith("#!")) {
+        // bound under /dev, a tmpfs of the container's own, so no mount point lands in the layer
+        script = { name: doc.name, body: doc.body };
+        argv = [`/dev/pipes/${doc.name}`];
+      } else argv = [...(c.Shell ?? DEFAULT_SHELL), doc.body];
     } else {
       const bodies = ins.heredocs.map((h) => `${h.body}${h.name}\n`).join("");
       argv = [...(c.Shell ?? DEFAULT_SHELL), ins.heredocs.length > 0 ? `${ins.args}\n${bodies}` : ins.args];
@@ -559,16 +575,25 @@ export class Builder {
     // build args reach the command as variables, but never the image
     const env = envMap(c);
     const argEnv = [...args].filter(([k]) => !env.has(k)).map(([k, val]) => `${k}=${val}`);
-    const createdBy = `RUN ${ins.json ? JSON.stringify(ins.json) : argv.join(" ")}`;
+    const createdBy = `RUN ${ins.json ? JSON.stringify(ins.json) : script ? ins.args : argv.join(" ")}`;
     return this.step(
       state,
-      { cmd: "RUN", argv, argEnv, network },
+      { cmd: "RUN", argv, argEnv, network, script: script?.body },
       createdBy,
       () => {},
       async () => {
         const dir = this.stepDir();
         const lowers = this.lowers(state);
+        const binds = [];
+        if (script) {
+          const file = join(dir, "script");
+          await Bun.write(file, script.body);
+          const { chmodSync } = await import("node:fs");
+          chmodSync(file, 0o755);
+          binds.push({ source: file, target: argv[0] as string, readonly: true });
+        }
         const r = await runStep({
+          binds,
           argv,
           env: [...(c.Env ?? []), ...argEnv],
           cwd: c.WorkingDir || "/",
@@ -764,10 +789,10 @@ export class Builder {
   }
 }
 
-/** ADD unpacks a local tar archive: plain, gzip or zstd (bzip2 and xz are copied as they are). */
+/** ADD unpacks a local archive: a tar, plain or compressed (the helper checks what is inside). */
 async function isArchive(path: string): Promise<boolean> {
   const head = new Uint8Array(await Bun.file(path).slice(0, 512).arrayBuffer());
-  if (head[0] === 0x1f && head[1] === 0x8b) return true;
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return true;
+  const magic = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
+  if (magic(0x1f, 0x8b) || magic(0x28, 0xb5, 0x2f, 0xfd) || magic(0x42, 0x5a, 0x68) || magic(0xfd, 0x37, 0x7a, 0x58, 0x5a)) return true;
   return head.length >= 262 && new TextDecoder().decode(head.slice(257, 262)) === "ustar";
 }

@@ -7,7 +7,7 @@ import { resolveUser } from "../container/user";
 import { ABI } from "../runtime/abi";
 import { hostIdMapping } from "../runtime/idmap";
 import { encodeMessage, type ShimSpec } from "../runtime/message";
-import { namespaceFlags, planMounts } from "../runtime/plan";
+import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
 import { findProgram } from "../runtime/programs";
 import { spawnShim } from "../runtime/shim";
 import { writeNewFile } from "../store/atomic";
@@ -31,6 +31,8 @@ export interface RunStep {
   quiet: boolean;
   /** aborted when the build is interrupted */
   signal?: AbortSignal;
+  /** host files bound read-only into the container (a RUN heredoc's script, under /dev) */
+  binds?: BindMount[];
 }
 
 /** Run the step's command; its exit code and, with quiet, its output. */
@@ -84,7 +86,7 @@ export async function runStep(s: RunStep): Promise<{ code: number; output: strin
       ABI.HULL_FLAG_INIT |
       (s.network === "none" ? ABI.HULL_FLAG_NET_LO : 0) |
       (ids.uidMapProg ? ABI.HULL_FLAG_SETGROUPS : 0),
-    steps: planMounts({ network: s.network, ttyGroupMapped: ids.size > 5, etcFiles, binds: [] }),
+    steps: planMounts({ network: s.network, ttyGroupMapped: ids.size > 5, etcFiles, binds: s.binds ?? [] }),
   };
   const r = await spawnShim(encodeMessage(spec), ["run", "0"], !s.quiet, s.signal);
   return { code: r.code, output: r.stdout + r.stderr };

@@ -161,7 +161,16 @@ static void read_message(int fd) {
     if (n == 0) break;
     got += (size_t)n;
   }
-  close(fd);
+  /* stdin stays open, on /dev/null: a free descriptor 0 would be taken by the next open, and
+   * fuse-overlayfs's daemon, which points 0 at /dev/null, would then close its /dev/fuse */
+  if (fd <= 2) {
+    int null = open("/dev/null", O_RDONLY);
+    if (null < 0) die(errno, "open /dev/null");
+    if (null != fd) {
+      dup2(null, fd);
+      close(null);
+    }
+  } else close(fd);
   uint32_t magic, version, total;
   if (got < 12) die(EINVAL, "setup message too short");
   memcpy(&magic, message, 4);

@@ -2,7 +2,19 @@
 // embedded busybox; the cache's hits and misses; build args, --target, reproducible digests; ADD;
 // bad Dockerfiles; and the pushed result read by skopeo and run by rootless podman.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { skopeoInspect } from "./fixtures/oci";
@@ -430,6 +442,61 @@ describe("more of the Dockerfile reference", () => {
     expect(readdirSync(join(root, "tmp"))).toEqual([]);
   });
 });
+
+const fuseUsable = (() => {
+  try {
+    accessSync("/dev/fuse", constants.R_OK | constants.W_OK);
+    return existsSync("/usr/bin/fuse-overlayfs");
+  } catch {
+    return false;
+  }
+})();
+
+describe.if(hostHas(fuseUsable, "build on fuse-overlayfs: /dev/fuse not usable or fuse-overlayfs missing"))(
+  "hull build on fuse-overlayfs (HULL_OVERLAY=fuse)",
+  () => {
+    test("the fixture builds and runs the same; whiteouts and opaque directories come out in OCI form", () => {
+      const fuse = makeStore();
+      const env = { HULL_OVERLAY: "fuse" };
+      const dir = mkdtempSync(join(tmpdir(), "hull-ctx-"));
+      try {
+        writeFileSync(
+          join(dir, "Dockerfile"),
+          "FROM busybox\nRUN rm /etc/os-release && mkdir /x && echo old > /x/old\nRUN rm -rf /x && mkdir /x && echo new > /x/new\n",
+        );
+        ok(hull(["build", "-t", "f:1", dir], { root: fuse, env }));
+        const seen = (overlay: string) =>
+          ok(
+            hull(["run", "--rm", "f:1", "sh", "-c", "ls /x; test -e /etc/os-release || echo gone"], {
+              root: fuse,
+              env: { HULL_OVERLAY: overlay },
+            }),
+          );
+        expect(seen("fuse")).toBe("new\ngone\n");
+        expect(seen("kernel")).toBe("new\ngone\n");
+        // the second RUN's layer: the directory made opaque once, fuse-overlayfs's own markers left out
+        const [info] = JSON.parse(ok(hull(["image", "inspect", "f:1"], { root: fuse })));
+        const tar = Bun.spawnSync([
+          "tar",
+          "-tf",
+          join(fuse, "blobs", "sha256", (info.RootFS.Layers[2] as string).slice(7)),
+        ]);
+        expect(tar.stdout.toString().split("\n").filter(Boolean).sort()).toEqual(["x/", "x/.wh..wh..opq", "x/new"]);
+        // the fixture, too; and `hull start` of a created container (the shim spawned, not exec'd)
+        ok(hull(["build", "-t", "app:fuse", ctx], { root: fuse, env }));
+        expect(ok(hull(["run", "--rm", "app:fuse"], { root: fuse, env }))).toBe(
+          ok(hull(["run", "--rm", "app:1"], { root })),
+        );
+        const id = ok(hull(["create", "busybox", "cat", "/etc/hostname"], { root: fuse, env })).trim();
+        expect(ok(hull(["start", "-a", id], { root: fuse, env })).trim()).toBe(id.slice(0, 12));
+        ok(hull(["rm", id], { root: fuse }));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        removeStore(fuse);
+      }
+    });
+  },
+);
 
 const tools = hostHas(
   Bun.which("docker-registry") !== null && Bun.which("skopeo") !== null && Bun.which("podman") !== null,

@@ -28,6 +28,23 @@ export interface LayerOptions {
   epoch?: number;
 }
 
+const OPAQUE_MARKERS = [".wh..wh..opq", ".wh..opq"];
+
+/** An opaque directory: the kernel's xattr, fuse-overlayfs's own, or its marker files. */
+function isOpaque(dir: string): boolean {
+  const { lstatSync } = require("node:fs") as typeof import("node:fs");
+  const y = (x: string) => new TextDecoder().decode(lgetxattr(dir, x) ?? new Uint8Array()) === "y";
+  const has = (name: string) => {
+    try {
+      lstatSync(join(dir, name));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return y("user.overlay.opaque") || y("user.fuseoverlayfs.opaque") || OPAQUE_MARKERS.some(has);
+}
+
 export interface Entry {
   header: TarHeader;
   path?: string;
@@ -77,12 +94,21 @@ export async function layerEntries(upper: string, opts: LayerOptions): Promise<E
         ((st.isDirectory() && readdirSync(path).length === 0) || (st.isFile() && st.size === 0)) &&
         !lowerStat(sub);
       if (emptyStub) continue;
-      if (st.isCharacterDevice() && st.rdev === 0) {
+      // fuse-overlayfs marks an opaque directory with a file and a device of these names: the
+      // directory's own entry below says it once
+      if (OPAQUE_MARKERS.includes(name)) continue;
+      if ((st.isCharacterDevice() && st.rdev === 0) || (name.startsWith(".wh.") && st.isFile())) {
+        // an overlay whiteout; or one fuse-overlayfs wrote as a file, already in the OCI form
+        if (name.startsWith(".wh.")) {
+          stubsOnly = false;
+          entries.push({ header: { name: sub, size: 0, ...base, mode: 0o644 } });
+          continue;
+        }
         stubsOnly = false;
         entries.push({ header: { name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, size: 0, ...base, mode: 0o644 } });
       } else if (st.isDirectory()) {
         const inner = walk(sub);
-        const opaque = new TextDecoder().decode(lgetxattr(path, "user.overlay.opaque") ?? new Uint8Array()) === "y";
+        const opaque = isOpaque(path);
         if (inner.entries.length === 0 && !opaque) {
           // copied up only because something beneath changed that is left out, or for a mount point
           const low = lowerStat(sub);

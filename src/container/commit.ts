@@ -10,7 +10,8 @@ import { ensureUnpacked } from "../image/layers";
 import { parseReference } from "../image/reference";
 import type { ImageRecord, ImageStore } from "../image/store";
 import { runInUserNamespace } from "../runtime/userns-exec";
-import { lgetxattr, readFileText } from "../sys/libc";
+import { readFileText } from "../sys/libc";
+import { isOpaque, OPAQUE_MARKERS, whiteoutOf } from "./overlay-forms";
 import { containerDir, findContainer } from "./records";
 
 const PLACEHOLDERS = new Set(["etc/hostname", "etc/hosts", "etc/resolv.conf"]);
@@ -26,23 +27,6 @@ export interface LayerOptions {
   stubs?: string[];
   /** SOURCE_DATE_EPOCH: no entry's mtime is later than this (seconds) */
   epoch?: number;
-}
-
-const OPAQUE_MARKERS = [".wh..wh..opq", ".wh..opq"];
-
-/** An opaque directory: the kernel's xattr, fuse-overlayfs's own, or its marker files. */
-function isOpaque(dir: string): boolean {
-  const { lstatSync } = require("node:fs") as typeof import("node:fs");
-  const y = (x: string) => new TextDecoder().decode(lgetxattr(dir, x) ?? new Uint8Array()) === "y";
-  const has = (name: string) => {
-    try {
-      lstatSync(join(dir, name));
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  return y("user.overlay.opaque") || y("user.fuseoverlayfs.opaque") || OPAQUE_MARKERS.some(has);
 }
 
 export interface Entry {
@@ -97,15 +81,12 @@ export async function layerEntries(upper: string, opts: LayerOptions): Promise<E
       // fuse-overlayfs marks an opaque directory with a file and a device of these names: the
       // directory's own entry below says it once
       if (OPAQUE_MARKERS.includes(name)) continue;
-      if ((st.isCharacterDevice() && st.rdev === 0) || (name.startsWith(".wh.") && st.isFile())) {
-        // an overlay whiteout; or one fuse-overlayfs wrote as a file, already in the OCI form
-        if (name.startsWith(".wh.")) {
-          stubsOnly = false;
-          entries.push({ header: { name: sub, size: 0, ...base, mode: 0o644 } });
-          continue;
-        }
+      const deleted = whiteoutOf(name, st);
+      if (deleted !== undefined) {
         stubsOnly = false;
-        entries.push({ header: { name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, size: 0, ...base, mode: 0o644 } });
+        entries.push({
+          header: { name: rel ? `${rel}/.wh.${deleted}` : `.wh.${deleted}`, size: 0, ...base, mode: 0o644 },
+        });
       } else if (st.isDirectory()) {
         const inner = walk(sub);
         const opaque = isOpaque(path);

@@ -6,6 +6,7 @@ import * as v from "valibot";
 import { runInUserNamespace } from "../runtime/userns-exec";
 import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";
+import { OPAQUE_MARKERS, whiteoutOf } from "./overlay-forms";
 import { containerDir, findContainer } from "./records";
 
 export interface Change {
@@ -31,9 +32,11 @@ export async function diffInside(upper: string, lowers: string[]): Promise<void>
   const walk = (rel: string) => {
     for (const name of readdirSync(join(upper, rel)).sort()) {
       const sub = rel ? `${rel}/${name}` : name;
+      if (OPAQUE_MARKERS.includes(name)) continue;
       const st = lstatSync(join(upper, sub));
-      if (st.isCharacterDevice() && st.rdev === 0) {
-        out.push({ kind: "D", path: `/${sub}` });
+      const deleted = whiteoutOf(name, st);
+      if (deleted !== undefined) {
+        out.push({ kind: "D", path: `/${rel ? `${rel}/${deleted}` : deleted}` });
         continue;
       }
       out.push({ kind: inLower(sub) ? "C" : "A", path: `/${sub}` });

@@ -135,6 +135,14 @@ describe("build context", () => {
     expect(() => ctx.match("node_modules/x/index.js")).toThrow(/no such file in the build context/);
   });
 
+  test("a source that is a symlink is followed, but not out of the context", () => {
+    symlinkSync("/etc/passwd", join(dir, "outside"));
+    const ctx = new BuildContext(dir);
+    expect(ctx.match("link")).toEqual([{ rel: "src/a.ts", type: "file", name: "link" }]);
+    expect(() => ctx.match("outside")).toThrow(/points outside the build context/);
+    rmSync(join(dir, "outside"));
+  });
+
   test("wildcards stay within one path component", () => {
     const ctx = new BuildContext(dir);
     expect(ctx.match("src/*.ts").map((s) => s.rel)).toEqual(["src/a.ts"]);

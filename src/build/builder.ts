@@ -717,7 +717,7 @@ export class Builder {
       for (const m of matched) {
         const path = join(this.ctx.dir, m.rel);
         const extract = ins.cmd === "ADD" && m.type === "file" && (await isArchive(path));
-        sources.push({ path, include: m.include, extract });
+        sources.push({ path, include: m.include, extract, name: m.name });
       }
       key.sources = sources.map((s) => ({ name: s.name ?? basename(s.path), extract: s.extract, heredoc: s.path.startsWith(this.tmp) }));
     }

@@ -1,7 +1,7 @@
 // The build context: the directory `hull build` is given, less what .dockerignore leaves out. It is
 // only ever read. COPY and ADD sources are matched here (wildcards as Go's filepath.Match: `*` and `?`
 // stay within one path component), and hashed by content for the cache.
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { DockerIgnore } from "./dockerignore";
 
@@ -17,6 +17,8 @@ export interface ContextSource {
   type: ContextEntry["type"];
   /** for a directory: the paths beneath it that are copied, relative to it */
   include?: string[];
+  /** the name it is copied under, when a symlink named it (the link's own name) */
+  name?: string;
 }
 
 function globToRegExp(pattern: string): RegExp {
@@ -102,12 +104,30 @@ export class BuildContext {
     if (hits.length === 0) {
       throw new Error(`${src}: no such file in the build context (or .dockerignore leaves it out)`);
     }
-    return hits.map((e) => {
-      if (e.type !== "dir") return { rel: e.rel, type: e.type };
+    return hits.map((h) => {
+      // a source that is a symlink is followed, as Docker does; it must stay inside the context
+      const e = h.type === "symlink" ? this.followed(h, src) : h;
+      const name = e === h ? undefined : (h.rel.split("/").at(-1) as string);
+      if (e.type !== "dir") return { rel: e.rel, type: e.type, name };
       const prefix = e.rel === "" ? "" : `${e.rel}/`;
       const include = [...all.keys()].filter((k) => k !== e.rel && k.startsWith(prefix)).map((k) => k.slice(prefix.length));
-      return { rel: e.rel, type: e.type, include };
+      return { rel: e.rel, type: e.type, include, name };
     });
+  }
+
+  private followed(link: ContextEntry, src: string): ContextEntry {
+    let real: string;
+    try {
+      real = realpathSync(join(this.dir, link.rel));
+    } catch {
+      throw new Error(`${src}: the symlink ${link.rel} points at nothing`);
+    }
+    const root = realpathSync(this.dir);
+    if (real !== root && !real.startsWith(`${root}/`)) throw new Error(`${src}: the symlink ${link.rel} points outside the build context`);
+    const rel = real.slice(root.length + 1);
+    const e = this.entries().get(rel);
+    if (!e) throw new Error(`${src}: the symlink ${link.rel} points at ${rel}, which .dockerignore leaves out`);
+    return e;
   }
 
   /** A digest of what SOURCES would copy: names, types, modes and contents; not times or owners. */

@@ -385,6 +385,15 @@ describe("more of the Dockerfile reference", () => {
     expect(readdirSync(join(root, "layers", (info.RootFS.Layers[1] as string).slice(7)))).toEqual(["awk-ran"]);
   });
 
+  test("a proxy build arg reaches RUN with no ARG line, and stays out of the cache key", () => {
+    const dir = context({ Dockerfile: 'FROM busybox\nRUN echo "proxy=$http_proxy" > /p\n' });
+    const a = ok(hull(["build", "-q", "--build-arg", "http_proxy=http://one.invalid:3128", dir], { root })).trim();
+    expect(ok(hull(["run", "--rm", a, "cat", "/p"], { root }))).toBe("proxy=http://one.invalid:3128\n");
+    const b = hull(["build", "--build-arg", "http_proxy=http://two.invalid:3128", dir], { root });
+    expect(b.stdout.trim()).toBe(a);
+    expect(b.stderr).not.toContain("were not consumed");
+  });
+
   test("untagged images are listed as <none> and pruned as dangling", () => {
     const id = ok(
       hull(["build", "-q", context({ Dockerfile: "FROM busybox\nLABEL dangling=yes\n" })], { root }),

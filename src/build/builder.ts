@@ -575,6 +575,11 @@ export class Builder {
     // build args reach the command as variables, but never the image
     const env = envMap(c);
     const argEnv = [...args].filter(([k]) => !env.has(k)).map(([k, val]) => `${k}=${val}`);
+    // proxy settings given with --build-arg reach every RUN without an ARG line, and, as in Docker,
+    // stay out of the cache key: a build behind a proxy reuses what one without it made
+    const proxyEnv = PROXY_ARGS.filter((k) => this.buildArgs.has(k) && !args.has(k) && !env.has(k)).map(
+      (k) => `${k}=${this.buildArgs.get(k)}`,
+    );
     const createdBy = `RUN ${ins.json ? JSON.stringify(ins.json) : script ? ins.args : argv.join(" ")}`;
     return this.step(
       state,
@@ -595,7 +600,7 @@ export class Builder {
         const r = await runStep({
           binds,
           argv,
-          env: [...(c.Env ?? []), ...argEnv],
+          env: [...(c.Env ?? []), ...argEnv, ...proxyEnv],
           cwd: c.WorkingDir || "/",
           user: c.User ?? "",
           network,

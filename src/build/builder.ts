@@ -502,6 +502,29 @@ export class Builder {
     };
   }
 
+  /** `hull __build-layer REQ` as root in the user namespace (with an overlay mounted); its stdout. */
+  private async helper(
+    req: BuildLayerRequest,
+    mount: ReturnType<Builder["mount"]> | undefined,
+    what: string,
+    ins: Instruction,
+  ): Promise<string> {
+    let stdout = "";
+    const r = await runInUserNamespace(
+      ["__build-layer", JSON.stringify(req)],
+      {},
+      (s) => {
+        stdout = s;
+      },
+      mount,
+    );
+    if (r.code !== 0) {
+      const why = r.stderr.trim().split("\n").at(-1)?.replace(/^hull: /, "") ?? `exit code ${r.code}`;
+      throw new DockerfileError(`${what}: ${why}`, ins.line, 1);
+    }
+    return stdout;
+  }
+
   /** `hull __build-layer` in the user namespace: file work, then the step's layer into the store. */
   private async layer(
     state: State,
@@ -519,19 +542,7 @@ export class Builder {
       layer: join(dir, "layer"),
       ...req,
     };
-    let stdout = "";
-    const r = await runInUserNamespace(
-      ["__build-layer", JSON.stringify(full)],
-      {},
-      (s) => {
-        stdout = s;
-      },
-      req.ops.length > 0 ? this.mount(state, dir) : undefined,
-    );
-    if (r.code !== 0) {
-      const why = r.stderr.trim().split("\n").at(-1)?.replace(/^hull: /, "") ?? `exit code ${r.code}`;
-      throw new DockerfileError(`${ins.cmd} failed: ${why}`, ins.line, 1);
-    }
+    const stdout = await this.helper(full, req.ops.length > 0 ? this.mount(state, dir) : undefined, `${ins.cmd} failed`, ins);
     const made = v.parse(LayerMade, JSON.parse(stdout));
     if (!("diffId" in made)) return undefined;
     if (!this.store.hasBlob(made.diffId)) await this.store.putBlob(made.diffId, Bun.file(full.tar as string).stream(), made.size);
@@ -758,16 +769,8 @@ export class Builder {
     const dir = this.stepDir();
     const out = join(dir, "out");
     mkdirSync(out);
-    let stdout = "";
     const req: BuildLayerRequest = { root: join(dir, "merged"), ops: [{ op: "export", paths, out }], lowers: [], stubs: [] };
-    const r = await runInUserNamespace(["__build-layer", JSON.stringify(req)], {}, (s) => {
-      stdout = s;
-    }, this.mount(from, dir));
-    void stdout;
-    if (r.code !== 0) {
-      const why = r.stderr.trim().split("\n").at(-1)?.replace(/^hull: /, "") ?? `exit code ${r.code}`;
-      throw new DockerfileError(`COPY --from failed: ${why}`, ins.line, 1);
-    }
+    await this.helper(req, this.mount(from, dir), "COPY --from failed", ins);
     return readdirSync(out)
       .sort((a, b) => Number(a) - Number(b))
       .flatMap((n) => readdirSync(join(out, n)).map((name) => ({ path: join(out, n, name) })));

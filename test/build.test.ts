@@ -256,6 +256,7 @@ describe("hull build", () => {
       ["FROM busybox\nEXPOSE 80/xyz\n", /Dockerfile:2:1: EXPOSE 80\/xyz: give PORT or PORT\/PROTOCOL/],
       ["FROM busybox\nRUN --mount=type=cache,target=/x true\n", /Dockerfile:2:1: RUN --mount is not supported by hull/],
       ["FROM nosuchimage-here:1\n", /Dockerfile:1:1: nosuchimage-here:1: /],
+      ["FROM busybox\nCOPY unreadable /\n", /Dockerfile:2:1: cannot read the build context: .*permission denied/i],
       [
         "FROM busybox AS a\nFROM busybox\nCOPY --from=a /nope /x\n",
         /Dockerfile:3:1: COPY --from failed: \/nope: no such file or directory in the source image/,
@@ -267,6 +268,7 @@ describe("hull build", () => {
     ];
     try {
       writeFileSync(join(dir, "a"), "a\n");
+      writeFileSync(join(dir, "unreadable"), "x\n", { mode: 0 });
       for (const [text, want] of cases) {
         writeFileSync(join(dir, "Dockerfile"), text);
         const r = hull(["build", "-t", "bad:1", dir], { root, env: { HULL_INSECURE_REGISTRIES: "" } });
@@ -389,6 +391,15 @@ describe("more of the Dockerfile reference", () => {
     // the script was bound under /dev: the RUN's layer holds only what the script wrote
     const [info] = JSON.parse(ok(hull(["image", "inspect", "misc:1"], { root })));
     expect(readdirSync(join(root, "layers", (info.RootFS.Layers[1] as string).slice(7)))).toEqual(["awk-ran"]);
+  });
+
+  test("COPY of a context whose path list is larger than one argument may be (128 KiB)", () => {
+    const dir = context({ Dockerfile: "FROM busybox\nCOPY many/ /many/\n" });
+    mkdirSync(join(dir, "many"));
+    const long = "x".repeat(120);
+    for (let i = 0; i < 1200; i++) writeFileSync(join(dir, "many", `${long}-${i}`), "");
+    ok(hull(["build", "-t", "many:1", dir], { root }));
+    expect(ok(hull(["run", "--rm", "many:1", "sh", "-c", "ls /many | wc -l"], { root })).trim()).toBe("1200");
   });
 
   test("a proxy build arg reaches RUN with no ARG line, and stays out of the cache key", () => {

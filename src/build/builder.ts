@@ -18,6 +18,7 @@ import type { ImageRecord, ImageStore } from "../image/store";
 import { ABI } from "../runtime/abi";
 import { findProgram } from "../runtime/programs";
 import { runInUserNamespace } from "../runtime/userns-exec";
+import { writeNewFile } from "../store/atomic";
 import { accessible, F_OK, readFileText } from "../sys/libc";
 import type { BuildLayerRequest } from "./apply";
 import { cacheKey, readCache, writeCache } from "./cache";
@@ -509,9 +510,12 @@ export class Builder {
     what: string,
     ins: Instruction,
   ): Promise<string> {
+    // in a file: a COPY of a large context lists more paths than one argument may hold (128 KiB)
+    const file = join(this.tmp, `request-${this.tmpCount++}.json`);
+    writeNewFile(file, JSON.stringify(req));
     let stdout = "";
     const r = await runInUserNamespace(
-      ["__build-layer", JSON.stringify(req)],
+      ["__build-layer", file],
       {},
       (s) => {
         stdout = s;
@@ -729,7 +733,11 @@ export class Builder {
           throw fail((e as Error).message);
         }
       }
-      if (matched.length > 0) key.context = this.ctx.hash(matched);
+      try {
+        if (matched.length > 0) key.context = this.ctx.hash(matched);
+      } catch (e) {
+        throw fail(`cannot read the build context: ${(e as Error).message}`);
+      }
       for (const m of matched) {
         const path = join(this.ctx.dir, m.rel);
         const extract = ins.cmd === "ADD" && m.type === "file" && (await isArchive(path));

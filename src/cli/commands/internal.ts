@@ -57,9 +57,9 @@ export const buildLayerCommand: HullCommand = {
   meta: { name: "__build-layer", hidden: true },
   ownArgs: true,
   async run({ rawArgs }) {
-    const [json] = rawArgs;
-    if (!json) throw new Error("__build-layer REQUEST_JSON");
+    const [file] = rawArgs;
+    if (!file) throw new Error("__build-layer REQUEST_FILE");
     if (process.getuid?.() !== 0) throw new Error("__build-layer runs as root in hull's user namespace");
-    await buildLayerInside(v.parse(BuildLayerRequest, JSON.parse(json)));
+    await buildLayerInside(v.parse(BuildLayerRequest, await Bun.file(file).json()));
   },
 };

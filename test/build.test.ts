@@ -275,6 +275,12 @@ describe("hull build", () => {
         expect(r.code, text).toBe(1);
         expect(r.stderr, text).toMatch(want);
       }
+      // with only the caller's own id mapped (no subordinate ids), --chown=1000 cannot be kept
+      const single = hull(["build", ctx], { root, env: { HULL_IDMAP: "single" } });
+      expect(single.code).toBe(1);
+      expect(single.stderr).toMatch(
+        /Dockerfile:\d+:1: --chown=1000:1000: ids 1000:1000 are not mapped in hull's user namespace \(0-0\); see hull doctor/,
+      );
       const none = hull(["build", mkdtempSync(join(tmpdir(), "hull-empty-"))], { root });
       expect(none.code).not.toBe(0);
       expect(none.stderr).toMatch(/no Dockerfile or Containerfile in .*: add one, or name it with -f/);

@@ -16,6 +16,7 @@ import { removeTree } from "../image/layers";
 import { parseReference } from "../image/reference";
 import type { ImageRecord, ImageStore } from "../image/store";
 import { ABI } from "../runtime/abi";
+import { hostIdMapping } from "../runtime/idmap";
 import { findProgram } from "../runtime/programs";
 import { runInUserNamespace } from "../runtime/userns-exec";
 import { writeNewFile } from "../store/atomic";
@@ -141,6 +142,7 @@ export class Builder {
   private readonly overlayMode: number;
   private readonly created: string;
   interrupted = false;
+  private readonly singleId = hostIdMapping().size === 1;
   readonly abort = new AbortController();
 
   private checkInterrupted(): void {
@@ -415,7 +417,8 @@ export class Builder {
     mutate: (c: State["config"]) => void,
     make?: () => Promise<Layer | undefined>,
   ): Promise<State> {
-    const k = cacheKey({ parent: state.id, ...key });
+    // a build with only the caller's id mapped could not keep other owners: its steps are its own
+    const k = cacheKey({ parent: state.id, single: this.singleId || undefined, ...key });
     if (!this.o.noCache) {
       const hit = readCache(this.store, k);
       if (hit) {
@@ -660,6 +663,10 @@ export class Builder {
       const [u, g] = spec.split(":");
       const user = resolveUser(u as string, this.lowers(state));
       const gid = g !== undefined ? resolveUser(`${u}:${g}`, this.lowers(state)).gid : /^\d+$/.test(u as string) ? user.uid : user.gid;
+      const size = hostIdMapping().size;
+      if (user.uid >= size || gid >= size) {
+        throw new Error(`ids ${user.uid}:${gid} are not mapped in hull's user namespace (0-${size - 1}); see hull doctor`);
+      }
       return { uid: user.uid, gid };
     } catch (e) {
       throw new DockerfileError(`--chown=${spec}: ${(e as Error).message}`, ins.line, 1);

@@ -408,6 +408,17 @@ describe("more of the Dockerfile reference", () => {
     expect(ok(hull(["run", "--rm", "many:1", "sh", "-c", "ls /many | wc -l"], { root })).trim()).toBe("1200");
   });
 
+  test("WORKDIR makes its directories for the USER of the moment, as BuildKit does", () => {
+    const dir = context({
+      Dockerfile:
+        "FROM busybox\nUSER 1000\nWORKDIR /work/deep\nRUN touch mine && stat -c %u:%g /work /work/deep mine\n",
+    });
+    const r = hull(["build", dir], { root });
+    expect(r.code, r.stderr).toBe(0);
+    // uid 1000 is a user of the image, whose group is 1000; the file RUN made agrees
+    expect(r.stderr).toContain("1000:1000\n1000:1000\n1000:1000\n");
+  });
+
   test("a proxy build arg reaches RUN with no ARG line, and stays out of the cache key", () => {
     const dir = context({ Dockerfile: 'FROM busybox\nRUN echo "proxy=$http_proxy" > /p\n' });
     const a = ok(hull(["build", "-q", "--build-arg", "http_proxy=http://one.invalid:3128", dir], { root })).trim();

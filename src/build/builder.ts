@@ -646,30 +646,35 @@ export class Builder {
       throw new DockerfileError((e as Error).message, ins.line, 1);
     }
     const abs = posix.resolve(c.WorkingDir || "/", path);
+    // as BuildKit (moby/buildkit#1002): the directories WORKDIR makes belong to the USER of the
+    // moment; the classic builder made them root's
+    const owner = c.User ? this.owner(state, c.User, ins, "USER") : undefined;
     return this.step(
       state,
-      { cmd: "WORKDIR", path: abs },
+      { cmd: "WORKDIR", path: abs, owner },
       `WORKDIR ${abs}`,
       (cfg) => {
         (cfg.config as RunConfig).WorkingDir = abs;
       },
-      () => this.layer(state, this.stepDir(), ins, { ops: [{ op: "mkdir", path: abs }] }),
+      () => this.layer(state, this.stepDir(), ins, { ops: [{ op: "mkdir", path: abs, owner }] }),
     );
   }
 
   /** --chown's USER[:GROUP], with names from the image's /etc/passwd and /etc/group. */
-  private owner(state: State, spec: string, ins: Instruction): { uid: number; gid: number } {
+  private owner(state: State, spec: string, ins: Instruction, what = "--chown"): { uid: number; gid: number } {
     try {
       const [u, g] = spec.split(":");
       const user = resolveUser(u as string, this.lowers(state));
-      const gid = g !== undefined ? resolveUser(`${u}:${g}`, this.lowers(state)).gid : /^\d+$/.test(u as string) ? user.uid : user.gid;
+      // --chown=UID alone means UID:UID (Docker's rule); a USER of a bare uid runs with gid 0
+      const bareUid = what === "--chown" && /^\d+$/.test(u as string);
+      const gid = g !== undefined ? resolveUser(`${u}:${g}`, this.lowers(state)).gid : bareUid ? user.uid : user.gid;
       const size = hostIdMapping().size;
       if (user.uid >= size || gid >= size) {
         throw new Error(`ids ${user.uid}:${gid} are not mapped in hull's user namespace (0-${size - 1}); see hull doctor`);
       }
       return { uid: user.uid, gid };
     } catch (e) {
-      throw new DockerfileError(`--chown=${spec}: ${(e as Error).message}`, ins.line, 1);
+      throw new DockerfileError(`${what === "USER" ? "USER " : "--chown="}${spec}: ${(e as Error).message}`, ins.line, 1);
     }
   }
 

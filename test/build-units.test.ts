@@ -8,6 +8,7 @@ import { cacheKey } from "../src/build/cache";
 import { BuildContext, contextPath } from "../src/build/context";
 import { parseDockerfile } from "../src/build/dockerfile";
 import { applyMetadata, parseDuration, type RunConfig } from "../src/build/metadata";
+import { parseRunMount } from "../src/build/run-mounts";
 import { keyValues, lex } from "../src/build/words";
 
 const vars = new Map([
@@ -170,5 +171,41 @@ describe("cache keys", () => {
     expect(cacheKey({ config: { Cmd: ["x"], Env: ["A=1"] }, parent: "p" })).toBe(a);
     expect(cacheKey({ parent: "p", config: { Env: ["A=2"], Cmd: ["x"] } })).not.toBe(a);
     expect(cacheKey({ parent: "p", config: { Env: ["A=1"], Cmd: ["x"] }, owner: undefined })).toBe(a);
+  });
+});
+
+describe("RUN --mount", () => {
+  test("the parser keeps every --mount of a RUN", () => {
+    const df = parseDockerfile(
+      "FROM scratch\nRUN --mount=type=cache,target=/a --mount=target=/b --network=none true\n",
+    );
+    const run = df.stages[0]?.instructions[0];
+    expect(run?.mounts).toEqual(["type=cache,target=/a", "target=/b"]);
+    expect(run?.flags.network).toBe("none");
+  });
+  test("types, defaults and the options' other names", () => {
+    expect(parseRunMount("type=cache,dst=/root/.cache,mode=0700,uid=1000,sharing=locked")).toMatchObject({
+      type: "cache",
+      target: "/root/.cache",
+      mode: 0o700,
+      uid: 1000,
+      gid: 0,
+      readonly: false,
+    });
+    expect(parseRunMount("target=/src,src=app,ro")).toEqual({
+      type: "bind",
+      target: "/src",
+      source: "app",
+      readonly: true,
+    });
+    expect(parseRunMount("type=tmpfs,target=/t,size=64m")).toEqual({ type: "tmpfs", target: "/t", size: "64m" });
+  });
+  test("what hull cannot do is refused with a reason", () => {
+    expect(() => parseRunMount("type=secret,id=x")).toThrow(/no --secret or --ssh yet/);
+    expect(() => parseRunMount("target=/src,rw")).toThrow(/writable bind mounts are not supported/);
+    expect(() => parseRunMount("type=cache")).toThrow(/needs target=PATH/);
+    expect(() => parseRunMount("type=cache,target=/c,mode=rwx")).toThrow(/octal/);
+    expect(() => parseRunMount("type=volume,target=/v")).toThrow(/type takes cache, bind or tmpfs/);
+    expect(() => parseRunMount("target=/x,colour=blue")).toThrow(/unknown option colour/);
   });
 });

@@ -254,7 +254,11 @@ describe("hull build", () => {
       ["FROM busybox\nCOPY ../outside /\n", /Dockerfile:2:1: \.\.\/outside is outside the build context/],
       ["FROM busybox\nRUN echo about to fail\nRUN exit 3\n", /Dockerfile:3: RUN \/bin\/sh -c exit 3: exit code 3/],
       ["FROM busybox\nEXPOSE 80/xyz\n", /Dockerfile:2:1: EXPOSE 80\/xyz: give PORT or PORT\/PROTOCOL/],
-      ["FROM busybox\nRUN --mount=type=cache,target=/x true\n", /Dockerfile:2:1: RUN --mount is not supported by hull/],
+      [
+        "FROM busybox\nRUN --mount=type=secret,id=token true\n",
+        /Dockerfile:2:1: --mount=type=secret is not supported by hull: there is no --secret or --ssh yet/,
+      ],
+      ["FROM busybox\nRUN --security=insecure true\n", /Dockerfile:2:1: RUN --security is not supported by hull/],
       ["FROM nosuchimage-here:1\n", /Dockerfile:1:1: nosuchimage-here:1: /],
       ["FROM busybox\nCOPY unreadable /\n", /Dockerfile:2:1: cannot read the build context: .*permission denied/i],
       [
@@ -406,6 +410,52 @@ describe("more of the Dockerfile reference", () => {
     for (let i = 0; i < 1200; i++) writeFileSync(join(dir, "many", `${long}-${i}`), "");
     ok(hull(["build", "-t", "many:1", dir], { root }));
     expect(ok(hull(["run", "--rm", "many:1", "sh", "-c", "ls /many | wc -l"], { root })).trim()).toBe("1200");
+  });
+
+  test("RUN --mount: a cache kept between builds, binds of the context and of a stage, a tmpfs", () => {
+    const dir = context({
+      Dockerfile: [
+        "FROM busybox AS tools",
+        'RUN mkdir /tools && echo "tool v1" > /tools/version',
+        "FROM busybox",
+        "RUN --mount=type=cache,target=/cache,id=counter,uid=1000,gid=1000 \\",
+        "    --mount=type=bind,source=data,target=/data \\",
+        "    --mount=type=bind,from=tools,source=/tools,target=/mnt/tools \\",
+        "    --mount=type=tmpfs,target=/scratch \\",
+        "    echo x >> /cache/runs && wc -l < /cache/runs > /runs && stat -c %u /cache > /cache-owner \\",
+        "    && cat /data/input /mnt/tools/version > /seen && touch /scratch/t && ! touch /data/no 2>/dev/null",
+        "",
+      ].join("\n"),
+      "data/input": "input\n",
+    });
+    const look = (id: string) =>
+      ok(
+        hull(
+          [
+            "run",
+            "--rm",
+            id,
+            "sh",
+            "-c",
+            "cat /runs /cache-owner /seen; for p in /cache /data /mnt/tools /scratch; do test -e $p && echo $p; done; true",
+          ],
+          { root },
+        ),
+      );
+    const first = ok(hull(["build", "-q", dir], { root })).trim();
+    // the mount points are not in the image
+    expect(look(first)).toBe("1\n1000\ninput\ntool v1\n");
+    // the cache directory outlives the step: a build that runs again finds what the last one left
+    const second = ok(hull(["build", "-q", "--no-cache", dir], { root })).trim();
+    expect(look(second)).toMatch(/^2\n/);
+    // the bound context is part of the key: changing it runs the step again
+    writeFileSync(join(dir, "data", "input"), "changed\n");
+    const third = hull(["build", dir], { root });
+    expect(ran(steps(third.stderr))).toEqual(["RUN"]);
+    expect(look(third.stdout.trim())).toMatch(/^3\n1000\nchanged\n/);
+    // builder prune empties the cache mounts too
+    ok(hull(["builder", "prune"], { root }));
+    expect(look(ok(hull(["build", "-q", dir], { root })).trim())).toMatch(/^1\n/);
   });
 
   test("WORKDIR makes its directories for the USER of the moment, as BuildKit does", () => {

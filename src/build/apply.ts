@@ -49,6 +49,9 @@ const CopyOp = v.object({
 
 const MkdirOp = v.object({ op: v.literal("mkdir"), path: v.string(), owner: Owner });
 
+/** RUN --mount=type=cache: the cache directory (a host path) gets its uid, gid and mode */
+const OwnOp = v.object({ op: v.literal("own"), path: v.string(), owner: v.object({ uid: v.number(), gid: v.number() }), mode: v.number() });
+
 const ExportOp = v.object({
   op: v.literal("export"),
   /** container paths (wildcards allowed in the last component) */
@@ -60,7 +63,7 @@ const ExportOp = v.object({
 export const BuildLayerRequest = v.object({
   /** where the step's overlay is mounted (the shim's exec mode), when there are ops */
   root: v.optional(v.string()),
-  ops: v.array(v.variant("op", [CopyOp, MkdirOp, ExportOp])),
+  ops: v.array(v.variant("op", [CopyOp, MkdirOp, ExportOp, OwnOp])),
   /** commit: the step's writable layer, the layers beneath it (topmost first) */
   upper: v.optional(v.string()),
   lowers: v.array(v.string()),
@@ -292,6 +295,10 @@ export async function buildLayerInside(req: BuildLayerRequest): Promise<void> {
     if (!req.root) throw new Error("a build step with file operations needs its overlay mounted");
     if (op.op === "copy") await copy(req.root, op);
     else if (op.op === "mkdir") makeDirs(req.root, op.path, op.owner);
+    else if (op.op === "own") {
+      lchownSync(op.path, op.owner.uid, op.owner.gid);
+      chmodSync(op.path, op.mode);
+    }
     else exportPaths(req.root, op.paths, op.out);
   }
   const entries = req.upper ? await layerEntries(req.upper, req) : [];

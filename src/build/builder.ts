@@ -16,16 +16,18 @@ import { removeTree } from "../image/layers";
 import { parseReference } from "../image/reference";
 import type { ImageRecord, ImageStore } from "../image/store";
 import { ABI } from "../runtime/abi";
+import type { BindMount } from "../runtime/plan";
 import { hostIdMapping } from "../runtime/idmap";
 import { findProgram } from "../runtime/programs";
 import { runInUserNamespace } from "../runtime/userns-exec";
 import { writeNewFile } from "../store/atomic";
 import { accessible, F_OK, readFileText } from "../sys/libc";
 import type { BuildLayerRequest } from "./apply";
-import { cacheKey, readCache, writeCache } from "./cache";
-import { BuildContext, type ContextSource } from "./context";
+import { cacheDir, cacheKey, readCache, writeCache } from "./cache";
+import { BuildContext, type ContextSource, contextPath } from "./context";
 import { type Dockerfile, DockerfileError, expand, type Instruction, parseDockerfile, type Stage } from "./dockerfile";
 import { applyMetadata, DEFAULT_SHELL, envMap, type RunConfig } from "./metadata";
+import { parseRunMount, type RunMount } from "./run-mounts";
 import { RUN_STUBS, runStep } from "./run-step";
 import { keyValues, lex } from "./words";
 
@@ -237,8 +239,10 @@ export class Builder {
       const from = this.stageRef(this.fromName(stage), i);
       if (from !== undefined) visit(from);
       for (const ins of stage.instructions) {
-        const f = ins.flags.from;
-        if (ins.cmd === "COPY" && f) {
+        // COPY --from=STAGE, RUN --mount=...,from=STAGE
+        const froms = ins.cmd === "COPY" && ins.flags.from ? [ins.flags.from] : [];
+        if (ins.cmd === "RUN") for (const m of ins.mounts) froms.push(.../(?:^|,)from=([^,]+)/.exec(m)?.slice(1) ?? []);
+        for (const f of froms) {
           const ref = this.stageRef(expand(f, this.globalVars, this.df.escape), i);
           if (ref !== undefined) visit(ref);
         }
@@ -460,7 +464,7 @@ export class Builder {
     const text = `${ins.cmd} ${ins.args}`;
     switch (ins.cmd) {
       case "RUN":
-        return this.run(state, ins, args);
+        return this.run(state, ins, args, vars);
       case "COPY":
       case "ADD":
         return this.copy(state, ins, vars);
@@ -566,11 +570,12 @@ export class Builder {
     return { digest: made.diffId, diffId: made.diffId, size: made.size, mediaType: LAYER };
   }
 
-  private async run(state: State, ins: Instruction, args: Map<string, string>): Promise<State> {
+  private async run(state: State, ins: Instruction, args: Map<string, string>, vars: Map<string, string>): Promise<State> {
     const c = state.config.config ?? {};
     for (const f of Object.keys(ins.flags)) {
-      if (f !== "network") throw new DockerfileError(`RUN --${f} is not supported by hull`, ins.line, 1);
+      if (f !== "network" && f !== "mount") throw new DockerfileError(`RUN --${f} is not supported by hull`, ins.line, 1);
     }
+    const mounts = await this.runMounts(state, ins, vars);
     const net = ins.flags.network ?? "default";
     if (!["default", "none", "host"].includes(net)) throw new DockerfileError(`RUN --network takes default, none or host, not ${net}`, ins.line, 1);
     const network = net === "default" ? this.o.network : (net as "none" | "host");
@@ -601,13 +606,19 @@ export class Builder {
     const createdBy = `RUN ${ins.json ? JSON.stringify(ins.json) : script ? ins.args : argv.join(" ")}`;
     return this.step(
       state,
-      { cmd: "RUN", argv, argEnv, network, script: script?.body },
+      { cmd: "RUN", argv, argEnv, network, script: script?.body, mounts: mounts.map((m) => m.key) },
       createdBy,
       () => {},
       async () => {
         const dir = this.stepDir();
         const lowers = this.lowers(state);
-        const binds = [];
+        const binds: BindMount[] = [];
+        const tmpfs: Array<{ target: string; options: string }> = [];
+        for (const m of mounts) {
+          const made = await m.prepare();
+          if ("tmpfs" in made) tmpfs.push({ target: m.target, options: made.tmpfs });
+          else binds.push({ source: made.source, target: m.target, readonly: made.readonly });
+        }
         if (script) {
           const file = join(dir, "script");
           await Bun.write(file, script.body);
@@ -617,6 +628,7 @@ export class Builder {
         }
         const r = await runStep({
           binds,
+          tmpfs,
           argv,
           env: [...(c.Env ?? []), ...argEnv, ...proxyEnv],
           cwd: c.WorkingDir || "/",
@@ -632,9 +644,75 @@ export class Builder {
           if (this.o.quiet) process.stderr.write(r.output);
           throw new BuildError(`Dockerfile:${ins.line}: ${createdBy.split("\n")[0]}: exit code ${r.code}`);
         }
-        return this.layer(state, dir, ins, { ops: [], stubs: RUN_STUBS });
+        // a mount's target is a mount point the runtime made, not a change of the step
+        const stubs = [...RUN_STUBS, ...mounts.map((m) => m.target.slice(1))];
+        return this.layer(state, dir, ins, { ops: [], stubs });
       },
     );
+  }
+
+  /**
+   * RUN --mount: each mount's part of the cache key, and how to make its source once the step runs.
+   * A cache directory lives in the store until `hull builder prune`; a bind of the context is keyed
+   * by the content it shows, one of another stage or image by that image.
+   */
+  private async runMounts(state: State, ins: Instruction, vars: Map<string, string>) {
+    const c = state.config.config ?? {};
+    const out: Array<{
+      target: string;
+      key: unknown;
+      prepare: () => Promise<{ source: string; readonly: boolean } | { tmpfs: string }>;
+    }> = [];
+    for (const spec of ins.mounts) {
+      let m: RunMount;
+      try {
+        m = parseRunMount(expand(spec, vars, this.df.escape));
+      } catch (e) {
+        throw new DockerfileError((e as Error).message, ins.line, 1);
+      }
+      const target = posix.resolve(c.WorkingDir || "/", m.target);
+      if (m.type === "tmpfs") {
+        out.push({ target, key: m, prepare: async () => ({ tmpfs: m.size ? `size=${m.size}` : "mode=1777" }) });
+      } else if (m.type === "cache") {
+        const id = m.id ?? target;
+        const dir = join(cacheDir(this.store), "mounts", sha256(id).slice(7, 39));
+        out.push({
+          target,
+          key: { ...m, id },
+          prepare: async () => {
+            if (!accessible(dir, F_OK)) {
+              mkdirSync(join(dir, ".."), { recursive: true });
+              mkdirSync(dir);
+              const own = { op: "own" as const, path: dir, owner: { uid: m.uid, gid: m.gid }, mode: m.mode };
+              await this.helper({ root: "/", ops: [own], lowers: [], stubs: [] }, undefined, "RUN --mount=type=cache failed", ins);
+            }
+            return { source: dir, readonly: m.readonly };
+          },
+        });
+      } else if (m.from) {
+        const ref = this.stageRef(m.from, this.df.stages.length);
+        const from = ref !== undefined ? this.results.get(ref) : await this.imageState(m.from, ins.line);
+        if (!from) throw new DockerfileError(`--mount from=${m.from}: that stage comes later`, ins.line, 1);
+        const source = m.source;
+        out.push({
+          target,
+          key: { ...m, from: from.id },
+          prepare: async () => {
+            const [exported] = await this.exportFrom(from, [source], ins);
+            return { source: (exported as { path: string }).path, readonly: true };
+          },
+        });
+      } else {
+        let matched: ContextSource[];
+        try {
+          matched = this.ctx.match(m.source);
+          out.push({ target, key: { ...m, content: this.ctx.hash(matched) }, prepare: async () => ({ source: join(this.ctx.dir, contextPath(m.source)), readonly: true }) });
+        } catch (e) {
+          throw new DockerfileError(`--mount source=${m.source}: ${(e as Error).message}`, ins.line, 1);
+        }
+      }
+    }
+    return out;
   }
 
   private workdir(state: State, ins: Instruction, vars: Map<string, string>): Promise<State> {

@@ -75,15 +75,23 @@ export function cacheEntries(store: ImageStore): CacheEntry[] {
   return out;
 }
 
-/** `hull builder prune`: forget every cache entry; the number forgotten. */
-export function dropCache(store: ImageStore): number {
-  const { readdirSync, rmSync } = require("node:fs") as typeof import("node:fs");
+/** `hull builder prune`: forget every cache entry and RUN --mount cache; the number of entries. */
+export async function dropCache(store: ImageStore): Promise<number> {
+  const { readdirSync, rmSync } = await import("node:fs");
   let n = 0;
+  let names: string[] = [];
   try {
-    for (const name of readdirSync(cacheDir(store))) {
-      rmSync(join(cacheDir(store), name), { force: true });
-      if (name.endsWith(".json")) n++;
-    }
+    names = readdirSync(cacheDir(store));
   } catch {}
+  for (const name of names) {
+    if (!name.endsWith(".json")) continue;
+    rmSync(join(cacheDir(store), name), { force: true });
+    n++;
+  }
+  // cache mounts may hold files of any id of the container range
+  if (names.includes("mounts")) {
+    const { removeTree } = await import("../image/layers");
+    await removeTree(join(cacheDir(store), "mounts"));
+  }
   return n;
 }

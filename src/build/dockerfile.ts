@@ -28,8 +28,10 @@ export interface Heredoc {
 export interface Instruction {
   /** upper case: RUN, COPY, ... */
   cmd: string;
-  /** --name=value flags before the arguments */
+  /** --name=value flags before the arguments (the last, for a flag given more than once) */
   flags: Record<string, string>;
+  /** every --mount of a RUN, in order */
+  mounts: string[];
   /** the arguments after the flags, as written */
   args: string;
   /** the JSON form's strings, when the arguments are one */
@@ -127,8 +129,13 @@ function logicalLines(lines: string[], first: number, escape: string): Array<Raw
 }
 
 /** Leading --flag=value words (and --flag alone, as "true"). */
-function takeFlags(rest: string, line: number, column: number): { flags: Record<string, string>; rest: string } {
+function takeFlags(
+  rest: string,
+  line: number,
+  column: number,
+): { flags: Record<string, string>; mounts: string[]; rest: string } {
   const flags: Record<string, string> = {};
+  const mounts: string[] = [];
   let s = rest;
   for (;;) {
     const m = /^--([a-zA-Z][a-zA-Z0-9-]*)(?:=("[^"]*"|\S*))?\s*/.exec(s);
@@ -136,9 +143,10 @@ function takeFlags(rest: string, line: number, column: number): { flags: Record<
     const value = m[2] === undefined ? "true" : (m[2] as string).replace(/^"(.*)"$/, "$1");
     if (value === "" && m[2] !== '""') throw new DockerfileError(`flag --${m[1]} needs a value`, line, column);
     flags[m[1] as string] = value;
+    if (m[1] === "mount") mounts.push(value);
     s = s.slice(m[0].length);
   }
-  return { flags, rest: s };
+  return { flags, mounts, rest: s };
 }
 
 function jsonForm(args: string): string[] | undefined {
@@ -161,10 +169,12 @@ export function parseDockerfile(text: string): Dockerfile {
     const argColumn = (m?.[0].length ?? 0) + 1;
     let rest = raw.text.slice(m?.[0].length ?? 0).trim();
     let flags: Record<string, string> = {};
-    if (TAKES_FLAGS.has(word)) ({ flags, rest } = takeFlags(rest, raw.line, argColumn));
+    let mounts: string[] = [];
+    if (TAKES_FLAGS.has(word)) ({ flags, mounts, rest } = takeFlags(rest, raw.line, argColumn));
     const ins: Instruction = {
       cmd: word,
       flags,
+      mounts,
       args: rest,
       json: JSON_FORM.has(word) ? jsonForm(rest) : undefined,
       heredocs: raw.heredocs,

@@ -31,8 +31,10 @@ export interface RunStep {
   quiet: boolean;
   /** aborted when the build is interrupted */
   signal?: AbortSignal;
-  /** host files bound read-only into the container (a RUN heredoc's script, under /dev) */
+  /** host paths bound into the container (a RUN heredoc's script, RUN --mount's) */
   binds?: BindMount[];
+  /** RUN --mount=type=tmpfs */
+  tmpfs?: Array<{ target: string; options: string }>;
 }
 
 /** Run the step's command; its exit code and, with quiet, its output. */
@@ -86,7 +88,7 @@ export async function runStep(s: RunStep): Promise<{ code: number; output: strin
       ABI.HULL_FLAG_INIT |
       (s.network === "none" ? ABI.HULL_FLAG_NET_LO : 0) |
       (ids.uidMapProg ? ABI.HULL_FLAG_SETGROUPS : 0),
-    steps: planMounts({ network: s.network, ttyGroupMapped: ids.size > 5, etcFiles, binds: s.binds ?? [] }),
+    steps: planMounts({ network: s.network, ttyGroupMapped: ids.size > 5, etcFiles, binds: s.binds ?? [], tmpfs: s.tmpfs }),
   };
   const r = await spawnShim(encodeMessage(spec), ["run", "0"], !s.quiet, s.signal);
   return { code: r.code, output: r.stdout + r.stderr };

@@ -74,7 +74,7 @@ export const builder: HullCommand = {
       args: { root: { type: "string", description: "Store directory" } },
       async run({ args }) {
         const store = openStore(args.root);
-        const n = dropCache(store);
+        const n = await dropCache(store);
         await collectGarbage(store);
         print(`Removed ${n} build cache entr${n === 1 ? "y" : "ies"}`);
       },

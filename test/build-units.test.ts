@@ -199,13 +199,19 @@ describe("RUN --mount", () => {
       readonly: true,
     });
     expect(parseRunMount("type=tmpfs,target=/t,size=64m")).toEqual({ type: "tmpfs", target: "/t", size: "64m" });
+    expect(parseRunMount("type=secret,id=npm,required")).toMatchObject({
+      type: "secret",
+      id: "npm",
+      required: true,
+      mode: 0o400,
+    });
   });
   test("what hull cannot do is refused with a reason", () => {
-    expect(() => parseRunMount("type=secret,id=x")).toThrow(/no --secret or --ssh yet/);
+    expect(() => parseRunMount("type=ssh")).toThrow(/there is no --ssh yet/);
     expect(() => parseRunMount("target=/src,rw")).toThrow(/writable bind mounts are not supported/);
     expect(() => parseRunMount("type=cache")).toThrow(/needs target=PATH/);
     expect(() => parseRunMount("type=cache,target=/c,mode=rwx")).toThrow(/octal/);
-    expect(() => parseRunMount("type=volume,target=/v")).toThrow(/type takes cache, bind or tmpfs/);
+    expect(() => parseRunMount("type=volume,target=/v")).toThrow(/type takes cache, bind, tmpfs or secret/);
     expect(() => parseRunMount("target=/x,colour=blue")).toThrow(/unknown option colour/);
   });
 });

@@ -255,8 +255,12 @@ describe("hull build", () => {
       ["FROM busybox\nRUN echo about to fail\nRUN exit 3\n", /Dockerfile:3: RUN \/bin\/sh -c exit 3: exit code 3/],
       ["FROM busybox\nEXPOSE 80/xyz\n", /Dockerfile:2:1: EXPOSE 80\/xyz: give PORT or PORT\/PROTOCOL/],
       [
-        "FROM busybox\nRUN --mount=type=secret,id=token true\n",
-        /Dockerfile:2:1: --mount=type=secret is not supported by hull: there is no --secret or --ssh yet/,
+        "FROM busybox\nRUN --mount=type=ssh true\n",
+        /Dockerfile:2:1: --mount=type=ssh is not supported by hull: there is no --ssh yet/,
+      ],
+      [
+        "FROM busybox\nRUN --mount=type=secret,id=token,required true\n",
+        /Dockerfile:2:1: secret token is required: hull build --secret id=token,src=FILE/,
       ],
       ["FROM busybox\nRUN --security=insecure true\n", /Dockerfile:2:1: RUN --security is not supported by hull/],
       ["FROM nosuchimage-here:1\n", /Dockerfile:1:1: nosuchimage-here:1: /],
@@ -456,6 +460,38 @@ describe("more of the Dockerfile reference", () => {
     // builder prune empties the cache mounts too
     ok(hull(["builder", "prune"], { root }));
     expect(look(ok(hull(["build", "-q", dir], { root })).trim())).toMatch(/^1\n/);
+  });
+
+  test("RUN --mount=type=secret: the secret is there for the step, and neither in the image nor in the key", () => {
+    const dir = context({
+      Dockerfile: [
+        "FROM busybox",
+        "RUN --mount=type=secret,id=token --mount=type=secret,id=api,target=/etc/api-key,uid=1000,mode=0440 \\",
+        "    --mount=type=secret,id=absent \\",
+        "    cat /run/secrets/token /etc/api-key | md5sum > /digest; stat -c %u:%a /etc/api-key >> /digest; test -e /run/secrets/absent || echo no-absent >> /digest",
+        "",
+      ].join("\n"),
+    });
+    const secretFile = join(dir, "..", `${dir.split("/").at(-1)}-token`);
+    writeFileSync(secretFile, "s3cret\n");
+    try {
+      const args = ["build", "-q", "--secret", `id=token,src=${secretFile}`, "--secret", "id=api,env=API_KEY", dir];
+      const id = ok(hull(args, { root, env: { API_KEY: "k3y\n" } })).trim();
+      const expected = new Bun.CryptoHasher("md5").update("s3cret\nk3y\n").digest("hex");
+      expect(ok(hull(["run", "--rm", id, "cat", "/digest"], { root }))).toBe(`${expected}  -\n1000:440\nno-absent\n`);
+      // not in any layer: no /run/secrets, no /etc/api-key
+      expect(
+        ok(
+          hull(["run", "--rm", id, "sh", "-c", "ls /run/secrets /etc/api-key 2>&1 | grep -c 'No such file'"], { root }),
+        ),
+      ).toBe("2\n");
+      // another value, same key: the step comes from the cache
+      writeFileSync(secretFile, "rotated\n");
+      const again = hull(args, { root, env: { API_KEY: "other" } });
+      expect(again.stdout.trim()).toBe(id);
+    } finally {
+      rmSync(secretFile, { force: true });
+    }
   });
 
   test("WORKDIR makes its directories for the USER of the moment, as BuildKit does", () => {

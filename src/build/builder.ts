@@ -27,7 +27,7 @@ import { cacheDir, cacheKey, readCache, writeCache } from "./cache";
 import { BuildContext, type ContextSource, contextPath } from "./context";
 import { type Dockerfile, DockerfileError, expand, type Instruction, parseDockerfile, type Stage } from "./dockerfile";
 import { applyMetadata, DEFAULT_SHELL, envMap, type RunConfig } from "./metadata";
-import { parseRunMount, type RunMount } from "./run-mounts";
+import { parseRunMount, parseSecretFlag, type RunMount } from "./run-mounts";
 import { RUN_STUBS, runStep } from "./run-step";
 import { keyValues, lex } from "./words";
 
@@ -36,6 +36,8 @@ export const BuildOptionsSchema = v.object({
   file: v.optional(v.string()),
   tags: v.array(v.string()),
   buildArgs: v.array(v.string()),
+  /** --secret id=ID,src=FILE|env=VAR: for RUN --mount=type=secret, never stored */
+  secrets: v.optional(v.array(v.string()), []),
   target: v.optional(v.string()),
   noCache: v.boolean(),
   pull: v.boolean(),
@@ -144,6 +146,8 @@ export class Builder {
   private readonly overlayMode: number;
   private readonly created: string;
   interrupted = false;
+  /** --secret: id -> value */
+  private readonly secrets = new Map<string, Uint8Array>();
   private readonly singleId = hostIdMapping().size === 1;
   readonly abort = new AbortController();
 
@@ -191,6 +195,14 @@ export class Builder {
       }
     }
     const b = new Builder(store, o, df, new BuildContext(context, ignore), say);
+    for (const spec of o.secrets) {
+      try {
+        const { id, value } = parseSecretFlag(spec, process.env);
+        b.secrets.set(id, value);
+      } catch (e) {
+        throw new BuildError((e as Error).message);
+      }
+    }
     b.initGlobalArgs();
     const target = b.targetIndex();
     b.needed = b.dependencies(target);
@@ -669,6 +681,32 @@ export class Builder {
         m = parseRunMount(expand(spec, vars, this.df.escape));
       } catch (e) {
         throw new DockerfileError((e as Error).message, ins.line, 1);
+      }
+      if (m.type === "secret") {
+        const target = posix.resolve("/run/secrets", m.target ?? m.id);
+        const value = this.secrets.get(m.id);
+        if (!value) {
+          if (m.required) throw new DockerfileError(`secret ${m.id} is required: hull build --secret id=${m.id},src=FILE`, ins.line, 1);
+          continue;
+        }
+        const { uid, gid, mode } = m;
+        // the key names the secret, never its value: a new token does not rebuild, as with BuildKit
+        out.push({
+          target,
+          key: { type: "secret", id: m.id, target, uid, gid, mode },
+          prepare: async () => {
+            const file = join(this.tmp, `secret-${this.tmpCount++}`);
+            await Bun.write(file, value);
+            const { chmodSync } = await import("node:fs");
+            chmodSync(file, mode);
+            if (uid !== 0 || gid !== 0) {
+              const own = { op: "own" as const, path: file, owner: { uid, gid }, mode };
+              await this.helper({ root: "/", ops: [own], lowers: [], stubs: [] }, undefined, "RUN --mount=type=secret failed", ins);
+            }
+            return { source: file, readonly: true };
+          },
+        });
+        continue;
       }
       const target = posix.resolve(c.WorkingDir || "/", m.target);
       if (m.type === "tmpfs") {

@@ -22,6 +22,10 @@ const buildArgs = {
     description: "Set a build argument KEY=VALUE, or KEY to take the caller's (repeatable)",
   },
   target: { type: "string", description: "Build up to this stage (FROM ... AS NAME)" },
+  secret: {
+    type: "string",
+    description: "A secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (repeatable)",
+  },
   "no-cache": { type: "boolean", description: "Run every step again (results still go into the cache)" },
   pull: { type: "boolean", description: "Pull every base image, even those in the store" },
   quiet: { type: "boolean", alias: "q", description: "Print only the image id; a failing RUN's output is still shown" },
@@ -52,6 +56,7 @@ export const build: HullCommand = {
       file: last(p, "file"),
       tags: all(p, "tag"),
       buildArgs: all(p, "build-arg"),
+      secrets: all(p, "secret"),
       target: last(p, "target"),
       noCache: flag(p, "no-cache"),
       pull: flag(p, "pull"),

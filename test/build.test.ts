@@ -494,6 +494,23 @@ describe("more of the Dockerfile reference", () => {
     }
   });
 
+  test("--label adds labels to the image built; --iidfile writes its id", () => {
+    const dir = context({ Dockerfile: "FROM busybox\nLABEL from.file=1\n" });
+    const iid = join(dir, "..", `${dir.split("/").at(-1)}.iid`);
+    try {
+      const id = ok(
+        hull(["build", "-q", "--label", "org.example.ci=yes", "--label", "from.file=2", "--iidfile", iid, dir], {
+          root,
+        }),
+      ).trim();
+      expect(readFileSync(iid, "utf8")).toBe(`${id}\n`);
+      const [info] = JSON.parse(ok(hull(["image", "inspect", id], { root })));
+      expect(info.Config.Labels).toMatchObject({ "org.example.ci": "yes", "from.file": "2" });
+    } finally {
+      rmSync(iid, { force: true });
+    }
+  });
+
   test("WORKDIR makes its directories for the USER of the moment, as BuildKit does", () => {
     const dir = context({
       Dockerfile:

@@ -36,6 +36,8 @@ export const BuildOptionsSchema = v.object({
   file: v.optional(v.string()),
   tags: v.array(v.string()),
   buildArgs: v.array(v.string()),
+  /** --label KEY=VALUE: labels of the image built */
+  labels: v.optional(v.record(v.string(), v.string()), {}),
   /** --secret id=ID,src=FILE|env=VAR: for RUN --mount=type=secret, never stored */
   secrets: v.optional(v.array(v.string()), []),
   target: v.optional(v.string()),
@@ -303,7 +305,16 @@ export class Builder {
     } finally {
       if (accessible(this.tmp, F_OK)) await removeTree(this.tmp).catch(() => {});
     }
-    const final = this.results.get(target) as State;
+    let final = this.results.get(target) as State;
+    if (Object.keys(this.o.labels).length > 0) {
+      // --label: on the image built, as a last metadata step
+      const labels = this.o.labels;
+      const text = `LABEL ${Object.entries(labels).map(([k, val]) => `${k}=${JSON.stringify(val)}`).join(" ")}`;
+      final = await this.step(final, { cmd: "--label", labels }, text, (c) => {
+        const rc = c.config as RunConfig;
+        rc.Labels = { ...(rc.Labels ?? {}), ...labels };
+      });
+    }
     if (final.id === "scratch") {
       // FROM scratch and nothing else: still an image, with no layers
       final.id = await this.putConfig(final.config);

@@ -1,9 +1,11 @@
 // `hull build` and `hull builder prune`.
+import { resolve } from "node:path";
 import type { ArgsDef } from "citty";
 import * as v from "valibot";
 import { Builder, BuildOptionsSchema } from "../../build/builder";
 import { dropCache } from "../../build/cache";
 import { collectGarbage } from "../../image/manage";
+import { writeFileAtomic } from "../../store/atomic";
 import { all, flag, last, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
 import { print, printErr } from "../output";
@@ -22,6 +24,8 @@ const buildArgs = {
     description: "Set a build argument KEY=VALUE, or KEY to take the caller's (repeatable)",
   },
   target: { type: "string", description: "Build up to this stage (FROM ... AS NAME)" },
+  label: { type: "string", description: "Set a label KEY=VALUE on the image (repeatable)" },
+  iidfile: { type: "string", description: "Write the image id to this file" },
   secret: {
     type: "string",
     description: "A secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (repeatable)",
@@ -57,6 +61,13 @@ export const build: HullCommand = {
       tags: all(p, "tag"),
       buildArgs: all(p, "build-arg"),
       secrets: all(p, "secret"),
+      labels: Object.fromEntries(
+        all(p, "label").map((l) => {
+          const eq = l.indexOf("=");
+          if (eq <= 0) throw new Error(`--label ${l}: give KEY=VALUE`);
+          return [l.slice(0, eq), l.slice(eq + 1)];
+        }),
+      ),
       target: last(p, "target"),
       noCache: flag(p, "no-cache"),
       pull: flag(p, "pull"),
@@ -67,6 +78,8 @@ export const build: HullCommand = {
     if (!r.success) throw new Error(r.issues[0].message);
     const quiet = r.output.quiet;
     const id = await Builder.run(openStore(last(p, "root")), r.output, quiet ? () => {} : printErr);
+    const iidfile = last(p, "iidfile");
+    if (iidfile) writeFileAtomic(resolve(iidfile), `${id}\n`);
     print(id);
   },
 };

@@ -2,24 +2,13 @@
 // embedded busybox; the cache's hits and misses; build args, --target, reproducible digests; ADD;
 // bad Dockerfiles; and the pushed result read by skopeo and run by rootless podman.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  accessSync,
-  constants,
-  cpSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { skopeoInspect } from "./fixtures/oci";
 import { type RegistryFixture, startRegistry } from "./fixtures/registry";
 import {
+  fuseUsable,
   HULL,
   hostHas,
   hull,
@@ -589,16 +578,9 @@ describe("more of the Dockerfile reference", () => {
   });
 });
 
-const fuseUsable = (() => {
-  try {
-    accessSync("/dev/fuse", constants.R_OK | constants.W_OK);
-    return existsSync("/usr/bin/fuse-overlayfs");
-  } catch {
-    return false;
-  }
-})();
+const fuseOk = fuseUsable();
 
-describe.if(hostHas(fuseUsable, "build on fuse-overlayfs: /dev/fuse not usable or fuse-overlayfs missing"))(
+describe.if(hostHas(fuseOk, "build on fuse-overlayfs: /dev/fuse not usable or fuse-overlayfs missing"))(
   "hull build on fuse-overlayfs (HULL_OVERLAY=fuse)",
   () => {
     test("the fixture builds and runs the same; whiteouts and opaque directories come out in OCI form", () => {

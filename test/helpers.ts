@@ -133,3 +133,14 @@ export function hasSubordinateIds(): boolean {
   const helper = ["/usr/bin/newuidmap", "/usr/bin/newgidmap"].every((p) => Bun.file(p).size > 0);
   return has("/etc/subuid") && has("/etc/subgid") && helper;
 }
+
+/** fuse-overlayfs can be used here: /dev/fuse is open to this user and the program is installed. */
+export function fuseUsable(): boolean {
+  const { accessSync, constants, existsSync } = require("node:fs") as typeof import("node:fs");
+  try {
+    accessSync("/dev/fuse", constants.R_OK | constants.W_OK);
+    return existsSync("/usr/bin/fuse-overlayfs");
+  } catch {
+    return false;
+  }
+}

@@ -1,20 +1,12 @@
 // `hull run` end to end: the built binary, run rootless by the current user, against a throwaway
 // store. Every test also checks that no container directory, hull process or host mount is left.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { userName } from "../src/runtime/whoami";
 import { join } from "node:path";
 import {
   containersLeft,
+  fuseUsable,
   hasSubordinateIds,
   HULL,
   hostHas,
@@ -147,15 +139,8 @@ describe("mount namespace and root filesystem", () => {
     expect(r.stdout).toContain("x\n");
   });
 
-  const fuseUsable = (() => {
-    try {
-      accessSync("/dev/fuse", constants.R_OK | constants.W_OK);
-      return existsSync("/usr/bin/fuse-overlayfs");
-    } catch {
-      return false;
-    }
-  })();
-  test.if(hostHas(fuseUsable, "fuse-overlayfs path: /dev/fuse not usable or fuse-overlayfs missing"))(
+  const fuseOk = fuseUsable();
+  test.if(hostHas(fuseOk, "fuse-overlayfs path: /dev/fuse not usable or fuse-overlayfs missing"))(
     "fuse-overlayfs path (HULL_OVERLAY=fuse): writes work and the layer still vanishes",
     () => {
       const r = sh(

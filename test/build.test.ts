@@ -416,10 +416,13 @@ describe("more of the Dockerfile reference", () => {
         "    --mount=type=bind,from=tools,source=/tools,target=/mnt/tools \\",
         "    --mount=type=tmpfs,target=/scratch \\",
         "    echo x >> /cache/runs && wc -l < /cache/runs > /runs && stat -c %u /cache > /cache-owner \\",
-        "    && cat /data/input /mnt/tools/version > /seen && touch /scratch/t && ! touch /data/no 2>/dev/null",
+        "    && cat /data/input /mnt/tools/version > /seen && touch /scratch/t && ! touch /data/no 2>/dev/null \\",
+        "    && ls /data > /saw-key",
         "",
       ].join("\n"),
       "data/input": "input\n",
+      "data/private.key": "left out\n",
+      ".dockerignore": "data/*.key\n",
     });
     const look = (id: string) =>
       ok(
@@ -430,14 +433,15 @@ describe("more of the Dockerfile reference", () => {
             id,
             "sh",
             "-c",
-            "cat /runs /cache-owner /seen; for p in /cache /data /mnt/tools /scratch; do test -e $p && echo $p; done; true",
+            "cat /runs /cache-owner /seen /saw-key; for p in /cache /data /mnt/tools /scratch; do test -e $p && echo $p; done; true",
           ],
           { root },
         ),
       );
     const first = ok(hull(["build", "-q", dir], { root })).trim();
     // the mount points are not in the image
-    expect(look(first)).toBe("1\n1000\ninput\ntool v1\n");
+    // (and the bound context, as COPY would see it, has no .dockerignore'd file)
+    expect(look(first)).toBe("1\n1000\ninput\ntool v1\ninput\n");
     // the cache directory outlives the step: a build that runs again finds what the last one left
     const second = ok(hull(["build", "-q", "--no-cache", dir], { root })).trim();
     expect(look(second)).toMatch(/^2\n/);

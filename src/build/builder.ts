@@ -755,7 +755,8 @@ export class Builder {
         let matched: ContextSource[];
         try {
           matched = this.ctx.match(m.source);
-          out.push({ target, key: { ...m, content: this.ctx.hash(matched) }, prepare: async () => ({ source: join(this.ctx.dir, contextPath(m.source)), readonly: true }) });
+          const content = this.ctx.hash(matched);
+          out.push({ target, key: { ...m, content }, prepare: async () => ({ source: this.ctx.view(matched[0] as ContextSource, join(this.tmp, `bind-${this.tmpCount++}`)), readonly: true }) });
         } catch (e) {
           throw new DockerfileError(`--mount source=${m.source}: ${(e as Error).message}`, ins.line, 1);
         }

@@ -115,6 +115,43 @@ export class BuildContext {
     });
   }
 
+  /**
+   * SOURCE as a path to bind read-only: the context's own path when .dockerignore leaves nothing out
+   * beneath it, else a copy of what it keeps under SCRATCH, so a RUN --mount=type=bind sees what
+   * COPY would.
+   */
+  view(source: ContextSource, scratch: string): string {
+    const { chmodSync, copyFileSync, mkdirSync, symlinkSync } = require("node:fs") as typeof import("node:fs");
+    const path = join(this.dir, source.rel);
+    if (source.type !== "dir") return path;
+    const kept = new Set(source.include);
+    let complete = true;
+    const count = (rel: string) => {
+      for (const name of readdirSync(join(path, rel))) {
+        const sub = rel ? `${rel}/${name}` : name;
+        if (!kept.has(sub)) complete = false;
+        else if (lstatSync(join(path, sub)).isDirectory()) count(sub);
+        if (!complete) return;
+      }
+    };
+    count("");
+    if (complete) return path;
+    mkdirSync(scratch, { recursive: true });
+    for (const rel of [...kept].sort()) {
+      const from = join(path, rel);
+      const to = join(scratch, rel);
+      const st = lstatSync(from);
+      if (st.isDirectory()) mkdirSync(to, { mode: st.mode & 0o7777 });
+      else if (st.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+      else {
+        // copied, not linked: a link would change the context's inodes (their ctime)
+        copyFileSync(from, to);
+        chmodSync(to, st.mode & 0o7777);
+      }
+    }
+    return scratch;
+  }
+
   private followed(link: ContextEntry, src: string): ContextEntry {
     let real: string;
     try {

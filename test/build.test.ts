@@ -719,6 +719,19 @@ describe.if(tools)("hull build, then push: read by other tools", () => {
     expect(q.stdout.toString()).toMatch(/^1000\n.*-rw-r-----\s+1 1000\s+1000 .*app\.conf\ngone\n$/s);
   });
 
+  test("hull save of a built image loads into podman and runs the same", () => {
+    const archive = join(podmanHome, "app.tar");
+    ok(hull(["save", "-o", archive, "app:1"], { root }));
+    const loaded = podman("load", "-i", archive);
+    expect(loaded.exitCode, loaded.stderr.toString()).toBe(0);
+    // podman names it as the archive does: docker.io/library/app:1
+    const name = /Loaded image: (\S+)/.exec(loaded.stdout.toString())?.[1] ?? "";
+    expect(name).toMatch(/app:1$/);
+    const p = podman("run", "--rm", "--network=none", name);
+    expect(p.exitCode, p.stderr.toString()).toBe(0);
+    expect(p.stdout.toString()).toBe(ok(hull(["run", "--rm", "app:1"], { root })));
+  });
+
   test("a build pulls a base image it does not have, named by a build arg", () => {
     const fresh = makeStore();
     try {

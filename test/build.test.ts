@@ -2,7 +2,18 @@
 // embedded busybox; the cache's hits and misses; build args, --target, reproducible digests; ADD;
 // bad Dockerfiles; and the pushed result read by skopeo and run by rootless podman.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { skopeoInspect } from "./fixtures/oci";
@@ -513,6 +524,19 @@ describe("more of the Dockerfile reference", () => {
     expect(r.code, r.stderr).toBe(0);
     // uid 1000 is a user of the image, whose group is 1000; the file RUN made agrees
     expect(r.stderr).toContain("1000:1000\n1000:1000\n1000:1000\n");
+  });
+
+  test("the context's digests kept between builds never hide a change of same size and mtime", async () => {
+    const dir = context({ Dockerfile: "FROM busybox\nCOPY f /f\n", f: "aaaa\n" });
+    // only files changed more than two seconds before a build are remembered by their stat
+    await Bun.sleep(2100);
+    ok(hull(["build", "-q", dir], { root }));
+    const before = statSync(join(dir, "f"));
+    writeFileSync(join(dir, "f"), "bbbb\n");
+    utimesSync(join(dir, "f"), before.atime, before.mtime);
+    const r = hull(["build", dir], { root });
+    expect(ran(steps(r.stderr))).toEqual(["COPY"]);
+    expect(ok(hull(["run", "--rm", r.stdout.trim(), "cat", "/f"], { root }))).toBe("bbbb\n");
   });
 
   test("a proxy build arg reaches RUN with no ARG line, and stays out of the cache key", () => {

@@ -196,7 +196,8 @@ export class Builder {
         break;
       }
     }
-    const b = new Builder(store, o, df, new BuildContext(context, ignore), say);
+    const statCache = join(cacheDir(store), "context", `${sha256(context).slice(7, 39)}.json`);
+    const b = new Builder(store, o, df, new BuildContext(context, ignore, statCache), say);
     for (const spec of o.secrets) {
       try {
         const { id, value } = parseSecretFlag(spec, process.env);
@@ -303,6 +304,7 @@ export class Builder {
     try {
       for (const i of this.needed) this.results.set(i, await this.buildStage(i));
     } finally {
+      this.ctx.saveStatCache();
       if (accessible(this.tmp, F_OK)) await removeTree(this.tmp).catch(() => {});
     }
     let final = this.results.get(target) as State;

@@ -83,6 +83,7 @@ export async function dropCache(store: ImageStore): Promise<number> {
   try {
     names = readdirSync(cacheDir(store));
   } catch {}
+  if (names.includes("context")) rmSync(join(cacheDir(store), "context"), { recursive: true, force: true });
   for (const name of names) {
     if (!name.endsWith(".json")) continue;
     rmSync(join(cacheDir(store), name), { force: true });

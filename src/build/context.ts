@@ -3,6 +3,9 @@
 // stay within one path component), and hashed by content for the cache.
 import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
+import * as v from "valibot";
+import { writeFileAtomic } from "../store/atomic";
+import { readFileText } from "../sys/libc";
 import { DockerIgnore } from "./dockerignore";
 
 export interface ContextEntry {
@@ -53,16 +56,59 @@ export function contextPath(src: string): string {
   return out.join("/");
 }
 
+const StatCache = v.record(v.string(), v.tuple([v.number(), v.number(), v.number(), v.string()]));
+
 export class BuildContext {
   private all?: Map<string, ContextEntry>;
   private readonly ignore: DockerIgnore;
+  /** rel -> [size, ino, ctime in ms, sha256 of the content], from earlier builds */
+  private known?: v.InferOutput<typeof StatCache>;
+  private knownChanged = false;
+  private readonly started = Date.now();
 
-  /** IGNORE_TEXT: the .dockerignore that applies, if any */
+  /**
+   * IGNORE_TEXT: the .dockerignore that applies, if any. STAT_CACHE: a file where the digests of
+   * the context's files are kept by size, inode and ctime, so a rebuild reads only what changed.
+   */
   constructor(
     readonly dir: string,
     ignoreText = "",
+    private readonly statCache?: string,
   ) {
     this.ignore = new DockerIgnore(ignoreText);
+  }
+
+  /** The content digest of the file REL: from the stat cache while size, inode and ctime agree. */
+  private fileDigest(rel: string, path: string, st: { size: number; ino: number; ctimeMs: number }): string {
+    if (!this.known) {
+      this.known = {};
+      const text = this.statCache ? readFileText(this.statCache) : undefined;
+      if (text) {
+        try {
+          const r = v.safeParse(StatCache, JSON.parse(text));
+          if (r.success) this.known = r.output;
+        } catch {}
+      }
+    }
+    const k = this.known[rel];
+    if (k && k[0] === st.size && k[1] === st.ino && k[2] === st.ctimeMs) return k[3];
+    const digest = new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
+    // a file changed in the last seconds could change again within the same ctime tick: not kept
+    if (st.ctimeMs < this.started - 2000) {
+      this.known[rel] = [st.size, st.ino, st.ctimeMs, digest];
+      this.knownChanged = true;
+    }
+    return digest;
+  }
+
+  /** Keep what this build learnt of the context's files for the next one. */
+  saveStatCache(): void {
+    if (!this.statCache || !this.knownChanged || !this.known) return;
+    const { mkdirSync } = require("node:fs") as typeof import("node:fs");
+    mkdirSync(join(this.statCache, ".."), { recursive: true });
+    // a cache: losing it to a crash costs one re-read, so no fsync
+    writeFileAtomic(this.statCache, JSON.stringify(this.known), 0o600, false);
+    this.knownChanged = false;
   }
 
   /** Every path of the context that .dockerignore keeps (with the directories above them). */
@@ -175,7 +221,7 @@ export class BuildContext {
       const st = lstatSync(path);
       h.update(`${rel}\0${st.mode}\0`);
       if (st.isSymbolicLink()) h.update(readlinkSync(path));
-      else if (st.isFile()) h.update(readFileSync(path));
+      else if (st.isFile()) h.update(this.fileDigest(rel, path, st));
       h.update("\0");
     };
     for (const s of sources) {

@@ -539,6 +539,22 @@ describe("more of the Dockerfile reference", () => {
     expect(ok(hull(["run", "--rm", r.stdout.trim(), "cat", "/f"], { root }))).toBe("bbbb\n");
   });
 
+  test("hull build - reads a tar of the context, or a Dockerfile alone, from stdin", () => {
+    const tarball = Bun.spawnSync(["tar", "-C", FIXTURE, "-cf", "-", "."]).stdout;
+    const r = Bun.spawnSync([HULL, "build", "-q", "-"], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", HULL_ROOT: root },
+      stdin: tarball,
+    });
+    expect(r.exitCode, r.stderr.toString()).toBe(0);
+    expect(ok(hull(["run", "--rm", r.stdout.toString().trim()], { root }))).toBe("hello, world\n");
+    const alone = hull(["build", "-q", "-"], { root, stdin: "FROM busybox\nRUN echo no context > /n\n" });
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(ok(hull(["run", "--rm", alone.stdout.trim(), "cat", "/n"], { root }))).toBe("no context\n");
+    const both = hull(["build", "-f", "-", "-"], { root, stdin: "FROM busybox\n" });
+    expect(both.stderr).toMatch(/stdin holds either the context .* or the Dockerfile .*, not both/);
+    expect(readdirSync(join(root, "tmp"))).toEqual([]);
+  });
+
   test("a proxy build arg reaches RUN with no ARG line, and stays out of the cache key", () => {
     const dir = context({ Dockerfile: 'FROM busybox\nRUN echo "proxy=$http_proxy" > /p\n' });
     const a = ok(hull(["build", "-q", "--build-arg", "http_proxy=http://one.invalid:3128", dir], { root })).trim();

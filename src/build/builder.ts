@@ -176,9 +176,6 @@ export class Builder {
 
   /** Build; the image id. Tags are applied and unused build args warned about. */
   static async run(store: ImageStore, o: BuildOptions, say: (line: string) => void): Promise<string> {
-    const context = resolve(o.context);
-    if (o.context === "-") throw new BuildError("a build context on stdin is not supported: give a directory");
-    if (!accessible(`${context}/.`, F_OK)) throw new BuildError(`build context ${o.context}: no such directory`);
     for (const t of o.tags) {
       try {
         parseReference(t);
@@ -186,7 +183,47 @@ export class Builder {
         throw new BuildError(`-t ${t}: ${(e as Error).message}`);
       }
     }
-    const { text, path } = await readDockerfile(context, o.file);
+    if (o.context !== "-") return Builder.runIn(store, o, resolve(o.context), say);
+    // `hull build - < ...`: a tar of the context (plain or gzip), or a Dockerfile and no context
+    if (o.file === "-") throw new BuildError("stdin holds either the context (hull build -) or the Dockerfile (-f -), not both");
+    const input = await Bun.stdin.bytes();
+    const { mkdirSync, rmSync } = await import("node:fs");
+    mkdirSync(store.paths.tmp, { recursive: true });
+    const dir = join(store.paths.tmp, `context-${crypto.randomUUID()}`);
+    mkdirSync(dir);
+    try {
+      const gzip = input[0] === 0x1f && input[1] === 0x8b;
+      const tar = gzip || new TextDecoder().decode(input.slice(257, 262)) === "ustar";
+      if (tar) {
+        const { unpackLayer } = await import("../image/unpack");
+        let stream: ReadableStream<Uint8Array> = new Blob([input]).stream();
+        if (gzip) stream = stream.pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+        try {
+          await unpackLayer(stream, dir, {});
+        } catch (e) {
+          throw new BuildError(`the context on stdin is not a readable tar: ${(e as Error).message}`);
+        }
+        return await Builder.runIn(store, o, dir, say);
+      }
+      return await Builder.runIn(store, { ...o, file: undefined }, dir, say, new TextDecoder().decode(input));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Build with CONTEXT, a directory; DOCKERFILE_TEXT when it came on stdin with no context. */
+  private static async runIn(
+    store: ImageStore,
+    o: BuildOptions,
+    context: string,
+    say: (line: string) => void,
+    dockerfileText?: string,
+  ): Promise<string> {
+    if (!accessible(`${context}/.`, F_OK)) throw new BuildError(`build context ${o.context}: no such directory`);
+    const { text, path } =
+      dockerfileText !== undefined
+        ? { text: dockerfileText, path: join(context, "Dockerfile") }
+        : await readDockerfile(context, o.file && o.context === "-" && o.file !== "-" ? join(context, o.file) : o.file);
     const df = parseDockerfile(text);
     let ignore = "";
     for (const p of [`${path}.dockerignore`, join(context, ".dockerignore")]) {
@@ -196,7 +233,8 @@ export class Builder {
         break;
       }
     }
-    const statCache = join(cacheDir(store), "context", `${sha256(context).slice(7, 39)}.json`);
+    // (a context from stdin is new each time: nothing to remember of it)
+    const statCache = o.context === "-" ? undefined : join(cacheDir(store), "context", `${sha256(context).slice(7, 39)}.json`);
     const b = new Builder(store, o, df, new BuildContext(context, ignore, statCache), say);
     for (const spec of o.secrets) {
       try {

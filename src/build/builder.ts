@@ -2,33 +2,29 @@
 // a file step (RUN, COPY, ADD, WORKDIR) runs on an overlay of the previous step and its writable layer
 // becomes one layer (src/build/apply.ts). Every step's result is cached under a key of its parent, its
 // text, the build args it sees and the digest of what it copies (src/build/cache.ts).
-import { mkdirSync, readdirSync, renameSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { basename, join, posix, resolve } from "node:path";
 import * as v from "valibot";
 import { OverlayModeSchema } from "../container/options";
-import { processStart } from "../container/records";
 import { resolveUser } from "../container/user";
 import { parseImageConfig } from "../image/config";
 import { sha256 } from "../image/digest";
 import { hostPlatform, parsePlatform } from "../image/manifest";
 import { findImage, findOrSeed } from "../image/lookup";
-import { removeTree } from "../image/layers";
 import { parseReference } from "../image/reference";
 import type { ImageRecord, ImageStore } from "../image/store";
 import { ABI } from "../runtime/abi";
 import type { BindMount } from "../runtime/plan";
 import { hostIdMapping } from "../runtime/idmap";
-import { findProgram } from "../runtime/programs";
-import { runInUserNamespace } from "../runtime/userns-exec";
-import { writeNewFile } from "../store/atomic";
 import { accessible, F_OK, readFileText } from "../sys/libc";
 import type { BuildLayerRequest } from "./apply";
 import { cacheDir, cacheKey, readCache, writeCache } from "./cache";
-import { BuildContext, type ContextSource, contextPath } from "./context";
+import { BuildContext, type ContextSource } from "./context";
 import { type Dockerfile, DockerfileError, expand, type Instruction, parseDockerfile, type Stage } from "./dockerfile";
 import { applyMetadata, DEFAULT_SHELL, envMap, type RunConfig } from "./metadata";
 import { parseRunMount, parseSecretFlag, type RunMount } from "./run-mounts";
 import { RUN_STUBS, runStep } from "./run-step";
+import { type Layer, sweepStale, Workspace } from "./workspace";
 import { keyValues, lex } from "./words";
 
 export const BuildOptionsSchema = v.object({
@@ -50,13 +46,6 @@ export const BuildOptionsSchema = v.object({
 });
 export type BuildOptions = v.InferOutput<typeof BuildOptionsSchema>;
 
-const LAYER = "application/vnd.oci.image.layer.v1.tar";
-/** what `hull __build-layer` prints */
-const LayerMade = v.union([
-  v.object({ diffId: v.pipe(v.string(), v.regex(/^sha256:[a-f0-9]{64}$/)), size: v.number() }),
-  v.object({ empty: v.literal(true) }),
-]);
-type Layer = ImageRecord["layers"][number];
 
 /** An image as the build holds it: the full config JSON (unknown fields kept) and its layers. */
 interface State {
@@ -83,21 +72,6 @@ export class BuildError extends Error {
 function rawConfig(text: string, origin: string): State["config"] {
   parseImageConfig(text, origin);
   return JSON.parse(text) as State["config"];
-}
-
-/** Remove the build directories of builds whose process is gone (killed, or the machine stopped). */
-async function sweepStale(store: ImageStore): Promise<void> {
-  let names: string[] = [];
-  try {
-    names = readdirSync(store.paths.tmp);
-  } catch {
-    return;
-  }
-  const stale = names.filter((n) => {
-    const m = /^build-(\d+)-(\d+)-/.exec(n);
-    return m && processStart(Number(m[1])) !== m[2];
-  });
-  if (stale.length > 0) await removeTree(...stale.map((n) => join(store.paths.tmp, n))).catch(() => {});
 }
 
 /** ARGs Docker predefines: usable without a matching ARG line, never warned about */
@@ -143,8 +117,7 @@ export class Builder {
   private readonly usedArgs = new Set<string>();
   private readonly globalVars = platformArgs();
   private readonly results = new Map<number, State>();
-  private readonly tmp: string;
-  private tmpCount = 0;
+  private readonly ws: Workspace;
   private readonly overlayMode: number;
   private readonly created: string;
   interrupted = false;
@@ -164,8 +137,7 @@ export class Builder {
     private readonly ctx: BuildContext,
     private readonly say: (line: string) => void,
   ) {
-    // named for this process, so a later build can tell the directory of one that died
-    this.tmp = join(store.paths.tmp, `build-${process.pid}-${processStart("self")}-${crypto.randomUUID().slice(0, 8)}`);
+    this.ws = new Workspace(store, o.epoch);
     this.overlayMode = {
       auto: ABI.HULL_OVERLAY_AUTO,
       kernel: ABI.HULL_OVERLAY_KERNEL,
@@ -343,7 +315,7 @@ export class Builder {
       for (const i of this.needed) this.results.set(i, await this.buildStage(i));
     } finally {
       this.ctx.saveStatCache();
-      if (accessible(this.tmp, F_OK)) await removeTree(this.tmp).catch(() => {});
+      await this.ws.remove();
     }
     let final = this.results.get(target) as State;
     if (Object.keys(this.o.labels).length > 0) {
@@ -545,94 +517,6 @@ export class Builder {
     });
   }
 
-  private lowers(state: State): string[] {
-    return state.layers.map((l) => this.store.layerDir(l.diffId)).reverse();
-  }
-
-  /** A fresh directory of the build's own, with upper/ work/ merged/ for an overlay. */
-  private stepDir(): string {
-    const dir = join(this.tmp, String(this.tmpCount++));
-    for (const d of ["upper", "work", "merged"]) mkdirSync(join(dir, d), { recursive: true, mode: 0o755 });
-    return dir;
-  }
-
-  /** An overlay's lowerdir: the layers, or an empty directory for an image with none. */
-  private lowerdir(state: State): string {
-    const l = this.lowers(state);
-    if (l.length > 0) return l.join(":");
-    const empty = join(this.tmp, "empty");
-    mkdirSync(empty, { recursive: true });
-    return empty;
-  }
-
-  private mount(state: State, dir: string) {
-    return {
-      rootfs: join(dir, "merged"),
-      overlay: `lowerdir=${this.lowerdir(state)},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
-      fuseProg: findProgram("fuse-overlayfs"),
-    };
-  }
-
-  /** `hull __build-layer REQ` as root in the user namespace (with an overlay mounted); its stdout. */
-  private async helper(
-    req: BuildLayerRequest,
-    mount: ReturnType<Builder["mount"]> | undefined,
-    what: string,
-    ins: Instruction,
-  ): Promise<string> {
-    // in a file: a COPY of a large context lists more paths than one argument may hold (128 KiB)
-    const file = join(this.tmp, `request-${this.tmpCount++}.json`);
-    writeNewFile(file, JSON.stringify(req));
-    let stdout = "";
-    const r = await runInUserNamespace(
-      ["__build-layer", file],
-      {},
-      (s) => {
-        stdout = s;
-      },
-      mount,
-    );
-    if (r.code !== 0) {
-      const why = r.stderr.trim().split("\n").at(-1)?.replace(/^hull: /, "") ?? `exit code ${r.code}`;
-      throw new DockerfileError(`${what}: ${why}`, ins.line, 1);
-    }
-    return stdout;
-  }
-
-  /** `hull __build-layer` in the user namespace: file work, then the step's layer into the store. */
-  private async layer(
-    state: State,
-    dir: string,
-    ins: Instruction,
-    req: Partial<BuildLayerRequest> & { ops: BuildLayerRequest["ops"] },
-  ): Promise<Layer | undefined> {
-    const full: BuildLayerRequest = {
-      root: req.ops.length > 0 ? join(dir, "merged") : undefined,
-      upper: join(dir, "upper"),
-      lowers: this.lowers(state),
-      stubs: [],
-      epoch: this.o.epoch,
-      tar: join(dir, "layer.tar"),
-      layer: join(dir, "layer"),
-      ...req,
-    };
-    const stdout = await this.helper(full, req.ops.length > 0 ? this.mount(state, dir) : undefined, `${ins.cmd} failed`, ins);
-    const made = v.parse(LayerMade, JSON.parse(stdout));
-    if (!("diffId" in made)) return undefined;
-    if (!this.store.hasBlob(made.diffId)) await this.store.putBlob(made.diffId, Bun.file(full.tar as string).stream(), made.size);
-    if (!this.store.hasLayer(made.diffId)) {
-      mkdirSync(this.store.paths.layers, { recursive: true });
-      try {
-        renameSync(full.layer as string, this.store.layerDir(made.diffId));
-      } catch (e) {
-        // another build made the same layer first: ours goes with the build's directory
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
-      }
-    }
-    return { digest: made.diffId, diffId: made.diffId, size: made.size, mediaType: LAYER };
-  }
-
   private async run(state: State, ins: Instruction, args: Map<string, string>, vars: Map<string, string>): Promise<State> {
     const c = state.config.config ?? {};
     for (const f of Object.keys(ins.flags)) {
@@ -673,8 +557,8 @@ export class Builder {
       createdBy,
       () => {},
       async () => {
-        const dir = this.stepDir();
-        const lowers = this.lowers(state);
+        const dir = this.ws.stepDir();
+        const lowers = this.ws.lowers(state.layers);
         const binds: BindMount[] = [];
         const tmpfs: Array<{ target: string; options: string }> = [];
         for (const m of mounts) {
@@ -697,7 +581,7 @@ export class Builder {
           cwd: c.WorkingDir || "/",
           user: c.User ?? "",
           network,
-          lowers: lowers.length > 0 ? lowers : [this.lowerdir(state)],
+          lowers: lowers.length > 0 ? lowers : [this.ws.lowerdir(state.layers)],
           dir,
           overlayMode: this.overlayMode,
           quiet: this.o.quiet,
@@ -709,7 +593,7 @@ export class Builder {
         }
         // a mount's target is a mount point the runtime made, not a change of the step
         const stubs = [...RUN_STUBS, ...mounts.map((m) => m.target.slice(1))];
-        return this.layer(state, dir, ins, { ops: [], stubs });
+        return this.ws.layer(state.layers, dir, ins, { ops: [], stubs });
       },
     );
   }
@@ -746,13 +630,13 @@ export class Builder {
           target,
           key: { type: "secret", id: m.id, target, uid, gid, mode },
           prepare: async () => {
-            const file = join(this.tmp, `secret-${this.tmpCount++}`);
+            const file = this.ws.path("secret");
             await Bun.write(file, value);
             const { chmodSync } = await import("node:fs");
             chmodSync(file, mode);
             if (uid !== 0 || gid !== 0) {
               const own = { op: "own" as const, path: file, owner: { uid, gid }, mode };
-              await this.helper({ root: "/", ops: [own], lowers: [], stubs: [] }, undefined, "RUN --mount=type=secret failed", ins);
+              await this.ws.helper({ root: "/", ops: [own], lowers: [], stubs: [] }, undefined, "RUN --mount=type=secret failed", ins);
             }
             return { source: file, readonly: true };
           },
@@ -773,7 +657,7 @@ export class Builder {
               mkdirSync(join(dir, ".."), { recursive: true });
               mkdirSync(dir);
               const own = { op: "own" as const, path: dir, owner: { uid: m.uid, gid: m.gid }, mode: m.mode };
-              await this.helper({ root: "/", ops: [own], lowers: [], stubs: [] }, undefined, "RUN --mount=type=cache failed", ins);
+              await this.ws.helper({ root: "/", ops: [own], lowers: [], stubs: [] }, undefined, "RUN --mount=type=cache failed", ins);
             }
             return { source: dir, readonly: m.readonly };
           },
@@ -787,7 +671,7 @@ export class Builder {
           target,
           key: { ...m, from: from.id },
           prepare: async () => {
-            const [exported] = await this.exportFrom(from, [source], ins);
+            const [exported] = await this.ws.exportFrom(from.layers, [source], ins);
             return { source: (exported as { path: string }).path, readonly: true };
           },
         });
@@ -796,7 +680,7 @@ export class Builder {
         try {
           matched = this.ctx.match(m.source);
           const content = this.ctx.hash(matched);
-          out.push({ target, key: { ...m, content }, prepare: async () => ({ source: this.ctx.view(matched[0] as ContextSource, join(this.tmp, `bind-${this.tmpCount++}`)), readonly: true }) });
+          out.push({ target, key: { ...m, content }, prepare: async () => ({ source: this.ctx.view(matched[0] as ContextSource, this.ws.path("bind")), readonly: true }) });
         } catch (e) {
           throw new DockerfileError(`--mount source=${m.source}: ${(e as Error).message}`, ins.line, 1);
         }
@@ -824,7 +708,7 @@ export class Builder {
       (cfg) => {
         (cfg.config as RunConfig).WorkingDir = abs;
       },
-      () => this.layer(state, this.stepDir(), ins, { ops: [{ op: "mkdir", path: abs, owner }] }),
+      () => this.ws.layer(state.layers, this.ws.stepDir(), ins, { ops: [{ op: "mkdir", path: abs, owner }] }),
     );
   }
 
@@ -832,10 +716,10 @@ export class Builder {
   private owner(state: State, spec: string, ins: Instruction, what = "--chown"): { uid: number; gid: number } {
     try {
       const [u, g] = spec.split(":");
-      const user = resolveUser(u as string, this.lowers(state));
+      const user = resolveUser(u as string, this.ws.lowers(state.layers));
       // --chown=UID alone means UID:UID (Docker's rule); a USER of a bare uid runs with gid 0
       const bareUid = what === "--chown" && /^\d+$/.test(u as string);
-      const gid = g !== undefined ? resolveUser(`${u}:${g}`, this.lowers(state)).gid : bareUid ? user.uid : user.gid;
+      const gid = g !== undefined ? resolveUser(`${u}:${g}`, this.ws.lowers(state.layers)).gid : bareUid ? user.uid : user.gid;
       const size = hostIdMapping().size;
       if (user.uid >= size || gid >= size) {
         throw new Error(`ids ${user.uid}:${gid} are not mapped in hull's user namespace (0-${size - 1}); see hull doctor`);
@@ -883,7 +767,7 @@ export class Builder {
       if (ref !== undefined && !this.results.has(ref)) throw fail(`--from=${from}: that stage comes later; a stage can copy only from earlier ones`);
       key.from = fromState.id;
       key.paths = srcWords;
-      prepare = () => this.exportFrom(fromState, srcWords, ins);
+      prepare = () => this.ws.exportFrom(fromState.layers, srcWords, ins);
     } else {
       const matched: ContextSource[] = [];
       const heredocNames = new Map(ins.heredocs.map((h) => [h.name, h]));
@@ -891,7 +775,7 @@ export class Builder {
         const h = /^<<-?["']?([A-Za-z_][A-Za-z0-9_]*)["']?$/.exec(w);
         const doc = h ? heredocNames.get(h[1] as string) : undefined;
         if (doc) {
-          const file = join(this.tmp, `heredoc-${this.tmpCount++}`, doc.name);
+          const file = join(this.ws.path("heredoc"), doc.name);
           mkdirSync(join(file, ".."), { recursive: true });
           await Bun.write(file, doc.quoted ? doc.body : expand(doc.body, vars, this.df.escape));
           const { chmodSync } = await import("node:fs");
@@ -901,7 +785,7 @@ export class Builder {
           continue;
         }
         if (ins.cmd === "ADD" && /^https?:\/\//i.test(w)) {
-          const file = await this.download(w, ins);
+          const file = await this.ws.download(w, ins);
           sources.push({ path: file, name: basename(file) });
           key[`url:${w}`] = sha256(await Bun.file(file).bytes());
           continue;
@@ -923,7 +807,7 @@ export class Builder {
         const extract = ins.cmd === "ADD" && m.type === "file" && (await isArchive(path));
         sources.push({ path, include: m.include, extract, name: m.name });
       }
-      key.sources = sources.map((s) => ({ name: s.name ?? basename(s.path), extract: s.extract, heredoc: s.path.startsWith(this.tmp) }));
+      key.sources = sources.map((s) => ({ name: s.name ?? basename(s.path), extract: s.extract, heredoc: s.path.startsWith(this.ws.dir) }));
     }
     const count = from ? srcWords.length : sources.length;
     if (count > 1 && !destIsDir) {
@@ -947,42 +831,11 @@ export class Builder {
           keepOwners: from !== undefined,
           mode,
         };
-        return this.layer(state, this.stepDir(), ins, { ops: [op] });
+        return this.ws.layer(state.layers, this.ws.stepDir(), ins, { ops: [op] });
       },
     );
   }
 
-  /** COPY --from: the paths out of FROM's image, owners kept, into the build's directory. */
-  private async exportFrom(from: State, paths: string[], ins: Instruction) {
-    const dir = this.stepDir();
-    const out = join(dir, "out");
-    mkdirSync(out);
-    const req: BuildLayerRequest = { root: join(dir, "merged"), ops: [{ op: "export", paths, out }], lowers: [], stubs: [] };
-    await this.helper(req, this.mount(from, dir), "COPY --from failed", ins);
-    return readdirSync(out)
-      .sort((a, b) => Number(a) - Number(b))
-      .flatMap((n) => readdirSync(join(out, n)).map((name) => ({ path: join(out, n, name) })));
-  }
-
-  /** ADD URL: fetched into the build's directory, its name from the URL's path, mode 0600 as Docker. */
-  private async download(url: string, ins: Instruction): Promise<string> {
-    let res: Response;
-    try {
-      res = await fetch(url, { redirect: "follow" });
-    } catch (e) {
-      throw new DockerfileError(`ADD ${url}: ${(e as Error).message}`, ins.line, 1);
-    }
-    if (!res.ok) throw new DockerfileError(`ADD ${url}: the server answered ${res.status} ${res.statusText}`, ins.line, 1);
-    const name = decodeURIComponent(new URL(url).pathname.split("/").filter(Boolean).at(-1) ?? "") || "index.html";
-    const file = join(this.tmp, `url-${this.tmpCount++}`, name);
-    mkdirSync(join(file, ".."), { recursive: true });
-    await Bun.write(file, await res.arrayBuffer());
-    const { chmodSync, utimesSync } = await import("node:fs");
-    chmodSync(file, 0o600);
-    const modified = Date.parse(res.headers.get("last-modified") ?? "");
-    if (Number.isFinite(modified)) utimesSync(file, modified / 1000, modified / 1000);
-    return file;
-  }
 }
 
 /** ADD unpacks a local archive: a tar, plain or compressed (the helper checks what is inside). */

@@ -22,7 +22,7 @@ import { cacheDir, cacheKey, readCache, writeCache } from "./cache";
 import { BuildContext, type ContextSource } from "./context";
 import { type Dockerfile, DockerfileError, expand, type Instruction, parseDockerfile, type Stage } from "./dockerfile";
 import { applyMetadata, DEFAULT_SHELL, envMap, type RunConfig } from "./metadata";
-import { parseRunMount, parseSecretFlag, type RunMount } from "./run-mounts";
+import { parseSecretFlag, runMounts } from "./run-mounts";
 import { RUN_STUBS, runStep } from "./run-step";
 import { type Layer, sweepStale, Workspace } from "./workspace";
 import { keyValues, lex } from "./words";
@@ -522,7 +522,24 @@ export class Builder {
     for (const f of Object.keys(ins.flags)) {
       if (f !== "network" && f !== "mount") throw new DockerfileError(`RUN --${f} is not supported by hull`, ins.line, 1);
     }
-    const mounts = await this.runMounts(state, ins, vars);
+    const mounts = await runMounts({
+      specs: ins.mounts,
+      ins,
+      vars,
+      escape: this.df.escape,
+      workdir: c.WorkingDir || "/",
+      secrets: this.secrets,
+      cacheRoot: cacheDir(this.store),
+      ws: this.ws,
+      ctx: this.ctx,
+      image: async (name) => {
+        const ref = this.stageRef(name, this.df.stages.length);
+        if (ref === undefined) return this.imageState(name, ins.line);
+        const built = this.results.get(ref);
+        if (!built) throw new DockerfileError(`--mount from=${name}: that stage comes later`, ins.line, 1);
+        return built;
+      },
+    });
     const net = ins.flags.network ?? "default";
     if (!["default", "none", "host"].includes(net)) throw new DockerfileError(`RUN --network takes default, none or host, not ${net}`, ins.line, 1);
     const network = net === "default" ? this.o.network : (net as "none" | "host");
@@ -596,97 +613,6 @@ export class Builder {
         return this.ws.layer(state.layers, dir, ins, { ops: [], stubs });
       },
     );
-  }
-
-  /**
-   * RUN --mount: each mount's part of the cache key, and how to make its source once the step runs.
-   * A cache directory lives in the store until `hull builder prune`; a bind of the context is keyed
-   * by the content it shows, one of another stage or image by that image.
-   */
-  private async runMounts(state: State, ins: Instruction, vars: Map<string, string>) {
-    const c = state.config.config ?? {};
-    const out: Array<{
-      target: string;
-      key: unknown;
-      prepare: () => Promise<{ source: string; readonly: boolean } | { tmpfs: string }>;
-    }> = [];
-    for (const spec of ins.mounts) {
-      let m: RunMount;
-      try {
-        m = parseRunMount(expand(spec, vars, this.df.escape));
-      } catch (e) {
-        throw new DockerfileError((e as Error).message, ins.line, 1);
-      }
-      if (m.type === "secret") {
-        const target = posix.resolve("/run/secrets", m.target ?? m.id);
-        const value = this.secrets.get(m.id);
-        if (!value) {
-          if (m.required) throw new DockerfileError(`secret ${m.id} is required: hull build --secret id=${m.id},src=FILE`, ins.line, 1);
-          continue;
-        }
-        const { uid, gid, mode } = m;
-        // the key names the secret, never its value: a new token does not rebuild, as with BuildKit
-        out.push({
-          target,
-          key: { type: "secret", id: m.id, target, uid, gid, mode },
-          prepare: async () => {
-            const file = this.ws.path("secret");
-            await Bun.write(file, value);
-            const { chmodSync } = await import("node:fs");
-            chmodSync(file, mode);
-            if (uid !== 0 || gid !== 0) {
-              const own = { op: "own" as const, path: file, owner: { uid, gid }, mode };
-              await this.ws.helper({ root: "/", ops: [own], lowers: [], stubs: [] }, undefined, "RUN --mount=type=secret failed", ins);
-            }
-            return { source: file, readonly: true };
-          },
-        });
-        continue;
-      }
-      const target = posix.resolve(c.WorkingDir || "/", m.target);
-      if (m.type === "tmpfs") {
-        out.push({ target, key: m, prepare: async () => ({ tmpfs: m.size ? `size=${m.size}` : "mode=1777" }) });
-      } else if (m.type === "cache") {
-        const id = m.id ?? target;
-        const dir = join(cacheDir(this.store), "mounts", sha256(id).slice(7, 39));
-        out.push({
-          target,
-          key: { ...m, id },
-          prepare: async () => {
-            if (!accessible(dir, F_OK)) {
-              mkdirSync(join(dir, ".."), { recursive: true });
-              mkdirSync(dir);
-              const own = { op: "own" as const, path: dir, owner: { uid: m.uid, gid: m.gid }, mode: m.mode };
-              await this.ws.helper({ root: "/", ops: [own], lowers: [], stubs: [] }, undefined, "RUN --mount=type=cache failed", ins);
-            }
-            return { source: dir, readonly: m.readonly };
-          },
-        });
-      } else if (m.from) {
-        const ref = this.stageRef(m.from, this.df.stages.length);
-        const from = ref !== undefined ? this.results.get(ref) : await this.imageState(m.from, ins.line);
-        if (!from) throw new DockerfileError(`--mount from=${m.from}: that stage comes later`, ins.line, 1);
-        const source = m.source;
-        out.push({
-          target,
-          key: { ...m, from: from.id },
-          prepare: async () => {
-            const [exported] = await this.ws.exportFrom(from.layers, [source], ins);
-            return { source: (exported as { path: string }).path, readonly: true };
-          },
-        });
-      } else {
-        let matched: ContextSource[];
-        try {
-          matched = this.ctx.match(m.source);
-          const content = this.ctx.hash(matched);
-          out.push({ target, key: { ...m, content }, prepare: async () => ({ source: this.ctx.view(matched[0] as ContextSource, this.ws.path("bind")), readonly: true }) });
-        } catch (e) {
-          throw new DockerfileError(`--mount source=${m.source}: ${(e as Error).message}`, ins.line, 1);
-        }
-      }
-    }
-    return out;
   }
 
   private workdir(state: State, ins: Instruction, vars: Map<string, string>): Promise<State> {

@@ -2,7 +2,13 @@
 // type=cache (a directory kept between builds), type=bind (part of the context, or of another stage
 // or image, read-only), type=tmpfs, and type=secret (a file given with `hull build --secret`).
 // ssh agents have no way in yet.
+import { mkdirSync } from "node:fs";
+import { join, posix } from "node:path";
 import * as v from "valibot";
+import { sha256 } from "../image/digest";
+import type { BuildContext, ContextSource } from "./context";
+import { DockerfileError, expand, type Instruction } from "./dockerfile";
+import type { Layer, Workspace } from "./workspace";
 
 const Target = v.pipe(v.string(), v.minLength(1, "needs target=PATH"));
 const Octal = v.pipe(
@@ -135,4 +141,126 @@ export function parseSecretFlag(spec: string, env: NodeJS.ProcessEnv): { id: str
   const value = env[name];
   if (value === undefined) throw new Error(`--secret ${spec}: no file given, and no variable ${name} set`);
   return { id, value: new TextEncoder().encode(value) };
+}
+
+export interface MountContext {
+  /** the RUN's --mount flags, as written */
+  specs: string[];
+  ins: Instruction;
+  vars: Map<string, string>;
+  escape: string;
+  /** the step's WORKDIR: relative targets are beneath it */
+  workdir: string;
+  /** --secret: id -> value */
+  secrets: Map<string, Uint8Array>;
+  /** where cache mounts live: one directory per id */
+  cacheRoot: string;
+  ws: Workspace;
+  ctx: BuildContext;
+  /** a stage built earlier, or an image: for from= */
+  image(name: string): Promise<{ id: string; layers: Layer[] }>;
+}
+
+export interface PreparedMount {
+  target: string;
+  /** the mount's part of the step's cache key */
+  key: unknown;
+  /** made when the step runs (a cache hit needs none of it) */
+  prepare(): Promise<{ source: string; readonly: boolean } | { tmpfs: string }>;
+}
+
+/**
+ * A RUN's mounts: each one's part of the cache key, and how to make its source once the step runs.
+ * A cache directory lives in the store until `hull builder prune`; a bind of the context is keyed
+ * by the content it shows, one of another stage or image by that image; a secret by its id only.
+ */
+export async function runMounts(mc: MountContext): Promise<PreparedMount[]> {
+  const { ins, ws } = mc;
+  const fail = (msg: string) => new DockerfileError(msg, ins.line, 1);
+  /** OWNER and MODE on a host path, as root in the user namespace */
+  const own = (path: string, uid: number, gid: number, mode: number, what: string) =>
+    ws.helper({ root: "/", ops: [{ op: "own", path, owner: { uid, gid }, mode }], lowers: [], stubs: [] }, undefined, what, ins);
+  const out: PreparedMount[] = [];
+  for (const spec of mc.specs) {
+    let m: RunMount;
+    try {
+      m = parseRunMount(expand(spec, mc.vars, mc.escape));
+    } catch (e) {
+      throw fail((e as Error).message);
+    }
+    if (m.type === "secret") {
+      const value = mc.secrets.get(m.id);
+      if (!value) {
+        if (m.required) throw fail(`secret ${m.id} is required: hull build --secret id=${m.id},src=FILE`);
+        continue;
+      }
+      const target = posix.resolve("/run/secrets", m.target ?? m.id);
+      const { uid, gid, mode } = m;
+      // the key names the secret, never its value: a new token does not rebuild, as with BuildKit
+      out.push({
+        target,
+        key: { type: "secret", id: m.id, target, uid, gid, mode },
+        prepare: async () => {
+          const file = ws.path("secret");
+          await Bun.write(file, value);
+          const { chmodSync } = await import("node:fs");
+          chmodSync(file, mode);
+          if (uid !== 0 || gid !== 0) await own(file, uid, gid, mode, "RUN --mount=type=secret failed");
+          return { source: file, readonly: true };
+        },
+      });
+      continue;
+    }
+    const target = posix.resolve(mc.workdir, m.target);
+    if (m.type === "tmpfs") {
+      const options = m.size ? `size=${m.size}` : "mode=1777";
+      out.push({ target, key: m, prepare: async () => ({ tmpfs: options }) });
+    } else if (m.type === "cache") {
+      const id = m.id ?? target;
+      const dir = join(mc.cacheRoot, "mounts", sha256(id).slice(7, 39));
+      const { uid, gid, mode, readonly } = m;
+      out.push({
+        target,
+        key: { ...m, id },
+        prepare: async () => {
+          mkdirSync(join(dir, ".."), { recursive: true });
+          try {
+            mkdirSync(dir);
+          } catch (e) {
+            // made by an earlier build (or one running now): used as it is
+            if ((e as NodeJS.ErrnoException).code === "EEXIST") return { source: dir, readonly };
+            throw e;
+          }
+          await own(dir, uid, gid, mode, "RUN --mount=type=cache failed");
+          return { source: dir, readonly };
+        },
+      });
+    } else if (m.from) {
+      const from = await mc.image(m.from);
+      const source = m.source;
+      out.push({
+        target,
+        key: { ...m, from: from.id },
+        prepare: async () => {
+          const [exported] = await ws.exportFrom(from.layers, [source], ins);
+          return { source: (exported as { path: string }).path, readonly: true };
+        },
+      });
+    } else {
+      let matched: ContextSource[];
+      let content: string;
+      try {
+        matched = mc.ctx.match(m.source);
+        content = mc.ctx.hash(matched);
+      } catch (e) {
+        throw fail(`--mount source=${m.source}: ${(e as Error).message}`);
+      }
+      out.push({
+        target,
+        key: { ...m, content },
+        prepare: async () => ({ source: mc.ctx.view(matched[0] as ContextSource, ws.path("bind")), readonly: true }),
+      });
+    }
+  }
+  return out;
 }

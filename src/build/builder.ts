@@ -2,8 +2,7 @@
 // a file step (RUN, COPY, ADD, WORKDIR) runs on an overlay of the previous step and its writable layer
 // becomes one layer (src/build/apply.ts). Every step's result is cached under a key of its parent, its
 // text, the build args it sees and the digest of what it copies (src/build/cache.ts).
-import { mkdirSync } from "node:fs";
-import { basename, join, posix, resolve } from "node:path";
+import { join, posix, resolve } from "node:path";
 import * as v from "valibot";
 import { OverlayModeSchema } from "../container/options";
 import { resolveUser } from "../container/user";
@@ -19,10 +18,11 @@ import { hostIdMapping } from "../runtime/idmap";
 import { accessible, F_OK, readFileText } from "../sys/libc";
 import type { BuildLayerRequest } from "./apply";
 import { cacheDir, cacheKey, readCache, writeCache } from "./cache";
-import { BuildContext, type ContextSource } from "./context";
+import { BuildContext } from "./context";
 import { type Dockerfile, DockerfileError, expand, type Instruction, parseDockerfile, type Stage } from "./dockerfile";
 import { applyMetadata, DEFAULT_SHELL, envMap, type RunConfig } from "./metadata";
 import { parseSecretFlag, runMounts } from "./run-mounts";
+import { copySources } from "./sources";
 import { RUN_STUBS, runStep } from "./run-step";
 import { type Layer, sweepStale, Workspace } from "./workspace";
 import { keyValues, lex } from "./words";
@@ -689,51 +689,15 @@ export class Builder {
 
     if (from) {
       const ref = this.stageRef(from, this.df.stages.length);
-      const fromState = ref !== undefined ? (this.results.get(ref) as State) : await this.imageState(from, ins.line);
       if (ref !== undefined && !this.results.has(ref)) throw fail(`--from=${from}: that stage comes later; a stage can copy only from earlier ones`);
+      const fromState = ref !== undefined ? (this.results.get(ref) as State) : await this.imageState(from, ins.line);
       key.from = fromState.id;
       key.paths = srcWords;
       prepare = () => this.ws.exportFrom(fromState.layers, srcWords, ins);
     } else {
-      const matched: ContextSource[] = [];
-      const heredocNames = new Map(ins.heredocs.map((h) => [h.name, h]));
-      for (const w of srcWords) {
-        const h = /^<<-?["']?([A-Za-z_][A-Za-z0-9_]*)["']?$/.exec(w);
-        const doc = h ? heredocNames.get(h[1] as string) : undefined;
-        if (doc) {
-          const file = join(this.ws.path("heredoc"), doc.name);
-          mkdirSync(join(file, ".."), { recursive: true });
-          await Bun.write(file, doc.quoted ? doc.body : expand(doc.body, vars, this.df.escape));
-          const { chmodSync } = await import("node:fs");
-          chmodSync(file, 0o644);
-          sources.push({ path: file });
-          key[`heredoc:${doc.name}`] = sha256(doc.quoted ? doc.body : expand(doc.body, vars, this.df.escape));
-          continue;
-        }
-        if (ins.cmd === "ADD" && /^https?:\/\//i.test(w)) {
-          const file = await this.ws.download(w, ins);
-          sources.push({ path: file, name: basename(file) });
-          key[`url:${w}`] = sha256(await Bun.file(file).bytes());
-          continue;
-        }
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(w)) throw fail(`${ins.cmd} ${w}: only ADD takes URLs, and only http(s)`);
-        try {
-          matched.push(...this.ctx.match(w));
-        } catch (e) {
-          throw fail((e as Error).message);
-        }
-      }
-      try {
-        if (matched.length > 0) key.context = this.ctx.hash(matched);
-      } catch (e) {
-        throw fail(`cannot read the build context: ${(e as Error).message}`);
-      }
-      for (const m of matched) {
-        const path = join(this.ctx.dir, m.rel);
-        const extract = ins.cmd === "ADD" && m.type === "file" && (await isArchive(path));
-        sources.push({ path, include: m.include, extract, name: m.name });
-      }
-      key.sources = sources.map((s) => ({ name: s.name ?? basename(s.path), extract: s.extract, heredoc: s.path.startsWith(this.ws.dir) }));
+      const found = await copySources({ ins, words: srcWords, vars, escape: this.df.escape, ctx: this.ctx, ws: this.ws });
+      sources = found.sources;
+      Object.assign(key, found.key);
     }
     const count = from ? srcWords.length : sources.length;
     if (count > 1 && !destIsDir) {
@@ -762,12 +726,4 @@ export class Builder {
     );
   }
 
-}
-
-/** ADD unpacks a local archive: a tar, plain or compressed (the helper checks what is inside). */
-async function isArchive(path: string): Promise<boolean> {
-  const head = new Uint8Array(await Bun.file(path).slice(0, 512).arrayBuffer());
-  const magic = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
-  if (magic(0x1f, 0x8b) || magic(0x28, 0xb5, 0x2f, 0xfd) || magic(0x42, 0x5a, 0x68) || magic(0xfd, 0x37, 0x7a, 0x58, 0x5a)) return true;
-  return head.length >= 262 && new TextDecoder().decode(head.slice(257, 262)) === "ustar";
 }

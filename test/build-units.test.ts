@@ -9,6 +9,7 @@ import { BuildContext, contextPath } from "../src/build/context";
 import { parseDockerfile } from "../src/build/dockerfile";
 import { applyMetadata, parseDuration, type RunConfig } from "../src/build/metadata";
 import { parseRunMount } from "../src/build/run-mounts";
+import { runCommand } from "../src/build/run-step";
 import { keyValues, lex } from "../src/build/words";
 
 const vars = new Map([
@@ -213,5 +214,23 @@ describe("RUN --mount", () => {
     expect(() => parseRunMount("type=cache,target=/c,mode=rwx")).toThrow(/octal/);
     expect(() => parseRunMount("type=volume,target=/v")).toThrow(/type takes cache, bind, tmpfs or secret/);
     expect(() => parseRunMount("target=/x,colour=blue")).toThrow(/unknown option colour/);
+  });
+});
+
+describe("a RUN's command", () => {
+  const run = (text: string) => runCommand(ins(text), ["/bin/sh", "-c"]);
+  test("JSON form as is; shell form through the shell", () => {
+    expect(run(`RUN ["echo", "$HOME"]`)).toEqual({ argv: ["echo", "$HOME"] });
+    expect(run("RUN echo $HOME")).toEqual({ argv: ["/bin/sh", "-c", "echo $HOME"] });
+  });
+  test("a lone heredoc is the script; with #! it runs by its interpreter", () => {
+    expect(run("RUN <<EOF\necho a\necho b\nEOF")).toEqual({ argv: ["/bin/sh", "-c", "echo a\necho b\n"] });
+    expect(run("RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF")).toEqual({
+      argv: ["/dev/pipes/EOF"],
+      script: { name: "EOF", body: "#!/usr/bin/env python3\nprint(1)\n" },
+    });
+  });
+  test("a command that reads heredocs gets them back in its text", () => {
+    expect(run("RUN cat <<A > /a\nhello\nA")).toEqual({ argv: ["/bin/sh", "-c", "cat <<A > /a\nhello\nA\n"] });
   });
 });

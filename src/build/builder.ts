@@ -23,7 +23,9 @@ import { type Dockerfile, DockerfileError, expand, type Instruction, parseDocker
 import { applyMetadata, DEFAULT_SHELL, envMap, type RunConfig } from "./metadata";
 import { parseSecretFlag, runMounts } from "./run-mounts";
 import { copySources } from "./sources";
-import { RUN_STUBS, runStep } from "./run-step";
+import { withStdinContext } from "./stdin-context";
+import { BuildError } from "./errors";
+import { RUN_STUBS, runCommand, runStep } from "./run-step";
 import { type Layer, sweepStale, Workspace } from "./workspace";
 import { keyValues, lex } from "./words";
 
@@ -55,15 +57,6 @@ interface State {
   layers: Layer[];
 }
 
-export class BuildError extends Error {
-  // `docker build` exits 1 when a step fails
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * A config as stored: checked against the schema, but kept as written, since the next step's config
@@ -156,31 +149,10 @@ export class Builder {
       }
     }
     if (o.context !== "-") return Builder.runIn(store, o, resolve(o.context), say);
-    // `hull build - < ...`: a tar of the context (plain or gzip), or a Dockerfile and no context
     if (o.file === "-") throw new BuildError("stdin holds either the context (hull build -) or the Dockerfile (-f -), not both");
-    const input = await Bun.stdin.bytes();
-    const { mkdirSync, rmSync } = await import("node:fs");
-    mkdirSync(store.paths.tmp, { recursive: true });
-    const dir = join(store.paths.tmp, `context-${crypto.randomUUID()}`);
-    mkdirSync(dir);
-    try {
-      const gzip = input[0] === 0x1f && input[1] === 0x8b;
-      const tar = gzip || new TextDecoder().decode(input.slice(257, 262)) === "ustar";
-      if (tar) {
-        const { unpackLayer } = await import("../image/unpack");
-        let stream: ReadableStream<Uint8Array> = new Blob([input]).stream();
-        if (gzip) stream = stream.pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
-        try {
-          await unpackLayer(stream, dir, {});
-        } catch (e) {
-          throw new BuildError(`the context on stdin is not a readable tar: ${(e as Error).message}`);
-        }
-        return await Builder.runIn(store, o, dir, say);
-      }
-      return await Builder.runIn(store, { ...o, file: undefined }, dir, say, new TextDecoder().decode(input));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    return withStdinContext(store, (dir, dockerfile) =>
+      dockerfile === undefined ? Builder.runIn(store, o, dir, say) : Builder.runIn(store, { ...o, file: undefined }, dir, say, dockerfile),
+    );
   }
 
   /** Build with CONTEXT, a directory; DOCKERFILE_TEXT when it came on stdin with no context. */
@@ -543,22 +515,7 @@ export class Builder {
     const net = ins.flags.network ?? "default";
     if (!["default", "none", "host"].includes(net)) throw new DockerfileError(`RUN --network takes default, none or host, not ${net}`, ins.line, 1);
     const network = net === "default" ? this.o.network : (net as "none" | "host");
-    let argv: string[];
-    /** RUN <<EOF whose body starts with #!: run as a file, by its own interpreter */
-    let script: { name: string; body: string } | undefined;
-    if (ins.json) argv = ins.json;
-    else if (ins.heredocs.length === 1 && /^<<-?(["']?)[A-Za-z_][A-Za-z0-9_]*\1$/.test(ins.args.trim())) {
-      // RUN <<EOF: the body is the script
-      const doc = ins.heredocs[0] as Instruction["heredocs"][number];
-      if (doc.body.startsWith("#!")) {
-        // bound under /dev, a tmpfs of the container's own, so no mount point lands in the layer
-        script = { name: doc.name, body: doc.body };
-        argv = [`/dev/pipes/${doc.name}`];
-      } else argv = [...(c.Shell ?? DEFAULT_SHELL), doc.body];
-    } else {
-      const bodies = ins.heredocs.map((h) => `${h.body}${h.name}\n`).join("");
-      argv = [...(c.Shell ?? DEFAULT_SHELL), ins.heredocs.length > 0 ? `${ins.args}\n${bodies}` : ins.args];
-    }
+    const { argv, script } = runCommand(ins, c.Shell ?? DEFAULT_SHELL);
     // build args reach the command as variables, but never the image
     const env = envMap(c);
     const argEnv = [...args].filter(([k]) => !env.has(k)).map(([k, val]) => `${k}=${val}`);

@@ -12,6 +12,23 @@ import { findProgram } from "../runtime/programs";
 import { spawnShim } from "../runtime/shim";
 import { writeNewFile } from "../store/atomic";
 import { readFileText } from "../sys/libc";
+import type { Instruction } from "./dockerfile";
+
+/**
+ * A RUN's command: its JSON form as is; else its text run by SHELL, heredoc bodies included so the
+ * shell reads them; a lone `<<EOF` is the script, run by its own interpreter when it starts with #!
+ * (the file is bound at argv[0], under /dev, a tmpfs of the container's own).
+ */
+export function runCommand(ins: Instruction, shell: string[]): { argv: string[]; script?: { name: string; body: string } } {
+  if (ins.json) return { argv: ins.json };
+  const doc = ins.heredocs[0];
+  if (doc && ins.heredocs.length === 1 && /^<<-?(["']?)[A-Za-z_][A-Za-z0-9_]*\1$/.test(ins.args.trim())) {
+    if (doc.body.startsWith("#!")) return { argv: [`/dev/pipes/${doc.name}`], script: { name: doc.name, body: doc.body } };
+    return { argv: [...shell, doc.body] };
+  }
+  const bodies = ins.heredocs.map((h) => `${h.body}${h.name}\n`).join("");
+  return { argv: [...shell, ins.heredocs.length > 0 ? `${ins.args}\n${bodies}` : ins.args] };
+}
 
 /** What a RUN's container mounts over its root file system: left out of the step's layer when empty. */
 export const RUN_STUBS = ["proc", "dev", "sys", "etc/hostname", "etc/hosts", "etc/resolv.conf"];

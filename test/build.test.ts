@@ -515,6 +515,30 @@ describe("more of the Dockerfile reference", () => {
     }
   });
 
+  test("COPY follows the image's links inside the image only, never to the host's paths", () => {
+    const host = mkdtempSync(join(tmpdir(), "hull-host-"));
+    dirs.push(host);
+    const dir = context({
+      Dockerfile: [
+        "FROM busybox",
+        // /app is an absolute link; /evil names a path that exists on this host, and in the image
+        `RUN mkdir -p /opt/app ${host} && ln -s /opt/app /app && ln -s ${host} /evil`,
+        "COPY f /app/",
+        "COPY d/ /evil/",
+        "ADD a.tar /evil/",
+        "",
+      ].join("\n"),
+      f: "file\n",
+      "d/inner": "inner\n",
+    });
+    Bun.spawnSync(["tar", "-cf", join(dir, "a.tar"), "-C", dir, "f"]);
+    ok(hull(["build", "-t", "links:1", dir], { root }));
+    expect(ok(hull(["run", "--rm", "links:1", "sh", "-c", `cat /opt/app/f ${host}/inner ${host}/f`], { root }))).toBe(
+      "file\ninner\nfile\n",
+    );
+    expect(readdirSync(host)).toEqual([]);
+  });
+
   test("WORKDIR makes its directories for the USER of the moment, as BuildKit does", () => {
     const dir = context({
       Dockerfile:

@@ -11,7 +11,6 @@ import {
   readdirSync,
   readlinkSync,
   rmSync,
-  statSync,
   symlinkSync,
   utimesSync,
 } from "node:fs";
@@ -76,14 +75,6 @@ export const BuildLayerRequest = v.object({
 export type BuildLayerRequest = v.InferOutput<typeof BuildLayerRequest>;
 type CopyOp = v.InferOutput<typeof CopyOp>;
 
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 function exists(path: string): boolean {
   try {
     lstatSync(path);
@@ -93,19 +84,39 @@ function exists(path: string): boolean {
   }
 }
 
-/** mkdir -p of the container path PATH beneath ROOT; directories made get OWNER. */
+/**
+ * The container path PATH beneath ROOT with every symlink followed, its last one too, never leaving
+ * ROOT (an image's absolute link names a path of the image, not of this host); undefined when
+ * nothing is there.
+ */
+function rooted(root: string, path: string): string | undefined {
+  try {
+    return realIn(root, path);
+  } catch {
+    return undefined;
+  }
+}
+
+function isDirIn(root: string, path: string): boolean {
+  const p = rooted(root, path);
+  return p !== undefined && lstatSync(p).isDirectory();
+}
+
+/** mkdir -p of the container path PATH beneath ROOT; directories made get OWNER. Its host path. */
 function makeDirs(root: string, path: string, owner?: { uid: number; gid: number }): string {
   let sub = "/";
   for (const part of path.split("/").filter(Boolean)) {
     sub = posix.join(sub, part);
-    const host = resolveInRoot(root, sub);
-    if (!exists(host)) {
+    const found = rooted(root, sub);
+    if (found === undefined) {
+      const host = resolveInRoot(root, sub);
+      if (exists(host)) throw new Error(`${sub} is a symbolic link to nothing`);
       mkdirSync(host, { mode: 0o755 });
       chmodSync(host, 0o755);
       if (owner) lchownSync(host, owner.uid, owner.gid);
-    } else if (!isDir(host)) throw new Error(`${sub} exists and is not a directory`);
+    } else if (!lstatSync(found).isDirectory()) throw new Error(`${sub} exists and is not a directory`);
   }
-  return resolveInRoot(root, path);
+  return realIn(root, path);
 }
 
 interface CopyCtx {
@@ -118,12 +129,14 @@ interface CopyCtx {
 /** One file system object SRC to the container path DEST (its parent exists). */
 function copyOne(ctx: CopyCtx, src: string, dest: string, include?: Set<string>, rel = ""): void {
   const st = lstatSync(src);
-  const target = resolveInRoot(ctx.root, dest);
+  // an existing directory, or a link to one, is copied into; anything else at DEST is replaced
+  const existing = st.isDirectory() ? rooted(ctx.root, dest) : undefined;
+  const target = existing && lstatSync(existing).isDirectory() ? existing : resolveInRoot(ctx.root, dest);
   const uid = ctx.op.owner?.uid ?? (ctx.op.keepOwners ? st.uid : 0);
   const gid = ctx.op.owner?.gid ?? (ctx.op.keepOwners ? st.gid : 0);
   const mode = ctx.op.mode ?? st.mode & 0o7777;
   if (st.isDirectory()) {
-    if (!isDir(target)) {
+    if (target !== existing) {
       rmSync(target, { force: true, recursive: true });
       mkdirSync(target);
     }
@@ -223,7 +236,7 @@ async function extractInto(archive: string, destDir: () => string): Promise<bool
 
 async function copy(root: string, op: CopyOp): Promise<void> {
   const ctx: CopyCtx = { root, op, dirTimes: [] };
-  const destIsDir = op.destIsDir || isDir(resolveInRoot(root, op.dest));
+  const destIsDir = op.destIsDir || isDirIn(root, op.dest);
   if (destIsDir) makeDirs(root, op.dest, op.owner);
   else makeDirs(root, posix.dirname(op.dest));
   for (const s of op.sources) {

@@ -195,6 +195,37 @@ test("cp with a stopped container mounts its layers for the copy", async () => {
   ok(h("rm", "stopped"));
 });
 
+test("cp into a container never writes through the container's links to host paths", async () => {
+  const { mkdtempSync, readFileSync, readdirSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "hull-cp-"));
+  const hostDir = mkdtempSync(join(tmpdir(), "hull-cp-host-"));
+  writeFileSync(join(dir, "victim"), "host file\n");
+  // the container plants absolute links to a host directory and a host file (paths it has too)
+  ok(
+    h(
+      "run",
+      "--name",
+      "planted",
+      "busybox",
+      "sh",
+      "-c",
+      `mkdir -p ${hostDir} ${dir} && ln -s ${hostDir} /todir && ln -s ${join(dir, "victim")} /tofile`,
+    ),
+  );
+  writeFileSync(join(dir, "payload"), "payload\n");
+  ok(h("cp", join(dir, "payload"), "planted:/todir/"));
+  ok(h("cp", join(dir, "payload"), "planted:/tofile"));
+  expect(readdirSync(hostDir)).toEqual([]);
+  expect(readFileSync(join(dir, "victim"), "utf8")).toBe("host file\n");
+  // both copies landed in the container: in its own directory, and in place of the link
+  ok(h("cp", `planted:${hostDir}/payload`, join(dir, "back")));
+  expect(readFileSync(join(dir, "back"), "utf8")).toBe("payload\n");
+  ok(h("cp", "planted:/tofile", join(dir, "back2")));
+  expect(readFileSync(join(dir, "back2"), "utf8")).toBe("payload\n");
+  ok(h("rm", "planted"));
+});
+
 test("a kept container holds its image until it is removed; prune removes the exited ones", () => {
   const blocked = h("rmi", "busybox");
   expect(blocked.code).toBe(125);

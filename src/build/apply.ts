@@ -4,20 +4,15 @@
 // writable layer becomes a layer tar and an unpacked layer directory.
 import {
   chmodSync,
-  copyFileSync,
   lchownSync,
   lstatSync,
   mkdirSync,
   readdirSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
 } from "node:fs";
 import { basename, join, posix } from "node:path";
 import * as v from "valibot";
 import { layerEntries, writeLayerTar } from "../container/commit";
-import { resolveInRoot } from "../container/cp";
+import { type CopyRules, copyIn, isDirIn, realIn, resolveInRoot, rooted } from "../container/rooted-fs";
 
 const Owner = v.optional(v.object({ uid: v.number(), gid: v.number() }));
 
@@ -84,24 +79,6 @@ function exists(path: string): boolean {
   }
 }
 
-/**
- * The container path PATH beneath ROOT with every symlink followed, its last one too, never leaving
- * ROOT (an image's absolute link names a path of the image, not of this host); undefined when
- * nothing is there.
- */
-function rooted(root: string, path: string): string | undefined {
-  try {
-    return realIn(root, path);
-  } catch {
-    return undefined;
-  }
-}
-
-function isDirIn(root: string, path: string): boolean {
-  const p = rooted(root, path);
-  return p !== undefined && lstatSync(p).isDirectory();
-}
-
 /** mkdir -p of the container path PATH beneath ROOT; directories made get OWNER. Its host path. */
 function makeDirs(root: string, path: string, owner?: { uid: number; gid: number }): string {
   let sub = "/";
@@ -117,50 +94,6 @@ function makeDirs(root: string, path: string, owner?: { uid: number; gid: number
     } else if (!lstatSync(found).isDirectory()) throw new Error(`${sub} exists and is not a directory`);
   }
   return realIn(root, path);
-}
-
-interface CopyCtx {
-  root: string;
-  op: CopyOp;
-  /** directories whose mtime is set once their contents are in */
-  dirTimes: Array<[string, Date]>;
-}
-
-/** One file system object SRC to the container path DEST (its parent exists). */
-function copyOne(ctx: CopyCtx, src: string, dest: string, include?: Set<string>, rel = ""): void {
-  const st = lstatSync(src);
-  // an existing directory, or a link to one, is copied into; anything else at DEST is replaced
-  const existing = st.isDirectory() ? rooted(ctx.root, dest) : undefined;
-  const target = existing && lstatSync(existing).isDirectory() ? existing : resolveInRoot(ctx.root, dest);
-  const uid = ctx.op.owner?.uid ?? (ctx.op.keepOwners ? st.uid : 0);
-  const gid = ctx.op.owner?.gid ?? (ctx.op.keepOwners ? st.gid : 0);
-  const mode = ctx.op.mode ?? st.mode & 0o7777;
-  if (st.isDirectory()) {
-    if (target !== existing) {
-      rmSync(target, { force: true, recursive: true });
-      mkdirSync(target);
-    }
-    lchownSync(target, uid, gid);
-    chmodSync(target, mode);
-    for (const name of readdirSync(src).sort()) {
-      const sub = rel ? `${rel}/${name}` : name;
-      if (include && !include.has(sub)) continue;
-      copyOne(ctx, join(src, name), posix.join(dest, name), include, sub);
-    }
-    ctx.dirTimes.push([target, st.mtime]);
-    return;
-  }
-  if (exists(target)) rmSync(target, { force: true, recursive: true });
-  if (st.isSymbolicLink()) {
-    symlinkSync(readlinkSync(src), target);
-    lchownSync(target, uid, gid);
-  } else if (st.isFile()) {
-    copyFileSync(src, target);
-    lchownSync(target, uid, gid);
-    chmodSync(target, mode);
-    utimesSync(target, st.atime, st.mtime);
-  }
-  // sockets, fifos and devices are not copied, as Docker does not
 }
 
 /** The decompressor for an archive's first bytes: Bun's own for gzip and zstd, a program for the rest. */
@@ -235,7 +168,13 @@ async function extractInto(archive: string, destDir: () => string): Promise<bool
 }
 
 async function copy(root: string, op: CopyOp): Promise<void> {
-  const ctx: CopyCtx = { root, op, dirTimes: [] };
+  // --chown, else 0:0 from the context and the owners of another image for COPY --from
+  const rules: CopyRules = {
+    root,
+    owner: (st) => op.owner ?? (op.keepOwners ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 }),
+    mode: op.mode,
+    times: true,
+  };
   const destIsDir = op.destIsDir || isDirIn(root, op.dest);
   if (destIsDir) makeDirs(root, op.dest, op.owner);
   else makeDirs(root, posix.dirname(op.dest));
@@ -247,13 +186,12 @@ async function copy(root: string, op: CopyOp): Promise<void> {
       const include = s.include ? new Set(s.include) : undefined;
       for (const name of readdirSync(s.path).sort()) {
         if (include && !include.has(name)) continue;
-        copyOne(ctx, join(s.path, name), posix.join(op.dest, name), include, name);
+        copyIn(rules, join(s.path, name), posix.join(op.dest, name), include, name);
       }
       continue;
     }
-    copyOne(ctx, s.path, destIsDir ? posix.join(op.dest, s.name ?? basename(s.path)) : op.dest);
+    copyIn(rules, s.path, destIsDir ? posix.join(op.dest, s.name ?? basename(s.path)) : op.dest);
   }
-  for (const [dir, mtime] of ctx.dirTimes.reverse()) utimesSync(dir, mtime, mtime);
 }
 
 /** COPY --from: the paths out of ROOT (another image, mounted), owners kept, into OUT/<n>/. */
@@ -281,19 +219,6 @@ function exportPaths(root: string, paths: string[], out: string): void {
       chownLike(src, dest);
     }
   }
-}
-
-/** PATH beneath ROOT with a symlink at its end followed too (COPY --from copies what a link names). */
-function realIn(root: string, path: string): string {
-  let p = resolveInRoot(root, path);
-  for (let i = 0; i < 40; i++) {
-    const st = lstatSync(p);
-    if (!st.isSymbolicLink()) return p;
-    const link = readlinkSync(p);
-    const rel = p.slice(root.length) || "/";
-    p = resolveInRoot(root, link.startsWith("/") ? link : posix.join(posix.dirname(rel), link));
-  }
-  throw new Error(`too many symbolic links resolving ${path}`);
 }
 
 /** cpSync does not keep owners; root in the namespace can. */

@@ -3,13 +3,14 @@
 // to the caller, what is copied in to the container's root). Paths inside the container resolve with
 // its symlinks followed beneath its root, never out of it; a running container is paused while the
 // copy runs, so it cannot swap a path for a symlink halfway (Docker's CVE-2018-15664).
-import { basename, join } from "node:path";
+import { basename, join, posix } from "node:path";
 import * as v from "valibot";
 import { findProgram } from "../runtime/programs";
 import { runInUserNamespace } from "../runtime/userns-exec";
 import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";
 import { pauseContainer } from "./lifecycle";
+import { copyIn, isDirIn, resolveInRoot, rooted } from "./rooted-fs";
 import { containerDir, containerState, findContainer, initPid } from "./records";
 
 /** "web:/etc/hosts" -> container and path; host paths (with a slash before any colon) -> undefined. */
@@ -19,36 +20,6 @@ export function splitContainerPath(arg: string): { container: string; path: stri
   return { container: arg.slice(0, colon), path: arg.slice(colon + 1) || "/" };
 }
 
-/** PATH beneath ROOT as the container sees it: symlinks followed, but never above ROOT. */
-export function resolveInRoot(root: string, path: string): string {
-  const { lstatSync, readlinkSync } = require("node:fs") as typeof import("node:fs");
-  const todo = path.split("/").filter(Boolean);
-  const done: string[] = [];
-  let links = 0;
-  while (todo.length > 0) {
-    const part = todo.shift() as string;
-    if (part === ".") continue;
-    if (part === "..") {
-      done.pop();
-      continue;
-    }
-    const here = join(root, ...done, part);
-    let link: string | undefined;
-    try {
-      if (lstatSync(here).isSymbolicLink()) link = readlinkSync(here);
-    } catch {}
-    if (link === undefined || todo.length === 0) {
-      // the last component is the entry itself: a symlink there is copied as a symlink
-      done.push(part);
-      continue;
-    }
-    if (++links > 40) throw new Error(`too many symbolic links resolving ${path}`);
-    if (link.startsWith("/")) done.length = 0;
-    todo.unshift(...link.split("/").filter(Boolean));
-  }
-  return join(root, ...done);
-}
-
 /** Inside the namespace: copy FROM to TO with docker cp's rule for an existing directory. */
 export async function copyInside(
   direction: "in" | "out",
@@ -56,16 +27,29 @@ export async function copyInside(
   containerPath: string,
   hostPath: string,
 ): Promise<void> {
-  const { cpSync, existsSync, statSync } = await import("node:fs");
+  const { cpSync, existsSync, lstatSync, statSync } = await import("node:fs");
+  if (direction === "in") {
+    // into the container through its own links only, never a host path one of them names; what is
+    // copied in belongs to the container's root, as with docker cp
+    if (!existsSync(hostPath)) throw new Error(`no such file or directory: ${hostPath}`);
+    const dest = isDirIn(root, containerPath) ? posix.join(containerPath, basename(hostPath)) : containerPath;
+    const parent = rooted(root, posix.dirname(posix.join("/", dest)));
+    if (!parent || !lstatSync(parent).isDirectory())
+      throw new Error(`no such directory in the container: ${posix.dirname(dest)}`);
+    copyIn({ root, owner: () => ({ uid: 0, gid: 0 }), times: true }, hostPath, dest);
+    return;
+  }
   const inside = resolveInRoot(root, containerPath);
-  const [from, to] = direction === "out" ? [inside, hostPath] : [hostPath, inside];
-  if (!existsSync(from))
-    throw new Error(`no such file or directory: ${direction === "out" ? containerPath : hostPath}`);
-  let dest = to;
   try {
-    if (statSync(to).isDirectory()) dest = join(to, basename(from));
+    lstatSync(inside);
+  } catch {
+    throw new Error(`no such file or directory: ${containerPath}`);
+  }
+  let dest = hostPath;
+  try {
+    if (statSync(hostPath).isDirectory()) dest = join(hostPath, basename(inside));
   } catch {}
-  cpSync(from, dest, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, force: true });
+  cpSync(inside, dest, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, force: true });
 }
 
 const Spec = v.looseObject({ overlay: v.string(), rootfs: v.string() });

@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { skopeoInspect } from "./fixtures/oci";
+import { busyboxLayer, buildLayout, file, push, skopeoInspect } from "./fixtures/oci";
 import { type RegistryFixture, startRegistry } from "./fixtures/registry";
 import {
   fuseUsable,
@@ -781,6 +781,34 @@ describe.if(tools)("hull build, then push: read by other tools", () => {
     );
     expect(q.exitCode, q.stderr.toString()).toBe(0);
     expect(q.stdout.toString()).toMatch(/^1000\n.*-rw-r-----\s+1 1000\s+1000 .*app\.conf\ngone\n$/s);
+  });
+
+  test("--platform builds for another platform: FROM pulls it, TARGETARCH says it, the image is marked so", async () => {
+    const layout = await buildLayout(
+      { layers: [[...busyboxLayer(), file("arch", "amd64\n")]], architecture: "amd64" },
+      { layers: [[...busyboxLayer(), file("arch", "arm64\n")]], architecture: "arm64" },
+    );
+    try {
+      push(layout, `${registry.host}/multi/base:1`);
+    } finally {
+      layout.cleanup();
+    }
+    const dir = mkdtempSync(join(tmpdir(), "hull-ctx-"));
+    try {
+      writeFileSync(
+        join(dir, "Dockerfile"),
+        `FROM ${registry.host}/multi/base:1 AS base\nFROM scratch\nARG TARGETARCH\nLABEL arch=$TARGETARCH\nCOPY --from=base /arch /arch\n`,
+      );
+      const id = ok(hull(["build", "-q", "--platform", "linux/arm64", dir], { root })).trim();
+      const [info] = JSON.parse(ok(hull(["image", "inspect", id], { root })));
+      expect(info.Architecture).toBe("arm64");
+      expect(info.Config.Labels.arch).toBe("arm64");
+      // the one layer (FROM scratch, then COPY) holds the arm64 image's file
+      const layer = (info.RootFS.Layers[0] as string).slice(7);
+      expect(readFileSync(join(root, "layers", layer, "arch"), "utf8")).toBe("arm64\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("hull save of a built image loads into podman and runs the same", () => {

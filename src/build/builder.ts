@@ -8,7 +8,7 @@ import { OverlayModeSchema } from "../container/options";
 import { resolveUser } from "../container/user";
 import { parseImageConfig } from "../image/config";
 import { sha256 } from "../image/digest";
-import { hostPlatform, parsePlatform } from "../image/manifest";
+import { hostPlatform, type Platform, parsePlatform } from "../image/manifest";
 import { findImage, findOrSeed } from "../image/lookup";
 import { parseReference } from "../image/reference";
 import type { ImageRecord, ImageStore } from "../image/store";
@@ -34,6 +34,8 @@ export const BuildOptionsSchema = v.object({
   file: v.optional(v.string()),
   tags: v.array(v.string()),
   buildArgs: v.array(v.string()),
+  /** --platform os/arch[/variant]: the platform of the image built (default: this host's) */
+  platform: v.optional(v.string()),
   /** --label KEY=VALUE: labels of the image built */
   labels: v.optional(v.record(v.string(), v.string()), {}),
   /** --secret id=ID,src=FILE|env=VAR: for RUN --mount=type=secret, never stored */
@@ -70,14 +72,17 @@ function rawConfig(text: string, origin: string): State["config"] {
 /** ARGs Docker predefines: usable without a matching ARG line, never warned about */
 const PROXY_ARGS = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"];
 
-function platformArgs(): Map<string, string> {
-  const arch = hostPlatform().architecture;
+/** Buildkit's automatic platform ARGs: BUILD* for this host, TARGET* for the image built. */
+function platformArgs(target: Platform): Map<string, string> {
   const m = new Map<string, string>();
-  for (const p of ["BUILD", "TARGET"]) {
-    m.set(`${p}PLATFORM`, `linux/${arch}`);
-    m.set(`${p}OS`, "linux");
-    m.set(`${p}ARCH`, arch);
-    m.set(`${p}VARIANT`, "");
+  for (const [p, plat] of [
+    ["BUILD", hostPlatform()],
+    ["TARGET", target],
+  ] as const) {
+    m.set(`${p}PLATFORM`, `${plat.os}/${plat.architecture}${plat.variant ? `/${plat.variant}` : ""}`);
+    m.set(`${p}OS`, plat.os);
+    m.set(`${p}ARCH`, plat.architecture);
+    m.set(`${p}VARIANT`, plat.variant ?? "");
   }
   return m;
 }
@@ -108,7 +113,9 @@ export class Builder {
   private stepNo = 0;
   private readonly buildArgs = new Map<string, string>();
   private readonly usedArgs = new Set<string>();
-  private readonly globalVars = platformArgs();
+  private readonly globalVars: Map<string, string>;
+  /** --platform: what FROM pulls and the image says it is for, unless FROM --platform says else */
+  private readonly platform: Platform;
   private readonly results = new Map<number, State>();
   private readonly ws: Workspace;
   private readonly overlayMode: number;
@@ -131,6 +138,12 @@ export class Builder {
     private readonly say: (line: string) => void,
   ) {
     this.ws = new Workspace(store, o.epoch);
+    try {
+      this.platform = o.platform ? parsePlatform(o.platform) : hostPlatform();
+    } catch (e) {
+      throw new BuildError((e as Error).message);
+    }
+    this.globalVars = platformArgs(this.platform);
     this.overlayMode = {
       auto: ABI.HULL_OVERLAY_AUTO,
       kernel: ABI.HULL_OVERLAY_KERNEL,
@@ -375,7 +388,7 @@ export class Builder {
       return {
         id: "scratch",
         config: {
-          architecture: hostPlatform().architecture,
+          architecture: this.platform.architecture,
           os: "linux",
           config: {},
           rootfs: { type: "layers", diff_ids: [] },
@@ -390,7 +403,8 @@ export class Builder {
   /** An image of the store, pulled when missing (or with --pull, or when it is not of PLATFORM). */
   private async imageState(name: string, line: number, platform?: string): Promise<State> {
     try {
-      const want = platform ? parsePlatform(platform) : undefined;
+      // FROM --platform, else hull build --platform; neither: what the store has, or this host's
+      const want = platform ? parsePlatform(platform) : this.o.platform ? this.platform : undefined;
       const pull = async () => {
         const { pull } = await import("../image/pull");
         await pull(this.store, name, { say: this.say, platform: want });

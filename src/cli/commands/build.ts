@@ -24,6 +24,7 @@ const buildArgs = {
     description: "Set a build argument KEY=VALUE, or KEY to take the caller's (repeatable)",
   },
   target: { type: "string", description: "Build up to this stage (FROM ... AS NAME)" },
+  platform: { type: "string", description: "The platform to build for, os/arch[/variant] (default: this host's)" },
   label: { type: "string", description: "Set a label KEY=VALUE on the image (repeatable)" },
   iidfile: { type: "string", description: "Write the image id to this file" },
   secret: {
@@ -69,6 +70,7 @@ export const build: HullCommand = {
         }),
       ),
       target: last(p, "target"),
+      platform: last(p, "platform"),
       noCache: flag(p, "no-cache"),
       pull: flag(p, "pull"),
       quiet: flag(p, "quiet"),

@@ -145,8 +145,30 @@ test("commit turns the writable layer into an image layer: additions, deletions,
   const history = ok(h("history", "committed:1"));
   expect(history).toContain("my change");
   expect(history.split("\n")[1]).toContain(id.slice(7, 19));
+  // --change sets the config as a Dockerfile line would; what commit cannot take is refused first
+  const bad = h("commit", "-c", "RUN true", "builder", "never:1");
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr).toContain("--change RUN true: commit takes CMD, ENTRYPOINT, ENV");
+  ok(
+    h(
+      "commit",
+      "-c",
+      'CMD ["cat", "/etc/added"]',
+      "--change",
+      "ENV MODE=x",
+      "-c",
+      "WORKDIR /home/u",
+      "-a",
+      "me",
+      "builder",
+      "changed:1",
+    ),
+  );
+  expect(ok(h("run", "--rm", "changed:1"))).toBe("new\n");
+  expect(ok(h("run", "--rm", "changed:1", "sh", "-c", "echo $MODE; pwd"))).toBe("x\n/home/u\n");
   ok(h("rm", "builder"));
   ok(h("rmi", "committed:1"));
+  ok(h("rmi", "changed:1"));
 });
 
 test("cp in and out of a running container: owners mapped, symlinks kept inside, container unpaused", async () => {

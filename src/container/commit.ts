@@ -4,6 +4,8 @@
 // files' owners read as the container's ids.
 import { join } from "node:path";
 import { createTarPacker, type TarHeader } from "modern-tar";
+import type { Instruction } from "../build/dockerfile";
+import type { RunConfig } from "../build/metadata";
 import { parseImageConfig } from "../image/config";
 import { sha256 } from "../image/digest";
 import { ensureUnpacked } from "../image/layers";
@@ -142,12 +144,67 @@ export async function writeLayerTar(entries: Entry[], out: string): Promise<{ di
   return { diffId: `sha256:${hasher.digest("hex")}`, size };
 }
 
-export async function commitContainer(store: ImageStore, key: string, target?: string, message = ""): Promise<string> {
+/**
+ * `hull commit -c`: Dockerfile instructions applied to the committed image's config, as `docker
+ * commit --change` does. Only those that change the config are taken.
+ */
+const CHANGES = new Set([
+  "CMD",
+  "ENTRYPOINT",
+  "ENV",
+  "EXPOSE",
+  "LABEL",
+  "ONBUILD",
+  "USER",
+  "VOLUME",
+  "WORKDIR",
+  "STOPSIGNAL",
+  "HEALTHCHECK",
+  "SHELL",
+]);
+
+async function applyChanges(config: RunConfig, changes: string[]): Promise<RunConfig> {
+  const { parseDockerfile } = await import("../build/dockerfile");
+  const { applyMetadata, envMap } = await import("../build/metadata");
+  let c = config;
+  let cmdSet = false;
+  for (const change of changes) {
+    let ins: Instruction | undefined;
+    try {
+      ins = parseDockerfile(`FROM scratch\n${change}\n`).stages[0]?.instructions[0];
+    } catch (e) {
+      throw new Error(`--change ${change}: ${(e as Error).message.replace(/^Dockerfile:\d+:\d+: /, "")}`);
+    }
+    if (!ins || !CHANGES.has(ins.cmd)) {
+      throw new Error(`--change ${change}: commit takes ${[...CHANGES].join(", ")}`);
+    }
+    try {
+      if (ins.cmd === "WORKDIR") {
+        const { posix } = await import("node:path");
+        c = { ...c, WorkingDir: posix.resolve(c.WorkingDir || "/", ins.args.trim()) };
+      } else c = applyMetadata(ins, c, { vars: envMap(c), escape: "\\", cmdSet });
+    } catch (e) {
+      throw new Error(`--change ${change}: ${(e as Error).message.replace(/^Dockerfile:\d+:\d+: /, "")}`);
+    }
+    if (ins.cmd === "CMD") cmdSet = true;
+  }
+  return c;
+}
+
+export async function commitContainer(
+  store: ImageStore,
+  key: string,
+  target?: string,
+  message = "",
+  opts: { changes?: string[]; author?: string } = {},
+): Promise<string> {
   const rec = findContainer(store.paths, key);
   if (!rec.imageId) throw new Error(`container ${key} runs a --rootfs directory: there is no image to commit on`);
   const parent = store.image(rec.imageId);
   const parentConfig = readFileText(store.blobPath(rec.imageId));
   if (!parent || !parentConfig) throw new Error(`the image of container ${key} is gone from the store`);
+  // checked before any work: a bad --change leaves nothing behind
+  const runConfig = await applyChanges((JSON.parse(parentConfig).config ?? {}) as RunConfig, opts.changes ?? []);
   const { mkdirSync, rmSync } = await import("node:fs");
   mkdirSync(store.paths.tmp, { recursive: true });
   const tar = join(store.paths.tmp, `commit-${crypto.randomUUID()}.tar`);
@@ -174,6 +231,8 @@ export async function commitContainer(store: ImageStore, key: string, target?: s
       const now = new Date().toISOString();
       const next = {
         ...raw,
+        ...(opts.author ? { author: opts.author } : {}),
+        config: runConfig,
         created: now,
         rootfs: { type: "layers" as const, diff_ids: [...config.rootfs.diff_ids, ...(layer ? [layer.diffId] : [])] },
         history: [

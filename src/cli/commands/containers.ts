@@ -7,6 +7,8 @@ import {
 } from "../../container/manage";
 import type { ContainerView } from "../../container/manage";
 import { storePaths, storeRoot } from "../../store/paths";
+import type { ArgsDef } from "citty";
+import { all, last, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
 import { print } from "../output";
 import { format, rootArg, table } from "./image-common";
@@ -154,24 +156,41 @@ export const top: HullCommand = {
   },
 };
 
+const commitArgs = {
+  container: { type: "positional", description: "Container name or id" },
+  name: { type: "positional", required: false, description: "Name for the new image" },
+  message: { type: "string", alias: "m", description: "Commit message (kept in the image's history)" },
+  author: { type: "string", alias: "a", description: "Author of the image" },
+  change: {
+    type: "string",
+    alias: "c",
+    description:
+      "A Dockerfile instruction for the image's config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL, HEALTHCHECK, SHELL (repeatable)",
+  },
+  ...rootArg,
+} as const satisfies ArgsDef;
+
 export const commit: HullCommand = {
   meta: {
     name: "commit",
-    description: "Make an image of a container's changes: hull commit CONTAINER [REPOSITORY[:TAG]]",
+    description: "Make an image of a container's changes: hull commit [-c INSTRUCTION] CONTAINER [REPOSITORY[:TAG]]",
   },
-  args: {
-    container: { type: "positional", description: "Container name or id" },
-    name: { type: "positional", required: false, description: "Name for the new image" },
-    message: { type: "string", alias: "m", description: "Commit message (kept in the image's history)" },
-    ...rootArg,
-  },
-  async run({ args }) {
-    if (!args.container) throw new Error("hull commit needs a container");
+  args: commitArgs,
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const p = parseInterspersed(rawArgs, commitArgs, "commit", true);
+    const [container, name, ...extra] = p.positionals;
+    if (!container || extra.length > 0)
+      throw new Error("hull commit takes a container and an image name: hull commit CONTAINER [NAME]");
     const { commitContainer } = await import("../../container/commit");
     const { ImageStore } = await import("../../image/store");
-    const store = new ImageStore(paths(args.root));
-    const message = typeof args.message === "string" ? args.message : "";
-    print(await commitContainer(store, String(args.container), args.name ? String(args.name) : undefined, message));
+    const store = new ImageStore(paths(last(p, "root")));
+    print(
+      await commitContainer(store, container, name, last(p, "message") ?? "", {
+        changes: all(p, "change"),
+        author: last(p, "author"),
+      }),
+    );
   },
 };
 

@@ -12,6 +12,7 @@ import {
 import { basename, join, posix } from "node:path";
 import * as v from "valibot";
 import { layerEntries, writeLayerTar } from "../container/commit";
+import { compressionByMagic, isTarHeader } from "../image/magic";
 import { type CopyRules, copyIn, isDirIn, realIn, resolveInRoot, rooted } from "../container/rooted-fs";
 
 const Owner = v.optional(v.object({ uid: v.number(), gid: v.number() }));
@@ -96,15 +97,6 @@ function makeDirs(root: string, path: string, owner?: { uid: number; gid: number
   return realIn(root, path);
 }
 
-/** The decompressor for an archive's first bytes: Bun's own for gzip and zstd, a program for the rest. */
-function decompressor(head: Uint8Array): { stream: "gzip" | "zstd" } | { program: string[] } | undefined {
-  if (head[0] === 0x1f && head[1] === 0x8b) return { stream: "gzip" };
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return { stream: "zstd" };
-  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return { program: ["bzip2", "-dc"] };
-  if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a) return { program: ["xz", "-dc"] };
-  return undefined;
-}
-
 /** STREAM's first N bytes, and a stream that still gives every byte. */
 async function peek(stream: ReadableStream<Uint8Array>, n: number): Promise<[Uint8Array, ReadableStream<Uint8Array>]> {
   const reader = stream.getReader();
@@ -141,20 +133,21 @@ async function peek(stream: ReadableStream<Uint8Array>, n: number): Promise<[Uin
  */
 async function extractInto(archive: string, destDir: () => string): Promise<boolean> {
   const file = Bun.file(archive);
-  const d = decompressor(new Uint8Array(await file.slice(0, 6).arrayBuffer()));
+  const c = compressionByMagic(new Uint8Array(await file.slice(0, 6).arrayBuffer()));
   let stream: ReadableStream<Uint8Array>;
   let child: ReturnType<typeof Bun.spawn> | undefined;
-  if (!d) stream = file.stream();
-  else if ("stream" in d)
-    stream = file.stream().pipeThrough(new DecompressionStream(d.stream as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+  if (c === "none") stream = file.stream();
+  else if (c === "gzip" || c === "zstd")
+    // Bun decompresses these itself; bzip2 and xz need the host's programs
+    stream = file.stream().pipeThrough(new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
   else {
-    const exe = Bun.which(d.program[0] as string);
-    if (!exe) throw new Error(`ADD ${basename(archive)}: ${d.program[0]} is needed to unpack it (apt-get install ${d.program[0] === "xz" ? "xz-utils" : "bzip2"})`);
-    child = Bun.spawn([exe, ...d.program.slice(1), archive], { stdout: "pipe", stderr: "pipe" });
+    const exe = Bun.which(c);
+    if (!exe) throw new Error(`ADD ${basename(archive)}: ${c} is needed to unpack it (apt-get install ${c === "xz" ? "xz-utils" : "bzip2"})`);
+    child = Bun.spawn([exe, "-dc", archive], { stdout: "pipe", stderr: "pipe" });
     stream = child.stdout as ReadableStream<Uint8Array>;
   }
   const [head, all] = await peek(stream, 512);
-  if (head.length < 262 || new TextDecoder().decode(head.slice(257, 262)) !== "ustar") {
+  if (!isTarHeader(head)) {
     await all.cancel().catch(() => {});
     child?.kill();
     return false;

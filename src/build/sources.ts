@@ -4,6 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { sha256 } from "../image/digest";
+import { compressionByMagic, isTarHeader } from "../image/magic";
 import type { BuildLayerRequest } from "./apply";
 import type { BuildContext, ContextSource } from "./context";
 import { DockerfileError, expand, type Instruction } from "./dockerfile";
@@ -14,9 +15,7 @@ export type CopySource = (BuildLayerRequest["ops"][number] & { op: "copy" })["so
 /** ADD unpacks a local archive: a tar, plain or compressed (the helper checks what is inside). */
 async function isArchive(path: string): Promise<boolean> {
   const head = new Uint8Array(await Bun.file(path).slice(0, 512).arrayBuffer());
-  const magic = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
-  if (magic(0x1f, 0x8b) || magic(0x28, 0xb5, 0x2f, 0xfd) || magic(0x42, 0x5a, 0x68) || magic(0xfd, 0x37, 0x7a, 0x58, 0x5a)) return true;
-  return head.length >= 262 && new TextDecoder().decode(head.slice(257, 262)) === "ustar";
+  return compressionByMagic(head) !== "none" || isTarHeader(head);
 }
 
 export async function copySources(o: {

@@ -1,6 +1,7 @@
 // `hull build -`: stdin holds a tar of the context (plain or gzip), or a Dockerfile and no context.
 // Either way the build gets a directory of the store's tmp/, removed when it is done.
 import { join } from "node:path";
+import { compressionByMagic, isTarHeader } from "../image/magic";
 import type { ImageStore } from "../image/store";
 import { BuildError } from "./errors";
 
@@ -15,8 +16,8 @@ export async function withStdinContext<T>(
   const dir = join(store.paths.tmp, `context-${crypto.randomUUID()}`);
   mkdirSync(dir);
   try {
-    const gzip = input[0] === 0x1f && input[1] === 0x8b;
-    if (!gzip && new TextDecoder().decode(input.slice(257, 262)) !== "ustar") {
+    const gzip = compressionByMagic(input) === "gzip";
+    if (!gzip && !isTarHeader(input)) {
       return await fn(dir, new TextDecoder().decode(input));
     }
     const { unpackLayer } = await import("../image/unpack");

@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { removeInUserNamespace, runInUserNamespace } from "../runtime/userns-exec";
 import { verifyingStream } from "./digest";
+import { compressionByMagic } from "./magic";
 import type { ImageStore } from "./store";
 import type { UnpackReport } from "./unpack";
 
@@ -13,10 +14,9 @@ export function compressionOf(mediaType: string, head?: Uint8Array): Compression
   if (mediaType.endsWith("+gzip") || mediaType.endsWith(".tar.gzip")) return "gzip";
   if (mediaType.endsWith("+zstd")) return "zstd";
   if (mediaType.endsWith(".tar") || mediaType.endsWith(".tar.foreign")) return "none";
-  // unknown media type: trust the magic bytes
-  if (head?.[0] === 0x1f && head[1] === 0x8b) return "gzip";
-  if (head?.[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return "zstd";
-  return "none";
+  // unknown media type: trust the magic bytes (a layer is never bzip2 or xz)
+  const m = head ? compressionByMagic(head) : "none";
+  return m === "gzip" || m === "zstd" ? m : "none";
 }
 
 /** Inside the namespace: blob -> decompress -> check the diff id -> files. Prints the report as JSON. */

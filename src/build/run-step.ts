@@ -3,6 +3,7 @@
 // step's layer. Nothing is recorded as a container: the step's directory is the build's to remove.
 import { join } from "node:path";
 import { buildEnv } from "../container/env";
+import { writeEtcFiles } from "../container/etc-files";
 import { resolveUser } from "../container/user";
 import { ABI } from "../runtime/abi";
 import { hostIdMapping } from "../runtime/idmap";
@@ -10,8 +11,6 @@ import { encodeMessage, type ShimSpec } from "../runtime/message";
 import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
 import { findProgram } from "../runtime/programs";
 import { spawnShim } from "../runtime/shim";
-import { writeNewFile } from "../store/atomic";
-import { readFileText } from "../sys/libc";
 import type { Instruction } from "./dockerfile";
 
 /**
@@ -67,19 +66,7 @@ export async function runStep(s: RunStep): Promise<{ code: number; output: strin
     return { code: ABI.HULL_EXIT_SETUP, output: `user ${s.user} is not mapped in the container; see hull doctor\n` };
   }
   const hostname = "hull-build";
-  const etcFiles = {
-    hostname: join(s.dir, "hostname"),
-    hosts: join(s.dir, "hosts"),
-    resolvConf: join(s.dir, "resolv.conf"),
-  };
-  writeNewFile(etcFiles.hostname, `${hostname}\n`);
-  writeNewFile(
-    etcFiles.hosts,
-    s.network === "host"
-      ? (readFileText("/etc/hosts") ?? "")
-      : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
-  );
-  writeNewFile(etcFiles.resolvConf, readFileText("/etc/resolv.conf") ?? "");
+  const etcFiles = writeEtcFiles(s.dir, hostname, s.network);
   const spec: ShimSpec = {
     argv: s.argv,
     env: buildEnv({ imageEnv: s.env, hostname, home: user.home, tty: false, cli: [], host: {} }),

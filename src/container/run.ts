@@ -13,9 +13,10 @@ import { encodeMessage, type ShimSpec } from "../runtime/message";
 import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
 import { execShim } from "../runtime/shim";
 import { findProgram } from "../runtime/programs";
-import { accessible, F_OK, isatty, mkdir, readFileText } from "../sys/libc";
+import { accessible, F_OK, isatty, mkdir } from "../sys/libc";
 import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from "./binds";
 import { ensureVolume } from "./volumes";
+import { writeEtcFiles } from "./etc-files";
 import { buildEnv, readEnvFile } from "./env";
 import { OverlayModeSchema, type RunOptions } from "./options";
 import { nameLink, releaseName, reserveName } from "./names";
@@ -73,19 +74,6 @@ function commandLine(o: RunOptions, c: Root["config"]): string[] {
   const argv = [...entry, ...cmd];
   if (argv.length === 0) throw new RunError("no command specified: give one after the image name");
   return argv;
-}
-
-function hostFile(path: string): string {
-  try {
-    return readFileText(path) ?? "";
-  } catch {
-    return "";
-  }
-}
-
-function hostsFile(hostname: string, network: RunOptions["network"]): string {
-  if (network === "host") return hostFile("/etc/hosts");
-  return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
 }
 
 function newId(): string {
@@ -197,15 +185,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   try {
     name = reserveName(paths, id, o.name);
     for (const d of [upper, work, merged]) mkdir(d, 0o755);
-    const etcFiles = {
-      hostname: join(dir, "hostname"),
-      hosts: join(dir, "hosts"),
-      resolvConf: join(dir, "resolv.conf"),
-    };
-    // the container's directory is new and private until the shim starts: plain writes suffice
-    writeNewFile(etcFiles.hostname, `${hostname}\n`);
-    writeNewFile(etcFiles.hosts, hostsFile(hostname, o.network));
-    writeNewFile(etcFiles.resolvConf, hostFile("/etc/resolv.conf"));
+    const etcFiles = writeEtcFiles(dir, hostname, o.network);
     const record: ContainerRecord = {
       id,
       name,

@@ -375,6 +375,8 @@ describe("more of the Dockerfile reference", () => {
     expect(out).toBe(
       "base\nbob\nhello, world\na.txt\nb.txt\n".replace("world", out.includes("there") ? "there" : "world"),
     );
+    // COPY --from keeps the owner the file had in its stage (bob, 1234)
+    expect(ok(hull(["run", "--rm", "mix:1", "stat", "-c", "%u", "/who"], { root }))).toBe("1234\n");
     writeFileSync(join(dir, "Dockerfile"), "FROM busybox\nCOPY a.txt b.txt /notadir\n");
     const bad = hull(["build", dir], { root });
     expect(bad.code).toBe(1);

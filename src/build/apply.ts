@@ -189,7 +189,6 @@ async function copy(root: string, op: CopyOp): Promise<void> {
 
 /** COPY --from: the paths out of ROOT (another image, mounted), owners kept, into OUT/<n>/. */
 function exportPaths(root: string, paths: string[], out: string): void {
-  const { cpSync } = require("node:fs") as typeof import("node:fs");
   let n = 0;
   for (const p of paths) {
     const parent = posix.dirname(posix.join("/", p));
@@ -207,18 +206,10 @@ function exportPaths(root: string, paths: string[], out: string): void {
       mkdirSync(dir, { recursive: true });
       // the path itself resolved like the container would (a symlink at the end is followed)
       const src = realIn(root, posix.join(parent, name));
-      const dest = join(dir, name === "/" || name === "" ? "root" : name);
-      cpSync(src, dest, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-      chownLike(src, dest);
+      // into a directory of our own: copyIn with owners kept, as root in the namespace can
+      copyIn({ root: dir, owner: (st) => ({ uid: st.uid, gid: st.gid }), times: true }, src, name === "/" || name === "" ? "/root" : `/${name}`);
     }
   }
-}
-
-/** cpSync does not keep owners; root in the namespace can. */
-function chownLike(src: string, dest: string): void {
-  const st = lstatSync(src);
-  lchownSync(dest, st.uid, st.gid);
-  if (st.isDirectory()) for (const name of readdirSync(src)) chownLike(join(src, name), join(dest, name));
 }
 
 export async function buildLayerInside(req: BuildLayerRequest): Promise<void> {

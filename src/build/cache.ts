@@ -32,19 +32,21 @@ export function cacheKey(parts: Record<string, unknown>): string {
   return sha256(canonical(parts)).slice(7);
 }
 
-export function readCache(store: ImageStore, key: string): CacheEntry | undefined {
+/** The entry stored under KEY (a file name without .json), if it is there and well-formed. */
+function entryAt(store: ImageStore, key: string): CacheEntry | undefined {
   const text = readFileText(join(cacheDir(store), `${key}.json`));
   if (text === undefined) return undefined;
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    const r = v.safeParse(CacheEntry, JSON.parse(text));
+    return r.success ? r.output : undefined;
   } catch {
     return undefined;
   }
-  const r = v.safeParse(CacheEntry, json);
-  if (!r.success) return undefined;
-  const e = r.output;
-  if (!store.hasBlob(e.config)) return undefined;
+}
+
+export function readCache(store: ImageStore, key: string): CacheEntry | undefined {
+  const e = entryAt(store, key);
+  if (!e || !store.hasBlob(e.config)) return undefined;
   if (!e.layers.every((l) => store.hasBlob(l.digest) && store.hasLayer(l.diffId))) return undefined;
   return e;
 }
@@ -64,13 +66,8 @@ export function cacheEntries(store: ImageStore): CacheEntry[] {
   } catch {}
   const out: CacheEntry[] = [];
   for (const n of names) {
-    if (!/^[a-f0-9]{64}\.json$/.test(n)) continue;
-    const text = readFileText(join(cacheDir(store), n));
-    if (!text) continue;
-    try {
-      const r = v.safeParse(CacheEntry, JSON.parse(text));
-      if (r.success) out.push(r.output);
-    } catch {}
+    const e = /^[a-f0-9]{64}\.json$/.test(n) ? entryAt(store, n.slice(0, 64)) : undefined;
+    if (e) out.push(e);
   }
   return out;
 }

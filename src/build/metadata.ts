@@ -32,8 +32,8 @@ export function envMap(c: RunConfig): Map<string, string> {
   return m;
 }
 
-/** The argv of a CMD, ENTRYPOINT or RUN: its JSON form, or its text run by the stage's shell. */
-export function commandOf(ins: Instruction, c: RunConfig): string[] {
+/** The argv of a CMD or ENTRYPOINT: its JSON form, or its text run by the stage's shell (RUN: run-step.ts). */
+function commandOf(ins: Instruction, c: RunConfig): string[] {
   return ins.json ?? [...(c.Shell ?? DEFAULT_SHELL), ins.args];
 }
 

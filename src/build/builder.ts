@@ -4,7 +4,7 @@
 // text, the build args it sees and the digest of what it copies (src/build/cache.ts).
 import { join, posix, resolve } from "node:path";
 import * as v from "valibot";
-import { OverlayModeSchema } from "../container/options";
+import { overlayModeFromEnv } from "../container/options";
 import { resolveUser } from "../container/user";
 import { parseImageConfig } from "../image/config";
 import { sha256 } from "../image/digest";
@@ -12,7 +12,6 @@ import { hostPlatform, type Platform, parsePlatform } from "../image/manifest";
 import { findImage, findOrSeed } from "../image/lookup";
 import { parseReference } from "../image/reference";
 import type { ImageRecord, ImageStore } from "../image/store";
-import { ABI } from "../runtime/abi";
 import type { BindMount } from "../runtime/plan";
 import { hostIdMapping } from "../runtime/idmap";
 import { accessible, F_OK, readFileText } from "../sys/libc";
@@ -144,11 +143,7 @@ export class Builder {
       throw new BuildError((e as Error).message);
     }
     this.globalVars = platformArgs(this.platform);
-    this.overlayMode = {
-      auto: ABI.HULL_OVERLAY_AUTO,
-      kernel: ABI.HULL_OVERLAY_KERNEL,
-      fuse: ABI.HULL_OVERLAY_FUSE,
-    }[v.parse(OverlayModeSchema, process.env.HULL_OVERLAY || "auto")];
+    this.overlayMode = overlayModeFromEnv();
     this.created = new Date(o.epoch !== undefined ? o.epoch * 1000 : Date.now()).toISOString();
   }
 

@@ -1,5 +1,6 @@
 // The validated shape of `hull run`'s options: every CLI value passes through this schema.
 import * as v from "valibot";
+import { ABI } from "../runtime/abi";
 import { NAME_RE } from "./names";
 
 const absolutePath = (what: string) =>
@@ -59,4 +60,14 @@ export function parseRunOptions(input: unknown): RunOptions {
   return r.output;
 }
 
-export const OverlayModeSchema = v.picklist(["auto", "kernel", "fuse"], "HULL_OVERLAY takes auto, kernel or fuse");
+const OverlayModeSchema = v.pipe(
+  v.picklist(["auto", "kernel", "fuse"], "HULL_OVERLAY takes auto, kernel or fuse"),
+  v.transform(
+    (m) => ({ auto: ABI.HULL_OVERLAY_AUTO, kernel: ABI.HULL_OVERLAY_KERNEL, fuse: ABI.HULL_OVERLAY_FUSE })[m],
+  ),
+);
+
+/** HULL_OVERLAY (auto, kernel or fuse) as the shim's HULL_OVERLAY_* number; throws on another value. */
+export function overlayModeFromEnv(): number {
+  return v.parse(OverlayModeSchema, process.env.HULL_OVERLAY || "auto");
+}

@@ -1,7 +1,6 @@
 // `hull run`: resolve image and options into a ShimSpec, lay out the container's directory, and exec
 // the shim, which owns the container from there (see docs/architecture.md).
 import { join, resolve } from "node:path";
-import * as v from "valibot";
 import type { ImageConfig } from "../image/config";
 import { type FoundImage, findImage, findOrSeed } from "../image/lookup";
 import { ImageStore } from "../image/store";
@@ -18,7 +17,7 @@ import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from 
 import { ensureVolume } from "./volumes";
 import { writeEtcFiles } from "./etc-files";
 import { buildEnv, readEnvFile } from "./env";
-import { OverlayModeSchema, type RunOptions } from "./options";
+import { overlayModeFromEnv, type RunOptions } from "./options";
 import { nameLink, releaseName, reserveName } from "./names";
 import { type ContainerRecord, processStart } from "./records";
 import { type ResolvedUser, resolveUser } from "./user";
@@ -96,7 +95,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   if (o.tty && o.interactive && !isatty(0))
     throw new RunError("the input device is not a TTY: drop -t, or run from a terminal");
   const paths = storePaths(storeRoot(o.root));
-  const overlayMode = v.parse(OverlayModeSchema, process.env.HULL_OVERLAY || "auto");
+  const overlayMode = overlayModeFromEnv();
 
   let mounts: MountSpec[];
   try {
@@ -231,9 +230,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       rootfs: root.direct ? (root.layers[0] as string) : merged,
       overlay: root.direct ? "" : `lowerdir=${root.layers.join(":")},upperdir=${upper},workdir=${work}`,
       fuseProg: findProgram("fuse-overlayfs"),
-      overlayMode: { auto: ABI.HULL_OVERLAY_AUTO, kernel: ABI.HULL_OVERLAY_KERNEL, fuse: ABI.HULL_OVERLAY_FUSE }[
-        overlayMode
-      ],
+      overlayMode,
       // the name first: while the directory exists, no other container can reclaim it
       cleanup: o.rm ? [...(name ? [nameLink(paths, name)] : []), dir] : [],
       stateFile: o.rm ? "" : join(dir, "state.json"),

@@ -79,6 +79,22 @@ struct open_how { uint64_t flags, mode, resolve; };
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+/* linux/mount.h: mount_setattr(2), for read-only that reaches every submount (Linux >= 5.12) */
+struct mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+#define MOUNT_ATTR_RDONLY 0x1
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#define KEYCTL_JOIN_SESSION_KEYRING 1
 
 struct hull_error {
   uint32_t stage;
@@ -397,12 +413,19 @@ static int open_in_root(int rootfd, const char *path, int flags) {
 }
 
 /* Open PATH beneath the rootfs, creating missing directories (and, if want_file, the last component
- * as an empty file). Symlinks in the image resolve as if the rootfs were /, so they cannot point out. */
+ * as an empty file). Symlinks in the image resolve as if the rootfs were /, so they cannot point out.
+ * Each prefix is resolved from the root, never from the directory before it: an absolute link such
+ * as /var/run -> /run must mean the image's /run, not /var/run/run (that looped: ELOOP). */
 static int ensure_in_root(int rootfd, const char *path, int want_file) {
   int fd = open_in_root(rootfd, path, O_PATH);
   if (fd >= 0 || errno != ENOENT) return fd;
   char buf[4096];
-  snprintf(buf, sizeof buf, "%s", path);
+  size_t len = strlen(path);
+  if (len >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(buf, path, len + 1);
   char *p = buf;
   while (*p == '/') p++;
   int dirfd = dup(rootfd);
@@ -411,21 +434,23 @@ static int ensure_in_root(int rootfd, const char *path, int want_file) {
     if (slash) *slash = 0;
     int last = !slash || !slash[1];
     if (*p) {
-      int next = open_in_root(dirfd, p, O_PATH);
+      int next = open_in_root(rootfd, buf, O_PATH);
       if (next < 0 && errno == ENOENT) {
+        /* DIRFD is the resolved parent: the new entry is made right there, never through a link */
         if (last && want_file) {
           int f = openat(dirfd, p, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
           if (f >= 0) close(f);
         } else {
           mkdirat(dirfd, p, 0755);
         }
-        next = open_in_root(dirfd, p, O_PATH);
+        next = open_in_root(rootfd, buf, O_PATH);
       }
       close(dirfd);
       if (next < 0) return -1;
       dirfd = next;
     }
     if (!slash) break;
+    *slash = '/';
     p = slash + 1;
   }
   return dirfd;
@@ -453,13 +478,20 @@ static void remount_ro(const char *path, const char *what) {
     die(errno, "remount %s read-only", what);
 }
 
-/* An fd opened before a mount still names the covered directory; reopen to reach the new mount. */
+/* Read-only for the mount at DST and every mount beneath it: a bind of a host directory brings the
+ * host's submounts along (MS_REC), and a remount reaches only the top one (as Docker 25+, which uses
+ * the same call). An fd opened before a mount still names the covered directory; reopen it first. */
 static void remount_ro_in_root(int rootfd, const char *dst) {
   int fd = open_in_root(rootfd, dst, O_PATH);
   if (fd < 0) die(errno, "reopen %s", dst);
-  char target[64];
-  fd_path(target, sizeof target, fd);
-  remount_ro(target, dst);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+    if (errno != ENOSYS) die(errno, "make %s read-only", dst);
+    /* kernels before 5.12: the top mount only */
+    char target[64];
+    fd_path(target, sizeof target, fd);
+    remount_ro(target, dst);
+  }
   close(fd);
 }
 
@@ -737,8 +769,11 @@ static void __attribute__((noreturn)) init_loop(pid_t child);
 /* The command's stdio: SLAVE (a pty's peer) as its controlling terminal on 0, 1 and 2; or, with
  * no pty and no -i, stdin from /dev/null. */
 static void command_stdio(int slave) {
+  /* A session of its own, always: a process whose controlling tty is the caller's terminal could
+   * push keystrokes into the caller's shell with TIOCSTI (bubblewrap's CVE-2017-5226), and open
+   * /dev/tty. Without a pty the caller's terminal may still be its stdio, but not its ctty. */
+  if (getsid(0) != getpid() && setsid() < 0) die(errno, "setsid");
   if (slave >= 0) {
-    if (setsid() < 0) die(errno, "setsid");
     if (ioctl(slave, TIOCSCTTY, 0) < 0) die(errno, "set controlling tty");
     if (fchown(slave, cfg.uid, (gid_t)-1) < 0 && errno != EINVAL) die(errno, "chown pty");
     for (int i = 0; i < 3; i++)
@@ -754,6 +789,9 @@ static void command_stdio(int slave) {
 /* Who the command runs as, for run and exec alike: Docker's capability set and no_new_privs, the
  * groups and ids, the working directory, and nothing of hull's left open across the exec. */
 static void become_command(void) {
+  /* a session keyring of its own, as runc gives each container: the caller's holds its keys */
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0, 0, 0, 0) < 0 && errno != ENOSYS && errno != EDQUOT)
+    die(errno, "new session keyring");
   drop_capabilities();
   if ((cfg.flags & HULL_FLAG_SETGROUPS) && setgroups((size_t)cfg.ngroups, cfg.groups) < 0)
     die(errno, "setgroups");
@@ -762,6 +800,9 @@ static void become_command(void) {
   if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0)
     die(errno, "setresuid %u (is the user mapped? see hull doctor)", cfg.uid);
   set_capabilities(cfg.uid == 0);
+  /* a change of ids clears the parent-death signal: set it again, or a container whose stage above
+   * was killed with SIGKILL would run on, unseen and never cleaned up */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
   if (cfg.cwd && chdir(cfg.cwd) < 0) die(errno, "working directory %s", cfg.cwd);
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 }
@@ -798,6 +839,7 @@ static void __attribute__((noreturn)) container_stage(void) {
 
   if (cfg.flags & HULL_FLAG_DETACH) {
     /* detached: output goes to the supervisor, which keeps the log; no input */
+    if (setsid() < 0) die(errno, "setsid");
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0 || dup2(log_pipes[0][1], 1) < 0 || dup2(log_pipes[1][1], 2) < 0)
       die(errno, "detached stdio");
@@ -828,22 +870,31 @@ static void __attribute__((noreturn)) container_stage(void) {
   become_command();
 
   if (cfg.flags & HULL_FLAG_INIT) {
+    /* blocked before the fork: a command that exits at once must not leave its SIGCHLD to the
+     * default disposition, which discards it and left init waiting forever (seen under load) */
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &all, NULL);
     pid_t child = fork();
     if (child < 0) die(errno, "fork");
-    if (child == 0) exec_command();
+    if (child == 0) {
+      sigprocmask(SIG_SETMASK, &none, NULL);
+      exec_command();
+    }
     init_loop(child);
   }
   exec_command();
 }
 
-/* --init: pid 1 forwards signals to the command and reaps every orphan. The command stays in our
- * process group, so that without a pty it can still read the caller's terminal. */
+/* --init: pid 1 forwards signals to the command and reaps every orphan. Every signal is already
+ * blocked (before the fork). It keeps no descriptor: the container could reach them through
+ * /proc/1/fd (the log pipes' read ends among them). */
 static void __attribute__((noreturn)) init_loop(pid_t child) {
   prctl(PR_SET_NAME, "hull-init", 0, 0, 0);
   sigset_t all;
   sigfillset(&all);
-  sigprocmask(SIG_SETMASK, &all, NULL);
-  close(err_fd);
+  syscall(SYS_close_range, 0, ~0U, 0);
   for (;;) {
     siginfo_t si;
     if (sigwaitinfo(&all, &si) < 0) continue;
@@ -1156,9 +1207,10 @@ static void reset_signals(void) {
 static int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
 /* The signals a parent takes while its child runs: SIGCHLD reaps WAITFOR (its status into *STATUS),
- * SIGWINCH resizes the pty, the others go on to TARGET, except those typed at the terminal, which
- * reached the child already through its process group (without a pty). */
-static void take_signals(int sfd, pid_t waitfor, pid_t target, int master, int tty, int *status) {
+ * SIGWINCH resizes the pty, the others go on to TARGET (through TARGET_FD, a pidfd, where there is
+ * one: the container's pid may be reaped and reused by the time a late signal comes). The container
+ * has a session of its own, so what is typed at the terminal reaches it only this way. */
+static void take_signals(int sfd, pid_t waitfor, pid_t target, int target_fd, int master, int *status) {
   struct signalfd_siginfo si;
   while (read(sfd, &si, sizeof si) == sizeof si) {
     if (si.ssi_signo == SIGCHLD) {
@@ -1167,7 +1219,9 @@ static void take_signals(int sfd, pid_t waitfor, pid_t target, int master, int t
     } else if (si.ssi_signo == SIGWINCH) {
       struct winsize ws;
       if (master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
-    } else if (target > 0 && !(si.ssi_code == SI_KERNEL && !tty)) {
+    } else if (target_fd >= 0) {
+      syscall(SYS_pidfd_send_signal, target_fd, (int)si.ssi_signo, NULL, 0);
+    } else if (target > 0) {
       kill(target, (int)si.ssi_signo);
     }
   }
@@ -1251,6 +1305,7 @@ static int run_once(int detach) {
   int32_t ctr = 0;
   if (read_full(back_pipe[0], &ctr, sizeof ctr) != sizeof ctr) ctr = 0;
   close(back_pipe[0]);
+  int ctr_fd = ctr > 0 ? (int)syscall(SYS_pidfd_open, ctr, 0) : -1;
   if (ctr > 0) write_pidfile("init.pid", ctr);
   int logs_open[2] = {0, 0};
   if (detach) {
@@ -1301,7 +1356,7 @@ static int run_once(int detach) {
     if (p[5].revents) log_drain(1, log_pipes[1][0], &logs_open[1]);
     if (p[2].revents) relay(master, 1, &master_open);
     if (p[3].revents) relay(0, master, &stdin_open);
-    if (p[0].revents) take_signals(sfd, ns_pid, ctr, master, tty, &status);
+    if (p[0].revents) take_signals(sfd, ns_pid, ctr, ctr_fd, master, &status);
     if (status >= 0 && master_open) drain_pty(master, &master_open);
   }
   restore_terminal();
@@ -1318,6 +1373,7 @@ static int run_once(int detach) {
   }
   close(sfd);
   close(err_pipe[0]);
+  if (ctr_fd >= 0) close(ctr_fd);
   if (master >= 0) close(master);
   for (int i = 0; i < 2; i++)
     if (detach && log_pipes[i][0] >= 0) {
@@ -1618,7 +1674,7 @@ static int run_enter(int message_fd) {
     }
     if (p[2].revents) relay(master, 1, &master_open);
     if (p[3].revents) relay(0, master, &stdin_open);
-    if (p[0].revents) take_signals(sfd, child, child, master, tty, &status);
+    if (p[0].revents) take_signals(sfd, child, child, -1, master, &status);
     if (status >= 0 && master_open) drain_pty(master, &master_open);
   }
   restore_terminal();

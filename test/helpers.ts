@@ -144,3 +144,32 @@ export function fuseUsable(): boolean {
     return false;
   }
 }
+
+let probePath = "";
+/**
+ * test/fixtures/probe/probe.c built once per test file as a static binary, to bind into containers
+ * (`-v PROBE:/probe:ro`): it reports what a process there can do (TIOCSTI, keyrings, raw syscalls).
+ */
+export function probeBinary(): string {
+  if (probePath) return probePath;
+  const { existsSync } = require("node:fs") as typeof import("node:fs");
+  const cc = ["/usr/bin/musl-gcc", "/usr/bin/gcc"].find((p) => existsSync(p));
+  if (!cc) throw new Error("the probe needs musl-gcc or gcc (apt-get install musl-tools)");
+  const out = join(mkdtempSync(join(tmpdir(), "hull-probe-")), "probe");
+  const src = resolve(import.meta.dir, "fixtures", "probe", "probe.c");
+  const r = Bun.spawnSync([cc, "-static", "-Os", "-o", out, src], { stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`building the probe: ${r.stderr.toString()}`);
+  probePath = out;
+  return out;
+}
+
+/** hull under script(1), so that it has a terminal as stdin, stdout and controlling tty. */
+export function hullOnTerminal(command: string, root: string, stdin?: string): Result {
+  const r = Bun.spawnSync(["script", "-qec", command, "/dev/null"], {
+    env: { ...process.env, HULL_ROOT: root },
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: r.exitCode ?? -1, stdout: r.stdout.toString().replace(/\r/g, ""), stderr: r.stderr.toString() };
+}

@@ -1,6 +1,17 @@
 // Crafted archives must not write outside the layer directory.
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packTar, type TarEntry } from "modern-tar";
@@ -90,4 +101,67 @@ test("absolute entry names are taken relative to the layer", async () => {
   const root = join(base, "root");
   await unpack([{ header: { name: "/etc/motd", size: 2 }, body: "hi" }], root);
   expect(readFileSync(join(root, "etc/motd"), "utf8")).toBe("hi");
+});
+
+// Issue 15: a directory's mode and time are applied after its contents; a later entry that puts a
+// symlink in its place must not carry them to the link's target on the host.
+test("a symlink planted over a directory does not take the directory's mode to a host file", async () => {
+  const base = tmp();
+  const victim = join(base, "victim");
+  writeFileSync(victim, "mine\n", { mode: 0o644 });
+  const hostDir = join(base, "hostdir");
+  mkdirSync(join(hostDir, "b"), { recursive: true, mode: 0o755 });
+  chmodSync(join(hostDir, "b"), 0o755);
+  await unpack(
+    [
+      { header: { name: "d/", type: "directory", size: 0, mode: 0o4777 } },
+      { header: { name: "d", type: "symlink", size: 0, linkname: victim } },
+      { header: { name: "a/", type: "directory", size: 0, mode: 0o755 } },
+      { header: { name: "a/b/", type: "directory", size: 0, mode: 0o777 } },
+      { header: { name: "a", type: "symlink", size: 0, linkname: hostDir } },
+    ],
+    join(base, "root"),
+  );
+  expect(statSync(victim).mode & 0o7777).toBe(0o644);
+  expect(statSync(join(hostDir, "b")).mode & 0o7777).toBe(0o755);
+  expect(readlinkSync(join(base, "root", "d"))).toBe(victim);
+});
+
+test("whiteouts of '.' or '..' are refused and remove nothing", async () => {
+  for (const name of ["sub/.wh..", "sub/.wh...", ".wh..", ".wh...", "sub/.wh."]) {
+    const base = tmp();
+    const root = join(base, "layer");
+    writeFileSync(join(base, "sibling"), "keep\n");
+    await expect(
+      unpack([{ header: { name: "sub/", type: "directory", size: 0 } }, { header: { name, size: 0 } }], root),
+    ).rejects.toThrow(/whiteout of no file/);
+    expect(readFileSync(join(base, "sibling"), "utf8")).toBe("keep\n");
+    expect(lstatSync(root).isDirectory()).toBe(true);
+  }
+});
+
+test("fifos are kept; aufs bookkeeping entries are skipped", async () => {
+  const root = join(tmp(), "root");
+  await unpack(
+    [
+      { header: { name: "run/", type: "directory", size: 0 } },
+      { header: { name: "run/pipe", type: "fifo", size: 0, mode: 0o640 } },
+      { header: { name: ".wh..wh.plnk/", type: "directory", size: 0 } },
+      { header: { name: ".wh..wh.aufs", size: 0 } },
+    ],
+    root,
+  );
+  const st = lstatSync(join(root, "run/pipe"));
+  expect(st.isFIFO()).toBe(true);
+  expect(st.mode & 0o7777).toBe(0o640);
+  expect(existsSync(join(root, ".wh..wh.plnk"))).toBe(false);
+  expect(existsSync(join(root, ".wh..wh.aufs"))).toBe(false);
+});
+
+test("a large file is written as it streams", async () => {
+  const root = join(tmp(), "root");
+  const big = new Uint8Array(48 * 1024 * 1024).fill(7);
+  await unpack([{ header: { name: "big", size: big.length }, body: big }], root);
+  const st = statSync(join(root, "big"));
+  expect(st.size).toBe(big.length);
 });

@@ -3,7 +3,7 @@
 // `hull __build-layer` helper in the user namespace, layers moved into the store, exports of
 // another image's paths, downloads.
 import { mkdirSync, readdirSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import * as v from "valibot";
 import { processStart } from "../container/records";
 import { removeTree } from "../image/layers";
@@ -172,10 +172,10 @@ export class Workspace {
       throw new DockerfileError(`ADD ${url}: ${(e as Error).message}`, ins.line, 1);
     }
     if (!res.ok) throw new DockerfileError(`ADD ${url}: the server answered ${res.status} ${res.statusText}`, ins.line, 1);
-    const name = decodeURIComponent(new URL(url).pathname.split("/").filter(Boolean).at(-1) ?? "") || "index.html";
-    const file = join(this.path("url"), name);
+    const file = join(this.path("url"), downloadName(url, ins));
     mkdirSync(join(file, ".."), { recursive: true });
-    await Bun.write(file, await res.arrayBuffer());
+    // streamed to the file: a large download is never held in memory whole
+    await Bun.write(file, res);
     const { chmodSync, utimesSync } = await import("node:fs");
     chmodSync(file, 0o600);
     const modified = Date.parse(res.headers.get("last-modified") ?? "");
@@ -187,4 +187,23 @@ export class Workspace {
   async remove(): Promise<void> {
     if (accessible(this.dir, F_OK)) await removeTree(this.dir).catch(() => {});
   }
+}
+
+/**
+ * The file name ADD gives a download: the last segment of the URL's path once decoded, as Docker's
+ * path.Base(url.Path). Decoding first matters: `..%2F..%2Ftmp%2Fx` is one segment until decoded,
+ * and joined undecoded-then-decoded it named a file outside the build.
+ */
+export function downloadName(url: string, ins: Instruction): string {
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(url).pathname);
+  } catch {
+    throw new DockerfileError(`ADD ${url}: the URL's path is not valid percent-encoding`, ins.line, 1);
+  }
+  const name = posix.basename(path);
+  if (name === "" || name === "/") return "index.html";
+  if (name === "." || name === ".." || name.includes("\0"))
+    throw new DockerfileError(`ADD ${url}: cannot take a file name from the URL; name the destination file`, ins.line, 1);
+  return name;
 }

@@ -1,7 +1,7 @@
 // Docker's -u: "uid", "name", "uid:gid", "name:group", resolved against the image's /etc/passwd and
 // /etc/group; supplementary groups come from /etc/group as well.
-import { join } from "node:path";
-import { readFileText } from "../sys/libc";
+import { SysError } from "../sys/error";
+import { readFileInRoot } from "../sys/libc";
 
 export interface ResolvedUser {
   uid: number;
@@ -10,16 +10,24 @@ export interface ResolvedUser {
   home: string;
 }
 
-/** PATH as the container will see it: from the topmost layer that has anything there. */
+/** The most of /etc/passwd or /etc/group hull will read: far above any real one. */
+const MAX_ID_FILE = 4 * 1024 * 1024;
+
+/**
+ * PATH as the container will see it: from the topmost layer that has anything there. Each layer is
+ * read as its own root (links in it resolve inside it, never on the host): an image is not trusted
+ * to keep its /etc/passwd a file, nor its links pointing inside.
+ */
 function readIn(layers: string[], path: string): string {
   for (const dir of layers) {
     let text: string | undefined;
     try {
-      text = readFileText(join(dir, path));
-    } catch {
+      text = readFileInRoot(dir, path, MAX_ID_FILE);
+    } catch (e) {
       // something that is not a readable file, such as an overlay whiteout (a 0:0 device): it hides
       // the path in every lower layer
-      return "";
+      if (e instanceof SysError) return "";
+      throw e;
     }
     if (text !== undefined) return text;
   }

@@ -91,7 +91,7 @@ async function pullLocked(
     const { skipped } = await ensureUnpacked(store, layer.digest, layer.mediaType, diffIds[i] as string);
     if (skipped.length > 0) {
       say(
-        `  note: ${skipped.length} device node(s) or fifo(s) skipped (a user namespace cannot create them): ${skipped.slice(0, 3).join(", ")}`,
+        `  note: ${skipped.length} device node(s) skipped (a user namespace cannot create them): ${skipped.slice(0, 3).join(", ")}`,
       );
     }
   }

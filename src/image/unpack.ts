@@ -7,6 +7,7 @@
 import {
   chmodSync,
   closeSync,
+  constants,
   fchmodSync,
   fchownSync,
   futimesSync,
@@ -22,7 +23,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createTarDecoder } from "modern-tar";
-import { lsetxattr, mknod, S_IFCHR } from "../sys/libc";
+import { lsetxattr, mknod, S_IFCHR, S_IFIFO } from "../sys/libc";
 
 export class UnsafeEntryError extends Error {}
 
@@ -33,7 +34,7 @@ export interface UnpackOptions {
 
 export interface UnpackReport {
   entries: number;
-  /** device nodes and fifos, which a user namespace cannot create */
+  /** device nodes, which a user namespace cannot create */
   skippedSpecial: string[];
   /** extended attributes the kernel refused */
   skippedXattrs: string[];
@@ -43,6 +44,10 @@ export interface UnpackReport {
 
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
+/** aufs's own bookkeeping (.wh..wh.plnk, .wh..wh.aufs): never content, skipped as Docker does */
+const AUFS_META = ".wh..wh.";
+/** O_PATH (Linux, every architecture hull runs on): a handle on the directory itself, whatever its mode */
+const O_PATH = 0o10000000;
 const enc = new TextEncoder();
 
 /** "./a/b/" -> "a/b"; refuses names that climb out of the root. */
@@ -147,7 +152,7 @@ export async function unpackLayer(
     const type = h.type ?? "file";
     report.entries++;
     if (rel === "") {
-      if (type === "directory") dirMeta.push([root, h.mode ?? 0o755, h.mtime]);
+      if (type === "directory") dirMeta.push(["", h.mode ?? 0o755, h.mtime]);
       await entry.body.cancel();
       continue;
     }
@@ -155,6 +160,10 @@ export async function unpackLayer(
     const dest = join(root, rel);
     const name = basename(rel);
 
+    if (name.startsWith(AUFS_META) && name !== OPAQUE) {
+      await entry.body.cancel();
+      continue;
+    }
     if (name === OPAQUE) {
       // the directory hides everything below it in lower layers
       for (const attr of ["user.overlay.opaque", "user.fuseoverlayfs.opaque"])
@@ -163,7 +172,12 @@ export async function unpackLayer(
       continue;
     }
     if (name.startsWith(WHITEOUT)) {
-      const hidden = join(dirname(dest), name.slice(WHITEOUT.length));
+      const target = name.slice(WHITEOUT.length);
+      // `.wh..` and `.wh...` would name the directory itself or its parent: the layer's root, or the
+      // store's tmp/ above it, was removed and replaced by a device node
+      if (target === "" || target === "." || target === "..")
+        throw new UnsafeEntryError(`layer entry ${JSON.stringify(h.name)} is a whiteout of no file`);
+      const hidden = join(dirname(dest), target);
       known.forget(join(dirname(rel), name.slice(WHITEOUT.length)));
       removeAny(hidden);
       mknod(hidden, S_IFCHR, 0);
@@ -187,7 +201,7 @@ export async function unpackLayer(
           known.add(rel);
         }
         own(dest, h.uid, h.gid);
-        dirMeta.push([dest, h.mode ?? 0o755, h.mtime]);
+        dirMeta.push([rel, h.mode ?? 0o755, h.mtime]);
         await entry.body.cancel();
         break;
       case "symlink":
@@ -205,7 +219,6 @@ export async function unpackLayer(
         break;
       }
       case "file": {
-        const data = new Uint8Array(await new Response(entry.body).arrayBuffer());
         known.forget(rel);
         // everything through the descriptor: no path lookup per call, and no truncate
         let fd = -1;
@@ -213,8 +226,11 @@ export async function unpackLayer(
           fd = openSync(dest, "wx", 0o600);
         });
         try {
-          let off = 0;
-          while (off < data.length) off += writeSync(fd, data, off);
+          // chunk by chunk as the decoder hands them over: a large file is never held in memory whole
+          for await (const chunk of entry.body) {
+            let off = 0;
+            while (off < chunk.length) off += writeSync(fd, chunk, off);
+          }
           // chown before chmod: chown clears the setuid and setgid bits
           if (opts.owners) ownFd(fd, h.uid, h.gid);
           fchmodSync(fd, h.mode ?? 0o644);
@@ -224,6 +240,14 @@ export async function unpackLayer(
         }
         break;
       }
+      case "fifo":
+        // a fifo needs no privilege; podman keeps them, and so do we
+        known.forget(rel);
+        replacing(dest, () => mknod(dest, S_IFIFO | ((h.mode ?? 0o644) & 0o7777), 0));
+        own(dest, h.uid, h.gid);
+        chmodSync(dest, (h.mode ?? 0o644) & 0o7777);
+        await entry.body.cancel();
+        break;
       default:
         report.skippedSpecial.push(rel);
         await entry.body.cancel();
@@ -239,10 +263,27 @@ export async function unpackLayer(
       }
     }
   }
-  // directories last, so writing their contents does not disturb their modes and times
-  for (const [dir, mode, mtime] of dirMeta.reverse()) {
-    chmodSync(dir, mode);
-    if (mtime) utimesSync(dir, mtime, mtime);
+  // directories last, so writing their contents does not disturb their modes and times. A later
+  // entry may have put a symlink where a directory was (`d/` 4777, then `d -> /home/me/.bashrc`):
+  // only a path still known as a real directory all the way down is touched, through an O_PATH
+  // handle opened without following a link, so a mode can never land on a file outside the layer.
+  for (const [rel, mode, mtime] of dirMeta.reverse()) {
+    if (rel !== "" && !known.has(rel)) continue;
+    let fd: number;
+    try {
+      fd = openSync(rel === "" ? root : join(root, rel), O_PATH | constants.O_NOFOLLOW | constants.O_DIRECTORY);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP") continue;
+      throw e;
+    }
+    try {
+      const self = `/proc/self/fd/${fd}`;
+      chmodSync(self, mode);
+      if (mtime) utimesSync(self, mtime, mtime);
+    } finally {
+      closeSync(fd);
+    }
   }
   return report;
 }

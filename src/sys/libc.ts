@@ -30,6 +30,15 @@ export const F_SEAL_WRITE = 0x0008;
 const EINTR = 4;
 const EEXIST = 17;
 const EINVAL = 22;
+const ENOENT = 2;
+const ENOTDIR = 20;
+const O_NONBLOCK = 0o4000;
+const O_NOCTTY = 0o400;
+const O_DIRECTORY = 0o200000;
+const O_PATH = 0o10000000;
+const SYS_openat2 = 437; // the same number on x86_64 and the generic table (arm64)
+const RESOLVE_NO_MAGICLINKS = 0x02;
+const RESOLVE_IN_ROOT = 0x10;
 
 const { i32, u32, ptr: P, cstring } = FFIType;
 const lib = dlopen("libc.so.6", {
@@ -52,6 +61,7 @@ const lib = dlopen("libc.so.6", {
   mknod: { args: [cstring, u32, FFIType.u64], returns: i32 },
   lsetxattr: { args: [cstring, cstring, P, FFIType.u64, i32], returns: i32 },
   lgetxattr: { args: [cstring, cstring, P, FFIType.u64], returns: FFIType.i64 },
+  syscall: { args: [FFIType.i64, i32, cstring, P, FFIType.u64], returns: FFIType.i64 },
   __errno_location: { args: [], returns: P },
 });
 
@@ -115,6 +125,53 @@ export function readFileText(path: string): string | undefined {
       if (n < 0 && errno() === EINTR) continue;
       check("read", n, path);
       if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    lib.symbols.close(fd);
+  }
+}
+
+/**
+ * A small file of a container's or a layer's tree, as a process chrooted at ROOT would see it: the
+ * tree's symlinks are followed inside ROOT only (openat2 RESOLVE_IN_ROOT, so `/etc/passwd ->
+ * /home/me/x` names ROOT/home/me/x), opened without blocking (a fifo there reads as empty instead
+ * of hanging), and read to at most MAX bytes (a link to /dev/zero ends in an error, not in all the
+ * memory there is). Undefined when nothing is there.
+ */
+export function readFileInRoot(root: string, path: string, max: number): string | undefined {
+  const dirfd = lib.symbols.open(cstr(root), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dirfd < 0) {
+    if (errno() === ENOENT) return undefined;
+    check("open", dirfd, root);
+  }
+  let fd: number;
+  try {
+    const how = new BigUint64Array([BigInt(O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), 0n, 0n]);
+    how[2] = BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    fd = Number(lib.symbols.syscall(SYS_openat2, dirfd, cstr(path), ptr(how), how.byteLength));
+    if (trace) console.error(`ffi: openat2(${root}, ${path}) = ${fd}`);
+  } finally {
+    lib.symbols.close(dirfd);
+  }
+  if (fd < 0) {
+    const e = errno();
+    if (e === ENOENT || e === ENOTDIR) return undefined;
+    throw new SysError("openat2", e, `${root}:${path}`);
+  }
+  try {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = new Uint8Array(65536);
+      const n = Number(lib.symbols.read(fd, ptr(buf), buf.length));
+      if (n < 0 && errno() === EINTR) continue;
+      if (n < 0 && errno() === 11) break; // EAGAIN: a fifo with a writer and nothing written
+      check("read", n, path);
+      if (n === 0) break;
+      total += n;
+      if (total > max) throw new Error(`${path} in ${root} is larger than ${max} bytes`);
       chunks.push(buf.subarray(0, n));
     }
     return Buffer.concat(chunks).toString("utf8");
@@ -187,6 +244,7 @@ export function flock(fd: Fd, op: number): void {
 }
 
 export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
 
 /** mknod(2); used for overlay whiteouts (a 0:0 character device), which a user namespace may create. */
 export function mknod(path: string, mode: number, dev: number): void {

@@ -1,0 +1,138 @@
+// Hostile images, layers and Dockerfiles, end to end through the built binary: none may change a
+// host file outside the store, hang hull, or exhaust its memory. Each test failed before its fix.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { packTar, type TarEntry } from "modern-tar";
+import { busyboxLayer, dir, file, link } from "./fixtures/oci";
+import { hull, hullAsync, makeStore, ok, removeStore, requireUnprivileged } from "./helpers";
+
+requireUnprivileged();
+
+let root = "";
+let work = "";
+
+beforeAll(() => {
+  root = makeStore();
+  work = mkdtempSync(join(tmpdir(), "hull-hostile-"));
+  ok(hull(["run", "--rm", "busybox", "true"], { root }));
+});
+
+afterAll(() => {
+  removeStore(root);
+  rmSync(work, { recursive: true, force: true });
+});
+
+let n = 0;
+/** ENTRIES as a rootfs tarball, imported as an image; the import's result. */
+async function importTar(entries: TarEntry[], name: string) {
+  const path = join(work, `layer-${n++}.tar`);
+  writeFileSync(path, await packTar(entries));
+  return hull(["import", path, name], { root });
+}
+
+describe("layers", () => {
+  test("a symlink planted over a directory cannot carry its mode to a host file", async () => {
+    const victim = join(work, "victim-rc");
+    writeFileSync(victim, "alias ls='ls'\n", { mode: 0o644 });
+    await importTar(
+      [...busyboxLayer(), { header: { name: "d/", type: "directory", size: 0, mode: 0o4777 } }, link("d", victim)],
+      "planted:1",
+    );
+    expect(statSync(victim).mode & 0o7777).toBe(0o644);
+  });
+
+  test("a whiteout of '..' is refused and leaves the store usable", async () => {
+    const r = await importTar([...busyboxLayer(), dir("x/"), file("x/.wh...", "")], "wh:1");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("whiteout of no file");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    // the store's tmp/ is still a directory: the next import works
+    expect(statSync(join(root, "tmp")).isDirectory()).toBe(true);
+    ok(await importTar([...busyboxLayer(), file("ok", "fine\n")], "after:1"));
+    expect(ok(hull(["run", "--rm", "after:1", "cat", "/ok"], { root }))).toBe("fine\n");
+  });
+
+  test("fifos in a layer are kept", async () => {
+    ok(
+      await importTar(
+        [...busyboxLayer(), dir("run/"), { header: { name: "run/pipe", type: "fifo", size: 0, mode: 0o600 } }],
+        "fifo:1",
+      ),
+    );
+    expect(ok(hull(["run", "--rm", "fifo:1", "sh", "-c", "test -p /run/pipe && echo fifo"], { root }))).toBe("fifo\n");
+  });
+});
+
+describe("files hull reads from an image on the host", () => {
+  test("/etc/passwd -> /dev/zero: -u NAME fails at once instead of reading forever", async () => {
+    const base = busyboxLayer().filter((e) => e.header.name !== "etc/passwd");
+    ok(await importTar([...base, link("etc/passwd", "/dev/zero")], "zero:1"));
+    const started = Date.now();
+    const r = hull(["run", "--rm", "-u", "someone", "zero:1", "true"], { root });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("unable to find user someone");
+    expect(Date.now() - started).toBeLessThan(10000);
+  });
+
+  test("/etc/passwd as a link to a host file is read inside the image, not on the host", async () => {
+    const hostPasswd = join(work, "host-passwd");
+    writeFileSync(hostPasswd, "intruder:x:4242:4242::/:/bin/sh\n");
+    const base = busyboxLayer().filter((e) => e.header.name !== "etc/passwd");
+    ok(await importTar([...base, link("etc/passwd", hostPasswd)], "hostlink:1"));
+    const r = hull(["run", "--rm", "-u", "intruder", "hostlink:1", "id", "-u"], { root });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("unable to find user intruder");
+  });
+
+  test("a fifo at /etc/passwd does not hang hull exec -u", async () => {
+    ok(
+      hull(
+        ["run", "-d", "--name", "fifo-passwd", "busybox", "sh", "-c", "rm /etc/passwd; mkfifo /etc/passwd; sleep 60"],
+        { root },
+      ),
+    );
+    try {
+      for (
+        let i = 0;
+        i < 100 &&
+        !ok(hull(["exec", "fifo-passwd", "sh", "-c", "test -p /etc/passwd && echo y || true"], { root })).includes("y");
+        i++
+      )
+        await Bun.sleep(20);
+      const r = await Promise.race([
+        hullAsync(["exec", "-u", "nobody", "fifo-passwd", "true"], { root }),
+        Bun.sleep(15000).then(() => ({ code: -1, stdout: "", stderr: "timed out" })),
+      ]);
+      expect(r.stderr).toContain("unable to find user nobody");
+    } finally {
+      ok(hull(["rm", "-f", "fifo-passwd"], { root }));
+    }
+  });
+});
+
+describe("Dockerfiles", () => {
+  test("ADD <url> takes the decoded last segment as the name and never writes outside the build", async () => {
+    const marker = `PWNED-${process.pid}-${Date.now()}`;
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("payload\n") });
+    const ctx = mkdtempSync(join(tmpdir(), "hull-ctx-"));
+    try {
+      const url = `http://127.0.0.1:${server.port}/x/..%2F..%2F..%2F..%2F..%2F..%2Ftmp%2F${marker}`;
+      writeFileSync(join(ctx, "Dockerfile"), `FROM busybox\nADD ${url} /t/\n`);
+      const r = await hullAsync(["build", "-t", "addurl:1", ctx], { root });
+      expect(r.code, r.stderr).toBe(0);
+      expect(existsSync(join("/tmp", marker))).toBe(false);
+      expect(ok(hull(["run", "--rm", "addurl:1", "cat", `/t/${marker}`], { root }))).toBe("payload\n");
+      // a name that decodes to '..' is refused
+      writeFileSync(join(ctx, "Dockerfile"), `FROM busybox\nADD http://127.0.0.1:${server.port}/a/b%2F.. /t/\n`);
+      const bad = await hullAsync(["build", ctx], { root });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain("cannot take a file name from the URL");
+    } finally {
+      server.stop(true);
+      rmSync(ctx, { recursive: true, force: true });
+      rmSync(join("/tmp", marker), { force: true });
+    }
+  });
+});

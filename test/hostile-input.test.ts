@@ -112,6 +112,87 @@ describe("files hull reads from an image on the host", () => {
   });
 });
 
+describe("registries", () => {
+  test("a manifest larger than 4 MiB is refused without being held in memory", async () => {
+    const big = new Uint8Array(16 * 1024 * 1024).fill(0x20);
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) =>
+        new URL(req.url).pathname === "/v2/"
+          ? new Response("{}")
+          : new Response(big, { headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" } }),
+    });
+    try {
+      const r = await hullAsync(["pull", `127.0.0.1:${server.port}/huge:1`], { root });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain("more than the 4194304 hull accepts");
+    } finally {
+      server.stop(true);
+    }
+  });
+
+  test("a registry that accepts the connection and then says nothing ends the pull", async () => {
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const started = Date.now();
+      const r = await hullAsync(["pull", `127.0.0.1:${silent.port}/stalled:1`], {
+        root,
+        env: { HULL_REGISTRY_TIMEOUT: "1" },
+      });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain("no answer from 127.0.0.1");
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(20000);
+    } finally {
+      silent.stop(true);
+    }
+  });
+
+  test("credentials never go to an upload Location on another host", async () => {
+    const seen: string[] = [];
+    // the blob upload is sent to 127.0.0.2: another host, as a registry's storage backend would be
+    const elsewhere = Bun.serve({
+      hostname: "127.0.0.2",
+      port: 0,
+      fetch: (req) => {
+        seen.push(req.headers.get("authorization") ?? "none");
+        return new Response(null, { status: req.method === "PUT" ? 201 : 202, headers: { location: req.url } });
+      },
+    });
+    const registry = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) => {
+        if (req.headers.get("authorization") !== `Basic ${btoa("eve:pw")}`)
+          return new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } });
+        const path = new URL(req.url).pathname;
+        if (req.method === "HEAD") return new Response(null, { status: 404 });
+        if (req.method === "POST" && path.endsWith("/blobs/uploads/"))
+          return new Response(null, {
+            status: 202,
+            headers: { location: `http://127.0.0.2:${elsewhere.port}/upload/1` },
+          });
+        if (req.method === "PUT" && path.includes("/manifests/")) return new Response(null, { status: 201 });
+        return new Response(null, { status: 404 });
+      },
+    });
+    try {
+      const auth = join(work, "auth.json");
+      writeFileSync(auth, JSON.stringify({ auths: { [`127.0.0.1:${registry.port}`]: { auth: btoa("eve:pw") } } }));
+      const ref = `127.0.0.1:${registry.port}/creds:1`;
+      ok(hull(["tag", "busybox", ref], { root }));
+      const r = await hullAsync(["push", ref], { root, env: { HULL_AUTH_FILE: auth } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((a) => a === "none")).toBe(true);
+    } finally {
+      registry.stop(true);
+      elsewhere.stop(true);
+    }
+  });
+});
+
 describe("Dockerfiles", () => {
   test("ADD <url> takes the decoded last segment as the name and never writes outside the build", async () => {
     const marker = `PWNED-${process.pid}-${Date.now()}`;

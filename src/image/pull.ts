@@ -28,6 +28,7 @@ function counting(stream: ReadableStream<Uint8Array>, report: (n: number) => voi
 }
 
 const PARALLEL = 3;
+const MAX_CONFIG = 16 * 1024 * 1024;
 
 async function bounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -67,6 +68,9 @@ async function pullLocked(
     if (parsed.kind !== "manifest") throw new Error(`${origin}: an index inside an index is not supported`);
   }
   const manifest = parsed.manifest;
+  // the config is read into memory whole; real ones are a few KiB
+  if (manifest.config.size > MAX_CONFIG)
+    throw new Error(`${origin}: its config is ${manifest.config.size} bytes, more than the ${MAX_CONFIG} hull accepts`);
   if (!store.hasBlob(manifest.config.digest)) {
     await store.putBlob(
       manifest.config.digest,

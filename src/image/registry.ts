@@ -31,6 +31,69 @@ export function parseChallenge(header: string): Challenge {
 
 const RETRIES = [200, 800];
 
+/** Bodies hull holds in memory, capped: a registry is not trusted to keep them small. */
+const MAX_MANIFEST = 4 * 1024 * 1024; // as containerd and the distribution spec's guidance
+const MAX_SMALL_BODY = 1024 * 1024; // tokens, error texts
+const REDIRECTS = 10;
+
+/** Seconds a registry may stay silent (connecting, or mid-body) before hull gives up: HULL_REGISTRY_TIMEOUT. */
+export function idleTimeoutMs(): number {
+  const raw = process.env.HULL_REGISTRY_TIMEOUT;
+  const s = raw === undefined || raw === "" ? 60 : Number(raw);
+  if (!Number.isFinite(s) || s <= 0) throw new RegistryError(`HULL_REGISTRY_TIMEOUT=${raw}: give a number of seconds`);
+  return s * 1000;
+}
+
+/**
+ * STREAM, failing with a RegistryError when no chunk comes for MS: a peer that accepts a connection
+ * and then sends nothing would otherwise hold hull forever.
+ */
+export function idleLimited(stream: ReadableStream<Uint8Array>, ms: number, what: string): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const silent = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new RegistryError(`${what}: nothing received for ${ms / 1000} s`)), ms);
+      });
+      try {
+        const { value, done } = await Promise.race([reader.read(), silent]);
+        if (done) ctl.close();
+        else ctl.enqueue(value);
+      } catch (e) {
+        reader.cancel().catch(() => {});
+        ctl.error(e);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+/** RES's body, at most MAX bytes (else a RegistryError naming WHAT), with the idle timeout. */
+export async function readCapped(res: Response, max: number, what: string): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array(0);
+  const declared = Number(res.headers.get("content-length") ?? "");
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body.cancel();
+    throw new RegistryError(`${what} is ${declared} bytes, more than the ${max} hull accepts: refusing it`);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of idleLimited(res.body, idleTimeoutMs(), what)) {
+    total += chunk.length;
+    if (total > max) throw new RegistryError(`${what} is more than the ${max} bytes hull accepts: refusing it`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+const bodyText = async (res: Response, what: string) =>
+  new TextDecoder().decode(await readCapped(res, MAX_SMALL_BODY, what));
+
 export class Registry {
   private readonly base: string;
   private readonly creds: Credentials | undefined;
@@ -52,10 +115,47 @@ export class Registry {
     return undefined;
   }
 
+  /**
+   * One request, following redirects by hand: credentials go only to this registry's own origin,
+   * never to the host a redirect (a blob's CDN) or an upload's Location names. Connecting and the
+   * headers get the idle timeout.
+   */
+  private async fetchOnce(url: string, init: RequestInit): Promise<Response> {
+    const ms = idleTimeoutMs();
+    let target = url;
+    for (let hop = 0; hop <= REDIRECTS; hop++) {
+      const headers = new Headers(init.headers);
+      if (new URL(target).origin !== new URL(this.base).origin) headers.delete("authorization");
+      // the timer covers the wait for the headers only: the body has idleLimited, and aborting the
+      // signal later would cut a long download that is still making progress
+      const abort = new AbortController();
+      let silent = false;
+      const timer = setTimeout(() => {
+        silent = true;
+        abort.abort();
+      }, ms);
+      let res: Response;
+      try {
+        res = await fetch(target, { ...init, headers, redirect: "manual", signal: abort.signal });
+      } catch (e) {
+        if (silent)
+          throw new Error(`no answer from ${new URL(target).host} within ${ms / 1000} s (HULL_REGISTRY_TIMEOUT)`);
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+      const location = res.headers.get("location");
+      if (res.status < 300 || res.status >= 400 || res.status === 304 || !location) return res;
+      await res.body?.cancel();
+      target = new URL(location, target).toString();
+    }
+    throw new Error(`more than ${REDIRECTS} redirects from ${url}`);
+  }
+
   private async fetchRetrying(url: string, init: RequestInit): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await fetch(url, { ...init, redirect: "follow" });
+        const res = await this.fetchOnce(url, init);
         if ((res.status >= 500 || res.status === 429) && attempt < RETRIES.length) {
           await res.body?.cancel();
           await Bun.sleep(RETRIES[attempt] as number);
@@ -91,7 +191,13 @@ export class Registry {
       const hint = this.creds ? "check the credentials (hull login)" : `log in first: hull login ${this.domain}`;
       throw new RegistryError(`${this.domain} refused a token (${res.status}): ${hint}`, res.status);
     }
-    const body = (await res.json()) as { token?: string; access_token?: string };
+    let body: { token?: string; access_token?: string };
+    try {
+      body = JSON.parse(await bodyText(res, `${this.domain}'s token`));
+    } catch (e) {
+      if (e instanceof RegistryError) throw e;
+      throw new RegistryError(`${this.domain}'s token service answered something that is not JSON`);
+    }
     const token = body.token ?? body.access_token;
     if (!token) throw new RegistryError(`${this.domain}'s token service answered without a token`);
     this.bearer.set(scope, token);
@@ -131,10 +237,10 @@ export class Registry {
       );
     }
     if (!res.ok) {
-      const text = (await res.text()).slice(0, 200);
+      const text = (await bodyText(res, `${this.domain}'s answer`)).slice(0, 200);
       throw new RegistryError(`${this.domain} answered ${res.status} for the manifest of ${repo}: ${text}`, res.status);
     }
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await readCapped(res, MAX_MANIFEST, `the manifest of ${this.domain}/${repo}:${reference}`);
     const digest = sha256(bytes);
     if (reference.startsWith("sha256:") && digest !== reference) {
       throw new RegistryError(`the manifest ${this.domain}/${repo}@${reference} hashes to ${digest}: refusing it`);
@@ -149,7 +255,7 @@ export class Registry {
       await res.body?.cancel();
       throw new RegistryError(`${this.domain} answered ${res.status} for blob ${digest} of ${repo}`, res.status);
     }
-    return res.body;
+    return idleLimited(res.body, idleTimeoutMs(), `blob ${digest} from ${this.domain}`);
   }
 
   /** Does REPO have blob DIGEST already? */
@@ -218,7 +324,7 @@ export class Registry {
       body: bytes,
       headers: { "content-type": mediaType },
     });
-    const text = await res.text();
+    const text = await bodyText(res, `${this.domain}'s answer`);
     if (res.status !== 201)
       throw new RegistryError(
         `${this.domain} refused the manifest of ${repo}:${reference} (${res.status}): ${text.slice(0, 200)}`,

@@ -33,12 +33,12 @@ test: dist/hull
 
 check: $(BUN)
 	node_modules/.bin/tsc -p .
-	node_modules/.bin/biome check src test bench/report.ts
+	node_modules/.bin/biome check src test tools bench/report.ts
 	@! grep -rln "bun:ffi" src | grep -v '^src/sys/' || { echo "bun:ffi imported outside src/sys/"; exit 1; }
 	@! grep -rln "process.exit" src | grep -v '^src/cli/' || { echo "process.exit outside src/cli/"; exit 1; }
 
 fmt: $(BUN)
-	node_modules/.bin/biome check --write src test bench/report.ts
+	node_modules/.bin/biome check --write src test tools bench/report.ts
 
 run: dist/hull
 	dist/hull run --rm busybox sh -c 'id; hostname; ps; cat /proc/self/uid_map'

@@ -33,6 +33,10 @@
 #define HULL_REC_TARGET_PID 23
 #define HULL_REC_RESTART 24
 #define HULL_REC_RESTART_MAX 25
+/* the capability bounding set: u64, bit N = capability N (absent: Docker's default set) */
+#define HULL_REC_CAPS 26
+/* a seccomp program: struct sock_filter[], installed before the ids change (absent: none) */
+#define HULL_REC_SECCOMP 27
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0
@@ -50,6 +54,7 @@
 #define HULL_FLAG_DETACH 64
 #define HULL_FLAG_NO_STDOUT 128
 #define HULL_FLAG_NO_STDERR 256
+#define HULL_FLAG_NO_NEW_PRIVS 512
 
 /* HULL_REC_OVERLAY_MODE values */
 #define HULL_OVERLAY_AUTO 0

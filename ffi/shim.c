@@ -95,6 +95,12 @@ struct mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 #define SYS_pidfd_send_signal 424
 #endif
 #define KEYCTL_JOIN_SESSION_KEYRING 1
+/* linux/filter.h and linux/seccomp.h */
+struct sock_filter { uint16_t code; uint8_t jt, jf; uint32_t k; };
+struct sock_fprog { unsigned short len; struct sock_filter *filter; };
+#ifndef SECCOMP_MODE_FILTER
+#define SECCOMP_MODE_FILTER 2
+#endif
 
 struct hull_error {
   uint32_t stage;
@@ -122,6 +128,10 @@ static struct config {
   int ncleanup;
   const char *uidmap, *gidmap, *uidmap_prog, *gidmap_prog;
   uint32_t uid, gid, nsflags, flags, overlay_mode, target_pid, restart, restart_max;
+  uint64_t caps;
+  int have_caps;
+  struct sock_filter *seccomp;
+  unsigned short seccomp_len;
   gid_t groups[64];
   int ngroups;
   struct step steps[MAX_STEPS];
@@ -242,6 +252,20 @@ static void read_message(int fd) {
     case HULL_REC_RESTART: cfg.restart = u; break;
     case HULL_REC_RESTART_MAX: cfg.restart_max = u; break;
     case HULL_REC_FLAGS: cfg.flags = u; break;
+    case HULL_REC_CAPS:
+      if (len != 8) die(EINVAL, "setup message: bad capability set");
+      memcpy(&cfg.caps, data, 8);
+      cfg.have_caps = 1;
+      break;
+    case HULL_REC_SECCOMP:
+      if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > 4096)
+        die(EINVAL, "setup message: bad seccomp program");
+      /* records are not aligned; the kernel reads the program through a pointer */
+      cfg.seccomp = malloc(len);
+      if (!cfg.seccomp) die(ENOMEM, "seccomp program");
+      memcpy(cfg.seccomp, data, len);
+      cfg.seccomp_len = (unsigned short)(len / sizeof(struct sock_filter));
+      break;
     case HULL_REC_STEP: {
       if (cfg.nsteps >= MAX_STEPS || len < 12) die(EINVAL, "setup message: bad step");
       struct step *s = &cfg.steps[cfg.nsteps++];
@@ -646,9 +670,16 @@ static const int default_caps[] = {
     CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
 };
 
-static void drop_capabilities(void) {
+/* The bounding set: the message's, or Docker's default set. */
+static uint64_t bounding_set(void) {
+  if (cfg.have_caps) return cfg.caps;
   uint64_t keep = 0;
   for (size_t i = 0; i < sizeof default_caps / sizeof *default_caps; i++) keep |= 1ULL << default_caps[i];
+  return keep;
+}
+
+static void drop_capabilities(void) {
+  uint64_t keep = bounding_set();
   int last = 40;
   FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
   if (f) {
@@ -659,19 +690,26 @@ static void drop_capabilities(void) {
     if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
       die(errno, "drop capability %d", c);
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die(errno, "no_new_privs");
 }
 
 static void set_capabilities(int is_root) {
-  uint64_t keep = 0;
-  if (is_root)
-    for (size_t i = 0; i < sizeof default_caps / sizeof *default_caps; i++) keep |= 1ULL << default_caps[i];
+  uint64_t keep = is_root ? bounding_set() : 0;
   struct cap_header h = {.version = LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct cap_data d[2];
   memset(d, 0, sizeof d);
   d[0].effective = d[0].permitted = d[0].inheritable = (uint32_t)keep;
   d[1].effective = d[1].permitted = d[1].inheritable = (uint32_t)(keep >> 32);
   if (syscall(SYS_capset, &h, d) < 0) die(errno, "capset");
+}
+
+/* The seccomp filter goes on while this process still holds CAP_SYS_ADMIN in its user namespace,
+ * which the kernel asks for when no_new_privs is off (Docker's default); the calls left before the
+ * exec (setgroups, setres[ug]id, capset, prctl, chdir, close_range, execve) are ones Docker's
+ * profile allows, as runc relies on too. */
+static void install_seccomp(void) {
+  if (!cfg.seccomp) return;
+  struct sock_fprog prog = {.len = cfg.seccomp_len, .filter = cfg.seccomp};
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) die(errno, "install the seccomp filter");
 }
 
 /* ---- the container stage ---------------------------------------------------------------------- */
@@ -793,6 +831,7 @@ static void become_command(void) {
   if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0, 0, 0, 0) < 0 && errno != ENOSYS && errno != EDQUOT)
     die(errno, "new session keyring");
   drop_capabilities();
+  install_seccomp();
   if ((cfg.flags & HULL_FLAG_SETGROUPS) && setgroups((size_t)cfg.ngroups, cfg.groups) < 0)
     die(errno, "setgroups");
   if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0)
@@ -803,6 +842,7 @@ static void become_command(void) {
   /* a change of ids clears the parent-death signal: set it again, or a container whose stage above
    * was killed with SIGKILL would run on, unseen and never cleaned up */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
+  if ((cfg.flags & HULL_FLAG_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die(errno, "no_new_privs");
   if (cfg.cwd && chdir(cfg.cwd) < 0) die(errno, "working directory %s", cfg.cwd);
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 }

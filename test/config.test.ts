@@ -61,6 +61,10 @@ test("run options: bad values are refused with a message that says what is expec
     image: "busybox",
     command: [],
     pull: "missing",
+    privileged: false,
+    capAdd: [],
+    capDrop: [],
+    securityOpt: [],
   };
   expect(parseRunOptions(ok).network).toBe("none");
   expect(() => parseRunOptions({ ...ok, network: "bridge" })).toThrow("--network takes none or host");

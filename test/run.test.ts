@@ -316,11 +316,12 @@ describe("devices, /sys, /etc files and hardening", () => {
     expect(sh("echo 1 > /proc/sys/kernel/ns_last_pid").code).not.toBe(0);
   });
 
-  test("Docker's default capabilities, no_new_privs, and none for a non-root user", () => {
-    const out = ok(sh("grep -E '^(CapBnd|CapEff|NoNewPrivs)' /proc/self/status"));
+  test("Docker's default capabilities and seccomp, no_new_privs off as in Docker, and no caps for a non-root user", () => {
+    const out = ok(sh("grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp)' /proc/self/status"));
     expect(out).toContain("CapBnd:\t00000000a80425fb");
     expect(out).toContain("CapEff:\t00000000a80425fb");
-    expect(out).toContain("NoNewPrivs:\t1");
+    expect(out).toContain("NoNewPrivs:\t0");
+    expect(out).toContain("Seccomp:\t2");
     if (subids) {
       expect(ok(sh("grep CapEff /proc/self/status", ["-u", "1000"]))).toContain("CapEff:\t0000000000000000");
     }

@@ -10,6 +10,7 @@ import { hostIdMapping } from "../runtime/idmap";
 import { encodeMessage, type ShimSpec } from "../runtime/message";
 import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
 import { findProgram } from "../runtime/programs";
+import { DEFAULT_SECURITY, resolveSecurity } from "../runtime/security";
 import { spawnShim } from "../runtime/shim";
 import type { Instruction } from "./dockerfile";
 
@@ -66,6 +67,7 @@ export async function runStep(s: RunStep): Promise<{ code: number; output: strin
     return { code: ABI.HULL_EXIT_SETUP, output: `user ${s.user} is not mapped in the container; see hull doctor\n` };
   }
   const hostname = "hull-build";
+  const security = await resolveSecurity(DEFAULT_SECURITY);
   const etcFiles = writeEtcFiles(s.dir, hostname, s.network);
   const spec: ShimSpec = {
     argv: s.argv,
@@ -74,6 +76,9 @@ export async function runStep(s: RunStep): Promise<{ code: number; output: strin
     uid: user.uid,
     gid: user.gid,
     groups: ids.uidMapProg ? user.groups.filter((g) => g < ids.size) : [],
+    // Docker's defaults, as a build's RUN has them: its capabilities and seccomp profile
+    capMask: security.capMask,
+    seccomp: security.seccomp,
     hostname,
     nsFlags: namespaceFlags(s.network),
     uidMap: ids.uidMap,

@@ -27,6 +27,8 @@ const Saved = v.looseObject({
   gid: v.number(),
   groups: v.array(v.number()),
   flags: v.number(),
+  capMask: v.optional(v.pipe(v.string(), v.regex(/^\d+$/))),
+  seccomp: v.optional(v.string()),
 });
 
 export async function execInContainer(paths: StorePaths, o: ExecOptions): Promise<never> {
@@ -55,7 +57,8 @@ export async function execInContainer(paths: StorePaths, o: ExecOptions): Promis
     groups = u.groups;
     env.set("HOME", u.home);
   }
-  let flags = spec.flags & ABI.HULL_FLAG_SETGROUPS;
+  // the container's own capabilities, seccomp filter and no_new_privs, as docker exec applies them
+  let flags = spec.flags & (ABI.HULL_FLAG_SETGROUPS | ABI.HULL_FLAG_NO_NEW_PRIVS);
   if (o.tty) flags |= ABI.HULL_FLAG_TTY;
   if (o.interactive) flags |= ABI.HULL_FLAG_STDIN;
   if (o.tty && !env.has("TERM")) env.set("TERM", "xterm");
@@ -66,6 +69,8 @@ export async function execInContainer(paths: StorePaths, o: ExecOptions): Promis
     uid,
     gid,
     groups,
+    capMask: spec.capMask,
+    seccomp: spec.seccomp,
     flags,
     targetPid: pid,
   });

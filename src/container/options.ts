@@ -50,6 +50,10 @@ export const RunOptionsSchema = v.object({
     ),
   ),
   name: v.optional(v.pipe(v.string(), v.regex(NAME_RE, "--name takes letters, digits, '_', '.' and '-'"))),
+  privileged: v.boolean(),
+  capAdd: v.array(v.string()),
+  capDrop: v.array(v.string()),
+  securityOpt: v.array(v.string()),
 });
 
 export type RunOptions = v.InferOutput<typeof RunOptionsSchema>;

@@ -12,6 +12,7 @@ import { encodeMessage, type ShimSpec } from "../runtime/message";
 import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
 import { execShim } from "../runtime/shim";
 import { findProgram } from "../runtime/programs";
+import { resolveSecurity, type Security } from "../runtime/security";
 import { accessible, F_OK, isatty, mkdir } from "../sys/libc";
 import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from "./binds";
 import { ensureVolume } from "./volumes";
@@ -115,6 +116,12 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       throw new RunError((e as Error).message);
     }
   }
+  let security: Security;
+  try {
+    security = await resolveSecurity(o);
+  } catch (e) {
+    throw new RunError((e as Error).message);
+  }
   const root = await resolveRoot(o, paths);
   const ids = hostIdMapping();
   if (ids.fallbackReason) {
@@ -213,6 +220,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     if (o.network === "none") flags |= ABI.HULL_FLAG_NET_LO;
     if (ids.uidMapProg) flags |= ABI.HULL_FLAG_SETGROUPS;
     if (o.detach) flags |= ABI.HULL_FLAG_DETACH;
+    if (security.noNewPrivs) flags |= ABI.HULL_FLAG_NO_NEW_PRIVS;
 
     const spec: ShimSpec = {
       argv,
@@ -221,6 +229,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       uid: user.uid,
       gid: user.gid,
       groups: ids.uidMapProg ? user.groups.filter((g) => g < ids.size) : [],
+      capMask: security.capMask,
+      seccomp: security.seccomp,
       hostname,
       nsFlags: namespaceFlags(o.network),
       uidMap: ids.uidMap,
@@ -251,6 +261,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         binds: mounts.flatMap((m) => (m.kind === "bind" ? [m] : [])),
         volumes: volumeMounts,
         tmpfs: mounts.flatMap((m) => (m.kind === "tmpfs" ? [m] : [])),
+        masked: security.masked,
+        readonlyPaths: security.readonly,
       }),
     };
     // what `hull start` runs again, and `hull exec` takes its defaults from

@@ -10,6 +10,10 @@ export interface ProcessSpec {
   uid: number;
   gid: number;
   groups: number[];
+  /** the capability bounding set (a decimal u64; absent: Docker's default) and the seccomp program
+   * (base64 struct sock_filter[]; absent: none), from runtime/security.ts */
+  capMask?: string;
+  seccomp?: string;
 }
 
 export interface ShimSpec extends IdMaps, ProcessSpec {
@@ -129,6 +133,17 @@ function writeProcess(w: MessageWriter, p: ProcessSpec): void {
   w.u32(ABI.HULL_REC_UID, p.uid);
   w.u32(ABI.HULL_REC_GID, p.gid);
   for (const g of p.groups) w.u32(ABI.HULL_REC_GROUP, g);
+  if (p.capMask !== undefined) {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(p.capMask), true);
+    w.rec(ABI.HULL_REC_CAPS, b);
+  }
+  if (p.seccomp) {
+    const prog = Buffer.from(p.seccomp, "base64");
+    if (prog.length === 0 || prog.length % 8 !== 0)
+      throw new Error("a seccomp program is a whole number of 8-byte instructions");
+    w.rec(ABI.HULL_REC_SECCOMP, prog);
+  }
 }
 
 /** The message of `hull-shim enter` (hull exec). */

@@ -41,6 +41,9 @@ export interface PlanInput {
   /** volume data directories: filled from the image when empty, then bound */
   volumes?: BindMount[];
   tmpfs?: { target: string; options: string }[];
+  /** paths hidden and paths made read-only (default: Docker's; --privileged and unmask= change them) */
+  masked?: string[];
+  readonlyPaths?: string[];
 }
 
 /** Docker's default masked paths (moby oci/defaults.go). */
@@ -117,8 +120,8 @@ export function planMounts(p: PlanInput): Step[] {
       step(ABI.HULL_STEP_VOLUME, MS_BIND | MS_REC | (b.readonly ? MS_RDONLY : 0), b.source, b.target),
     ),
     ...(p.tmpfs ?? []).map((t) => mount("tmpfs", t.target, "tmpfs", MS_NOSUID | MS_NODEV, t.options || "mode=1777")),
-    ...MASKED_PATHS.map((d) => step(ABI.HULL_STEP_MASK, 0, "", d)),
-    ...READONLY_PATHS.map((d) => step(ABI.HULL_STEP_READONLY, 0, "", d)),
+    ...(p.masked ?? MASKED_PATHS).map((d) => step(ABI.HULL_STEP_MASK, 0, "", d)),
+    ...(p.readonlyPaths ?? READONLY_PATHS).map((d) => step(ABI.HULL_STEP_READONLY, 0, "", d)),
   ];
   return steps;
 }

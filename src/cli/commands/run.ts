@@ -38,6 +38,17 @@ export const runArgs = {
   pull: { type: "string", description: "Pull the image: missing (default), always or never" },
   name: { type: "string", description: "Name the container (default: a generated adjective_name)" },
   restart: { type: "string", description: "With -d: no (default), on-failure[:N], always, unless-stopped" },
+  privileged: {
+    type: "boolean",
+    description: "Every capability of the user namespace, no seccomp filter, no masked paths",
+  },
+  "cap-add": { type: "string", description: "Add a capability (NET_ADMIN, CAP_SYS_PTRACE, ALL; repeatable)" },
+  "cap-drop": { type: "string", description: "Drop a capability (names as --cap-add, ALL; repeatable)" },
+  "security-opt": {
+    type: "string",
+    description:
+      "seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], mask=PATHS, unmask=PATHS|ALL, systempaths=unconfined",
+  },
 } as const satisfies ArgsDef;
 
 /** The options of `hull run` and `hull create`, from their command line. */
@@ -71,6 +82,10 @@ function runOptions(rawArgs: string[], verb: string) {
     pull: last(p, "pull") ?? "missing",
     name: last(p, "name"),
     restart: last(p, "restart") ?? "no",
+    privileged: flag(p, "privileged"),
+    capAdd: all(p, "cap-add").flatMap((c) => c.split(",")),
+    capDrop: all(p, "cap-drop").flatMap((c) => c.split(",")),
+    securityOpt: all(p, "security-opt"),
   });
 }
 

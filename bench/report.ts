@@ -35,6 +35,11 @@ console.log(
   `target 1, hull <= 2x bwrap:        hull/bwrap = ${(hull / bwrap).toFixed(2)} (single-id map, as bwrap: ${(single / bwrap).toFixed(2)}; against bwrap with hull's namespaces: ${(single / bwrapAll).toFixed(2)})`,
 );
 console.log(`target 2, hull >= 20x podman:      podman/hull = ${(podman / hull).toFixed(1)}`);
+const unconfined = byName.get("hull, seccomp=unconfined");
+if (unconfined)
+  console.log(
+    `seccomp's cost: hull ${ms(hull)} ms, without a filter ${ms(unconfined)} ms (${ms(hull - unconfined)} ms)`,
+  );
 console.log(
   `dist/hull: ${(Number(sizeBytes) / 1048576).toFixed(1)} MiB; peak RSS of hull run: ${rssHull} KiB (bwrap: ${rssBwrap} KiB)`,
 );

@@ -362,9 +362,21 @@ static void remove_tree_at(int dirfd, const char *name) {
 
 static void remove_tree(const char *path) { remove_tree_at(AT_FDCWD, path); }
 
+/* A name link (names/N -> id) goes only while it still names this container: after a `hull rename`
+ * the old name may already be another container's. Everything else is removed whole. */
 static void remove_cleanup(void) {
-  for (int i = 0; i < cfg.ncleanup; i++)
-    if (cfg.cleanup[i] && *cfg.cleanup[i]) remove_tree(cfg.cleanup[i]);
+  for (int i = 0; i < cfg.ncleanup; i++) {
+    const char *p = cfg.cleanup[i];
+    if (!p || !*p) continue;
+    char target[256];
+    ssize_t n = readlink(p, target, sizeof target - 1);
+    if (n >= 0) {
+      target[n] = 0;
+      if (cfg.id && !strcmp(target, cfg.id)) unlink(p);
+      continue;
+    }
+    remove_tree(p);
+  }
 }
 
 /* ---- id maps (parent, on the host) ----------------------------------------------------------- */

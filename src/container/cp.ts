@@ -11,7 +11,7 @@ import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";
 import { pauseContainer } from "./lifecycle";
 import { copyIn, isDirIn, resolveInRoot, rooted } from "./rooted-fs";
-import { containerDir, containerState, findContainer, initPid } from "./records";
+import { containerDir, containerState, findContainer, withContainerLock, initPid } from "./records";
 
 /** "web:/etc/hosts" -> container and path; host paths (with a slash before any colon) -> undefined. */
 export function splitContainerPath(arg: string): { container: string; path: string } | undefined {
@@ -67,43 +67,46 @@ export async function copy(paths: StorePaths, from: string, to: string): Promise
   const direction = src ? "out" : "in";
   const { resolve } = await import("node:path");
   const rec = findContainer(paths, side.container);
-  const state = containerState(paths, rec);
-  const run = async (
-    root: string,
-    mount?: { rootfs: string; overlay: string; fuseProg: string },
-    targetPid?: number,
-  ) => {
-    const r = await runInUserNamespace(
-      ["__cp", direction, root, side.path, resolve(hostPath)],
-      {},
-      undefined,
-      mount,
-      targetPid,
-    );
-    if (r.code !== 0)
-      throw new Error(
-        r.stderr
-          .trim()
-          .split("\n")
-          .at(-1)
-          ?.replace(/^hull: /, "") ?? "copy failed",
+  // under the container's lock: a `hull start` cannot mount the same layers while they are mounted here
+  await withContainerLock(paths, rec.id, async () => {
+    const state = containerState(paths, rec);
+    const run = async (
+      root: string,
+      mount?: { rootfs: string; overlay: string; fuseProg: string },
+      targetPid?: number,
+    ) => {
+      const r = await runInUserNamespace(
+        ["__cp", direction, root, side.path, resolve(hostPath)],
+        {},
+        undefined,
+        mount,
+        targetPid,
       );
-  };
-  if (state.status === "running") {
-    const pid = initPid(paths, rec.id);
-    if (!pid) throw new Error(`container ${side.container} has not started its command yet`);
-    const wasPaused = state.paused === true;
-    if (!wasPaused) await pauseContainer(paths, side.container, true);
-    try {
-      // in the container's own user namespace: only there is its /proc/PID/root open to us
-      await run(`/proc/${pid}/root`, undefined, pid);
-    } finally {
-      if (!wasPaused) await pauseContainer(paths, side.container, false);
+      if (r.code !== 0)
+        throw new Error(
+          r.stderr
+            .trim()
+            .split("\n")
+            .at(-1)
+            ?.replace(/^hull: /, "") ?? "copy failed",
+        );
+    };
+    if (state.status === "running") {
+      const pid = initPid(paths, rec.id);
+      if (!pid) throw new Error(`container ${side.container} has not started its command yet`);
+      const wasPaused = state.paused === true;
+      if (!wasPaused) await pauseContainer(paths, side.container, true);
+      try {
+        // in the container's own user namespace: only there is its /proc/PID/root open to us
+        await run(`/proc/${pid}/root`, undefined, pid);
+      } finally {
+        if (!wasPaused) await pauseContainer(paths, side.container, false);
+      }
+      return;
     }
-    return;
-  }
-  // stopped: its layers, mounted for the copy in a mount namespace of its own
-  const spec = v.parse(Spec, JSON.parse(readFileText(join(containerDir(paths, rec.id), "spec.json")) ?? "{}"));
-  if (!spec.overlay) return run(spec.rootfs);
-  await run(spec.rootfs, { rootfs: spec.rootfs, overlay: spec.overlay, fuseProg: findProgram("fuse-overlayfs") });
+    // stopped: its layers, mounted for the copy in a mount namespace of its own
+    const spec = v.parse(Spec, JSON.parse(readFileText(join(containerDir(paths, rec.id), "spec.json")) ?? "{}"));
+    if (!spec.overlay) return run(spec.rootfs);
+    await run(spec.rootfs, { rootfs: spec.rootfs, overlay: spec.overlay, fuseProg: findProgram("fuse-overlayfs") });
+  });
 }

@@ -9,7 +9,7 @@ import { writeFileAtomic } from "../store/atomic";
 import { spawnShim } from "../runtime/shim";
 import type { StorePaths } from "../store/paths";
 import { readFileText, unlinkIfExists } from "../sys/libc";
-import { containerDir, containerState, findContainer, initPid } from "./records";
+import { containerDir, containerState, findContainer, initPid, withContainerLock } from "./records";
 
 const SIGNALS: Record<string, number> = {
   HUP: 1,
@@ -116,6 +116,12 @@ const SavedSpec = v.looseObject({ argv: v.array(v.string()), rootfs: v.string(),
 
 /** `hull start`: run a stopped container again, detached, on its kept writable layer. */
 export async function startContainer(paths: StorePaths, key: string): Promise<void> {
+  const found = findContainer(paths, key);
+  // the state is read again under the lock: a second start at once then finds it running
+  await withContainerLock(paths, found.id, () => startLocked(paths, key));
+}
+
+async function startLocked(paths: StorePaths, key: string): Promise<void> {
   const rec = findContainer(paths, key);
   if (containerState(paths, rec).status === "running") return;
   const dir = containerDir(paths, rec.id);

@@ -15,6 +15,7 @@ import {
   listContainers,
   pidFile,
   processStart,
+  withContainerLock,
 } from "./records";
 
 export interface ContainerView {
@@ -44,6 +45,12 @@ export async function removeContainer(
   force: boolean,
   volumes = false,
 ): Promise<string> {
+  const found = findContainer(paths, key);
+  // a start or a copy into it that is under way finishes first
+  return withContainerLock(paths, found.id, () => removeLocked(paths, key, force, volumes));
+}
+
+async function removeLocked(paths: StorePaths, key: string, force: boolean, volumes: boolean): Promise<string> {
   const rec = findContainer(paths, key);
   const state = containerState(paths, rec);
   // a supervisor waiting to restart the container (it exited; its policy says run again) goes too
@@ -104,9 +111,9 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
 }
 
 /** `hull rename OLD NEW`: the new name is taken first (atomically), then the record, then the old one let go. */
-export function renameContainer(paths: StorePaths, key: string, newName: string): void {
+export async function renameContainer(paths: StorePaths, key: string, newName: string): Promise<void> {
   const rec = findContainer(paths, key);
-  reserveName(paths, rec.id, newName);
+  await reserveName(paths, rec.id, newName);
   const dir = containerDir(paths, rec.id);
   writeFileAtomic(join(dir, "container.json"), `${JSON.stringify({ ...rec, name: newName }, null, 2)}\n`);
   releaseName(paths, rec.name, rec.id);

@@ -2,6 +2,7 @@
 // symlink(2), which fails if the name exists, so two hull processes cannot both take it. A link whose
 // container is gone (removed, or a --rm container the shim cleaned up) is stale and reclaimed.
 import { join } from "node:path";
+import { withLock } from "../store/lock";
 import type { StorePaths } from "../store/paths";
 import { accessible, F_OK, mkdir, readlink, symlinkIfAbsent, unlinkIfExists } from "../sys/libc";
 import { generateName } from "./records";
@@ -16,29 +17,34 @@ export function nameLink(paths: StorePaths, name: string): string {
   return join(namesDir(paths), name);
 }
 
-function claim(paths: StorePaths, name: string, id: string): boolean {
+async function claim(paths: StorePaths, name: string, id: string): Promise<boolean> {
   const link = join(namesDir(paths), name);
   if (symlinkIfAbsent(id, link)) return true;
-  const owner = readlink(link);
-  if (owner && accessible(join(paths.containers, owner), F_OK)) return false;
-  // stale: its container is gone. Remove and try once more (another hull may win the race).
-  unlinkIfExists(link);
-  return symlinkIfAbsent(id, link);
+  const stale = (owner: string | undefined) => !owner || !accessible(join(paths.containers, owner), F_OK);
+  if (!stale(readlink(link))) return false;
+  // stale: its container is gone. Reclaimed under the names lock, where the link is read again: two
+  // hull processes that both saw it stale would otherwise each unlink the other's fresh link and both
+  // believe the name theirs.
+  return withLock(join(paths.root, "locks", "names.lock"), () => {
+    if (!stale(readlink(link))) return false;
+    unlinkIfExists(link);
+    return symlinkIfAbsent(id, link);
+  });
 }
 
 /** Reserve NAME (or a generated one) for container ID; returns the name. */
-export function reserveName(paths: StorePaths, id: string, name?: string): string {
+export async function reserveName(paths: StorePaths, id: string, name?: string): Promise<string> {
   mkdir(namesDir(paths), 0o700, true);
   if (name) {
     if (!NAME_RE.test(name)) throw new Error(`invalid container name ${name}: letters, digits, '_', '.' and '-' only`);
-    if (!claim(paths, name, id))
+    if (!(await claim(paths, name, id)))
       throw new Error(`the container name ${name} is already in use: remove that container or choose another name`);
     return name;
   }
   const taken = new Set<string>();
   for (;;) {
     const candidate = generateName(taken);
-    if (claim(paths, candidate, id)) return candidate;
+    if (await claim(paths, candidate, id)) return candidate;
     taken.add(candidate);
   }
 }

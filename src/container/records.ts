@@ -59,6 +59,16 @@ export function containerDir(paths: StorePaths, id: string): string {
   return join(paths.containers, id);
 }
 
+/**
+ * FN while holding the container's own lock (containers/<id>/lock): what checks a container's state
+ * and then mounts its layers or starts it (start, cp into a stopped container, rm) runs one at a
+ * time, so two of them never mount the same upper and work directories at once.
+ */
+export async function withContainerLock<T>(paths: StorePaths, id: string, fn: () => Promise<T>): Promise<T> {
+  const { withLock } = await import("../store/lock");
+  return withLock(join(containerDir(paths, id), "lock"), fn);
+}
+
 export function containerState(paths: StorePaths, rec: ContainerRecord): ContainerState {
   const text = readFileText(join(containerDir(paths, rec.id), "state.json"));
   if (text !== undefined) {

@@ -189,7 +189,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   mkdir(dir, 0o700);
   let name: string | undefined;
   try {
-    name = reserveName(paths, id, o.name);
+    name = await reserveName(paths, id, o.name);
     for (const d of [upper, work, merged]) mkdir(d, 0o755);
     const etcFiles = writeEtcFiles(dir, hostname, o.network);
     const record: ContainerRecord = {

@@ -130,7 +130,7 @@ export const rename: HullCommand = {
   },
   async run({ args }) {
     if (!args.container || !args.name) throw new Error("hull rename needs CONTAINER and NEW_NAME");
-    renameContainer(paths(args.root), String(args.container), String(args.name));
+    await renameContainer(paths(args.root), String(args.container), String(args.name));
   },
 };
 

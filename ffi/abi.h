@@ -37,6 +37,8 @@
 #define HULL_REC_CAPS 26
 /* a seccomp program: struct sock_filter[], installed before the ids change (absent: none) */
 #define HULL_REC_SECCOMP 27
+/* u32: the pid of the hull process that started the shim, which it must not outlive (builds, helpers) */
+#define HULL_REC_DIE_WITH 28
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0

@@ -130,6 +130,7 @@ static struct config {
   uint32_t uid, gid, nsflags, flags, overlay_mode, target_pid, restart, restart_max;
   uint64_t caps;
   int have_caps;
+  uint32_t die_with;
   struct sock_filter *seccomp;
   unsigned short seccomp_len;
   gid_t groups[64];
@@ -252,6 +253,7 @@ static void read_message(int fd) {
     case HULL_REC_RESTART: cfg.restart = u; break;
     case HULL_REC_RESTART_MAX: cfg.restart_max = u; break;
     case HULL_REC_FLAGS: cfg.flags = u; break;
+    case HULL_REC_DIE_WITH: cfg.die_with = u; break;
     case HULL_REC_CAPS:
       if (len != 8) die(EINVAL, "setup message: bad capability set");
       memcpy(&cfg.caps, data, 8);
@@ -285,6 +287,13 @@ static void read_message(int fd) {
     }
   }
   if (cfg.argc == 0) die(EINVAL, "setup message: no command");
+  /* The hull that started us (a build, a helper's caller) may be killed outright; we go with it,
+   * and the user-namespace stage, told by its own parent-death signal, takes the container down
+   * and cleans up. A parent already gone before the prctl shows as another parent pid. */
+  if (cfg.die_with) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
+    if ((uint32_t)getppid() != cfg.die_with) _exit(HULL_EXIT_SETUP);
+  }
 }
 
 /* ---- small helpers ---------------------------------------------------------------------------- */

@@ -204,6 +204,25 @@ describe("no process outlives its container", () => {
     for (const c of containersLeft(root)) if (c.startsWith("containers/")) hull(["rm", "-f", c.slice(11)], { root });
   });
 
+  test("a build killed with SIGKILL leaves no RUN behind", async () => {
+    const ctx = join(root, "killed-build");
+    mkdirSync(ctx, { recursive: true });
+    writeFileSync(join(ctx, "Dockerfile"), "FROM busybox\nRUN sleep 300\n");
+    const p = Bun.spawn([HULL, "build", "--no-cache", ctx], {
+      env: { PATH: process.env.PATH ?? "/bin", HOME: process.env.HOME ?? "/tmp", HULL_ROOT: root },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    await until("the RUN's sleep", () => processes().some((x) => x.name === "sleep"));
+    process.kill(p.pid, "SIGKILL");
+    await p.exited;
+    await until(
+      "every process of the build to go",
+      () => shimProcesses().length === 0 && !processes().some((x) => x.name === "sleep"),
+      10000,
+    );
+  });
+
   test("--init never misses its command's exit under load", async () => {
     // 40 containers, 8 at a time, each whose command exits at once: before the fix about 1 in 25 hung
     const one = async () => {

@@ -91,6 +91,8 @@ export async function runStep(s: RunStep): Promise<{ code: number; output: strin
     overlayMode: s.overlayMode,
     cleanup: [],
     stateFile: "",
+    // killed with the build, even by SIGKILL: nothing of a RUN may stay behind
+    dieWith: process.pid,
     // an init as pid 1, so that SIGINT and SIGTERM end the command (a pid 1 without handlers
     // ignores them) and an interrupted build does not wait for it
     flags:

@@ -35,6 +35,8 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   /** --restart: HULL_RESTART_*, and the most restarts for on-failure (0: no limit) */
   restart?: number;
   restartMax?: number;
+  /** the hull process the shim dies with (a build's RUN): absent for a container that outlives hull */
+  dieWith?: number;
   flags: number;
   steps: Step[];
 }
@@ -112,6 +114,8 @@ export function encodeExecMessage(
   for (const e of env) w.str(ABI.HULL_REC_ENV, e);
   writeMaps(w, maps);
   if (targetPid) w.u32(ABI.HULL_REC_TARGET_PID, targetPid);
+  // a helper never outlives the hull process that needs it
+  w.u32(ABI.HULL_REC_DIE_WITH, process.pid);
   if (mount) {
     w.str(ABI.HULL_REC_ROOTFS, mount.rootfs);
     w.str(ABI.HULL_REC_OVERLAY, mount.overlay);
@@ -173,6 +177,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   if (s.id) str(ABI.HULL_REC_ID, s.id);
   if (s.restart) u32(ABI.HULL_REC_RESTART, s.restart);
   if (s.restartMax) u32(ABI.HULL_REC_RESTART_MAX, s.restartMax);
+  if (s.dieWith) u32(ABI.HULL_REC_DIE_WITH, s.dieWith);
   u32(ABI.HULL_REC_FLAGS, s.flags);
   for (const st of s.steps) {
     const strs = enc.encode(`${st.src}\0${st.dst}\0${st.fstype}\0${st.data}\0`);

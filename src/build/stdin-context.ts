@@ -1,9 +1,9 @@
 // `hull build -`: stdin holds a tar of the context (plain or gzip), or a Dockerfile and no context.
 // Either way the build gets a directory of the store's tmp/, removed when it is done.
-import { join } from "node:path";
 import { compressionByMagic, isTarHeader } from "../image/magic";
 import type { ImageStore } from "../image/store";
 import { BuildError } from "./errors";
+import { tmpEntry } from "../store/tmp";
 
 /** FN with the context directory, and the Dockerfile's text when stdin held one instead of a tar. */
 export async function withStdinContext<T>(
@@ -13,7 +13,7 @@ export async function withStdinContext<T>(
   const input = await Bun.stdin.bytes();
   const { mkdirSync, rmSync } = await import("node:fs");
   mkdirSync(store.paths.tmp, { recursive: true });
-  const dir = join(store.paths.tmp, `context-${crypto.randomUUID()}`);
+  const dir = tmpEntry(store.paths, "context");
   mkdirSync(dir);
   try {
     const gzip = compressionByMagic(input) === "gzip";

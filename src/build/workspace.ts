@@ -5,7 +5,6 @@
 import { mkdirSync, readdirSync, renameSync } from "node:fs";
 import { join, posix } from "node:path";
 import * as v from "valibot";
-import { processStart } from "../container/records";
 import { removeTree } from "../image/layers";
 import type { ImageRecord, ImageStore } from "../image/store";
 import { findProgram } from "../runtime/programs";
@@ -14,6 +13,7 @@ import { writeNewFile } from "../store/atomic";
 import { accessible, F_OK } from "../sys/libc";
 import type { BuildLayerRequest } from "./apply";
 import { DockerfileError, type Instruction } from "./dockerfile";
+import { sweepTmp, tmpEntry } from "../store/tmp";
 
 export type Layer = ImageRecord["layers"][number];
 
@@ -31,19 +31,9 @@ export interface OverlayMount {
   fuseProg: string;
 }
 
-/** Remove the build directories of builds whose process is gone (killed, or the machine stopped). */
+/** Remove what builds (and pulls, loads...) whose process is gone left in tmp/. */
 export async function sweepStale(store: ImageStore): Promise<void> {
-  let names: string[] = [];
-  try {
-    names = readdirSync(store.paths.tmp);
-  } catch {
-    return;
-  }
-  const stale = names.filter((n) => {
-    const m = /^build-(\d+)-(\d+)-/.exec(n);
-    return m && processStart(Number(m[1])) !== m[2];
-  });
-  if (stale.length > 0) await removeTree(...stale.map((n) => join(store.paths.tmp, n))).catch(() => {});
+  await sweepTmp(store.paths, (p) => removeTree(...p));
 }
 
 export class Workspace {
@@ -55,7 +45,7 @@ export class Workspace {
     /** SOURCE_DATE_EPOCH for the layers' mtimes */
     private readonly epoch?: number,
   ) {
-    this.dir = join(store.paths.tmp, `build-${process.pid}-${processStart("self")}-${crypto.randomUUID().slice(0, 8)}`);
+    this.dir = tmpEntry(store.paths, "build");
   }
 
   /** A new path in the build's directory (not created). */

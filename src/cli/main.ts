@@ -46,6 +46,7 @@ const commands: Record<string, () => Promise<HullCommand>> = {
   login: () => import("./commands/login").then((m) => m.loginCommand),
   logout: () => import("./commands/login").then((m) => m.logoutCommand),
   doctor: () => import("./commands/doctor").then((m) => m.default),
+  system: () => import("./commands/system").then((m) => m.system),
   unshare: () => import("./commands/unshare").then((m) => m.default),
   "__unpack-layer": () => import("./commands/internal").then((m) => m.unpackLayerCommand),
   version: () => import("./commands/version").then((m) => m.default),

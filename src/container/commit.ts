@@ -15,6 +15,7 @@ import { runInUserNamespace } from "../runtime/userns-exec";
 import { readFileText } from "../sys/libc";
 import { isOpaque, OPAQUE_MARKERS, whiteoutOf } from "./overlay-forms";
 import { containerDir, findContainer } from "./records";
+import { tmpEntry } from "../store/tmp";
 
 const PLACEHOLDERS = new Set(["etc/hostname", "etc/hosts", "etc/resolv.conf"]);
 const LAYER = "application/vnd.oci.image.layer.v1.tar";
@@ -207,7 +208,7 @@ export async function commitContainer(
   const runConfig = await applyChanges((JSON.parse(parentConfig).config ?? {}) as RunConfig, opts.changes ?? []);
   const { mkdirSync, rmSync } = await import("node:fs");
   mkdirSync(store.paths.tmp, { recursive: true });
-  const tar = join(store.paths.tmp, `commit-${crypto.randomUUID()}.tar`);
+  const tar = tmpEntry(store.paths, "commit", ".tar");
   try {
     let stdout = "";
     const r = await runInUserNamespace(

@@ -17,6 +17,7 @@ import {
   processStart,
   withContainerLock,
 } from "./records";
+import { tmpEntry } from "../store/tmp";
 
 export interface ContainerView {
   record: ContainerRecord;
@@ -68,7 +69,22 @@ async function removeLocked(paths: StorePaths, key: string, force: boolean, volu
     await waitGone(paths, rec);
   }
   const dir = containerDir(paths, rec.id);
-  if (accessible(dir, F_OK)) await removeTree(dir);
+  if (accessible(dir, F_OK)) {
+    // out of containers/ in one rename first: a removal killed halfway then leaves a temp entry,
+    // which the next command sweeps, never a container directory without its record
+    const { mkdirSync, renameSync } = await import("node:fs");
+    mkdirSync(paths.tmp, { recursive: true });
+    const doomed = tmpEntry(paths, "rm");
+    let moved = true;
+    try {
+      renameSync(dir, doomed);
+    } catch (e) {
+      // a --rm container's own cleanup got there first
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      moved = false;
+    }
+    if (moved) await removeTree(doomed);
+  }
   releaseName(paths, rec.name, rec.id);
   // -v: the container's anonymous volumes go with it; named ones always stay
   if (volumes) for (const vol of rec.anonymousVolumes ?? []) await removeVolume(paths, vol).catch(() => {});

@@ -4,6 +4,7 @@
 // state.json with the exit code.
 import { join } from "node:path";
 import * as v from "valibot";
+import { processStart } from "../store/owner";
 import type { StorePaths } from "../store/paths";
 import { readFileText, readlink } from "../sys/libc";
 
@@ -33,13 +34,7 @@ export type ContainerState =
   | { status: "created" }
   | { status: "dead" };
 
-/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
-export function processStart(pid: number | "self"): string | undefined {
-  const stat = readFileText(`/proc/${pid}/stat`);
-  if (!stat) return undefined;
-  // the command name (field 2) may hold spaces and parentheses: count from the last ')'
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-}
+export { processStart };
 
 /** RUN_DIR/<name>.pid as the shim writes it: "pid starttime". */
 export function pidFile(paths: StorePaths, id: string, name: string): { pid: number; start: string } | undefined {

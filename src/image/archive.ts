@@ -13,6 +13,7 @@ import { hostPlatform, MEDIA, parseManifest, selectPlatform } from "./manifest";
 import { familiarName, parseReference } from "./reference";
 import type { ImageRecord, ImageStore } from "./store";
 import { unpackLayer } from "./unpack";
+import { tmpEntry } from "../store/tmp";
 
 const enc = new TextEncoder();
 
@@ -109,7 +110,7 @@ interface Extracted {
 
 /** Unpack the archive's files (blobs, json) into a temp directory of the store. */
 async function extract(store: ImageStore, archive: string): Promise<Extracted> {
-  const dir = join(store.paths.tmp, `load-${crypto.randomUUID()}`);
+  const dir = tmpEntry(store.paths, "load");
   mkdirSync(dir, { recursive: true });
   let stream: ReadableStream<Uint8Array> = Bun.file(archive).stream();
   const head = new Uint8Array(await Bun.file(archive).slice(0, 4).arrayBuffer());
@@ -239,7 +240,7 @@ export async function importRootfs(store: ImageStore, tarball: string, name?: st
       rootfs: { type: "layers", diff_ids: [diffId] },
       history: [{ created: now, created_by: `hull import ${tarball.split("/").at(-1)}` }],
     };
-    const configPath = join(store.paths.tmp, `import-${crypto.randomUUID()}.json`);
+    const configPath = tmpEntry(store.paths, "import", ".json");
     mkdirSync(store.paths.tmp, { recursive: true });
     await Bun.write(configPath, JSON.stringify(config));
     try {

@@ -1,12 +1,12 @@
 // Unpacking and removing layers happen as root in the user namespace (runtime/userns-exec.ts), where
 // every id of the container's range can own files: unpacking by hull itself re-executed there
 // (`hull __unpack-layer`), removal by the shim's `remove` mode.
-import { join } from "node:path";
 import { removeInUserNamespace, runInUserNamespace } from "../runtime/userns-exec";
 import { verifyingStream } from "./digest";
 import { compressionByMagic } from "./magic";
 import type { ImageStore } from "./store";
 import type { UnpackReport } from "./unpack";
+import { tmpEntry } from "../store/tmp";
 
 export type Compression = "none" | "gzip" | "zstd";
 
@@ -71,7 +71,7 @@ export async function ensureUnpacked(
   if (store.hasLayer(diffId)) return { size: 0, skipped: [] };
   mkdirSync(store.paths.layers, { recursive: true });
   mkdirSync(store.paths.tmp, { recursive: true });
-  const tmp = join(store.paths.tmp, `layer-${crypto.randomUUID()}`);
+  const tmp = tmpEntry(store.paths, "layer");
   let stdout = "";
   const r = await runInUserNamespace(["__unpack-layer", store.blobPath(digest), mediaType, diffId, tmp], {}, (s) => {
     stdout = s;

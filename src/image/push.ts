@@ -9,6 +9,7 @@ import { formatReference, parseReference } from "./reference";
 import { Registry } from "./registry";
 import { compressionOf } from "./layers";
 import type { ImageRecord, ImageStore } from "./store";
+import { tmpEntry } from "../store/tmp";
 
 const PARALLEL = 3;
 
@@ -79,7 +80,6 @@ async function compressLayers(
   if (record.manifestDigest || record.layers.every((l) => compressionOf(l.mediaType) !== "none")) return record;
   return store.contentLock(async () => {
     const { mkdirSync, rmSync } = await import("node:fs");
-    const { join } = await import("node:path");
     const layers: ImageRecord["layers"] = [];
     for (const l of record.layers) {
       if (compressionOf(l.mediaType) !== "none") {
@@ -87,7 +87,7 @@ async function compressLayers(
         continue;
       }
       mkdirSync(store.paths.tmp, { recursive: true });
-      const tmp = join(store.paths.tmp, `gzip-${crypto.randomUUID()}`);
+      const tmp = tmpEntry(store.paths, "gzip");
       try {
         const hasher = new Bun.CryptoHasher("sha256");
         const sink = Bun.file(tmp).writer();

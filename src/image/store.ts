@@ -8,6 +8,7 @@ import { writeFileAtomic } from "../store/atomic";
 import { withLock } from "../store/lock";
 import type { StorePaths } from "../store/paths";
 import { DIGEST_RE, digestHex, verifyingStream } from "./digest";
+import { tmpEntry } from "../store/tmp";
 
 const Digest = v.pipe(v.string(), v.regex(DIGEST_RE, "a sha256 digest"));
 
@@ -48,7 +49,7 @@ export class ImageStore {
     const dest = this.blobPath(digest);
     mkdirSync(join(this.paths.root, "blobs", "sha256"), { recursive: true });
     mkdirSync(this.paths.tmp, { recursive: true });
-    const tmp = join(this.paths.tmp, `blob-${crypto.randomUUID()}`);
+    const tmp = tmpEntry(this.paths, "blob");
     try {
       const sink = Bun.file(tmp).writer();
       try {
@@ -114,7 +115,17 @@ export class ImageStore {
    * exclusive, so it never removes a blob a pull has stored but not yet recorded.
    */
   async contentLock<T>(fn: () => Promise<T>, exclusive = false): Promise<T> {
-    return withLock(join(this.paths.root, "locks", "content.lock"), fn, !exclusive);
+    return withLock(
+      join(this.paths.root, "locks", "content.lock"),
+      async () => {
+        // what killed hulls left half-written in tmp/ goes first (their names say whose it was)
+        const { sweepTmp } = await import("../store/tmp");
+        const { removeTree } = await import("./layers");
+        await sweepTmp(this.paths, (p) => removeTree(...p));
+        return fn();
+      },
+      !exclusive,
+    );
   }
 
   images(): ImageRecord[] {

@@ -1,0 +1,11 @@
+// Which process owns a store entry: a pid and its start time ("pid starttime"), so that a recycled
+// pid is never taken for the process that made the entry.
+import { readFileText } from "../sys/libc";
+
+/** The start time of PID (field 22 of /proc/PID/stat, in clock ticks since boot), or undefined once it is gone. */
+export function processStart(pid: number | "self"): string | undefined {
+  const stat = readFileText(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  // the command name (field 2) may hold spaces and parentheses: count from the last ')'
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+}

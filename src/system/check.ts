@@ -1,0 +1,247 @@
+// `hull system check [--repair]`: the store read as a whole, every record against what it points to.
+// Damage comes from outside hull (a full disk, a hand edit, a crash of the machine below an fsync) or
+// from an older hull; a killed hull leaves only temp entries, which the next command sweeps anyway.
+// Repair removes what cannot be used and says so; it never guesses at content it cannot check.
+import { lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import * as v from "valibot";
+import { ContainerRecordSchema, containerDir, pidFile, processStart } from "../container/records";
+import { removeTree } from "../image/layers";
+import { ImageRecordSchema, ImageStore, TagIndexSchema } from "../image/store";
+import { writeFileAtomic } from "../store/atomic";
+import { withLock } from "../store/lock";
+import type { StorePaths } from "../store/paths";
+import { staleTmpEntries } from "../store/tmp";
+
+export interface Problem {
+  /**
+   * damaged: a record that is not whole, or names what is not there (the store is corrupt);
+   * leftover: what an interrupted hull left (a temp entry, a half-removed container, a name of no
+   * container), which changes nothing that works and is removed safely
+   */
+  kind: "damaged" | "leftover";
+  /** the store path, relative to its root */
+  path: string;
+  what: string;
+  /** what --repair did, or would do; undefined when it is left to the user */
+  repair?: string;
+  repaired?: boolean;
+}
+
+const HEX64 = /^[a-f0-9]{64}$/;
+/** writeFileAtomic's temp names; one older than this belongs to no live writer */
+const ATOMIC_TMP = /^\.tmp-[0-9a-f]{12}$/;
+const TMP_AGE_MS = 60_000;
+
+const list = (dir: string): string[] => {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+};
+
+const parseJson = (path: string): { ok: true; value: unknown } | { ok: false; why: string } => {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    return { ok: false, why: `unreadable (${(e as NodeJS.ErrnoException).code})` };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, why: "not JSON" };
+  }
+};
+
+async function sha256File(path: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  for await (const chunk of Bun.file(path).stream()) hasher.update(chunk);
+  return hasher.digest("hex");
+}
+
+export async function checkStore(paths: StorePaths, repair: boolean): Promise<Problem[]> {
+  const store = new ImageStore(paths);
+  // exclusive: no pull, load or garbage collection changes the store while it is read. The lock is
+  // taken bare, not through contentLock, which would sweep tmp/ first: without --repair, nothing changes.
+  return withLock(join(paths.root, "locks", "content.lock"), () => checkLocked(paths, store, repair));
+}
+
+async function checkLocked(paths: StorePaths, store: ImageStore, repair: boolean): Promise<Problem[]> {
+  const root = paths.root;
+  const problems: Problem[] = [];
+  const rel = (p: string) => p.slice(root.length + 1);
+  const fixes: Array<{ index: number; fix: () => Promise<void> | void }> = [];
+  /** a problem at PATH; with FIX, what --repair does about it (REPAIR says it in words) */
+  const problem = (
+    kind: Problem["kind"],
+    path: string,
+    what: string,
+    repair?: string,
+    fix?: () => Promise<void> | void,
+  ) => {
+    problems.push({ kind, path: rel(path), what, repair });
+    if (fix) fixes.push({ index: problems.length - 1, fix });
+  };
+  const removeFile = (p: string) => () => rmSync(p, { force: true, recursive: true });
+
+  // blobs: each must hash to its name
+  const blobDir = join(root, "blobs", "sha256");
+  const blobs = new Set<string>();
+  for (const name of list(blobDir)) {
+    const p = join(blobDir, name);
+    if (!HEX64.test(name)) {
+      problem("leftover", p, "not a blob name", "removed", removeFile(p));
+      continue;
+    }
+    const got = await sha256File(p).catch(() => "unreadable");
+    if (got !== name)
+      problem("damaged", p, `content hashes to ${got}`, "removed (pull the image again)", removeFile(p));
+    else blobs.add(`sha256:${name}`);
+  }
+
+  // layers: unpacked directories by diff id
+  const layers = new Set<string>();
+  for (const name of list(paths.layers)) {
+    const p = join(paths.layers, name);
+    if (HEX64.test(name) && lstatSync(p).isDirectory()) layers.add(`sha256:${name}`);
+    else problem("leftover", p, "not an unpacked layer", "removed", () => removeTree(p));
+  }
+
+  // image records: whole, and all they name present
+  const imagesDir = join(root, "images");
+  const images = new Set<string>();
+  for (const name of list(imagesDir)) {
+    const p = join(imagesDir, name);
+    if (ATOMIC_TMP.test(name)) {
+      if (Date.now() - lstatSync(p).mtimeMs > TMP_AGE_MS)
+        problem("leftover", p, "a temp file a killed hull left", "removed", removeFile(p));
+      continue;
+    }
+    const parsed = parseJson(p);
+    const r = parsed.ok ? v.safeParse(ImageRecordSchema, parsed.value) : undefined;
+    if (!parsed.ok || !r?.success) {
+      problem(
+        "damaged",
+        p,
+        `damaged image record: ${parsed.ok ? "not an image record" : parsed.why}`,
+        "removed",
+        removeFile(p),
+      );
+      continue;
+    }
+    const rec = r.output;
+    const missing = [
+      ...(blobs.has(rec.id) ? [] : [`config ${rec.id.slice(7, 19)}`]),
+      ...rec.layers.filter((l) => !layers.has(l.diffId)).map((l) => `layer ${l.diffId.slice(7, 19)}`),
+      // save and push need the blobs as well as the unpacked layers
+      ...rec.layers.filter((l) => !blobs.has(l.digest)).map((l) => `blob ${l.digest.slice(7, 19)}`),
+    ];
+    if (`${rec.id.slice(7)}.json` !== name)
+      problem("damaged", p, `holds image ${rec.id}, not the one its name says`, "removed", removeFile(p));
+    else if (missing.length > 0)
+      problem(
+        "damaged",
+        p,
+        `image ${rec.id.slice(7, 19)} misses its ${missing.join(", ")}`,
+        "removed (pull or build it again)",
+        removeFile(p),
+      );
+    else images.add(rec.id);
+  }
+
+  // tags: the index whole, every tag naming an image that is there
+  const indexPath = join(root, "repositories.json");
+  const index = parseJson(indexPath);
+  if (list(root).includes("repositories.json")) {
+    const r = index.ok ? v.safeParse(TagIndexSchema, index.value) : undefined;
+    if (!index.ok || !r?.success) {
+      const aside = `${indexPath}.damaged-${Date.now()}`;
+      problem(
+        "damaged",
+        indexPath,
+        `damaged tag index: ${index.ok ? "not a tag index" : index.why}`,
+        `moved to ${rel(aside)}; tags start empty`,
+        () => {
+          const { renameSync } = require("node:fs") as typeof import("node:fs");
+          renameSync(indexPath, aside);
+          writeFileAtomic(indexPath, `${JSON.stringify({ tags: {}, digests: {} }, null, 2)}\n`);
+        },
+      );
+    } else {
+      const dangling = [
+        ...Object.entries(r.output.tags)
+          .filter(([, id]) => !images.has(id))
+          .map(([t]) => ["tags", t] as const),
+        ...Object.entries(r.output.digests)
+          .filter(([, id]) => !images.has(id))
+          .map(([t]) => ["digests", t] as const),
+      ];
+      if (dangling.length > 0)
+        problem(
+          "damaged",
+          indexPath,
+          `${dangling.length} tag(s) name no image: ${dangling
+            .slice(0, 3)
+            .map(([, t]) => t)
+            .join(", ")}`,
+          "untagged",
+          () =>
+            store.editTags((idx) => {
+              for (const [kind, t] of dangling) delete idx[kind][t];
+            }),
+        );
+    }
+  }
+
+  // containers: whole records; names that point at them
+  const containers = new Set<string>();
+  for (const id of list(paths.containers)) {
+    const dir = containerDir(paths, id);
+    const parsed = parseJson(join(dir, "container.json"));
+    const r = parsed.ok ? v.safeParse(ContainerRecordSchema, parsed.value) : undefined;
+    if (parsed.ok && r?.success && r.output.id === id) {
+      containers.add(id);
+      continue;
+    }
+    const live = ["supervisor.pid", "init.pid"].some((f) => {
+      const pf = pidFile(paths, id, f);
+      return pf && processStart(pf.pid) === pf.start;
+    });
+    // no record at all: a create or a removal that was interrupted; a record that is not whole: damage
+    const kind = !parsed.ok && parsed.why.includes("ENOENT") ? "leftover" : "damaged";
+    const why =
+      kind === "leftover"
+        ? "a container directory without its record (an interrupted create or removal)"
+        : `damaged container record: ${parsed.ok ? "not a container record" : parsed.why}`;
+    if (live) problem(kind, dir, `${why}; its processes still run (hull stop cannot find it: kill them, then repair)`);
+    else problem(kind, dir, why, "removed, with its writable layer", () => removeTree(dir));
+  }
+  const namesDir = join(root, "names");
+  for (const name of list(namesDir)) {
+    const p = join(namesDir, name);
+    let target = "";
+    try {
+      target = readlinkSync(p);
+    } catch {}
+    if (!containers.has(target))
+      problem("leftover", p, `the name ${name} names no container`, "released", removeFile(p));
+  }
+
+  // tmp: what killed hulls left
+  for (const p of staleTmpEntries(paths))
+    problem("leftover", p, "left half-written by a hull that is gone", "removed", () => removeTree(p));
+
+  if (repair) {
+    for (const { index, fix } of fixes) {
+      try {
+        await fix();
+        (problems[index] as Problem).repaired = true;
+      } catch (e) {
+        (problems[index] as Problem).repair = `could not repair: ${(e as Error).message}`;
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,157 @@
+// `hull system check [--repair]` on damage made by hand, and kill -9 at random moments of the commands
+// that write the store: afterwards the check finds nothing damaged, and the next command works.
+// HULL_KILL_INJECTIONS=N runs N injections (default 24 here; the issue's long mode is 100+).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { packTar } from "modern-tar";
+import { busyboxLayer, buildLayout, file, push } from "./fixtures/oci";
+import { type RegistryFixture, startRegistry } from "./fixtures/registry";
+import { HULL, hostHas, hull, makeStore, ok, removeStore, requireUnprivileged, shimProcesses } from "./helpers";
+
+requireUnprivileged();
+
+const check = (root: string, repair = false) => hull(["system", "check", ...(repair ? ["--repair"] : [])], { root });
+const damaged = (out: string) => out.split("\n").filter((l) => l.startsWith("damaged:"));
+
+describe("damage made by hand", () => {
+  let root = "";
+  beforeAll(() => {
+    root = makeStore();
+    ok(hull(["run", "--rm", "busybox", "true"], { root }));
+    ok(hull(["create", "--name", "keeper", "busybox", "true"], { root }));
+  });
+  afterAll(() => removeStore(root));
+
+  test("a consistent store says so and exits 0", () => {
+    const r = check(root);
+    expect(r.stdout).toContain("the store is consistent");
+    expect(r.code).toBe(0);
+  });
+
+  test("each kind of damage is named on its own line; --repair fixes it and the store works again", async () => {
+    const tar = join(root, "img.tar");
+    writeFileSync(tar, await packTar([...busyboxLayer(), file("marker", "x\n")]));
+    const id = ok(hull(["import", tar, "victim:1"], { root })).trim();
+    const hex = id.replace(/^sha256:/, "");
+    // a damaged image record, a blob whose content changed, a name of no container, a container
+    // record that is not JSON, and what a killed pull leaves in tmp/
+    writeFileSync(join(root, "images", `${hex}.json`), "{ not json");
+    const blobs = readdirSync(join(root, "blobs", "sha256"));
+    const victimBlob = blobs.find((b) => b !== hex) as string;
+    writeFileSync(join(root, "blobs", "sha256", victimBlob), "tampered");
+    symlinkSync("f".repeat(64), join(root, "names", "ghost"));
+    mkdirSync(join(root, "containers", "e".repeat(64)));
+    writeFileSync(join(root, "containers", "e".repeat(64), "container.json"), "\u0000garbage");
+    mkdirSync(join(root, "tmp", "blob-999999-1-deadbeef"), { recursive: true });
+
+    const before = check(root);
+    expect(before.code).toBe(1);
+    expect(before.stdout).toContain(`images/${hex}.json: damaged image record: not JSON`);
+    expect(before.stdout).toContain(`blobs/sha256/${victimBlob}: content hashes to`);
+    expect(before.stdout).toContain("names/ghost: the name ghost names no container");
+    expect(before.stdout).toContain(`containers/${"e".repeat(64)}: damaged container record`);
+    expect(before.stdout).toContain("tmp/blob-999999-1-deadbeef: left half-written");
+    expect(before.stdout).toMatch(/dangling|tag\(s\) name no image/);
+
+    const repaired = check(root, true);
+    expect(repaired.code, repaired.stdout).toBe(0);
+    expect(repaired.stdout).toContain("repaired:");
+    const after = check(root);
+    expect(after.stdout).toContain("the store is consistent");
+    // and the store works: the embedded image comes back if its blob was the one tampered with
+    expect(ok(hull(["run", "--rm", "busybox", "echo", "works"], { root }))).toBe("works\n");
+    expect(
+      ok(hull(["ps", "-a", "-q"], { root }))
+        .trim()
+        .split("\n"),
+    ).toHaveLength(1);
+    ok(hull(["images"], { root }));
+  });
+});
+
+describe("kill -9 at random moments", () => {
+  let root = "";
+  let registry: RegistryFixture | undefined;
+  let ref = "";
+  const injections = Number(process.env.HULL_KILL_INJECTIONS ?? 24);
+  const hasRegistry = hostHas(Bun.which("docker-registry") !== null, "docker-registry is not installed");
+
+  beforeAll(async () => {
+    root = makeStore();
+    ok(hull(["run", "--rm", "busybox", "true"], { root }));
+    if (hasRegistry) {
+      registry = await startRegistry();
+      const layout = await buildLayout({
+        layers: [busyboxLayer(), [file("data/a", "a".repeat(4 << 20))], [file("data/b", "b".repeat(2 << 20))]],
+      });
+      ref = `${registry.host}/kill/test:1`;
+      push(layout, ref);
+      layout.cleanup();
+    }
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    removeStore(root);
+  });
+
+  test.if(hasRegistry)(
+    "pull, build, run, commit, rm and image prune killed anywhere leave nothing damaged",
+    async () => {
+      const ctx = join(root, "ctx");
+      mkdirSync(ctx, { recursive: true });
+      writeFileSync(join(ctx, "Dockerfile"), "FROM busybox\nRUN echo one > /one\nCOPY Dockerfile /d\n");
+      const ops: Array<() => string[]> = [
+        () => ["pull", ref],
+        () => ["build", "--no-cache", "-t", "killed:1", ctx],
+        () => ["run", "--rm", "busybox", "sh", "-c", "echo x > /x"],
+        () => ["run", "--name", `k${Date.now()}`, "busybox", "touch", "/y"],
+        () => {
+          const ids = ok(hull(["ps", "-aq"], { root }))
+            .trim()
+            .split("\n")
+            .filter(Boolean);
+          return ids.length ? ["commit", ids[0] as string, "committed:1"] : ["images"];
+        },
+        () => {
+          const ids = ok(hull(["ps", "-aq"], { root }))
+            .trim()
+            .split("\n")
+            .filter(Boolean);
+          return ids.length ? ["rm", "-f", ...ids] : ["images"];
+        },
+        () => ["image", "prune", "-a"],
+      ];
+      let corruptions = 0;
+      for (let i = 0; i < injections; i++) {
+        const args = (ops[i % ops.length] as () => string[])();
+        const p = Bun.spawn([HULL, ...args], {
+          env: { PATH: process.env.PATH ?? "/bin", HOME: process.env.HOME ?? "/tmp", HULL_ROOT: root },
+          stdout: "ignore",
+          stderr: "ignore",
+        });
+        await Bun.sleep(Math.floor(Math.random() * 400));
+        p.kill("SIGKILL");
+        await p.exited;
+        // what a killed hull leaves running ends by itself (its stages die with it)
+        for (let t = 0; t < 100 && shimProcesses().length > 0; t++) await Bun.sleep(50);
+        const r = check(root);
+        const bad = damaged(r.stdout);
+        if (bad.length > 0) console.error(`after kill -9 of hull ${args.join(" ")}:\n${bad.join("\n")}`);
+        corruptions += bad.length;
+        // the next command works
+        ok(hull(["images"], { root }));
+      }
+      console.log(`kill -9 injections: ${injections}, corruptions: ${corruptions}`);
+      expect(corruptions).toBe(0);
+      // the next command that takes the store's content lock sweeps what the killed ones left in tmp/
+      ok(hull(["pull", ref], { root }));
+      expect(readdirSync(join(root, "tmp"))).toEqual([]);
+      ok(check(root, true));
+      expect(check(root).stdout).toContain("the store is consistent");
+      expect(ok(hull(["run", "--rm", "busybox", "echo", "fine"], { root }))).toBe("fine\n");
+      rmSync(ctx, { recursive: true, force: true });
+    },
+    600_000,
+  );
+});

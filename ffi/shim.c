@@ -541,7 +541,10 @@ static void remount_ro_in_root(int rootfd, const char *dst) {
 }
 
 /* Copy the tree at SRCFD into the empty directory DSTFD: files, directories and symlinks with their
- * owners and modes (we are root in the user namespace); device nodes and sockets are left out. */
+ * owners and modes (we are root in the user namespace); device nodes and sockets are left out.
+ * Owners and modes go on through the descriptors of what this function created, never by name: the
+ * volume may be shared with a running container, which could swap a name for a symlink to a host
+ * file meanwhile (and a chmod by name would follow it). */
 static void copy_tree(int srcfd, int dstfd) {
   DIR *d = fdopendir(dup(srcfd));
   if (!d) return;
@@ -550,34 +553,38 @@ static void copy_tree(int srcfd, int dstfd) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     struct stat st;
     if (fstatat(srcfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+    int made = -1; /* what was created, to own and mode */
     if (S_ISDIR(st.st_mode)) {
       if (mkdirat(dstfd, e->d_name, 0700) < 0) continue;
       int s2 = openat(srcfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      int d2 = openat(dstfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (s2 >= 0 && d2 >= 0) copy_tree(s2, d2);
+      made = openat(dstfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (s2 >= 0 && made >= 0) copy_tree(s2, made);
       if (s2 >= 0) close(s2);
-      if (d2 >= 0) close(d2);
     } else if (S_ISLNK(st.st_mode)) {
       char target[4096];
       ssize_t n = readlinkat(srcfd, e->d_name, target, sizeof target - 1);
       if (n < 0) continue;
       target[n] = 0;
       if (symlinkat(target, dstfd, e->d_name) < 0) continue;
+      fchownat(dstfd, e->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+      continue;
     } else if (S_ISREG(st.st_mode)) {
       int in = openat(srcfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      int out = openat(dstfd, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-      if (in >= 0 && out >= 0) {
+      made = openat(dstfd, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (in >= 0 && made >= 0) {
         char buf[65536];
         ssize_t n;
-        while ((n = read(in, buf, sizeof buf)) > 0) write_all(out, buf, (size_t)n);
+        while ((n = read(in, buf, sizeof buf)) > 0) write_all(made, buf, (size_t)n);
       }
       if (in >= 0) close(in);
-      if (out >= 0) close(out);
     } else {
       continue;
     }
-    fchownat(dstfd, e->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-    if (!S_ISLNK(st.st_mode)) fchmodat(dstfd, e->d_name, st.st_mode & 07777, 0);
+    if (made < 0) continue;
+    /* chown first: it clears the setuid and setgid bits the mode then sets */
+    fchown(made, st.st_uid, st.st_gid);
+    fchmod(made, st.st_mode & 07777);
+    close(made);
   }
   closedir(d);
 }

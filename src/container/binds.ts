@@ -12,19 +12,74 @@ function checkTarget(target: string, spec: string): void {
     throw new Error(`${spec}: the container path must be absolute and not /`);
 }
 
-/** -v HOST:CONTAINER[:ro|rw] (a path: bind) or NAME:CONTAINER[:ro|rw] (a named volume). */
+/** -v options that change nothing here: SELinux labels (no SELinux), macOS consistency hints */
+const VOLUME_NOOPS = new Set(["z", "Z", "cached", "delegated", "consistent"]);
+/** -v options Docker has that hull does not do yet: refused by name rather than ignored */
+const VOLUME_UNSUPPORTED = new Set(["nocopy", "shared", "rshared", "slave", "rslave", "private", "rprivate"]);
+
+/**
+ * -v HOST:CONTAINER[:OPTIONS] (a path: bind) or NAME:CONTAINER[:OPTIONS] (a named volume). OPTIONS
+ * is Docker's comma-separated list: ro or rw, plus z, Z, cached, delegated, consistent (accepted, no
+ * effect here); anything else is an error, never a mount that silently differs from what was asked.
+ */
 export function parseVolumeFlag(spec: string, cwd = process.cwd()): MountSpec {
   const parts = spec.split(":");
   if (parts.length < 2 || parts.length > 3)
     throw new Error(`invalid volume ${spec}: use HOST:CONTAINER[:ro] or NAME:CONTAINER[:ro]`);
-  const [src = "", dst = "", mode = "rw"] = parts;
+  const [src = "", dst = "", options = ""] = parts;
   checkTarget(dst, `volume ${spec}`);
-  if (mode !== "ro" && mode !== "rw") throw new Error(`volume ${spec}: mode must be ro or rw, not ${mode}`);
-  if (!src.startsWith("/") && !src.startsWith("."))
-    return { kind: "volume", name: src, target: dst, readonly: mode === "ro" };
+  let readonly = false;
+  let modes = 0;
+  for (const opt of options === "" ? [] : options.split(",")) {
+    if (opt === "ro" || opt === "rw") {
+      readonly = opt === "ro";
+      modes++;
+    } else if (VOLUME_UNSUPPORTED.has(opt)) {
+      throw new Error(`volume ${spec}: the option ${opt} is not supported by hull yet`);
+    } else if (!VOLUME_NOOPS.has(opt)) {
+      throw new Error(
+        `volume ${spec}: unknown option ${JSON.stringify(opt)} (ro, rw, z, Z, cached, delegated, consistent)`,
+      );
+    }
+  }
+  if (modes > 1) throw new Error(`volume ${spec}: give ro or rw once`);
+  if (src === "") throw new Error(`invalid volume ${spec}: the source is empty`);
+  if (!src.startsWith("/") && !src.startsWith(".")) return { kind: "volume", name: src, target: dst, readonly };
   const source = resolve(cwd, src);
   if (!accessible(source, F_OK)) throw new Error(`bind source path does not exist: ${source} (create it first)`);
-  return { kind: "bind", source, target: dst, readonly: mode === "ro" };
+  return { kind: "bind", source, target: dst, readonly };
+}
+
+const MOUNT_KEYS = new Set([
+  "type",
+  "source",
+  "src",
+  "target",
+  "destination",
+  "dst",
+  "readonly",
+  "ro",
+  "tmpfs-size",
+  "tmpfs-mode",
+  "consistency",
+]);
+const MOUNT_UNSUPPORTED = new Set([
+  "bind-propagation",
+  "bind-nonrecursive",
+  "bind-recursive",
+  "volume-nocopy",
+  "volume-subpath",
+  "volume-label",
+  "volume-driver",
+  "volume-opt",
+  "image-subpath",
+]);
+
+/** readonly / ro as Docker reads them: bare, or true|1|false|0; anything else is an error */
+function mountBool(spec: string, key: string, value: string): boolean {
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new Error(`--mount ${spec}: ${key} takes true, false, 1 or 0, not ${JSON.stringify(value)}`);
 }
 
 /** --mount type=bind|volume|tmpfs,source=..,target=..[,readonly][,tmpfs-size=..][,tmpfs-mode=..] */
@@ -32,13 +87,23 @@ export function parseMountFlag(spec: string, cwd = process.cwd()): MountSpec {
   const kv = new Map<string, string>();
   for (const part of spec.split(",")) {
     const eq = part.indexOf("=");
-    kv.set(eq < 0 ? part : part.slice(0, eq), eq < 0 ? "true" : part.slice(eq + 1));
+    const key = (eq < 0 ? part : part.slice(0, eq)).trim();
+    if (MOUNT_UNSUPPORTED.has(key)) throw new Error(`--mount ${spec}: ${key} is not supported by hull yet`);
+    if (!MOUNT_KEYS.has(key)) throw new Error(`--mount ${spec}: unknown option ${JSON.stringify(key)}`);
+    if (kv.has(key)) throw new Error(`--mount ${spec}: ${key} given twice`);
+    // only the booleans may stand bare
+    if (eq < 0 && key !== "readonly" && key !== "ro")
+      throw new Error(`--mount ${spec}: ${key} needs a value (${key}=...)`);
+    kv.set(key, eq < 0 ? "true" : part.slice(eq + 1));
   }
   const type = kv.get("type") ?? "volume";
   const target = kv.get("target") ?? kv.get("destination") ?? kv.get("dst") ?? "";
   checkTarget(target, `--mount ${spec}`);
-  const ro = ["true", "1"].includes(kv.get("readonly") ?? kv.get("ro") ?? "false");
+  const roKey = kv.has("readonly") ? "readonly" : kv.has("ro") ? "ro" : undefined;
+  const ro = roKey ? mountBool(spec, roKey, kv.get(roKey) as string) : false;
   const source = kv.get("source") ?? kv.get("src") ?? "";
+  if (type !== "tmpfs" && (kv.has("tmpfs-size") || kv.has("tmpfs-mode")))
+    throw new Error(`--mount ${spec}: tmpfs-size and tmpfs-mode go with type=tmpfs`);
   if (type === "bind") {
     if (!source) throw new Error(`--mount ${spec}: a bind mount needs source=`);
     const abs = resolve(cwd, source);
@@ -47,10 +112,14 @@ export function parseMountFlag(spec: string, cwd = process.cwd()): MountSpec {
   }
   if (type === "volume") return { kind: "volume", name: source, target, readonly: ro };
   if (type === "tmpfs") {
-    const opts = [
-      kv.get("tmpfs-size") && `size=${kv.get("tmpfs-size")}`,
-      kv.get("tmpfs-mode") && `mode=${kv.get("tmpfs-mode")}`,
-    ];
+    if (source) throw new Error(`--mount ${spec}: a tmpfs has no source`);
+    const size = kv.get("tmpfs-size");
+    const mode = kv.get("tmpfs-mode");
+    if (size !== undefined && !/^\d+[kmgKMG]?$/.test(size))
+      throw new Error(`--mount ${spec}: tmpfs-size takes bytes, or a number with k, m or g`);
+    if (mode !== undefined && !/^[0-7]{3,4}$/.test(mode))
+      throw new Error(`--mount ${spec}: tmpfs-mode takes an octal mode`);
+    const opts = [size && `size=${size}`, mode && `mode=${mode}`];
     return { kind: "tmpfs", target, options: opts.filter(Boolean).join(",") };
   }
   throw new Error(`--mount ${spec}: type must be bind, volume or tmpfs`);

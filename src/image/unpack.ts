@@ -52,6 +52,8 @@ const enc = new TextEncoder();
 
 /** "./a/b/" -> "a/b"; refuses names that climb out of the root. */
 export function entryPath(name: string): string {
+  // a NUL cannot be in a file name: modern-tar hands over what the header holds, cut or not
+  if (name.includes("\0")) throw new UnsafeEntryError(`layer entry ${JSON.stringify(name)} has a NUL byte in its name`);
   const parts = name.split("/").filter((p) => p !== "" && p !== ".");
   if (parts.includes("..")) throw new UnsafeEntryError(`layer entry ${JSON.stringify(name)} climbs out of the layer`);
   return parts.join("/");
@@ -205,6 +207,8 @@ export async function unpackLayer(
         await entry.body.cancel();
         break;
       case "symlink":
+        if ((h.linkname ?? "").includes("\0"))
+          throw new UnsafeEntryError(`layer entry ${rel}: its link target has a NUL byte`);
         known.forget(rel);
         replacing(dest, () => symlinkSync(h.linkname ?? "", dest));
         own(dest, h.uid, h.gid);

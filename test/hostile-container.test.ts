@@ -56,10 +56,10 @@ function processes(): { pid: number; ppid: number; name: string }[] {
   return out;
 }
 
-async function until(what: string, cond: () => boolean, ms = 10000): Promise<void> {
+async function until(what: string, cond: () => boolean, ms = 10000, state?: () => string): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${state ? `: ${state()}` : ""}`);
     await Bun.sleep(20);
   }
 }
@@ -207,19 +207,29 @@ describe("no process outlives its container", () => {
   test("a build killed with SIGKILL leaves no RUN behind", async () => {
     const ctx = join(root, "killed-build");
     mkdirSync(ctx, { recursive: true });
-    writeFileSync(join(ctx, "Dockerfile"), "FROM busybox\nRUN sleep 300\n");
+    // a duration no other test uses, to know this RUN's sleep from any other
+    writeFileSync(join(ctx, "Dockerfile"), "FROM busybox\nRUN sleep 297\n");
+    const ours = () =>
+      processes().filter((x) => {
+        try {
+          return readFileSync(`/proc/${x.pid}/cmdline`, "utf8") === "sleep\u0000297\u0000";
+        } catch {
+          return false;
+        }
+      });
     const p = Bun.spawn([HULL, "build", "--no-cache", ctx], {
       env: { PATH: process.env.PATH ?? "/bin", HOME: process.env.HOME ?? "/tmp", HULL_ROOT: root },
       stdout: "ignore",
       stderr: "ignore",
     });
-    await until("the RUN's sleep", () => processes().some((x) => x.name === "sleep"));
+    await until("the RUN's sleep", () => ours().length > 0);
     process.kill(p.pid, "SIGKILL");
     await p.exited;
     await until(
       "every process of the build to go",
-      () => shimProcesses().length === 0 && !processes().some((x) => x.name === "sleep"),
+      () => shimProcesses().length === 0 && ours().length === 0,
       10000,
+      () => JSON.stringify(processes().filter((x) => x.name.startsWith("hull-") || x.name === "sleep")),
     );
   });
 

@@ -68,45 +68,50 @@ export async function copy(paths: StorePaths, from: string, to: string): Promise
   const { resolve } = await import("node:path");
   const rec = findContainer(paths, side.container);
   // under the container's lock: a `hull start` cannot mount the same layers while they are mounted here
-  await withContainerLock(paths, rec.id, async () => {
-    const state = containerState(paths, rec);
-    const run = async (
-      root: string,
-      mount?: { rootfs: string; overlay: string; fuseProg: string },
-      targetPid?: number,
-    ) => {
-      const r = await runInUserNamespace(
-        ["__cp", direction, root, side.path, resolve(hostPath)],
-        {},
-        undefined,
-        mount,
-        targetPid,
-      );
-      if (r.code !== 0)
-        throw new Error(
-          r.stderr
-            .trim()
-            .split("\n")
-            .at(-1)
-            ?.replace(/^hull: /, "") ?? "copy failed",
+  await withContainerLock(
+    paths,
+    rec.id,
+    async () => {
+      const state = containerState(paths, rec);
+      const run = async (
+        root: string,
+        mount?: { rootfs: string; overlay: string; fuseProg: string },
+        targetPid?: number,
+      ) => {
+        const r = await runInUserNamespace(
+          ["__cp", direction, root, side.path, resolve(hostPath)],
+          {},
+          undefined,
+          mount,
+          targetPid,
         );
-    };
-    if (state.status === "running") {
-      const pid = initPid(paths, rec.id);
-      if (!pid) throw new Error(`container ${side.container} has not started its command yet`);
-      const wasPaused = state.paused === true;
-      if (!wasPaused) await pauseContainer(paths, side.container, true);
-      try {
-        // in the container's own user namespace: only there is its /proc/PID/root open to us
-        await run(`/proc/${pid}/root`, undefined, pid);
-      } finally {
-        if (!wasPaused) await pauseContainer(paths, side.container, false);
+        if (r.code !== 0)
+          throw new Error(
+            r.stderr
+              .trim()
+              .split("\n")
+              .at(-1)
+              ?.replace(/^hull: /, "") ?? "copy failed",
+          );
+      };
+      if (state.status === "running") {
+        const pid = initPid(paths, rec.id);
+        if (!pid) throw new Error(`container ${side.container} has not started its command yet`);
+        const wasPaused = state.paused === true;
+        if (!wasPaused) await pauseContainer(paths, side.container, true);
+        try {
+          // in the container's own user namespace: only there is its /proc/PID/root open to us
+          await run(`/proc/${pid}/root`, undefined, pid);
+        } finally {
+          if (!wasPaused) await pauseContainer(paths, side.container, false);
+        }
+        return;
       }
-      return;
-    }
-    // stopped: its layers, mounted for the copy in a mount namespace of its own
-    const spec = v.parse(Spec, JSON.parse(readFileText(join(containerDir(paths, rec.id), "spec.json")) ?? "{}"));
-    if (!spec.overlay) return run(spec.rootfs);
-    await run(spec.rootfs, { rootfs: spec.rootfs, overlay: spec.overlay, fuseProg: findProgram("fuse-overlayfs") });
-  });
+      // stopped: its layers, mounted for the copy in a mount namespace of its own
+      const spec = v.parse(Spec, JSON.parse(readFileText(join(containerDir(paths, rec.id), "spec.json")) ?? "{}"));
+      if (!spec.overlay) return run(spec.rootfs);
+      await run(spec.rootfs, { rootfs: spec.rootfs, overlay: spec.overlay, fuseProg: findProgram("fuse-overlayfs") });
+    },
+    side.container,
+  );
 }

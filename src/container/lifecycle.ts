@@ -118,7 +118,7 @@ const SavedSpec = v.looseObject({ argv: v.array(v.string()), rootfs: v.string(),
 export async function startContainer(paths: StorePaths, key: string): Promise<void> {
   const found = findContainer(paths, key);
   // the state is read again under the lock: a second start at once then finds it running
-  await withContainerLock(paths, found.id, () => startLocked(paths, key));
+  await withContainerLock(paths, found.id, () => startLocked(paths, key), key);
 }
 
 async function startLocked(paths: StorePaths, key: string): Promise<void> {

@@ -48,7 +48,7 @@ export async function removeContainer(
 ): Promise<string> {
   const found = findContainer(paths, key);
   // a start or a copy into it that is under way finishes first
-  return withContainerLock(paths, found.id, () => removeLocked(paths, key, force, volumes));
+  return withContainerLock(paths, found.id, () => removeLocked(paths, key, force, volumes), key);
 }
 
 async function removeLocked(paths: StorePaths, key: string, force: boolean, volumes: boolean): Promise<string> {

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { processStart } from "../store/owner";
 import type { StorePaths } from "../store/paths";
-import { readFileText, readlink } from "../sys/libc";
+import { SysError } from "../sys/error";
+import { close, type Fd, flock, LOCK_EX, O_CREAT, O_WRONLY, open, readFileText, readlink } from "../sys/libc";
 
 export const ContainerRecordSchema = v.object({
   id: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
@@ -59,9 +60,28 @@ export function containerDir(paths: StorePaths, id: string): string {
  * and then mounts its layers or starts it (start, cp into a stopped container, rm) runs one at a
  * time, so two of them never mount the same upper and work directories at once.
  */
-export async function withContainerLock<T>(paths: StorePaths, id: string, fn: () => Promise<T>): Promise<T> {
-  const { withLock } = await import("../store/lock");
-  return withLock(join(containerDir(paths, id), "lock"), fn);
+export async function withContainerLock<T>(
+  paths: StorePaths,
+  id: string,
+  fn: () => Promise<T>,
+  /** what the user called it, for the error when it is gone */
+  key = id.slice(0, 12),
+): Promise<T> {
+  // never through withLock, which makes missing directories: a lock taken after `hull rm` moved the
+  // container away would bring back an empty container directory
+  let fd: Fd;
+  try {
+    fd = open(join(containerDir(paths, id), "lock"), O_WRONLY | O_CREAT, 0o600);
+  } catch (e) {
+    if (e instanceof SysError && e.code === "ENOENT") throw new Error(`no such container: ${key}`);
+    throw e;
+  }
+  try {
+    flock(fd, LOCK_EX);
+    return await fn();
+  } finally {
+    close(fd);
+  }
 }
 
 export function containerState(paths: StorePaths, rec: ContainerRecord): ContainerState {

@@ -71,7 +71,7 @@ test.if(hasRegistry)(
 
 test("eight runs, and eight builds of one context, at once", async () => {
   const runs = await eight((i) => ["run", "--rm", "busybox", "echo", `run-${i}`]);
-  runs.forEach((r, i) => expect(r.stdout).toBe(`run-${i}\n`));
+  for (const [i, r] of runs.entries()) expect(r.stdout).toBe(`run-${i}\n`);
   const ctx = join(root, "ctx");
   mkdirSync(ctx, { recursive: true });
   writeFileSync(join(ctx, "f"), "context\n");

@@ -65,6 +65,33 @@ describe("layers", () => {
   });
 });
 
+describe("archives hull loads", () => {
+  test("a Docker archive whose manifest.json names files outside it, or links out, stores no host file", async () => {
+    const secret = join(work, "secret");
+    writeFileSync(secret, "the user's private key\n");
+    const secretDigest = new Bun.CryptoHasher("sha256").update("the user's private key\n").digest("hex");
+    const cases: Record<string, TarEntry[]> = {
+      traversal: [file("manifest.json", JSON.stringify([{ Config: `../../../../../../../..${secret}`, Layers: [] }]))],
+      absolute: [file("manifest.json", JSON.stringify([{ Config: "c.json", Layers: [secret] }]))],
+      "linked-blob": [
+        file("manifest.json", JSON.stringify([{ Config: "c.json", Layers: ["layer.tar"] }])),
+        file("c.json", "{}"),
+        link("layer.tar", secret),
+      ],
+      "linked-dir": [file("manifest.json", JSON.stringify([{ Config: "d/c.json", Layers: [] }])), link("d", work)],
+      "not-a-manifest": [file("manifest.json", JSON.stringify({ Config: 1 }))],
+    };
+    for (const [name, entries] of Object.entries(cases)) {
+      const tar = join(work, `archive-${name}.tar`);
+      writeFileSync(tar, await packTar(entries));
+      const r = hull(["load", "-i", tar], { root });
+      expect(r.code, name).toBe(125);
+      expect(r.stderr.trim().split("\n"), name).toHaveLength(1);
+      expect(existsSync(join(root, "blobs", "sha256", secretDigest)), name).toBe(false);
+    }
+  });
+});
+
 describe("files hull reads from an image on the host", () => {
   test("/etc/passwd -> /dev/zero: -u NAME fails at once instead of reading forever", async () => {
     const base = busyboxLayer().filter((e) => e.header.name !== "etc/passwd");

@@ -2,9 +2,10 @@
 // Docker's manifest.json, so `docker load`, `podman load` and `skopeo` (docker-archive: or
 // oci-archive:) all read it. `hull load` reads either form; `hull import` makes a one-layer image
 // from a root filesystem tarball.
-import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
 import { createTarPacker } from "modern-tar";
+import * as v from "valibot";
 import { type ImageConfig, parseImageConfig } from "./config";
 import { sha256 } from "./digest";
 import { compressionOf, ensureUnpacked } from "./layers";
@@ -120,7 +121,62 @@ async function extract(store: ImageStore, archive: string): Promise<Extracted> {
       new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
     );
   await unpackLayer(stream, dir);
-  return { dir, file: (rel: string) => join(dir, rel) };
+  // the store's own path may pass through links (a home on another disk); the archive's may not
+  const realDir = realpathSync(dir);
+  return {
+    dir,
+    // a name from the archive's own JSON: it must be a regular file of the archive, reached through
+    // no symlink (an archive may hold `blobs -> /home/me` or name `../../.ssh/id_rsa`, and hull
+    // would store the host's file as a blob, ready for save or push)
+    file: (rel: string) => {
+      const p = join(dir, rel);
+      let real = "";
+      try {
+        real = realpathSync(p);
+      } catch {}
+      if (!p.startsWith(`${dir}/`) || real !== realDir + p.slice(dir.length) || !lstatSync(p).isFile())
+        throw new Error(`${archive}: ${JSON.stringify(rel)} is not a file of the archive`);
+      return p;
+    },
+  };
+}
+
+/** The archive's JSON files are read whole: capped, as a registry's manifests are. */
+const MAX_ARCHIVE_JSON = 4 * 1024 * 1024;
+
+function readJson(path: string, archive: string): unknown {
+  if (statSync(path).size > MAX_ARCHIVE_JSON)
+    throw new Error(`${archive}: ${basename(path)} is larger than ${MAX_ARCHIVE_JSON} bytes`);
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    throw new Error(`${archive}: ${basename(path)} is not JSON`);
+  }
+}
+
+const DockerArchiveManifest = v.array(
+  v.object({
+    Config: v.string(),
+    RepoTags: v.nullish(v.array(v.string())),
+    Layers: v.array(v.string()),
+  }),
+);
+const OciIndexFile = v.object({
+  manifests: v.optional(
+    v.array(
+      v.object({
+        digest: v.pipe(v.string(), v.regex(/^sha256:[0-9a-f]{64}$/, "a sha256 digest")),
+        mediaType: v.optional(v.string()),
+        annotations: v.optional(v.record(v.string(), v.string())),
+      }),
+    ),
+  ),
+});
+
+function parseArchiveJson<T>(schema: v.GenericSchema<unknown, T>, value: unknown, what: string, archive: string): T {
+  const r = v.safeParse(schema, value);
+  if (!r.success) throw new Error(`${archive}: ${what} is not valid: ${v.summarize(r.issues).split("\n")[0]}`);
+  return r.output;
 }
 
 async function importBlob(store: ImageStore, path: string): Promise<{ digest: string; size: number }> {
@@ -140,6 +196,7 @@ async function register(
   mediaTypes?: string[],
 ): Promise<ImageRecord> {
   const { digest: id } = await importBlob(store, configPath);
+  if (statSync(configPath).size > MAX_ARCHIVE_JSON) throw new Error(`${configPath}: the image config is too large`);
   const config = parseImageConfig(readFileSync(configPath, "utf8"), configPath);
   if (config.rootfs.diff_ids.length !== layerPaths.length) {
     throw new Error(
@@ -173,10 +230,14 @@ export async function loadArchive(store: ImageStore, archive: string): Promise<s
     const x = await extract(store, archive);
     try {
       const out: string[] = [];
-      let dockerManifest: Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }> | undefined;
-      try {
-        dockerManifest = JSON.parse(readFileSync(x.file("manifest.json"), "utf8"));
-      } catch {}
+      let dockerManifest: v.InferOutput<typeof DockerArchiveManifest> | undefined;
+      if (existsIn(x.dir, "manifest.json"))
+        dockerManifest = parseArchiveJson(
+          DockerArchiveManifest,
+          readJson(x.file("manifest.json"), archive),
+          "manifest.json",
+          archive,
+        );
       if (dockerManifest) {
         for (const m of dockerManifest) {
           const rec = await register(store, x.file(m.Config), m.Layers.map(x.file), m.RepoTags ?? []);
@@ -186,18 +247,20 @@ export async function loadArchive(store: ImageStore, archive: string): Promise<s
         }
         return out;
       }
-      let index: { manifests?: Array<{ digest: string; mediaType?: string; annotations?: Record<string, string> }> };
-      try {
-        index = JSON.parse(readFileSync(x.file("index.json"), "utf8"));
-      } catch {
+      if (!existsIn(x.dir, "index.json"))
         throw new Error(`${archive} is neither a Docker archive (manifest.json) nor an OCI layout (index.json)`);
-      }
+      const index = parseArchiveJson(OciIndexFile, readJson(x.file("index.json"), archive), "index.json", archive);
       for (const desc of index.manifests ?? []) {
         const blobFile = (d: string) => x.file(`blobs/sha256/${d.slice(7)}`);
-        let parsed = parseManifest(readFileSync(blobFile(desc.digest)), desc.mediaType ?? "", archive);
+        const manifestBytes = (d: string) => {
+          const f = blobFile(d);
+          if (statSync(f).size > MAX_ARCHIVE_JSON) throw new Error(`${archive}: manifest ${d} is too large`);
+          return readFileSync(f);
+        };
+        let parsed = parseManifest(manifestBytes(desc.digest), desc.mediaType ?? "", archive);
         if (parsed.kind === "index") {
           const chosen = selectPlatform(parsed.index, hostPlatform(), archive);
-          parsed = parseManifest(readFileSync(blobFile(chosen.digest)), chosen.mediaType, archive);
+          parsed = parseManifest(manifestBytes(chosen.digest), chosen.mediaType, archive);
         }
         if (parsed.kind !== "manifest") throw new Error(`${archive}: nested indexes are not supported`);
         const m = parsed.manifest;
@@ -250,4 +313,13 @@ export async function importRootfs(store: ImageStore, tarball: string, name?: st
       rmSync(configPath, { force: true });
     }
   });
+}
+
+/** NAME is an entry of DIR itself (not reached through a link). */
+function existsIn(dir: string, name: string): boolean {
+  try {
+    return lstatSync(join(dir, name)).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -1,56 +1,11 @@
 // hull's entry point: route to a command, print failures as one line, exit non-zero.
 // Commands load lazily (bun build --splitting), so `hull run` pays only for what it uses.
+import type { ArgsDef } from "citty";
+import { parseInterspersed, UsageError } from "./argv";
 import type { HullCommand } from "./command";
 import { print, printErr } from "./output";
+import { commands } from "./table";
 import { VERSION } from "./version";
-
-const commands: Record<string, () => Promise<HullCommand>> = {
-  run: () => import("./commands/run").then((m) => m.default),
-  create: () => import("./commands/run").then((m) => m.create),
-  ps: () => import("./commands/containers").then((m) => m.ps),
-  rename: () => import("./commands/containers").then((m) => m.rename),
-  diff: () => import("./commands/containers").then((m) => m.diff),
-  top: () => import("./commands/containers").then((m) => m.top),
-  cp: () => import("./commands/containers").then((m) => m.cp),
-  __cp: () => import("./commands/internal").then((m) => m.cpCommand),
-  commit: () => import("./commands/containers").then((m) => m.commit),
-  "__commit-layer": () => import("./commands/internal").then((m) => m.commitLayerCommand),
-  __diff: () => import("./commands/internal").then((m) => m.diffCommand),
-  rm: () => import("./commands/containers").then((m) => m.rm),
-  container: () => import("./commands/containers").then((m) => m.container),
-  exec: () => import("./commands/exec").then((m) => m.default),
-  volume: () => import("./commands/volume").then((m) => m.volume),
-  logs: () => import("./commands/lifecycle").then((m) => m.logs),
-  stop: () => import("./commands/lifecycle").then((m) => m.stop),
-  start: () => import("./commands/lifecycle").then((m) => m.start),
-  restart: () => import("./commands/lifecycle").then((m) => m.restart),
-  kill: () => import("./commands/lifecycle").then((m) => m.kill),
-  wait: () => import("./commands/lifecycle").then((m) => m.wait),
-  pause: () => import("./commands/lifecycle").then((m) => m.pause),
-  attach: () => import("./commands/lifecycle").then((m) => m.attach),
-  unpause: () => import("./commands/lifecycle").then((m) => m.unpause),
-  pull: () => import("./commands/pull").then((m) => m.default),
-  push: () => import("./commands/push").then((m) => m.default),
-  build: () => import("./commands/build").then((m) => m.build),
-  builder: () => import("./commands/build").then((m) => m.builder),
-  "__build-layer": () => import("./commands/internal").then((m) => m.buildLayerCommand),
-  images: () => import("./commands/images").then((m) => m.default),
-  image: () => import("./commands/image-manage").then((m) => m.image),
-  tag: () => import("./commands/image-manage").then((m) => m.tag),
-  rmi: () => import("./commands/image-manage").then((m) => m.rmi),
-  history: () => import("./commands/image-manage").then((m) => m.history),
-  save: () => import("./commands/archive").then((m) => m.save),
-  load: () => import("./commands/archive").then((m) => m.load),
-  import: () => import("./commands/archive").then((m) => m.importCommand),
-  search: () => import("./commands/search").then((m) => m.default),
-  login: () => import("./commands/login").then((m) => m.loginCommand),
-  logout: () => import("./commands/login").then((m) => m.logoutCommand),
-  doctor: () => import("./commands/doctor").then((m) => m.default),
-  system: () => import("./commands/system").then((m) => m.system),
-  unshare: () => import("./commands/unshare").then((m) => m.default),
-  "__unpack-layer": () => import("./commands/internal").then((m) => m.unpackLayerCommand),
-  version: () => import("./commands/version").then((m) => m.default),
-};
 
 const main: HullCommand = {
   meta: { name: "hull", version: VERSION, description: "Rootless, daemonless containers in one executable" },
@@ -75,6 +30,53 @@ async function usage(cmd: HullCommand, parent?: HullCommand): Promise<void> {
   await showUsage(cmd, parent);
 }
 
+type SubCommands = Record<string, HullCommand | (() => Promise<HullCommand>)>;
+
+/**
+ * The command the words name: `image prune` is image's subcommand prune. The first word that is not
+ * a flag must be a subcommand of a command that has them; the rest is the leaf's to parse.
+ */
+async function resolveCommand(
+  top: HullCommand,
+  words: string[],
+  path: string[],
+): Promise<{ cmd: HullCommand; parent: HullCommand; rest: string[]; path: string[] }> {
+  let cmd = top;
+  let parent = main;
+  let rest = words;
+  for (;;) {
+    const subs = cmd.subCommands as SubCommands | undefined;
+    if (!subs) return { cmd, parent, rest, path };
+    const at = rest.findIndex((w) => !w.startsWith("-"));
+    const word = at >= 0 ? (rest[at] as string) : undefined;
+    const next = word !== undefined ? subs[word] : undefined;
+    if (!next) {
+      if (rest.includes("--help") || rest.includes("-h") || word === undefined)
+        return { cmd, parent, rest: ["--help"], path };
+      throw new UsageError(`unknown command: ${[...path, word].join(" ")} (see 'hull ${path.join(" ")} --help')`);
+    }
+    parent = cmd;
+    cmd = typeof next === "function" ? await next() : next;
+    path = [...path, word as string];
+    rest = [...rest.slice(0, at), ...rest.slice(at + 1)];
+  }
+}
+
+/** --help (or -h where the command has no -h of its own) among the command's own words. */
+function asksForHelp(cmd: HullCommand, words: string[]): boolean {
+  const hasShortH = Object.values((cmd.args ?? {}) as ArgsDef).some(
+    (d) => "alias" in d && [d.alias].flat().includes("h"),
+  );
+  for (const w of words) {
+    if (w === "--") return false;
+    if (w === "--help" || (w === "-h" && !hasShortH)) return true;
+    // a command that takes a command line of its own (run IMAGE CMD...): what follows the first
+    // positional is that command's, `hull run busybox ls --help` passes --help to ls
+    if (cmd.ownArgs && !w.startsWith("-")) return false;
+  }
+  return false;
+}
+
 export async function cli(argv: string[]): Promise<void> {
   const debug = argv[0] === "--debug";
   const args = debug ? argv.slice(1) : argv;
@@ -87,16 +89,17 @@ export async function cli(argv: string[]): Promise<void> {
   const load = commands[name];
   if (!load) fail(new Error(`unknown command: ${name} (see 'hull --help')`), debug);
   try {
-    const cmd = await load();
-    const rest = args.slice(1);
-    // --help before the first positional is hull's; after it, it belongs to the container's command
-    const firstPositional = rest.findIndex((a) => !a.startsWith("-"));
-    const helpAt = rest.indexOf("--help");
-    if (helpAt >= 0 && (firstPositional < 0 || helpAt < firstPositional)) return usage(cmd, main);
+    const { cmd, parent, rest, path } = await resolveCommand(await load(), args.slice(1), [name]);
+    // --help anywhere prints help and does nothing else: `hull image prune -a --help` must not prune
+    if (asksForHelp(cmd, rest)) return usage(cmd, parent);
     if (cmd.ownArgs && cmd.run) {
       await cmd.run({ rawArgs: rest, args: { _: [] } as never, cmd });
       return;
     }
+    if (!cmd.run) return usage(cmd, parent);
+    // every flag must be one the command has: an ignored `--filter` turned `rmi $(images -q -f ...)`
+    // into "remove every image"
+    parseInterspersed(rest, (cmd.args ?? {}) as ArgsDef, path.join(" "), true);
     const { runCommand } = await import("citty");
     await runCommand(cmd, { rawArgs: rest });
   } catch (e) {

@@ -1,0 +1,117 @@
+// The whole command table, walked: for every command a person can type, `--help` prints help and
+// changes nothing, and an unknown flag is a usage error (exit 125) that changes nothing. Scripts
+// written for docker must never destroy data because hull read a flag differently (`image prune -a
+// --help` pruned; `rmi $(images -q -f dangling=true)` removed every image).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { lstatSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { HullCommand } from "../src/cli/command";
+import { commands } from "../src/cli/table";
+import { hull, makeStore, ok, removeStore, requireUnprivileged } from "./helpers";
+
+requireUnprivileged();
+
+let root = "";
+
+beforeAll(() => {
+  root = makeStore();
+  ok(hull(["run", "--rm", "busybox", "true"], { root }));
+  ok(hull(["tag", "busybox", "kept:1"], { root }));
+  ok(hull(["create", "--name", "kept", "busybox", "true"], { root }));
+  ok(hull(["run", "--name", "exited", "busybox", "true"], { root }));
+  ok(hull(["volume", "create", "keptvol"], { root }));
+});
+
+afterAll(() => removeStore(root));
+
+/** Every path under the store with its type and size: what a command that does nothing leaves alone */
+function snapshot(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const n of names.sort()) {
+      // lock files are made by whoever takes a lock, and hold nothing
+      if (rel === "" && n === "locks") continue;
+      const p = join(dir, n);
+      const st = lstatSync(p);
+      out.push(`${rel}${n} ${st.isDirectory() ? "d" : st.size}`);
+      if (st.isDirectory() && !(rel === "" && n === "layers")) walk(p, `${rel}${n}/`);
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+type Sub = HullCommand | (() => Promise<HullCommand>);
+
+/** Every leaf command as the words that name it; internal ones (__name) are hull's own, not a person's. */
+async function leaves(): Promise<{ words: string[]; cmd: HullCommand }[]> {
+  const out: { words: string[]; cmd: HullCommand }[] = [];
+  const walk = async (cmd: HullCommand, path: string[]) => {
+    const subs = cmd.subCommands as Record<string, Sub> | undefined;
+    if (!subs) {
+      out.push({ words: path, cmd });
+      return;
+    }
+    for (const [name, sub] of Object.entries(subs))
+      await walk(typeof sub === "function" ? await sub() : sub, [...path, name]);
+  };
+  for (const [name, load] of Object.entries(commands)) if (!name.startsWith("__")) await walk(await load(), [name]);
+  return out;
+}
+
+test("--help anywhere prints help and changes nothing, for every command", async () => {
+  const all = await leaves();
+  expect(all.length).toBeGreaterThan(40);
+  const before = snapshot();
+  for (const { words, cmd } of all) {
+    // after the flags that would make it act: the help must win wherever it stands (a command with a
+    // command line of its own, run IMAGE CMD..., takes it before the image only)
+    const variants = cmd.ownArgs
+      ? [
+          [...words, "--help"],
+          [...words, "-a", "--help", "kept"],
+        ]
+      : [
+          [...words, "--help"],
+          [...words, "-f", "kept", "--help"],
+          [...words, "-a", "--help", "kept"],
+        ];
+    for (const args of variants) {
+      const r = hull(args, { root });
+      expect(r.code, `hull ${args.join(" ")}: ${r.stderr}`).toBe(0);
+      expect(r.stdout + r.stderr, `hull ${args.join(" ")}`).toContain("USAGE");
+      expect(snapshot(), `hull ${args.join(" ")} changed the store`).toEqual(before);
+    }
+  }
+}, 300_000);
+
+test("an unknown flag is a usage error that names it and changes nothing, for every command", async () => {
+  const all = await leaves();
+  const before = snapshot();
+  for (const { words } of all) {
+    const args = [...words, "--no-such-flag", "kept"];
+    const r = hull(args, { root });
+    expect(r.code, `hull ${args.join(" ")}: ${r.stdout}`).toBe(125);
+    expect(r.stderr, `hull ${args.join(" ")}`).toContain("--no-such-flag");
+    expect(r.stderr.trim().split("\n"), `hull ${args.join(" ")}`).toHaveLength(1);
+    expect(snapshot(), `hull ${args.join(" ")} changed the store`).toEqual(before);
+  }
+}, 300_000);
+
+test("what docker scripts do with flags hull does not know no longer acts on everything", () => {
+  const images = ok(hull(["images", "-q"], { root }));
+  // rmi $(images -q -f dangling=true) and ps -q --filter: refused, not widened to everything
+  const r = hull(["images", "-q", "-f", "dangling=true"], { root });
+  expect(r.code).toBe(125);
+  expect(hull(["ps", "-q", "--filter", "name=x"], { root }).code).toBe(125);
+  expect(hull(["image", "prune", "-a", "--help"], { root }).code).toBe(0);
+  expect(ok(hull(["images", "-q"], { root }))).toBe(images);
+  expect(hull(["volume", "create", "--help"], { root }).code).toBe(0);
+  expect(ok(hull(["volume", "ls", "-q"], { root })).trim()).toBe("keptvol");
+});

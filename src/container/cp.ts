@@ -98,12 +98,12 @@ export async function copy(paths: StorePaths, from: string, to: string): Promise
         const pid = initPid(paths, rec.id);
         if (!pid) throw new Error(`container ${side.container} has not started its command yet`);
         const wasPaused = state.paused === true;
-        if (!wasPaused) await pauseContainer(paths, side.container, true);
+        if (!wasPaused) await pauseContainer(paths, side.container, true, true);
         try {
           // in the container's own user namespace: only there is its /proc/PID/root open to us
           await run(`/proc/${pid}/root`, undefined, pid);
         } finally {
-          if (!wasPaused) await pauseContainer(paths, side.container, false);
+          if (!wasPaused) await pauseContainer(paths, side.container, false, true);
         }
         return;
       }

@@ -36,7 +36,9 @@ export async function execInContainer(paths: StorePaths, o: ExecOptions): Promis
   if (o.tty && o.interactive && !isatty(0))
     throw new Error("the input device is not a TTY: drop -t, or run from a terminal");
   const rec = findContainer(paths, o.container);
-  if (containerState(paths, rec).status !== "running") throw new Error(`container ${o.container} is not running`);
+  const state = containerState(paths, rec);
+  if (state.status !== "running") throw new Error(`container ${o.container} is not running`);
+  if (state.paused) throw new Error(`container ${o.container} is paused: hull unpause it first`);
   const pid = initPid(paths, rec.id);
   if (!pid) throw new Error(`container ${o.container} has not started its command yet`);
   const text = readFileText(join(containerDir(paths, rec.id), "spec.json"));

@@ -44,8 +44,17 @@ function runningInit(paths: StorePaths, key: string) {
  * `hull pause` / `hull unpause`: SIGSTOP / SIGCONT to every process of the container (no delegated
  * cgroup freezer on these hosts), through the shim's signal-all mode; `paused` marks it for ps.
  */
-export async function pauseContainer(paths: StorePaths, key: string, pause: boolean): Promise<void> {
+export async function pauseContainer(
+  paths: StorePaths,
+  key: string,
+  pause: boolean,
+  /** stop and cp pause and continue it themselves, whatever a user did */
+  quiet = false,
+): Promise<void> {
   const { rec, pid } = runningInit(paths, key);
+  const paused = (containerState(paths, rec) as { paused?: boolean }).paused === true;
+  if (!quiet && pause && paused) throw new Error(`container ${key} is already paused`);
+  if (!quiet && !pause && !paused) throw new Error(`container ${key} is not paused`);
   const message = encodeEnterMessage({
     argv: ["-"],
     env: [],
@@ -87,7 +96,7 @@ export async function stopContainer(paths: StorePaths, key: string, timeout: num
   // the supervisor does not restart a container that was stopped on purpose
   writeFileAtomic(join(containerDir(paths, rec.id), "stopping"), "", 0o644, false);
   // a stopped process would hold the stop signal until it is continued
-  if (state.paused) await pauseContainer(paths, key, false);
+  if (state.paused) await pauseContainer(paths, key, false, true);
   const pid = initPid(paths, rec.id);
   if (pid) {
     try {
@@ -106,6 +115,8 @@ export async function waitContainer(paths: StorePaths, key: string): Promise<num
   const rec = findContainer(paths, key);
   for (;;) {
     const s = containerState(paths, rec);
+    // docker's "not-running": a container that was created and never started has nothing to wait for
+    if (s.status === "created") return 0;
     if (s.status === "exited") return s.exitCode;
     if (s.status === "dead") return 255;
     await Bun.sleep(50);

@@ -129,6 +129,9 @@ function readRecord(paths: StorePaths, id: string): ContainerRecord | undefined 
   }
 }
 
+/** The name names no container: `rm -f` of it is no error, as in docker. */
+export class NoSuchContainerError extends Error {}
+
 /** A container by full id, unique id prefix, or name. */
 export function findContainer(paths: StorePaths, key: string): ContainerRecord {
   // the common cases without listing the store (which would load node:fs): a full id, a name
@@ -147,7 +150,7 @@ export function findContainer(paths: StorePaths, key: string): ContainerRecord {
   const matches = all.filter((c) => c.id.startsWith(key));
   if (matches.length === 1) return matches[0] as ContainerRecord;
   if (matches.length > 1) throw new Error(`container id prefix ${key} is ambiguous: give more digits`);
-  throw new Error(`no such container: ${key}`);
+  throw new NoSuchContainerError(`no such container: ${key}`);
 }
 
 const ADJECTIVES = [

@@ -6,12 +6,14 @@ import {
   renameContainer,
 } from "../../container/manage";
 import type { ContainerView } from "../../container/manage";
+import { NoSuchContainerError } from "../../container/records";
 import { storePaths, storeRoot } from "../../store/paths";
 import type { ArgsDef } from "citty";
 import { all, last, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
 import { print } from "../output";
 import { format, rootArg, table } from "./image-common";
+import { eachName } from "../each";
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
 
@@ -86,7 +88,11 @@ export const rm: HullCommand = {
   async run({ args }) {
     const keys = args._.map(String);
     if (keys.length === 0) throw new Error("hull rm needs at least one container");
-    for (const k of keys) print(await removeContainer(paths(args.root), k, Boolean(args.force), Boolean(args.volumes)));
+    await eachName(
+      keys,
+      async (k) => print(await removeContainer(paths(args.root), k, Boolean(args.force), Boolean(args.volumes))),
+      (e) => Boolean(args.force) && e instanceof NoSuchContainerError,
+    );
   },
 };
 

@@ -2,6 +2,7 @@ import { imageHistory, inspectImage, pruneImages, removeImage, tagImage } from "
 import type { HullCommand } from "../command";
 import { print } from "../output";
 import { format, openStore, rootArg, table } from "./image-common";
+import { eachName } from "../each";
 
 export const tag: HullCommand = {
   meta: { name: "tag", description: "Give an image another name: hull tag SOURCE TARGET" },
@@ -30,7 +31,7 @@ export const rmi: HullCommand = {
     const names = args._.map(String);
     if (names.length === 0) throw new Error("hull rmi needs at least one image");
     const store = openStore(args.root);
-    for (const n of names) print((await removeImage(store, n, Boolean(args.force))).join("\n"));
+    await eachName(names, async (n) => print((await removeImage(store, n, Boolean(args.force))).join("\n")));
   },
 };
 

@@ -5,12 +5,14 @@ import {
   type LogLine,
   readLog,
   readLogFrom,
+  signalNumber,
   startContainer,
   stopContainer,
   waitContainer,
 } from "../../container/lifecycle";
 import { storePaths, storeRoot } from "../../store/paths";
 import type { HullCommand } from "../command";
+import { eachName } from "../each";
 import { print, write } from "../output";
 import { rootArg } from "./image-common";
 
@@ -36,10 +38,11 @@ export const stop: HullCommand = {
     ...rootArg,
   },
   async run({ args }) {
-    for (const k of keys(args, "stop")) {
-      await stopContainer(paths(args.root), k, seconds(args.time, 10));
+    const t = seconds(args.time, 10);
+    await eachName(keys(args, "stop"), async (k) => {
+      await stopContainer(paths(args.root), k, t);
       print(k);
-    }
+    });
   },
 };
 
@@ -47,10 +50,12 @@ export const kill: HullCommand = {
   meta: { name: "kill", description: "Send a signal to containers (default SIGKILL)" },
   args: { signal: { type: "string", alias: "s", description: "Signal name or number" }, ...rootArg },
   async run({ args }) {
-    for (const k of keys(args, "kill")) {
-      killContainer(paths(args.root), k, typeof args.signal === "string" ? args.signal : "KILL");
+    const signal = typeof args.signal === "string" ? args.signal : "KILL";
+    signalNumber(signal); // a bad signal is a usage error, before any container is touched
+    await eachName(keys(args, "kill"), (k) => {
+      killContainer(paths(args.root), k, signal);
       print(k);
-    }
+    });
   },
 };
 
@@ -58,7 +63,7 @@ export const wait: HullCommand = {
   meta: { name: "wait", description: "Wait for containers to stop; print their exit codes" },
   args: { ...rootArg },
   async run({ args }) {
-    for (const k of keys(args, "wait")) print(String(await waitContainer(paths(args.root), k)));
+    await eachName(keys(args, "wait"), async (k) => print(String(await waitContainer(paths(args.root), k))));
   },
 };
 
@@ -71,16 +76,18 @@ export const start: HullCommand = {
   async run({ args }) {
     const ks = keys(args, "start");
     if (args.attach && ks.length > 1) throw new Error("hull start -a takes one container");
-    for (const k of ks) {
+    if (args.attach) {
+      const k = ks[0] as string;
       // a new run starts a new log: what -a shows is this run's output
-      const before = args.attach ? readLogSize(paths(args.root), k) : 0;
+      const before = readLogSize(paths(args.root), k);
       await startContainer(paths(args.root), k);
-      if (!args.attach) {
-        print(k);
-        continue;
-      }
       process.exitCode = await followFrom(args.root, k, before);
+      return;
     }
+    await eachName(ks, async (k) => {
+      await startContainer(paths(args.root), k);
+      print(k);
+    });
   },
 };
 
@@ -130,11 +137,12 @@ export const restart: HullCommand = {
     ...rootArg,
   },
   async run({ args }) {
-    for (const k of keys(args, "restart")) {
-      await stopContainer(paths(args.root), k, seconds(args.time, 10));
+    const t = seconds(args.time, 10);
+    await eachName(keys(args, "restart"), async (k) => {
+      await stopContainer(paths(args.root), k, t);
       await startContainer(paths(args.root), k);
       print(k);
-    }
+    });
   },
 };
 
@@ -170,10 +178,10 @@ export const pause: HullCommand = {
   meta: { name: "pause", description: "Stop every process of containers (SIGSTOP) until unpause" },
   args: { ...rootArg },
   async run({ args }) {
-    for (const k of keys(args, "pause")) {
+    await eachName(keys(args, "pause"), async (k) => {
       await pauseContainer(paths(args.root), k, true);
       print(k);
-    }
+    });
   },
 };
 
@@ -181,9 +189,9 @@ export const unpause: HullCommand = {
   meta: { name: "unpause", description: "Continue the processes of paused containers (SIGCONT)" },
   args: { ...rootArg },
   async run({ args }) {
-    for (const k of keys(args, "unpause")) {
+    await eachName(keys(args, "unpause"), async (k) => {
       await pauseContainer(paths(args.root), k, false);
       print(k);
-    }
+    });
   },
 };

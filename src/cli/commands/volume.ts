@@ -10,6 +10,7 @@ import { storePaths, storeRoot } from "../../store/paths";
 import type { HullCommand } from "../command";
 import { print } from "../output";
 import { rootArg, table } from "./image-common";
+import { eachName } from "../each";
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
 
@@ -61,10 +62,10 @@ export const volume: HullCommand = {
       async run({ args }) {
         const names = args._.map(String);
         if (names.length === 0) throw new Error("hull volume rm needs a volume");
-        for (const n of names) {
+        await eachName(names, async (n) => {
           await removeVolume(paths(args.root), n, Boolean(args.force));
           print(n);
-        }
+        });
       },
     },
     prune: {

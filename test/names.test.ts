@@ -1,0 +1,84 @@
+// Commands that take several names act on each, as docker does: a failure is a line of its own,
+// the others still happen, and the exit status is 1 when any failed. And the states docker refuses.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { hull, makeStore, ok, removeStore, requireUnprivileged } from "./helpers";
+
+requireUnprivileged();
+
+let root = "";
+
+beforeAll(() => {
+  root = makeStore();
+  ok(hull(["run", "--rm", "busybox", "true"], { root }));
+});
+
+afterAll(() => removeStore(root));
+
+const names = () =>
+  ok(hull(["ps", "-a", "--format", "json"], { root }))
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).Names as string)
+    .sort();
+
+test("rm -f of several names removes every one there is; a missing one is no error with -f", () => {
+  for (const n of ["aa", "bb"]) ok(hull(["create", "--name", n, "busybox", "true"], { root }));
+  const r = hull(["rm", "-f", "gone", "aa", "bb"], { root });
+  expect(r.code, r.stderr).toBe(0);
+  expect(names()).toEqual([]);
+  expect(hull(["rm", "-f", "gone"], { root }).code).toBe(0);
+});
+
+test("without -f, each failure is one line, the rest still happen, and the exit status is 1", () => {
+  for (const n of ["cc", "dd"]) ok(hull(["create", "--name", n, "busybox", "true"], { root }));
+  const r = hull(["rm", "cc", "gone", "dd", "also-gone"], { root });
+  expect(r.code).toBe(1);
+  expect(r.stdout.trim().split("\n")).toEqual(["cc", "dd"]);
+  expect(r.stderr.trim().split("\n")).toEqual(["hull: no such container: gone", "hull: no such container: also-gone"]);
+  expect(names()).toEqual([]);
+});
+
+test("stop, kill and rmi go on past a missing name", () => {
+  ok(hull(["run", "-d", "--name", "s1", "busybox", "sleep", "60"], { root }));
+  ok(hull(["run", "-d", "--name", "s2", "busybox", "sleep", "60"], { root }));
+  const stop = hull(["stop", "-t", "0", "gone", "s1"], { root });
+  expect(stop.code).toBe(1);
+  expect(stop.stdout.trim()).toBe("s1");
+  const kill = hull(["kill", "s2", "gone"], { root });
+  expect(kill.code).toBe(1);
+  expect(kill.stdout.trim()).toBe("s2");
+  expect(hull(["kill", "-s", "NOSUCHSIG", "s2"], { root }).code).toBe(125);
+  ok(hull(["rm", "-f", "s1", "s2"], { root }));
+  ok(hull(["tag", "busybox", "t1:1"], { root }));
+  const rmi = hull(["rmi", "gone:1", "t1:1"], { root });
+  expect(rmi.code).toBe(1);
+  expect(ok(hull(["images", "--format", "json"], { root }))).not.toContain("t1");
+});
+
+test("pause twice, unpause of a running one and exec into a paused one are refused", () => {
+  ok(hull(["run", "-d", "--name", "pp", "busybox", "sleep", "60"], { root }));
+  try {
+    ok(hull(["pause", "pp"], { root }));
+    const again = hull(["pause", "pp"], { root });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("already paused");
+    const exec = hull(["exec", "pp", "true"], { root });
+    expect(exec.code).not.toBe(0);
+    expect(exec.stderr).toContain("is paused");
+    ok(hull(["unpause", "pp"], { root }));
+    const un = hull(["unpause", "pp"], { root });
+    expect(un.code).toBe(1);
+    expect(un.stderr).toContain("is not paused");
+  } finally {
+    ok(hull(["rm", "-f", "pp"], { root }));
+  }
+});
+
+test("wait on a container that was created and never started returns at once", () => {
+  ok(hull(["create", "--name", "ww", "busybox", "true"], { root }));
+  const started = Date.now();
+  expect(ok(hull(["wait", "ww"], { root })).trim()).toBe("0");
+  expect(Date.now() - started).toBeLessThan(5000);
+  ok(hull(["rm", "ww"], { root }));
+});

@@ -221,6 +221,40 @@ describe("registries", () => {
 });
 
 describe("Dockerfiles", () => {
+  test("ADD <url> from a server that goes silent ends the build instead of hanging it", async () => {
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    // headers, then a body that never comes
+    const stalled = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () =>
+        new Response(
+          new ReadableStream({
+            start: (c) => c.enqueue(new TextEncoder().encode("the first bytes")),
+            pull: () => new Promise(() => {}),
+          }),
+        ),
+    });
+    const ctx = mkdtempSync(join(tmpdir(), "hull-ctx-"));
+    try {
+      for (const [port, says] of [
+        [silent.port, "no answer from 127.0.0.1"],
+        [stalled.port, "nothing received for 1 s"],
+      ] as const) {
+        writeFileSync(join(ctx, "Dockerfile"), `FROM busybox\nADD http://127.0.0.1:${port}/f /f\n`);
+        const started = Date.now();
+        const r = await hullAsync(["build", ctx], { root, env: { HULL_REGISTRY_TIMEOUT: "1" } });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(says);
+        expect(Date.now() - started).toBeLessThan(20000);
+      }
+    } finally {
+      silent.stop(true);
+      stalled.stop(true);
+      rmSync(ctx, { recursive: true, force: true });
+    }
+  });
+
   test("ADD <url> takes the decoded last segment as the name and never writes outside the build", async () => {
     const marker = `PWNED-${process.pid}-${Date.now()}`;
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("payload\n") });

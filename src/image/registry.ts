@@ -73,6 +73,27 @@ export function idleLimited(stream: ReadableStream<Uint8Array>, ms: number, what
   });
 }
 
+/**
+ * fetch, giving up when no answer (the headers) comes within MS. The timer covers the headers only:
+ * the body has idleLimited, and an abort later would cut a long download that still makes progress.
+ */
+export async function fetchWithin(url: string, init: RequestInit, ms: number): Promise<Response> {
+  const abort = new AbortController();
+  let silent = false;
+  const timer = setTimeout(() => {
+    silent = true;
+    abort.abort();
+  }, ms);
+  try {
+    return await fetch(url, { ...init, signal: abort.signal });
+  } catch (e) {
+    if (silent) throw new Error(`no answer from ${new URL(url).host} within ${ms / 1000} s (HULL_REGISTRY_TIMEOUT)`);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** RES's body, at most MAX bytes (else a RegistryError naming WHAT), with the idle timeout. */
 export async function readCapped(res: Response, max: number, what: string): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array(0);
@@ -126,24 +147,7 @@ export class Registry {
     for (let hop = 0; hop <= REDIRECTS; hop++) {
       const headers = new Headers(init.headers);
       if (new URL(target).origin !== new URL(this.base).origin) headers.delete("authorization");
-      // the timer covers the wait for the headers only: the body has idleLimited, and aborting the
-      // signal later would cut a long download that is still making progress
-      const abort = new AbortController();
-      let silent = false;
-      const timer = setTimeout(() => {
-        silent = true;
-        abort.abort();
-      }, ms);
-      let res: Response;
-      try {
-        res = await fetch(target, { ...init, headers, redirect: "manual", signal: abort.signal });
-      } catch (e) {
-        if (silent)
-          throw new Error(`no answer from ${new URL(target).host} within ${ms / 1000} s (HULL_REGISTRY_TIMEOUT)`);
-        throw e;
-      } finally {
-        clearTimeout(timer);
-      }
+      const res = await fetchWithin(target, { ...init, headers, redirect: "manual" }, ms);
       const location = res.headers.get("location");
       if (res.status < 300 || res.status >= 400 || res.status === 304 || !location) return res;
       await res.body?.cancel();

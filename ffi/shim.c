@@ -109,7 +109,6 @@ struct hull_error {
   char msg[500];
 };
 
-#define MAX_LIST 4096
 #define MAX_STEPS 256
 
 struct step {
@@ -118,10 +117,12 @@ struct step {
 };
 
 static struct config {
-  const char *argv[MAX_LIST + 1];
-  int argc;
-  const char *envp[MAX_LIST + 1];
-  int envc;
+  /* NULL-terminated, grown as the message holds more: the kernel, not the shim, sets the limit
+   * (execve's E2BIG, reported as any failure to run the command) */
+  const char **argv;
+  int argc, argcap;
+  const char **envp;
+  int envc, envcap;
   const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *state_file, *run_dir, *id;
   /* removed, in this order, once the container is gone (--rm): its name link, then its directory */
   const char *cleanup[4];
@@ -174,6 +175,19 @@ static void __attribute__((noreturn)) die(int err, const char *fmt, ...) {
 
 static char *message;
 
+/* Appends ITEM to the NULL-terminated LIST of *N items, growing it by doubling. */
+static void push_list(const char ***list, int *n, int *cap, const char *item) {
+  if (*n + 1 >= *cap) {
+    int want = *cap ? *cap * 2 : 64;
+    const char **grown = realloc(*list, (size_t)want * sizeof *grown);
+    if (!grown) die(ENOMEM, "setup message");
+    *list = grown;
+    *cap = want;
+  }
+  (*list)[(*n)++] = item;
+  (*list)[*n] = NULL;
+}
+
 /* Reads the whole message from FD (a memfd from `hull run`, or a pipe on stdin for `exec`). */
 static void read_message(int fd) {
   size_t cap = 16384, got = 0;
@@ -219,12 +233,10 @@ static void read_message(int fd) {
     if (len >= 4) memcpy(&u, data, 4);
     switch (type) {
     case HULL_REC_ARG:
-      if (cfg.argc >= MAX_LIST) die(E2BIG, "more than %d arguments", MAX_LIST);
-      cfg.argv[cfg.argc++] = data;
+      push_list(&cfg.argv, &cfg.argc, &cfg.argcap, data);
       break;
     case HULL_REC_ENV:
-      if (cfg.envc >= MAX_LIST) die(E2BIG, "more than %d environment variables", MAX_LIST);
-      cfg.envp[cfg.envc++] = data;
+      push_list(&cfg.envp, &cfg.envc, &cfg.envcap, data);
       break;
     case HULL_REC_CWD: cfg.cwd = data; break;
     case HULL_REC_UID: cfg.uid = u; break;
@@ -287,6 +299,7 @@ static void read_message(int fd) {
     }
   }
   if (cfg.argc == 0) die(EINVAL, "setup message: no command");
+  if (!cfg.envp && !(cfg.envp = calloc(1, sizeof *cfg.envp))) die(ENOMEM, "setup message"); /* an empty environment */
   /* The hull that started us (a build, a helper's caller) may be killed outright; we go with it,
    * and the user-namespace stage, told by its own parent-death signal, takes the container down
    * and cleans up. A parent already gone before the prctl shows as another parent pid. */

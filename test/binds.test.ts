@@ -37,3 +37,16 @@ test("-v takes Docker's option list: ro/rw, and z, Z, cached, delegated, consist
   expect(() => parseVolumeFlag(":/d")).toThrow("the source is empty");
   expect(() => parseTmpfsFlag("relative")).toThrow("must be absolute");
 });
+
+test("--tmpfs options are Docker's, each checked: a bad one is an error, never a container that cannot start", () => {
+  expect(parseTmpfsFlag("/t:size=64m,mode=1777,noexec")).toEqual({
+    kind: "tmpfs",
+    target: "/t",
+    options: "size=64m,mode=1777",
+    flags: 2 | 4 | 8, // nosuid, nodev (the default), noexec
+  });
+  expect(parseTmpfsFlag("/t:ro,exec,suid")).toMatchObject({ flags: 1 | 4 });
+  expect(() => parseTmpfsFlag("/t:size=abc")).toThrow("size takes a number");
+  expect(() => parseTmpfsFlag("/t:mode=rwx")).toThrow("mode takes an octal mode");
+  expect(() => parseTmpfsFlag("/t:huge=1")).toThrow('unknown option "huge=1"');
+});

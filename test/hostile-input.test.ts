@@ -92,6 +92,79 @@ describe("archives hull loads", () => {
   });
 });
 
+describe("damaged records and bad imports", () => {
+  test("import refuses a text file, random bytes and a truncated tar, and makes no image", async () => {
+    const images = ok(hull(["images", "-q"], { root }));
+    const text = join(work, "notes.txt");
+    writeFileSync(text, "just some text\n");
+    const random = join(work, "random.bin");
+    writeFileSync(random, crypto.getRandomValues(new Uint8Array(4096)));
+    const whole = await packTar([...busyboxLayer()]);
+    const truncated = join(work, "truncated.tar");
+    writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+    const gzTruncated = join(work, "truncated.tar.gz");
+    writeFileSync(gzTruncated, Bun.gzipSync(whole).subarray(0, 3000));
+    for (const [f, says] of [
+      [text, "is not a tar archive"],
+      [random, "is not a tar archive"],
+      [truncated, "truncated"],
+      [gzTruncated, "broken"],
+    ] as const) {
+      const r = hull(["import", f, "bad:1"], { root });
+      expect(r.code, f).toBe(125);
+      expect(r.stderr, f).toContain(says);
+      expect(r.stderr.trim().split("\n"), f).toHaveLength(1);
+    }
+    expect(ok(hull(["images", "-q"], { root }))).toBe(images);
+  });
+
+  test("one damaged image record or tag index is named, and the rest of the store still works", async () => {
+    const store = makeStore();
+    try {
+      ok(hull(["run", "--rm", "busybox", "true"], { root: store }));
+      const tar = join(work, "other.tar");
+      writeFileSync(tar, await packTar([...busyboxLayer(), file("other", "o\n")]));
+      const id = ok(hull(["import", tar, "other:1"], { root: store })).trim();
+      writeFileSync(join(store, "images", `${id.slice(7)}.json`), "{ damaged");
+      const list = hull(["images"], { root: store });
+      expect(list.code).toBe(0);
+      expect(list.stdout).toContain("busybox");
+      expect(list.stderr).toContain(`${id.slice(7)}.json is damaged (not JSON): run hull system check --repair`);
+      ok(hull(["run", "--rm", "busybox", "true"], { root: store }));
+      writeFileSync(join(store, "repositories.json"), "[garbage");
+      const noTags = hull(["images"], { root: store });
+      expect(noTags.code).toBe(0);
+      expect(noTags.stderr).toContain("repositories.json is damaged");
+      const tag = hull(["tag", "busybox", "x:1"], { root: store });
+      expect(tag.code).toBe(125);
+      expect(tag.stderr).toContain("run hull system check --repair");
+      ok(hull(["system", "check", "--repair"], { root: store }));
+      expect(ok(hull(["run", "--rm", "busybox", "echo", "again"], { root: store }))).toBe("again\n");
+    } finally {
+      removeStore(store);
+    }
+  });
+
+  test("a container with a damaged record is named by ps, and rm -f removes it and frees its name", () => {
+    const store = makeStore();
+    try {
+      ok(hull(["create", "--name", "broken", "busybox", "true"], { root: store }));
+      const id = ok(hull(["ps", "-aq"], { root: store })).trim();
+      const full = JSON.parse(ok(hull(["container", "inspect", "broken"], { root: store })))[0].Id as string;
+      writeFileSync(join(store, "containers", full, "container.json"), "\u0000\u0001");
+      const ps = hull(["ps", "-a"], { root: store });
+      expect(ps.code).toBe(0);
+      expect(ps.stderr).toContain(`container ${id} has a damaged record: hull rm -f ${id} removes it`);
+      expect(hull(["rm", "broken"], { root: store }).stderr).toContain("hull rm -f");
+      ok(hull(["rm", "-f", "broken"], { root: store }));
+      ok(hull(["create", "--name", "broken", "busybox", "true"], { root: store }));
+      expect(ok(hull(["system", "check"], { root: store }))).toContain("the store is consistent");
+    } finally {
+      removeStore(store);
+    }
+  });
+});
+
 describe("files hull reads from an image on the host", () => {
   test("/etc/passwd -> /dev/zero: -u NAME fails at once instead of reading forever", async () => {
     const base = busyboxLayer().filter((e) => e.header.name !== "etc/passwd");

@@ -82,3 +82,19 @@ test("wait on a container that was created and never started returns at once", (
   expect(Date.now() - started).toBeLessThan(5000);
   ok(hull(["rm", "ww"], { root }));
 });
+
+test("a bad --tmpfs or too many variables is refused before any container exists", () => {
+  const before = ok(hull(["ps", "-aq"], { root }));
+  const r = hull(["run", "--name", "tmpfsbad", "--tmpfs", "/mnt:size=abc", "busybox", "true"], { root });
+  expect(r.code).toBe(125);
+  expect(r.stderr).toContain("size takes a number");
+  expect(ok(hull(["ps", "-aq"], { root }))).toBe(before);
+});
+
+test("more than 4096 environment variables: the container runs, as in docker", () => {
+  const envs = Array.from({ length: 5000 }, (_, i) => ["-e", `V${i}=${i}`]).flat();
+  const r = hull(["run", "--rm", ...envs, "busybox", "sh", "-c", "env | grep -c '^V'"], { root });
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout.trim()).toBe("5000");
+  expect(ok(hull(["ps", "-aq"], { root })).trim()).toBe("");
+});

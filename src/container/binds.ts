@@ -1,11 +1,12 @@
 // -v, --mount and --tmpfs, parsed into what the plan mounts: host paths (bind), named volumes, tmpfs.
 import { resolve } from "node:path";
+import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from "../runtime/abi";
 import { accessible, F_OK } from "../sys/libc";
 
 export type MountSpec =
   | { kind: "bind"; source: string; target: string; readonly: boolean }
   | { kind: "volume"; name: string; target: string; readonly: boolean }
-  | { kind: "tmpfs"; target: string; options: string };
+  | { kind: "tmpfs"; target: string; options: string; flags?: number };
 
 function checkTarget(target: string, spec: string): void {
   if (!target.startsWith("/") || target === "/")
@@ -125,10 +126,53 @@ export function parseMountFlag(spec: string, cwd = process.cwd()): MountSpec {
   throw new Error(`--mount ${spec}: type must be bind, volume or tmpfs`);
 }
 
-/** --tmpfs /path[:options] */
+const TMPFS_DATA: Record<string, RegExp> = {
+  size: /^\d+[kmgKMG%]?$/,
+  mode: /^[0-7]{3,4}$/,
+  uid: /^\d+$/,
+  gid: /^\d+$/,
+  nr_inodes: /^\d+[kmgKMG]?$/,
+  nr_blocks: /^\d+[kmgKMG]?$/,
+};
+/** mount flags a --tmpfs option sets (positive) or clears (negative); nosuid and nodev are the default */
+const TMPFS_FLAGS: Record<string, number> = {
+  ro: MS_RDONLY,
+  rw: -MS_RDONLY,
+  noexec: MS_NOEXEC,
+  exec: -MS_NOEXEC,
+  nosuid: MS_NOSUID,
+  suid: -MS_NOSUID,
+  nodev: MS_NODEV,
+  dev: -MS_NODEV,
+};
+
+/**
+ * --tmpfs /path[:options]: Docker's options, each checked here (a bad size left a container that
+ * could never start): size, mode, uid, gid, nr_inodes, nr_blocks, and the flags ro, noexec, nosuid,
+ * nodev and their opposites.
+ */
 export function parseTmpfsFlag(spec: string): MountSpec {
   const colon = spec.indexOf(":");
   const target = colon < 0 ? spec : spec.slice(0, colon);
   checkTarget(target, `--tmpfs ${spec}`);
-  return { kind: "tmpfs", target, options: colon < 0 ? "" : spec.slice(colon + 1) };
+  const data: string[] = [];
+  let flags = MS_NOSUID | MS_NODEV;
+  for (const opt of colon < 0 ? [] : spec.slice(colon + 1).split(",")) {
+    if (opt === "") continue;
+    const eq = opt.indexOf("=");
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const flag = TMPFS_FLAGS[key];
+    if (flag !== undefined && eq < 0) {
+      flags = flag > 0 ? flags | flag : flags & ~-flag;
+      continue;
+    }
+    const re = TMPFS_DATA[key];
+    if (!re) throw new Error(`--tmpfs ${spec}: unknown option ${JSON.stringify(opt)}`);
+    if (eq < 0 || !re.test(opt.slice(eq + 1)))
+      throw new Error(
+        `--tmpfs ${spec}: ${key} takes ${key === "mode" ? "an octal mode" : "a number (k, m or g may follow)"}`,
+      );
+    data.push(opt);
+  }
+  return { kind: "tmpfs", target, options: data.join(","), flags };
 }

@@ -11,6 +11,7 @@ import {
   type ContainerState,
   containerDir,
   containerState,
+  DamagedContainerError,
   findContainer,
   listContainers,
   pidFile,
@@ -46,7 +47,14 @@ export async function removeContainer(
   force: boolean,
   volumes = false,
 ): Promise<string> {
-  const found = findContainer(paths, key);
+  let found: ContainerRecord;
+  try {
+    found = findContainer(paths, key);
+  } catch (e) {
+    if (!(e instanceof DamagedContainerError) || !force) throw e;
+    await removeDamaged(paths, e.id);
+    return key;
+  }
   // a start or a copy into it that is under way finishes first
   return withContainerLock(paths, found.id, () => removeLocked(paths, key, force, volumes), key);
 }
@@ -133,4 +141,18 @@ export async function renameContainer(paths: StorePaths, key: string, newName: s
   const dir = containerDir(paths, rec.id);
   writeFileAtomic(join(dir, "container.json"), `${JSON.stringify({ ...rec, name: newName }, null, 2)}\n`);
   releaseName(paths, rec.name, rec.id);
+}
+
+/** rm -f of a container whose record cannot be read: its directory, and any name that points at it. */
+async function removeDamaged(paths: StorePaths, id: string): Promise<void> {
+  const { mkdirSync, readdirSync, renameSync } = await import("node:fs");
+  mkdirSync(paths.tmp, { recursive: true });
+  const doomed = tmpEntry(paths, "rm");
+  renameSync(containerDir(paths, id), doomed);
+  await removeTree(doomed);
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(paths.root, "names"));
+  } catch {}
+  for (const n of names) releaseName(paths, n, id);
 }

@@ -114,8 +114,39 @@ export function listContainers(paths: StorePaths): ContainerRecord[] {
   for (const id of ids) {
     const rec = readRecord(paths, id);
     if (rec) out.push(rec);
+    else if (readFileText(join(paths.containers, id, "container.json")) !== undefined && !warned.has(id)) {
+      // hidden from the list, but never silently: say which, and how to be rid of it
+      warned.add(id);
+      console.error(
+        `hull: warning: container ${id.slice(0, 12)} has a damaged record: hull rm -f ${id.slice(0, 12)} removes it`,
+      );
+    }
   }
   return out;
+}
+
+const warned = new Set<string>();
+
+/** The container's record is damaged: only `rm -f` (or `system check --repair`) can act on it. */
+export class DamagedContainerError extends Error {
+  constructor(readonly id: string) {
+    super(`container ${id.slice(0, 12)} has a damaged record: hull rm -f ${id.slice(0, 12)} removes it`);
+  }
+}
+
+/** KEY as a container directory whose record cannot be read: a full id, a name, a unique id prefix. */
+function damagedContainer(paths: StorePaths, key: string): string | undefined {
+  const { readdirSync } = require("node:fs") as typeof import("node:fs");
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(paths.containers).filter((id) => /^[a-f0-9]{64}$/.test(id));
+  } catch {
+    return undefined;
+  }
+  const named = readlink(join(paths.root, "names", key));
+  const candidates = ids.filter((id) => id === named || id.startsWith(key));
+  const only = candidates.length === 1 ? (candidates[0] as string) : undefined;
+  return only && !readRecord(paths, only) ? only : undefined;
 }
 
 function readRecord(paths: StorePaths, id: string): ContainerRecord | undefined {
@@ -150,6 +181,8 @@ export function findContainer(paths: StorePaths, key: string): ContainerRecord {
   const matches = all.filter((c) => c.id.startsWith(key));
   if (matches.length === 1) return matches[0] as ContainerRecord;
   if (matches.length > 1) throw new Error(`container id prefix ${key} is ambiguous: give more digits`);
+  const damaged = damagedContainer(paths, key);
+  if (damaged) throw new DamagedContainerError(damaged);
   throw new NoSuchContainerError(`no such container: ${key}`);
 }
 

@@ -9,6 +9,7 @@ import * as v from "valibot";
 import { type ImageConfig, parseImageConfig } from "./config";
 import { sha256 } from "./digest";
 import { compressionOf, ensureUnpacked } from "./layers";
+import { isTarHeader } from "./magic";
 import { findImage } from "./lookup";
 import { hostPlatform, MEDIA, parseManifest, selectPlatform } from "./manifest";
 import { familiarName, parseReference } from "./reference";
@@ -291,8 +292,28 @@ export async function importRootfs(store: ImageStore, tarball: string, name?: st
       stream = stream.pipeThrough(
         new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
       );
+    // a rootfs tarball, whole: a tar header first, and the two zero blocks a tar ends with last (a
+    // text file, random bytes or a truncated tar made an image that could not run)
     const hasher = new Bun.CryptoHasher("sha256");
-    for await (const chunk of stream) hasher.update(chunk);
+    let total = 0;
+    let first = new Uint8Array(0);
+    let tail = new Uint8Array(0);
+    try {
+      for await (const chunk of stream) {
+        hasher.update(chunk);
+        total += chunk.length;
+        if (first.length < 512) first = Buffer.concat([first, chunk.subarray(0, 512 - first.length)]);
+        tail = Buffer.concat([tail, chunk]).subarray(-1024);
+      }
+    } catch {
+      throw new Error(`${tarball}: its ${c} compression is broken: not a tarball hull can import`);
+    }
+    if (first.length < 512 || !isTarHeader(first))
+      throw new Error(
+        `${tarball} is not a tar archive (plain, gzip, zstd...): hull import takes a root filesystem tarball`,
+      );
+    if (total % 512 !== 0 || tail.length < 1024 || tail.some((b) => b !== 0))
+      throw new Error(`${tarball} is a truncated tar archive: it does not end as a tar does`);
     const diffId = `sha256:${hasher.digest("hex")}`;
     const now = new Date().toISOString();
     const config: ImageConfig = {

@@ -13,7 +13,7 @@ export interface FoundImage {
 }
 
 export function findImage(store: ImageStore, name: string): FoundImage | undefined {
-  const index = store.tags();
+  const index = store.readableTags();
   let id: string | undefined;
   if (/^(sha256:)?[a-f0-9]{4,64}$/.test(name)) {
     const hex = name.replace(/^sha256:/, "");

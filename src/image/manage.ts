@@ -159,7 +159,7 @@ function safeList(dir: string): string[] {
 /** `hull image inspect`: Docker's shape. */
 export function inspectImage(store: ImageStore, name: string): Record<string, unknown> {
   const { record, config } = mustFind(store, name);
-  const { tags, digests } = refsOf(store.tags(), record.id);
+  const { tags, digests } = refsOf(store.readableTags(), record.id);
   return {
     Id: record.id,
     RepoTags: tags.map((t) => `${familiarName(parseReference(t))}:${parseReference(t).tag}`),

@@ -24,7 +24,7 @@ export async function push(store: ImageStore, name: string, say: (line: string) 
   const registry = new Registry(ref.domain);
   const chunk = Number(process.env.HULL_UPLOAD_CHUNK ?? 8 * 1024 * 1024);
   // a repository of the same registry that has this image, to mount blobs from
-  const index = store.tags();
+  const index = store.readableTags();
   const sibling = Object.entries({ ...index.tags, ...index.digests })
     .filter(([, id]) => id === record.id)
     .map(([k]) => parseReference(k))

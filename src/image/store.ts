@@ -29,6 +29,23 @@ export const TagIndexSchema = v.object({
 });
 export type TagIndex = v.InferOutput<typeof TagIndexSchema>;
 
+/** A record of the store that is not whole: names its file and the fix. */
+export class DamagedRecordError extends Error {
+  constructor(
+    readonly path: string,
+    why: string,
+  ) {
+    super(`${path} is damaged (${why}): run hull system check --repair`);
+  }
+}
+
+const warned = new Set<string>();
+function warnDamaged(e: DamagedRecordError): void {
+  if (warned.has(e.path)) return;
+  warned.add(e.path);
+  console.error(`hull: warning: ${e.message}`);
+}
+
 export class ImageStore {
   constructor(readonly paths: StorePaths) {}
 
@@ -84,12 +101,31 @@ export class ImageStore {
     return join(this.paths.root, "images", `${digestHex(id)}.json`);
   }
 
+  /** The record of image ID; a damaged one throws a DamagedRecordError that names its file. */
   image(id: string): ImageRecord | undefined {
-    const text = readFileText(this.imagePath(id));
+    const path = this.imagePath(id);
+    const text = readFileText(path);
     if (text === undefined) return undefined;
-    const r = v.safeParse(ImageRecordSchema, JSON.parse(text));
-    if (!r.success) throw new Error(`image record ${id} is damaged: ${v.summarize(r.issues)}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new DamagedRecordError(path, "not JSON");
+    }
+    const r = v.safeParse(ImageRecordSchema, json);
+    if (!r.success) throw new DamagedRecordError(path, "not an image record");
     return r.output;
+  }
+
+  /** image(), for listings: a damaged record is named on stderr and left out instead of failing all */
+  readableImage(id: string): ImageRecord | undefined {
+    try {
+      return this.image(id);
+    } catch (e) {
+      if (!(e instanceof DamagedRecordError)) throw e;
+      warnDamaged(e);
+      return undefined;
+    }
   }
 
   async putImage(rec: ImageRecord): Promise<void> {
@@ -102,12 +138,34 @@ export class ImageStore {
     return join(this.paths.root, "repositories.json");
   }
 
+  /** The tag index; a damaged one throws a DamagedRecordError (read-only callers use readableTags). */
   tags(): TagIndex {
-    const text = readFileText(this.indexPath());
+    const path = this.indexPath();
+    const text = readFileText(path);
     if (text === undefined) return { tags: {}, digests: {} };
-    const r = v.safeParse(TagIndexSchema, JSON.parse(text));
-    if (!r.success) throw new Error(`${this.indexPath()} is damaged: ${v.summarize(r.issues)}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new DamagedRecordError(path, "not JSON");
+    }
+    const r = v.safeParse(TagIndexSchema, json);
+    if (!r.success) throw new DamagedRecordError(path, "not a tag index");
     return r.output;
+  }
+
+  /**
+   * The tag index for reading: a damaged one is named on stderr and read as empty, so that `images`
+   * and `run IMAGE-ID` still work. Writers use tags(), which refuses: writing would lose the tags.
+   */
+  readableTags(): TagIndex {
+    try {
+      return this.tags();
+    } catch (e) {
+      if (!(e instanceof DamagedRecordError)) throw e;
+      warnDamaged(e);
+      return { tags: {}, digests: {} };
+    }
   }
 
   /**
@@ -135,10 +193,14 @@ export class ImageStore {
     try {
       names = readdirSync(join(this.paths.root, "images"));
     } catch {}
-    return names
-      .filter((n) => /^[a-f0-9]{64}\.json$/.test(n))
-      .map((n) => this.image(`sha256:${n.slice(0, 64)}`))
-      .filter((r): r is ImageRecord => r !== undefined);
+    const out: ImageRecord[] = [];
+    for (const n of names) {
+      if (!/^[a-f0-9]{64}\.json$/.test(n)) continue;
+      // one damaged record must not take every image with it: named, and left out
+      const rec = this.readableImage(`sha256:${n.slice(0, 64)}`);
+      if (rec) out.push(rec);
+    }
+    return out;
   }
 
   /** Change the tag index under the store's lock: read, apply EDIT, write atomically. */

@@ -40,7 +40,7 @@ export interface PlanInput {
   binds: BindMount[];
   /** volume data directories: filled from the image when empty, then bound */
   volumes?: BindMount[];
-  tmpfs?: { target: string; options: string }[];
+  tmpfs?: { target: string; options: string; flags?: number }[];
   /** paths hidden and paths made read-only (default: Docker's; --privileged and unmask= change them) */
   masked?: string[];
   readonlyPaths?: string[];
@@ -119,7 +119,9 @@ export function planMounts(p: PlanInput): Step[] {
     ...(p.volumes ?? []).map((b) =>
       step(ABI.HULL_STEP_VOLUME, MS_BIND | MS_REC | (b.readonly ? MS_RDONLY : 0), b.source, b.target),
     ),
-    ...(p.tmpfs ?? []).map((t) => mount("tmpfs", t.target, "tmpfs", MS_NOSUID | MS_NODEV, t.options || "mode=1777")),
+    ...(p.tmpfs ?? []).map((t) =>
+      mount("tmpfs", t.target, "tmpfs", t.flags ?? MS_NOSUID | MS_NODEV, t.options || "mode=1777"),
+    ),
     ...(p.masked ?? MASKED_PATHS).map((d) => step(ABI.HULL_STEP_MASK, 0, "", d)),
     ...(p.readonlyPaths ?? READONLY_PATHS).map((d) => step(ABI.HULL_STEP_READONLY, 0, "", d)),
   ];

@@ -12,12 +12,12 @@ const command: HullCommand = {
   },
   async run({ args }) {
     const store = openStore(args.root);
-    const { tags, digests } = store.tags();
+    const { tags, digests } = store.readableTags();
     const row = (repository: string, tag: string, id: string) => ({
       repository,
       tag,
       id,
-      rec: store.image(id),
+      rec: store.readableImage(id),
       config: Bun.file(store.blobPath(id)),
     });
     const tagged = new Set(Object.values(tags));

@@ -31,6 +31,12 @@ export const commands: Record<string, () => Promise<HullCommand>> = {
   push: () => import("./commands/push").then((m) => m.default),
   build: () => import("./commands/build").then((m) => m.build),
   builder: () => import("./commands/build").then((m) => m.builder),
+  // `docker buildx build` in scripts: the flags hull's build has
+  buildx: () =>
+    import("./commands/build").then((m) => ({
+      meta: { name: "buildx", description: "docker buildx's build, as hull build" },
+      subCommands: { build: m.build },
+    })),
   "__build-layer": () => import("./commands/internal").then((m) => m.buildLayerCommand),
   images: () => import("./commands/images").then((m) => m.default),
   image: () => import("./commands/image-manage").then((m) => m.image),

@@ -21,7 +21,8 @@ const enc = new TextEncoder();
 
 export async function saveImages(store: ImageStore, names: string[], out: string): Promise<void> {
   const { readable, controller } = createTarPacker();
-  const sink = Bun.file(out).writer();
+  // "-": standard output (`hull save IMAGE | gzip > f.tgz`)
+  const sink = out === "-" ? Bun.stdout.writer() : Bun.file(out).writer();
   const piping = (async () => {
     for await (const chunk of readable) sink.write(chunk);
     await sink.end();
@@ -342,5 +343,37 @@ function existsIn(dir: string, name: string): boolean {
     return lstatSync(join(dir, name)).isFile();
   } catch {
     return false;
+  }
+}
+
+/**
+ * SOURCE as a file hull can read twice (its first bytes, then all of it): a path as it is; "-" (standard
+ * input) or an http(s) URL copied into the store's tmp/ first. FN gets the path; the copy goes after.
+ */
+export async function withArchiveFile<T>(
+  store: ImageStore,
+  source: string,
+  fn: (path: string) => Promise<T>,
+): Promise<T> {
+  if (source !== "-" && !/^https?:\/\//.test(source)) return fn(source);
+  mkdirSync(store.paths.tmp, { recursive: true });
+  const tmp = tmpEntry(store.paths, "stdin");
+  try {
+    if (source === "-") {
+      // process.stdin: Bun.stdin.stream() refuses a pipe ("non-regular files")
+      const sink = Bun.file(tmp).writer();
+      for await (const chunk of process.stdin) sink.write(chunk as Uint8Array);
+      await sink.end();
+    }
+    else {
+      const { fetchWithin, idleLimited, idleTimeoutMs } = await import("./registry");
+      const ms = idleTimeoutMs();
+      const res = await fetchWithin(source, { redirect: "follow" }, ms);
+      if (!res.ok || !res.body) throw new Error(`${source}: the server answered ${res.status} ${res.statusText}`);
+      await Bun.write(tmp, new Response(idleLimited(res.body, ms, source)));
+    }
+    return await fn(tmp);
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }

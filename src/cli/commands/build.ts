@@ -39,6 +39,14 @@ const buildArgs = {
     type: "string",
     description: "Seconds since the epoch for every time in the image (default $SOURCE_DATE_EPOCH)",
   },
+  progress: {
+    type: "string",
+    description:
+      "auto, plain, tty or quiet: accepted as docker buildx takes them (hull prints steps plainly; quiet is -q)",
+  },
+  rm: { type: "boolean", description: "Accepted as docker's (hull never keeps intermediate containers)" },
+  "force-rm": { type: "boolean", description: "Accepted as docker's (hull never keeps intermediate containers)" },
+  load: { type: "boolean", description: "Accepted as docker buildx's (the image always lands in the store)" },
   root: { type: "string", description: "Store directory" },
 } as const satisfies ArgsDef;
 
@@ -46,6 +54,12 @@ function epoch(text: string | undefined, what: string): number | undefined {
   if (text === undefined || text === "") return undefined;
   if (!/^\d+$/.test(text)) throw new Error(`${what} takes whole seconds since 1970, not ${text}`);
   return Number(text);
+}
+
+function progress(value: string | undefined): string | undefined {
+  if (value !== undefined && !["auto", "plain", "tty", "quiet", "rawjson"].includes(value))
+    throw new Error(`--progress takes auto, plain, tty, quiet or rawjson, not ${value}`);
+  return value;
 }
 
 export const build: HullCommand = {
@@ -73,7 +87,7 @@ export const build: HullCommand = {
       platform: last(p, "platform"),
       noCache: flag(p, "no-cache"),
       pull: flag(p, "pull"),
-      quiet: flag(p, "quiet"),
+      quiet: flag(p, "quiet") || progress(last(p, "progress")) === "quiet",
       network: last(p, "network") ?? "host",
       epoch: epoch(last(p, "timestamp"), "--timestamp") ?? epoch(process.env.SOURCE_DATE_EPOCH, "SOURCE_DATE_EPOCH"),
     });

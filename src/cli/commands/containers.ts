@@ -97,10 +97,30 @@ export const rm: HullCommand = {
 };
 
 export const container: HullCommand = {
-  meta: { name: "container", description: "Manage containers: ls, rm, prune, inspect" },
+  meta: { name: "container", description: "Manage containers (docker's container commands)" },
+  // docker's `container VERB` names for every container command
   subCommands: {
     ls: ps,
+    ps,
+    list: ps,
     rm,
+    run: () => import("./run").then((m) => m.default),
+    create: () => import("./run").then((m) => m.create),
+    exec: () => import("./exec").then((m) => m.default),
+    start: () => import("./lifecycle").then((m) => m.start),
+    stop: () => import("./lifecycle").then((m) => m.stop),
+    restart: () => import("./lifecycle").then((m) => m.restart),
+    kill: () => import("./lifecycle").then((m) => m.kill),
+    wait: () => import("./lifecycle").then((m) => m.wait),
+    logs: () => import("./lifecycle").then((m) => m.logs),
+    attach: () => import("./lifecycle").then((m) => m.attach),
+    pause: () => import("./lifecycle").then((m) => m.pause),
+    unpause: () => import("./lifecycle").then((m) => m.unpause),
+    cp: () => Promise.resolve(cp),
+    diff: () => Promise.resolve(diff),
+    top: () => Promise.resolve(top),
+    rename: () => Promise.resolve(rename),
+    commit: () => Promise.resolve(commit),
     prune: {
       meta: { name: "prune", description: "Remove every container that is not running" },
       args: { ...rootArg },

@@ -88,9 +88,16 @@ export const history: HullCommand = {
 
 export const image: HullCommand = {
   meta: { name: "image", description: "Manage images: ls, pull, tag, rm, prune, inspect, history" },
+  // docker's `image VERB` names for every image command
   subCommands: {
     ls: () => import("./images").then((m) => m.default),
+    list: () => import("./images").then((m) => m.default),
     pull: () => import("./pull").then((m) => m.default),
+    push: () => import("./push").then((m) => m.default),
+    build: () => import("./build").then((m) => m.build),
+    save: () => import("./archive").then((m) => m.save),
+    load: () => import("./archive").then((m) => m.load),
+    import: () => import("./archive").then((m) => m.importCommand),
     tag,
     rm: rmi,
     prune,

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
+import { DEFAULT_CAPS } from "../src/runtime/capabilities";
 import { compileSeccomp, type SeccompArch, type SeccompProfile, SeccompProfileSchema } from "../src/runtime/seccomp";
 import { defaultProfile } from "../src/runtime/seccomp-profile";
 import { SYSCALLS } from "../src/runtime/syscalls";
@@ -8,22 +9,7 @@ import { evaluate, type Verdict } from "./seccomp-eval";
 const AUDIT_ARCH = { x86_64: 0xc000003e, aarch64: 0xc00000b7 } as const;
 const AUDIT_ARCH_I386 = 0x40000003;
 const AUDIT_ARCH_ARM = 0x40000028;
-const DOCKER_CAPS = new Set([
-  "CAP_CHOWN",
-  "CAP_DAC_OVERRIDE",
-  "CAP_FSETID",
-  "CAP_FOWNER",
-  "CAP_MKNOD",
-  "CAP_NET_RAW",
-  "CAP_SETGID",
-  "CAP_SETUID",
-  "CAP_SETFCAP",
-  "CAP_SETPCAP",
-  "CAP_NET_BIND_SERVICE",
-  "CAP_SYS_CHROOT",
-  "CAP_KILL",
-  "CAP_AUDIT_WRITE",
-]);
+const DOCKER_CAPS = new Set<string>(DEFAULT_CAPS);
 const withCaps = (...caps: string[]) => new Set([...DOCKER_CAPS, ...caps]);
 
 const SIGCHLD = 17n;

@@ -364,8 +364,7 @@ export async function withArchiveFile<T>(
       const sink = Bun.file(tmp).writer();
       for await (const chunk of process.stdin) sink.write(chunk as Uint8Array);
       await sink.end();
-    }
-    else {
+    } else {
       const { fetchWithin, idleLimited, idleTimeoutMs } = await import("./registry");
       const ms = idleTimeoutMs();
       const res = await fetchWithin(source, { redirect: "follow" }, ms);

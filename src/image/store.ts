@@ -39,6 +39,21 @@ export class DamagedRecordError extends Error {
   }
 }
 
+/** The record at PATH parsed by SCHEMA; undefined when there is none; DamagedRecordError when it is not WHAT. */
+function readRecord<T>(path: string, schema: v.GenericSchema<unknown, T>, what: string): T | undefined {
+  const text = readFileText(path);
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new DamagedRecordError(path, "not JSON");
+  }
+  const r = v.safeParse(schema, json);
+  if (!r.success) throw new DamagedRecordError(path, `not ${what}`);
+  return r.output;
+}
+
 const warned = new Set<string>();
 function warnDamaged(e: DamagedRecordError): void {
   if (warned.has(e.path)) return;
@@ -103,18 +118,7 @@ export class ImageStore {
 
   /** The record of image ID; a damaged one throws a DamagedRecordError that names its file. */
   image(id: string): ImageRecord | undefined {
-    const path = this.imagePath(id);
-    const text = readFileText(path);
-    if (text === undefined) return undefined;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new DamagedRecordError(path, "not JSON");
-    }
-    const r = v.safeParse(ImageRecordSchema, json);
-    if (!r.success) throw new DamagedRecordError(path, "not an image record");
-    return r.output;
+    return readRecord(this.imagePath(id), ImageRecordSchema, "an image record");
   }
 
   /** image(), for listings: a damaged record is named on stderr and left out instead of failing all */
@@ -140,18 +144,7 @@ export class ImageStore {
 
   /** The tag index; a damaged one throws a DamagedRecordError (read-only callers use readableTags). */
   tags(): TagIndex {
-    const path = this.indexPath();
-    const text = readFileText(path);
-    if (text === undefined) return { tags: {}, digests: {} };
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new DamagedRecordError(path, "not JSON");
-    }
-    const r = v.safeParse(TagIndexSchema, json);
-    if (!r.success) throw new DamagedRecordError(path, "not a tag index");
-    return r.output;
+    return readRecord(this.indexPath(), TagIndexSchema, "a tag index") ?? { tags: {}, digests: {} };
   }
 
   /**

@@ -50,3 +50,20 @@ test("--tmpfs options are Docker's, each checked: a bad one is an error, never a
   expect(() => parseTmpfsFlag("/t:mode=rwx")).toThrow("mode takes an octal mode");
   expect(() => parseTmpfsFlag("/t:huge=1")).toThrow('unknown option "huge=1"');
 });
+
+test("-v of a missing host path asks for it to be made (docker makes it); -v /path alone is an anonymous volume", () => {
+  expect(parseVolumeFlag("/nonexistent/hull-made:/d")).toEqual({
+    kind: "bind",
+    source: "/nonexistent/hull-made",
+    target: "/d",
+    readonly: false,
+    create: true,
+  });
+  expect(parseVolumeFlag("/app/node_modules")).toEqual({
+    kind: "volume",
+    name: "",
+    target: "/app/node_modules",
+    readonly: false,
+  });
+  expect(() => parseMountFlag("type=bind,source=/nonexistent/x,target=/d")).toThrow("does not exist");
+});

@@ -85,3 +85,19 @@ test("a volume in use cannot be removed; anonymous volumes go with rm -v", () =>
       .split("\n"),
   ).toContain("spare");
 });
+
+test("-v makes a missing host directory, as docker does; -v /path alone is an anonymous volume", () => {
+  const made = join(root, "made", "by", "v");
+  ok(h("run", "--rm", "-v", `${made}:/out`, "busybox", "touch", "/out/f"));
+  expect(readdirSync(made)).toEqual(["f"]);
+  ok(h("run", "--name", "anon", "-v", "/cache", "busybox", "sh", "-c", "echo kept > /cache/x"));
+  const vols = ok(h("volume", "ls", "-q"))
+    .trim()
+    .split("\n");
+  ok(h("rm", "-v", "anon"));
+  expect(
+    ok(h("volume", "ls", "-q"))
+      .trim()
+      .split("\n").length,
+  ).toBe(vols.length - 1);
+});

@@ -4,7 +4,7 @@ import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from "../runtime/abi";
 import { accessible, F_OK } from "../sys/libc";
 
 export type MountSpec =
-  | { kind: "bind"; source: string; target: string; readonly: boolean }
+  | { kind: "bind"; source: string; target: string; readonly: boolean; create?: boolean }
   | { kind: "volume"; name: string; target: string; readonly: boolean }
   | { kind: "tmpfs"; target: string; options: string; flags?: number };
 
@@ -25,6 +25,11 @@ const VOLUME_UNSUPPORTED = new Set(["nocopy", "shared", "rshared", "slave", "rsl
  */
 export function parseVolumeFlag(spec: string, cwd = process.cwd()): MountSpec {
   const parts = spec.split(":");
+  // -v /app/node_modules: an anonymous volume there
+  if (parts.length === 1 && spec.startsWith("/")) {
+    checkTarget(spec, `volume ${spec}`);
+    return { kind: "volume", name: "", target: spec, readonly: false };
+  }
   if (parts.length < 2 || parts.length > 3)
     throw new Error(`invalid volume ${spec}: use HOST:CONTAINER[:ro] or NAME:CONTAINER[:ro]`);
   const [src = "", dst = "", options = ""] = parts;
@@ -47,8 +52,8 @@ export function parseVolumeFlag(spec: string, cwd = process.cwd()): MountSpec {
   if (src === "") throw new Error(`invalid volume ${spec}: the source is empty`);
   if (!src.startsWith("/") && !src.startsWith(".")) return { kind: "volume", name: src, target: dst, readonly };
   const source = resolve(cwd, src);
-  if (!accessible(source, F_OK)) throw new Error(`bind source path does not exist: ${source} (create it first)`);
-  return { kind: "bind", source, target: dst, readonly };
+  // docker makes a missing source directory for -v (never for --mount): the caller makes it
+  return { kind: "bind", source, target: dst, readonly, ...(accessible(source, F_OK) ? {} : { create: true }) };
 }
 
 const MOUNT_KEYS = new Set([

@@ -108,6 +108,15 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   } catch (e) {
     throw new RunError((e as Error).message);
   }
+  for (const m of mounts) {
+    if (m.kind !== "bind" || !m.create) continue;
+    const { mkdirSync } = await import("node:fs");
+    try {
+      mkdirSync(m.source, { recursive: true });
+    } catch (e) {
+      throw new RunError(`-v ${m.source}: cannot create it (${(e as NodeJS.ErrnoException).code})`);
+    }
+  }
   const envFiles: string[] = [];
   for (const f of o.envFiles) {
     try {

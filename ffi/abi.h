@@ -57,6 +57,8 @@
 #define HULL_FLAG_NO_STDOUT 128
 #define HULL_FLAG_NO_STDERR 256
 #define HULL_FLAG_NO_NEW_PRIVS 512
+/* a kept container in the foreground: its output goes to the caller and to RUN_DIR/container.log */
+#define HULL_FLAG_LOG 1024
 
 /* HULL_REC_OVERLAY_MODE values */
 #define HULL_OVERLAY_AUTO 0

@@ -938,6 +938,9 @@ static void __attribute__((noreturn)) container_stage(void) {
     command_stdio(slave);
   } else {
     command_stdio(-1);
+    /* a kept foreground container: its output through the parent, which logs it as well */
+    if (log_pipes[0][1] >= 0 && (dup2(log_pipes[0][1], 1) < 0 || dup2(log_pipes[1][1], 2) < 0))
+      die(errno, "logged stdio");
   }
   if (cfg.flags & (HULL_FLAG_NO_STDOUT | HULL_FLAG_NO_STDERR)) {
     /* run -a: the streams not attached go nowhere */
@@ -1129,6 +1132,10 @@ static void restore_terminal(void) {
   tio_saved = 0;
 }
 
+static void log_feed(int stream, const char *data, size_t len);
+static int log_fd;
+
+/* FROM to TO; with LOGGED (a kept container's pty), into its log as well */
 static void relay(int from, int to, int *open_flag) {
   char buf[16384];
   ssize_t n = read(from, buf, sizeof buf);
@@ -1138,6 +1145,7 @@ static void relay(int from, int to, int *open_flag) {
     return;
   }
   write_all(to, buf, (size_t)n);
+  if (from != 0 && log_fd >= 0 && !(cfg.flags & HULL_FLAG_DETACH)) log_feed(0, buf, (size_t)n);
 }
 
 /* ---- detached containers: the supervisor --------------------------------------------------------
@@ -1246,7 +1254,9 @@ static void log_feed(int stream, const char *data, size_t len) {
   }
 }
 
-static void log_drain(int stream, int fd, int *open_flag) {
+/* TO_CALLER: a foreground container's output goes on to the caller's stdout or stderr as well (a
+ * reader that went away only stops that copy; the log keeps everything). */
+static void log_drain(int stream, int fd, int *open_flag, int to_caller) {
   char buf[16384];
   ssize_t n = read(fd, buf, sizeof buf);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
@@ -1256,6 +1266,7 @@ static void log_drain(int stream, int fd, int *open_flag) {
     *open_flag = 0;
     return;
   }
+  if (to_caller) write_all(stream ? 2 : 1, buf, (size_t)n);
   log_feed(stream, buf, (size_t)n);
 }
 
@@ -1326,7 +1337,11 @@ static int final_status(int status, const struct hull_error *err, int have_err) 
 
 /* One run of the container: namespaces, maps, the container, until it is gone. */
 static int run_once(int detach) {
-  if (detach)
+  int tty_flag = (cfg.flags & HULL_FLAG_TTY) != 0;
+  /* the output through pipes: to the supervisor (detached), or through this process to the caller
+   * and the log (a kept container in the foreground; with a pty, the pty is relayed and logged) */
+  int piped = detach || (log_fd >= 0 && !tty_flag);
+  if (piped)
     for (int i = 0; i < 2; i++)
       if (pipe2(log_pipes[i], O_CLOEXEC) < 0) die(errno, "pipe");
   int sync_pipe[2], back_pipe[2], err_pipe[2], sock[2] = {-1, -1};
@@ -1389,11 +1404,14 @@ static int run_once(int detach) {
   int ctr_fd = ctr > 0 ? (int)syscall(SYS_pidfd_open, ctr, 0) : -1;
   if (ctr > 0) write_pidfile("init.pid", ctr);
   int logs_open[2] = {0, 0};
-  if (detach) {
+  if (piped) {
     for (int i = 0; i < 2; i++) {
       close(log_pipes[i][1]);
+      log_pipes[i][1] = -1;
       logs_open[i] = 1;
     }
+    /* a caller that stops reading ends only the copy to it, never the container or its log */
+    if (!detach) signal(SIGPIPE, SIG_IGN);
   }
 
   int master = -1;
@@ -1433,8 +1451,8 @@ static int run_once(int detach) {
         ready_fd = err_fd = -1;
       }
     }
-    if (p[4].revents) log_drain(0, log_pipes[0][0], &logs_open[0]);
-    if (p[5].revents) log_drain(1, log_pipes[1][0], &logs_open[1]);
+    if (p[4].revents) log_drain(0, log_pipes[0][0], &logs_open[0], !detach);
+    if (p[5].revents) log_drain(1, log_pipes[1][0], &logs_open[1], !detach);
     if (p[2].revents) relay(master, 1, &master_open);
     if (p[3].revents) relay(0, master, &stdin_open);
     if (p[0].revents) take_signals(sfd, ns_pid, ctr, ctr_fd, master, &status);
@@ -1457,7 +1475,7 @@ static int run_once(int detach) {
   if (ctr_fd >= 0) close(ctr_fd);
   if (master >= 0) close(master);
   for (int i = 0; i < 2; i++)
-    if (detach && log_pipes[i][0] >= 0) {
+    if (piped && log_pipes[i][0] >= 0) {
       close(log_pipes[i][0]);
       log_pipes[i][0] = log_pipes[i][1] = -1;
     }
@@ -1512,6 +1530,8 @@ static int run_parent(int message_fd) {
       close(null);
     }
     write_pidfile("supervisor.pid", getpid());
+    log_open();
+  } else if ((cfg.flags & HULL_FLAG_LOG) && cfg.run_dir) {
     log_open();
   }
 

@@ -501,11 +501,15 @@ describe("errors: one line, non-zero, nothing left behind", () => {
     oneLine(r);
   });
 
-  test("a bind-mount source that does not exist", () => {
-    const r = run(["-v", "/no/such/dir:/x", "busybox", "true"]);
+  test("a bind-mount source that does not exist: --mount refuses, -v makes it or says why it cannot", () => {
+    const r = run(["--mount", "type=bind,source=/no/such/dir,target=/x", "busybox", "true"]);
     expect(r.code).toBe(125);
     oneLine(r);
     expect(r.stderr).toContain("bind source path does not exist: /no/such/dir");
+    const v = run(["-v", "/no/such/dir:/x", "busybox", "true"]);
+    expect(v.code).toBe(125);
+    oneLine(v);
+    expect(v.stderr).toContain("-v /no/such/dir: cannot create it (EACCES)");
   });
 
   test("-it without a terminal", () => {

@@ -174,7 +174,7 @@ export function readLog(paths: StorePaths, key: string): { lines: LogLine[]; off
   const dir = containerDir(paths, rec.id);
   const current = readFileText(join(dir, "container.log"));
   if (current === undefined) {
-    throw new Error(`container ${key} keeps no log: it ran in the foreground, its output went to that terminal`);
+    throw new Error(`container ${key} keeps no log: it was made by a hull that logged only detached containers`);
   }
   const older = readFileText(join(dir, "container.log.1")) ?? "";
   return { lines: parseLog(older + current), offset: Buffer.byteLength(current), id: rec.id };

@@ -230,6 +230,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     if (ids.uidMapProg) flags |= ABI.HULL_FLAG_SETGROUPS;
     if (o.detach) flags |= ABI.HULL_FLAG_DETACH;
     if (security.noNewPrivs) flags |= ABI.HULL_FLAG_NO_NEW_PRIVS;
+    // a kept container's output is logged even in the foreground: `hull run --name t ... || hull logs t`
+    if (!o.rm && !o.detach) flags |= ABI.HULL_FLAG_LOG;
 
     const spec: ShimSpec = {
       argv,

@@ -16,9 +16,9 @@ $(BUN): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-build/hull-shim: ffi/shim.c ffi/abi.h
+build/hull-shim: $(wildcard ffi/*.c ffi/*.h)
 	@mkdir -p build
-	$(SHIM_CC) $(CFLAGS) -o $@ ffi/shim.c
+	$(SHIM_CC) $(CFLAGS) -o $@ $(wildcard ffi/*.c)
 	strip $@
 
 build/busybox-image/layer.tar: rootfs/build.sh $(wildcard rootfs/etc/*)

@@ -1,5 +1,5 @@
 // Plan, then execute: a pure function turns a validated container spec into the list of setup steps
-// the shim's container stage runs in order (ffi/shim.c run_step). Unit-tested without privileges.
+// the shim's container stage runs in order (ffi/rootfs.c run_step). Unit-tested without privileges.
 import {
   ABI,
   CLONE_NEWIPC,

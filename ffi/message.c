@@ -1,0 +1,140 @@
+/* hull-shim: the setup message (ffi/abi.h), read once into cfg. */
+#include "shim.h"
+
+/* ---- the setup message ---------------------------------------------------------------------- */
+
+char *message;
+
+/* Appends ITEM to the NULL-terminated LIST of *N items, growing it by doubling. */
+void push_list(const char ***list, int *n, int *cap, const char *item) {
+  if (*n + 1 >= *cap) {
+    int want = *cap ? *cap * 2 : 64;
+    const char **grown = realloc(*list, (size_t)want * sizeof *grown);
+    if (!grown) die(ENOMEM, "setup message");
+    *list = grown;
+    *cap = want;
+  }
+  (*list)[(*n)++] = item;
+  (*list)[*n] = NULL;
+}
+
+/* Reads the whole message from FD (a memfd from `hull run`, or a pipe on stdin for `exec`). */
+void read_message(int fd) {
+  size_t cap = 16384, got = 0;
+  lseek(fd, 0, SEEK_SET); /* a memfd is handed over with its offset at the end; a pipe says ESPIPE */
+  message = malloc(cap);
+  if (!message) die(ENOMEM, "setup message");
+  for (;;) {
+    if (got == cap && !(message = realloc(message, cap *= 2))) die(ENOMEM, "setup message");
+    ssize_t n = read(fd, message + got, cap - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die(errno, "setup message: read");
+    if (n == 0) break;
+    got += (size_t)n;
+  }
+  /* stdin stays open, on /dev/null: a free descriptor 0 would be taken by the next open, and
+   * fuse-overlayfs's daemon, which points 0 at /dev/null, would then close its /dev/fuse */
+  if (fd <= 2) {
+    int null = open("/dev/null", O_RDONLY);
+    if (null < 0) die(errno, "open /dev/null");
+    if (null != fd) {
+      dup2(null, fd);
+      close(null);
+    }
+  } else close(fd);
+  uint32_t magic, version, total;
+  if (got < 12) die(EINVAL, "setup message too short");
+  memcpy(&magic, message, 4);
+  memcpy(&version, message + 4, 4);
+  memcpy(&total, message + 8, 4);
+  if (magic != HULL_ABI_MAGIC || version != HULL_ABI_VERSION || total != got)
+    die(EINVAL, "setup message from another hull version (abi %u, want %u)", version, HULL_ABI_VERSION);
+
+  size_t off = 12;
+  while (off + 8 <= got) {
+    uint16_t type;
+    uint32_t len;
+    memcpy(&type, message + off, 2);
+    memcpy(&len, message + off + 4, 4);
+    char *data = message + off + 8;
+    if (off + 8 + len > got) die(EINVAL, "setup message: record past the end");
+    off += 8 + len;
+    uint32_t u = 0;
+    if (len >= 4) memcpy(&u, data, 4);
+    switch (type) {
+    case HULL_REC_ARG:
+      push_list(&cfg.argv, &cfg.argc, &cfg.argcap, data);
+      break;
+    case HULL_REC_ENV:
+      push_list(&cfg.envp, &cfg.envc, &cfg.envcap, data);
+      break;
+    case HULL_REC_CWD: cfg.cwd = data; break;
+    case HULL_REC_UID: cfg.uid = u; break;
+    case HULL_REC_GID: cfg.gid = u; break;
+    case HULL_REC_GROUP:
+      if (cfg.ngroups >= 64) die(E2BIG, "more than 64 supplementary groups");
+      cfg.groups[cfg.ngroups++] = u;
+      break;
+    case HULL_REC_HOSTNAME: cfg.hostname = data; break;
+    case HULL_REC_NSFLAGS: cfg.nsflags = u; break;
+    case HULL_REC_UIDMAP: cfg.uidmap = data; break;
+    case HULL_REC_GIDMAP: cfg.gidmap = data; break;
+    case HULL_REC_UIDMAP_PROG: cfg.uidmap_prog = data; break;
+    case HULL_REC_GIDMAP_PROG: cfg.gidmap_prog = data; break;
+    case HULL_REC_ROOTFS: cfg.rootfs = data; break;
+    case HULL_REC_OVERLAY: cfg.overlay = data; break;
+    case HULL_REC_FUSE_PROG: cfg.fuse_prog = data; break;
+    case HULL_REC_OVERLAY_MODE: cfg.overlay_mode = u; break;
+    case HULL_REC_CLEANUP:
+      if (cfg.ncleanup < 4) cfg.cleanup[cfg.ncleanup++] = data;
+      break;
+    case HULL_REC_STATE_FILE: cfg.state_file = data; break;
+    case HULL_REC_RUN_DIR: cfg.run_dir = data; break;
+    case HULL_REC_ID: cfg.id = data; break;
+    case HULL_REC_TARGET_PID: cfg.target_pid = u; break;
+    case HULL_REC_RESTART: cfg.restart = u; break;
+    case HULL_REC_RESTART_MAX: cfg.restart_max = u; break;
+    case HULL_REC_FLAGS: cfg.flags = u; break;
+    case HULL_REC_DIE_WITH: cfg.die_with = u; break;
+    case HULL_REC_CAPS:
+      if (len != 8) die(EINVAL, "setup message: bad capability set");
+      memcpy(&cfg.caps, data, 8);
+      cfg.have_caps = 1;
+      break;
+    case HULL_REC_SECCOMP:
+      if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > 4096)
+        die(EINVAL, "setup message: bad seccomp program");
+      /* records are not aligned; the kernel reads the program through a pointer */
+      cfg.seccomp = malloc(len);
+      if (!cfg.seccomp) die(ENOMEM, "seccomp program");
+      memcpy(cfg.seccomp, data, len);
+      cfg.seccomp_len = (unsigned short)(len / sizeof(struct sock_filter));
+      break;
+    case HULL_REC_STEP: {
+      if (cfg.nsteps >= MAX_STEPS || len < 12) die(EINVAL, "setup message: bad step");
+      struct step *s = &cfg.steps[cfg.nsteps++];
+      memcpy(&s->op, data, 4);
+      memcpy(&s->flags, data + 4, 4);
+      const char **fields[4] = {&s->src, &s->dst, &s->fstype, &s->data};
+      char *p = data + 8, *end = data + len;
+      for (int i = 0; i < 4; i++) {
+        char *nul = memchr(p, 0, (size_t)(end - p));
+        if (!nul) die(EINVAL, "setup message: unterminated step field");
+        *fields[i] = p;
+        p = nul + 1;
+      }
+      break;
+    }
+    default: die(EINVAL, "setup message: unknown record %u", type);
+    }
+  }
+  if (cfg.argc == 0) die(EINVAL, "setup message: no command");
+  if (!cfg.envp && !(cfg.envp = calloc(1, sizeof *cfg.envp))) die(ENOMEM, "setup message"); /* an empty environment */
+  /* The hull that started us (a build, a helper's caller) may be killed outright; we go with it,
+   * and the user-namespace stage, told by its own parent-death signal, takes the container down
+   * and cleans up. A parent already gone before the prctl shows as another parent pid. */
+  if (cfg.die_with) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
+    if ((uint32_t)getppid() != cfg.die_with) _exit(HULL_EXIT_SETUP);
+  }
+}

@@ -1,0 +1,165 @@
+/* hull-shim's shared declarations: the kernel ABI it spells out itself (musl's toolchain ships no
+ * kernel headers), the setup message as parsed, and what one part of the shim calls in another.
+ * The parts: shim.c (the stages and main), message.c, util.c, idmap.c, rootfs.c, security.c, log.c. */
+#ifndef HULL_SHIM_H
+#define HULL_SHIM_H
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "abi.h"
+
+/* Kernel ABI this file needs from linux/capability.h and linux/openat2.h, spelled out so that the
+ * shim builds against any libc (musl's toolchain ships no kernel headers). */
+#define LINUX_CAPABILITY_VERSION_3 0x20080522
+struct cap_header { uint32_t version; int pid; };
+struct cap_data { uint32_t effective, permitted, inheritable; };
+enum {
+  CAP_CHOWN = 0, CAP_DAC_OVERRIDE = 1, CAP_FOWNER = 3, CAP_FSETID = 4, CAP_KILL = 5, CAP_SETGID = 6,
+  CAP_SETUID = 7, CAP_SETPCAP = 8, CAP_NET_BIND_SERVICE = 10, CAP_NET_RAW = 13, CAP_SYS_CHROOT = 18,
+  CAP_MKNOD = 27, CAP_AUDIT_WRITE = 29, CAP_SETFCAP = 31,
+};
+struct open_how { uint64_t flags, mode, resolve; };
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_IN_ROOT 0x10
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+/* linux/mount.h: mount_setattr(2), for read-only that reaches every submount (Linux >= 5.12) */
+struct mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+#define MOUNT_ATTR_RDONLY 0x1
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+/* linux/filter.h and linux/seccomp.h */
+struct sock_filter { uint16_t code; uint8_t jt, jf; uint32_t k; };
+struct sock_fprog { unsigned short len; struct sock_filter *filter; };
+#ifndef SECCOMP_MODE_FILTER
+#define SECCOMP_MODE_FILTER 2
+#endif
+
+struct hull_error {
+  uint32_t stage;
+  int32_t err;
+  uint32_t exit_code;
+  char msg[500];
+};
+
+#define MAX_STEPS 256
+
+struct step {
+  uint32_t op, flags;
+  const char *src, *dst, *fstype, *data;
+};
+
+struct config {
+  /* NULL-terminated, grown as the message holds more: the kernel, not the shim, sets the limit
+   * (execve's E2BIG, reported as any failure to run the command) */
+  const char **argv;
+  int argc, argcap;
+  const char **envp;
+  int envc, envcap;
+  const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *state_file, *run_dir, *id;
+  /* removed, in this order, once the container is gone (--rm): its name link, then its directory */
+  const char *cleanup[4];
+  int ncleanup;
+  const char *uidmap, *gidmap, *uidmap_prog, *gidmap_prog;
+  uint32_t uid, gid, nsflags, flags, overlay_mode, target_pid, restart, restart_max;
+  uint64_t caps;
+  int have_caps;
+  uint32_t die_with;
+  struct sock_filter *seccomp;
+  unsigned short seccomp_len;
+  gid_t groups[64];
+  int ngroups;
+  struct step steps[MAX_STEPS];
+  int nsteps;
+};
+extern struct config cfg;
+
+extern int err_fd;         /* write end of the error pipe */
+extern uint32_t stage;     /* named in error reports */
+extern int overlay_mounted;
+extern int log_fd;
+extern int log_pipes[2][2];
+
+/* util.c */
+void report(int err, uint32_t code, const char *fmt, ...);
+void __attribute__((noreturn)) die(int err, const char *fmt, ...);
+void write_all(int fd, const void *buf, size_t len);
+int read_full(int fd, void *buf, size_t len);
+pid_t spawn(const char *const argv[]);
+int wait_status(pid_t pid);
+void remove_tree(const char *path);
+void remove_cleanup(void);
+/* message.c */
+void read_message(int fd);
+/* idmap.c */
+int write_maps(pid_t pid, char *msg, size_t msglen);
+/* rootfs.c */
+int open_in_root(int rootfd, const char *path, int flags);
+int ensure_in_root(int rootfd, const char *path, int want_file);
+void remount_ro(const char *path, const char *what);
+void run_step(int rootfd, const struct step *s);
+int mount_kernel_overlay(void);
+void mount_fuse_overlay(int kernel_err);
+/* security.c */
+void drop_capabilities(void);
+void set_capabilities(int is_root);
+void install_seccomp(void);
+/* log.c */
+void proc_start(pid_t pid, char *out, size_t len);
+void write_pidfile(const char *name, pid_t pid);
+void log_open(void);
+void log_feed(int stream, const char *data, size_t len);
+void log_drain(int stream, int fd, int *open_flag, int to_caller);
+
+#endif
+

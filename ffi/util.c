@@ -1,0 +1,127 @@
+/* hull-shim: error reports and the small helpers every part uses. */
+#include "shim.h"
+
+struct config cfg;
+
+int err_fd = -1;
+uint32_t stage = HULL_STAGE_PARENT;
+
+void report(int err, uint32_t code, const char *fmt, ...) {
+  struct hull_error e;
+  memset(&e, 0, sizeof e);
+  e.stage = stage;
+  e.err = err;
+  e.exit_code = code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+  va_end(ap);
+  if (err_fd >= 0) {
+    ssize_t r = write(err_fd, &e, sizeof e);
+    (void)r;
+  } else {
+    fprintf(stderr, "hull: %s%s%s\n", e.msg, err ? ": " : "", err ? strerror(err) : "");
+  }
+}
+
+void __attribute__((noreturn)) die(int err, const char *fmt, ...) {
+  char buf[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  report(err, HULL_EXIT_SETUP, "%s", buf);
+  _exit(HULL_EXIT_SETUP);
+}
+
+/* ---- small helpers ---------------------------------------------------------------------------- */
+
+void write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    p += n;
+    len -= (size_t)n;
+  }
+}
+
+int read_full(int fd, void *buf, size_t len) {
+  char *p = buf;
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = read(fd, p + got, len - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return (int)got;
+    got += (size_t)n;
+  }
+  return (int)got;
+}
+
+pid_t spawn(const char *const argv[]) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_status(pid_t pid) {
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* rm -rf that never follows symlinks out of the tree; used on the container's own layer, whose
+ * files belong to ids only root in the user namespace may remove. */
+struct linux_dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+void remove_tree_at(int dirfd, const char *name) {
+  if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return;
+  for (int pass = 0; pass < 3; pass++) {
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == EACCES) {
+      fchmodat(dirfd, name, 0700, 0); /* overlay's work/work is mode 000 */
+      fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) return;
+    char buf[8192];
+    long n;
+    while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+      for (long off = 0; off < n;) {
+        struct linux_dirent64 *d = (void *)(buf + off);
+        off += d->d_reclen;
+        if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..")) remove_tree_at(fd, d->d_name);
+      }
+    close(fd);
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno != ENOTEMPTY) return;
+  }
+}
+
+void remove_tree(const char *path) { remove_tree_at(AT_FDCWD, path); }
+
+/* A name link (names/N -> id) goes only while it still names this container: after a `hull rename`
+ * the old name may already be another container's. Everything else is removed whole. */
+void remove_cleanup(void) {
+  for (int i = 0; i < cfg.ncleanup; i++) {
+    const char *p = cfg.cleanup[i];
+    if (!p || !*p) continue;
+    char target[256];
+    ssize_t n = readlink(p, target, sizeof target - 1);
+    if (n >= 0) {
+      target[n] = 0;
+      if (cfg.id && !strcmp(target, cfg.id)) unlink(p);
+      continue;
+    }
+    remove_tree(p);
+  }
+}

@@ -68,3 +68,27 @@ test("docker's aliases: container VERB, image VERB, buildx build", () => {
   expect(ok(hull(["run", "--rm", "bx:1", "cat", "/b"], { root }))).toBe("built\n");
   expect(hull(["build", "--progress=fancy", ctx], { root }).code).toBe(125);
 });
+
+test("cp takes tar streams both ways, as docker cp - does", () => {
+  ok(
+    hull(
+      ["run", "--name", "cps", "busybox", "sh", "-c", "mkdir -p /out/sub && echo a > /out/a && echo b > /out/sub/b"],
+      { root },
+    ),
+  );
+  const out = sh(`"$HULL" cp cps:/out - | tar -t | sort`);
+  expect(out.code, out.stderr).toBe(0);
+  expect(out.stdout.trim().split("\n")).toEqual(["out/", "out/a", "out/sub/", "out/sub/b"]);
+  const into = sh(
+    `mkdir -p "$HULL_ROOT/src/d" && echo c > "$HULL_ROOT/src/d/c" && tar -C "$HULL_ROOT/src" -c d | "$HULL" cp - cps:/out`,
+  );
+  expect(into.code, into.stderr).toBe(0);
+  ok(hull(["commit", "cps", "cps-img:1"], { root }));
+  expect(ok(hull(["run", "--rm", "cps-img:1", "cat", "/out/d/c", "/out/a"], { root }))).toBe("c\na\n");
+  // a stream that tries to climb out is refused, and writes nothing outside
+  const evil = sh(
+    `printf x > "$HULL_ROOT/evil" && tar -C "$HULL_ROOT" -c --transform 's,^,../../,' evil | "$HULL" cp - cps:/out`,
+  );
+  expect(evil.code).toBe(125);
+  ok(hull(["rm", "cps"], { root }));
+});

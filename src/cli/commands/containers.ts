@@ -223,7 +223,8 @@ export const commit: HullCommand = {
 export const cp: HullCommand = {
   meta: {
     name: "cp",
-    description: "Copy files between a container and the host: hull cp CONTAINER:SRC DEST | SRC CONTAINER:DEST",
+    description:
+      "Copy files between a container and the host: hull cp CONTAINER:SRC DEST|- or hull cp SRC|- CONTAINER:DEST (- is a tar stream)",
   },
   args: {
     from: { type: "positional", description: "Source" },
@@ -232,7 +233,17 @@ export const cp: HullCommand = {
   },
   async run({ args }) {
     if (!args.from || !args.to) throw new Error("hull cp needs a source and a destination");
+    const [from, to] = [String(args.from), String(args.to)];
+    // "-": a tar stream on standard input or output, as docker cp takes it
+    if (from === "-" || to === "-") {
+      if (from === to) throw new Error("hull cp - -: one side must be a container path");
+      const { isatty } = await import("../../sys/libc");
+      if (to === "-" && isatty(1)) throw new Error("refusing to write a tar stream to a terminal: redirect the output");
+      const { copyStream } = await import("../../container/cp-stream");
+      await copyStream(paths(args.root), from, to);
+      return;
+    }
     const { copy } = await import("../../container/cp");
-    await copy(paths(args.root), String(args.from), String(args.to));
+    await copy(paths(args.root), from, to);
   },
 };

@@ -98,3 +98,31 @@ test("more than 4096 environment variables: the container runs, as in docker", (
   expect(r.stdout.trim()).toBe("5000");
   expect(ok(hull(["ps", "-aq"], { root })).trim()).toBe("");
 });
+
+test("errors say what is wrong in words, one line each", () => {
+  const refused = hull(["pull", "127.0.0.1:1/nothing:1"], { root });
+  expect(refused.stderr.trim()).toBe(
+    "hull: cannot reach 127.0.0.1:1: connection refused (is the server running, and the address and port right?)",
+  );
+  const login = hull(["login", "-u", "a", "-p", "b", "http://127.0.0.1:1/v2/"], { root });
+  expect(login.stderr).toContain("cannot reach 127.0.0.1:1: connection refused");
+  const long = hull(["run", "--rm", "--name", "n".repeat(300), "busybox", "true"], { root });
+  expect(long.stderr.trim()).toBe("hull: --name takes at most 200 characters");
+  const bin = `${root}/binary.env`;
+  require("node:fs").writeFileSync(bin, new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 0xff, 10]));
+  const env = hull(["run", "--rm", "--env-file", bin, "busybox", "true"], { root });
+  expect(env.code).toBe(125);
+  expect(env.stderr.trim()).toBe(`hull: env file ${bin} is not a text file of KEY=VALUE lines`);
+});
+
+test("inspect finds a container or an image; a name that is neither is a line of its own, exit 1", () => {
+  ok(hull(["create", "--name", "insp", "busybox", "true"], { root }));
+  const r = hull(["inspect", "insp", "busybox", "nothing-here"], { root });
+  expect(r.code).toBe(1);
+  const found = JSON.parse(r.stdout);
+  expect(found).toHaveLength(2);
+  expect(found[0].Name).toBe("insp");
+  expect(found[1].RepoTags).toEqual(["busybox:latest"]);
+  expect(r.stderr.trim()).toBe("hull: no such object: nothing-here");
+  ok(hull(["rm", "insp"], { root }));
+});

@@ -39,6 +39,7 @@ export const commands: Record<string, () => Promise<HullCommand>> = {
     })),
   "__build-layer": () => import("./commands/internal").then((m) => m.buildLayerCommand),
   images: () => import("./commands/images").then((m) => m.default),
+  inspect: () => import("./commands/inspect").then((m) => m.default),
   image: () => import("./commands/image-manage").then((m) => m.image),
   tag: () => import("./commands/image-manage").then((m) => m.tag),
   rmi: () => import("./commands/image-manage").then((m) => m.rmi),

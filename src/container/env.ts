@@ -19,6 +19,9 @@ export function readEnvFile(path: string): string[] {
     throw new Error(`cannot read env file ${path}: ${(e as Error).message}`);
   }
   if (text === undefined) throw new Error(`env file ${path} does not exist`);
+  // a binary file: say so, never echo it back into the terminal as a variable name
+  if (text.includes("\0") || text.includes("\uFFFD"))
+    throw new Error(`env file ${path} is not a text file of KEY=VALUE lines`);
   return text
     .split("\n")
     .map((l) => l.replace(/\r$/, ""))

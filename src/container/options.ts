@@ -49,7 +49,13 @@ export const RunOptionsSchema = v.object({
       "--restart takes no, on-failure[:N], always or unless-stopped",
     ),
   ),
-  name: v.optional(v.pipe(v.string(), v.regex(NAME_RE, "--name takes letters, digits, '_', '.' and '-'"))),
+  name: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(NAME_RE, "--name takes letters, digits, '_', '.' and '-' (two characters at least)"),
+      v.maxLength(200, "--name takes at most 200 characters"),
+    ),
+  ),
   privileged: v.boolean(),
   capAdd: v.array(v.string()),
   capDrop: v.array(v.string()),

@@ -20,6 +20,9 @@ function readAuths(file: string): { auths: Record<string, { auth?: string }> } {
 }
 
 export async function login(domain: string, creds: Credentials): Promise<string> {
+  // docker takes `login https://registry.example/v2/` too: the host is what counts
+  domain = domain.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+  if (!domain) throw new RegistryError("hull login needs a registry host: hull login HOST[:PORT]");
   const registry = new Registry(domain, { credentials: creds });
   const res = await registry.request("", "registry:catalog:*");
   await res.body?.cancel();

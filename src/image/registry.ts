@@ -94,6 +94,27 @@ export async function fetchWithin(url: string, init: RequestInit, ms: number): P
   }
 }
 
+/** What went wrong on the way to a server, in words (not fetch's hints about `verbose: true`). */
+export function networkReason(e: unknown): string {
+  const err = e as Error & { code?: string };
+  const byCode: Record<string, string> = {
+    ECONNREFUSED: "connection refused (is the server running, and the address and port right?)",
+    ENOTFOUND: "no such host (is the name right?)",
+    EAI_AGAIN: "the name cannot be looked up now (is DNS reachable?)",
+    ECONNRESET: "the connection was reset",
+    ETIMEDOUT: "the connection timed out",
+    EHOSTUNREACH: "the host is unreachable",
+    ENETUNREACH: "the network is unreachable",
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: "its TLS certificate is not trusted (HULL_INSECURE_REGISTRIES for plain http)",
+    DEPTH_ZERO_SELF_SIGNED_CERT: "its TLS certificate is self-signed (HULL_INSECURE_REGISTRIES for plain http)",
+    SELF_SIGNED_CERT_IN_CHAIN: "its TLS certificate is self-signed (HULL_INSECURE_REGISTRIES for plain http)",
+    ERR_TLS_CERT_ALTNAME_INVALID: "its TLS certificate is for another name",
+  };
+  if (err?.code && byCode[err.code]) return byCode[err.code] as string;
+  if (/redirect/i.test(err?.message ?? "")) return "too many redirects";
+  return (err?.message ?? String(e)).split("\n")[0]?.replace(/ Is the computer able to access the url\?$/, "") ?? "";
+}
+
 /** RES's body, at most MAX bytes (else a RegistryError naming WHAT), with the idle timeout. */
 export async function readCapped(res: Response, max: number, what: string): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array(0);
@@ -168,7 +189,7 @@ export class Registry {
         return res;
       } catch (e) {
         if (attempt >= RETRIES.length) {
-          throw new RegistryError(`cannot reach ${this.domain}: ${(e as Error).message}`);
+          throw new RegistryError(`cannot reach ${this.domain}: ${networkReason(e)}`);
         }
         await Bun.sleep(RETRIES[attempt] as number);
       }

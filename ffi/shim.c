@@ -789,20 +789,75 @@ static void join_container(void) {
   close(rootfd);
 }
 
+/* The state letter of process PID of the container's /proc (we are chrooted in its root), or 0. */
+static char proc_state(const char *pid) {
+  char path[64], stat[512];
+  snprintf(path, sizeof path, "/proc/%s/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, stat, sizeof stat - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  stat[n] = 0;
+  char *p = strrchr(stat, ')');
+  return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Every process of the container but SELF is stopped (or gone). */
+static int all_stopped(pid_t self) {
+  DIR *d = opendir("/proc");
+  if (!d) return 0;
+  int all = 1;
+  struct dirent *e;
+  while (all && (e = readdir(d))) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9' || atoi(e->d_name) == self) continue;
+    char st = proc_state(e->d_name);
+    if (st && st != 'T' && st != 't' && st != 'Z' && st != 'X') all = 0;
+  }
+  closedir(d);
+  return all;
+}
+
 /* `hull-shim signal-all SIG` (message: TARGET_PID): SIG to every process of the container. Its
  * processes run as ids the host user cannot signal, so a child in the container's pid namespace,
  * root there, signals all of them but pid 1 (kill(-1) spares init and the caller), and pid 1 is
- * signalled from outside, where SIGSTOP reaches an init. `hull pause` without a cgroup freezer. */
+ * signalled from outside, where SIGSTOP reaches an init. `hull pause` without a cgroup freezer.
+ *
+ * SIGSTOP must be a freeze that nothing slips through (hull cp and commit rely on it: a process left
+ * running could swap a path for a symlink meanwhile, CVE-2018-15664): pid 1 is stopped first and
+ * seen stopped, so that it forks nothing more; then kill(-1) goes round until two scans of /proc in
+ * a row find every process stopped, catching the children forked while the signal was on its way. */
 static int run_signal_all(int sig) {
   reset_signals();
   read_message(0);
   join_container();
+  if (sig == SIGSTOP) {
+    if (kill((pid_t)cfg.target_pid, sig) < 0) die(errno, "signal the container's pid 1");
+    for (int i = 0; i < 2000 && proc_state("1") != 'T' && proc_state("1") != 't'; i++) {
+      struct timespec ms = {0, 1000000};
+      nanosleep(&ms, NULL);
+    }
+  }
   pid_t child = fork();
   if (child < 0) die(errno, "fork");
-  if (child == 0) _exit(kill(-1, sig) < 0 && errno != ESRCH ? 1 : 0);
+  if (child == 0) {
+    if (sig != SIGSTOP) _exit(kill(-1, sig) < 0 && errno != ESRCH ? 1 : 0);
+    pid_t self = getpid();
+    int stable = 0;
+    for (int round = 0; round < 2000 && stable < 2; round++) {
+      if (kill(-1, sig) < 0 && errno != ESRCH) _exit(1);
+      stable = all_stopped(self) ? stable + 1 : 0;
+      if (stable < 2) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+      }
+    }
+    _exit(stable >= 2 ? 0 : 2);
+  }
   int status;
   waitpid(child, &status, 0);
-  if (kill((pid_t)cfg.target_pid, sig) < 0) die(errno, "signal the container's pid 1");
+  if (sig != SIGSTOP && kill((pid_t)cfg.target_pid, sig) < 0) die(errno, "signal the container's pid 1");
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 2) die(0, "the container's processes kept forking: not every one could be stopped");
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 

@@ -67,3 +67,8 @@ test("-v of a missing host path asks for it to be made (docker makes it); -v /pa
   });
   expect(() => parseMountFlag("type=bind,source=/nonexistent/x,target=/d")).toThrow("does not exist");
 });
+
+test("--mount's names for one key are one key: readonly=false,ro is refused, not writable", () => {
+  for (const more of ["readonly=false,ro", "ro=true,readonly=false", "src=/tmp", "dst=/e", "destination=/e"])
+    expect(() => parseMountFlag(`type=bind,source=/tmp,target=/d,${more}`)).toThrow("given twice");
+});

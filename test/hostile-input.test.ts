@@ -65,6 +65,25 @@ describe("layers", () => {
   });
 });
 
+describe("volume names", () => {
+  test("a volume name with ../ names no directory outside the store", () => {
+    const outside = join(work, "vdir");
+    const { mkdirSync } = require("node:fs") as typeof import("node:fs");
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, "volume.json"), "{}");
+    const rel = `../../../../../../../..${outside}`;
+    for (const args of [
+      ["volume", "rm", rel],
+      ["volume", "inspect", rel],
+    ]) {
+      const r = hull(args, { root });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain("no such volume");
+    }
+    expect(existsSync(join(outside, "volume.json"))).toBe(true);
+  });
+});
+
 describe("archives hull loads", () => {
   test("a Docker archive whose manifest.json names files outside it, or links out, stores no host file", async () => {
     const secret = join(work, "secret");
@@ -246,6 +265,39 @@ describe("registries", () => {
       expect(Date.now() - started).toBeLessThan(20000);
     } finally {
       silent.stop(true);
+    }
+  });
+
+  test("the token realm a registry names gets the credentials, even on another host", async () => {
+    const realm = Bun.serve({
+      hostname: "127.0.0.2",
+      port: 0,
+      fetch: (req) =>
+        req.headers.get("authorization") === `Basic ${btoa("ann:pw")}`
+          ? Response.json({ token: "granted" })
+          : new Response("no", { status: 401 }),
+    });
+    const registry = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) =>
+        req.headers.get("authorization") === "Bearer granted"
+          ? Response.json({})
+          : new Response(null, {
+              status: 401,
+              headers: { "www-authenticate": `Bearer realm="http://127.0.0.2:${realm.port}/token",service="t"` },
+            }),
+    });
+    try {
+      const auth = join(work, "realm-auth.json");
+      const r = await hullAsync(["login", "-u", "ann", "-p", "pw", `127.0.0.1:${registry.port}`], {
+        root,
+        env: { HULL_AUTH_FILE: auth },
+      });
+      expect(r.code, r.stderr).toBe(0);
+    } finally {
+      registry.stop(true);
+      realm.stop(true);
     }
   });
 

@@ -199,6 +199,25 @@ test("pause stops every process of the container, of any user; unpause continues
   ok(h("rm", "frozen"));
 });
 
+test("pause stops a container whose pid 1 forks without pause: nothing slips through", async () => {
+  // the old pause stopped every process but pid 1, then pid 1: a child forked between ran on (and
+  // could swap a path under hull cp, CVE-2018-15664)
+  ok(h("run", "-d", "--name", "forky", "busybox", "sh", "-c", "while :; do sh -c 'sleep 0.2' & done"));
+  const id = JSON.parse(ok(h("container", "inspect", "forky")))[0].Id as string;
+  await until(() => containerProcessStates(id).length > 5);
+  for (let i = 0; i < 5; i++) {
+    ok(h("pause", "forky"));
+    await Bun.sleep(50);
+    const states = containerProcessStates(id);
+    expect(
+      states.filter((st) => st !== "T" && st !== "Z"),
+      `round ${i}`,
+    ).toEqual([]);
+    ok(h("unpause", "forky"));
+  }
+  ok(h("rm", "-f", "forky"));
+});
+
 test("eight run -d and rm -f at once leave the store consistent", async () => {
   const spawn = (args: string[]) =>
     Bun.spawn([HULL, ...args], { env: { ...process.env, HULL_ROOT: root }, stdout: "pipe", stderr: "pipe" });

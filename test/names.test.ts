@@ -126,3 +126,27 @@ test("inspect finds a container or an image; a name that is neither is a line of
   expect(r.stderr.trim()).toBe("hull: no such object: nothing-here");
   ok(hull(["rm", "insp"], { root }));
 });
+
+test("--format templates are refused, not ignored; ps -q of nothing prints nothing", () => {
+  for (const args of [
+    ["ps", "-a", "--format", "{{.Names}}"],
+    ["images", "--format", "{{.ID}}"],
+  ]) {
+    const r = hull(args, { root });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("templates are not supported yet");
+  }
+  expect(ok(hull(["ps", "-aq"], { root }))).toBe("");
+});
+
+test("--help after a flag's value is still hull's help", () => {
+  for (const args of [
+    ["run", "--name", "nn", "--help", "busybox"],
+    ["run", "-e", "A=1", "--help", "busybox"],
+  ]) {
+    const r = hull(args, { root });
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).toContain("USAGE");
+  }
+  expect(ok(hull(["ps", "-aq"], { root }))).toBe("");
+});

@@ -64,12 +64,26 @@ async function resolveCommand(
 
 /** --help (or -h where the command has no -h of its own) among the command's own words. */
 function asksForHelp(cmd: HullCommand, words: string[]): boolean {
-  const hasShortH = Object.values((cmd.args ?? {}) as ArgsDef).some(
-    (d) => "alias" in d && [d.alias].flat().includes("h"),
-  );
-  for (const w of words) {
+  const def = (cmd.args ?? {}) as ArgsDef;
+  const takesValue = new Set<string>();
+  for (const [key, d] of Object.entries(def)) {
+    if (d.type === "positional" || d.type === "boolean") continue;
+    takesValue.add(`--${key}`);
+    for (const a of "alias" in d && d.alias ? [d.alias].flat() : [])
+      takesValue.add(a.length === 1 ? `-${a}` : `--${a}`);
+  }
+  const hasShortH =
+    takesValue.has("-h") || Object.values(def).some((d) => "alias" in d && [d.alias].flat().includes("h"));
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
     if (w === "--") return false;
     if (w === "--help" || (w === "-h" && !hasShortH)) return true;
+    if (w.startsWith("-") && !w.includes("=")) {
+      // the value of `--name n` or `-e A=1` is not a positional: look past it
+      const flag = w.startsWith("--") ? w : `-${w.slice(-1)}`;
+      if (takesValue.has(flag) && (w.startsWith("--") || w.length === 2)) i++;
+      continue;
+    }
     // a command that takes a command line of its own (run IMAGE CMD...): what follows the first
     // positional is that command's, `hull run busybox ls --help` passes --help to ls
     if (cmd.ownArgs && !w.startsWith("-")) return false;

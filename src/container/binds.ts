@@ -69,6 +69,7 @@ const MOUNT_KEYS = new Set([
   "tmpfs-mode",
   "consistency",
 ]);
+const MOUNT_ALIASES: Record<string, string> = { src: "source", destination: "target", dst: "target", ro: "readonly" };
 const MOUNT_UNSUPPORTED = new Set([
   "bind-propagation",
   "bind-nonrecursive",
@@ -93,21 +94,21 @@ export function parseMountFlag(spec: string, cwd = process.cwd()): MountSpec {
   const kv = new Map<string, string>();
   for (const part of spec.split(",")) {
     const eq = part.indexOf("=");
-    const key = (eq < 0 ? part : part.slice(0, eq)).trim();
-    if (MOUNT_UNSUPPORTED.has(key)) throw new Error(`--mount ${spec}: ${key} is not supported by hull yet`);
-    if (!MOUNT_KEYS.has(key)) throw new Error(`--mount ${spec}: unknown option ${JSON.stringify(key)}`);
+    const given = (eq < 0 ? part : part.slice(0, eq)).trim();
+    if (MOUNT_UNSUPPORTED.has(given)) throw new Error(`--mount ${spec}: ${given} is not supported by hull yet`);
+    if (!MOUNT_KEYS.has(given)) throw new Error(`--mount ${spec}: unknown option ${JSON.stringify(given)}`);
+    // one key under its several names: `readonly=false,ro` must not leave the mount writable
+    const key = MOUNT_ALIASES[given] ?? given;
     if (kv.has(key)) throw new Error(`--mount ${spec}: ${key} given twice`);
     // only the booleans may stand bare
-    if (eq < 0 && key !== "readonly" && key !== "ro")
-      throw new Error(`--mount ${spec}: ${key} needs a value (${key}=...)`);
+    if (eq < 0 && key !== "readonly") throw new Error(`--mount ${spec}: ${given} needs a value (${given}=...)`);
     kv.set(key, eq < 0 ? "true" : part.slice(eq + 1));
   }
   const type = kv.get("type") ?? "volume";
-  const target = kv.get("target") ?? kv.get("destination") ?? kv.get("dst") ?? "";
+  const target = kv.get("target") ?? "";
   checkTarget(target, `--mount ${spec}`);
-  const roKey = kv.has("readonly") ? "readonly" : kv.has("ro") ? "ro" : undefined;
-  const ro = roKey ? mountBool(spec, roKey, kv.get(roKey) as string) : false;
-  const source = kv.get("source") ?? kv.get("src") ?? "";
+  const ro = kv.has("readonly") ? mountBool(spec, "readonly", kv.get("readonly") as string) : false;
+  const source = kv.get("source") ?? "";
   if (type !== "tmpfs" && (kv.has("tmpfs-size") || kv.has("tmpfs-mode")))
     throw new Error(`--mount ${spec}: tmpfs-size and tmpfs-mode go with type=tmpfs`);
   if (type === "bind") {

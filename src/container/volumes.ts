@@ -15,7 +15,10 @@ export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const VolumeRecord = v.object({ name: v.string(), created: v.string(), anonymous: v.boolean() });
 export type VolumeRecord = v.InferOutput<typeof VolumeRecord>;
 
+/** The directory of volume NAME; a name that is not a volume name (`../x`) never becomes a path. */
 export function volumeDir(paths: StorePaths, name: string): string {
+  if (!VOLUME_NAME.test(name))
+    throw new Error(`no such volume: ${name} (a volume name is letters, digits, '_', '.' and '-')`);
   return join(paths.root, "volumes", name);
 }
 
@@ -43,6 +46,7 @@ export function listVolumes(paths: StorePaths): VolumeRecord[] {
     names = readdirSync(join(paths.root, "volumes"));
   } catch {}
   return names
+    .filter((n) => VOLUME_NAME.test(n))
     .map((n) => readFileText(join(volumeDir(paths, n), "volume.json")))
     .filter((t): t is string => t !== undefined)
     .map((t) => v.parse(VolumeRecord, JSON.parse(t)));

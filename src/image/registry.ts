@@ -162,12 +162,12 @@ export class Registry {
    * never to the host a redirect (a blob's CDN) or an upload's Location names. Connecting and the
    * headers get the idle timeout.
    */
-  private async fetchOnce(url: string, init: RequestInit): Promise<Response> {
+  private async fetchOnce(url: string, init: RequestInit, trusted: string): Promise<Response> {
     const ms = idleTimeoutMs();
     let target = url;
     for (let hop = 0; hop <= REDIRECTS; hop++) {
       const headers = new Headers(init.headers);
-      if (new URL(target).origin !== new URL(this.base).origin) headers.delete("authorization");
+      if (new URL(target).origin !== trusted) headers.delete("authorization");
       const res = await fetchWithin(target, { ...init, headers, redirect: "manual" }, ms);
       const location = res.headers.get("location");
       if (res.status < 300 || res.status >= 400 || res.status === 304 || !location) return res;
@@ -177,10 +177,11 @@ export class Registry {
     throw new Error(`more than ${REDIRECTS} redirects from ${url}`);
   }
 
-  private async fetchRetrying(url: string, init: RequestInit): Promise<Response> {
+  /** TRUSTED: the origin credentials may go to (the registry's own, or the token realm it named) */
+  private async fetchRetrying(url: string, init: RequestInit, trusted = new URL(this.base).origin): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.fetchOnce(url, init);
+        const res = await this.fetchOnce(url, init, trusted);
         if ((res.status >= 500 || res.status === 429) && attempt < RETRIES.length) {
           await res.body?.cancel();
           await Bun.sleep(RETRIES[attempt] as number);
@@ -210,7 +211,9 @@ export class Registry {
     url.searchParams.set("scope", challenge.params.scope ?? scope);
     const headers: Record<string, string> = {};
     if (this.creds) headers.authorization = `Basic ${btoa(`${this.creds.username}:${this.creds.password}`)}`;
-    const res = await this.fetchRetrying(url.toString(), { headers });
+    // the realm the registry named gets the credentials (Docker Hub's is auth.docker.io); a redirect
+    // away from it does not
+    const res = await this.fetchRetrying(url.toString(), { headers }, url.origin);
     if (!res.ok) {
       await res.body?.cancel();
       const hint = this.creds ? "check the credentials (hull login)" : `log in first: hull login ${this.domain}`;

@@ -12,7 +12,7 @@ import type { ArgsDef } from "citty";
 import { all, last, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
 import { print } from "../output";
-import { format, rootArg, table } from "./image-common";
+import { format, formatJsonOnly, rootArg, table } from "./image-common";
 import { eachName } from "../each";
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
@@ -35,9 +35,10 @@ export const ps: HullCommand = {
     ...rootArg,
   },
   async run({ args }) {
+    formatJsonOnly(args.format);
     const list = containers(paths(args.root), Boolean(args.all) || Boolean(args.quiet && args.all));
     if (args.quiet) {
-      print(list.map((c) => c.record.id.slice(0, 12)).join("\n"));
+      if (list.length > 0) print(list.map((c) => c.record.id.slice(0, 12)).join("\n"));
       return;
     }
     if (args.format === "json") {
@@ -193,6 +194,11 @@ const commitArgs = {
     description:
       "A Dockerfile instruction for the image's config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL, HEALTHCHECK, SHELL (repeatable)",
   },
+  pause: {
+    type: "boolean",
+    alias: "p",
+    description: "Pause a running container while its changes are read (default true; --pause=false as docker's)",
+  },
   ...rootArg,
 } as const satisfies ArgsDef;
 
@@ -215,6 +221,7 @@ export const commit: HullCommand = {
       await commitContainer(store, container, name, last(p, "message") ?? "", {
         changes: all(p, "change"),
         author: last(p, "author"),
+        pause: last(p, "pause") !== "false",
       }),
     );
   },

@@ -1,7 +1,7 @@
 import { familiarName, parseReference } from "../../image/reference";
 import type { HullCommand } from "../command";
 import { print } from "../output";
-import { format, openStore, rootArg, table } from "./image-common";
+import { format, formatJsonOnly, openStore, rootArg, table } from "./image-common";
 
 const command: HullCommand = {
   meta: { name: "images", description: "List images: REPOSITORY TAG IMAGE ID CREATED SIZE" },
@@ -11,6 +11,7 @@ const command: HullCommand = {
     ...rootArg,
   },
   async run({ args }) {
+    formatJsonOnly(args.format);
     const store = openStore(args.root);
     const { tags, digests } = store.readableTags();
     const row = (repository: string, tag: string, id: string) => ({
@@ -36,7 +37,7 @@ const command: HullCommand = {
         }),
     ].filter((r) => r.rec);
     if (args.quiet) {
-      print([...new Set(rows.map((r) => r.id.slice(7, 19)))].join("\n"));
+      if (rows.length > 0) print([...new Set(rows.map((r) => r.id.slice(7, 19)))].join("\n"));
       return;
     }
     const out = await Promise.all(

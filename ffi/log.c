@@ -147,5 +147,5 @@ void log_drain(int stream, int fd, int *open_flag, int to_caller) {
     return;
   }
   if (to_caller) write_all(stream ? 2 : 1, buf, (size_t)n);
-  log_feed(stream, buf, (size_t)n);
+  if (log_fd >= 0) log_feed(stream, buf, (size_t)n);
 }

@@ -26,6 +26,9 @@
 
 static int tty_sock = -1;          /* container stage -> parent: the pty master */
 int log_pipes[2][2] = {{-1, -1}, {-1, -1}}; /* detached: container stdout, stderr -> supervisor */
+/* -i without -t from a terminal: the caller's input reaches the container through this pipe, never
+ * as the terminal itself (which it could read from at any time, or change with stty) */
+static int stdin_pipe[2] = {-1, -1};
 static int ready_fd = -1; /* detached: supervisor -> the first process, one struct hull_error */
 static struct winsize host_winsize; /* read before clone; applied to the new pty */
 static int have_winsize;
@@ -207,9 +210,11 @@ static void __attribute__((noreturn)) container_stage(void) {
     command_stdio(slave);
   } else {
     command_stdio(-1);
-    /* a kept foreground container: its output through the parent, which logs it as well */
+    /* a kept foreground container, or a caller's terminal: the output goes through the parent, which
+     * logs it (kept) and passes it on, so the terminal is never the container's own descriptor */
     if (log_pipes[0][1] >= 0 && (dup2(log_pipes[0][1], 1) < 0 || dup2(log_pipes[1][1], 2) < 0))
-      die(errno, "logged stdio");
+      die(errno, "piped stdio");
+    if (stdin_pipe[0] >= 0 && dup2(stdin_pipe[0], 0) < 0) die(errno, "piped stdin");
   }
   if (cfg.flags & (HULL_FLAG_NO_STDOUT | HULL_FLAG_NO_STDERR)) {
     /* run -a: the streams not attached go nowhere */
@@ -315,6 +320,8 @@ static void __attribute__((noreturn)) userns_stage(void) {
     for (int i = 0; i < 2; i++)
       for (int j = 0; j < 2; j++)
         if (log_pipes[i][j] >= 0) close(log_pipes[i][j]);
+    for (int i = 0; i < 2; i++)
+      if (stdin_pipe[i] >= 0) close(stdin_pipe[i]);
     if (ready_fd >= 0) close(ready_fd);
     /* Signals for the container go to it directly from the parent; this stage only waits. A
      * SIGTERM here means the parent died: take the container down with it, then clean up. */
@@ -436,10 +443,15 @@ static int run_once(int detach) {
   int tty_flag = (cfg.flags & HULL_FLAG_TTY) != 0;
   /* the output through pipes: to the supervisor (detached), or through this process to the caller
    * and the log (a kept container in the foreground; with a pty, the pty is relayed and logged) */
-  int piped = detach || (log_fd >= 0 && !tty_flag);
+  /* without -t the caller's terminal is never the container's stdio: a process there could read what
+   * is typed (a password meant for something else) or change the terminal's modes */
+  int term_out = !tty_flag && (isatty(1) || isatty(2));
+  int piped = detach || (!tty_flag && (log_fd >= 0 || term_out));
   if (piped)
     for (int i = 0; i < 2; i++)
       if (pipe2(log_pipes[i], O_CLOEXEC) < 0) die(errno, "pipe");
+  if (!detach && !tty_flag && (cfg.flags & HULL_FLAG_STDIN) && isatty(0) && pipe2(stdin_pipe, O_CLOEXEC) < 0)
+    die(errno, "pipe");
   int sync_pipe[2], back_pipe[2], err_pipe[2], sock[2] = {-1, -1};
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(back_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
     die(errno, "pipe");
@@ -513,7 +525,12 @@ static int run_once(int detach) {
   int master = -1;
   if (tty && ctr > 0) master = recv_fd(sock[0]);
   if (sock[0] >= 0) close(sock[0]);
-  int stdin_open = (cfg.flags & HULL_FLAG_STDIN) != 0 && master >= 0, master_open = master >= 0;
+  if (stdin_pipe[0] >= 0) {
+    close(stdin_pipe[0]);
+    stdin_pipe[0] = -1;
+  }
+  int stdin_to = master >= 0 ? master : stdin_pipe[1];
+  int stdin_open = (cfg.flags & HULL_FLAG_STDIN) != 0 && stdin_to >= 0, master_open = master >= 0;
   if (master >= 0 && stdin_open && isatty(0) && tcgetattr(0, &saved_tio) == 0) {
     struct termios raw = saved_tio;
     cfmakeraw(&raw);
@@ -550,7 +567,12 @@ static int run_once(int detach) {
     if (p[4].revents) log_drain(0, log_pipes[0][0], &logs_open[0], !detach);
     if (p[5].revents) log_drain(1, log_pipes[1][0], &logs_open[1], !detach);
     if (p[2].revents) relay(master, 1, &master_open);
-    if (p[3].revents) relay(0, master, &stdin_open);
+    if (p[3].revents) relay(0, stdin_to, &stdin_open);
+    if (!stdin_open && stdin_pipe[1] >= 0) {
+      /* the caller's input ended: so does the container's */
+      close(stdin_pipe[1]);
+      stdin_pipe[1] = -1;
+    }
     if (p[0].revents) take_signals(sfd, ns_pid, ctr, ctr_fd, master, &status);
     if (status >= 0 && master_open) drain_pty(master, &master_open);
   }
@@ -569,6 +591,10 @@ static int run_once(int detach) {
   close(sfd);
   close(err_pipe[0]);
   if (ctr_fd >= 0) close(ctr_fd);
+  if (stdin_pipe[1] >= 0) {
+    close(stdin_pipe[1]);
+    stdin_pipe[1] = -1;
+  }
   if (master >= 0) close(master);
   for (int i = 0; i < 2; i++)
     if (piped && log_pipes[i][0] >= 0) {

@@ -69,12 +69,33 @@ describe("the caller's terminal", () => {
   test("a container without -t cannot push keystrokes into the caller's terminal, nor open /dev/tty", () => {
     const r = hullOnTerminal(`${HULL} run --rm ${probeArgs().join(" ")} busybox /probe tiocsti`, root);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("tiocsti1=");
+    // no descriptor of the container is the terminal any more (its output goes through pipes)
     expect(r.stdout).not.toMatch(/tiocsti\d=ok/);
     expect(r.stdout).toContain("devtty=ENXIO");
     const init = hullOnTerminal(`${HULL} run --rm --init ${probeArgs().join(" ")} busybox /probe tiocsti`, root);
-    expect(init.stdout).toContain("tiocsti1=");
+    expect(init.stdout).toContain("devtty=ENXIO");
     expect(init.stdout).not.toMatch(/tiocsti\d=ok/);
+  });
+
+  test("without -t the caller's terminal is not the container's stdio: it cannot read what is typed, nor change it", () => {
+    // stderr was the caller's terminal itself: `read x <&2` read what was typed, `stty -echo <&2`
+    // left the caller's terminal without echo
+    const r = hullOnTerminal(
+      `${HULL} run --rm busybox sh -c 'ls -l /proc/self/fd/1 /proc/self/fd/2; stty -echo <&2 && echo changed-it; true'; stty -a | grep -o -- '-echo ' || echo echo-intact`,
+      root,
+    );
+    expect(r.stdout).toContain("pipe:");
+    expect(r.stdout).not.toContain("/dev/pts");
+    expect(r.stdout).not.toContain("changed-it");
+    expect(r.stdout).toContain("echo-intact");
+    // -i without -t: the input arrives through a pipe, and ends when the caller's does
+    const i = hullOnTerminal(
+      `${HULL} run --rm -i busybox sh -c 'ls -l /proc/self/fd/0; head -n 1'`,
+      root,
+      "typed\n\x04",
+    );
+    expect(i.stdout).toContain("pipe:");
+    expect(i.stdout).toContain("typed");
   });
 
   test("nor can hull exec without -t", async () => {

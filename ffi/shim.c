@@ -905,6 +905,10 @@ static int run_enter(int message_fd) {
   }
   int errp[2];
   if (pipe2(errp, O_CLOEXEC) < 0) die(errno, "pipe");
+  if (!tty && (isatty(1) || isatty(2)))
+    for (int i = 0; i < 2; i++)
+      if (pipe2(log_pipes[i], O_CLOEXEC) < 0) die(errno, "pipe");
+  if (!tty && (cfg.flags & HULL_FLAG_STDIN) && isatty(0) && pipe2(stdin_pipe, O_CLOEXEC) < 0) die(errno, "pipe");
   sigset_t set;
   sigemptyset(&set);
   for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaddset(&set, forwarded[i]);
@@ -924,12 +928,29 @@ static int run_enter(int message_fd) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (tty) close(master);
     command_stdio(tty ? slave : -1);
+    /* as for run: the caller's terminal is never the command's own descriptor */
+    if (log_pipes[0][1] >= 0 && (dup2(log_pipes[0][1], 1) < 0 || dup2(log_pipes[1][1], 2) < 0))
+      die(errno, "piped stdio");
+    if (stdin_pipe[0] >= 0 && dup2(stdin_pipe[0], 0) < 0) die(errno, "piped stdin");
     become_command();
     exec_command();
   }
   close(errp[1]);
   if (slave >= 0) close(slave);
-  int stdin_open = tty && (cfg.flags & HULL_FLAG_STDIN), master_open = master >= 0;
+  int outs_open[2] = {0, 0};
+  for (int i = 0; i < 2; i++) {
+    if (log_pipes[i][1] < 0) continue;
+    close(log_pipes[i][1]);
+    log_pipes[i][1] = -1;
+    outs_open[i] = 1;
+  }
+  if (outs_open[0]) signal(SIGPIPE, SIG_IGN);
+  if (stdin_pipe[0] >= 0) {
+    close(stdin_pipe[0]);
+    stdin_pipe[0] = -1;
+  }
+  int stdin_to = tty ? master : stdin_pipe[1];
+  int stdin_open = (cfg.flags & HULL_FLAG_STDIN) && stdin_to >= 0, master_open = master >= 0;
   if (stdin_open && isatty(0) && tcgetattr(0, &saved_tio) == 0) {
     struct termios raw = saved_tio;
     cfmakeraw(&raw);
@@ -937,21 +958,29 @@ static int run_enter(int message_fd) {
   }
   struct hull_error err;
   int have_err = 0, err_open = 1, status = -1;
-  while (status < 0 || master_open) {
-    struct pollfd p[4] = {
+  while (status < 0 || master_open || outs_open[0] || outs_open[1]) {
+    struct pollfd p[6] = {
         {.fd = status < 0 ? sfd : -1, .events = POLLIN},
         {.fd = err_open ? errp[0] : -1, .events = POLLIN},
         {.fd = master_open ? master : -1, .events = POLLIN},
         {.fd = stdin_open ? 0 : -1, .events = POLLIN},
+        {.fd = outs_open[0] ? log_pipes[0][0] : -1, .events = POLLIN},
+        {.fd = outs_open[1] ? log_pipes[1][0] : -1, .events = POLLIN},
     };
-    if (poll(p, 4, -1) < 0 && errno != EINTR) break;
+    if (poll(p, 6, -1) < 0 && errno != EINTR) break;
+    if (p[4].revents) log_drain(0, log_pipes[0][0], &outs_open[0], 1);
+    if (p[5].revents) log_drain(1, log_pipes[1][0], &outs_open[1], 1);
     if (p[1].revents) {
       int n = read_full(errp[0], &err, sizeof err);
       if (n == (int)sizeof err) have_err = 1;
       else err_open = 0;
     }
     if (p[2].revents) relay(master, 1, &master_open);
-    if (p[3].revents) relay(0, master, &stdin_open);
+    if (p[3].revents) relay(0, stdin_to, &stdin_open);
+    if (!stdin_open && stdin_pipe[1] >= 0) {
+      close(stdin_pipe[1]);
+      stdin_pipe[1] = -1;
+    }
     if (p[0].revents) take_signals(sfd, child, child, -1, master, &status);
     if (status >= 0 && master_open) drain_pty(master, &master_open);
   }

@@ -102,9 +102,14 @@ describe("the caller's terminal", () => {
     ok(hull(["run", "-d", "--name", "tty-exec", ...probeArgs(), "busybox", "sleep", "60"], { root }));
     try {
       const r = hullOnTerminal(`${HULL} exec tty-exec /probe tiocsti`, root);
-      expect(r.stdout).toContain("tiocsti1=");
       expect(r.stdout).not.toMatch(/tiocsti\d=ok/);
       expect(r.stdout).toContain("devtty=ENXIO");
+      // and its stdio is not the caller's terminal either
+      const fds = hullOnTerminal(
+        `${HULL} exec -i tty-exec ls -l /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2`,
+        root,
+      );
+      expect(fds.stdout.match(/pipe:/g)?.length).toBe(3);
     } finally {
       ok(hull(["rm", "-f", "tty-exec"], { root }));
     }

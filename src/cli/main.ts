@@ -81,7 +81,11 @@ function asksForHelp(cmd: HullCommand, words: string[]): boolean {
     if (w.startsWith("-") && !w.includes("=")) {
       // the value of `--name n` or `-e A=1` is not a positional: look past it
       const flag = w.startsWith("--") ? w : `-${w.slice(-1)}`;
-      if (takesValue.has(flag) && (w.startsWith("--") || w.length === 2)) i++;
+      if (takesValue.has(flag) && (w.startsWith("--") || w.length === 2)) {
+        // `-a --help`: help wins over taking it as the value
+        if (words[i + 1] === "--help") return true;
+        i++;
+      }
       continue;
     }
     // a command that takes a command line of its own (run IMAGE CMD...): what follows the first

@@ -173,3 +173,18 @@ export function hullOnTerminal(command: string, root: string, stdin?: string): R
   });
   return { code: r.exitCode ?? -1, stdout: r.stdout.toString().replace(/\r/g, ""), stderr: r.stderr.toString() };
 }
+
+/**
+ * A throwaway store for the whole test file, made (with the embedded busybox in it) before its first
+ * test and removed after its last. Call at the top of a file; the object is the options hull() takes.
+ */
+export function useStore(): { root: string } {
+  const { afterAll, beforeAll } = require("bun:test") as typeof import("bun:test");
+  const store = { root: "" };
+  beforeAll(() => {
+    store.root = makeStore();
+    ok(hull(["run", "--rm", "busybox", "true"], store));
+  });
+  afterAll(() => removeStore(store.root));
+  return store;
+}

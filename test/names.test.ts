@@ -1,21 +1,14 @@
 // Commands that take several names act on each, as docker does: a failure is a line of its own,
 // the others still happen, and the exit status is 1 when any failed. And the states docker refuses.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { hull, makeStore, ok, removeStore, requireUnprivileged } from "./helpers";
+import { expect, test } from "bun:test";
+import { hull, ok, requireUnprivileged, useStore } from "./helpers";
 
 requireUnprivileged();
 
-let root = "";
-
-beforeAll(() => {
-  root = makeStore();
-  ok(hull(["run", "--rm", "busybox", "true"], { root }));
-});
-
-afterAll(() => removeStore(root));
+const store = useStore();
 
 const names = () =>
-  ok(hull(["ps", "-a", "--format", "json"], { root }))
+  ok(hull(["ps", "-a", "--format", "json"], store))
     .trim()
     .split("\n")
     .filter(Boolean)
@@ -23,16 +16,16 @@ const names = () =>
     .sort();
 
 test("rm -f of several names removes every one there is; a missing one is no error with -f", () => {
-  for (const n of ["aa", "bb"]) ok(hull(["create", "--name", n, "busybox", "true"], { root }));
-  const r = hull(["rm", "-f", "gone", "aa", "bb"], { root });
+  for (const n of ["aa", "bb"]) ok(hull(["create", "--name", n, "busybox", "true"], store));
+  const r = hull(["rm", "-f", "gone", "aa", "bb"], store);
   expect(r.code, r.stderr).toBe(0);
   expect(names()).toEqual([]);
-  expect(hull(["rm", "-f", "gone"], { root }).code).toBe(0);
+  expect(hull(["rm", "-f", "gone"], store).code).toBe(0);
 });
 
 test("without -f, each failure is one line, the rest still happen, and the exit status is 1", () => {
-  for (const n of ["cc", "dd"]) ok(hull(["create", "--name", n, "busybox", "true"], { root }));
-  const r = hull(["rm", "cc", "gone", "dd", "also-gone"], { root });
+  for (const n of ["cc", "dd"]) ok(hull(["create", "--name", n, "busybox", "true"], store));
+  const r = hull(["rm", "cc", "gone", "dd", "also-gone"], store);
   expect(r.code).toBe(1);
   expect(r.stdout.trim().split("\n")).toEqual(["cc", "dd"]);
   expect(r.stderr.trim().split("\n")).toEqual(["hull: no such container: gone", "hull: no such container: also-gone"]);
@@ -40,91 +33,91 @@ test("without -f, each failure is one line, the rest still happen, and the exit 
 });
 
 test("stop, kill and rmi go on past a missing name", () => {
-  ok(hull(["run", "-d", "--name", "s1", "busybox", "sleep", "60"], { root }));
-  ok(hull(["run", "-d", "--name", "s2", "busybox", "sleep", "60"], { root }));
-  const stop = hull(["stop", "-t", "0", "gone", "s1"], { root });
+  ok(hull(["run", "-d", "--name", "s1", "busybox", "sleep", "60"], store));
+  ok(hull(["run", "-d", "--name", "s2", "busybox", "sleep", "60"], store));
+  const stop = hull(["stop", "-t", "0", "gone", "s1"], store);
   expect(stop.code).toBe(1);
   expect(stop.stdout.trim()).toBe("s1");
-  const kill = hull(["kill", "s2", "gone"], { root });
+  const kill = hull(["kill", "s2", "gone"], store);
   expect(kill.code).toBe(1);
   expect(kill.stdout.trim()).toBe("s2");
-  expect(hull(["kill", "-s", "NOSUCHSIG", "s2"], { root }).code).toBe(125);
-  ok(hull(["rm", "-f", "s1", "s2"], { root }));
-  ok(hull(["tag", "busybox", "t1:1"], { root }));
-  const rmi = hull(["rmi", "gone:1", "t1:1"], { root });
+  expect(hull(["kill", "-s", "NOSUCHSIG", "s2"], store).code).toBe(125);
+  ok(hull(["rm", "-f", "s1", "s2"], store));
+  ok(hull(["tag", "busybox", "t1:1"], store));
+  const rmi = hull(["rmi", "gone:1", "t1:1"], store);
   expect(rmi.code).toBe(1);
-  expect(ok(hull(["images", "--format", "json"], { root }))).not.toContain("t1");
+  expect(ok(hull(["images", "--format", "json"], store))).not.toContain("t1");
 });
 
 test("pause twice, unpause of a running one and exec into a paused one are refused", () => {
-  ok(hull(["run", "-d", "--name", "pp", "busybox", "sleep", "60"], { root }));
+  ok(hull(["run", "-d", "--name", "pp", "busybox", "sleep", "60"], store));
   try {
-    ok(hull(["pause", "pp"], { root }));
-    const again = hull(["pause", "pp"], { root });
+    ok(hull(["pause", "pp"], store));
+    const again = hull(["pause", "pp"], store);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("already paused");
-    const exec = hull(["exec", "pp", "true"], { root });
+    const exec = hull(["exec", "pp", "true"], store);
     expect(exec.code).not.toBe(0);
     expect(exec.stderr).toContain("is paused");
-    ok(hull(["unpause", "pp"], { root }));
-    const un = hull(["unpause", "pp"], { root });
+    ok(hull(["unpause", "pp"], store));
+    const un = hull(["unpause", "pp"], store);
     expect(un.code).toBe(1);
     expect(un.stderr).toContain("is not paused");
   } finally {
-    ok(hull(["rm", "-f", "pp"], { root }));
+    ok(hull(["rm", "-f", "pp"], store));
   }
 });
 
 test("wait on a container that was created and never started returns at once", () => {
-  ok(hull(["create", "--name", "ww", "busybox", "true"], { root }));
+  ok(hull(["create", "--name", "ww", "busybox", "true"], store));
   const started = Date.now();
-  expect(ok(hull(["wait", "ww"], { root })).trim()).toBe("0");
+  expect(ok(hull(["wait", "ww"], store)).trim()).toBe("0");
   expect(Date.now() - started).toBeLessThan(5000);
-  ok(hull(["rm", "ww"], { root }));
+  ok(hull(["rm", "ww"], store));
 });
 
 test("a bad --tmpfs or too many variables is refused before any container exists", () => {
-  const before = ok(hull(["ps", "-aq"], { root }));
-  const r = hull(["run", "--name", "tmpfsbad", "--tmpfs", "/mnt:size=abc", "busybox", "true"], { root });
+  const before = ok(hull(["ps", "-aq"], store));
+  const r = hull(["run", "--name", "tmpfsbad", "--tmpfs", "/mnt:size=abc", "busybox", "true"], store);
   expect(r.code).toBe(125);
   expect(r.stderr).toContain("size takes a number");
-  expect(ok(hull(["ps", "-aq"], { root }))).toBe(before);
+  expect(ok(hull(["ps", "-aq"], store))).toBe(before);
 });
 
 test("more than 4096 environment variables: the container runs, as in docker", () => {
   const envs = Array.from({ length: 5000 }, (_, i) => ["-e", `V${i}=${i}`]).flat();
-  const r = hull(["run", "--rm", ...envs, "busybox", "sh", "-c", "env | grep -c '^V'"], { root });
+  const r = hull(["run", "--rm", ...envs, "busybox", "sh", "-c", "env | grep -c '^V'"], store);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout.trim()).toBe("5000");
-  expect(ok(hull(["ps", "-aq"], { root })).trim()).toBe("");
+  expect(ok(hull(["ps", "-aq"], store)).trim()).toBe("");
 });
 
 test("errors say what is wrong in words, one line each", () => {
-  const refused = hull(["pull", "127.0.0.1:1/nothing:1"], { root });
+  const refused = hull(["pull", "127.0.0.1:1/nothing:1"], store);
   expect(refused.stderr.trim()).toBe(
     "hull: cannot reach 127.0.0.1:1: connection refused (is the server running, and the address and port right?)",
   );
-  const login = hull(["login", "-u", "a", "-p", "b", "http://127.0.0.1:1/v2/"], { root });
+  const login = hull(["login", "-u", "a", "-p", "b", "http://127.0.0.1:1/v2/"], store);
   expect(login.stderr).toContain("cannot reach 127.0.0.1:1: connection refused");
-  const long = hull(["run", "--rm", "--name", "n".repeat(300), "busybox", "true"], { root });
+  const long = hull(["run", "--rm", "--name", "n".repeat(300), "busybox", "true"], store);
   expect(long.stderr.trim()).toBe("hull: --name takes at most 200 characters");
-  const bin = `${root}/binary.env`;
+  const bin = `${store.root}/binary.env`;
   require("node:fs").writeFileSync(bin, new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 0xff, 10]));
-  const env = hull(["run", "--rm", "--env-file", bin, "busybox", "true"], { root });
+  const env = hull(["run", "--rm", "--env-file", bin, "busybox", "true"], store);
   expect(env.code).toBe(125);
   expect(env.stderr.trim()).toBe(`hull: env file ${bin} is not a text file of KEY=VALUE lines`);
 });
 
 test("inspect finds a container or an image; a name that is neither is a line of its own, exit 1", () => {
-  ok(hull(["create", "--name", "insp", "busybox", "true"], { root }));
-  const r = hull(["inspect", "insp", "busybox", "nothing-here"], { root });
+  ok(hull(["create", "--name", "insp", "busybox", "true"], store));
+  const r = hull(["inspect", "insp", "busybox", "nothing-here"], store);
   expect(r.code).toBe(1);
   const found = JSON.parse(r.stdout);
   expect(found).toHaveLength(2);
   expect(found[0].Name).toBe("insp");
   expect(found[1].RepoTags).toEqual(["busybox:latest"]);
   expect(r.stderr.trim()).toBe("hull: no such object: nothing-here");
-  ok(hull(["rm", "insp"], { root }));
+  ok(hull(["rm", "insp"], store));
 });
 
 test("--format templates are refused, not ignored; ps -q of nothing prints nothing", () => {
@@ -132,11 +125,11 @@ test("--format templates are refused, not ignored; ps -q of nothing prints nothi
     ["ps", "-a", "--format", "{{.Names}}"],
     ["images", "--format", "{{.ID}}"],
   ]) {
-    const r = hull(args, { root });
+    const r = hull(args, store);
     expect(r.code).toBe(125);
     expect(r.stderr).toContain("templates are not supported yet");
   }
-  expect(ok(hull(["ps", "-aq"], { root }))).toBe("");
+  expect(ok(hull(["ps", "-aq"], store))).toBe("");
 });
 
 test("--help after a flag's value is still hull's help", () => {
@@ -144,9 +137,9 @@ test("--help after a flag's value is still hull's help", () => {
     ["run", "--name", "nn", "--help", "busybox"],
     ["run", "-e", "A=1", "--help", "busybox"],
   ]) {
-    const r = hull(args, { root });
+    const r = hull(args, store);
     expect(r.code).toBe(0);
     expect(r.stdout + r.stderr).toContain("USAGE");
   }
-  expect(ok(hull(["ps", "-aq"], { root }))).toBe("");
+  expect(ok(hull(["ps", "-aq"], store))).toBe("");
 });

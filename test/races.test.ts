@@ -1,20 +1,13 @@
 // Two hull processes at once on one container or one name: one lock per container, and names that
 // change hands only while their owner is really gone.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readdirSync, readFileSync, readlinkSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { hull, hullAsync, makeStore, ok, removeStore, requireUnprivileged, shimProcesses } from "./helpers";
+import { hull, hullAsync, ok, requireUnprivileged, useStore, shimProcesses } from "./helpers";
 
 requireUnprivileged();
 
-let root = "";
-
-beforeAll(() => {
-  root = makeStore();
-  ok(hull(["run", "--rm", "busybox", "true"], { root }));
-});
-
-afterAll(() => removeStore(root));
+const store = useStore();
 
 /** hull-supervisor processes of this user */
 function supervisors(): number[] {
@@ -28,43 +21,43 @@ function supervisors(): number[] {
 }
 
 test("two hull start of one container at once start it once", async () => {
-  ok(hull(["create", "--name", "twice", "busybox", "sleep", "60"], { root }));
+  ok(hull(["create", "--name", "twice", "busybox", "sleep", "60"], store));
   try {
-    const rs = await Promise.all([0, 1, 2, 3].map(() => hullAsync(["start", "twice"], { root })));
+    const rs = await Promise.all([0, 1, 2, 3].map(() => hullAsync(["start", "twice"], store)));
     for (const r of rs) expect(r.code, r.stderr).toBe(0);
     expect(supervisors()).toHaveLength(1);
-    expect(ok(hull(["exec", "twice", "echo", "one"], { root }))).toBe("one\n");
+    expect(ok(hull(["exec", "twice", "echo", "one"], store))).toBe("one\n");
   } finally {
-    ok(hull(["rm", "-f", "twice"], { root }));
+    ok(hull(["rm", "-f", "twice"], store));
   }
   expect(supervisors()).toHaveLength(0);
 });
 
 test("a --rm container's cleanup leaves its old name alone once another container has it", async () => {
-  ok(hull(["run", "-d", "--rm", "--name", "first", "busybox", "sleep", "1"], { root }));
-  ok(hull(["rename", "first", "renamed"], { root }));
-  ok(hull(["create", "--name", "first", "busybox", "true"], { root }));
+  ok(hull(["run", "-d", "--rm", "--name", "first", "busybox", "sleep", "1"], store));
+  ok(hull(["rename", "first", "renamed"], store));
+  ok(hull(["create", "--name", "first", "busybox", "true"], store));
   // the --rm container ends and removes itself
-  for (let i = 0; i < 200 && ok(hull(["ps", "-q"], { root })).trim() !== ""; i++) await Bun.sleep(25);
-  const names = readdirSync(join(root, "names"));
+  for (let i = 0; i < 200 && ok(hull(["ps", "-q"], store)).trim() !== ""; i++) await Bun.sleep(25);
+  const names = readdirSync(join(store.root, "names"));
   expect(names).toContain("first");
-  const [info] = JSON.parse(ok(hull(["container", "inspect", "first"], { root })));
-  expect(readlinkSync(join(root, "names", "first"))).toBe(info.Id);
-  ok(hull(["rm", "first"], { root }));
+  const [info] = JSON.parse(ok(hull(["container", "inspect", "first"], store)));
+  expect(readlinkSync(join(store.root, "names", "first"))).toBe(info.Id);
+  ok(hull(["rm", "first"], store));
 });
 
 test("a stale name is taken by exactly one of eight creates at once", async () => {
   // a name whose container is gone, as a hull killed at the wrong moment leaves it
-  symlinkSync("0".repeat(64), join(root, "names", "contested"));
+  symlinkSync("0".repeat(64), join(store.root, "names", "contested"));
   const rs = await Promise.all(
-    Array.from({ length: 8 }, () => hullAsync(["create", "--name", "contested", "busybox", "true"], { root })),
+    Array.from({ length: 8 }, () => hullAsync(["create", "--name", "contested", "busybox", "true"], store)),
   );
   const won = rs.filter((r) => r.code === 0);
   expect(won).toHaveLength(1);
   for (const r of rs.filter((x) => x.code !== 0)) expect(r.stderr).toContain("already in use");
-  const all = ok(hull(["ps", "-aq"], { root }))
+  const all = ok(hull(["ps", "-aq"], store))
     .trim()
     .split("\n");
   expect(all).toHaveLength(1);
-  ok(hull(["rm", "contested"], { root }));
+  ok(hull(["rm", "contested"], store));
 });

@@ -143,3 +143,27 @@ test("--help after a flag's value is still hull's help", () => {
   }
   expect(ok(hull(["ps", "-aq"], store))).toBe("");
 });
+
+test("--filter narrows ps, images and volume ls as docker's does", () => {
+  ok(hull(["create", "--name", "xone", "busybox", "true"], store));
+  expect(hull(["run", "--name", "ytwo", "-v", "usedvol:/v", "busybox", "sh", "-c", "exit 4"], store).code).toBe(4);
+  ok(hull(["volume", "create", "freevol"], store));
+  const id = (n: string) => JSON.parse(ok(hull(["container", "inspect", n], store)))[0].Id.slice(0, 12);
+  expect(ok(hull(["ps", "-aq", "--filter", "name=xone"], store)).trim()).toBe(id("xone"));
+  expect(ok(hull(["ps", "-q", "-f", "status=exited"], store)).trim()).toBe(id("ytwo"));
+  expect(ok(hull(["ps", "-aq", "-f", "exited=4"], store)).trim()).toBe(id("ytwo"));
+  expect(
+    ok(hull(["ps", "-aq", "-f", "status=created", "-f", "status=exited"], store))
+      .trim()
+      .split("\n"),
+  ).toHaveLength(2);
+  expect(ok(hull(["ps", "-aq", "-f", "name=nobody"], store))).toBe("");
+  ok(hull(["tag", "busybox", "mine/box:7"], store));
+  expect(ok(hull(["images", "--format", "json", "-f", "reference=mine/*"], store))).toContain("mine/box");
+  expect(ok(hull(["images", "--format", "json", "-f", "reference=mine/*"], store))).not.toContain('"busybox"');
+  expect(ok(hull(["images", "-q", "-f", "dangling=true"], store))).toBe("");
+  expect(ok(hull(["volume", "ls", "-q", "-f", "dangling=true"], store)).trim()).toBe("freevol");
+  expect(hull(["volume", "ls", "-f", "driver=local"], store).code).toBe(125);
+  ok(hull(["rm", "xone", "ytwo"], store));
+  ok(hull(["volume", "rm", "freevol", "usedvol"], store));
+});

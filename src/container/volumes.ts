@@ -52,7 +52,8 @@ export function listVolumes(paths: StorePaths): VolumeRecord[] {
     .map((t) => v.parse(VolumeRecord, JSON.parse(t)));
 }
 
-function usersOf(paths: StorePaths, name: string): string[] {
+/** The containers that use volume NAME. */
+export function usersOf(paths: StorePaths, name: string): string[] {
   return listContainers(paths)
     .filter((c) => c.volumes?.includes(name))
     .map((c) => c.id.slice(0, 12));

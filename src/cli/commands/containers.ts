@@ -13,6 +13,7 @@ import { all, last, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
 import { print } from "../output";
 import { format, formatJsonOnly, rootArg, table } from "./image-common";
+import { parseFilters, passes } from "../filters";
 import { eachName } from "../each";
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
@@ -32,11 +33,29 @@ export const ps: HullCommand = {
     all: { type: "boolean", alias: "a", description: "Show all containers (default: running ones)" },
     quiet: { type: "boolean", alias: "q", description: "Only ids" },
     format: { type: "string", description: "json for one JSON object per line" },
+    filter: {
+      type: "string",
+      alias: "f",
+      description: "name=, id=, status=, exited=, ancestor= (repeatable; docker's rules)",
+    },
     ...rootArg,
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     formatJsonOnly(args.format);
-    const list = containers(paths(args.root), Boolean(args.all) || Boolean(args.quiet && args.all));
+    const f = parseFilters(
+      all(parseInterspersed(rawArgs, ps.args as ArgsDef, "ps", true), "filter"),
+      ["name", "id", "status", "exited", "ancestor"],
+      "ps",
+    );
+    const statusOf = (c: ContainerView) => (c.state.status === "running" && c.state.paused ? "paused" : c.state.status);
+    const list = containers(paths(args.root), Boolean(args.all) || f.has("status") || f.has("exited")).filter(
+      (c) =>
+        passes(f, "name", (n) => new RegExp(n).test(c.record.name ?? "")) &&
+        passes(f, "id", (id) => c.record.id.startsWith(id)) &&
+        passes(f, "status", (st) => statusOf(c) === st) &&
+        passes(f, "exited", (code) => c.state.status === "exited" && String(c.state.exitCode) === code) &&
+        passes(f, "ancestor", (img) => c.record.image === img || (c.record.imageId ?? "").includes(img)),
+    );
     if (args.quiet) {
       if (list.length > 0) print(list.map((c) => c.record.id.slice(0, 12)).join("\n"));
       return;

@@ -1,5 +1,8 @@
 import { familiarName, parseReference } from "../../image/reference";
 import type { HullCommand } from "../command";
+import type { ArgsDef } from "citty";
+import { all, parseInterspersed } from "../argv";
+import { boolFilter, parseFilters, passes } from "../filters";
 import { print } from "../output";
 import { format, formatJsonOnly, openStore, rootArg, table } from "./image-common";
 
@@ -8,10 +11,24 @@ const command: HullCommand = {
   args: {
     quiet: { type: "boolean", alias: "q", description: "Only image ids" },
     format: { type: "string", description: "json for one JSON object per line" },
+    filter: { type: "string", alias: "f", description: "dangling=true|false, reference=PATTERN (repeatable)" },
     ...rootArg,
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     formatJsonOnly(args.format);
+    const f = parseFilters(
+      all(parseInterspersed(rawArgs, command.args as ArgsDef, "images", true), "filter"),
+      ["dangling", "reference"],
+      "images",
+    );
+    // docker's reference patterns: * and ? within one path segment, against NAME and NAME:TAG
+    const glob = (pattern: string) =>
+      new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+          .replace(/\*/g, "[^/]*")
+          .replace(/\?/g, "[^/]")}$`,
+      );
     const store = openStore(args.root);
     const { tags, digests } = store.readableTags();
     const row = (repository: string, tag: string, id: string) => ({
@@ -35,7 +52,13 @@ const command: HullCommand = {
           const byDigest = Object.entries(digests).find(([, id]) => id === rec.id)?.[0];
           return row(byDigest ? familiarName(parseReference(byDigest)) : "<none>", "<none>", rec.id);
         }),
-    ].filter((r) => r.rec);
+    ]
+      .filter((r) => r.rec)
+      .filter(
+        (r) =>
+          passes(f, "dangling", (d) => boolFilter(d, "dangling") === (r.tag === "<none>")) &&
+          passes(f, "reference", (p) => glob(p).test(r.repository) || glob(p).test(`${r.repository}:${r.tag}`)),
+      );
     if (args.quiet) {
       if (rows.length > 0) print([...new Set(rows.map((r) => r.id.slice(7, 19)))].join("\n"));
       return;

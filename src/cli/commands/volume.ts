@@ -4,13 +4,23 @@ import {
   listVolumes,
   pruneVolumes,
   removeVolume,
+  usersOf,
   VOLUME_NAME,
 } from "../../container/volumes";
 import { storePaths, storeRoot } from "../../store/paths";
+import type { ArgsDef } from "citty";
+import { all, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
+import { boolFilter, parseFilters, passes } from "../filters";
 import { print } from "../output";
 import { rootArg, table } from "./image-common";
 import { eachName } from "../each";
+
+const volumeLsArgs = {
+  quiet: { type: "boolean", alias: "q" },
+  filter: { type: "string", alias: "f" },
+  root: { type: "string" },
+} as const satisfies ArgsDef;
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
 
@@ -34,11 +44,28 @@ export const volume: HullCommand = {
     },
     ls: {
       meta: { name: "ls", description: "List volumes" },
-      args: { quiet: { type: "boolean", alias: "q", description: "Only names" }, ...rootArg },
-      async run({ args }) {
-        const vols = listVolumes(paths(args.root));
-        if (args.quiet) print(vols.map((v) => v.name).join("\n"));
-        else print(table([["DRIVER", "VOLUME NAME"], ...vols.map((v) => ["local", v.name])]));
+      args: {
+        quiet: { type: "boolean", alias: "q", description: "Only names" },
+        filter: { type: "string", alias: "f", description: "dangling=true|false, name=SUBSTRING (repeatable)" },
+        ...rootArg,
+      },
+      async run({ args, rawArgs }) {
+        const f = parseFilters(
+          all(parseInterspersed(rawArgs, volumeLsArgs, "volume ls", true), "filter"),
+          ["dangling", "name"],
+          "volume ls",
+        );
+        const p = paths(args.root);
+        const vols = listVolumes(p).filter(
+          (v) =>
+            passes(f, "dangling", (d) => boolFilter(d, "dangling") === (usersOf(p, v.name).length === 0)) &&
+            passes(f, "name", (n) => v.name.includes(n)),
+        );
+        if (args.quiet) {
+          if (vols.length > 0) print(vols.map((v) => v.name).join("\n"));
+          return;
+        }
+        print(table([["DRIVER", "VOLUME NAME"], ...vols.map((v) => ["local", v.name])]));
       },
     },
     inspect: {

@@ -167,3 +167,16 @@ test("--filter narrows ps, images and volume ls as docker's does", () => {
   ok(hull(["rm", "xone", "ytwo"], store));
   ok(hull(["volume", "rm", "freevol", "usedvol"], store));
 });
+
+test("a container's start time is its latest run's: inspect's StartedAt, and ps's Up after a start", async () => {
+  ok(hull(["create", "--name", "later", "busybox", "sleep", "30"], store));
+  const created = JSON.parse(ok(hull(["container", "inspect", "later"], store)))[0];
+  expect(created.State.StartedAt).toBe("");
+  await Bun.sleep(2100);
+  ok(hull(["start", "later"], store));
+  const started = JSON.parse(ok(hull(["container", "inspect", "later"], store)))[0];
+  expect(Date.parse(started.State.StartedAt) - Date.parse(created.Created)).toBeGreaterThan(2000);
+  const ps = JSON.parse(ok(hull(["ps", "--format", "json", "-f", "name=later"], store)).trim());
+  expect(ps.Status).not.toContain("2 seconds");
+  ok(hull(["rm", "-f", "later"], store));
+});

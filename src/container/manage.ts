@@ -16,6 +16,7 @@ import {
   listContainers,
   pidFile,
   processStart,
+  startedAt,
   withContainerLock,
 } from "./records";
 import { tmpEntry } from "../store/tmp";
@@ -128,6 +129,7 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
       Dead: state.status === "dead",
       Pid: state.status === "running" ? state.pid : 0,
       ExitCode: state.status === "exited" ? state.exitCode : 0,
+      StartedAt: startedAt(paths, rec.id) ?? "",
       FinishedAt: state.status === "exited" ? state.finishedAt : "",
     },
     GraphDriver: { Name: "overlay", Data: { UpperDir: join(containerDir(paths, rec.id), "upper") } },

@@ -45,6 +45,16 @@ export function pidFile(paths: StorePaths, id: string, name: string): { pid: num
   return { pid: Number(pid), start };
 }
 
+/** When the container's latest run started (the shim writes init.pid then), or undefined before any. */
+export function startedAt(paths: StorePaths, id: string): string | undefined {
+  const { statSync } = require("node:fs") as typeof import("node:fs");
+  try {
+    return statSync(join(containerDir(paths, id), "init.pid")).mtime.toISOString();
+  } catch {
+    return undefined;
+  }
+}
+
 /** The container's pid 1 as the host sees it, while it lives. */
 export function initPid(paths: StorePaths, id: string): number | undefined {
   const f = pidFile(paths, id, "init.pid");

@@ -6,7 +6,7 @@ import {
   renameContainer,
 } from "../../container/manage";
 import type { ContainerView } from "../../container/manage";
-import { NoSuchContainerError } from "../../container/records";
+import { NoSuchContainerError, startedAt } from "../../container/records";
 import { storePaths, storeRoot } from "../../store/paths";
 import type { ArgsDef } from "citty";
 import { all, last, parseInterspersed } from "../argv";
@@ -18,10 +18,11 @@ import { eachName } from "../each";
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
 
-function status(c: ContainerView): string {
+function status(c: ContainerView, p: ReturnType<typeof paths>): string {
   const s = c.state;
+  // "Up" counts from the latest start, not from the creation (docker's rule after a restart)
   if (s.status === "running")
-    return `Up ${format.ago(c.record.created).replace(/ ago$/, "")}${s.paused ? " (Paused)" : ""}`;
+    return `Up ${format.ago(startedAt(p, c.record.id) ?? c.record.created).replace(/ ago$/, "")}${s.paused ? " (Paused)" : ""}`;
   if (s.status === "exited") return `Exited (${s.exitCode}) ${format.ago(s.finishedAt)}`;
   if (s.status === "created") return "Created";
   return "Dead";
@@ -70,7 +71,7 @@ export const ps: HullCommand = {
               Command: c.record.command.join(" "),
               CreatedAt: c.record.created,
               State: c.state.status === "running" && c.state.paused ? "paused" : c.state.status,
-              Status: status(c),
+              Status: status(c, paths(args.root)),
               Names: c.record.name ?? "",
             }),
           )
@@ -90,7 +91,7 @@ export const ps: HullCommand = {
           c.record.image,
           cmd(c.record.command),
           format.ago(c.record.created),
-          status(c),
+          status(c, paths(args.root)),
           c.record.name ?? "",
         ]),
       ]),

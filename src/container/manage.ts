@@ -78,22 +78,7 @@ async function removeLocked(paths: StorePaths, key: string, force: boolean, volu
     await waitGone(paths, rec);
   }
   const dir = containerDir(paths, rec.id);
-  if (accessible(dir, F_OK)) {
-    // out of containers/ in one rename first: a removal killed halfway then leaves a temp entry,
-    // which the next command sweeps, never a container directory without its record
-    const { mkdirSync, renameSync } = await import("node:fs");
-    mkdirSync(paths.tmp, { recursive: true });
-    const doomed = tmpEntry(paths, "rm");
-    let moved = true;
-    try {
-      renameSync(dir, doomed);
-    } catch (e) {
-      // a --rm container's own cleanup got there first
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-      moved = false;
-    }
-    if (moved) await removeTree(doomed);
-  }
+  if (accessible(dir, F_OK)) await discardContainerDir(paths, rec.id);
   releaseName(paths, rec.name, rec.id);
   // -v: the container's anonymous volumes go with it; named ones always stay
   if (volumes) for (const vol of rec.anonymousVolumes ?? []) await removeVolume(paths, vol).catch(() => {});
@@ -145,13 +130,28 @@ export async function renameContainer(paths: StorePaths, key: string, newName: s
   releaseName(paths, rec.name, rec.id);
 }
 
-/** rm -f of a container whose record cannot be read: its directory, and any name that points at it. */
-async function removeDamaged(paths: StorePaths, id: string): Promise<void> {
-  const { mkdirSync, readdirSync, renameSync } = await import("node:fs");
+/**
+ * Move the container's directory out of containers/ in one rename, then delete it: a removal killed
+ * halfway leaves a temp entry the next command sweeps, never a container directory without its record.
+ * Gone already (a --rm container's own cleanup got there first) is not an error.
+ */
+async function discardContainerDir(paths: StorePaths, id: string): Promise<void> {
+  const { mkdirSync, renameSync } = await import("node:fs");
   mkdirSync(paths.tmp, { recursive: true });
   const doomed = tmpEntry(paths, "rm");
-  renameSync(containerDir(paths, id), doomed);
+  try {
+    renameSync(containerDir(paths, id), doomed);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
   await removeTree(doomed);
+}
+
+/** rm -f of a container whose record cannot be read: its directory, and any name that points at it. */
+async function removeDamaged(paths: StorePaths, id: string): Promise<void> {
+  await discardContainerDir(paths, id);
+  const { readdirSync } = await import("node:fs");
   let names: string[] = [];
   try {
     names = readdirSync(join(paths.root, "names"));

@@ -7,7 +7,7 @@ import * as v from "valibot";
 import { processStart } from "../store/owner";
 import type { StorePaths } from "../store/paths";
 import { SysError } from "../sys/error";
-import { close, type Fd, flock, LOCK_EX, O_CREAT, O_WRONLY, open, readFileText, readlink } from "../sys/libc";
+import { readFileText, readlink } from "../sys/libc";
 
 export const ContainerRecordSchema = v.object({
   id: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
@@ -77,20 +77,16 @@ export async function withContainerLock<T>(
   /** what the user called it, for the error when it is gone */
   key = id.slice(0, 12),
 ): Promise<T> {
-  // never through withLock, which makes missing directories: a lock taken after `hull rm` moved the
-  // container away would bring back an empty container directory
-  let fd: Fd;
+  // without making directories: a lock taken after `hull rm` moved the container away would bring
+  // back an empty container directory
+  const { withLock } = await import("../store/lock");
+  const lock = join(containerDir(paths, id), "lock");
   try {
-    fd = open(join(containerDir(paths, id), "lock"), O_WRONLY | O_CREAT, 0o600);
+    return await withLock(lock, fn, false, false);
   } catch (e) {
-    if (e instanceof SysError && e.code === "ENOENT") throw new Error(`no such container: ${key}`);
+    if (e instanceof SysError && e.code === "ENOENT" && e.syscall === "open" && e.path === lock)
+      throw new Error(`no such container: ${key}`);
     throw e;
-  }
-  try {
-    flock(fd, LOCK_EX);
-    return await fn();
-  } finally {
-    close(fd);
   }
 }
 

@@ -13,8 +13,14 @@ export function mkdirs(dir: string): void {
  * Run FN while holding a flock on PATH (created if missing): exclusive, or SHARED. Two hull processes
  * that update the same record serialise here; the kernel drops the lock if one of them dies.
  */
-export async function withLock<T>(path: string, fn: () => Promise<T> | T, shared = false): Promise<T> {
-  mkdirs(path.slice(0, path.lastIndexOf("/")));
+export async function withLock<T>(
+  path: string,
+  fn: () => Promise<T> | T,
+  shared = false,
+  /** false: the lock's directory must exist already (open then fails with ENOENT, naming PATH) */
+  makeDirs = true,
+): Promise<T> {
+  if (makeDirs) mkdirs(path.slice(0, path.lastIndexOf("/")));
   const fd = open(path, O_WRONLY | O_CREAT, 0o600);
   try {
     flock(fd, shared ? LOCK_SH : LOCK_EX);

@@ -156,26 +156,18 @@ export class Workspace {
   /** ADD URL: fetched into the build's directory, its name from the URL's path, mode 0600 as Docker. */
   async download(url: string, ins: Instruction): Promise<string> {
     // a server that accepts the connection and then says nothing ends the build, as a registry does
-    const { fetchWithin, idleLimited, idleTimeoutMs } = await import("../image/registry");
-    const ms = idleTimeoutMs();
-    let res: Response;
-    try {
-      res = await fetchWithin(url, { redirect: "follow" }, ms);
-    } catch (e) {
-      throw new DockerfileError(`ADD ${url}: ${(e as Error).message}`, ins.line, 1);
-    }
-    if (!res.ok) throw new DockerfileError(`ADD ${url}: the server answered ${res.status} ${res.statusText}`, ins.line, 1);
+    const { downloadTo } = await import("../image/registry");
     const file = join(this.path("url"), downloadName(url, ins));
     mkdirSync(join(file, ".."), { recursive: true });
-    // streamed to the file: a large download is never held in memory whole
+    let headers: Headers;
     try {
-      await Bun.write(file, new Response(res.body ? idleLimited(res.body, ms, `ADD ${url}`) : null));
+      headers = await downloadTo(url, file);
     } catch (e) {
       throw new DockerfileError(`ADD ${url}: ${(e as Error).message}`, ins.line, 1);
     }
     const { chmodSync, utimesSync } = await import("node:fs");
     chmodSync(file, 0o600);
-    const modified = Date.parse(res.headers.get("last-modified") ?? "");
+    const modified = Date.parse(headers.get("last-modified") ?? "");
     if (Number.isFinite(modified)) utimesSync(file, modified / 1000, modified / 1000);
     return file;
   }

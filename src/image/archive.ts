@@ -365,11 +365,12 @@ export async function withArchiveFile<T>(
       for await (const chunk of process.stdin) sink.write(chunk as Uint8Array);
       await sink.end();
     } else {
-      const { fetchWithin, idleLimited, idleTimeoutMs } = await import("./registry");
-      const ms = idleTimeoutMs();
-      const res = await fetchWithin(source, { redirect: "follow" }, ms);
-      if (!res.ok || !res.body) throw new Error(`${source}: the server answered ${res.status} ${res.statusText}`);
-      await Bun.write(tmp, new Response(idleLimited(res.body, ms, source)));
+      const { downloadTo } = await import("./registry");
+      try {
+        await downloadTo(source, tmp);
+      } catch (e) {
+        throw new Error(`${source}: ${(e as Error).message}`);
+      }
     }
     return await fn(tmp);
   } finally {

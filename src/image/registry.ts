@@ -115,6 +115,22 @@ export function networkReason(e: unknown): string {
   return (err?.message ?? String(e)).split("\n")[0]?.replace(/ Is the computer able to access the url\?$/, "") ?? "";
 }
 
+/**
+ * URL (any http server: an ADD source, an import tarball) streamed into FILE with the registry's
+ * timeouts; its response headers. Errors say what happened, for the caller to prefix with the URL.
+ */
+export async function downloadTo(url: string, file: string): Promise<Headers> {
+  const ms = idleTimeoutMs();
+  const res = await fetchWithin(url, { redirect: "follow" }, ms);
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new Error(`the server answered ${res.status} ${res.statusText}`);
+  }
+  // streamed to the file: a large download is never held in memory whole
+  await Bun.write(file, new Response(res.body ? idleLimited(res.body, ms, "the download") : null));
+  return res.headers;
+}
+
 /** RES's body, at most MAX bytes (else a RegistryError naming WHAT), with the idle timeout. */
 export async function readCapped(res: Response, max: number, what: string): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array(0);

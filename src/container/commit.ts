@@ -14,8 +14,8 @@ import type { ImageRecord, ImageStore } from "../image/store";
 import { runInUserNamespace } from "../runtime/userns-exec";
 import { readFileText } from "../sys/libc";
 import { isOpaque, OPAQUE_MARKERS, whiteoutOf } from "./overlay-forms";
-import { pauseContainer } from "./lifecycle";
-import { containerDir, containerState, findContainer } from "./records";
+import { whilePaused } from "./lifecycle";
+import { containerDir, findContainer } from "./records";
 import { tmpEntry } from "../store/tmp";
 
 const PLACEHOLDERS = new Set(["etc/hostname", "etc/hosts", "etc/resolv.conf"]);
@@ -215,21 +215,11 @@ export async function commitContainer(
     // a running container is paused while its writable layer is read, as docker commit does: else it
     // could swap a path for a symlink to a host file between hull's look and its read, and the host
     // file would land in the image (and be pushed with it)
-    const state = containerState(store.paths, rec);
-    const pause = state.status === "running" && !state.paused && opts.pause !== false;
-    if (pause) await pauseContainer(store.paths, key, true, true);
-    let r: Awaited<ReturnType<typeof runInUserNamespace>>;
-    try {
-      r = await runInUserNamespace(
-        ["__commit-layer", join(containerDir(store.paths, rec.id), "upper"), tar],
-        {},
-        (s) => {
-          stdout = s;
-        },
-      );
-    } finally {
-      if (pause) await pauseContainer(store.paths, key, false, true);
-    }
+    const read = () =>
+      runInUserNamespace(["__commit-layer", join(containerDir(store.paths, rec.id), "upper"), tar], {}, (s) => {
+        stdout = s;
+      });
+    const r = opts.pause === false ? await read() : await whilePaused(store.paths, key, read);
     if (r.code !== 0) throw new Error(`commit failed: ${r.stderr.trim()}`);
     const made = JSON.parse(stdout) as { diffId: string; size: number } | { empty: true };
     return await store.contentLock(async () => {

@@ -9,7 +9,7 @@ import { findProgram } from "../runtime/programs";
 import { runInUserNamespace } from "../runtime/userns-exec";
 import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";
-import { pauseContainer } from "./lifecycle";
+import { whilePaused } from "./lifecycle";
 import { copyIn, isDirIn, resolveInRoot, rooted } from "./rooted-fs";
 import { containerDir, containerState, findContainer, withContainerLock, initPid } from "./records";
 
@@ -97,14 +97,8 @@ export async function copy(paths: StorePaths, from: string, to: string): Promise
       if (state.status === "running") {
         const pid = initPid(paths, rec.id);
         if (!pid) throw new Error(`container ${side.container} has not started its command yet`);
-        const wasPaused = state.paused === true;
-        if (!wasPaused) await pauseContainer(paths, side.container, true, true);
-        try {
-          // in the container's own user namespace: only there is its /proc/PID/root open to us
-          await run(`/proc/${pid}/root`, undefined, pid);
-        } finally {
-          if (!wasPaused) await pauseContainer(paths, side.container, false, true);
-        }
+        // in the container's own user namespace: only there is its /proc/PID/root open to us
+        await whilePaused(paths, side.container, () => run(`/proc/${pid}/root`, undefined, pid));
         return;
       }
       // stopped: its layers, mounted for the copy in a mount namespace of its own

@@ -72,6 +72,21 @@ export async function pauseContainer(
   else unlinkIfExists(marker);
 }
 
+/**
+ * FN with the container frozen: a running one is paused first (unless it is already) and continued
+ * after, so it cannot swap a path for a symlink while hull reads or writes its files (cp, commit).
+ */
+export async function whilePaused<T>(paths: StorePaths, key: string, fn: () => Promise<T>): Promise<T> {
+  const state = containerState(paths, findContainer(paths, key));
+  const pause = state.status === "running" && !state.paused;
+  if (pause) await pauseContainer(paths, key, true, true);
+  try {
+    return await fn();
+  } finally {
+    if (pause) await pauseContainer(paths, key, false, true);
+  }
+}
+
 export function killContainer(paths: StorePaths, key: string, signal: string): void {
   const { pid } = runningInit(paths, key);
   process.kill(pid, signalNumber(signal));

@@ -2,7 +2,7 @@
 // that write the store: afterwards the check finds nothing damaged, and the next command works.
 // HULL_KILL_INJECTIONS=N runs N injections (default 24 here; the issue's long mode is 100+).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { packTar } from "modern-tar";
 import { busyboxLayer, buildLayout, file, push } from "./fixtures/oci";
@@ -93,6 +93,20 @@ describe("kill -9 at random moments", () => {
   afterAll(async () => {
     await registry?.stop();
     removeStore(root);
+  });
+
+  test.if(hasRegistry)("a pull fetches a blob its record names even when the layer is unpacked already", async () => {
+    // what a prune killed between removing blobs and removing layers leaves: layers without blobs
+    const id = ok(hull(["pull", "-q", ref], { root })).trim();
+    const rec = JSON.parse(readFileSync(join(root, "images", `${id.slice(7)}.json`), "utf8"));
+    ok(hull(["rmi", ref], { root }));
+    ok(hull(["pull", "-q", ref], { root }));
+    for (const l of rec.layers) rmSync(join(root, "blobs", "sha256", l.digest.slice(7)));
+    rmSync(join(root, "images", `${id.slice(7)}.json`));
+    ok(hull(["system", "check", "--repair"], { root }));
+    ok(hull(["pull", "-q", ref], { root }));
+    expect(ok(hull(["system", "check"], { root }))).toContain("the store is consistent");
+    ok(hull(["rmi", ref], { root }));
   });
 
   test.if(hasRegistry)(

@@ -83,7 +83,10 @@ async function pullLocked(
   if (diffIds.length !== manifest.layers.length) {
     throw new Error(`${origin}: the manifest has ${manifest.layers.length} layers, its config ${diffIds.length}`);
   }
-  const missing = manifest.layers.filter((l, i) => !store.hasLayer(diffIds[i] as string) && !store.hasBlob(l.digest));
+  // the record names each layer's blob, so a blob that is missing is fetched even when its layer is
+  // unpacked already (a layer made by a build has another blob; a prune killed between removing blobs
+  // and layers leaves layers without theirs): else the image would name a blob it lacks
+  const missing = manifest.layers.filter((l) => !store.hasBlob(l.digest));
   say(`${origin}: ${manifest.layers.length} layers, ${missing.length} to download`);
   await bounded(missing, PARALLEL, async (layer) => {
     const id = layer.digest.slice(7, 19);

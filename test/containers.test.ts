@@ -110,9 +110,36 @@ test("top lists the container's processes with the container's uids and pids", a
     .trim()
     .split("\n")
     .map((l) => l.trim().split(/\s+/));
-  expect(rows[0]).toEqual(["UID", "PID", "PPID", "CMD"]);
-  expect(rows.slice(1).map((r) => [r[0], r[1]])).toContainEqual(["0", "1"]);
-  expect(rows.slice(1).some((r) => r[0] === "1000" && r.slice(3).join(" ") === "sleep 50")).toBe(true);
+  // docker's columns (ps -ef's), with the container's own uids and pids
+  expect(rows[0]).toEqual(["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]);
+  expect(rows.slice(1).map((r) => [r[0], r[1], r[2]])).toContainEqual(["0", "1", "0"]);
+  expect(rows.slice(1).some((r) => r[0] === "1000" && r.slice(7).join(" ") === "sleep 50")).toBe(true);
+  for (const r of rows.slice(1)) {
+    expect(r[4]).toMatch(/^(\d\d:\d\d|[A-Z][a-z]{2}\d\d)$/);
+    expect(r[5]).toBe("?");
+    expect(r[6]).toMatch(/^\d\d:\d\d:\d\d$/);
+  }
+  // a process of `hull exec` still running is the container's too, though pid 1 is not its ancestor
+  const exec = Bun.spawn([HULL, "exec", "busy", "sleep", "30"], { env: { ...process.env, HULL_ROOT: root } });
+  try {
+    for (let i = 0; i < 50 && !ok(h("top", "busy")).includes("sleep 30"); i++) await Bun.sleep(100);
+    expect(ok(h("top", "busy"))).toContain("sleep 30");
+    // ps options: the host's ps, only this container's rows (docker shows host pids there)
+    const withPs = ok(h("top", "busy", "-o", "pid,args"))
+      .trim()
+      .split("\n");
+    expect(withPs[0]?.trim().split(/\s+/)).toEqual(["PID", "COMMAND"]);
+    const commands = (lines: string[], skip: number) =>
+      lines.map((l) => l.trim().split(/\s+/).slice(skip).join(" ")).sort();
+    const ours = ok(h("top", "busy")).trim().split("\n").slice(1);
+    expect(commands(withPs.slice(1), 1)).toEqual(commands(ours, 7));
+    expect(commands(withPs.slice(1), 1)).toContain("sleep 50");
+    const noPid = h("top", "busy", "-o", "comm");
+    expect(noPid.code).not.toBe(0);
+    expect(noPid.stderr).toContain("prints no PID column");
+  } finally {
+    exec.kill();
+  }
   ok(h("rm", "-f", "busy"));
 });
 

@@ -23,7 +23,7 @@ async function packToStdout(dir: string): Promise<void> {
   const add = async (path: string) => {
     const st = lstatSync(path);
     const name = relative(base, path);
-    const header = { name, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
+    const header = { name, mode: st.mode & 0o7777, mtime: st.mtime, uid: st.uid, gid: st.gid };
     if (st.isDirectory()) {
       await controller.add({ ...header, name: `${name}/`, type: "directory", size: 0 }).close();
       for (const n of readdirSync(path).sort()) await add(join(path, n));

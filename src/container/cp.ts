@@ -10,6 +10,7 @@ import { runInUserNamespace } from "../runtime/userns-exec";
 import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";
 import { whilePaused } from "./lifecycle";
+import { withoutIdSwap } from "../runtime/userns-mode";
 import { copyIn, isDirIn, resolveInRoot, rooted } from "./rooted-fs";
 import { containerDir, containerState, findContainer, withContainerLock, initPid } from "./records";
 
@@ -104,7 +105,11 @@ export async function copy(paths: StorePaths, from: string, to: string): Promise
       // stopped: its layers, mounted for the copy in a mount namespace of its own
       const spec = v.parse(Spec, JSON.parse(readFileText(join(containerDir(paths, rec.id), "spec.json")) ?? "{}"));
       if (!spec.overlay) return run(spec.rootfs);
-      await run(spec.rootfs, { rootfs: spec.rootfs, overlay: spec.overlay, fuseProg: findProgram("fuse-overlayfs") });
+      await run(spec.rootfs, {
+        rootfs: spec.rootfs,
+        overlay: withoutIdSwap(spec.overlay),
+        fuseProg: findProgram("fuse-overlayfs"),
+      });
     },
     side.container,
   );

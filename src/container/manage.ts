@@ -106,7 +106,7 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
     Args: rec.command.slice(1),
     Image: rec.imageId ?? "",
     Config: { Image: rec.image, Cmd: rec.command },
-    HostConfig: { AutoRemove: rec.rm },
+    HostConfig: { AutoRemove: rec.rm, UsernsMode: rec.userns ?? "" },
     RestartCount: Number(readFileText(join(containerDir(paths, rec.id), "restarts")) ?? 0),
     State: {
       Status: state.status,

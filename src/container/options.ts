@@ -60,6 +60,7 @@ export const RunOptionsSchema = v.object({
   capAdd: v.array(v.string()),
   capDrop: v.array(v.string()),
   securityOpt: v.array(v.string()),
+  userns: v.optional(v.string()),
 });
 
 export type RunOptions = v.InferOutput<typeof RunOptionsSchema>;

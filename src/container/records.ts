@@ -24,6 +24,8 @@ export const ContainerRecordSchema = v.object({
   anonymousVolumes: v.optional(v.array(v.string())),
   /** the image's StopSignal, which `hull stop` sends first */
   stopSignal: v.optional(v.string()),
+  /** --userns as given ("" or absent: host) */
+  userns: v.optional(v.string()),
 });
 export type ContainerRecord = v.InferOutput<typeof ContainerRecordSchema>;
 

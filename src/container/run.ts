@@ -8,12 +8,13 @@ import { writeFileAtomic, writeNewFile } from "../store/atomic";
 import { storePaths, storeRoot } from "../store/paths";
 import { ABI } from "../runtime/abi";
 import { hostIdMapping } from "../runtime/idmap";
+import { keepIdMapping, parseUserns } from "../runtime/userns-mode";
 import { encodeMessage, type ShimSpec } from "../runtime/message";
 import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
 import { execShim } from "../runtime/shim";
 import { findProgram } from "../runtime/programs";
 import { resolveSecurity, type Security } from "../runtime/security";
-import { accessible, F_OK, isatty, mkdir } from "../sys/libc";
+import { accessible, F_OK, isatty, mkdir, R_OK, W_OK } from "../sys/libc";
 import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from "./binds";
 import { ensureVolume } from "./volumes";
 import { writeEtcFiles } from "./etc-files";
@@ -96,7 +97,15 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   if (o.tty && o.interactive && !isatty(0))
     throw new RunError("the input device is not a TTY: drop -t, or run from a terminal");
   const paths = storePaths(storeRoot(o.root));
-  const overlayMode = overlayModeFromEnv();
+  let overlayMode = overlayModeFromEnv();
+  let ids = hostIdMapping();
+  let keepId: ReturnType<typeof keepIdMapping> | undefined;
+  try {
+    const userns = parseUserns(o.userns);
+    if (userns.kind === "keep-id") keepId = keepIdMapping(ids, userns);
+  } catch (e) {
+    throw new RunError((e as Error).message);
+  }
 
   let mounts: MountSpec[];
   try {
@@ -132,14 +141,30 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     throw new RunError((e as Error).message);
   }
   const root = await resolveRoot(o, paths);
-  const ids = hostIdMapping();
+  const fuseProg = findProgram("fuse-overlayfs");
+  if (keepId) {
+    ids = keepId.ids;
+    if (keepId.fuseOptions && !root.direct) {
+      // the kernel's overlay cannot show the layers under other ids without privilege (idmapped
+      // layers need CAP_SYS_ADMIN on the host); fuse-overlayfs can
+      if (!fuseProg)
+        throw new RunError(
+          "--userns=keep-id needs fuse-overlayfs to show the image's files under their ids: apt-get install fuse-overlayfs",
+        );
+      if (!accessible("/dev/fuse", R_OK | W_OK))
+        throw new RunError("--userns=keep-id needs /dev/fuse, which you cannot open: sudo chmod 0666 /dev/fuse");
+      overlayMode = ABI.HULL_OVERLAY_FUSE;
+    }
+  }
   if (ids.fallbackReason) {
     // stderr through console: process.stderr would cost ~10 ms of startup (see src/cli/output.ts)
     console.error(`hull: warning: ${ids.fallbackReason}; only root exists in the container (see hull doctor)`);
   }
   let user: ResolvedUser;
   try {
-    user = resolveUser(o.user ?? root.config?.User ?? "", root.layers);
+    // keep-id runs the command as the caller unless -u says otherwise, as podman does
+    const fallback = keepId ? `${keepId.uid}:${keepId.gid}` : (root.config?.User ?? "");
+    user = resolveUser(o.user ?? fallback, root.layers);
   } catch (e) {
     throw new RunError((e as Error).message);
   }
@@ -215,6 +240,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       command: argv,
       created: new Date().toISOString(),
       rm: o.rm,
+      ...(o.userns ? { userns: o.userns } : {}),
     };
     writeFileAtomic(join(dir, "container.json"), `${JSON.stringify(record, null, 2)}\n`, 0o644, !o.rm);
 
@@ -249,8 +275,12 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       uidMapProg: ids.uidMapProg,
       gidMapProg: ids.gidMapProg,
       rootfs: root.direct ? (root.layers[0] as string) : merged,
-      overlay: root.direct ? "" : `lowerdir=${root.layers.join(":")},upperdir=${upper},workdir=${work}`,
-      fuseProg: findProgram("fuse-overlayfs"),
+      overlay: root.direct
+        ? ""
+        : [`lowerdir=${root.layers.join(":")},upperdir=${upper},workdir=${work}`, keepId?.fuseOptions]
+            .filter(Boolean)
+            .join(","),
+      fuseProg,
       overlayMode,
       // the name first: while the directory exists, no other container can reclaim it
       cleanup: o.rm ? [...(name ? [nameLink(paths, name)] : []), dir] : [],

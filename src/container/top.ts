@@ -1,14 +1,15 @@
-// `hull top`: the container's processes, read from its own /proc (through /proc/<pid 1>/root) so
-// that the image needs no ps; pids as the container numbers them.
+// `hull top`: the container's processes, found in the host's /proc by their pid namespace (the
+// container's own /proc is out of reach when its root is a FUSE mount, which only the namespace may
+// enter) and shown as the container sees them: its pids and its uids, in docker's columns. With ps
+// options, the host's ps is run as docker runs it and its rows are kept for the container's pids.
 import { join } from "node:path";
 import type { StorePaths } from "../store/paths";
-import { readFileText } from "../sys/libc";
-import { hostIdMapping } from "../runtime/idmap";
+import { readFileText, readlink } from "../sys/libc";
 import { containerState, findContainer, initPid } from "./records";
 
-/** A host uid as the container knows it, through the map "inside outside count ...". */
+/** A host uid as the container knows it, through its /proc/PID/uid_map ("inside outside count" lines). */
 function insideUid(hostUid: number, map: string): string {
-  const n = map.split(" ").map(Number);
+  const n = map.trim().split(/\s+/).map(Number);
   for (let i = 0; i + 2 < n.length; i += 3) {
     const [inside, outside, count] = [n[i] as number, n[i + 1] as number, n[i + 2] as number];
     if (hostUid >= outside && hostUid < outside + count) return String(inside + hostUid - outside);
@@ -18,32 +19,124 @@ function insideUid(hostUid: number, map: string): string {
 
 export interface ProcessRow {
   uid: string;
+  /** the pid in the container, and on the host */
   pid: number;
+  hostPid: number;
   ppid: number;
+  /** ps's C: cpu use over the process's life, in percent */
+  c: number;
+  stime: string;
+  tty: string;
+  time: string;
   cmd: string;
 }
 
-export function containerTop(paths: StorePaths, key: string): ProcessRow[] {
+const TICKS = 100; // USER_HZ: what /proc/PID/stat counts in, on every Linux architecture hull runs on
+
+function twoDigits(n: number): string {
+  return String(n).padStart(2, "0");
+}
+
+/** ps's STIME: the time of day for a process started today, else the month and day. */
+function startTime(started: Date, now: Date): string {
+  if (started.toDateString() === now.toDateString())
+    return `${twoDigits(started.getHours())}:${twoDigits(started.getMinutes())}`;
+  return `${started.toLocaleString("en", { month: "short" })}${twoDigits(started.getDate())}`;
+}
+
+/** ps's TIME: cpu seconds as [DD-]HH:MM:SS */
+function cpuTime(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const hms = `${twoDigits(Math.floor((seconds % 86400) / 3600))}:${twoDigits(Math.floor((seconds % 3600) / 60))}:${twoDigits(seconds % 60)}`;
+  return d > 0 ? `${d}-${hms}` : hms;
+}
+
+/** ps's TTY from stat's tty_nr: pts/N for a pseudo-terminal, ? for none */
+function ttyName(nr: number): string {
+  if (nr === 0) return "?";
+  const major = (nr >> 8) & 0xfff;
+  const minor = (nr & 0xff) | ((nr >> 12) & 0xfff00);
+  return major >= 136 && major <= 143 ? `pts/${(major - 136) * 256 + minor}` : `tty${minor}`;
+}
+
+/** The running container KEY's pid 1 on the host; throws when it is not running. */
+function runningInit(paths: StorePaths, key: string): number {
   const rec = findContainer(paths, key);
   if (containerState(paths, rec).status !== "running") throw new Error(`container ${key} is not running`);
   const pid = initPid(paths, rec.id);
   if (!pid) throw new Error(`container ${key} has not started its command yet`);
-  const proc = `/proc/${pid}/root/proc`;
+  return pid;
+}
+
+/** Host pids of every process in the pid namespace of INIT: those started by `hull exec` too. */
+function namespacePids(init: number): number[] {
+  const ns = readlink(`/proc/${init}/ns/pid`);
+  if (!ns) throw new Error("the container stopped while its processes were read");
   const { readdirSync } = require("node:fs") as typeof import("node:fs");
-  const rows: ProcessRow[] = [];
-  const map = hostIdMapping().uidMap;
-  for (const entry of readdirSync(proc)) {
-    if (!/^\d+$/.test(entry)) continue;
-    const status = readFileText(join(proc, entry, "status"));
-    if (!status) continue;
-    const field = (name: string) => new RegExp(`^${name}:\\s*(\\S+)`, "m").exec(status)?.[1] ?? "";
-    const cmdline = (readFileText(join(proc, entry, "cmdline")) ?? "").split("\0").filter(Boolean).join(" ");
+  const same = (pid: string) => {
+    try {
+      return readlink(`/proc/${pid}/ns/pid`) === ns;
+    } catch {
+      return false; // another user's process (EACCES), or one that just ended
+    }
+  };
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e) && same(e))
+    .map(Number);
+}
+
+export function containerTop(paths: StorePaths, key: string): ProcessRow[] {
+  const init = runningInit(paths, key);
+  const map = readFileText(`/proc/${init}/uid_map`) ?? "";
+  const btime = Number(/^btime (\d+)/m.exec(readFileText("/proc/stat") ?? "")?.[1] ?? 0);
+  const uptime = Number((readFileText("/proc/uptime") ?? "0").split(" ")[0]);
+  const now = new Date();
+  const byHost = new Map<number, number>();
+  const rows: (ProcessRow & { hostPpid: number })[] = [];
+  for (const hostPid of namespacePids(init)) {
+    const dir = join("/proc", String(hostPid));
+    const status = readFileText(join(dir, "status"));
+    const stat = readFileText(join(dir, "stat"));
+    if (!status || !stat) continue; // gone since the listing
+    const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, "m").exec(status)?.[1]?.trim() ?? "";
+    // stat's fields after "(comm)", which may hold spaces: state is field 3
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const at = (n: number) => Number(f[n - 3]);
+    const cpu = (at(14) + at(15)) / TICKS;
+    const life = uptime - at(22) / TICKS;
+    const pid = Number(field("NSpid").split(/\s+/).at(-1));
+    byHost.set(hostPid, pid);
+    const cmdline = (readFileText(join(dir, "cmdline")) ?? "").split("\0").filter(Boolean).join(" ");
     rows.push({
-      uid: insideUid(Number(field("Uid")), map),
-      pid: Number(entry),
-      ppid: Number(field("PPid")),
+      uid: insideUid(Number(field("Uid").split(/\s+/)[0]), map),
+      pid,
+      hostPid,
+      ppid: 0,
+      hostPpid: at(4),
+      c: life > 0 ? Math.floor((cpu * 100) / life) : 0,
+      stime: startTime(new Date((btime + at(22) / TICKS) * 1000), now),
+      tty: ttyName(at(7)),
+      time: cpuTime(Math.floor(cpu)),
       cmd: cmdline || `[${field("Name")}]`,
     });
   }
+  // a parent outside the namespace (the shim that started pid 1, or hull exec's) is 0, as in ps
+  for (const r of rows) r.ppid = byHost.get(r.hostPpid) ?? 0;
   return rows.sort((a, b) => a.pid - b.pid);
+}
+
+/** `hull top KEY PS-OPTIONS`: the host's ps with those options, only the rows of the container's pids. */
+export function containerTopWithPs(paths: StorePaths, key: string, options: string[]): string {
+  const pids = new Set(namespacePids(runningInit(paths, key)).map(String));
+  const { findProgram } = require("../runtime/programs") as typeof import("../runtime/programs");
+  const ps = findProgram("ps");
+  if (!ps) throw new Error("hull top with ps options runs the host's ps, which is missing: apt-get install procps");
+  // -e: ps alone lists only the caller's own processes, and the container's run under other ids
+  const r = Bun.spawnSync([ps, ...options, "-e"], { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`ps ${options.join(" ")}: ${r.stderr.toString().trim().split("\n")[0]}`);
+  const [head = "", ...lines] = r.stdout.toString().split("\n");
+  const column = head.trim().split(/\s+/).indexOf("PID");
+  if (column < 0)
+    throw new Error(`ps ${options.join(" ")} prints no PID column, so its rows cannot be matched (docker's rule too)`);
+  return [head, ...lines.filter((l) => pids.has(l.trim().split(/\s+/)[column] ?? ""))].join("\n");
 }

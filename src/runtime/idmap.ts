@@ -20,6 +20,11 @@ export interface IdMapping {
   size: number;
   /** why subordinate ids are not used, when they are not */
   fallbackReason?: string;
+  /** the caller's own ids, and the subordinate ranges behind container ids 1.. (absent in single-id mode) */
+  hostUid: number;
+  hostGid: number;
+  subUid?: IdRange;
+  subGid?: IdRange;
 }
 
 /** Parse /etc/subuid-style text: "name-or-id:start:count" lines; returns the first range for the user. */
@@ -47,6 +52,8 @@ export function hostIdMapping(): IdMapping {
     uidMapProg: "",
     gidMapProg: "",
     size: 1,
+    hostUid: uid,
+    hostGid: gid,
   };
   if (process.env.HULL_IDMAP === "single") return { ...single, fallbackReason: "HULL_IDMAP=single" };
   const uidProg = findProgram("newuidmap");
@@ -62,5 +69,9 @@ export function hostIdMapping(): IdMapping {
     uidMapProg: uidProg,
     gidMapProg: gidProg,
     size,
+    hostUid: uid,
+    hostGid: gid,
+    subUid: ur,
+    subGid: gr,
   };
 }

@@ -192,14 +192,30 @@ export const diff: HullCommand = {
   },
 };
 
+const topArgs = { container: { type: "positional", description: "Container name or id" }, ...rootArg } as const;
+
 export const top: HullCommand = {
-  meta: { name: "top", description: "Show the processes of a running container: UID PID PPID CMD" },
-  args: { container: { type: "positional", description: "Container name or id" }, ...rootArg },
-  async run({ args }) {
-    if (!args.container) throw new Error("hull top needs a container");
-    const { containerTop } = await import("../../container/top");
-    const rows = containerTop(paths(args.root), String(args.container));
-    print(table([["UID", "PID", "PPID", "CMD"], ...rows.map((r) => [r.uid, String(r.pid), String(r.ppid), r.cmd])]));
+  meta: {
+    name: "top",
+    description:
+      "Show a running container's processes: hull top CONTAINER [ps OPTIONS]. Without options, docker's columns (UID PID PPID C STIME TTY TIME CMD) with the container's uids and pids; with options, the host's ps and its rows for the container (host pids, as docker shows them)",
+  },
+  args: topArgs,
+  ownArgs: true,
+  async run({ rawArgs }) {
+    // everything after the container belongs to ps: `hull top web -o pid,comm`
+    const p = parseInterspersed(rawArgs, topArgs, "top");
+    const [container, ...psOptions] = p.positionals;
+    if (!container) throw new Error("hull top needs a container: hull top CONTAINER [ps OPTIONS]");
+    const { containerTop, containerTopWithPs } = await import("../../container/top");
+    if (psOptions.length > 0) return print(containerTopWithPs(paths(last(p, "root")), container, psOptions));
+    const rows = containerTop(paths(last(p, "root")), container);
+    print(
+      table([
+        ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+        ...rows.map((r) => [r.uid, String(r.pid), String(r.ppid), String(r.c), r.stime, r.tty, r.time, r.cmd]),
+      ]),
+    );
   },
 };
 

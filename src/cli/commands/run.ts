@@ -12,7 +12,11 @@ export const runArgs = {
   attach: { type: "string", alias: "a", description: "Attach only these streams: stdin, stdout, stderr (repeatable)" },
   interactive: { type: "boolean", alias: "i", description: "Keep stdin attached" },
   tty: { type: "boolean", alias: "t", description: "Allocate a pseudo-terminal" },
-  detach: { type: "boolean", alias: "d", description: "Run in the background (not yet supported)" },
+  detach: {
+    type: "boolean",
+    alias: "d",
+    description: "Run in the background; hull logs and hull attach see its output",
+  },
   env: {
     type: "string",
     alias: "e",
@@ -44,6 +48,11 @@ export const runArgs = {
   },
   "cap-add": { type: "string", description: "Add a capability (NET_ADMIN, CAP_SYS_PTRACE, ALL; repeatable)" },
   "cap-drop": { type: "string", description: "Drop a capability (names as --cap-add, ALL; repeatable)" },
+  userns: {
+    type: "string",
+    description:
+      "host (default: you are root inside, files you own show as root's) or keep-id[:uid=N,gid=N] (your ids are yours inside too, and the command runs as you; needs fuse-overlayfs)",
+  },
   "security-opt": {
     type: "string",
     description:
@@ -86,6 +95,7 @@ function runOptions(rawArgs: string[], verb: string) {
     capAdd: all(p, "cap-add").flatMap((c) => c.split(",")),
     capDrop: all(p, "cap-drop").flatMap((c) => c.split(",")),
     securityOpt: all(p, "security-opt"),
+    userns: last(p, "userns"),
   });
 }
 

@@ -100,3 +100,70 @@ test("-v makes a missing host directory, as docker does; -v /path alone is an an
   ok(h("rm", "-v", "anon"));
   expect(volumes()).toHaveLength(before.length - 1);
 });
+
+test("--volumes-from mounts another container's volumes and binds at the same paths; :ro makes them read-only", () => {
+  const { mkdtempSync, rmSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
+  const dir = mkdtempSync(join(require("node:os").tmpdir(), "hull-vf-"));
+  try {
+    writeFileSync(join(dir, "host-file"), "from host\n");
+    ok(
+      h(
+        "create",
+        "--name",
+        "vf-holder",
+        "-v",
+        "vf-named:/data",
+        "-v",
+        "/anon",
+        "-v",
+        `${dir}:/b`,
+        "--tmpfs",
+        "/t",
+        "busybox",
+        "true",
+      ),
+    );
+    ok(
+      h("run", "--rm", "--volumes-from", "vf-holder", "busybox", "sh", "-c", "echo one > /data/f; echo two > /anon/f"),
+    );
+    const seen = ok(
+      h(
+        "run",
+        "--rm",
+        "--volumes-from",
+        "vf-holder",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /data/f /anon/f /b/host-file; mount | grep -c ' /t ' || true",
+      ),
+    );
+    // the tmpfs is the holder's own, as in docker: not shared
+    expect(seen).toBe("one\ntwo\nfrom host\n0\n");
+    const ro = h("run", "--rm", "--volumes-from", "vf-holder:ro", "busybox", "touch", "/data/g");
+    expect(ro.code).not.toBe(0);
+    expect(ro.stderr).toContain("Read-only file system");
+    // a path given by -v wins over the one --volumes-from brings
+    expect(
+      ok(h("run", "--rm", "-v", "vf-other:/data", "--volumes-from", "vf-holder", "busybox", "ls", "/data")).trim(),
+    ).toBe("");
+    const [info] = JSON.parse(ok(h("inspect", "vf-holder")));
+    expect(info.Mounts.map((m: { Type: string; Destination: string }) => `${m.Type} ${m.Destination}`).sort()).toEqual([
+      "bind /b",
+      "tmpfs /t",
+      "volume /anon",
+      "volume /data",
+    ]);
+    // rm -v of a consumer leaves the holder's anonymous volume
+    ok(h("run", "--name", "vf-user", "--volumes-from", "vf-holder", "busybox", "true"));
+    const anon = info.Mounts.find((m: { Destination: string }) => m.Destination === "/anon").Name;
+    ok(h("rm", "-v", "vf-user"));
+    expect(ok(h("volume", "ls", "-q"))).toContain(anon);
+    const missing = h("run", "--rm", "--volumes-from", "nope", "busybox", "true");
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toContain("no such container: nope");
+    ok(h("rm", "-v", "vf-holder"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

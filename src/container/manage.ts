@@ -5,7 +5,7 @@ import type { StorePaths } from "../store/paths";
 import { accessible, F_OK, readFileText } from "../sys/libc";
 import { writeFileAtomic } from "../store/atomic";
 import { releaseName, reserveName } from "./names";
-import { removeVolume } from "./volumes";
+import { removeVolume, volumeData } from "./volumes";
 import {
   type ContainerRecord,
   type ContainerState,
@@ -117,6 +117,15 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
       StartedAt: startedAt(paths, rec.id) ?? "",
       FinishedAt: state.status === "exited" ? state.finishedAt : "",
     },
+    Mounts: (rec.mounts ?? []).map((m) => ({
+      Type: m.type,
+      ...(m.type === "volume" ? { Name: m.source } : {}),
+      Source: m.type === "volume" ? volumeData(paths, m.source) : m.source,
+      Destination: m.target,
+      Mode: "",
+      RW: !m.readonly,
+      Propagation: m.type === "bind" ? "rprivate" : "",
+    })),
     GraphDriver: { Name: "overlay", Data: { UpperDir: join(containerDir(paths, rec.id), "upper") } },
   };
 }

@@ -34,6 +34,7 @@ export const RunOptionsSchema = v.object({
   entrypoint: v.optional(v.string()),
   volumes: v.array(v.string()),
   mounts: v.array(v.string()),
+  volumesFrom: v.array(v.pipe(v.string(), v.regex(/^[^:]+(:(ro|rw))?$/, "--volumes-from takes CONTAINER[:ro|:rw]"))),
   tmpfs: v.array(v.string()),
   attach: v.array(v.picklist(["stdin", "stdout", "stderr"], "-a takes stdin, stdout or stderr")),
   network: v.picklist(["none", "host"], "--network takes none or host (port publishing comes later)"),

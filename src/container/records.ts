@@ -24,6 +24,18 @@ export const ContainerRecordSchema = v.object({
   anonymousVolumes: v.optional(v.array(v.string())),
   /** the image's StopSignal, which `hull stop` sends first */
   stopSignal: v.optional(v.string()),
+  /** what was mounted where: for --volumes-from and inspect's Mounts (absent in records of older hulls) */
+  mounts: v.optional(
+    v.array(
+      v.object({
+        type: v.picklist(["bind", "volume", "tmpfs"]),
+        /** a host path (bind) or a volume's name */
+        source: v.string(),
+        target: v.string(),
+        readonly: v.boolean(),
+      }),
+    ),
+  ),
   /** --userns as given ("" or absent: host) */
   userns: v.optional(v.string()),
 });

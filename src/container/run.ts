@@ -114,6 +114,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...o.mounts.map((s) => parseMountFlag(s)),
       ...o.tmpfs.map((s) => parseTmpfsFlag(s)),
     ];
+    if (o.volumesFrom.length > 0) {
+      const { mountsFrom } = await import("./volumes-from");
+      mounts.push(...mountsFrom(paths, o.volumesFrom, new Set(mounts.map((m) => m.target))));
+    }
   } catch (e) {
     throw new RunError((e as Error).message);
   }
@@ -205,17 +209,25 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   const volumeMounts: BindMount[] = [];
   const named: string[] = [];
   const anonymousNames: string[] = [];
+  // what is mounted where, as the record keeps it for inspect and --volumes-from
+  const recorded: NonNullable<ContainerRecord["mounts"]> = [];
+  for (const m of mounts) {
+    if (m.kind === "bind") recorded.push({ type: "bind", source: m.source, target: m.target, readonly: m.readonly });
+    if (m.kind === "tmpfs") recorded.push({ type: "tmpfs", source: "", target: m.target, readonly: false });
+  }
   try {
     for (const m of mounts) {
       if (m.kind !== "volume") continue;
       const volName = m.name || newId();
       volumeMounts.push({ source: ensureVolume(paths, volName, !m.name), target: m.target, readonly: m.readonly });
       (m.name ? named : anonymousNames).push(volName);
+      recorded.push({ type: "volume", source: volName, target: m.target, readonly: m.readonly });
     }
     for (const target of anonymous) {
       const volName = newId();
       volumeMounts.push({ source: ensureVolume(paths, volName, true), target, readonly: false });
       anonymousNames.push(volName);
+      recorded.push({ type: "volume", source: volName, target, readonly: false });
     }
   } catch (e) {
     throw new RunError((e as Error).message);
@@ -240,6 +252,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       command: argv,
       created: new Date().toISOString(),
       rm: o.rm,
+      mounts: recorded,
       ...(o.userns ? { userns: o.userns } : {}),
     };
     writeFileAtomic(join(dir, "container.json"), `${JSON.stringify(record, null, 2)}\n`, 0o644, !o.rm);

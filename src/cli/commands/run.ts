@@ -33,6 +33,10 @@ export const runArgs = {
     description: "Bind mount HOST:CONTAINER[:ro], or a named volume NAME:CONTAINER[:ro]",
   },
   mount: { type: "string", description: "type=bind|volume|tmpfs,source=..,target=..[,readonly]" },
+  "volumes-from": {
+    type: "string",
+    description: "Mount every volume and bind mount of a container at the same paths: CONTAINER[:ro|:rw] (repeatable)",
+  },
   tmpfs: { type: "string", description: "Mount a tmpfs: PATH[:options]" },
   network: { type: "string", description: "none (default: only lo) or host" },
   "read-only": { type: "boolean", description: "Mount the container's root filesystem read-only" },
@@ -80,6 +84,7 @@ function runOptions(rawArgs: string[], verb: string) {
     hostname: last(p, "hostname"),
     entrypoint: last(p, "entrypoint"),
     volumes: all(p, "volume"),
+    volumesFrom: all(p, "volumes-from"),
     mounts: all(p, "mount"),
     tmpfs: all(p, "tmpfs"),
     attach: all(p, "attach").map((a) => a.toLowerCase()),

@@ -85,3 +85,95 @@ test("cp takes tar streams both ways, as docker cp - does", () => {
   expect(evil.code).toBe(125);
   ok(hull(["rm", "cps"], store));
 });
+
+test("cp CONTAINER:PATH - keeps the owners the container sees, running or stopped", () => {
+  ok(
+    hull(
+      [
+        "run",
+        "-d",
+        "--name",
+        "owners",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir /o && touch /o/f && chown 1234:2345 /o/f; sleep 60",
+      ],
+      store,
+    ),
+  );
+  try {
+    let listed = "";
+    for (let i = 0; i < 50 && !listed.includes("1234/2345"); i++) {
+      listed = sh(`"$HULL" cp owners:/o - | tar -tv --numeric-owner`).stdout;
+      Bun.sleepSync(100);
+    }
+    expect(listed).toMatch(/0\/0 .* o\/\n/);
+    expect(listed).toMatch(/1234\/2345 .* o\/f\n/);
+    ok(hull(["stop", "-t", "0", "owners"], store));
+    expect(sh(`"$HULL" cp owners:/o - | tar -tv --numeric-owner`).stdout).toMatch(/1234\/2345 .* o\/f\n/);
+  } finally {
+    hull(["rm", "-f", "owners"], store);
+  }
+});
+
+test("export writes the container's root filesystem: image and changes, owners kept, no mounts, no deleted files", () => {
+  ok(
+    hull(
+      [
+        "run",
+        "-d",
+        "--name",
+        "exp",
+        "-v",
+        "exp-vol:/vol",
+        "--tmpfs",
+        "/scratch",
+        "busybox",
+        "sh",
+        "-c",
+        "echo new > /added && chown 1234:2345 /added && rm /etc/group && ln /added /hardlink && echo v > /vol/in-volume && echo t > /scratch/t && touch /ready && sleep 60",
+      ],
+      store,
+    ),
+  );
+  try {
+    for (let i = 0; i < 100 && hull(["exec", "exp", "test", "-e", "/ready"], store).code !== 0; i++) Bun.sleepSync(100);
+    // running: read from its layers, not from /proc/PID/root with its volume, tmpfs, /proc and /dev
+    const running = sh(`"$HULL" export exp | tar -tv --numeric-owner`);
+    expect(running.code, running.stderr).toBe(0);
+    const names = running.stdout
+      .trim()
+      .split("\n")
+      .map((l) => l.split(/\s+/).slice(5).join(" "));
+    expect(names).toContain("bin/busybox");
+    expect(names).toContain("added");
+    expect(names).toContain("hardlink link to added");
+    expect(names).not.toContain("etc/group");
+    expect(names).not.toContain("vol/in-volume");
+    expect(names).not.toContain("scratch/t");
+    // the image's empty mount points only
+    expect(names.filter((n) => /^(proc|dev|sys)\/./.test(n))).toEqual([]);
+    expect(running.stdout).toMatch(/1234\/2345 .* added\n/);
+    // the container runs on, unpaused
+    expect(ok(hull(["inspect", "-f", "json", "exp"], store))).toContain('"Status": "running"');
+    ok(hull(["stop", "-t", "0", "exp"], store));
+    // stopped, to a file: the same tree; `hull import` takes it back as an image that runs
+    const file = join(store.root, "exp.tar");
+    ok(hull(["export", "-o", file, "exp"], store));
+    expect(sh(`tar -tf "${file}" | sort`).stdout).toBe(sh(`"$HULL" export exp | tar -t | sort`).stdout);
+    ok(hull(["import", file, "exported:1"], store));
+    expect(ok(hull(["run", "--rm", "exported:1", "cat", "/added"], store))).toBe("new\n");
+    // nothing half-written: a failed export leaves no file
+    const bad = hull(["export", "-o", join(store.root, "exp2.tar"), "no-such"], store);
+    expect(bad.code).toBe(1);
+    expect(sh(`ls -a "$HULL_ROOT" | grep -c exp2 || true`).stdout.trim()).toBe("0");
+  } finally {
+    hull(["rm", "-f", "exp"], store);
+  }
+});
+
+test("export refuses a terminal, as docker does", () => {
+  const r = hullOnTerminal(`"${HULL}" export nothing-needed`, store.root);
+  expect(r.stdout + r.stderr).toContain("refusing to write a tar to a terminal");
+});

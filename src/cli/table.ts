@@ -11,6 +11,8 @@ export const commands: Record<string, () => Promise<HullCommand>> = {
   top: () => import("./commands/containers").then((m) => m.top),
   cp: () => import("./commands/containers").then((m) => m.cp),
   __cp: () => import("./commands/internal").then((m) => m.cpCommand),
+  export: () => import("./commands/containers").then((m) => m.exportCommand),
+  __pack: () => import("./commands/internal").then((m) => m.packCommand),
   commit: () => import("./commands/containers").then((m) => m.commit),
   "__commit-layer": () => import("./commands/internal").then((m) => m.commitLayerCommand),
   __diff: () => import("./commands/internal").then((m) => m.diffCommand),

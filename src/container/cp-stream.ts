@@ -1,39 +1,54 @@
-// `hull cp CONTAINER:PATH -` and `hull cp - CONTAINER:DIR`: docker cp's tar streams. Both go through
-// the ordinary copy and a directory of the store's tmp/: out, the path is copied there and packed
-// to standard output; in, standard input is unpacked there (as the caller, so nothing in the stream
-// can own or reach anything of the host's) and each top-level entry copied into the container.
+// Tar streams out of a container: `hull cp CONTAINER:PATH -` (docker cp's form: entries named from
+// PATH's parent) and `hull export` (the whole root filesystem, named from it). The tree is packed as
+// root in the container's id range, so the tar carries the owners the container sees; the host side
+// only passes the bytes on. In: `hull cp - CONTAINER:DIR` unpacks standard input in the store's tmp/
+// (as the caller, so nothing in the stream can own or reach anything of the host's) and copies each
+// top-level entry in as a host directory would be.
 import { lstatSync, mkdirSync, readdirSync, readlinkSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { createTarPacker } from "modern-tar";
 import { removeTree } from "../image/layers";
 import { unpackLayer } from "../image/unpack";
+import { selfCommand, spawnInUserNamespace } from "../runtime/userns-exec";
 import type { StorePaths } from "../store/paths";
 import { tmpEntry } from "../store/tmp";
-import { copy } from "./cp";
+import { copy, helperError, splitContainerPath, withContainerRoot } from "./cp";
+import { resolveInRoot } from "./rooted-fs";
 
-/** The tree at DIR as a tar on standard output, its entries named from DIR's parent (docker cp's form). */
-async function packToStdout(dir: string): Promise<void> {
+/** Inside the user namespace: the tree at DIR as a tar on standard output, entries named from BASE. */
+async function packToStdout(dir: string, base: string): Promise<void> {
   const { readable, controller } = createTarPacker();
   const sink = Bun.stdout.writer();
   const piping = (async () => {
     for await (const chunk of readable) sink.write(chunk);
     await sink.end();
   })();
-  const base = join(dir, "..");
+  // a file with several names is stored once, its other names as hard links to the first
+  const seen = new Map<string, string>();
   const add = async (path: string) => {
     const st = lstatSync(path);
     const name = relative(base, path);
     const header = { name, mode: st.mode & 0o7777, mtime: st.mtime, uid: st.uid, gid: st.gid };
     if (st.isDirectory()) {
-      await controller.add({ ...header, name: `${name}/`, type: "directory", size: 0 }).close();
+      if (name) await controller.add({ ...header, name: `${name}/`, type: "directory", size: 0 }).close();
       for (const n of readdirSync(path).sort()) await add(join(path, n));
-    } else if (st.isSymbolicLink()) {
+      return;
+    }
+    const inode = `${st.dev}:${st.ino}`;
+    const first = st.nlink > 1 ? seen.get(inode) : undefined;
+    if (first) return controller.add({ ...header, type: "link", size: 0, linkname: first }).close();
+    if (st.nlink > 1) seen.set(inode, name);
+    if (st.isSymbolicLink()) {
       await controller.add({ ...header, type: "symlink", size: 0, linkname: readlinkSync(path) }).close();
     } else if (st.isFile()) {
       await Bun.file(path)
         .stream()
         .pipeTo(controller.add({ ...header, size: st.size }));
+    } else if (st.isFIFO()) {
+      await controller.add({ ...header, type: "fifo", size: 0 }).close();
     }
+    // sockets are not files a tar can hold (docker leaves them out too); device nodes are left out
+    // because the tar writer has no device numbers, and a container cannot make one anyway
   };
   try {
     await add(dir);
@@ -46,17 +61,81 @@ async function packToStdout(dir: string): Promise<void> {
   await piping;
 }
 
+/** Inside the namespace (`hull __pack`): PATH beneath ROOT, its links followed without leaving ROOT. */
+export async function packInside(form: "cp" | "export", root: string, path: string): Promise<void> {
+  if (form === "export") return packToStdout(root, root);
+  const inside = resolveInRoot(root, path);
+  try {
+    lstatSync(inside);
+  } catch {
+    throw new Error(`no such file or directory: ${path}`);
+  }
+  await packToStdout(inside, dirname(inside));
+}
+
+/**
+ * The tar of container KEY's PATH (FORM cp) or whole root (FORM export), written to SINK. Export
+ * reads the layers only: never the container's volumes, binds, /proc or /dev (docker's export).
+ */
+export async function packFromContainer(
+  paths: StorePaths,
+  key: string,
+  form: "cp" | "export",
+  path: string,
+  sink: TarSink = stdoutSink(),
+): Promise<void> {
+  await withContainerRoot(
+    paths,
+    key,
+    async (root, mount, targetPid) => {
+      const p = await spawnInUserNamespace(
+        [...selfCommand(), "__pack", form, root, path],
+        {},
+        "pipe",
+        mount,
+        targetPid,
+      );
+      const [code, stderr] = await Promise.all([
+        p.exited,
+        new Response(p.stderr as ReadableStream).text(),
+        (async () => {
+          for await (const chunk of p.stdout as ReadableStream<Uint8Array>) await sink.write(chunk);
+        })(),
+      ]);
+      if (code !== 0) throw helperError(stderr, `reading container ${key} failed`);
+    },
+    form === "export",
+  );
+  await sink.end();
+}
+
+export interface TarSink {
+  write(chunk: Uint8Array): unknown;
+  end(): unknown;
+}
+
+/** Standard output, flushed after each chunk: a slow reader holds the helper back, not memory. */
+function stdoutSink(): TarSink {
+  const w = Bun.stdout.writer();
+  return {
+    write: async (chunk) => {
+      w.write(chunk);
+      await w.flush();
+    },
+    end: () => w.end(),
+  };
+}
+
 export async function copyStream(paths: StorePaths, from: string, to: string): Promise<void> {
+  if (to === "-") {
+    const src = splitContainerPath(from);
+    if (!src) throw new Error("hull cp SRC -: the source must be a container path (CONTAINER:PATH)");
+    return packFromContainer(paths, src.container, "cp", src.path);
+  }
   mkdirSync(paths.tmp, { recursive: true });
   const staging = tmpEntry(paths, "cp");
   mkdirSync(staging);
   try {
-    if (to === "-") {
-      await copy(paths, from, staging);
-      const [only] = readdirSync(staging);
-      if (only) await packToStdout(join(staging, only));
-      return;
-    }
     // a tar on standard input, unpacked beneath the staging directory only (links, `..` and
     // absolute names are refused as for any layer), then copied in as a host directory would be
     const { Readable } = await import("node:stream");

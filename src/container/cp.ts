@@ -55,6 +55,60 @@ export async function copyInside(
 
 const Spec = v.looseObject({ overlay: v.string(), rootfs: v.string() });
 
+export type LayerMount = { rootfs: string; overlay: string; fuseProg: string };
+
+/**
+ * FN with a way into container KEY's root filesystem, under the container's lock (a `hull start`
+ * cannot mount the same layers meanwhile). A running container is paused and reached as
+ * /proc/PID/root from its own namespaces (only they may open it), unless LAYERS_ONLY; a stopped one,
+ * or with LAYERS_ONLY any, has its layers mounted in a mount namespace of the call's own: writable
+ * on its upper layer, or with LAYERS_ONLY read-only with the upper layer as the top lower one, which
+ * a running container's own mount of it does not disturb and which shows none of its mounts.
+ */
+export async function withContainerRoot(
+  paths: StorePaths,
+  key: string,
+  fn: (root: string, mount?: LayerMount, targetPid?: number) => Promise<void>,
+  layersOnly = false,
+): Promise<void> {
+  const rec = findContainer(paths, key);
+  await withContainerLock(
+    paths,
+    rec.id,
+    async () => {
+      const running = containerState(paths, rec).status === "running";
+      if (running && !layersOnly) {
+        const pid = initPid(paths, rec.id);
+        if (!pid) throw new Error(`container ${key} has not started its command yet`);
+        await whilePaused(paths, key, () => fn(`/proc/${pid}/root`, undefined, pid));
+        return;
+      }
+      const spec = v.parse(Spec, JSON.parse(readFileText(join(containerDir(paths, rec.id), "spec.json")) ?? "{}"));
+      if (!spec.overlay) return running ? whilePaused(paths, key, () => fn(spec.rootfs)) : fn(spec.rootfs);
+      const overlay = withoutIdSwap(spec.overlay);
+      const mount = { rootfs: spec.rootfs, overlay, fuseProg: findProgram("fuse-overlayfs") };
+      if (!layersOnly) return fn(spec.rootfs, mount);
+      const lower = /(?:^|,)lowerdir=([^,]*)/.exec(overlay)?.[1];
+      const upper = /(?:^|,)upperdir=([^,]*)/.exec(overlay)?.[1];
+      if (!lower || !upper) throw new Error(`container ${key} has a damaged spec.json (no layers)`);
+      const readOnly = { ...mount, overlay: `lowerdir=${upper}:${lower}` };
+      await (running ? whilePaused(paths, key, () => fn(spec.rootfs, readOnly)) : fn(spec.rootfs, readOnly));
+    },
+    key,
+  );
+}
+
+/** The last line of a hidden helper's stderr, as the error it reports. */
+export function helperError(stderr: string, fallback: string): Error {
+  return new Error(
+    stderr
+      .trim()
+      .split("\n")
+      .at(-1)
+      ?.replace(/^hull: /, "") || fallback,
+  );
+}
+
 export async function copy(paths: StorePaths, from: string, to: string): Promise<void> {
   const src = splitContainerPath(from);
   const dst = splitContainerPath(to);
@@ -67,50 +121,14 @@ export async function copy(paths: StorePaths, from: string, to: string): Promise
   const hostPath = src ? to : from;
   const direction = src ? "out" : "in";
   const { resolve } = await import("node:path");
-  const rec = findContainer(paths, side.container);
-  // under the container's lock: a `hull start` cannot mount the same layers while they are mounted here
-  await withContainerLock(
-    paths,
-    rec.id,
-    async () => {
-      const state = containerState(paths, rec);
-      const run = async (
-        root: string,
-        mount?: { rootfs: string; overlay: string; fuseProg: string },
-        targetPid?: number,
-      ) => {
-        const r = await runInUserNamespace(
-          ["__cp", direction, root, side.path, resolve(hostPath)],
-          {},
-          undefined,
-          mount,
-          targetPid,
-        );
-        if (r.code !== 0)
-          throw new Error(
-            r.stderr
-              .trim()
-              .split("\n")
-              .at(-1)
-              ?.replace(/^hull: /, "") ?? "copy failed",
-          );
-      };
-      if (state.status === "running") {
-        const pid = initPid(paths, rec.id);
-        if (!pid) throw new Error(`container ${side.container} has not started its command yet`);
-        // in the container's own user namespace: only there is its /proc/PID/root open to us
-        await whilePaused(paths, side.container, () => run(`/proc/${pid}/root`, undefined, pid));
-        return;
-      }
-      // stopped: its layers, mounted for the copy in a mount namespace of its own
-      const spec = v.parse(Spec, JSON.parse(readFileText(join(containerDir(paths, rec.id), "spec.json")) ?? "{}"));
-      if (!spec.overlay) return run(spec.rootfs);
-      await run(spec.rootfs, {
-        rootfs: spec.rootfs,
-        overlay: withoutIdSwap(spec.overlay),
-        fuseProg: findProgram("fuse-overlayfs"),
-      });
-    },
-    side.container,
-  );
+  await withContainerRoot(paths, side.container, async (root, mount, targetPid) => {
+    const r = await runInUserNamespace(
+      ["__cp", direction, root, side.path, resolve(hostPath)],
+      {},
+      undefined,
+      mount,
+      targetPid,
+    );
+    if (r.code !== 0) throw helperError(r.stderr, "copy failed");
+  });
 }

@@ -180,8 +180,10 @@ function readRecord(paths: StorePaths, id: string): ContainerRecord | undefined 
   }
 }
 
-/** The name names no container: `rm -f` of it is no error, as in docker. */
-export class NoSuchContainerError extends Error {}
+/** The name names no container: `rm -f` of it is no error, as in docker; elsewhere exit 1, docker's status. */
+export class NoSuchContainerError extends Error {
+  readonly exitCode = 1;
+}
 
 /** A container by full id, unique id prefix, or name. */
 export function findContainer(paths: StorePaths, key: string): ContainerRecord {

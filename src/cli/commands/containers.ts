@@ -138,6 +138,7 @@ export const container: HullCommand = {
     pause: () => import("./lifecycle").then((m) => m.pause),
     unpause: () => import("./lifecycle").then((m) => m.unpause),
     cp: () => Promise.resolve(cp),
+    export: () => Promise.resolve(exportCommand),
     diff: () => Promise.resolve(diff),
     top: () => Promise.resolve(top),
     rename: () => Promise.resolve(rename),
@@ -288,5 +289,27 @@ export const cp: HullCommand = {
     }
     const { copy } = await import("../../container/cp");
     await copy(paths(args.root), from, to);
+  },
+};
+
+export const exportCommand: HullCommand = {
+  meta: {
+    name: "export",
+    description:
+      "Write a container's root filesystem as a tar: its image and its changes, without its volumes or mounts: hull export [-o FILE] CONTAINER",
+  },
+  args: {
+    container: { type: "positional", description: "Container name or id" },
+    output: { type: "string", alias: "o", description: "File to write (default: standard output)" },
+    ...rootArg,
+  },
+  async run({ args }) {
+    if (!args.container) throw new Error("hull export needs a container: hull export [-o FILE] CONTAINER");
+    const { exportContainer } = await import("../../container/export");
+    const { isatty } = await import("../../sys/libc");
+    const out = typeof args.output === "string" ? args.output : "-";
+    if (out === "-" && isatty(1))
+      throw new Error("refusing to write a tar to a terminal: give -o FILE, or redirect the output");
+    await exportContainer(paths(args.root), String(args.container), out);
   },
 };

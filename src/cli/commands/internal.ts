@@ -63,3 +63,15 @@ export const buildLayerCommand: HullCommand = {
     await buildLayerInside(v.parse(BuildLayerRequest, await Bun.file(file).json()));
   },
 };
+
+export const packCommand: HullCommand = {
+  meta: { name: "__pack", hidden: true },
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const [form, root, path] = rawArgs;
+    if ((form !== "cp" && form !== "export") || !root || !path) throw new Error("__pack cp|export ROOT PATH");
+    if (process.getuid?.() !== 0) throw new Error("__pack runs as root in hull's user namespace");
+    const { packInside } = await import("../../container/cp-stream");
+    await packInside(form, root, path);
+  },
+};

@@ -180,3 +180,27 @@ test("a container's start time is its latest run's: inspect's StartedAt, and ps'
   expect(ps.Status).not.toContain("2 seconds");
   ok(hull(["rm", "-f", "later"], store));
 });
+
+test("labels: run -l/--label over the image's, shown by inspect, filtered by ps and images (ANDed, KEY or KEY=VALUE)", () => {
+  ok(hull(["run", "--name", "lab1", "-l", "team=a", "--label", "tier=web", "busybox", "true"], store));
+  ok(hull(["run", "--name", "lab2", "-l", "team=b", "busybox", "true"], store));
+  const names = (...f: string[]) =>
+    ok(hull(["ps", "-a", "--format", "json", ...f.flatMap((x) => ["--filter", x])], store))
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).Names)
+      .sort();
+  expect(names("label=team")).toEqual(["lab1", "lab2"]);
+  expect(names("label=team=a")).toEqual(["lab1"]);
+  expect(names("label=team", "label=tier=web")).toEqual(["lab1"]);
+  expect(names("label=team=c")).toEqual([]);
+  const [info] = JSON.parse(ok(hull(["inspect", "lab1"], store)));
+  // the image's own labels too, as docker merges them
+  expect(info.Config.Labels).toMatchObject({ team: "a", tier: "web", "org.opencontainers.image.title": "busybox" });
+  ok(hull(["commit", "-c", "LABEL owner=ci", "lab1", "labelled:1"], store));
+  expect(ok(hull(["images", "-q", "--filter", "label=owner=ci"], store)).trim()).toHaveLength(12);
+  expect(ok(hull(["images", "-q", "--filter", "label=owner=nobody"], store))).toBe("");
+  ok(hull(["rm", "lab1", "lab2"], store));
+  ok(hull(["rmi", "labelled:1"], store));
+});

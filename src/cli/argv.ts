@@ -3,6 +3,7 @@
 // `hull run busybox sh -c 'ls -l'` never mistakes -c or -l for hull flags. Flags given more than once
 // (-e, -v) keep every value. The flag table is the command's citty ArgsDef, so help and parsing agree.
 import type { ArgsDef } from "citty";
+import { dockerOnlyFlag } from "./docker-flags";
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -30,7 +31,14 @@ export function parseInterspersed(raw: string[], def: ArgsDef, command: string, 
   }
   const values = new Map<string, string[]>();
   const add = (key: string, v: string) => values.set(key, [...(values.get(key) ?? []), v]);
-  const unknown = (flag: string) => new UsageError(`unknown flag: ${flag} (see 'hull ${command} --help')`);
+  const unknown = (flag: string) => {
+    const why = dockerOnlyFlag(command, flag);
+    return new UsageError(
+      why
+        ? `${flag} is not supported by hull ${command}: ${why}`
+        : `unknown flag: ${flag} (see 'hull ${command} --help')`,
+    );
+  };
   const needValue = (flag: string) => new UsageError(`flag needs an argument: ${flag}`);
 
   for (let i = 0; i < raw.length; i++) {

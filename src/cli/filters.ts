@@ -30,3 +30,13 @@ export function boolFilter(value: string, what: string): boolean {
   if (value === "false" || value === "0") return false;
   throw new UsageError(`--filter ${what}=${value}: give true or false`);
 }
+
+/** docker's label=KEY and label=KEY=VALUE: every one given must match (labels are ANDed, unlike other keys). */
+export function labelsPass(filters: Filters, labels: Record<string, string> | null | undefined): boolean {
+  return (filters.get("label") ?? []).every((want) => {
+    const eq = want.indexOf("=");
+    const key = eq < 0 ? want : want.slice(0, eq);
+    if (!labels || !Object.hasOwn(labels, key)) return false;
+    return eq < 0 || labels[key] === want.slice(eq + 1);
+  });
+}

@@ -105,7 +105,7 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
     Path: rec.command[0] ?? "",
     Args: rec.command.slice(1),
     Image: rec.imageId ?? "",
-    Config: { Image: rec.image, Cmd: rec.command },
+    Config: { Image: rec.image, Cmd: rec.command, Labels: rec.labels ?? {} },
     HostConfig: { AutoRemove: rec.rm, UsernsMode: rec.userns ?? "" },
     RestartCount: Number(readFileText(join(containerDir(paths, rec.id), "restarts")) ?? 0),
     State: {

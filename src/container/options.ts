@@ -62,6 +62,7 @@ export const RunOptionsSchema = v.object({
   capDrop: v.array(v.string()),
   securityOpt: v.array(v.string()),
   userns: v.optional(v.string()),
+  labels: v.array(v.pipe(v.string(), v.regex(/^[^=\s][^=]*(=.*)?$/s, "--label takes KEY=VALUE or KEY"))),
 });
 
 export type RunOptions = v.InferOutput<typeof RunOptionsSchema>;

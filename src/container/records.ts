@@ -36,6 +36,8 @@ export const ContainerRecordSchema = v.object({
       }),
     ),
   ),
+  /** the image's labels with run's --label over them */
+  labels: v.optional(v.record(v.string(), v.string())),
   /** --userns as given ("" or absent: host) */
   userns: v.optional(v.string()),
 });

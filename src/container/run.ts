@@ -253,6 +253,12 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       created: new Date().toISOString(),
       rm: o.rm,
       mounts: recorded,
+      labels: {
+        ...(root.config?.Labels ?? {}),
+        ...Object.fromEntries(
+          o.labels.map((l) => (l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""])),
+        ),
+      },
       ...(o.userns ? { userns: o.userns } : {}),
     };
     writeFileAtomic(join(dir, "container.json"), `${JSON.stringify(record, null, 2)}\n`, 0o644, !o.rm);

@@ -13,7 +13,7 @@ import { all, last, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
 import { print } from "../output";
 import { format, formatJsonOnly, rootArg, table } from "./image-common";
-import { parseFilters, passes } from "../filters";
+import { labelsPass, parseFilters, passes } from "../filters";
 import { eachName } from "../each";
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
@@ -37,7 +37,7 @@ export const ps: HullCommand = {
     filter: {
       type: "string",
       alias: "f",
-      description: "name=, id=, status=, exited=, ancestor= (repeatable; docker's rules)",
+      description: "name=, id=, status=, exited=, ancestor=, label=KEY[=VALUE] (repeatable; docker's rules)",
     },
     ...rootArg,
   },
@@ -45,7 +45,7 @@ export const ps: HullCommand = {
     formatJsonOnly(args.format);
     const f = parseFilters(
       all(parseInterspersed(rawArgs, ps.args as ArgsDef, "ps", true), "filter"),
-      ["name", "id", "status", "exited", "ancestor"],
+      ["name", "id", "status", "exited", "ancestor", "label"],
       "ps",
     );
     const statusOf = (c: ContainerView) => (c.state.status === "running" && c.state.paused ? "paused" : c.state.status);
@@ -55,7 +55,8 @@ export const ps: HullCommand = {
         passes(f, "id", (id) => c.record.id.startsWith(id)) &&
         passes(f, "status", (st) => statusOf(c) === st) &&
         passes(f, "exited", (code) => c.state.status === "exited" && String(c.state.exitCode) === code) &&
-        passes(f, "ancestor", (img) => c.record.image === img || (c.record.imageId ?? "").includes(img)),
+        passes(f, "ancestor", (img) => c.record.image === img || (c.record.imageId ?? "").includes(img)) &&
+        labelsPass(f, c.record.labels),
     );
     if (args.quiet) {
       if (list.length > 0) print(list.map((c) => c.record.id.slice(0, 12)).join("\n"));
@@ -73,6 +74,9 @@ export const ps: HullCommand = {
               State: c.state.status === "running" && c.state.paused ? "paused" : c.state.status,
               Status: status(c, paths(args.root)),
               Names: c.record.name ?? "",
+              Labels: Object.entries(c.record.labels ?? {})
+                .map(([k, val]) => `${k}=${val}`)
+                .join(","),
             }),
           )
           .join("\n"),

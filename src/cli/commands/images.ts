@@ -2,7 +2,7 @@ import { familiarName, parseReference } from "../../image/reference";
 import type { HullCommand } from "../command";
 import type { ArgsDef } from "citty";
 import { all, parseInterspersed } from "../argv";
-import { boolFilter, parseFilters, passes } from "../filters";
+import { boolFilter, labelsPass, parseFilters, passes } from "../filters";
 import { print } from "../output";
 import { format, formatJsonOnly, openStore, rootArg, table } from "./image-common";
 
@@ -11,14 +11,18 @@ const command: HullCommand = {
   args: {
     quiet: { type: "boolean", alias: "q", description: "Only image ids" },
     format: { type: "string", description: "json for one JSON object per line" },
-    filter: { type: "string", alias: "f", description: "dangling=true|false, reference=PATTERN (repeatable)" },
+    filter: {
+      type: "string",
+      alias: "f",
+      description: "dangling=true|false, reference=PATTERN, label=KEY[=VALUE] (repeatable)",
+    },
     ...rootArg,
   },
   async run({ args, rawArgs }) {
     formatJsonOnly(args.format);
     const f = parseFilters(
       all(parseInterspersed(rawArgs, command.args as ArgsDef, "images", true), "filter"),
-      ["dangling", "reference"],
+      ["dangling", "reference", "label"],
       "images",
     );
     // docker's reference patterns: * and ? within one path segment, against NAME and NAME:TAG
@@ -39,7 +43,7 @@ const command: HullCommand = {
       config: Bun.file(store.blobPath(id)),
     });
     const tagged = new Set(Object.values(tags));
-    const rows = [
+    let rows = [
       ...Object.entries(tags).map(([ref, id]) => {
         const r = parseReference(ref);
         return row(familiarName(r), r.tag ?? "", id);
@@ -59,6 +63,15 @@ const command: HullCommand = {
           passes(f, "dangling", (d) => boolFilter(d, "dangling") === (r.tag === "<none>")) &&
           passes(f, "reference", (p) => glob(p).test(r.repository) || glob(p).test(`${r.repository}:${r.tag}`)),
       );
+    if (f.has("label")) {
+      const labelled = await Promise.all(
+        rows.map(async (r) => {
+          const config = (await r.config.json()) as { config?: { Labels?: Record<string, string> | null } };
+          return labelsPass(f, config.config?.Labels) ? r : undefined;
+        }),
+      );
+      rows = labelled.filter((r) => r !== undefined);
+    }
     if (args.quiet) {
       if (rows.length > 0) print([...new Set(rows.map((r) => r.id.slice(7, 19)))].join("\n"));
       return;

@@ -52,6 +52,7 @@ export const runArgs = {
   },
   "cap-add": { type: "string", description: "Add a capability (NET_ADMIN, CAP_SYS_PTRACE, ALL; repeatable)" },
   "cap-drop": { type: "string", description: "Drop a capability (names as --cap-add, ALL; repeatable)" },
+  label: { type: "string", alias: "l", description: "Set a label on the container: KEY=VALUE or KEY (repeatable)" },
   userns: {
     type: "string",
     description:
@@ -101,6 +102,7 @@ function runOptions(rawArgs: string[], verb: string) {
     capDrop: all(p, "cap-drop").flatMap((c) => c.split(",")),
     securityOpt: all(p, "security-opt"),
     userns: last(p, "userns"),
+    labels: all(p, "label"),
   });
 }
 

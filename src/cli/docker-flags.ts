@@ -1,0 +1,123 @@
+// Flags docker has and hull does not (yet): refused by name with the reason, so a script written for
+// docker learns what is missing instead of "unknown flag". Consulted only when a flag is unknown.
+
+const LIMITS = "resource limits need a delegated cgroup v2 subtree, which hull does not use yet (hull doctor)";
+const NETWORK = "only --network none and host exist yet: ports, DNS options and peers come with rootless networking";
+const NAMESPACES = "sharing another container's or the host's namespaces is not supported yet";
+const HEALTH = "health checks are not supported yet";
+const LOGGING = "hull keeps docker's json-file log only";
+const DEVICES = "a rootless container cannot be given host devices";
+
+const RUN: Record<string, string> = {
+  memory: LIMITS,
+  m: LIMITS,
+  "memory-swap": LIMITS,
+  "memory-reservation": LIMITS,
+  "memory-swappiness": LIMITS,
+  "kernel-memory": LIMITS,
+  cpus: LIMITS,
+  "cpu-shares": LIMITS,
+  c: LIMITS,
+  "cpu-quota": LIMITS,
+  "cpu-period": LIMITS,
+  "cpuset-cpus": LIMITS,
+  "cpuset-mems": LIMITS,
+  "pids-limit": LIMITS,
+  "blkio-weight": LIMITS,
+  "device-read-bps": LIMITS,
+  "device-write-bps": LIMITS,
+  "oom-kill-disable": LIMITS,
+  "oom-score-adj": LIMITS,
+  "cgroup-parent": LIMITS,
+  cgroupns: LIMITS,
+  ulimit: "--ulimit is not supported yet",
+  "shm-size": "--shm-size is not supported yet (/dev/shm is 64 MiB)",
+  publish: NETWORK,
+  p: NETWORK,
+  "publish-all": NETWORK,
+  P: NETWORK,
+  expose: NETWORK,
+  dns: NETWORK,
+  "dns-search": NETWORK,
+  "dns-option": NETWORK,
+  "add-host": NETWORK,
+  "network-alias": NETWORK,
+  ip: NETWORK,
+  ip6: NETWORK,
+  "mac-address": NETWORK,
+  link: NETWORK,
+  net: NETWORK,
+  pid: NAMESPACES,
+  ipc: NAMESPACES,
+  uts: NAMESPACES,
+  "health-cmd": HEALTH,
+  "health-interval": HEALTH,
+  "health-retries": HEALTH,
+  "health-timeout": HEALTH,
+  "health-start-period": HEALTH,
+  "no-healthcheck": HEALTH,
+  "log-driver": LOGGING,
+  "log-opt": LOGGING,
+  device: DEVICES,
+  gpus: DEVICES,
+  "device-cgroup-rule": DEVICES,
+  sysctl: "--sysctl is not supported yet",
+  "group-add": "--group-add is not supported yet",
+  "stop-signal": "--stop-signal is not supported yet (the image's STOPSIGNAL is used)",
+  "stop-timeout": "--stop-timeout is not supported yet (give hull stop -t)",
+  "detach-keys": "detaching from an attached container is not supported yet",
+  "sig-proxy": "signals always reach the container's pid 1",
+  cidfile: "--cidfile is not supported yet",
+  platform: "run takes the platform of the image in the store (pull --platform chooses it)",
+  runtime: "hull is its own runtime",
+  isolation: "hull is its own runtime",
+  "volume-driver": "volumes are local directories only",
+  "storage-opt": "the writable layer has no size limit yet",
+  domainname: "--domainname is not supported yet",
+  "label-file": "--label-file is not supported yet",
+};
+
+const BUILD: Record<string, string> = {
+  "cache-from": "hull's build cache is its store; importing a cache from a registry or directory is not supported yet",
+  "cache-to": "hull's build cache is its store; exporting it is not supported yet",
+  output: "-o/--output is not supported yet: hull build makes an image (hull save or hull export writes it out)",
+  o: "-o/--output is not supported yet: hull build makes an image (hull save or hull export writes it out)",
+  push: "give hull push after the build",
+  memory: LIMITS,
+  m: LIMITS,
+  "cpu-shares": LIMITS,
+  "cpuset-cpus": LIMITS,
+  "shm-size": "--shm-size is not supported yet",
+  ulimit: "--ulimit is not supported yet",
+  "add-host": NETWORK,
+  squash: "--squash is not supported: each step is a cached layer",
+  ssh: "--ssh is not supported yet (use --secret)",
+  allow: "buildkit entitlements are not supported",
+  builder: "hull has one builder: itself",
+  "build-context": "named build contexts are not supported yet",
+  attest: "attestations are not supported",
+  sbom: "attestations are not supported",
+  provenance: "attestations are not supported",
+};
+
+const EXEC: Record<string, string> = {
+  privileged: "exec runs with the container's own capabilities",
+  "detach-keys": "detaching is not supported yet",
+  detach: "exec -d is not supported yet",
+  d: "exec -d is not supported yet",
+  "env-file": "exec --env-file is not supported yet (give -e)",
+};
+
+const BY_COMMAND: Record<string, Record<string, string>> = {
+  run: RUN,
+  create: RUN,
+  build: BUILD,
+  exec: EXEC,
+};
+
+/** Why hull's COMMAND (its last word: "container run" is run) lacks docker's FLAG ("--memory", "-p"). */
+export function dockerOnlyFlag(command: string, flag: string): string | undefined {
+  const table = BY_COMMAND[command.split(" ").at(-1) ?? ""];
+  const name = flag.replace(/^--?/, "");
+  return table && Object.hasOwn(table, name) ? table[name] : undefined;
+}

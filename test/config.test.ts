@@ -65,8 +65,12 @@ test("run options: bad values are refused with a message that says what is expec
     capAdd: [],
     capDrop: [],
     securityOpt: [],
+    volumesFrom: [],
+    labels: [],
   };
   expect(parseRunOptions(ok).network).toBe("none");
+  expect(() => parseRunOptions({ ...ok, volumesFrom: ["a:rx"] })).toThrow("--volumes-from takes CONTAINER[:ro|:rw]");
+  expect(() => parseRunOptions({ ...ok, labels: ["=v"] })).toThrow("--label takes KEY=VALUE or KEY");
   expect(() => parseRunOptions({ ...ok, network: "bridge" })).toThrow("--network takes none or host");
   expect(() => parseRunOptions({ ...ok, workdir: "rel" })).toThrow("absolute path");
   expect(() => parseRunOptions({ ...ok, user: "a:b:c" })).toThrow("-u takes");
@@ -92,4 +96,26 @@ test("layer entry names: leading / and ./ dropped, .. refused", () => {
   expect(entryPath("/etc//passwd")).toBe("etc/passwd");
   expect(() => entryPath("../etc/passwd")).toThrow("climbs out");
   expect(() => entryPath("a/../../b")).toThrow("climbs out");
+});
+
+test("a malformed manifest is one line naming where it is wrong, not a schema dump", () => {
+  const { parseManifest } = require("../src/image/manifest") as typeof import("../src/image/manifest");
+  const bad = new TextEncoder().encode(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { digest: 7 },
+      layers: "x",
+    }),
+  );
+  let message = "";
+  try {
+    parseManifest(bad, "application/vnd.oci.image.manifest.v1+json", "registry.example/app:1");
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  expect(message).toMatch(
+    /^manifest of registry\.example\/app:1 is invalid: config\.\w+: .+ \(and \d+ more problems?\)$/,
+  );
+  expect(message).not.toContain("\n");
 });

@@ -106,6 +106,34 @@ test("errors say what is wrong in words, one line each", () => {
   const env = hull(["run", "--rm", "--env-file", bin, "busybox", "true"], store);
   expect(env.code).toBe(125);
   expect(env.stderr.trim()).toBe(`hull: env file ${bin} is not a text file of KEY=VALUE lines`);
+  // a store hull cannot use: the path, in words, and how to choose another
+  const { chmodSync, mkdirSync } = require("node:fs") as typeof import("node:fs");
+  const locked = `${store.root}/locked`;
+  mkdirSync(locked, { mode: 0o555 });
+  const cases: [string, string][] = [
+    [
+      `${locked}/store`,
+      `hull: cannot mkdir ${locked}/store: permission denied; hull keeps its store in ${locked}/store: give --root DIR or HULL_ROOT=DIR`,
+    ],
+    [
+      `${bin}/store`,
+      `hull: cannot open ${bin}/store/repositories.json: a part of the path is not a directory; hull keeps its store in ${bin}/store`,
+    ],
+    [`${store.root}/${"x".repeat(300)}`, "the path is too long; hull keeps its store in"],
+  ];
+  for (const [root, said] of cases) {
+    const r = hull(["run", "--rm", "--root", root, "busybox", "true"], store);
+    expect(r.code).toBe(125);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain(said);
+  }
+  chmodSync(locked, 0o755);
+  const flagFirst = hull(["--root", "/tmp", "ps"], store);
+  expect(flagFirst.stderr.trim()).toBe(
+    "hull: --root: hull's flags go after the command (hull COMMAND --root ...; see 'hull --help')",
+  );
+  const vol = hull(["volume", "create", "v".repeat(300)], store);
+  expect(vol.stderr).toContain("2 to 200 letters");
 });
 
 test("inspect finds a container or an image; a name that is neither is a line of its own, exit 1", () => {

@@ -12,9 +12,11 @@ const main: HullCommand = {
   subCommands: commands,
 };
 
-function fail(e: unknown, debug: boolean): never {
+function fail(e: unknown, debug: boolean, args: string[] = []): never {
   const err = e as Error & { exitCode?: number };
-  printErr(`hull: ${err?.message ?? String(e)}`);
+  const { pathErrorInWords, storeFromArgs } = require("./errors") as typeof import("./errors");
+  const { storeRoot } = require("../store/paths") as typeof import("../store/paths");
+  printErr(`hull: ${pathErrorInWords(e, storeFromArgs(args, storeRoot())) ?? err?.message ?? String(e)}`);
   if (debug) {
     let c: unknown = err;
     while (c) {
@@ -105,6 +107,11 @@ export async function cli(argv: string[]): Promise<void> {
     return;
   }
   const load = commands[name];
+  if (!load && name.startsWith("-"))
+    fail(
+      new UsageError(`${name}: hull's flags go after the command (hull COMMAND ${name} ...; see 'hull --help')`),
+      debug,
+    );
   if (!load) fail(new Error(`unknown command: ${name} (see 'hull --help')`), debug);
   try {
     const { cmd, parent, rest, path } = await resolveCommand(await load(), args.slice(1), [name]);
@@ -121,7 +128,7 @@ export async function cli(argv: string[]): Promise<void> {
     const { runCommand } = await import("citty");
     await runCommand(cmd, { rawArgs: rest });
   } catch (e) {
-    fail(e, debug);
+    fail(e, debug, args);
   }
 }
 

@@ -28,8 +28,14 @@ export class RunError extends Error {
   constructor(
     message: string,
     readonly exitCode = ABI.HULL_EXIT_SETUP,
+    options?: { cause: unknown },
   ) {
-    super(message);
+    super(message, options);
+  }
+
+  /** E as a setup failure (exit 125), its message kept and E as the cause, for the words main.ts finds */
+  static from(e: unknown): RunError {
+    return new RunError((e as Error).message, ABI.HULL_EXIT_SETUP, { cause: e });
   }
 }
 
@@ -62,7 +68,7 @@ async function resolveRoot(o: RunOptions, paths: ReturnType<typeof storePaths>):
       found = findImage(store, name);
     }
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw RunError.from(e);
   }
   if (!found) throw new RunError(`image ${name} not found locally (--pull never): hull pull ${name}`);
   const layers = found.record.layers.map((l) => store.layerDir(l.diffId)).reverse();
@@ -104,7 +110,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     const userns = parseUserns(o.userns);
     if (userns.kind === "keep-id") keepId = keepIdMapping(ids, userns);
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw RunError.from(e);
   }
 
   let mounts: MountSpec[];
@@ -119,7 +125,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       mounts.push(...mountsFrom(paths, o.volumesFrom, new Set(mounts.map((m) => m.target))));
     }
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw RunError.from(e);
   }
   for (const m of mounts) {
     if (m.kind !== "bind" || !m.create) continue;
@@ -135,14 +141,14 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     try {
       envFiles.push(...readEnvFile(f));
     } catch (e) {
-      throw new RunError((e as Error).message);
+      throw RunError.from(e);
     }
   }
   let security: Security;
   try {
     security = await resolveSecurity(o);
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw RunError.from(e);
   }
   const root = await resolveRoot(o, paths);
   const fuseProg = findProgram("fuse-overlayfs");
@@ -170,7 +176,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     const fallback = keepId ? `${keepId.uid}:${keepId.gid}` : (root.config?.User ?? "");
     user = resolveUser(o.user ?? fallback, root.layers);
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw RunError.from(e);
   }
   for (const [what, id] of [
     ["user", user.uid],
@@ -230,7 +236,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       recorded.push({ type: "volume", source: volName, target, readonly: false });
     }
   } catch (e) {
-    throw new RunError((e as Error).message);
+    throw RunError.from(e);
   }
   mkdir(dir, 0o700);
   let name: string | undefined;

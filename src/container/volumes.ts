@@ -10,7 +10,8 @@ import type { StorePaths } from "../store/paths";
 import { accessible, F_OK, mkdir, readFileText } from "../sys/libc";
 import { listContainers } from "./records";
 
-export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+// at most 200 characters, as container names: a longer one fails as ENAMETOOLONG deep in the store
+export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,199}$/;
 
 const VolumeRecord = v.object({ name: v.string(), created: v.string(), anonymous: v.boolean() });
 export type VolumeRecord = v.InferOutput<typeof VolumeRecord>;
@@ -18,7 +19,7 @@ export type VolumeRecord = v.InferOutput<typeof VolumeRecord>;
 /** The directory of volume NAME; a name that is not a volume name (`../x`) never becomes a path. */
 export function volumeDir(paths: StorePaths, name: string): string {
   if (!VOLUME_NAME.test(name))
-    throw new Error(`no such volume: ${name} (a volume name is letters, digits, '_', '.' and '-')`);
+    throw new Error(`no such volume: ${name} (a volume name is 2 to 200 letters, digits, '_', '.' and '-')`);
   return join(paths.root, "volumes", name);
 }
 
@@ -28,7 +29,8 @@ export function volumeData(paths: StorePaths, name: string): string {
 
 /** The volume NAME, created when missing; its data directory. */
 export function ensureVolume(paths: StorePaths, name: string, anonymous = false): string {
-  if (!VOLUME_NAME.test(name)) throw new Error(`invalid volume name ${name}: letters, digits, '_', '.' and '-'`);
+  if (!VOLUME_NAME.test(name))
+    throw new Error(`invalid volume name ${name}: 2 to 200 letters, digits, '_', '.' and '-'`);
   const dir = volumeDir(paths, name);
   const data = volumeData(paths, name);
   if (accessible(join(dir, "volume.json"), F_OK)) return data;

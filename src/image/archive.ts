@@ -6,6 +6,7 @@ import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } fr
 import { basename, join } from "node:path";
 import { createTarPacker } from "modern-tar";
 import * as v from "valibot";
+import { schemaProblem } from "./schema-problem";
 import { type ImageConfig, parseImageConfig } from "./config";
 import { sha256 } from "./digest";
 import { compressionOf, ensureUnpacked } from "./layers";
@@ -177,7 +178,7 @@ const OciIndexFile = v.object({
 
 function parseArchiveJson<T>(schema: v.GenericSchema<unknown, T>, value: unknown, what: string, archive: string): T {
   const r = v.safeParse(schema, value);
-  if (!r.success) throw new Error(`${archive}: ${what} is not valid: ${v.summarize(r.issues).split("\n")[0]}`);
+  if (!r.success) throw new Error(`${archive}: ${what} is not valid: ${schemaProblem(r.issues)}`);
   return r.output;
 }
 

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { schemaProblem } from "./schema-problem";
 
 /** The parts of an OCI image config that running a container reads; other fields pass through. */
 export const ImageConfigSchema = v.looseObject({
@@ -34,6 +35,6 @@ export function parseImageConfig(text: string, origin: string): ImageConfig {
     throw new Error(`image config of ${origin} is not JSON`, { cause: e });
   }
   const r = v.safeParse(ImageConfigSchema, json);
-  if (!r.success) throw new Error(`image config of ${origin} is invalid: ${v.summarize(r.issues)}`);
+  if (!r.success) throw new Error(`image config of ${origin} is invalid: ${schemaProblem(r.issues)}`);
   return r.output;
 }

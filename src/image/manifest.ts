@@ -1,6 +1,7 @@
 // Manifests as registries serve them: OCI image manifest and index, Docker schema 2 manifest and
 // manifest list. Parsed by schema; the index is resolved to one platform.
 import * as v from "valibot";
+import { schemaProblem } from "./schema-problem";
 
 export const MEDIA = {
   ociManifest: "application/vnd.oci.image.manifest.v1+json",
@@ -52,7 +53,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string, origin: st
     (!mediaType && Array.isArray((json as { manifests?: unknown }).manifests));
   if (isIndex) {
     const r = v.safeParse(ImageIndex, json);
-    if (!r.success) throw new Error(`image index of ${origin} is invalid: ${v.summarize(r.issues)}`);
+    if (!r.success) throw new Error(`image index of ${origin} is invalid: ${schemaProblem(r.issues)}`);
     return { kind: "index", index: r.output };
   }
   if (mediaType && mediaType !== MEDIA.ociManifest && mediaType !== MEDIA.dockerManifest) {
@@ -61,7 +62,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string, origin: st
     );
   }
   const r = v.safeParse(ImageManifest, json);
-  if (!r.success) throw new Error(`manifest of ${origin} is invalid: ${v.summarize(r.issues)}`);
+  if (!r.success) throw new Error(`manifest of ${origin} is invalid: ${schemaProblem(r.issues)}`);
   return { kind: "manifest", manifest: r.output };
 }
 

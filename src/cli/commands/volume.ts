@@ -37,7 +37,8 @@ export const volume: HullCommand = {
         const name = args.name
           ? String(args.name)
           : Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
-        if (!VOLUME_NAME.test(name)) throw new Error(`invalid volume name ${name}: letters, digits, '_', '.' and '-'`);
+        if (!VOLUME_NAME.test(name))
+          throw new Error(`invalid volume name ${name}: 2 to 200 letters, digits, '_', '.' and '-'`);
         ensureVolume(paths(args.root), name, !args.name);
         print(name);
       },

@@ -325,6 +325,31 @@ describe("more of the Dockerfile reference", () => {
     return dir;
   };
 
+  test("a Dockerfile of 1,500 ENV lines writes one config, not one per step, and the image runs with them all", () => {
+    const lines = Array.from({ length: 1500 }, (_, i) => `ENV VAR_${i}=value-${i}`);
+    const dir = context({
+      Dockerfile: `FROM busybox\n${lines.join("\n")}\nRUN true\n${lines
+        .slice(0, 50)
+        .map((l) => `${l}-again`)
+        .join("\n")}\n`,
+    });
+    const blobs = join(root, "blobs", "sha256");
+    mkdirSync(blobs, { recursive: true });
+    const before = readdirSync(blobs).length;
+    ok(hull(["build", "-q", "-t", "envs:1", dir], { root }));
+    // the RUN step's config and the final one: never a blob (each holding the whole history) per ENV
+    expect(readdirSync(blobs).length - before).toBeLessThanOrEqual(4);
+    const env = ok(hull(["run", "--rm", "envs:1", "env"], { root }));
+    expect(env).toContain("VAR_1499=value-1499\n");
+    expect(env).toContain("VAR_49=value-49-again\n");
+    const again = hull(["build", "-t", "envs:1", dir], { root });
+    expect(again.code, again.stderr).toBe(0);
+    expect(ran(steps(again.stderr))).toEqual([]);
+    const [info] = JSON.parse(ok(hull(["image", "inspect", "envs:1"], { root })));
+    expect(info.Config.Env).toHaveLength(1501);
+    ok(hull(["rmi", "envs:1"], { root }));
+  }, 120_000);
+
   test("ONBUILD triggers run in the child's build and are not inherited further", () => {
     ok(
       hull(

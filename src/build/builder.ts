@@ -16,7 +16,10 @@ import type { BindMount } from "../runtime/plan";
 import { hostIdMapping } from "../runtime/idmap";
 import { accessible, F_OK, readFileText } from "../sys/libc";
 import type { BuildLayerRequest } from "./apply";
-import { cacheDir, cacheKey, readCache, writeCache } from "./cache";
+import { cacheDir, cacheKey, markMetadataStep, readCache, seenMetadataStep, writeCache } from "./cache";
+
+/** The id of a state whose config is not written yet: metadata steps since the last layer step. */
+const PENDING = "pending:";
 import { BuildContext } from "./context";
 import { type Dockerfile, DockerfileError, expand, type Instruction, parseDockerfile, type Stage } from "./dockerfile";
 import { applyMetadata, DEFAULT_SHELL, envMap, type RunConfig } from "./metadata";
@@ -307,9 +310,9 @@ export class Builder {
         rc.Labels = { ...(rc.Labels ?? {}), ...labels };
       });
     }
-    if (final.id === "scratch") {
-      // FROM scratch and nothing else: still an image, with no layers
-      final.id = await this.putConfig(final.config);
+    if (final.id === "scratch" || final.id.startsWith(PENDING)) {
+      // metadata steps last (or FROM scratch and nothing else): their config is written now
+      final = { ...final, id: await this.putConfig(final.config) };
     }
     const record: ImageRecord = { id: final.id, layers: final.layers, created: String(final.config.created ?? this.created) };
     if (!this.store.image(final.id)) await this.store.putImage(record);
@@ -439,6 +442,7 @@ export class Builder {
   ): Promise<State> {
     // a build with only the caller's id mapped could not keep other owners: its steps are its own
     const k = cacheKey({ parent: state.id, single: this.singleId || undefined, ...key });
+    if (!make) return this.metadataStep(state, k, createdBy, mutate);
     if (!this.o.noCache) {
       const hit = readCache(this.store, k);
       if (hit) {
@@ -454,20 +458,40 @@ export class Builder {
     } finally {
       this.checkInterrupted();
     }
-    const config: State["config"] = structuredClone(state.config);
-    config.config ??= {};
-    mutate(config);
-    config.created = this.created;
-    config.rootfs = { type: "layers", diff_ids: [...state.config.rootfs.diff_ids, ...(layer ? [layer.diffId] : [])] };
-    config.history = [
-      ...(state.config.history ?? []),
-      { created: this.created, created_by: createdBy, comment: "hull build", ...(layer ? {} : { empty_layer: true }) },
-    ];
+    const config = this.nextConfig(state, createdBy, mutate, layer);
     const id = await this.putConfig(config);
     const layers = [...state.layers, ...(layer ? [layer] : [])];
     writeCache(this.store, k, { config: id, layers });
     this.say(`--> ${short(id)}`);
     return { id, config, layers };
+  }
+
+  /** A step that makes no layer: its config stays in memory, under an id made of its cache key. */
+  private metadataStep(state: State, k: string, createdBy: string, mutate: (c: State["config"]) => void): State {
+    const seen = this.o.noCache ? undefined : seenMetadataStep(this.store, k);
+    if (!seen) markMetadataStep(this.store, k, this.created);
+    const config = this.nextConfig(state, createdBy, mutate, undefined, seen ?? this.created);
+    this.say(seen ? `--> Using cache ${k.slice(0, 12)}` : `--> ${k.slice(0, 12)}`);
+    return { id: `${PENDING}${k}`, config, layers: state.layers };
+  }
+
+  /** STATE's config after a step: MUTATE's changes, the new layer's diff id, one more history entry. */
+  private nextConfig(
+    state: State,
+    createdBy: string,
+    mutate: (c: State["config"]) => void,
+    layer?: Layer,
+    created = this.created,
+  ) {
+    const config: State["config"] = { ...state.config, config: structuredClone(state.config.config ?? {}) };
+    mutate(config);
+    config.created = created;
+    config.rootfs = { type: "layers", diff_ids: [...state.config.rootfs.diff_ids, ...(layer ? [layer.diffId] : [])] };
+    config.history = [
+      ...(state.config.history ?? []),
+      { created, created_by: createdBy, comment: "hull build", ...(layer ? {} : { empty_layer: true }) },
+    ];
+    return config;
   }
 
   private async instruction(

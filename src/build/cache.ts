@@ -57,6 +57,31 @@ export function writeCache(store: ImageStore, key: string, entry: { config: stri
   writeFileAtomic(join(cacheDir(store), `${key}.json`), JSON.stringify(entry));
 }
 
+/**
+ * A metadata step (ENV, LABEL, CMD...) leaves only a mark that it was seen, no config blob: each
+ * config holds the whole history, so a blob per step grew the cache with the square of a
+ * Dockerfile's length (10,000 ENV lines: 5.8 GB). Its config is written by the next layer step,
+ * or the end of the build. The mark keeps the step's time, so a rebuild gives the same image id.
+ */
+export function seenMetadataStep(store: ImageStore, key: string): string | undefined {
+  const text = readFileText(join(cacheDir(store), `${key}.json`));
+  if (!text) return undefined;
+  try {
+    const r = v.safeParse(MetadataMark, JSON.parse(text));
+    return r.success ? r.output.created : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const MetadataMark = v.object({ metadata: v.literal(true), created: v.string() });
+
+export function markMetadataStep(store: ImageStore, key: string, created: string): void {
+  mkdir(store.paths.root, 0o700, true);
+  mkdir(cacheDir(store), 0o700, true);
+  writeFileAtomic(join(cacheDir(store), `${key}.json`), JSON.stringify({ metadata: true, created }));
+}
+
 /** Every cache entry, for garbage collection's roots. */
 export function cacheEntries(store: ImageStore): CacheEntry[] {
   const { readdirSync } = require("node:fs") as typeof import("node:fs");

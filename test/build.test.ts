@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   cpSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -349,6 +350,79 @@ describe("more of the Dockerfile reference", () => {
     expect(info.Config.Env).toHaveLength(1501);
     ok(hull(["rmi", "envs:1"], { root }));
   }, 120_000);
+
+  test("-o writes the image's files to a directory or a tar, or the image as hull save does; nothing else on stdout", () => {
+    const dir = context({
+      Dockerfile:
+        "FROM busybox\nRUN mkdir /made && echo hi > /made/f && chown 1234:2345 /made/f && rm /etc/group\nENV A=1\n",
+    });
+    const out = mkdtempSync(join(tmpdir(), "hull-out-"));
+    dirs.push(out);
+    ok(hull(["build", "-q", "-o", `type=local,dest=${out}/local`, dir], { root }));
+    expect(readFileSync(join(out, "local", "made", "f"), "utf8")).toBe("hi\n");
+    expect(existsSync(join(out, "local", "bin", "busybox"))).toBe(true);
+    expect(existsSync(join(out, "local", "etc", "group"))).toBe(false);
+    // as buildx's local exporter: the files are the caller's
+    expect(statSync(join(out, "local", "made", "f")).uid).toBe(process.getuid?.() as number);
+    ok(hull(["build", "-q", "--output", `type=tar,dest=${out}/fs.tar`, dir], { root }));
+    const listing = Bun.spawnSync(["tar", "-tvf", join(out, "fs.tar"), "--numeric-owner"]).stdout.toString();
+    expect(listing).toMatch(/1234\/2345 .* made\/f\n/);
+    expect(listing).not.toContain("etc/group");
+    const piped = Bun.spawnSync(["sh", "-c", `"$0" build -q -o - "$1" | tar -t`, HULL, dir], {
+      env: { ...process.env, HULL_ROOT: root },
+    });
+    expect(piped.exitCode, piped.stderr.toString()).toBe(0);
+    expect(piped.stderr.toString()).toBe("");
+    expect(piped.stdout.toString()).toContain("made/f");
+    ok(hull(["build", "-q", "-o", `type=docker,dest=${out}/img.tar`, dir], { root }));
+    expect(ok(hull(["load", "-i", join(out, "img.tar")], { root }))).toContain("sha256:");
+    for (const [spec, said] of [
+      ["type=registry,name=x", "give hull push after the build"],
+      ["type=tar", "needs dest=PATH"],
+      ["type=local,dest=-", "needs a directory"],
+      ["type=zip,dest=x", "type=zip is not supported"],
+    ] as const) {
+      const r = hull(["build", "-o", spec, dir], { root });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(said);
+    }
+  });
+
+  test("--cache-to a directory, --cache-from it into an empty store: every step cached, the same image", () => {
+    const dir = context({ Dockerfile: "FROM busybox\nRUN echo one > /one\nENV X=1\nRUN echo two > /two\nLABEL l=v\n" });
+    const cache = mkdtempSync(join(tmpdir(), "hull-cache-"));
+    dirs.push(cache);
+    const first = ok(hull(["build", "-q", "--cache-to", `type=local,dest=${cache}`, dir], { root })).trim();
+    expect(existsSync(join(cache, "index.json"))).toBe(true);
+    const fresh = makeStore();
+    try {
+      const r = hull(["build", "--cache-from", `type=local,src=${cache}`, dir], { root: fresh });
+      expect(r.code, r.stderr).toBe(0);
+      expect(ran(steps(r.stderr))).toEqual([]);
+      expect(r.stdout.trim()).toBe(first);
+      expect(ok(hull(["run", "--rm", first, "cat", "/one", "/two"], { root: fresh }))).toBe("one\ntwo\n");
+    } finally {
+      removeStore(fresh);
+    }
+    // a blob changed in the cache is refused by its digest: the step runs instead, with a warning
+    const manifest = JSON.parse(readFileSync(join(cache, "index.json"), "utf8")).manifests[0].digest.slice(7);
+    const layers = JSON.parse(readFileSync(join(cache, "blobs", "sha256", manifest), "utf8")).layers;
+    for (const l of layers.filter((l: { mediaType: string }) => l.mediaType.includes("tar")))
+      writeFileSync(join(cache, "blobs", "sha256", l.digest.slice(7)), "not the layer");
+    const tampered = makeStore();
+    try {
+      const r = hull(["build", "--cache-from", `type=local,src=${cache}`, dir], { root: tampered });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain("not used");
+      expect(ran(steps(r.stderr))).toContain("RUN");
+      expect(r.stdout.trim()).not.toBe("");
+    } finally {
+      removeStore(tampered);
+    }
+    const bad = hull(["build", "--cache-to", "type=gha", dir], { root });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("type=gha is not supported");
+  });
 
   test("ONBUILD triggers run in the child's build and are not inherited further", () => {
     ok(
@@ -772,6 +846,26 @@ describe.if(tools)("hull build, then push: read by other tools", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
+
+  test("--cache-to and --cache-from a registry: a CI runner's empty store builds from cache", () => {
+    const ref = `${registry.host}/me/cache:main`;
+    const first = hull(["build", "--cache-to", `type=registry,ref=${ref},mode=max`, ctx], { root });
+    expect(first.code, first.stderr).toBe(0);
+    const fresh = makeStore();
+    try {
+      const r = hull(["build", "--cache-from", ref, ctx], { root: fresh });
+      expect(r.code, r.stderr).toBe(0);
+      expect(ran(steps(r.stderr))).toEqual([]);
+      expect(r.stdout.trim()).toBe(first.stdout.trim());
+    } finally {
+      removeStore(fresh);
+    }
+    // skopeo sees an ordinary OCI manifest whose config is hull's cache list
+    const raw = JSON.parse(
+      Bun.spawnSync(["skopeo", "inspect", "--raw", "--tls-verify=false", `docker://${ref}`]).stdout.toString(),
+    );
+    expect(raw.config.mediaType).toBe("application/vnd.hull.build-cache.v1+json");
+  });
 
   test("skopeo reads the pushed image; podman pulls it and runs it with the same result", () => {
     const ref = `${registry.host}/me/app:1`;

@@ -17,6 +17,8 @@ import { hostIdMapping } from "../runtime/idmap";
 import { accessible, F_OK, readFileText } from "../sys/libc";
 import type { BuildLayerRequest } from "./apply";
 import { cacheDir, cacheKey, markMetadataStep, readCache, seenMetadataStep, writeCache } from "./cache";
+import { type BuildOutput, parseOutput, writeOutput } from "./output";
+import { type CacheTarget, exportCache, ImportedCache, parseCacheFrom, parseCacheTo, type UsedCache } from "./cache-io";
 
 /** The id of a state whose config is not written yet: metadata steps since the last layer step. */
 const PENDING = "pending:";
@@ -47,6 +49,11 @@ export const BuildOptionsSchema = v.object({
   pull: v.boolean(),
   quiet: v.boolean(),
   network: v.picklist(["none", "host"], "--network takes none or host"),
+  /** --cache-from / --cache-to, as given (src/build/cache-io.ts reads them) */
+  cacheFrom: v.optional(v.array(v.string()), []),
+  cacheTo: v.optional(v.array(v.string()), []),
+  /** -o/--output, as given (src/build/output.ts reads them) */
+  outputs: v.optional(v.array(v.string()), []),
   /** SOURCE_DATE_EPOCH / --timestamp: every time in the image is this (seconds) */
   epoch: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 });
@@ -126,6 +133,12 @@ export class Builder {
   /** --secret: id -> value */
   private readonly secrets = new Map<string, Uint8Array>();
   private readonly singleId = hostIdMapping().size === 1;
+  /** --cache-from's caches, consulted when the store's own cache misses */
+  private imported?: ImportedCache;
+  private cacheTargets: CacheTarget[] = [];
+  private outputs: BuildOutput[] = [];
+  /** every step of this build, for --cache-to */
+  private readonly used: UsedCache = { entries: new Map(), marks: new Map() };
   readonly abort = new AbortController();
 
   private checkInterrupted(): void {
@@ -198,6 +211,13 @@ export class Builder {
       } catch (e) {
         throw new BuildError((e as Error).message);
       }
+    }
+    try {
+      if (o.cacheFrom.length > 0) b.imported = new ImportedCache(o.cacheFrom.map(parseCacheFrom), say);
+      b.cacheTargets = o.cacheTo.map(parseCacheTo);
+      b.outputs = o.outputs.map(parseOutput);
+    } catch (e) {
+      throw new BuildError((e as Error).message);
     }
     b.initGlobalArgs();
     const target = b.targetIndex();
@@ -328,6 +348,21 @@ export class Builder {
       }
       for (const t of this.o.tags) this.say(`Successfully tagged ${t}`);
     }
+    for (const out of this.outputs) {
+      try {
+        await writeOutput(this.store, final.id, final.layers.map((l) => this.store.layerDir(l.diffId)), out);
+      } catch (e) {
+        throw new BuildError(`-o: ${(e as Error).message}`);
+      }
+    }
+    for (const t of this.cacheTargets) {
+      try {
+        const digest = await exportCache(this.store, t, this.used);
+        this.say(`cache to ${t.kind === "local" ? t.dir : t.ref}: ${this.used.entries.size} steps, ${digest}`);
+      } catch (e) {
+        throw new BuildError(`--cache-to ${t.kind === "local" ? t.dir : t.ref}: ${(e as Error).message}`);
+      }
+    }
     const unused = [...this.buildArgs.keys()].filter((k) => !this.usedArgs.has(k) && !PROXY_ARGS.includes(k));
     if (unused.length > 0) this.say(`[Warning] One or more build-args [${unused.join(" ")}] were not consumed`);
     return final.id;
@@ -444,8 +479,13 @@ export class Builder {
     const k = cacheKey({ parent: state.id, single: this.singleId || undefined, ...key });
     if (!make) return this.metadataStep(state, k, createdBy, mutate);
     if (!this.o.noCache) {
-      const hit = readCache(this.store, k);
+      let hit = readCache(this.store, k);
+      if (!hit && this.imported) {
+        hit = await this.imported.entry(this.store, k);
+        if (hit) writeCache(this.store, k, hit);
+      }
       if (hit) {
+        this.used.entries.set(k, hit);
         const text = readFileText(this.store.blobPath(hit.config)) as string;
         const config = rawConfig(text, hit.config);
         this.say(`--> Using cache ${short(hit.config)}`);
@@ -462,14 +502,22 @@ export class Builder {
     const id = await this.putConfig(config);
     const layers = [...state.layers, ...(layer ? [layer] : [])];
     writeCache(this.store, k, { config: id, layers });
+    this.used.entries.set(k, { config: id, layers });
     this.say(`--> ${short(id)}`);
     return { id, config, layers };
   }
 
   /** A step that makes no layer: its config stays in memory, under an id made of its cache key. */
-  private metadataStep(state: State, k: string, createdBy: string, mutate: (c: State["config"]) => void): State {
-    const seen = this.o.noCache ? undefined : seenMetadataStep(this.store, k);
-    if (!seen) markMetadataStep(this.store, k, this.created);
+  private async metadataStep(
+    state: State,
+    k: string,
+    createdBy: string,
+    mutate: (c: State["config"]) => void,
+  ): Promise<State> {
+    let seen = this.o.noCache ? undefined : seenMetadataStep(this.store, k);
+    if (!seen && !this.o.noCache && this.imported) seen = await this.imported.mark(k);
+    if (!seen || !seenMetadataStep(this.store, k)) markMetadataStep(this.store, k, seen ?? this.created);
+    this.used.marks.set(k, seen ?? this.created);
     const config = this.nextConfig(state, createdBy, mutate, undefined, seen ?? this.created);
     this.say(seen ? `--> Using cache ${k.slice(0, 12)}` : `--> ${k.slice(0, 12)}`);
     return { id: `${PENDING}${k}`, config, layers: state.layers };

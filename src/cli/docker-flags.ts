@@ -78,10 +78,6 @@ const RUN: Record<string, string> = {
 };
 
 const BUILD: Record<string, string> = {
-  "cache-from": "hull's build cache is its store; importing a cache from a registry or directory is not supported yet",
-  "cache-to": "hull's build cache is its store; exporting it is not supported yet",
-  output: "-o/--output is not supported yet: hull build makes an image (hull save or hull export writes it out)",
-  o: "-o/--output is not supported yet: hull build makes an image (hull save or hull export writes it out)",
   push: "give hull push after the build",
   memory: LIMITS,
   m: LIMITS,

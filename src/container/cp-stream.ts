@@ -12,7 +12,7 @@ import { unpackLayer } from "../image/unpack";
 import { selfCommand, spawnInUserNamespace } from "../runtime/userns-exec";
 import type { StorePaths } from "../store/paths";
 import { tmpEntry } from "../store/tmp";
-import { copy, helperError, splitContainerPath, withContainerRoot } from "./cp";
+import { copy, helperError, type LayerMount, splitContainerPath, withContainerRoot } from "./cp";
 import { resolveInRoot } from "./rooted-fs";
 
 /** Inside the user namespace: the tree at DIR as a tar on standard output, entries named from BASE. */
@@ -87,26 +87,36 @@ export async function packFromContainer(
   await withContainerRoot(
     paths,
     key,
-    async (root, mount, targetPid) => {
-      const p = await spawnInUserNamespace(
-        [...selfCommand(), "__pack", form, root, path],
-        {},
-        "pipe",
-        mount,
-        targetPid,
-      );
-      const [code, stderr] = await Promise.all([
-        p.exited,
-        new Response(p.stderr as ReadableStream).text(),
-        (async () => {
-          for await (const chunk of p.stdout as ReadableStream<Uint8Array>) await sink.write(chunk);
-        })(),
-      ]);
-      if (code !== 0) throw helperError(stderr, `reading container ${key} failed`);
-    },
+    (root, mount, targetPid) => packTree({ form, root, path, mount, targetPid }, sink, `reading container ${key}`),
     form === "export",
   );
   await sink.end();
+}
+
+/**
+ * PATH beneath ROOT (FORM cp) or all of ROOT (FORM export) packed as root in the user namespace
+ * (with MOUNT made there first, or in the namespaces of TARGET_PID), the tar written to SINK.
+ */
+export async function packTree(
+  t: { form: "cp" | "export"; root: string; path: string; mount?: LayerMount; targetPid?: number },
+  sink: TarSink,
+  what: string,
+): Promise<void> {
+  const p = await spawnInUserNamespace(
+    [...selfCommand(), "__pack", t.form, t.root, t.path],
+    {},
+    "pipe",
+    t.mount,
+    t.targetPid,
+  );
+  const [code, stderr] = await Promise.all([
+    p.exited,
+    new Response(p.stderr as ReadableStream).text(),
+    (async () => {
+      for await (const chunk of p.stdout as ReadableStream<Uint8Array>) await sink.write(chunk);
+    })(),
+  ]);
+  if (code !== 0) throw helperError(stderr, `${what} failed`);
 }
 
 export interface TarSink {
@@ -115,7 +125,7 @@ export interface TarSink {
 }
 
 /** Standard output, flushed after each chunk: a slow reader holds the helper back, not memory. */
-function stdoutSink(): TarSink {
+export function stdoutSink(): TarSink {
   const w = Bun.stdout.writer();
   return {
     write: async (chunk) => {

@@ -47,6 +47,20 @@ const buildArgs = {
   rm: { type: "boolean", description: "Accepted as docker's (hull never keeps intermediate containers)" },
   "force-rm": { type: "boolean", description: "Accepted as docker's (hull never keeps intermediate containers)" },
   load: { type: "boolean", description: "Accepted as docker buildx's (the image always lands in the store)" },
+  output: {
+    type: "string",
+    alias: "o",
+    description:
+      "Also write the result: DIR or type=local,dest=DIR (its files), - or type=tar,dest=FILE|- (them as a tar), type=docker|oci,dest=FILE|- (the image, as hull save)",
+  },
+  "cache-from": {
+    type: "string",
+    description: "Take cached steps from type=local,src=DIR or type=registry,ref=NAME (or NAME) (repeatable)",
+  },
+  "cache-to": {
+    type: "string",
+    description: "Write this build's cached steps to type=local,dest=DIR or type=registry,ref=NAME[,mode=max]",
+  },
   root: { type: "string", description: "Store directory" },
 } as const satisfies ArgsDef;
 
@@ -84,6 +98,9 @@ export const build: HullCommand = {
         }),
       ),
       target: last(p, "target"),
+      cacheFrom: all(p, "cache-from"),
+      cacheTo: all(p, "cache-to"),
+      outputs: all(p, "output"),
       platform: last(p, "platform"),
       noCache: flag(p, "no-cache"),
       pull: flag(p, "pull"),
@@ -96,7 +113,9 @@ export const build: HullCommand = {
     const id = await Builder.run(openStore(last(p, "root")), r.output, quiet ? () => {} : printErr);
     const iidfile = last(p, "iidfile");
     if (iidfile) writeFileAtomic(resolve(iidfile), `${id}\n`);
-    print(id);
+    // -o - put a tar on stdout: the id after it would spoil it
+    const tarOnStdout = r.output.outputs.some((o) => o === "-" || /(^|,)dest=-(,|$)/.test(o));
+    if (!tarOnStdout) print(id);
   },
 };
 

@@ -302,7 +302,7 @@ describe("hull build", () => {
   });
 
   test("hull builder prune forgets the cache; the next build runs every step", () => {
-    const pruned = ok(hull(["builder", "prune"], { root }));
+    const pruned = ok(hull(["builder", "prune", "-f"], { root }));
     expect(pruned).toMatch(/^Removed [1-9]\d* build cache entries/);
     const r = hull(["build", "-t", "app:1", ctx], { root });
     expect(r.code, r.stderr).toBe(0);
@@ -563,7 +563,7 @@ describe("more of the Dockerfile reference", () => {
     expect(ran(steps(third.stderr))).toEqual(["RUN"]);
     expect(look(third.stdout.trim())).toMatch(/^3\n1000\nchanged\n/);
     // builder prune empties the cache mounts too
-    ok(hull(["builder", "prune"], { root }));
+    ok(hull(["builder", "prune", "-f"], { root }));
     expect(look(ok(hull(["build", "-q", dir], { root })).trim())).toMatch(/^1\n/);
   });
 
@@ -694,7 +694,7 @@ describe("more of the Dockerfile reference", () => {
       hull(["build", "-q", context({ Dockerfile: "FROM busybox\nLABEL dangling=yes\n" })], { root }),
     ).trim();
     expect(ok(hull(["images"], { root }))).toMatch(new RegExp(`<none>\\s+<none>\\s+${id.slice(7, 19)}`));
-    expect(ok(hull(["image", "prune"], { root }))).toContain(id);
+    expect(ok(hull(["image", "prune", "-f"], { root }))).toContain(id);
     expect(ok(hull(["images"], { root }))).not.toContain(id.slice(7, 19));
     expect(ok(hull(["run", "--rm", "app:1"], { root })).length).toBeGreaterThan(0);
   });

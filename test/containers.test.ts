@@ -280,7 +280,7 @@ test("a kept container holds its image until it is removed; prune removes the ex
   expect(blocked.code).toBe(1); // docker's status for a refused removal
 
   expect(blocked.stderr).toContain("is used by container");
-  expect(ok(h("container", "prune"))).not.toContain("Nothing");
+  expect(ok(h("container", "prune", "-f"))).not.toContain("Nothing");
   expect(psJson("-a")).toEqual([]);
   expect(readdirSync(join(root, "containers"))).toEqual([]);
   expect(readdirSync(join(root, "names"))).toEqual([]);

@@ -54,7 +54,7 @@ describe("tag, rmi, prune, inspect, history", () => {
     // the container still has its layers
     expect(readdirSync(join(root, "layers")).length).toBe(1);
     ok(h("unshare", "rm", "-rf", join(root, "containers")));
-    expect(ok(h("image", "prune", "-a"))).toContain("Deleted:");
+    expect(ok(h("image", "prune", "-a", "-f"))).toContain("Deleted:");
     expect(readdirSync(join(root, "layers"))).toEqual([]);
   });
 

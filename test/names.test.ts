@@ -232,3 +232,28 @@ test("labels: run -l/--label over the image's, shown by inspect, filtered by ps 
   ok(hull(["rm", "lab1", "lab2"], store));
   ok(hull(["rmi", "labelled:1"], store));
 });
+
+test("prune asks first, as docker: without -f only a 'y' on stdin removes; --filter until= and label= narrow it", () => {
+  ok(hull(["create", "--name", "old-one", "-l", "keep=no", "busybox", "true"], store));
+  const asked = hull(["container", "prune"], store);
+  expect(asked.code).toBe(0);
+  expect(asked.stderr).toContain("WARNING! This will remove all stopped containers.");
+  expect(asked.stderr).toContain("Nothing removed");
+  expect(ok(hull(["ps", "-aq", "--filter", "name=old-one"], store))).not.toBe("");
+  // an image just made is not older than a day: until=24h keeps it; a label filter that does not match keeps it
+  ok(hull(["commit", "old-one", "fresh:1"], store));
+  expect(ok(hull(["image", "prune", "-a", "-f", "--filter", "until=24h"], store)).trim()).toBe("Nothing to remove");
+  expect(ok(hull(["container", "prune", "-f", "--filter", "label=keep=yes"], store)).trim()).toBe("Nothing to remove");
+  const bad = hull(["image", "prune", "-f", "--filter", "until=soon"], store);
+  expect(bad.code).toBe(125);
+  expect(bad.stderr).toContain("give a duration (24h, 90m)");
+  expect(hull(["image", "prune", "-f", "--filter", "dangling=true"], store).stderr).toContain(
+    "--filter dangling is not supported by hull image prune",
+  );
+  // y on stdin: removed
+  const yes = hull(["container", "prune", "--filter", "label=keep=no"], { ...store, stdin: "y\n" });
+  expect(yes.code).toBe(0);
+  expect(ok(hull(["ps", "-aq", "--filter", "name=old-one"], store))).toBe("");
+  expect(ok(hull(["image", "prune", "-a", "-f", "--filter", "until=0s"], store))).toContain("Deleted:");
+  expect(ok(hull(["system", "prune", "-f"], store))).toContain("build cache entr");
+});

@@ -134,7 +134,7 @@ describe("kill -9 at random moments", () => {
             .filter(Boolean);
           return ids.length ? ["rm", "-f", ...ids] : ["images"];
         },
-        () => ["image", "prune", "-a"],
+        () => ["image", "prune", "-a", "-f"],
       ];
       let corruptions = 0;
       for (let i = 0; i < injections; i++) {

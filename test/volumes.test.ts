@@ -78,9 +78,9 @@ test("a volume in use cannot be removed; anonymous volumes go with rm -v", () =>
   expect(readdirSync(join(root, "volumes"))).toContain("conf");
   ok(h("volume", "rm", "conf"));
   ok(h("volume", "create", "spare"));
-  expect(ok(h("volume", "prune"))).toContain("Nothing");
+  expect(ok(h("volume", "prune", "-f"))).toContain("Nothing");
   expect(
-    ok(h("volume", "prune", "-a"))
+    ok(h("volume", "prune", "-a", "-f"))
       .trim()
       .split("\n"),
   ).toContain("spare");

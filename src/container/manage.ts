@@ -85,10 +85,13 @@ async function removeLocked(paths: StorePaths, key: string, force: boolean, volu
   return key;
 }
 
-export async function pruneContainers(paths: StorePaths): Promise<string[]> {
+export async function pruneContainers(
+  paths: StorePaths,
+  allows: (rec: ContainerRecord) => boolean = () => true,
+): Promise<string[]> {
   const out: string[] = [];
   for (const c of containers(paths, true)) {
-    if (c.state.status === "running") continue;
+    if (c.state.status === "running" || !allows(c.record)) continue;
     await removeContainer(paths, c.record.id, false);
     out.push(c.record.id);
   }

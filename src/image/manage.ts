@@ -89,7 +89,11 @@ export async function removeImage(store: ImageStore, name: string, force: boolea
 }
 
 /** `hull image prune [-a]`: dangling images (no tag), or with ALL every image no container uses. */
-export async function pruneImages(store: ImageStore, all: boolean): Promise<string[]> {
+export async function pruneImages(
+  store: ImageStore,
+  all: boolean,
+  allows: (rec: ImageRecord) => boolean = () => true,
+): Promise<string[]> {
   const index = store.tags();
   const tagged = new Set(Object.values(index.tags));
   const used = new Set(listContainers(store.paths).map((c) => c.imageId));
@@ -97,6 +101,7 @@ export async function pruneImages(store: ImageStore, all: boolean): Promise<stri
   for (const rec of store.images()) {
     if (used.has(rec.id)) continue;
     if (!all && tagged.has(rec.id)) continue;
+    if (!allows(rec)) continue;
     await store.editTags((idx) => {
       for (const [k, v] of [...Object.entries(idx.tags), ...Object.entries(idx.digests)]) {
         if (v !== rec.id) continue;

@@ -9,6 +9,7 @@ import { writeFileAtomic } from "../../store/atomic";
 import { all, flag, last, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
 import { print, printErr } from "../output";
+import { confirmed, forceArg } from "../prune";
 import { openStore } from "./image-common";
 
 const buildArgs = {
@@ -124,8 +125,13 @@ export const builder: HullCommand = {
   subCommands: {
     prune: {
       meta: { name: "prune", description: "Forget the build cache and remove what only it kept" },
-      args: { root: { type: "string", description: "Store directory" } },
+      args: {
+        all: { type: "boolean", alias: "a", description: "Accepted as docker's: hull's cache is dropped whole" },
+        ...forceArg,
+        root: { type: "string", description: "Store directory" },
+      },
       async run({ args }) {
+        if (!confirmed(Boolean(args.force), "This will remove all dangling build cache.")) return;
         const store = openStore(args.root);
         const n = await dropCache(store);
         await collectGarbage(store);

@@ -15,6 +15,7 @@ import { print } from "../output";
 import { format, formatJsonOnly, rootArg, table } from "./image-common";
 import { labelsPass, parseFilters, passes } from "../filters";
 import { eachName } from "../each";
+import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
 
@@ -29,7 +30,7 @@ function status(c: ContainerView, p: ReturnType<typeof paths>): string {
 }
 
 export const ps: HullCommand = {
-  meta: { name: "ps", description: "List containers: CONTAINER ID IMAGE COMMAND CREATED STATUS NAMES" },
+  meta: { name: "ps", description: "List containers: CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES" },
   args: {
     all: { type: "boolean", alias: "a", description: "Show all containers (default: running ones)" },
     quiet: { type: "boolean", alias: "q", description: "Only ids" },
@@ -74,6 +75,7 @@ export const ps: HullCommand = {
               State: c.state.status === "running" && c.state.paused ? "paused" : c.state.status,
               Status: status(c, paths(args.root)),
               Names: c.record.name ?? "",
+              Ports: "",
               Labels: Object.entries(c.record.labels ?? {})
                 .map(([k, val]) => `${k}=${val}`)
                 .join(","),
@@ -89,13 +91,15 @@ export const ps: HullCommand = {
     };
     print(
       table([
-        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"],
+        // docker's columns; PORTS stays empty until a container can publish one (--network none|host)
+        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
         ...list.map((c) => [
           c.record.id.slice(0, 12),
           c.record.image,
           cmd(c.record.command),
           format.ago(c.record.created),
           status(c, paths(args.root)),
+          "",
           c.record.name ?? "",
         ]),
       ]),
@@ -120,6 +124,8 @@ export const rm: HullCommand = {
     );
   },
 };
+
+const containerPruneArgs = { ...forceArg, ...filterArg, ...rootArg } as const satisfies ArgsDef;
 
 export const container: HullCommand = {
   meta: { name: "container", description: "Manage containers (docker's container commands)" },
@@ -149,9 +155,14 @@ export const container: HullCommand = {
     commit: () => Promise.resolve(commit),
     prune: {
       meta: { name: "prune", description: "Remove every container that is not running" },
-      args: { ...rootArg },
-      async run({ args }) {
-        const out = await pruneContainers(paths(args.root));
+      args: containerPruneArgs,
+      async run({ args, rawArgs }) {
+        const f = pruneFilter(
+          all(parseInterspersed(rawArgs, containerPruneArgs, "container prune", true), "filter"),
+          "container prune",
+        );
+        if (!confirmed(Boolean(args.force), "This will remove all stopped containers.")) return;
+        const out = await pruneContainers(paths(args.root), (rec) => f.allows(rec.created, rec.labels));
         print(out.length ? out.join("\n") : "Nothing to remove");
       },
     },

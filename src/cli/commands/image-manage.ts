@@ -1,3 +1,7 @@
+import type { ArgsDef } from "citty";
+import { readFileText } from "../../sys/libc";
+import { all, parseInterspersed } from "../argv";
+import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
 import { imageHistory, inspectImage, pruneImages, removeImage, tagImage } from "../../image/manage";
 import type { HullCommand } from "../command";
 import { print } from "../output";
@@ -35,14 +39,33 @@ export const rmi: HullCommand = {
   },
 };
 
+const pruneArgs = {
+  all: { type: "boolean", alias: "a", description: "Every image without a container, not only untagged ones" },
+  ...forceArg,
+  ...filterArg,
+  ...rootArg,
+} as const satisfies ArgsDef;
+
 export const prune: HullCommand = {
   meta: { name: "prune", description: "Remove dangling images (-a: every image no container uses)" },
-  args: {
-    all: { type: "boolean", alias: "a", description: "Every image without a container, not only untagged ones" },
-    ...rootArg,
-  },
-  async run({ args }) {
-    const out = await pruneImages(openStore(args.root), Boolean(args.all));
+  args: pruneArgs,
+  async run({ args, rawArgs }) {
+    const filter = pruneFilter(
+      all(parseInterspersed(rawArgs, pruneArgs, "image prune", true), "filter"),
+      "image prune",
+    );
+    const warning = args.all
+      ? "This will remove all images without at least one container associated to them."
+      : "This will remove all dangling images.";
+    if (!confirmed(Boolean(args.force), warning)) return;
+    const store = openStore(args.root);
+    const out = await pruneImages(store, Boolean(args.all), (rec) => {
+      // until= counts from when the image came into this store (a reproducible build is dated 1970)
+      const config = JSON.parse(readFileText(store.blobPath(rec.id)) ?? "{}") as {
+        config?: { Labels?: Record<string, string> };
+      };
+      return filter.allows(rec.created, config.config?.Labels);
+    });
     print(out.length ? out.join("\n") : "Nothing to remove");
   },
 };

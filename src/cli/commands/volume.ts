@@ -12,6 +12,7 @@ import type { ArgsDef } from "citty";
 import { all, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
 import { boolFilter, parseFilters, passes } from "../filters";
+import { confirmed, forceArg } from "../prune";
 import { print } from "../output";
 import { rootArg, table } from "./image-common";
 import { eachName } from "../each";
@@ -98,8 +99,12 @@ export const volume: HullCommand = {
     },
     prune: {
       meta: { name: "prune", description: "Remove anonymous volumes no container uses (-a: named ones too)" },
-      args: { all: { type: "boolean", alias: "a", description: "Named volumes too" }, ...rootArg },
+      args: { all: { type: "boolean", alias: "a", description: "Named volumes too" }, ...forceArg, ...rootArg },
       async run({ args }) {
+        const warning = args.all
+          ? "This will remove all local volumes not used by at least one container."
+          : "This will remove anonymous local volumes not used by at least one container.";
+        if (!confirmed(Boolean(args.force), warning)) return;
         const out = await pruneVolumes(paths(args.root), Boolean(args.all));
         print(out.length ? out.join("\n") : "Nothing to remove");
       },

@@ -1,0 +1,81 @@
+// What every prune shares, as docker's: -f/--force, and without it a question whose answer is read
+// from standard input (at end of input, or anything but y, nothing is removed: a prune typed from
+// habit, or run by a script that forgot -f, deletes nothing); --filter until= and label=.
+import { readSync } from "node:fs";
+import { UsageError } from "./argv";
+import { type Filters, labelsPass, parseFilters } from "./filters";
+import { printErr } from "./output";
+
+export const forceArg = {
+  force: { type: "boolean", alias: "f", description: "Do not ask for confirmation" },
+} as const;
+
+export const filterArg = {
+  filter: { type: "string", description: "until=DURATION|TIMESTAMP, label=KEY[=VALUE], label!=... (repeatable)" },
+} as const;
+
+/** WARNING asked on stderr, one line read from stdin: true when the answer is y or yes. */
+export function confirmed(force: boolean, warning: string): boolean {
+  if (force) return true;
+  printErr(`WARNING! ${warning}\nAre you sure you want to continue? [y/N] `);
+  const byte = new Uint8Array(1);
+  let line = "";
+  for (;;) {
+    let n = 0;
+    try {
+      n = readSync(0, byte);
+    } catch {
+      break; // no stdin at all
+    }
+    if (n <= 0 || byte[0] === 10) break;
+    line += String.fromCharCode(byte[0] as number);
+  }
+  const yes = /^\s*y(es)?\s*$/i.test(line);
+  if (!yes) printErr("Nothing removed (give -f to prune without the question)");
+  return yes;
+}
+
+/** Go's durations as docker takes them (90m, 1h30m, 2.5h, 10s) in milliseconds, or undefined. */
+function goDuration(text: string): number | undefined {
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) return undefined;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (units[p[2] as string] as number), 0);
+}
+
+/** until=: a duration before now, a unix time, or an RFC 3339 date, as a time in ms. */
+export function untilTime(value: string, now = Date.now()): number {
+  const d = goDuration(value);
+  if (d !== undefined) return now - d;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const t = Date.parse(value);
+  if (/^\d{4}-\d\d-\d\d/.test(value) && !Number.isNaN(t)) return t;
+  throw new UsageError(`--filter until=${value}: give a duration (24h, 90m), a unix time or an RFC 3339 date`);
+}
+
+export interface PruneFilter {
+  /** may an object CREATED (ISO time) with LABELS go? */
+  allows(created: string, labels?: Record<string, string> | null): boolean;
+  filters: Filters;
+}
+
+/** The prune's --filter values: until and label (label!= too), every other key refused by name. */
+export function pruneFilter(
+  given: string[],
+  command: string,
+  keys: string[] = ["until", "label", "label!"],
+): PruneFilter {
+  // label!=KEY[=VALUE] is read as the key "label!"
+  const filters = parseFilters(given, keys, command);
+  const until = (filters.get("until") ?? []).map((u) => untilTime(u));
+  const not = filters.get("label!") ?? [];
+  return {
+    filters,
+    allows(created, labels) {
+      const t = Date.parse(created);
+      if (until.some((u) => !(t < u))) return false;
+      if (!labelsPass(filters, labels)) return false;
+      return not.every((n) => !labelsPass(new Map([["label", [n]]]), labels));
+    },
+  };
+}

@@ -257,3 +257,15 @@ test("prune asks first, as docker: without -f only a 'y' on stdin removes; --fil
   expect(ok(hull(["image", "prune", "-a", "-f", "--filter", "until=0s"], store))).toContain("Deleted:");
   expect(ok(hull(["system", "prune", "-f"], store))).toContain("build cache entr");
 });
+
+test("logs --since and --until take docker's durations and dates", () => {
+  ok(hull(["run", "--name", "lg", "busybox", "echo", "a line"], store));
+  expect(ok(hull(["logs", "--since", "1h", "lg"], store))).toBe("a line\n");
+  expect(ok(hull(["logs", "--since", "2100-01-01T00:00:00Z", "lg"], store))).toBe("");
+  expect(ok(hull(["logs", "--until", "1h", "lg"], store))).toBe("");
+  expect(ok(hull(["logs", "--since", "0", "--until", "2100-01-01T00:00:00Z", "lg"], store))).toBe("a line\n");
+  const bad = hull(["logs", "--since", "yesterday", "lg"], store);
+  expect(bad.code).toBe(125);
+  expect(bad.stderr).toContain("--since yesterday: give a duration");
+  ok(hull(["rm", "lg"], store));
+});

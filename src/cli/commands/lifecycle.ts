@@ -153,24 +153,44 @@ export const logs: HullCommand = {
     follow: { type: "boolean", alias: "f", description: "Keep following until the container stops" },
     tail: { type: "string", description: "Only the last N lines" },
     timestamps: { type: "boolean", alias: "t", description: "Prefix each line with its time" },
+    since: {
+      type: "string",
+      description: "Only lines from this time on: a duration before now (10m, 1h30m), a unix time or an RFC 3339 date",
+    },
+    until: { type: "string", description: "Only lines before this time (same forms as --since)" },
+    details: { type: "boolean", description: "Accepted as docker's (hull keeps no log attributes)" },
     ...rootArg,
   },
   async run({ args }) {
     const p = paths(args.root);
     const key = String(args.container ?? "");
     if (!key) throw new Error("hull logs needs a container");
+    const { untilTime } = await import("../prune");
+    const time = (flag: string, v: unknown) => {
+      try {
+        return untilTime(String(v));
+      } catch {
+        throw new Error(`--${flag} ${String(v)}: give a duration (10m, 1h30m), a unix time or an RFC 3339 date`);
+      }
+    };
+    const since = args.since === undefined ? undefined : time("since", args.since);
+    const until = args.until === undefined ? undefined : time("until", args.until);
     const show = (lines: LogLine[]) => {
       for (const l of lines) write(args.timestamps ? `${l.time} ${l.log}` : l.log, l.stream);
     };
     const log = readLog(p, key);
-    let lines = log.lines;
+    let lines = log.lines.filter((l) => {
+      const t = Date.parse(l.time);
+      return (since === undefined || t >= since) && (until === undefined || t < until);
+    });
     if (args.tail !== undefined) {
       const n = Number(args.tail);
       if (!Number.isInteger(n) || n < 0) throw new Error(`--tail takes a whole number, not ${args.tail}`);
       lines = n === 0 ? [] : lines.slice(-n);
     }
     show(lines);
-    if (args.follow) await followFrom(args.root, log.id, log.offset, Boolean(args.timestamps));
+    // --until is a time already past or soon: following past it would print nothing docker would
+    if (args.follow && until === undefined) await followFrom(args.root, log.id, log.offset, Boolean(args.timestamps));
   },
 };
 

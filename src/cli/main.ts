@@ -124,7 +124,11 @@ export async function cli(argv: string[]): Promise<void> {
     if (!cmd.run) return usage(cmd, parent);
     // every flag must be one the command has: an ignored `--filter` turned `rmi $(images -q -f ...)`
     // into "remove every image"
-    parseInterspersed(rest, (cmd.args ?? {}) as ArgsDef, path.join(" "), true);
+    const words = parseInterspersed(rest, (cmd.args ?? {}) as ArgsDef, path.join(" "), true).positionals;
+    if (cmd.takes !== undefined && words.length > cmd.takes)
+      throw new UsageError(
+        `hull ${path.join(" ")} takes ${cmd.takes === 0 ? "no arguments" : `at most ${cmd.takes}`}, not ${words.slice(cmd.takes).join(" ")} (see 'hull ${path.join(" ")} --help')`,
+      );
     const { runCommand } = await import("citty");
     await runCommand(cmd, { rawArgs: rest });
   } catch (e) {

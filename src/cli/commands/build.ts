@@ -125,6 +125,7 @@ export const builder: HullCommand = {
   subCommands: {
     prune: {
       meta: { name: "prune", description: "Forget the build cache and remove what only it kept" },
+      takes: 0,
       args: {
         all: { type: "boolean", alias: "a", description: "Accepted as docker's: hull's cache is dropped whole" },
         ...forceArg,
@@ -137,6 +138,6 @@ export const builder: HullCommand = {
         await collectGarbage(store);
         print(`Removed ${n} build cache entr${n === 1 ? "y" : "ies"}`);
       },
-    },
+    } as HullCommand,
   },
 };

@@ -31,6 +31,7 @@ function status(c: ContainerView, p: ReturnType<typeof paths>): string {
 
 export const ps: HullCommand = {
   meta: { name: "ps", description: "List containers: CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES" },
+  takes: 0,
   args: {
     all: { type: "boolean", alias: "a", description: "Show all containers (default: running ones)" },
     quiet: { type: "boolean", alias: "q", description: "Only ids" },
@@ -155,6 +156,7 @@ export const container: HullCommand = {
     commit: () => Promise.resolve(commit),
     prune: {
       meta: { name: "prune", description: "Remove every container that is not running" },
+      takes: 0,
       args: containerPruneArgs,
       async run({ args, rawArgs }) {
         const f = pruneFilter(
@@ -165,7 +167,7 @@ export const container: HullCommand = {
         const out = await pruneContainers(paths(args.root), (rec) => f.allows(rec.created, rec.labels));
         print(out.length ? out.join("\n") : "Nothing to remove");
       },
-    },
+    } as HullCommand,
     inspect: {
       meta: { name: "inspect", description: "Show containers as JSON, as docker container inspect" },
       args: { ...rootArg },

@@ -5,6 +5,7 @@ import { storePaths, storeRoot } from "../../store/paths";
 
 const command: HullCommand = {
   meta: { name: "doctor", description: "Show what this host offers hull, and how to fix what is missing" },
+  takes: 0,
   args: {
     root: { type: "string", description: "Store directory to probe" },
     json: { type: "boolean", description: "Print the checks as JSON" },

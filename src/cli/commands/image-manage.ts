@@ -48,6 +48,7 @@ const pruneArgs = {
 
 export const prune: HullCommand = {
   meta: { name: "prune", description: "Remove dangling images (-a: every image no container uses)" },
+  takes: 0,
   args: pruneArgs,
   async run({ args, rawArgs }) {
     const filter = pruneFilter(

@@ -7,7 +7,8 @@ import { print } from "../output";
 import { format, formatJsonOnly, openStore, rootArg, table } from "./image-common";
 
 const command: HullCommand = {
-  meta: { name: "images", description: "List images: REPOSITORY TAG IMAGE ID CREATED SIZE" },
+  meta: { name: "images", description: "List images: hull images [OPTIONS] [REPOSITORY[:TAG]]" },
+  takes: 1,
   args: {
     quiet: { type: "boolean", alias: "q", description: "Only image ids" },
     format: { type: "string", description: "json for one JSON object per line" },
@@ -25,6 +26,8 @@ const command: HullCommand = {
       ["dangling", "reference", "label"],
       "images",
     );
+    // docker images REPOSITORY[:TAG]: a reference filter of its own, ANDed with the others
+    const named = args._[0] === undefined ? undefined : String(args._[0]);
     // docker's reference patterns: * and ? within one path segment, against NAME and NAME:TAG
     const glob = (pattern: string) =>
       new RegExp(
@@ -61,7 +64,8 @@ const command: HullCommand = {
       .filter(
         (r) =>
           passes(f, "dangling", (d) => boolFilter(d, "dangling") === (r.tag === "<none>")) &&
-          passes(f, "reference", (p) => glob(p).test(r.repository) || glob(p).test(`${r.repository}:${r.tag}`)),
+          passes(f, "reference", (p) => glob(p).test(r.repository) || glob(p).test(`${r.repository}:${r.tag}`)) &&
+          (named === undefined || glob(named).test(r.repository) || glob(named).test(`${r.repository}:${r.tag}`)),
       );
     if (f.has("label")) {
       const labelled = await Promise.all(

@@ -24,6 +24,7 @@ export const system: HullCommand = {
         description:
           "Remove stopped containers, dangling images (-a: unused ones) and the build cache; --volumes: anonymous volumes",
       },
+      takes: 0,
       args: pruneArgs,
       async run({ args, rawArgs }) {
         const f = pruneFilter(
@@ -51,13 +52,14 @@ export const system: HullCommand = {
         await collectGarbage(store);
         print([...out, `Removed ${n} build cache entr${n === 1 ? "y" : "ies"}`].join("\n"));
       },
-    },
+    } as HullCommand,
     check: {
       meta: {
         name: "check",
         description:
           "Check every record of the store against what it names (blobs by digest, layers, tags, containers, names); --repair removes what cannot be used",
       },
+      takes: 0,
       args: {
         repair: { type: "boolean", description: "Remove or fix what is damaged, and say what was done" },
         ...rootArg,
@@ -77,6 +79,6 @@ export const system: HullCommand = {
         );
         if (left > 0) process.exitCode = 1;
       },
-    },
+    } as HullCommand,
   },
 };

@@ -46,6 +46,7 @@ export const volume: HullCommand = {
     },
     ls: {
       meta: { name: "ls", description: "List volumes" },
+      takes: 0,
       args: {
         quiet: { type: "boolean", alias: "q", description: "Only names" },
         filter: { type: "string", alias: "f", description: "dangling=true|false, name=SUBSTRING (repeatable)" },
@@ -69,7 +70,7 @@ export const volume: HullCommand = {
         }
         print(table([["DRIVER", "VOLUME NAME"], ...vols.map((v) => ["local", v.name])]));
       },
-    },
+    } as HullCommand,
     inspect: {
       meta: { name: "inspect", description: "Show volumes as JSON" },
       args: { ...rootArg },
@@ -99,6 +100,7 @@ export const volume: HullCommand = {
     },
     prune: {
       meta: { name: "prune", description: "Remove anonymous volumes no container uses (-a: named ones too)" },
+      takes: 0,
       args: { all: { type: "boolean", alias: "a", description: "Named volumes too" }, ...forceArg, ...rootArg },
       async run({ args }) {
         const warning = args.all
@@ -108,6 +110,6 @@ export const volume: HullCommand = {
         const out = await pruneVolumes(paths(args.root), Boolean(args.all));
         print(out.length ? out.join("\n") : "Nothing to remove");
       },
-    },
+    } as HullCommand,
   },
 };

@@ -17,6 +17,11 @@ test("docs/compatibility.md is what test/compat/cases.ts renders", () => {
     `compatibility: ${CASES.length} docker command lines: ${c.works} work, ${c.differs} differ, ${c.missing} missing`,
   );
   expect(CASES.length).toBeGreaterThanOrEqual(80);
+  // the README quotes the counts: they must be these
+  const readme = readFileSync(resolve(import.meta.dir, "..", "README.md"), "utf8").replace(/\s+/g, " ");
+  expect(readme).toContain(
+    `lists ${CASES.length} everyday docker command lines, each run as written by \`test/compat.test.ts\` with hull in docker's place: ${c.works} work as docker's, ${c.differs} differ (the row says how) and ${c.missing} are refused with the reason.`,
+  );
 });
 
 const registryHere = hostHas(Bun.which("docker-registry") !== null, "the compatibility run needs docker-registry");

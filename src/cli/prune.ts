@@ -2,7 +2,8 @@
 // from standard input (at end of input, or anything but y, nothing is removed: a prune typed from
 // habit, or run by a script that forgot -f, deletes nothing); --filter until= and label=.
 import { readSync } from "node:fs";
-import { UsageError } from "./argv";
+import type { ArgsDef } from "citty";
+import { all, parseInterspersed, UsageError } from "./argv";
 import { type Filters, labelsPass, parseFilters } from "./filters";
 import { printErr } from "./output";
 
@@ -59,14 +60,14 @@ export interface PruneFilter {
   filters: Filters;
 }
 
-/** The prune's --filter values: until and label (label!= too), every other key refused by name. */
-export function pruneFilter(
-  given: string[],
-  command: string,
-  keys: string[] = ["until", "label", "label!"],
-): PruneFilter {
+/**
+ * The --filter values of COMMAND's RAW_ARGS (flags DEF): until and label (label!= too), every other
+ * key refused by name.
+ */
+export function pruneFilter(rawArgs: string[], def: ArgsDef, command: string): PruneFilter {
   // label!=KEY[=VALUE] is read as the key "label!"
-  const filters = parseFilters(given, keys, command);
+  const given = all(parseInterspersed(rawArgs, def, command, true), "filter");
+  const filters = parseFilters(given, ["until", "label", "label!"], command);
   const until = (filters.get("until") ?? []).map((u) => untilTime(u));
   const not = filters.get("label!") ?? [];
   return {

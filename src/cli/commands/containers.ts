@@ -159,10 +159,7 @@ export const container: HullCommand = {
       takes: 0,
       args: containerPruneArgs,
       async run({ args, rawArgs }) {
-        const f = pruneFilter(
-          all(parseInterspersed(rawArgs, containerPruneArgs, "container prune", true), "filter"),
-          "container prune",
-        );
+        const f = pruneFilter(rawArgs, containerPruneArgs, "container prune");
         if (!confirmed(Boolean(args.force), "This will remove all stopped containers.")) return;
         const out = await pruneContainers(paths(args.root), (rec) => f.allows(rec.created, rec.labels));
         print(out.length ? out.join("\n") : "Nothing to remove");

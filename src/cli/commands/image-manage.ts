@@ -1,6 +1,5 @@
 import type { ArgsDef } from "citty";
 import { readFileText } from "../../sys/libc";
-import { all, parseInterspersed } from "../argv";
 import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
 import { imageHistory, inspectImage, pruneImages, removeImage, tagImage } from "../../image/manage";
 import type { HullCommand } from "../command";
@@ -51,10 +50,7 @@ export const prune: HullCommand = {
   takes: 0,
   args: pruneArgs,
   async run({ args, rawArgs }) {
-    const filter = pruneFilter(
-      all(parseInterspersed(rawArgs, pruneArgs, "image prune", true), "filter"),
-      "image prune",
-    );
+    const filter = pruneFilter(rawArgs, pruneArgs, "image prune");
     const warning = args.all
       ? "This will remove all images without at least one container associated to them."
       : "This will remove all dangling images.";

@@ -1,5 +1,4 @@
 import type { ArgsDef } from "citty";
-import { all, parseInterspersed } from "../argv";
 import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
 import { checkStore } from "../../system/check";
 import { storePaths, storeRoot } from "../../store/paths";
@@ -27,10 +26,7 @@ export const system: HullCommand = {
       takes: 0,
       args: pruneArgs,
       async run({ args, rawArgs }) {
-        const f = pruneFilter(
-          all(parseInterspersed(rawArgs, pruneArgs, "system prune", true), "filter"),
-          "system prune",
-        );
+        const f = pruneFilter(rawArgs, pruneArgs, "system prune");
         const what = [
           "all stopped containers",
           ...(args.volumes ? ["all anonymous volumes not used by at least one container"] : []),

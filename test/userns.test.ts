@@ -65,10 +65,26 @@ describe("keep-id containers", () => {
     if (!can()) return;
     const dir = mkdtempSync(join(tmpdir(), "hull-keepid-"));
     try {
-      // the default map: container uid U is a subordinate id on the host, which may not write here
-      const denied = hull(["run", "--rm", "-u", `${uid}:${gid}`, "-v", `${dir}:/w`, "busybox", "touch", "/w/f"], store);
+      // the default map: another container uid is a subordinate id on the host, which may not write here
+      const denied = hull(
+        ["run", "--rm", "-u", `${uid + 1}:${gid}`, "-v", `${dir}:/w`, "busybox", "touch", "/w/f"],
+        store,
+      );
       expect(denied.code).not.toBe(0);
       expect(denied.stderr).toContain("Permission denied");
+      // docker's idiom as it is written: -u of the caller's own uid is keep-id, and the file is theirs
+      ok(hull(["run", "--rm", "-u", `${uid}:${gid}`, "-v", `${dir}:/w`, "busybox", "touch", "/w/f"], store));
+      expect(statSync(join(dir, "f"))).toMatchObject({ uid, gid });
+      ok(
+        hull(
+          ["run", "--name", "kid-auto", "-u", `${uid}:${gid}`, "busybox", "stat", "-c", "%u", "/bin/busybox"],
+          store,
+        ),
+      );
+      expect(ok(hull(["logs", "kid-auto"], store))).toBe("0\n");
+      expect(ok(hull(["inspect", "kid-auto"], store))).toContain('"UsernsMode": "keep-id"');
+      ok(hull(["rm", "kid-auto"], store));
+      rmSync(join(dir, "f"));
       ok(
         hull(
           ["run", "--rm", "--userns=keep-id", "-u", `${uid}:${gid}`, "-v", `${dir}:/w`, "busybox", "touch", "/w/f"],

@@ -152,6 +152,20 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   }
   const root = await resolveRoot(o, paths);
   const fuseProg = findProgram("fuse-overlayfs");
+  const fuseUsable = fuseProg !== "" && accessible("/dev/fuse", R_OK | W_OK);
+  // docker's idiom `-u $(id -u):$(id -g) -v $PWD:/w`: a container user that is the caller's own uid
+  // gets keep-id, so that uid is the caller on the host too (as under rootful docker) and files it
+  // writes to a bind mount are the caller's; only where keep-id can be given, else the default map
+  const asCaller = /^(\d+)(:\d+)?$/.exec(o.user ?? "");
+  if (!keepId && o.userns === undefined && asCaller && Number(asCaller[1]) === ids.hostUid && ids.hostUid !== 0) {
+    if (root.direct || fuseUsable) {
+      try {
+        keepId = keepIdMapping(ids, {});
+      } catch {
+        // no subordinate ids, or the caller's uid lies beyond the range: the default map stands
+      }
+    }
+  }
   if (keepId) {
     ids = keepId.ids;
     if (keepId.fuseOptions && !root.direct) {
@@ -161,7 +175,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         throw new RunError(
           "--userns=keep-id needs fuse-overlayfs to show the image's files under their ids: apt-get install fuse-overlayfs",
         );
-      if (!accessible("/dev/fuse", R_OK | W_OK))
+      if (!fuseUsable)
         throw new RunError("--userns=keep-id needs /dev/fuse, which you cannot open: sudo chmod 0666 /dev/fuse");
       overlayMode = ABI.HULL_OVERLAY_FUSE;
     }
@@ -265,7 +279,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
           o.labels.map((l) => (l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""])),
         ),
       },
-      ...(o.userns ? { userns: o.userns } : {}),
+      ...(o.userns || keepId ? { userns: o.userns || "keep-id" } : {}),
     };
     writeFileAtomic(join(dir, "container.json"), `${JSON.stringify(record, null, 2)}\n`, 0o644, !o.rm);
 

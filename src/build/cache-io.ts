@@ -74,7 +74,7 @@ export function parseCacheTo(spec: string): CacheTarget {
 }
 
 const Hex = v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/));
-const CacheEntrySchema = v.object({ config: v.string(), layers: ImageRecordSchema.entries.layers });
+const CacheEntrySchema = v.object({ config: ImageRecordSchema.entries.id, layers: ImageRecordSchema.entries.layers });
 const Bundle = v.object({
   hull: v.literal("build-cache/1"),
   entries: v.record(Hex, CacheEntrySchema),

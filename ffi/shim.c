@@ -291,6 +291,7 @@ static void write_state(int code) {
 static void __attribute__((noreturn)) userns_stage(void) {
   stage = HULL_STAGE_USERNS;
   prctl(PR_SET_NAME, "hull-userns", 0, 0, 0);
+  pid_t parent = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) die(errno, "pdeathsig");
   /* Nothing before the maps: the kernel refuses the overlay mount (EACCES, measured) while the
    * caller's id is not yet mapped, although the new namespace already grants every capability. */
@@ -298,6 +299,11 @@ static void __attribute__((noreturn)) userns_stage(void) {
   if (read_full(sync_rd, &b, 1) != 1 || b != HULL_SYNC_MAPS_DONE) _exit(HULL_EXIT_SETUP);
   close(sync_rd);
   if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die(errno, "become root in the user namespace");
+  /* Again: a change of the effective id clears the death signal, and under --userns=keep-id root
+   * here is a subordinate id, not the caller (`hull rm -f` left keep-id containers running). A
+   * parent gone meanwhile would never send it: then nothing has been made yet, so just go. */
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) die(errno, "pdeathsig");
+  if (getppid() != parent) _exit(HULL_EXIT_SETUP);
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die(errno, "make mounts private");
   int kernel_err = mount_kernel_overlay();
   if (cfg.overlay && !overlay_mounted) mount_fuse_overlay(kernel_err);
@@ -726,7 +732,11 @@ static int run_exec(int remove) {
     snprintf(path, sizeof path, "/proc/%u/ns/user", cfg.target_pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0) die(errno, "join the container's user namespace");
+    pid_t parent = getppid();
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die(errno, "become root in the user namespace");
+    /* after the id change, which clears it (root of a keep-id container is not the caller) */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
+    if (getppid() != parent) _exit(HULL_EXIT_SETUP);
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0) die(errno, "stdin from /dev/null");
     execve(cfg.argv[0], (char *const *)cfg.argv, (char *const *)cfg.envp);
@@ -743,12 +753,27 @@ static int run_exec(int remove) {
     close(go[1]);
     char b;
     if (read(go[0], &b, 1) != 1) _exit(HULL_EXIT_SETUP);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die(errno, "become root in the user namespace");
+    /* after the id change, which clears it; the parent is the exec stage, alive until we exit */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
     if (mount_ns) {
       if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die(errno, "make mounts private");
       int kernel_err = mount_kernel_overlay();
-      if (!overlay_mounted) mount_fuse_overlay(kernel_err);
+      if (!overlay_mounted) {
+        mount_fuse_overlay(kernel_err);
+        /* fuse-overlayfs's daemon lives on in this namespace until the mount goes: so the command
+         * runs as a child, and the mount is taken away when it is done */
+        pid_t c = fork();
+        if (c < 0) die(errno, "fork");
+        if (c > 0) {
+          int st = 0;
+          while (waitpid(c, &st, 0) < 0)
+            if (errno != EINTR) break;
+          umount2(cfg.rootfs, MNT_DETACH);
+          _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+        }
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
+      }
     }
     if (remove) {
       /* `hull-shim remove`: the message's arguments are trees to delete, files of any mapped id */

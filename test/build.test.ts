@@ -381,6 +381,7 @@ describe("more of the Dockerfile reference", () => {
       ["type=tar", "needs dest=PATH"],
       ["type=local,dest=-", "needs a directory"],
       ["type=zip,dest=x", "type=zip is not supported"],
+      [`type=local,dest=${join(dir, "Dockerfile")}`, "is a file: type=local writes a directory"],
     ] as const) {
       const r = hull(["build", "-o", spec, dir], { root });
       expect(r.code).not.toBe(0);
@@ -422,6 +423,65 @@ describe("more of the Dockerfile reference", () => {
     const bad = hull(["build", "--cache-to", "type=gha", dir], { root });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("type=gha is not supported");
+    expect(
+      hull(["build", "--cache-to", `type=registry,ref=127.0.0.1:1/c@sha256:${"a".repeat(64)}`, dir], { root }).stderr,
+    ).toContain("a cache is written under a tag, not a digest");
+  });
+
+  test("a cache that lies is not used: a config that is not one, layers that are not its config's, a bad time", () => {
+    const dir = context({ Dockerfile: "FROM busybox\nRUN echo one > /one\nENV X=1\n" });
+    const cache = mkdtempSync(join(tmpdir(), "hull-cache-"));
+    dirs.push(cache);
+    ok(hull(["build", "-q", "--cache-to", `type=local,dest=${cache}`, dir], { root }));
+    const blob = (d: string) => join(cache, "blobs", "sha256", d.replace(/^sha256:/, ""));
+    const put = (bytes: string) => {
+      const digest = `sha256:${new Bun.CryptoHasher("sha256").update(bytes).digest("hex")}`;
+      writeFileSync(blob(digest), bytes);
+      return { digest, size: Buffer.byteLength(bytes) };
+    };
+    const original = readFileSync(join(cache, "index.json"), "utf8");
+    /** the cache with its list of steps changed by EDIT, written as a new manifest and index */
+    const rewrite = (
+      edit: (bundle: {
+        entries: Record<string, { config: string; layers: unknown[] }>;
+        marks: Record<string, string>;
+      }) => void,
+    ) => {
+      const index = JSON.parse(original);
+      const manifest = JSON.parse(readFileSync(blob(index.manifests[0].digest), "utf8"));
+      const bundle = JSON.parse(readFileSync(blob(manifest.config.digest), "utf8"));
+      edit(bundle);
+      manifest.config = { ...manifest.config, ...put(JSON.stringify(bundle)) };
+      index.manifests[0] = { ...index.manifests[0], ...put(JSON.stringify(manifest)) };
+      writeFileSync(join(cache, "index.json"), JSON.stringify(index));
+    };
+    const fresh = (said: string) => {
+      const store = makeStore();
+      try {
+        const r = hull(["build", "--cache-from", `type=local,src=${cache}`, dir], { root: store });
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).toContain(said);
+        expect(ran(steps(r.stderr))).toContain("RUN");
+        // and nothing of it stays in the store's own cache
+        const again = hull(["build", dir], { root: store });
+        expect(again.code, again.stderr).toBe(0);
+      } finally {
+        removeStore(store);
+      }
+    };
+    const notConfig = put("{}");
+    rewrite((b) => {
+      for (const e of Object.values(b.entries)) e.config = notConfig.digest;
+    });
+    fresh("not used");
+    rewrite((b) => {
+      for (const e of Object.values(b.entries)) e.layers = e.layers.slice(0, 1);
+    });
+    fresh("names other layers than the entry");
+    rewrite((b) => {
+      for (const k of Object.keys(b.marks)) b.marks[k] = "not-a-date";
+    });
+    fresh("a mark's time is an RFC 3339 date");
   });
 
   test("ONBUILD triggers run in the child's build and are not inherited further", () => {

@@ -134,6 +134,12 @@ test("top lists the container's processes with the container's uids and pids", a
     const ours = ok(h("top", "busy")).trim().split("\n").slice(1);
     expect(commands(withPs.slice(1), 1)).toEqual(commands(ours, 7));
     expect(commands(withPs.slice(1), 1)).toContain("sleep 50");
+    // PID after a column with spaces in it: read by position, never a host process's row
+    const late = ok(h("top", "busy", "-o", "args,pid"))
+      .trim()
+      .split("\n")
+      .slice(1);
+    expect(late.map((l) => l.replace(/\s+\d+$/, "").trim()).sort()).toEqual(commands(ours, 7));
     const noPid = h("top", "busy", "-o", "comm");
     expect(noPid.code).not.toBe(0);
     expect(noPid.stderr).toContain("prints no PID column");

@@ -1,7 +1,7 @@
 // Commands that take several names act on each, as docker does: a failure is a line of its own,
 // the others still happen, and the exit status is 1 when any failed. And the states docker refuses.
 import { expect, test } from "bun:test";
-import { hull, ok, requireUnprivileged, useStore } from "./helpers";
+import { HULL, hull, ok, requireUnprivileged, useStore } from "./helpers";
 
 requireUnprivileged();
 
@@ -128,6 +128,14 @@ test("errors say what is wrong in words, one line each", () => {
     expect(r.stderr).toContain(said);
   }
   chmodSync(locked, 0o755);
+  // a relative --root is taken from the current directory; an empty one is refused
+  const rel = Bun.spawnSync([HULL, "volume", "create", "--root", "rel-store", "relvol"], {
+    cwd: store.root,
+    env: { PATH: process.env.PATH ?? "" },
+  });
+  expect(rel.exitCode, rel.stderr.toString()).toBe(0);
+  expect(require("node:fs").existsSync(`${store.root}/rel-store/volumes/relvol`)).toBe(true);
+  expect(hull(["ps", "--root", ""], store).stderr.trim()).toBe("hull: --root needs a directory: --root DIR");
   const flagFirst = hull(["--root", "/tmp", "ps"], store);
   expect(flagFirst.stderr.trim()).toBe(
     "hull: --root: hull's flags go after the command (hull COMMAND --root ...; see 'hull --help')",

@@ -177,3 +177,76 @@ test("export refuses a terminal, as docker does", () => {
   const r = hullOnTerminal(`"${HULL}" export nothing-needed`, store.root);
   expect(r.stdout + r.stderr).toContain("refusing to write a tar to a terminal");
 });
+
+test("a copy cut short leaves the container running, not paused; one line, no stack, when the reader goes", async () => {
+  ok(
+    hull(
+      [
+        "run",
+        "-d",
+        "--name",
+        "cut",
+        "busybox",
+        "sh",
+        "-c",
+        "dd if=/dev/zero of=/big bs=1M count=64 2>/dev/null; mkfifo /p; touch /ready; sleep 60",
+      ],
+      store,
+    ),
+  );
+  try {
+    for (let i = 0; i < 100 && hull(["exec", "cut", "test", "-e", "/ready"], store).code !== 0; i++) Bun.sleepSync(100);
+    const head = sh(`"$HULL" cp cut:/big - | head -c 1000 | wc -c`);
+    expect(head.stdout.trim()).toBe("1000");
+    expect(head.stderr).not.toContain("    at ");
+    expect(head.stderr.trim().split("\n").length).toBeLessThanOrEqual(1);
+    const status = () => JSON.parse(ok(hull(["ps", "--format", "json", "--filter", "name=cut"], store))).State;
+    expect(status()).toBe("running");
+    // Ctrl-C while an export to a file runs: the container goes on, and no half file is left
+    const out = join(store.root, "cut-export");
+    mkdirSync(out);
+    const p = Bun.spawn([HULL, "export", "-o", join(out, "cut.tar"), "cut"], {
+      env: { ...process.env, HULL_ROOT: store.root },
+      stderr: "pipe",
+    });
+    await Bun.sleep(300);
+    p.kill("SIGINT");
+    await p.exited;
+    expect(status()).toBe("running");
+    expect(
+      require("node:fs")
+        .readdirSync(out)
+        .filter((n: string) => n.includes(".hull-")),
+    ).toEqual([]);
+    // CONTAINER:/ is named from the root, and a FIFO does not stop a copy to a directory
+    const names = sh(`"$HULL" cp cut:/ - | tar -t`).stdout.split("\n");
+    expect(names).toContain("bin/busybox");
+    expect(names.filter((n) => /^(root|merged)\/bin\//.test(n) || /^proc\/./.test(n))).toEqual([]);
+    const dir = join(store.root, "cut-root");
+    mkdirSync(dir);
+    ok(hull(["cp", "cut:/etc", dir], store));
+    expect(require("node:fs").existsSync(join(dir, "etc", "passwd"))).toBe(true);
+    ok(hull(["stop", "-t", "0", "cut"], store));
+    const top = join(store.root, "cut-top");
+    mkdirSync(top);
+    ok(hull(["cp", "cut:/", top], store));
+    expect(require("node:fs").existsSync(join(top, "bin", "busybox"))).toBe(true);
+    expect(require("node:fs").existsSync(join(top, "p"))).toBe(false);
+  } finally {
+    hull(["rm", "-f", "cut"], store);
+  }
+});
+
+test("export -o: a directory, an empty name and a device are answered in words, or written", () => {
+  ok(hull(["create", "--name", "ex2", "busybox", "true"], store));
+  const dir = hull(["export", "-o", store.root, "ex2"], store);
+  expect(dir.code).toBe(125);
+  expect(dir.stderr.trim()).toBe(`hull: ${store.root} is a directory: give -o a file name`);
+  expect(hull(["export", "-o", "", "ex2"], store).stderr.trim()).toBe("hull: -o needs a file name");
+  ok(hull(["export", "-o", "/dev/null", "ex2"], store));
+  const full = sh(`"$HULL" export ex2 > /dev/full`);
+  expect(full.code).not.toBe(0);
+  expect(full.stderr.trim().split("\n")).toHaveLength(1);
+  expect(full.stderr).toContain("cannot write standard output");
+  ok(hull(["rm", "ex2"], store));
+});

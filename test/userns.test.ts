@@ -3,12 +3,12 @@
 // the swap of ids 0 and U in its view) and what lands in the store reads the same as under the
 // default map.
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { IdMapping } from "../src/runtime/idmap";
 import { keepIdMapping, parseUserns, withoutIdSwap } from "../src/runtime/userns-mode";
-import { fuseUsable, hasSubordinateIds, hostHas, hull, ok, requireUnprivileged, useStore } from "./helpers";
+import { fuseUsable, HULL, hasSubordinateIds, hostHas, hull, ok, requireUnprivileged, useStore } from "./helpers";
 
 const ids: IdMapping = {
   uidMap: "0 1000 1 1 100000 65536",
@@ -150,16 +150,82 @@ describe("keep-id containers", () => {
     ok(hull(["rm", "kid", "kid-root", "kid-base"], store));
   });
 
-  test("exec and top in a running keep-id container see the caller's id", () => {
+  test("exec, top and cp in a running keep-id container; rm -f kills it", () => {
     if (!can()) return;
-    ok(hull(["run", "-d", "--name", "kid-run", "--userns=keep-id", "busybox", "sleep", "60"], store));
+    ok(hull(["run", "-d", "--name", "kid-run", "--userns=keep-id", "busybox", "sleep", "6061"], store));
+    const dir = mkdtempSync(join(tmpdir(), "hull-keepid-cp-"));
     try {
       expect(ok(hull(["exec", "kid-run", "id", "-u"], store)).trim()).toBe(String(uid));
       expect(ok(hull(["exec", "-u", "0", "kid-run", "id", "-u"], store)).trim()).toBe("0");
       expect(ok(hull(["top", "kid-run"], store))).toMatch(new RegExp(`^${uid}\\s+1\\s`, "m"));
+      // copied out as the container's root, which under keep-id is not the caller: the files are
+      // made the caller's all the same
+      ok(hull(["exec", "-u", "0", "kid-run", "sh", "-c", "mkdir /d && echo x > /d/f && chmod 600 /d/f"], store));
+      ok(hull(["cp", "kid-run:/d", dir], store));
+      expect(statSync(join(dir, "d", "f"))).toMatchObject({ uid, gid });
     } finally {
       hull(["rm", "-f", "kid-run"], store);
+      rmSync(dir, { recursive: true, force: true });
     }
+    // the container's processes die with it: root in a keep-id namespace is not the caller, and the
+    // id change had cleared the death signal of hull's own stage
+    const alive = () =>
+      readdirSync("/proc").some((p) => {
+        try {
+          return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, "utf8") === "sleep\u00006061\u0000";
+        } catch {
+          return false;
+        }
+      });
+    for (let i = 0; i < 50 && alive(); i++) Bun.sleepSync(100);
+    expect(alive()).toBe(false);
+  });
+
+  test("export and cp read a keep-id container's layers as fuse-overlayfs wrote them", () => {
+    if (!can()) return;
+    ok(
+      hull(
+        [
+          "run",
+          "--name",
+          "kid-layers",
+          "--userns=keep-id",
+          "-u",
+          "0",
+          "busybox",
+          "sh",
+          "-c",
+          "rm -rf /home && mkdir /home && touch /home/new && mkdir /made && rm /etc/group",
+        ],
+        store,
+      ),
+    );
+    const tarList = (args: string) =>
+      Bun.spawnSync(["sh", "-c", `"$0" ${args} | tar -t`, HULL], { env: { ...process.env, HULL_ROOT: store.root } })
+        .stdout.toString()
+        .split("\n");
+    const exported = tarList("export kid-layers");
+    expect(exported).toContain("home/new");
+    expect(exported).toContain("made/");
+    expect(exported).not.toContain("etc/group");
+    expect(exported.filter((n) => n.includes(".wh."))).toEqual([]);
+    expect(tarList("cp kid-layers:/home -").filter(Boolean)).toEqual(["home/", "home/new"]);
+    ok(hull(["rm", "kid-layers"], store));
+    // no fuse-overlayfs daemon outlives the copy
+    const daemons = () =>
+      readdirSync("/proc").filter((p) => {
+        try {
+          return (
+            /^\d+$/.test(p) &&
+            readFileSync(`/proc/${p}/cmdline`, "utf8").includes(store.root) &&
+            readFileSync(`/proc/${p}/comm`, "utf8").startsWith("fuse-overlay")
+          );
+        } catch {
+          return false;
+        }
+      });
+    for (let i = 0; i < 50 && daemons().length > 0; i++) Bun.sleepSync(100);
+    expect(daemons()).toEqual([]);
   });
 
   test("keep-id without subordinate ids is one clear line, and nothing is created", () => {

@@ -518,7 +518,9 @@ export class Builder {
     if (!seen && !this.o.noCache && this.imported) seen = await this.imported.mark(k);
     if (!seen || !seenMetadataStep(this.store, k)) markMetadataStep(this.store, k, seen ?? this.created);
     this.used.marks.set(k, seen ?? this.created);
-    const config = this.nextConfig(state, createdBy, mutate, undefined, seen ?? this.created);
+    // with --timestamp / SOURCE_DATE_EPOCH every time is the one given, whatever a cache recorded
+    const created = this.o.epoch !== undefined ? this.created : (seen ?? this.created);
+    const config = this.nextConfig(state, createdBy, mutate, undefined, created);
     this.say(seen ? `--> Using cache ${k.slice(0, 12)}` : `--> ${k.slice(0, 12)}`);
     return { id: `${PENDING}${k}`, config, layers: state.layers };
   }

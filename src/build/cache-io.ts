@@ -8,6 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
+import { parseImageConfig } from "../image/config";
 import { sha256 } from "../image/digest";
 import { ensureUnpacked } from "../image/layers";
 import { MEDIA } from "../image/manifest";
@@ -51,11 +52,13 @@ function source(flag: string, spec: string, dirKey: "src" | "dest", extra: strin
   if (type === "registry") {
     const ref = p.get("ref");
     if (!ref) throw new Error(`${flag} type=registry needs ref=NAME[:TAG]`);
+    let digest: string | undefined;
     try {
-      parseReference(ref);
+      digest = parseReference(ref).digest;
     } catch (e) {
       throw new Error(`${flag} ref=${ref}: ${(e as Error).message}`);
     }
+    if (digest && dirKey === "dest") throw new Error(`${flag} ref=${ref}: a cache is written under a tag, not a digest`);
     return { kind: "registry", ref, opts: p };
   }
   throw new Error(`${flag} type=${type} is not supported: hull reads and writes type=local and type=registry`);
@@ -78,7 +81,8 @@ const CacheEntrySchema = v.object({ config: ImageRecordSchema.entries.id, layers
 const Bundle = v.object({
   hull: v.literal("build-cache/1"),
   entries: v.record(Hex, CacheEntrySchema),
-  marks: v.record(Hex, v.string()),
+  /** a metadata step's time: an RFC 3339 date as hull writes them */
+  marks: v.record(Hex, v.pipe(v.string(), v.isoTimestamp("a mark's time is an RFC 3339 date"))),
 });
 type Bundle = v.InferOutput<typeof Bundle>;
 
@@ -205,10 +209,16 @@ export class ImportedCache {
       const e = bundle.entries[key];
       if (!e) continue;
       try {
-        if (!store.hasBlob(e.config)) {
-          const bytes = await blobs.bytes(e.config, `cached config ${e.config}`);
-          await store.putBlob(e.config, new Blob([bytes]).stream(), bytes.length);
-        }
+        // the config must be an image config whose layers are the entry's: else a cache could give
+        // an image the id of one build and the files of another
+        const bytes = store.hasBlob(e.config)
+          ? await store.readBlob(e.config)
+          : await blobs.bytes(e.config, `cached config ${e.config}`);
+        const config = parseImageConfig(new TextDecoder().decode(bytes), `cached config ${e.config}`);
+        const diffIds = e.layers.map((l) => l.diffId);
+        if (config.rootfs.diff_ids.join() !== diffIds.join())
+          throw new Error(`its config names other layers than the entry (${config.rootfs.diff_ids.length} against ${diffIds.length})`);
+        if (!store.hasBlob(e.config)) await store.putBlob(e.config, new Blob([bytes]).stream(), bytes.length);
         for (const l of e.layers) {
           if (!store.hasBlob(l.digest)) await blobs.store(store, l.digest, l.size);
           await ensureUnpacked(store, l.digest, l.mediaType, l.diffId);

@@ -51,6 +51,13 @@ export async function writeOutput(store: ImageStore, id: string, layers: string[
     return writeFileFrom(resolve(output.dest), pack);
   }
   // local: unpacked as the caller, so every file is theirs (as buildx's local exporter gives them)
+  const { statSync } = await import("node:fs");
+  try {
+    if (!statSync(output.dest).isDirectory())
+      throw new Error(`${output.dest} is a file: type=local writes a directory (give type=tar,dest=FILE for a tar)`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
   const unpacking = unpackLayer(readable, resolve(output.dest));

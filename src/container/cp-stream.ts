@@ -4,7 +4,7 @@
 // only passes the bytes on. In: `hull cp - CONTAINER:DIR` unpacks standard input in the store's tmp/
 // (as the caller, so nothing in the stream can own or reach anything of the host's) and copies each
 // top-level entry in as a host directory would be.
-import { lstatSync, mkdirSync, readdirSync, readlinkSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, writeSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { createTarPacker } from "modern-tar";
 import { removeTree } from "../image/layers";
@@ -12,15 +12,16 @@ import { unpackLayer } from "../image/unpack";
 import { selfCommand, spawnInUserNamespace } from "../runtime/userns-exec";
 import type { StorePaths } from "../store/paths";
 import { tmpEntry } from "../store/tmp";
+import { ignoreBrokenPipe } from "../sys/libc";
 import { copy, helperError, type LayerMount, splitContainerPath, withContainerRoot } from "./cp";
 import { resolveInRoot } from "./rooted-fs";
 
 /** Inside the user namespace: the tree at DIR as a tar on standard output, entries named from BASE. */
 async function packToStdout(dir: string, base: string): Promise<void> {
   const { readable, controller } = createTarPacker();
-  const sink = Bun.stdout.writer();
+  const sink = stdoutSink();
   const piping = (async () => {
-    for await (const chunk of readable) sink.write(chunk);
+    for await (const chunk of readable) await sink.write(chunk);
     await sink.end();
   })();
   // a file with several names is stored once, its other names as hard links to the first
@@ -31,6 +32,8 @@ async function packToStdout(dir: string, base: string): Promise<void> {
     const header = { name, mode: st.mode & 0o7777, mtime: st.mtime, uid: st.uid, gid: st.gid };
     if (st.isDirectory()) {
       if (name) await controller.add({ ...header, name: `${name}/`, type: "directory", size: 0 }).close();
+      // the kernel's files under a running container's /proc and /sys are no files to copy
+      if (name === "proc" || name === "sys") return;
       for (const n of readdirSync(path).sort()) await add(join(path, n));
       return;
     }
@@ -50,8 +53,13 @@ async function packToStdout(dir: string, base: string): Promise<void> {
     // sockets are not files a tar can hold (docker leaves them out too); device nodes are left out
     // because the tar writer has no device numbers, and a container cannot make one anyway
   };
+  // a reader gone (EPIPE) fails the piping while add waits for room: the failure ends both
+  const broken = piping.then(
+    () => new Promise<never>(() => {}),
+    (e) => Promise.reject(e),
+  );
   try {
-    await add(dir);
+    await Promise.race([add(dir), broken]);
     controller.finalize();
   } catch (e) {
     controller.error(e);
@@ -63,13 +71,16 @@ async function packToStdout(dir: string, base: string): Promise<void> {
 
 /** Inside the namespace (`hull __pack`): PATH beneath ROOT, its links followed without leaving ROOT. */
 export async function packInside(form: "cp" | "export", root: string, path: string): Promise<void> {
-  if (form === "export") return packToStdout(root, root);
+  // ROOT/. : a running container's root is /proc/PID/root, a link that lstat would not follow
+  if (form === "export") return packToStdout(`${root}/.`, root);
   const inside = resolveInRoot(root, path);
   try {
     lstatSync(inside);
   } catch {
     throw new Error(`no such file or directory: ${path}`);
   }
+  // CONTAINER:/ is named from the root itself: never the name of hull's mount point
+  if (relative(root, inside) === "") return packToStdout(`${root}/.`, root);
   await packToStdout(inside, dirname(inside));
 }
 
@@ -124,15 +135,33 @@ export interface TarSink {
   end(): unknown;
 }
 
-/** Standard output, flushed after each chunk: a slow reader holds the helper back, not memory. */
+/**
+ * Standard output, written through before the next chunk is taken: a slow reader holds the helper
+ * back, not memory. Written with write(2) itself: Bun's own stdout writer let a reader that went
+ * away (EPIPE) escape as an uncaught error, past the code that continues a paused container.
+ */
 export function stdoutSink(): TarSink {
-  const w = Bun.stdout.writer();
+  ignoreBrokenPipe();
   return {
-    write: async (chunk) => {
-      w.write(chunk);
-      await w.flush();
+    write(chunk) {
+      for (let done = 0; done < chunk.length; ) {
+        try {
+          done += writeSync(1, chunk, done);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code ?? "";
+          if (code === "EAGAIN") {
+            Bun.sleepSync(1);
+            continue;
+          }
+          throw new Error(
+            code === "EPIPE"
+              ? "standard output was closed before the tar was written"
+              : `cannot write standard output: ${code || (e as Error).message}`,
+          );
+        }
+      }
     },
-    end: () => w.end(),
+    end() {},
   };
 }
 

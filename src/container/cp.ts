@@ -3,9 +3,13 @@
 // to the caller, what is copied in to the container's root). Paths inside the container resolve with
 // its symlinks followed beneath its root, never out of it; a running container is paused while the
 // copy runs, so it cannot swap a path for a symlink halfway (Docker's CVE-2018-15664).
-import { basename, join, posix } from "node:path";
+import { basename, join, posix, relative } from "node:path";
 import * as v from "valibot";
+import { mkdirSync } from "node:fs";
+import { removeTree } from "../image/layers";
+import { ABI } from "../runtime/abi";
 import { findProgram } from "../runtime/programs";
+import { tmpEntry } from "../store/tmp";
 import { runInUserNamespace } from "../runtime/userns-exec";
 import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";
@@ -27,6 +31,8 @@ export async function copyInside(
   root: string,
   containerPath: string,
   hostPath: string,
+  /** out: the ids inside that are the caller on the host, when not root's (a keep-id container) */
+  owner?: { uid: number; gid: number },
 ): Promise<void> {
   const { cpSync, existsSync, lstatSync, statSync } = await import("node:fs");
   if (direction === "in") {
@@ -48,14 +54,51 @@ export async function copyInside(
   }
   let dest = hostPath;
   try {
-    if (statSync(hostPath).isDirectory()) dest = join(hostPath, basename(inside));
+    // the root itself: its entries go into the directory, as docker copies CONTAINER:/
+    if (statSync(hostPath).isDirectory() && relative(root, inside) !== "") dest = join(hostPath, basename(inside));
   } catch {}
-  cpSync(inside, dest, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, force: true });
+  // FIFOs, sockets and devices are not copied (they would stop the copy halfway, or hang it), nor
+  // the kernel's files under a running container's /proc and /sys
+  const whole = relative(root, inside) === "";
+  const plain = (p: string) => {
+    if (whole && /^(proc|sys)\/./.test(relative(root, p))) return false;
+    const st = lstatSync(p);
+    return st.isFile() || st.isDirectory() || st.isSymbolicLink();
+  };
+  // ROOT/. : a running container's root is /proc/PID/root, a link a copy would take as it is
+  cpSync(whole ? `${inside}/.` : inside, dest, {
+    recursive: true,
+    verbatimSymlinks: true,
+    preserveTimestamps: true,
+    force: true,
+    filter: plain,
+  });
+  if (owner && (owner.uid !== 0 || owner.gid !== 0)) {
+    const { lchownSync, readdirSync } = await import("node:fs");
+    const own = (p: string) => {
+      lchownSync(p, owner.uid, owner.gid);
+      if (lstatSync(p).isDirectory()) for (const n of readdirSync(p)) own(join(p, n));
+    };
+    own(dest);
+  }
 }
 
-const Spec = v.looseObject({ overlay: v.string(), rootfs: v.string() });
+/** The ids inside the running container PID that stand for the caller on the host. */
+function callerInside(pid: number): { uid: number; gid: number } {
+  const inside = (file: string, host: number) => {
+    const n = (readFileText(`/proc/${pid}/${file}`) ?? "").trim().split(/\s+/).map(Number);
+    for (let i = 0; i + 2 < n.length; i += 3)
+      if (host >= (n[i + 1] as number) && host < (n[i + 1] as number) + (n[i + 2] as number))
+        return (n[i] as number) + host - (n[i + 1] as number);
+    return 0;
+  };
+  return { uid: inside("uid_map", process.getuid?.() ?? 0), gid: inside("gid_map", process.getgid?.() ?? 0) };
+}
 
-export type LayerMount = { rootfs: string; overlay: string; fuseProg: string };
+const Spec = v.looseObject({ overlay: v.string(), rootfs: v.string(), overlayMode: v.optional(v.number()) });
+
+/** a container's layers to mount for a helper; MODE HULL_OVERLAY_FUSE when fuse-overlayfs wrote them */
+export type LayerMount = { rootfs: string; overlay: string; fuseProg: string; mode?: number };
 
 /**
  * FN with a way into container KEY's root filesystem, under the container's lock (a `hull start`
@@ -86,13 +129,35 @@ export async function withContainerRoot(
       const spec = v.parse(Spec, JSON.parse(readFileText(join(containerDir(paths, rec.id), "spec.json")) ?? "{}"));
       if (!spec.overlay) return running ? whilePaused(paths, key, () => fn(spec.rootfs)) : fn(spec.rootfs);
       const overlay = withoutIdSwap(spec.overlay);
-      const mount = { rootfs: spec.rootfs, overlay, fuseProg: findProgram("fuse-overlayfs") };
+      // a writable layer fuse-overlayfs wrote (keep-id, HULL_OVERLAY=fuse) marks deletions and opaque
+      // directories its own way, which only fuse-overlayfs reads back
+      const fuse = spec.overlayMode === ABI.HULL_OVERLAY_FUSE;
+      const mount: LayerMount = {
+        rootfs: spec.rootfs,
+        overlay,
+        fuseProg: findProgram("fuse-overlayfs"),
+        ...(fuse ? { mode: ABI.HULL_OVERLAY_FUSE } : {}),
+      };
       if (!layersOnly) return fn(spec.rootfs, mount);
       const lower = /(?:^|,)lowerdir=([^,]*)/.exec(overlay)?.[1];
       const upper = /(?:^|,)upperdir=([^,]*)/.exec(overlay)?.[1];
       if (!lower || !upper) throw new Error(`container ${key} has a damaged spec.json (no layers)`);
-      const readOnly = { ...mount, overlay: `lowerdir=${upper}:${lower}` };
-      await (running ? whilePaused(paths, key, () => fn(spec.rootfs, readOnly)) : fn(spec.rootfs, readOnly));
+      const read = async (m: LayerMount) =>
+        running ? whilePaused(paths, key, () => fn(spec.rootfs, m)) : fn(spec.rootfs, m);
+      // the kernel's overlay reads with no upper layer; fuse-overlayfs wants one: an empty one of
+      // the store's tmp/, thrown away after
+      if (!fuse) return read({ ...mount, overlay: `lowerdir=${upper}:${lower}` });
+      const scratch = tmpEntry(paths, "read");
+      mkdirSync(join(scratch, "upper"), { recursive: true });
+      mkdirSync(join(scratch, "work"));
+      try {
+        await read({
+          ...mount,
+          overlay: `lowerdir=${upper}:${lower},upperdir=${scratch}/upper,workdir=${scratch}/work`,
+        });
+      } finally {
+        await removeTree(scratch).catch(() => {});
+      }
     },
     key,
   );
@@ -122,8 +187,10 @@ export async function copy(paths: StorePaths, from: string, to: string): Promise
   const direction = src ? "out" : "in";
   const { resolve } = await import("node:path");
   await withContainerRoot(paths, side.container, async (root, mount, targetPid) => {
+    // out of a running container, copied as its root: for keep-id that root is not the caller
+    const owner = direction === "out" && targetPid ? callerInside(targetPid) : { uid: 0, gid: 0 };
     const r = await runInUserNamespace(
-      ["__cp", direction, root, side.path, resolve(hostPath)],
+      ["__cp", direction, root, side.path, resolve(hostPath), `${owner.uid}:${owner.gid}`],
       {},
       undefined,
       mount,

@@ -80,9 +80,14 @@ export async function whilePaused<T>(paths: StorePaths, key: string, fn: () => P
   const state = containerState(paths, findContainer(paths, key));
   const pause = state.status === "running" && !state.paused;
   if (pause) await pauseContainer(paths, key, true, true);
+  // Ctrl-C or SIGTERM while it is frozen (`hull cp web:/big - | head` ends with hull's reader gone)
+  // must not leave the container paused for good: continue it, then end as the signal would
+  const { onInterrupt } = await import("../sys/interrupt");
+  const done = pause ? onInterrupt(() => pauseContainer(paths, key, false, true)) : () => {};
   try {
     return await fn();
   } finally {
+    done();
     if (pause) await pauseContainer(paths, key, false, true);
   }
 }

@@ -135,8 +135,15 @@ export function containerTopWithPs(paths: StorePaths, key: string, options: stri
   const r = Bun.spawnSync([ps, ...options, "-e"], { stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`ps ${options.join(" ")}: ${r.stderr.toString().trim().split("\n")[0]}`);
   const [head = "", ...lines] = r.stdout.toString().split("\n");
-  const column = head.trim().split(/\s+/).indexOf("PID");
-  if (column < 0)
+  const at = /(?:^|\s)PID(?=\s|$)/.exec(head);
+  if (!at)
     throw new Error(`ps ${options.join(" ")} prints no PID column, so its rows cannot be matched (docker's rule too)`);
-  return [head, ...lines.filter((l) => pids.has(l.trim().split(/\s+/)[column] ?? ""))].join("\n");
+  // ps right-aligns PID under its heading: the number ends where the heading does, whatever the
+  // columns before it hold (a COMMAND with spaces in it shifted a split by words onto a host process)
+  const end = at.index + at[0].length;
+  const rows = lines.filter((l) => l.trim() !== "");
+  const pidOf = (l: string) => /(?:^|\s)(\d+)$/.exec(l.slice(0, end))?.[1];
+  if (rows.some((l) => pidOf(l) === undefined))
+    throw new Error(`ps ${options.join(" ")}: the PID column cannot be read (give it first: -o pid,...)`);
+  return [head, ...rows.filter((l) => pids.has(pidOf(l) as string))].join("\n");
 }

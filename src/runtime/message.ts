@@ -106,7 +106,7 @@ export function encodeExecMessage(
   argv: string[],
   env: string[],
   maps: IdMaps,
-  mount?: { rootfs: string; overlay: string; fuseProg: string },
+  mount?: { rootfs: string; overlay: string; fuseProg: string; mode?: number },
   targetPid?: number,
 ): Uint8Array {
   const w = new MessageWriter();
@@ -120,6 +120,7 @@ export function encodeExecMessage(
     w.str(ABI.HULL_REC_ROOTFS, mount.rootfs);
     w.str(ABI.HULL_REC_OVERLAY, mount.overlay);
     if (mount.fuseProg) w.str(ABI.HULL_REC_FUSE_PROG, mount.fuseProg);
+    if (mount.mode !== undefined) w.u32(ABI.HULL_REC_OVERLAY_MODE, mount.mode);
   }
   return w.finish();
 }

@@ -22,7 +22,7 @@ export async function runInUserNamespace(
   args: string[],
   env: Record<string, string> = {},
   onStdout?: (text: string) => void,
-  mount?: { rootfs: string; overlay: string; fuseProg: string },
+  mount?: { rootfs: string; overlay: string; fuseProg: string; mode?: number },
   targetPid?: number,
 ): Promise<ExecResult> {
   const p = await spawnInUserNamespace([...selfCommand(), ...args], env, "pipe", mount, targetPid);
@@ -55,7 +55,7 @@ export async function spawnInUserNamespace(
   argv: string[],
   env: Record<string, string>,
   stdio: "pipe" | "inherit",
-  mount?: { rootfs: string; overlay: string; fuseProg: string },
+  mount?: { rootfs: string; overlay: string; fuseProg: string; mode?: number },
   targetPid?: number,
 ) {
   if (!shimPath) shimPath = `/proc/${process.pid}/fd/${await shimFd(false)}`;

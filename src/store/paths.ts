@@ -1,10 +1,14 @@
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
-/** Where hull keeps images and containers: --root, else HULL_ROOT, else $XDG_DATA_HOME/hull. */
+/**
+ * Where hull keeps images and containers: --root, else HULL_ROOT, else $XDG_DATA_HOME/hull; always
+ * absolute (a relative one is taken from the current directory, as every path on a command line).
+ */
 export function storeRoot(override?: string): string {
-  if (override) return override;
-  if (process.env.HULL_ROOT) return process.env.HULL_ROOT;
+  if (override === "") throw new Error("--root needs a directory: --root DIR");
+  if (override) return resolve(override);
+  if (process.env.HULL_ROOT) return resolve(process.env.HULL_ROOT);
   const data = process.env.XDG_DATA_HOME || join(homedir(), ".local", "share");
   return join(data, "hull");
 }

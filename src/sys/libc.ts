@@ -65,6 +65,7 @@ const lib = dlopen("libc.so.6", {
   lgetxattr: { args: [cstring, cstring, P, FFIType.u64], returns: FFIType.i64 },
   syscall: { args: [FFIType.i64, i32, cstring, P, FFIType.u64], returns: FFIType.i64 },
   __errno_location: { args: [], returns: P },
+  signal: { args: [i32, FFIType.u64], returns: FFIType.u64 },
 });
 
 const trace = process.env.HULL_TRACE_FFI === "1";
@@ -291,4 +292,19 @@ export function execveat(fd: Fd, argv: string[], env: string[]): never {
   const e = table(env);
   check("execveat", lib.symbols.execveat(fd, cstr(""), ptr(a), ptr(e), AT_EMPTY_PATH), argv[0]);
   throw new SysError("execveat", 0, argv[0]);
+}
+
+const SIGPIPE = 13;
+const SIG_IGN = 1n;
+let pipeIgnored = false;
+
+/**
+ * A write to a pipe whose reader is gone fails with EPIPE instead of killing hull: Bun leaves
+ * SIGPIPE at its default, which ended `hull cp web:/d - | head` before it could continue the
+ * container it had paused.
+ */
+export function ignoreBrokenPipe(): void {
+  if (pipeIgnored) return;
+  lib.symbols.signal(SIGPIPE, SIG_IGN);
+  pipeIgnored = true;
 }

@@ -11,6 +11,7 @@ const command: HullCommand = {
   takes: 1,
   args: {
     quiet: { type: "boolean", alias: "q", description: "Only image ids" },
+    all: { type: "boolean", alias: "a", description: "Accepted as docker's: hull keeps no intermediate images" },
     format: { type: "string", description: "json for one JSON object per line" },
     filter: {
       type: "string",

@@ -44,12 +44,13 @@ export const cpCommand: HullCommand = {
   meta: { name: "__cp", hidden: true },
   ownArgs: true,
   async run({ rawArgs }) {
-    const [direction, root, containerPath, hostPath] = rawArgs;
+    const [direction, root, containerPath, hostPath, owner = "0:0"] = rawArgs;
     if ((direction !== "in" && direction !== "out") || !root || !containerPath || !hostPath) {
       throw new Error("__cp in|out ROOT CONTAINER_PATH HOST_PATH");
     }
     if (process.getuid?.() !== 0) throw new Error("__cp runs as root in hull's user namespace");
-    await copyInside(direction, root, containerPath, hostPath);
+    const [uid, gid] = owner.split(":").map(Number);
+    await copyInside(direction, root, containerPath, hostPath, { uid: uid ?? 0, gid: gid ?? 0 });
   },
 };
 

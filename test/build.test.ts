@@ -875,10 +875,10 @@ describe.if(tools)("hull build, then push: read by other tools", () => {
   afterAll(async () => {
     await registry.stop();
     podman("unshare", "rm", "-rf", podmanHome);
-    // rootless podman leaves pause processes (catatonit) behind: this test's go with it
+    // rootless podman leaves pause processes (catatonit, or its own "podman pause") behind: this test's go with it
     for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
       try {
-        if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "catatonit") continue;
+        if (!["catatonit", "podman pause"].includes(readFileSync(`/proc/${pid}/comm`, "utf8").trim())) continue;
         if (readFileSync(`/proc/${pid}/environ`, "utf8").includes(podmanHome)) process.kill(Number(pid));
       } catch {}
     }

@@ -39,6 +39,8 @@
 #define HULL_REC_SECCOMP 27
 /* u32: the pid of the hull process that started the shim, which it must not outlive (builds, helpers) */
 #define HULL_REC_DIE_WITH 28
+/* str: the container's cgroup v2 directory (resource limits): its first process moves in first */
+#define HULL_REC_CGROUP 29
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0

@@ -96,6 +96,7 @@ void read_message(int fd) {
     case HULL_REC_RESTART_MAX: cfg.restart_max = u; break;
     case HULL_REC_FLAGS: cfg.flags = u; break;
     case HULL_REC_DIE_WITH: cfg.die_with = u; break;
+    case HULL_REC_CGROUP: cfg.cgroup = data; break;
     case HULL_REC_CAPS:
       if (len != 8) die(EINVAL, "setup message: bad capability set");
       memcpy(&cfg.caps, data, 8);

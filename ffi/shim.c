@@ -164,6 +164,16 @@ static void __attribute__((noreturn)) container_stage(void) {
   stage = HULL_STAGE_CONTAINER;
   prctl(PR_SET_NAME, "hull-container", 0, 0, 0);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
+  /* Into the limits before anything else runs, so every process of the container is in them;
+   * the host's /sys/fs/cgroup is still there (no pivot yet). Only the container: hull's own
+   * stages and fuse-overlayfs stay outside, as in docker. */
+  if (cfg.cgroup) {
+    char procs[4096];
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", cfg.cgroup);
+    int fd = open(procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) die(errno, "enter the container's cgroup %s", cfg.cgroup);
+    close(fd);
+  }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);

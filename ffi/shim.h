@@ -115,6 +115,7 @@ struct config {
   uint64_t caps;
   int have_caps;
   uint32_t die_with;
+  const char *cgroup;
   struct sock_filter *seccomp;
   unsigned short seccomp_len;
   gid_t groups[64];

@@ -9,21 +9,8 @@ const LOGGING = "hull keeps docker's json-file log only";
 const DEVICES = "a rootless container cannot be given host devices";
 
 const RUN: Record<string, string> = {
-  memory: LIMITS,
-  m: LIMITS,
-  "memory-swap": LIMITS,
-  "memory-reservation": LIMITS,
   "memory-swappiness": LIMITS,
   "kernel-memory": LIMITS,
-  cpus: LIMITS,
-  "cpu-shares": LIMITS,
-  c: LIMITS,
-  "cpu-quota": LIMITS,
-  "cpu-period": LIMITS,
-  "cpuset-cpus": LIMITS,
-  "cpuset-mems": LIMITS,
-  "pids-limit": LIMITS,
-  "blkio-weight": LIMITS,
   "device-read-bps": LIMITS,
   "device-write-bps": LIMITS,
   "oom-kill-disable": LIMITS,

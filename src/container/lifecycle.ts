@@ -148,11 +148,17 @@ const SavedSpec = v.looseObject({ argv: v.array(v.string()), rootfs: v.string(),
 /** `hull start`: run a stopped container again, detached, on its kept writable layer. */
 export async function startContainer(paths: StorePaths, key: string): Promise<void> {
   const found = findContainer(paths, key);
+  // before the lock: without a delegated cgroup hull starts again in a scope of its own
+  let cgroup: string | undefined;
+  if (found.limits && containerState(paths, found).status !== "running") {
+    const { parseLimits, placeContainer } = await import("../runtime/cgroup");
+    cgroup = placeContainer(parseLimits(found.limits), process.argv.slice(2));
+  }
   // the state is read again under the lock: a second start at once then finds it running
-  await withContainerLock(paths, found.id, () => startLocked(paths, key), key);
+  await withContainerLock(paths, found.id, () => startLocked(paths, key, cgroup), key);
 }
 
-async function startLocked(paths: StorePaths, key: string): Promise<void> {
+async function startLocked(paths: StorePaths, key: string, cgroup?: string): Promise<void> {
   const rec = findContainer(paths, key);
   if (containerState(paths, rec).status === "running") return;
   const dir = containerDir(paths, rec.id);
@@ -168,6 +174,7 @@ async function startLocked(paths: StorePaths, key: string): Promise<void> {
     runDir: dir,
     stateFile: join(dir, "state.json"),
     id: rec.id,
+    cgroup,
   };
   const r = await spawnShim(encodeMessage(spec));
   if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `start failed (${r.code})`);

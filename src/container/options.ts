@@ -62,6 +62,8 @@ export const RunOptionsSchema = v.object({
   capDrop: v.array(v.string()),
   securityOpt: v.array(v.string()),
   userns: v.optional(v.string()),
+  /** docker's resource flags as given, checked by src/runtime/cgroup.ts's parseLimits */
+  limits: v.optional(v.record(v.string(), v.string()), {}),
   labels: v.array(v.pipe(v.string(), v.regex(/^[^=\s][^=]*(=.*)?$/s, "--label takes KEY=VALUE or KEY"))),
 });
 

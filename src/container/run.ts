@@ -103,6 +103,21 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   if (o.tty && o.interactive && !isatty(0))
     throw new RunError("the input device is not a TTY: drop -t, or run from a terminal");
   const paths = storePaths(storeRoot(o.root));
+  // limits first: without a delegated cgroup, hull starts again in a scope of its own, and nothing
+  // may have been made before that
+  let cgroup: string | undefined;
+  if (Object.keys(o.limits).length > 0) {
+    const cg = await import("../runtime/cgroup");
+    try {
+      const limits = cg.parseLimits(o.limits);
+      if (createOnly) {
+        const host = cg.cgroupHost();
+        if (!host.ok) throw new Error(`resource limits need cgroup v2: ${host.reason}; ${host.fix}`);
+      } else cgroup = cg.placeContainer(limits, process.argv.slice(2));
+    } catch (e) {
+      throw RunError.from(e);
+    }
+  }
   let overlayMode = overlayModeFromEnv();
   let ids = hostIdMapping();
   let keepId: ReturnType<typeof keepIdMapping> | undefined;
@@ -273,6 +288,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       created: new Date().toISOString(),
       rm: o.rm,
       mounts: recorded,
+      ...(Object.keys(o.limits).length > 0 ? { limits: o.limits } : {}),
       labels: {
         ...(root.config?.Labels ?? {}),
         ...Object.fromEntries(
@@ -333,6 +349,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         "unless-stopped": ABI.HULL_RESTART_UNLESS_STOPPED,
       }[o.restart.split(":")[0] as "no"],
       restartMax: Number(o.restart.split(":")[1] ?? 0),
+      ...(cgroup ? { cgroup } : {}),
       flags,
       steps: planMounts({
         network: o.network,

@@ -37,6 +37,8 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   restartMax?: number;
   /** the hull process the shim dies with (a build's RUN): absent for a container that outlives hull */
   dieWith?: number;
+  /** the container's cgroup v2 directory, with its limits written (src/runtime/cgroup.ts) */
+  cgroup?: string;
   flags: number;
   steps: Step[];
 }
@@ -179,6 +181,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   if (s.restart) u32(ABI.HULL_REC_RESTART, s.restart);
   if (s.restartMax) u32(ABI.HULL_REC_RESTART_MAX, s.restartMax);
   if (s.dieWith) u32(ABI.HULL_REC_DIE_WITH, s.dieWith);
+  if (s.cgroup) str(ABI.HULL_REC_CGROUP, s.cgroup);
   u32(ABI.HULL_REC_FLAGS, s.flags);
   for (const st of s.steps) {
     const strs = enc.encode(`${st.src}\0${st.dst}\0${st.fstype}\0${st.data}\0`);

@@ -24,6 +24,7 @@ export const MFD_CLOEXEC = 0x0001;
 export const MFD_ALLOW_SEALING = 0x0002;
 export const MFD_EXEC = 0x0010;
 export const AT_EMPTY_PATH = 0x1000;
+const AT_FDCWD = -100;
 export const F_ADD_SEALS = 1033;
 export const F_SEAL_SEAL = 0x0001;
 export const F_SEAL_SHRINK = 0x0002;
@@ -278,6 +279,15 @@ export function isatty(fd: number): boolean {
 
 /** Replaces this process with the program in FD. Returns only by throwing. */
 export function execveat(fd: Fd, argv: string[], env: string[]): never {
+  return execIn(fd, "", argv, env, AT_EMPTY_PATH);
+}
+
+/** Replaces this process with the program at PATH (absolute). Returns only by throwing. */
+export function execve(path: string, argv: string[], env: string[]): never {
+  return execIn(AT_FDCWD as Fd, path, argv, env, 0);
+}
+
+function execIn(fd: Fd, path: string, argv: string[], env: string[], flags: number): never {
   const keep: Buffer[] = [];
   const table = (list: string[]) => {
     const arr = new BigUint64Array(list.length + 1);
@@ -290,8 +300,8 @@ export function execveat(fd: Fd, argv: string[], env: string[]): never {
   };
   const a = table(argv);
   const e = table(env);
-  check("execveat", lib.symbols.execveat(fd, cstr(""), ptr(a), ptr(e), AT_EMPTY_PATH), argv[0]);
-  throw new SysError("execveat", 0, argv[0]);
+  check("execveat", lib.symbols.execveat(fd, cstr(path), ptr(a), ptr(e), flags), path || argv[0]);
+  throw new SysError("execveat", 0, path || argv[0]);
 }
 
 const SIGPIPE = 13;

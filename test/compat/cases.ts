@@ -292,11 +292,11 @@ export const CASES: Case[] = [
     note: "refused by name with the reason",
   },
   {
-    docker: "docker run --rm --memory 64m busybox true",
+    docker: "docker run --rm --oom-score-adj 500 busybox true",
     verdict: "missing",
     code: 125,
-    stderr: "--memory is not supported by hull run: resource limits",
-    note: "refused by name with the reason",
+    stderr: "--oom-score-adj is not supported by hull run: resource limits",
+    note: "refused by name with the reason (--memory, --cpus, --pids-limit... work where a cgroup v2 subtree is delegated: test/vm)",
   },
   {
     docker: "docker compose up",

@@ -53,6 +53,21 @@ export const runArgs = {
   "cap-add": { type: "string", description: "Add a capability (NET_ADMIN, CAP_SYS_PTRACE, ALL; repeatable)" },
   "cap-drop": { type: "string", description: "Drop a capability (names as --cap-add, ALL; repeatable)" },
   label: { type: "string", alias: "l", description: "Set a label on the container: KEY=VALUE or KEY (repeatable)" },
+  memory: {
+    type: "string",
+    alias: "m",
+    description: "Memory limit (64m, 1g): needs a delegated cgroup v2 subtree (hull doctor)",
+  },
+  "memory-swap": { type: "string", description: "Memory plus swap limit, or -1 for unlimited swap" },
+  "memory-reservation": { type: "string", description: "Memory soft limit (cgroup v2 memory.low)" },
+  cpus: { type: "string", description: "CPUs the container may use (1.5)" },
+  "cpu-quota": { type: "string", description: "CPU time per --cpu-period, in microseconds" },
+  "cpu-period": { type: "string", description: "The period of --cpu-quota, in microseconds (default 100000)" },
+  "cpu-shares": { type: "string", alias: "c", description: "Relative CPU weight (docker's 2-262144, default 1024)" },
+  "cpuset-cpus": { type: "string", description: "CPUs the container may run on (0-3,5)" },
+  "cpuset-mems": { type: "string", description: "Memory nodes the container may use (0,1)" },
+  "pids-limit": { type: "string", description: "Most processes at once (-1: no limit)" },
+  "blkio-weight": { type: "string", description: "Relative block I/O weight (10-1000)" },
   userns: {
     type: "string",
     description:
@@ -103,6 +118,26 @@ function runOptions(rawArgs: string[], verb: string) {
     securityOpt: all(p, "security-opt"),
     userns: last(p, "userns"),
     labels: all(p, "label"),
+    limits: Object.fromEntries(
+      (
+        [
+          ["memory", "memory"],
+          ["memorySwap", "memory-swap"],
+          ["memoryReservation", "memory-reservation"],
+          ["cpus", "cpus"],
+          ["cpuQuota", "cpu-quota"],
+          ["cpuPeriod", "cpu-period"],
+          ["cpuShares", "cpu-shares"],
+          ["cpusetCpus", "cpuset-cpus"],
+          ["cpusetMems", "cpuset-mems"],
+          ["pidsLimit", "pids-limit"],
+          ["blkioWeight", "blkio-weight"],
+        ] as const
+      ).flatMap(([key, flag]) => {
+        const value = last(p, flag);
+        return value === undefined ? [] : [[key, value]];
+      }),
+    ),
   });
 }
 

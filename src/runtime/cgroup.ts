@@ -1,0 +1,254 @@
+// Resource limits in the cgroup v2 subtree the system delegated to the user. Rootless, the kernel
+// lets a user limit only inside a subtree whose files it owns: systemd gives one to a user service
+// or scope started with Delegate=yes; a login shell's session-N.scope is root's. So a container with
+// limits runs in a scope of its own: hull asks the user's systemd for one (`systemd-run --user
+// --scope -p Delegate=yes`, which podman does over D-Bus) and starts again inside it, unless it
+// already runs alone in a delegated cgroup. There, hull moves itself into a leaf (`supervisor`:
+// the kernel lets a cgroup with processes in it hand no controller down) and makes the container's
+// cgroup (`container`) beside it with the limits; the shim puts the container's first process in
+// it before the command runs.
+import { join } from "node:path";
+import { accessible, readFileText, W_OK } from "../sys/libc";
+
+const ROOT = "/sys/fs/cgroup";
+
+/** What the user asked for, in docker's flags' units, already checked. */
+export interface Limits {
+  memory?: number;
+  /** memory + swap, docker's --memory-swap; -1: unlimited swap */
+  memorySwap?: number;
+  memoryReservation?: number;
+  /** --cpus, or --cpu-quota/--cpu-period */
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pidsLimit?: number;
+  blkioWeight?: number;
+}
+
+export type CgroupHost =
+  | { ok: true; dir: string; controllers: string[]; delegated: boolean; alone: boolean }
+  | { ok: false; reason: string; fix: string };
+
+/** The cgroup v2 directory this process is in, and whether it may make limits there. */
+export function cgroupHost(): CgroupHost {
+  const mounts = readFileText("/proc/self/mountinfo") ?? "";
+  const unified = mounts.split("\n").some((l) => {
+    const [pre, post] = l.split(" - ");
+    return pre?.split(" ")[4] === ROOT && post?.startsWith("cgroup2 ");
+  });
+  if (!unified) {
+    return {
+      ok: false,
+      reason: "this host's cgroups are v1 (a hybrid or legacy layout), so no cgroup v2 subtree can be delegated to you",
+      fix: "boot with systemd.unified_cgroup_hierarchy=1 (the default of Debian 11, Ubuntu 21.10, Fedora 31 and later)",
+    };
+  }
+  const own = /^0::(\/.*)$/m.exec(readFileText("/proc/self/cgroup") ?? "")?.[1];
+  if (own === undefined)
+    return { ok: false, reason: "this process is in no cgroup v2 group", fix: "run hull under systemd's user manager" };
+  const dir = join(ROOT, own);
+  const controllers = (readFileText(join(dir, "cgroup.controllers")) ?? "").trim().split(/\s+/).filter(Boolean);
+  const delegated =
+    accessible(join(dir, "cgroup.procs"), W_OK) && accessible(join(dir, "cgroup.subtree_control"), W_OK);
+  const procs = (readFileText(join(dir, "cgroup.procs")) ?? "").trim().split("\n").filter(Boolean);
+  return { ok: true, dir, controllers, delegated, alone: procs.length === 1 && procs[0] === String(process.pid) };
+}
+
+/** The controller each limit needs. */
+const NEEDS: Record<keyof Limits, string> = {
+  memory: "memory",
+  memorySwap: "memory",
+  memoryReservation: "memory",
+  cpuQuota: "cpu",
+  cpuPeriod: "cpu",
+  cpuShares: "cpu",
+  cpusetCpus: "cpuset",
+  cpusetMems: "cpuset",
+  pidsLimit: "pids",
+  blkioWeight: "io",
+};
+
+/** The cgroup files LIMITS write, with their values, as runc and crun convert docker's flags. */
+export function limitFiles(l: Limits): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (l.memory !== undefined) out["memory.max"] = String(l.memory);
+  if (l.memorySwap !== undefined)
+    out["memory.swap.max"] = l.memorySwap < 0 ? "max" : String(Math.max(0, l.memorySwap - (l.memory ?? 0)));
+  if (l.memoryReservation !== undefined) out["memory.low"] = String(l.memoryReservation);
+  if (l.cpuQuota !== undefined) out["cpu.max"] = `${l.cpuQuota} ${l.cpuPeriod ?? 100000}`;
+  // docker's shares (2-262144, default 1024) onto cgroup v2's weight (1-10000, default 100)
+  if (l.cpuShares !== undefined) out["cpu.weight"] = String(Math.round(1 + ((l.cpuShares - 2) * 9999) / 262142));
+  if (l.cpusetCpus !== undefined) out["cpuset.cpus"] = l.cpusetCpus;
+  if (l.cpusetMems !== undefined) out["cpuset.mems"] = l.cpusetMems;
+  if (l.pidsLimit !== undefined) out["pids.max"] = l.pidsLimit <= 0 ? "max" : String(l.pidsLimit);
+  // blkio weight (10-1000) onto io.weight (1-10000)
+  if (l.blkioWeight !== undefined) out["io.weight"] = String(Math.round(1 + ((l.blkioWeight - 10) * 9999) / 990));
+  return out;
+}
+
+/** The controllers LIMITS need. */
+export function neededControllers(l: Limits): string[] {
+  return [...new Set(Object.keys(l).map((k) => NEEDS[k as keyof Limits]))].sort();
+}
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i;
+const UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** Docker's sizes: 512, 64k, 256m, 1.5g (binary units); undefined for another text. */
+export function parseSize(text: string): number | undefined {
+  const m = SIZE.exec(text.trim());
+  if (!m) return undefined;
+  return Math.floor(Number(m[1]) * (UNITS[(m[2] as string).toLowerCase()] as number));
+}
+
+/** The fix to print when the host has cgroup v2 but hull may not write where it is. */
+const DELEGATE_FIX =
+  "run hull as a user with a systemd user manager (loginctl enable-linger $USER), or inside systemd-run --user --scope -p Delegate=yes";
+
+/**
+ * The cgroup directory for a container with LIMITS, made with the limits written. When hull is not
+ * alone in a delegated cgroup, it starts again inside a scope of its own (never returns then);
+ * where that cannot be had, it throws with what is missing and the fix.
+ */
+export function placeContainer(limits: Limits, args: string[]): string {
+  const host = cgroupHost();
+  if (!host.ok) throw new Error(`resource limits need cgroup v2: ${host.reason}; ${host.fix}`);
+  if (!host.delegated || !host.alone) {
+    if (process.env.HULL_CGROUP_SCOPE === "1")
+      throw new Error(`the scope systemd made for hull (${host.dir}) is not one hull may write: ${DELEGATE_FIX}`);
+    const { findProgram } = require("./programs") as typeof import("./programs");
+    const systemdRun = findProgram("systemd-run");
+    const runtime = process.env.XDG_RUNTIME_DIR ?? "";
+    if (!systemdRun || !runtime || !accessible(join(runtime, "systemd", "private"), W_OK))
+      throw new Error(
+        `resource limits need a cgroup v2 subtree delegated to you, and ${host.dir} is not: ${DELEGATE_FIX}`,
+      );
+    const { execve } = require("../sys/libc") as typeof import("../sys/libc");
+    const { selfCommand } = require("./userns-exec") as typeof import("./userns-exec");
+    const env = Object.entries({ ...process.env, HULL_CGROUP_SCOPE: "1" }).map(([k, v]) => `${k}=${v}`);
+    // --collect: the scope goes when its last process does, failed or not
+    execve(
+      systemdRun,
+      [
+        "systemd-run",
+        "--user",
+        "--scope",
+        "--quiet",
+        "--collect",
+        "-p",
+        "Delegate=yes",
+        "--",
+        ...selfCommand(),
+        ...args,
+      ],
+      env,
+    );
+  }
+  const missing = neededControllers(limits).filter((c) => !host.controllers.includes(c));
+  if (missing.length > 0)
+    throw new Error(
+      `the ${missing.join(", ")} controller${missing.length > 1 ? "s are" : " is"} not delegated to you (${host.dir} has ${host.controllers.join(" ") || "none"}): add Delegate=cpu cpuset io memory pids to user@.service (systemctl edit user@.service)`,
+    );
+  const { mkdirSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
+  const write = (file: string, value: string) => {
+    try {
+      writeFileSync(file, value);
+    } catch (e) {
+      throw new Error(`cannot write ${value} to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  // no processes where controllers are handed down: hull moves into a leaf of its own first
+  mkdirSync(join(host.dir, "supervisor"), { recursive: true });
+  write(join(host.dir, "supervisor", "cgroup.procs"), String(process.pid));
+  write(
+    join(host.dir, "cgroup.subtree_control"),
+    neededControllers(limits)
+      .map((c) => `+${c}`)
+      .join(" "),
+  );
+  const dir = join(host.dir, "container");
+  mkdirSync(dir, { recursive: true });
+  for (const [file, value] of Object.entries(limitFiles(limits))) write(join(dir, file), value);
+  return dir;
+}
+
+/** docker's limit flags as given (strings), by Limits field. */
+export type LimitFlags = Partial<Record<keyof Limits, string>>;
+
+const FLAG_NAMES: Record<keyof Limits, string> = {
+  memory: "--memory",
+  memorySwap: "--memory-swap",
+  memoryReservation: "--memory-reservation",
+  cpuQuota: "--cpus",
+  cpuPeriod: "--cpu-period",
+  cpuShares: "--cpu-shares",
+  cpusetCpus: "--cpuset-cpus",
+  cpusetMems: "--cpuset-mems",
+  pidsLimit: "--pids-limit",
+  blkioWeight: "--blkio-weight",
+};
+
+/** FLAGS checked and converted as docker checks them; one error naming the flag otherwise. */
+export function parseLimits(flags: LimitFlags & { cpus?: string; cpuQuota?: string }): Limits {
+  const out: Limits = {};
+  const size = (key: "memory" | "memorySwap" | "memoryReservation") => {
+    const text = flags[key];
+    if (text === undefined) return;
+    if (key === "memorySwap" && text === "-1") {
+      out.memorySwap = -1;
+      return;
+    }
+    const n = parseSize(text);
+    if (n === undefined) throw new Error(`${FLAG_NAMES[key]} takes a size (64m, 1g, 512k), not ${text}`);
+    out[key] = n;
+  };
+  size("memory");
+  size("memorySwap");
+  size("memoryReservation");
+  if (out.memory !== undefined && out.memory < 6 * 1024 * 1024)
+    throw new Error("--memory must be at least 6m (docker's minimum)");
+  if (out.memorySwap !== undefined && out.memorySwap >= 0) {
+    if (out.memory === undefined) throw new Error("--memory-swap needs --memory (it is memory plus swap)");
+    if (out.memorySwap < out.memory)
+      throw new Error("--memory-swap must be at least --memory (it is memory plus swap)");
+  }
+  const int = (text: string | undefined, flag: string, min: number, max: number) => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!/^-?\d+$/.test(text) || n < min || n > max)
+      throw new Error(`${flag} takes a whole number from ${min} to ${max}, not ${text}`);
+    return n;
+  };
+  if (flags.cpus !== undefined) {
+    const c = Number(flags.cpus);
+    if (!/^\d+(\.\d+)?$/.test(flags.cpus) || c <= 0)
+      throw new Error(`--cpus takes a number of CPUs above 0 (1.5), not ${flags.cpus}`);
+    if (flags.cpuQuota !== undefined) throw new Error("--cpus and --cpu-quota conflict: give one");
+    out.cpuQuota = Math.round(c * 100000);
+    out.cpuPeriod = 100000;
+  }
+  const quota = int(flags.cpuQuota, "--cpu-quota", 1000, 1_000_000_000);
+  if (quota !== undefined) out.cpuQuota = quota;
+  const period = int(flags.cpuPeriod, "--cpu-period", 1000, 1_000_000);
+  if (period !== undefined) {
+    if (out.cpuQuota === undefined) throw new Error("--cpu-period needs --cpu-quota");
+    if (flags.cpus === undefined) out.cpuPeriod = period;
+  }
+  const shares = int(flags.cpuShares, "--cpu-shares", 2, 262144);
+  if (shares !== undefined) out.cpuShares = shares;
+  for (const key of ["cpusetCpus", "cpusetMems"] as const) {
+    const t = flags[key];
+    if (t === undefined) continue;
+    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(t))
+      throw new Error(`${FLAG_NAMES[key]} takes a list such as 0-3,5, not ${t}`);
+    out[key] = t;
+  }
+  const pids = int(flags.pidsLimit, "--pids-limit", -1, 4_194_304);
+  if (pids !== undefined) out.pidsLimit = pids;
+  const weight = int(flags.blkioWeight, "--blkio-weight", 10, 1000);
+  if (weight !== undefined) out.blkioWeight = weight;
+  return out;
+}

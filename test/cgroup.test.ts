@@ -1,0 +1,83 @@
+// Resource limits: docker's flags checked and turned into cgroup v2 files as runc and crun write
+// them; on a host with no cgroup v2 subtree for the user, one line that says what is missing. The
+// limits themselves are tested for real in a systemd guest (test/vm/, `make test-vm`).
+import { expect, test } from "bun:test";
+import { cgroupHost, limitFiles, neededControllers, parseLimits, parseSize } from "../src/runtime/cgroup";
+import { hull, requireUnprivileged } from "./helpers";
+
+test("sizes as docker reads them", () => {
+  expect(parseSize("512")).toBe(512);
+  expect(parseSize("64k")).toBe(65536);
+  expect(parseSize("256m")).toBe(256 * 1024 ** 2);
+  expect(parseSize("1.5g")).toBe(1.5 * 1024 ** 3);
+  expect(parseSize("2GB")).toBe(2 * 1024 ** 3);
+  expect(parseSize("lots")).toBeUndefined();
+});
+
+test("docker's limit flags become the cgroup v2 files runc writes", () => {
+  const l = parseLimits({
+    memory: "256m",
+    memorySwap: "512m",
+    memoryReservation: "128m",
+    cpus: "1.5",
+    cpuShares: "512",
+    cpusetCpus: "0",
+    pidsLimit: "100",
+    blkioWeight: "300",
+  });
+  expect(limitFiles(l)).toEqual({
+    "memory.max": String(256 * 1024 ** 2),
+    "memory.swap.max": String(256 * 1024 ** 2),
+    "memory.low": String(128 * 1024 ** 2),
+    "cpu.max": "150000 100000",
+    "cpu.weight": "20",
+    "cpuset.cpus": "0",
+    "pids.max": "100",
+    "io.weight": "2930",
+  });
+  expect(neededControllers(l)).toEqual(["cpu", "cpuset", "io", "memory", "pids"]);
+  expect(limitFiles(parseLimits({ memory: "64m", memorySwap: "-1", pidsLimit: "-1" }))).toEqual({
+    "memory.max": String(64 * 1024 ** 2),
+    "memory.swap.max": "max",
+    "pids.max": "max",
+  });
+  expect(limitFiles(parseLimits({ cpuQuota: "50000", cpuPeriod: "200000" }))).toEqual({ "cpu.max": "50000 200000" });
+});
+
+test("bad limit values are refused with the flag and what it takes", () => {
+  const bad: [Parameters<typeof parseLimits>[0], string][] = [
+    [{ memory: "lots" }, "--memory takes a size (64m, 1g, 512k), not lots"],
+    [{ memory: "1m" }, "--memory must be at least 6m"],
+    [{ memorySwap: "1g" }, "--memory-swap needs --memory"],
+    [{ memory: "1g", memorySwap: "512m" }, "--memory-swap must be at least --memory"],
+    [{ cpus: "0" }, "--cpus takes a number of CPUs above 0"],
+    [{ cpus: "1", cpuQuota: "50000" }, "--cpus and --cpu-quota conflict"],
+    [{ cpuPeriod: "100000" }, "--cpu-period needs --cpu-quota"],
+    [{ cpuShares: "1" }, "--cpu-shares takes a whole number from 2 to 262144"],
+    [{ cpusetCpus: "0-a" }, "--cpuset-cpus takes a list such as 0-3,5"],
+    [{ pidsLimit: "many" }, "--pids-limit takes a whole number"],
+    [{ blkioWeight: "5" }, "--blkio-weight takes a whole number from 10 to 1000"],
+  ];
+  for (const [flags, said] of bad) expect(() => parseLimits(flags)).toThrow(said);
+});
+
+test("a host without a cgroup v2 subtree for the user: one line naming what is missing, and nothing made", () => {
+  requireUnprivileged();
+  const host = cgroupHost();
+  if (host.ok && host.delegated) {
+    console.warn("skip: this host delegates cgroup v2 to the user; the refusal is for hosts that do not");
+    return;
+  }
+  const store = { root: require("node:fs").mkdtempSync(`${require("node:os").tmpdir()}/hull-cg-`) };
+  try {
+    const r = hull(["run", "--rm", "--memory", "64m", "--pids-limit", "10", "busybox", "true"], store);
+    expect(r.code).toBe(125);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^hull: resource limits need (cgroup v2|a cgroup v2 subtree delegated to you)/);
+    expect(require("node:fs").existsSync(`${store.root}/containers`)).toBe(false);
+    const bad = hull(["run", "--rm", "--memory", "lots", "busybox", "true"], store);
+    expect(bad.stderr.trim()).toBe("hull: --memory takes a size (64m, 1g, 512k), not lots");
+  } finally {
+    require("node:fs").rmSync(store.root, { recursive: true, force: true });
+  }
+});

@@ -9,7 +9,7 @@ SRC := $(shell find src -name '*.ts') package.json tsconfig.json
 SHIM_CC := $(shell command -v musl-gcc || echo gcc)
 CFLAGS := -static -Os -Wall -Wextra -Werror -ffunction-sections -fdata-sections -Wl,--gc-sections
 
-.PHONY: all test check fmt bench clean run
+.PHONY: all test test-vm check fmt bench clean run
 all: dist/hull
 
 $(BUN): package.json package-lock.json
@@ -30,6 +30,13 @@ dist/hull: $(BUN) $(SRC) build/hull-shim build/busybox-image/layer.tar
 
 test: dist/hull
 	$(BUN) test --timeout 60000
+
+# cgroup v2 limits in a systemd guest under qemu (these hosts have no delegated cgroup v2): the
+# guest is built once by `sudo test/vm/image.sh` (root: debootstrap), then any user runs the test
+test-vm: dist/hull
+	@[ "$$(id -u)" != 0 ] || test/vm/image.sh
+	rm -rf build/vm-share && mkdir -p build/vm-share && cp dist/hull test/vm/cgroup.sh build/vm-share/
+	test/vm/run.sh build/vm-share bash /mnt/host/cgroup.sh
 
 check: $(BUN)
 	node_modules/.bin/tsc -p .

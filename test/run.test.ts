@@ -604,7 +604,7 @@ describe("other commands", () => {
       "newuidmap/newgidmap",
       "kernel overlay in userns",
       "fuse-overlayfs",
-      "cgroup v2 delegation",
+      "cgroup v2 limits",
       "rootless networking",
     ]) {
       expect(r.stdout).toContain(name);

@@ -1,6 +1,8 @@
 // What this host offers hull, each with the command that fixes a missing piece. Used by `hull doctor`.
 import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { accessible, W_OK } from "../sys/libc";
+import { cgroupHost } from "./cgroup";
 import { findRange, hostIdMapping } from "./idmap";
 import { findProgram } from "./programs";
 import { userName } from "./whoami";
@@ -152,37 +154,40 @@ function fuse(): Check {
 }
 
 function cgroups(): Check {
-  const mounts = read("/proc/self/mounts") ?? "";
-  const v2root = mounts.split("\n").some((l) => / \/sys\/fs\/cgroup cgroup2 /.test(l));
-  if (!v2root) {
+  const name = "cgroup v2 limits";
+  const host = cgroupHost();
+  if (!host.ok)
     return {
-      name: "cgroup v2 delegation",
+      name,
       ok: false,
       required: false,
-      detail:
-        "no unified cgroup v2 hierarchy at /sys/fs/cgroup (v1 or hybrid): --memory/--cpus/--pids-limit unavailable",
-      fix: "boot with systemd.unified_cgroup_hierarchy=1 and set Delegate=yes for user@.service",
+      detail: `--memory/--cpus/--pids-limit unavailable: ${host.reason}`,
+      fix: host.fix,
     };
-  }
-  const own =
-    (read("/proc/self/cgroup") ?? "")
-      .split("\n")
-      .find((l) => l.startsWith("0::"))
-      ?.slice(3) ?? "/";
-  const dir = join("/sys/fs/cgroup", own);
-  try {
-    accessSync(join(dir, "cgroup.procs"), constants.W_OK);
-    const ctl = read(join(dir, "cgroup.controllers")) ?? "";
-    return { name: "cgroup v2 delegation", ok: true, required: false, detail: `${dir} (${ctl || "no controllers"})` };
-  } catch {
+  if (host.delegated)
     return {
-      name: "cgroup v2 delegation",
-      ok: false,
+      name,
+      ok: true,
       required: false,
-      detail: `${dir} is not delegated to this user`,
-      fix: "systemd-run --user --scope -p Delegate=yes hull ... (needs Delegate= for user@.service)",
+      detail: `${host.dir} is yours (${host.controllers.join(" ") || "no controllers"})`,
     };
-  }
+  const systemdRun = findProgram("systemd-run");
+  const runtime = process.env.XDG_RUNTIME_DIR ?? "";
+  const manager = runtime !== "" && accessible(join(runtime, "systemd", "private"), W_OK);
+  return systemdRun && manager
+    ? {
+        name,
+        ok: true,
+        required: false,
+        detail: `a limited container runs in a delegated scope from your systemd (${host.dir} is not yours)`,
+      }
+    : {
+        name,
+        ok: false,
+        required: false,
+        detail: `${host.dir} is not delegated to you, and no systemd user manager is there to give a scope`,
+        fix: "loginctl enable-linger $USER, and Delegate=cpu cpuset io memory pids for user@.service",
+      };
 }
 
 function network(): Check {

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Runs in the guest (test/vm/run.sh) as the unprivileged user `dev`: hull's resource limits against
+# a real delegated cgroup v2 subtree. One line per check, "ok" or "FAIL"; exit 1 if any failed.
+set -u
+H=/mnt/host/hull
+export HULL_ROOT=$HOME/store
+failed=0
+check() { if [ "$2" = 0 ]; then echo "ok   $1"; else echo "FAIL $1${3:+: $3}"; failed=1; fi; }
+cg_of() { sed -n 's/^0:://p' "/proc/$1/cgroup"; }
+
+echo "# $(uname -r), $(stat -fc %T /sys/fs/cgroup), $(id)"
+out=$($H run --rm busybox true 2>&1); check "hull runs here" $? "$out"
+
+# the login shell is in session-N.scope, root's: hull asks systemd for a delegated scope
+out=$($H run --rm --memory 64m busybox cat /proc/self/cgroup 2>&1)
+case "$out" in */container) r=0 ;; *) r=1 ;; esac
+check "a limited container runs in a cgroup of its own, in a scope of hull's" $r "$out"
+
+out=$($H run --rm --memory 32m --memory-swap 32m busybox sh -c 'a=$(head -c 200000000 /dev/zero | tr "\0" x); echo survived' 2>&1)
+rc=$?
+[ $rc = 137 ] && [ "${out#*survived}" = "$out" ]; check "--memory: past the limit the container is OOM-killed (137)" $? "rc=$rc $out"
+
+out=$($H run --rm --pids-limit 8 busybox sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & done; wait' 2>&1)
+case "$out" in *fork*) r=0 ;; *) r=1 ;; esac
+check "--pids-limit: forks past the limit fail" $r "$out"
+
+$H run -d --name lim --cpus 0.5 --memory 100m --memory-swap 150m --pids-limit 50 --cpu-shares 512 --memory-reservation 50m busybox sleep 60 >/dev/null 2>&1
+pid=$($H inspect lim 2>/dev/null | sed -n 's/.*"Pid": \([0-9]*\).*/\1/p' | head -1)
+dir=/sys/fs/cgroup$(cg_of "$pid" 2>/dev/null)
+bad=""
+while IFS='=' read -r f want; do
+  got=$(cat "$dir/$f" 2>/dev/null)
+  [ "$got" = "$want" ] || bad="$bad $f=$got (want $want);"
+done <<'LIST'
+cpu.max=50000 100000
+memory.max=104857600
+memory.swap.max=52428800
+memory.low=52428800
+pids.max=50
+cpu.weight=20
+LIST
+case "$dir" in */container) ;; *) bad="$bad not the container's cgroup: $dir" ;; esac
+[ -z "$bad" ]; check "the limits are the files runc would write, on the container's first process" $? "$bad"
+$H rm -f lim >/dev/null 2>&1
+sleep 1
+[ ! -d "$dir" ]; check "the container's cgroup goes with it" $? "$dir is still there"
+
+$H run --name again --memory 64m busybox cat /proc/self/cgroup >/dev/null 2>&1
+out=$($H start -a again 2>&1)
+case "$out" in */container) r=0 ;; *) r=1 ;; esac
+check "hull start puts a stopped container in its limits again" $r "$out"
+$H rm again >/dev/null 2>&1
+
+# a scope that delegates only memory: asking for a CPU limit names the controller and the fix
+out=$(systemd-run --user --scope --quiet -p Delegate=memory $H run --rm --cpus 1 busybox true 2>&1)
+rc=$?
+case "$out" in *"cpu controller is not delegated"*) r=0 ;; *) r=1 ;; esac
+[ $rc = 125 ] && [ $r = 0 ]; check "a controller that is not delegated is named, with the fix" $? "rc=$rc $out"
+
+out=$($H run --rm busybox cat /proc/self/cgroup 2>&1)
+case "$out" in */container) r=1 ;; *) r=0 ;; esac
+check "without limits, no scope and no cgroup are made" $r "$out"
+
+$H unshare rm -rf "$HULL_ROOT"
+exit $failed

@@ -41,6 +41,10 @@
 #define HULL_REC_DIE_WITH 28
 /* str: the container's cgroup v2 directory (resource limits): its first process moves in first */
 #define HULL_REC_CGROUP 29
+/* u32 resource, u64 soft, u64 hard (~0: unlimited): a --ulimit, set before the command runs */
+#define HULL_REC_RLIMIT 30
+/* u32 (an int32): --oom-score-adj */
+#define HULL_REC_OOM_SCORE_ADJ 31
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0

@@ -97,6 +97,17 @@ void read_message(int fd) {
     case HULL_REC_FLAGS: cfg.flags = u; break;
     case HULL_REC_DIE_WITH: cfg.die_with = u; break;
     case HULL_REC_CGROUP: cfg.cgroup = data; break;
+    case HULL_REC_RLIMIT:
+      if (len != 20 || cfg.nrlimits >= 16) die(EINVAL, "setup message: bad rlimit");
+      memcpy(&cfg.rlimits[cfg.nrlimits].resource, data, 4);
+      memcpy(&cfg.rlimits[cfg.nrlimits].soft, data + 4, 8);
+      memcpy(&cfg.rlimits[cfg.nrlimits].hard, data + 12, 8);
+      cfg.nrlimits++;
+      break;
+    case HULL_REC_OOM_SCORE_ADJ:
+      cfg.oom_score_adj = (int32_t)u;
+      cfg.have_oom_score_adj = 1;
+      break;
     case HULL_REC_CAPS:
       if (len != 8) die(EINVAL, "setup message: bad capability set");
       memcpy(&cfg.caps, data, 8);

@@ -140,6 +140,22 @@ static void command_stdio(int slave) {
 /* Who the command runs as, for run and exec alike: Docker's capability set and no_new_privs, the
  * groups and ids, the working directory, and nothing of hull's left open across the exec. */
 static void become_command(void) {
+  /* --ulimit and --oom-score-adj while the capabilities of the namespace are still held; what the
+   * kernel refuses (a hard limit above the caller's, a lower OOM score) is an error, never ignored */
+  for (int i = 0; i < cfg.nrlimits; i++) {
+    struct rlimit rl = {.rlim_cur = cfg.rlimits[i].soft, .rlim_max = cfg.rlimits[i].hard};
+    if (setrlimit((int)cfg.rlimits[i].resource, &rl) < 0)
+      die(errno, "--ulimit: resource %u to %llu:%llu (above your own hard limit? see ulimit -H)", cfg.rlimits[i].resource,
+          (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+  }
+  if (cfg.have_oom_score_adj) {
+    char v[16];
+    int n = snprintf(v, sizeof v, "%d", cfg.oom_score_adj);
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, v, (size_t)n) != n)
+      die(errno, "--oom-score-adj %d (below your own score needs privilege)", cfg.oom_score_adj);
+    close(fd);
+  }
   /* a session keyring of its own, as runc gives each container: the caller's holds its keys */
   if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0, 0, 0, 0) < 0 && errno != ENOSYS && errno != EDQUOT)
     die(errno, "new session keyring");

@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -116,6 +117,10 @@ struct config {
   int have_caps;
   uint32_t die_with;
   const char *cgroup;
+  struct { uint32_t resource; uint64_t soft, hard; } rlimits[16];
+  int nrlimits;
+  int have_oom_score_adj;
+  int32_t oom_score_adj;
   struct sock_filter *seccomp;
   unsigned short seccomp_len;
   gid_t groups[64];

@@ -81,3 +81,54 @@ test("a host without a cgroup v2 subtree for the user: one line naming what is m
     require("node:fs").rmSync(store.root, { recursive: true, force: true });
   }
 });
+
+test("--ulimit and --oom-score-adj need no cgroup: set before the command runs, for exec too", () => {
+  requireUnprivileged();
+  const store = { root: require("node:fs").mkdtempSync(`${require("node:os").tmpdir()}/hull-ul-`) };
+  try {
+    const out = hull(
+      [
+        "run",
+        "--rm",
+        "--ulimit",
+        "nofile=100:200",
+        "--ulimit",
+        "core=-1",
+        "--oom-score-adj",
+        "500",
+        "busybox",
+        "sh",
+        "-c",
+        "ulimit -n; ulimit -Hn; ulimit -c; cat /proc/self/oom_score_adj",
+      ],
+      store,
+    );
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toBe("100\n200\nunlimited\n500\n");
+    const d = hull(["run", "-d", "--name", "ul", "--ulimit", "nproc=300", "busybox", "sleep", "30"], store);
+    expect(d.code, d.stderr).toBe(0);
+    expect(hull(["exec", "ul", "sh", "-c", "ulimit -u"], store).stdout).toBe("300\n");
+    hull(["rm", "-f", "ul"], store);
+    for (const [flag, said] of [
+      ["nofile=2:1", "the soft limit is above the hard one"],
+      ["files=10", "--ulimit files: not a limit"],
+      ["nofile", "--ulimit takes NAME=SOFT[:HARD]"],
+    ]) {
+      const r = hull(["run", "--rm", "--ulimit", flag as string, "busybox", "true"], store);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain(said as string);
+    }
+    // above the caller's own hard limit, or below its OOM score: the kernel's refusal, in one line
+    const high = hull(["run", "--rm", "--ulimit", "nofile=99999999", "busybox", "true"], store);
+    expect(high.code).toBe(125);
+    expect(high.stderr).toContain("--ulimit: resource 7");
+    const low = hull(["run", "--rm", "--oom-score-adj", "-500", "busybox", "true"], store);
+    expect(low.code).toBe(125);
+    expect(low.stderr).toContain("--oom-score-adj -500");
+    expect(hull(["run", "--rm", "--oom-score-adj", "2000", "busybox", "true"], store).stderr).toContain(
+      "--oom-score-adj takes a whole number from -1000 to 1000",
+    );
+  } finally {
+    require("node:fs").rmSync(store.root, { recursive: true, force: true });
+  }
+});

@@ -29,6 +29,8 @@ const Saved = v.looseObject({
   flags: v.number(),
   capMask: v.optional(v.pipe(v.string(), v.regex(/^\d+$/))),
   seccomp: v.optional(v.string()),
+  rlimits: v.optional(v.array(v.string())),
+  oomScoreAdj: v.optional(v.number()),
 });
 
 export async function execInContainer(paths: StorePaths, o: ExecOptions): Promise<never> {
@@ -73,6 +75,8 @@ export async function execInContainer(paths: StorePaths, o: ExecOptions): Promis
     groups,
     capMask: spec.capMask,
     seccomp: spec.seccomp,
+    rlimits: spec.rlimits,
+    oomScoreAdj: spec.oomScoreAdj,
     flags,
     targetPid: pid,
   });

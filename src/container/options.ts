@@ -62,6 +62,16 @@ export const RunOptionsSchema = v.object({
   capDrop: v.array(v.string()),
   securityOpt: v.array(v.string()),
   userns: v.optional(v.string()),
+  ulimits: v.optional(v.array(v.string()), []),
+  oomScoreAdj: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^-?\d{1,4}$/, "--oom-score-adj takes a whole number from -1000 to 1000"),
+      v.transform(Number),
+      v.minValue(-1000, "--oom-score-adj takes a whole number from -1000 to 1000"),
+      v.maxValue(1000, "--oom-score-adj takes a whole number from -1000 to 1000"),
+    ),
+  ),
   /** docker's resource flags as given, checked by src/runtime/cgroup.ts's parseLimits */
   limits: v.optional(v.record(v.string(), v.string()), {}),
   labels: v.array(v.pipe(v.string(), v.regex(/^[^=\s][^=]*(=.*)?$/s, "--label takes KEY=VALUE or KEY"))),

@@ -151,6 +151,15 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       throw new RunError(`-v ${m.source}: cannot create it (${(e as NodeJS.ErrnoException).code})`);
     }
   }
+  let rlimits: string[] = [];
+  try {
+    const { parseUlimit } = await import("../runtime/ulimits");
+    // the last of one resource wins, as docker's
+    const byResource = new Map(o.ulimits.map((u) => parseUlimit(u)).map((r) => [r.resource, r]));
+    rlimits = [...byResource.values()].map((r) => `${r.resource} ${r.soft} ${r.hard}`);
+  } catch (e) {
+    throw RunError.from(e);
+  }
   const envFiles: string[] = [];
   for (const f of o.envFiles) {
     try {
@@ -322,6 +331,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       gid: user.gid,
       groups: ids.uidMapProg ? user.groups.filter((g) => g < ids.size) : [],
       capMask: security.capMask,
+      ...(rlimits.length > 0 ? { rlimits } : {}),
+      ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
       seccomp: security.seccomp,
       hostname,
       nsFlags: namespaceFlags(o.network),

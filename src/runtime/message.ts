@@ -14,6 +14,10 @@ export interface ProcessSpec {
    * (base64 struct sock_filter[]; absent: none), from runtime/security.ts */
   capMask?: string;
   seccomp?: string;
+  /** --ulimit, as "resource soft hard" (decimal: JSON has no 64-bit integers), and --oom-score-adj:
+   * for exec as for the container's first process */
+  rlimits?: string[];
+  oomScoreAdj?: number;
 }
 
 export interface ShimSpec extends IdMaps, ProcessSpec {
@@ -140,6 +144,15 @@ function writeProcess(w: MessageWriter, p: ProcessSpec): void {
   w.u32(ABI.HULL_REC_UID, p.uid);
   w.u32(ABI.HULL_REC_GID, p.gid);
   for (const g of p.groups) w.u32(ABI.HULL_REC_GROUP, g);
+  for (const r of p.rlimits ?? []) {
+    const [resource, soft, hard] = r.split(" ");
+    const b = new DataView(new ArrayBuffer(20));
+    b.setUint32(0, Number(resource), true);
+    b.setBigUint64(4, BigInt(soft as string), true);
+    b.setBigUint64(12, BigInt(hard as string), true);
+    w.rec(ABI.HULL_REC_RLIMIT, new Uint8Array(b.buffer));
+  }
+  if (p.oomScoreAdj !== undefined) w.u32(ABI.HULL_REC_OOM_SCORE_ADJ, p.oomScoreAdj >>> 0);
   if (p.capMask !== undefined) {
     const b = new Uint8Array(8);
     new DataView(b.buffer).setBigUint64(0, BigInt(p.capMask), true);

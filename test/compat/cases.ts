@@ -292,11 +292,21 @@ export const CASES: Case[] = [
     note: "refused by name with the reason",
   },
   {
-    docker: "docker run --rm --oom-score-adj 500 busybox true",
+    docker: "docker run --rm --device /dev/kvm busybox true",
     verdict: "missing",
     code: 125,
-    stderr: "--oom-score-adj is not supported by hull run: resource limits",
-    note: "refused by name with the reason (--memory, --cpus, --pids-limit... work where a cgroup v2 subtree is delegated: test/vm)",
+    stderr: "--device is not supported by hull run: a rootless container cannot be given host devices",
+    note: "refused by name with the reason",
+  },
+  {
+    docker: "docker run --rm --ulimit nofile=100:200 busybox sh -c 'ulimit -n; ulimit -Hn'",
+    verdict: "works",
+    stdout: "100\n200\n",
+  },
+  {
+    docker: "docker run --rm --oom-score-adj 500 busybox cat /proc/self/oom_score_adj",
+    verdict: "works",
+    stdout: "500\n",
   },
   {
     docker: "docker compose up",

@@ -34,7 +34,7 @@ mkdir -p "$VM/ssh"
 # readable by the developer who runs the tests (run.sh copies it to a private file): it opens only
 # this throwaway guest, on 127.0.0.1, while a test runs
 chmod 755 "$VM/ssh"; chmod 644 "$VM/ssh/id_ed25519"
-key=$( { sha256sum "$0"; cat "$VM/ssh/id_ed25519.pub"; } | sha256sum | cut -c1-16)
+key=$( { sha256sum <"$0"; cat "$VM/ssh/id_ed25519.pub"; } | sha256sum | cut -c1-16)
 if [ "$(cat "$VM/stamp" 2>/dev/null)" = "$key" ] && [ -s "$VM/disk.qcow2" ]; then say "cached in $VM"; exit 0; fi
 
 R=$VM/rootfs

@@ -68,6 +68,14 @@ export const runArgs = {
   "cpuset-mems": { type: "string", description: "Memory nodes the container may use (0,1)" },
   "pids-limit": { type: "string", description: "Most processes at once (-1: no limit)" },
   "blkio-weight": { type: "string", description: "Relative block I/O weight (10-1000)" },
+  ulimit: {
+    type: "string",
+    description: "A resource limit NAME=SOFT[:HARD] (nofile=1024:2048; -1: unlimited; repeatable)",
+  },
+  "oom-score-adj": {
+    type: "string",
+    description: "The container's OOM score adjustment (-1000 to 1000; lowering it needs privilege)",
+  },
   userns: {
     type: "string",
     description:
@@ -118,6 +126,8 @@ function runOptions(rawArgs: string[], verb: string) {
     securityOpt: all(p, "security-opt"),
     userns: last(p, "userns"),
     labels: all(p, "label"),
+    ulimits: all(p, "ulimit"),
+    oomScoreAdj: last(p, "oom-score-adj"),
     limits: Object.fromEntries(
       (
         [

@@ -298,13 +298,29 @@ static void __attribute__((noreturn)) init_loop(pid_t child) {
 static int sync_rd = -1, sync_wr = -1; /* userns stage <- parent, userns stage -> parent */
 /* A kept container's exit, for `hull ps`: written to a temp name and renamed, so a reader sees the
  * whole record or none. */
-static void write_state(int code) {
+/* The kernel's count of OOM kills in the container's cgroup (memory.events), or 0 without one. */
+static long oom_kills(void) {
+  if (!cfg.cgroup) return 0;
+  char path[4200], text[512];
+  snprintf(path, sizeof path, "%s/memory.events", cfg.cgroup);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  text[n] = 0;
+  char *at = strstr(text, "oom_kill ");
+  return at ? strtol(at + 9, NULL, 10) : 0;
+}
+
+static void write_state(int code, int oom_killed) {
   char tmp[4200], stamp[40], text[200];
   time_t now = time(NULL);
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  int n = snprintf(text, sizeof text, "{\"exitCode\": %d, \"finishedAt\": \"%s\"}\n", code, stamp);
+  int n = snprintf(text, sizeof text, "{\"exitCode\": %d, \"finishedAt\": \"%s\", \"oomKilled\": %s}\n", code, stamp,
+                   oom_killed ? "true" : "false");
   snprintf(tmp, sizeof tmp, "%s.tmp", cfg.state_file);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
@@ -336,6 +352,8 @@ static void __attribute__((noreturn)) userns_stage(void) {
 
   int code = HULL_EXIT_SETUP;
 
+  /* OOM kills are counted from here: a cgroup a restart reuses has the earlier runs' in it */
+  long oom_before = oom_kills();
   /* The container stage gets the remaining namespaces; with NEWPID it is pid 1 there. */
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(cfg.nsflags | SIGCHLD), 0, 0, 0, 0);
   if (pid < 0) {
@@ -376,7 +394,7 @@ static void __attribute__((noreturn)) userns_stage(void) {
   /* Unmount before removing: the mount point could not be removed, and fuse-overlayfs's daemon
    * only stops once its mount is gone. */
   if (overlay_mounted) umount2(cfg.rootfs, MNT_DETACH);
-  if (cfg.state_file && *cfg.state_file) write_state(code);
+  if (cfg.state_file && *cfg.state_file) write_state(code, oom_kills() > oom_before);
   remove_cleanup();
   _exit(code);
 }

@@ -132,3 +132,46 @@ test("--ulimit and --oom-score-adj need no cgroup: set before the command runs, 
     require("node:fs").rmSync(store.root, { recursive: true, force: true });
   }
 });
+
+test("stats reads a container without a cgroup of its own from its processes; update keeps limits for the next start", () => {
+  requireUnprivileged();
+  const store = { root: require("node:fs").mkdtempSync(`${require("node:os").tmpdir()}/hull-st-`) };
+  try {
+    expect(hull(["run", "-d", "--name", "busy", "busybox", "sh", "-c", "while true; do :; done"], store).code).toBe(0);
+    expect(hull(["run", "-d", "--name", "idle", "busybox", "sleep", "60"], store).code).toBe(0);
+    const r = hull(["stats", "--no-stream", "--format", "json"], store);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const busy = rows.find((x) => x.Name === "busy");
+    const idle = rows.find((x) => x.Name === "idle");
+    // a busy loop uses about one CPU; a sleep about none
+    expect(Number.parseFloat(busy.CPUPerc)).toBeGreaterThan(30);
+    expect(Number.parseFloat(idle.CPUPerc)).toBeLessThan(10);
+    expect(idle.PIDs).toBe("1");
+    expect(idle.MemUsage).toMatch(/^[\d.]+(B|KiB|MiB) \/ [\d.]+GiB$/);
+    const table = hull(["stats", "--no-stream", "idle"], store).stdout;
+    expect(table).toMatch(
+      /^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS\n[0-9a-f]{12} +idle /,
+    );
+    // no cgroup of its own: on a host with cgroup v2 the limit is kept for the next start, and said
+    // so; on one without, refused and not kept (it would only make the next start fail)
+    const u = hull(["update", "--memory", "64m", "--pids-limit", "20", "idle"], store);
+    expect(u.code).toBe(1);
+    const [info] = JSON.parse(hull(["inspect", "idle"], store).stdout);
+    if (cgroupHost().ok) {
+      expect(u.stderr).toContain("runs without a cgroup of its own");
+      expect(info.HostConfig).toMatchObject({ Memory: 64 * 1024 * 1024, PidsLimit: 20 });
+    } else {
+      expect(u.stderr).toContain("resource limits need cgroup v2");
+      expect(info.HostConfig).toMatchObject({ Memory: 0, PidsLimit: 0 });
+    }
+    expect(hull(["update", "idle"], store).stderr).toContain("needs a limit to change");
+    expect(hull(["update", "--memory", "lots", "idle"], store).stderr).toContain("--memory takes a size");
+  } finally {
+    hull(["rm", "-f", "busy", "idle"], store);
+    require("node:fs").rmSync(store.root, { recursive: true, force: true });
+  }
+});

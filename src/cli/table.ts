@@ -12,6 +12,8 @@ export const commands: Record<string, () => Promise<HullCommand>> = {
   cp: () => import("./commands/containers").then((m) => m.cp),
   __cp: () => import("./commands/internal").then((m) => m.cpCommand),
   export: () => import("./commands/containers").then((m) => m.exportCommand),
+  stats: () => import("./commands/resources").then((m) => m.stats),
+  update: () => import("./commands/resources").then((m) => m.update),
   __pack: () => import("./commands/internal").then((m) => m.packCommand),
   commit: () => import("./commands/containers").then((m) => m.commit),
   "__commit-layer": () => import("./commands/internal").then((m) => m.commitLayerCommand),

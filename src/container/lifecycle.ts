@@ -41,8 +41,9 @@ function runningInit(paths: StorePaths, key: string) {
 }
 
 /**
- * `hull pause` / `hull unpause`: SIGSTOP / SIGCONT to every process of the container (no delegated
- * cgroup freezer on these hosts), through the shim's signal-all mode; `paused` marks it for ps.
+ * `hull pause` / `hull unpause`: the cgroup v2 freezer where the container has a cgroup of its own
+ * (run with limits), else SIGSTOP / SIGCONT to every process of it through the shim's signal-all
+ * mode (these hosts have no delegated freezer); `paused` marks it for ps.
  */
 export async function pauseContainer(
   paths: StorePaths,
@@ -55,18 +56,23 @@ export async function pauseContainer(
   const paused = (containerState(paths, rec) as { paused?: boolean }).paused === true;
   if (!quiet && pause && paused) throw new Error(`container ${key} is already paused`);
   if (!quiet && !pause && !paused) throw new Error(`container ${key} is not paused`);
-  const message = encodeEnterMessage({
-    argv: ["-"],
-    env: [],
-    cwd: "/",
-    uid: 0,
-    gid: 0,
-    groups: [],
-    flags: 0,
-    targetPid: pid,
-  });
-  const r = await spawnShim(message, ["signal-all", String(pause ? 19 : 18)]);
-  if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `signal failed (${r.code})`);
+  const { containerCgroup, freeze } = await import("../runtime/cgroup");
+  const cgroup = containerCgroup(pid);
+  if (cgroup) await freeze(cgroup, pause);
+  else {
+    const message = encodeEnterMessage({
+      argv: ["-"],
+      env: [],
+      cwd: "/",
+      uid: 0,
+      gid: 0,
+      groups: [],
+      flags: 0,
+      targetPid: pid,
+    });
+    const r = await spawnShim(message, ["signal-all", String(pause ? 19 : 18)]);
+    if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `signal failed (${r.code})`);
+  }
   const marker = join(containerDir(paths, rec.id), "paused");
   if (pause) writeFileAtomic(marker, "", 0o644, false);
   else unlinkIfExists(marker);

@@ -1,6 +1,7 @@
 // ps, rm, container prune, container inspect over the store's container records.
 import { join } from "node:path";
 import { removeTree } from "../image/layers";
+import { parseLimits } from "../runtime/cgroup";
 import type { StorePaths } from "../store/paths";
 import { accessible, F_OK, readFileText } from "../sys/libc";
 import { writeFileAtomic } from "../store/atomic";
@@ -99,6 +100,24 @@ export async function pruneContainers(
   return out;
 }
 
+/** A container's limits under docker's HostConfig names (0: none, as docker shows it). */
+function hostConfigLimits(flags: Record<string, string>): Record<string, number | string> {
+  const l = parseLimits(flags);
+  return {
+    Memory: l.memory ?? 0,
+    MemorySwap: l.memorySwap ?? 0,
+    MemoryReservation: l.memoryReservation ?? 0,
+    NanoCpus: flags.cpus !== undefined ? Math.round(Number(flags.cpus) * 1e9) : 0,
+    CpuQuota: flags.cpus === undefined ? (l.cpuQuota ?? 0) : 0,
+    CpuPeriod: flags.cpus === undefined ? (l.cpuPeriod ?? 0) : 0,
+    CpuShares: l.cpuShares ?? 0,
+    CpusetCpus: l.cpusetCpus ?? "",
+    CpusetMems: l.cpusetMems ?? "",
+    PidsLimit: l.pidsLimit ?? 0,
+    BlkioWeight: l.blkioWeight ?? 0,
+  };
+}
+
 export function inspectContainer(paths: StorePaths, key: string): Record<string, unknown> {
   const rec = findContainer(paths, key);
   const state = containerState(paths, rec);
@@ -110,7 +129,7 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
     Args: rec.command.slice(1),
     Image: rec.imageId ?? "",
     Config: { Image: rec.image, Cmd: rec.command, Labels: rec.labels ?? {} },
-    HostConfig: { AutoRemove: rec.rm, UsernsMode: rec.userns ?? "" },
+    HostConfig: { AutoRemove: rec.rm, UsernsMode: rec.userns ?? "", ...hostConfigLimits(rec.limits ?? {}) },
     RestartCount: Number(readFileText(join(containerDir(paths, rec.id), "restarts")) ?? 0),
     State: {
       Status: state.status,
@@ -121,6 +140,7 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
       ExitCode: state.status === "exited" ? state.exitCode : 0,
       StartedAt: startedAt(paths, rec.id) ?? "",
       FinishedAt: state.status === "exited" ? state.finishedAt : "",
+      OOMKilled: state.status === "exited" && state.oomKilled === true,
     },
     Mounts: (rec.mounts ?? []).map((m) => ({
       Type: m.type,

@@ -45,11 +45,12 @@ export const ContainerRecordSchema = v.object({
 });
 export type ContainerRecord = v.InferOutput<typeof ContainerRecordSchema>;
 
-const StateSchema = v.object({ exitCode: v.number(), finishedAt: v.string() });
+/** what the shim writes when a kept container ends; oomKilled: the kernel's OOM killer ended it */
+const StateSchema = v.object({ exitCode: v.number(), finishedAt: v.string(), oomKilled: v.optional(v.boolean()) });
 
 export type ContainerState =
   | { status: "running"; pid: number; paused?: boolean }
-  | { status: "exited"; exitCode: number; finishedAt: string }
+  | { status: "exited"; exitCode: number; finishedAt: string; oomKilled?: boolean }
   | { status: "created" }
   | { status: "dead" };
 

@@ -69,7 +69,7 @@ function runningInit(paths: StorePaths, key: string): number {
 }
 
 /** Host pids of every process in the pid namespace of INIT: those started by `hull exec` too. */
-function namespacePids(init: number): number[] {
+export function namespacePids(init: number): number[] {
   const ns = readlink(`/proc/${init}/ns/pid`);
   if (!ns) throw new Error("the container stopped while its processes were read");
   const { readdirSync } = require("node:fs") as typeof import("node:fs");

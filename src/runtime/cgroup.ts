@@ -252,3 +252,21 @@ export function parseLimits(flags: LimitFlags & { cpus?: string; cpuQuota?: stri
   if (weight !== undefined) out.blkioWeight = weight;
   return out;
 }
+
+/** The cgroup directory of the process PID when it is a container's own (hull made it), else undefined. */
+export function containerCgroup(pid: number): string | undefined {
+  const own = /^0::(\/.*)$/m.exec(readFileText(`/proc/${pid}/cgroup`) ?? "")?.[1];
+  return own?.endsWith("/container") ? join(ROOT, own) : undefined;
+}
+
+/** cgroup v2's freezer on DIR: every process stopped (or continued) at once, then waited for. */
+export async function freeze(dir: string, frozen: boolean): Promise<void> {
+  const { writeFileSync } = require("node:fs") as typeof import("node:fs");
+  writeFileSync(join(dir, "cgroup.freeze"), frozen ? "1" : "0");
+  const want = `frozen ${frozen ? 1 : 0}`;
+  for (let i = 0; i < 500; i++) {
+    if ((readFileText(join(dir, "cgroup.events")) ?? "").includes(want)) return;
+    await Bun.sleep(2);
+  }
+  throw new Error(`the cgroup freezer did not ${frozen ? "freeze" : "thaw"} ${dir} within a second`);
+}

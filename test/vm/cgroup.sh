@@ -16,9 +16,12 @@ out=$($H run --rm --memory 64m busybox cat /proc/self/cgroup 2>&1)
 case "$out" in */container) r=0 ;; *) r=1 ;; esac
 check "a limited container runs in a cgroup of its own, in a scope of hull's" $r "$out"
 
-out=$($H run --rm --memory 32m --memory-swap 32m busybox sh -c 'a=$(head -c 200000000 /dev/zero | tr "\0" x); echo survived' 2>&1)
+out=$($H run --name oom --memory 32m --memory-swap 32m busybox sh -c 'a=$(head -c 200000000 /dev/zero | tr "\0" x); echo survived' 2>&1)
 rc=$?
 [ $rc = 137 ] && [ "${out#*survived}" = "$out" ]; check "--memory: past the limit the container is OOM-killed (137)" $? "rc=$rc $out"
+$H inspect oom | grep -q '"OOMKilled": true'; check "inspect says OOMKilled" $? "$($H inspect oom | grep OOMKilled)"
+$H ps -a --filter name=oom | grep -q 'Exited (137)'; check "ps shows Exited (137)" $?
+$H rm oom >/dev/null 2>&1
 
 out=$($H run --rm --pids-limit 8 busybox sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & done; wait' 2>&1)
 case "$out" in *fork*) r=0 ;; *) r=1 ;; esac
@@ -41,6 +44,17 @@ cpu.weight=20
 LIST
 case "$dir" in */container) ;; *) bad="$bad not the container's cgroup: $dir" ;; esac
 [ -z "$bad" ]; check "the limits are the files runc would write, on the container's first process" $? "$bad"
+$H pause lim >/dev/null 2>&1
+st=$(cat "$dir/cgroup.events" 2>/dev/null | sed -n 's/^frozen //p')
+$H unpause lim >/dev/null 2>&1
+[ "$st" = 1 ] && [ "$(sed -n 's/^frozen //p' "$dir/cgroup.events")" = 0 ]; check "pause and unpause use the cgroup freezer" $? "frozen=$st"
+$H update --memory 200m --memory-swap 200m --pids-limit 70 --cpus 1 lim >/dev/null 2>&1
+got="$(cat "$dir/memory.max") $(cat "$dir/memory.swap.max") $(cat "$dir/pids.max") $(cat "$dir/cpu.max")"
+[ "$got" = "209715200 0 70 100000 100000" ]; check "update changes a running container's limits in place" $? "$got"
+out=$($H stats --no-stream --format json lim 2>&1)
+case "$out" in *'"PIDs":"1"'*'"Container":"lim"'*) r=0 ;; *) r=1 ;; esac
+case "$out" in *"/ 200MiB"*) ;; *) r=1 ;; esac
+check "stats reads the container's cgroup: its memory limit and pids" $r "$out"
 $H rm -f lim >/dev/null 2>&1
 sleep 1
 [ ! -d "$dir" ]; check "the container's cgroup goes with it" $? "$dir is still there"

@@ -150,6 +150,8 @@ export const container: HullCommand = {
     unpause: () => import("./lifecycle").then((m) => m.unpause),
     cp: () => Promise.resolve(cp),
     export: () => Promise.resolve(exportCommand),
+    stats: () => import("./resources").then((m) => m.stats),
+    update: () => import("./resources").then((m) => m.update),
     diff: () => Promise.resolve(diff),
     top: () => Promise.resolve(top),
     rename: () => Promise.resolve(rename),

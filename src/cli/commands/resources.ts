@@ -1,0 +1,132 @@
+// `hull stats` and `hull update`: what running containers use, and their limits changed in place.
+import type { ArgsDef } from "citty";
+import { storePaths, storeRoot } from "../../store/paths";
+import { isatty } from "../../sys/libc";
+import { flag, last, parseInterspersed } from "../argv";
+import type { HullCommand } from "../command";
+import { eachName } from "../each";
+import { print } from "../output";
+import { format, formatJsonOnly, rootArg, table } from "./image-common";
+
+const paths = (root: string | undefined) => storePaths(storeRoot(root));
+
+/** docker's MEM USAGE / LIMIT: binary units */
+function mib(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 2)}${units[i]}`;
+}
+
+const statsArgs = {
+  "no-stream": { type: "boolean", description: "One reading, then exit (default: a new one every second)" },
+  format: { type: "string", description: "json for one JSON object per line" },
+  all: { type: "boolean", alias: "a", description: "Accepted as docker's: stopped containers have nothing to show" },
+  "no-trunc": { type: "boolean", description: "Full container ids" },
+  ...rootArg,
+} as const satisfies ArgsDef;
+
+export const stats: HullCommand = {
+  meta: {
+    name: "stats",
+    description:
+      "CPU, memory, pids and I/O of running containers: hull stats [--no-stream] [--format json] [CONTAINER...]",
+  },
+  args: statsArgs,
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const p = parseInterspersed(rawArgs, statsArgs, "stats", true);
+    const json = last(p, "format");
+    formatJsonOnly(json);
+    const { containerStats } = await import("../../container/stats");
+    const store = paths(last(p, "root"));
+    const id = (full: string) => (flag(p, "no-trunc") ? full : full.slice(0, 12));
+    const show = async () => {
+      const rows = await containerStats(store, p.positionals, flag(p, "no-stream") ? 500 : 1000);
+      const cells = rows.map((r) => ({
+        ID: id(r.id),
+        Name: r.name,
+        CPUPerc: `${r.cpuPercent.toFixed(2)}%`,
+        MemUsage: `${mib(r.memory)} / ${mib(r.limit)}`,
+        MemPerc: `${r.limit > 0 ? ((r.memory / r.limit) * 100).toFixed(2) : "0.00"}%`,
+        NetIO: `${format.human(r.rx)} / ${format.human(r.tx)}`,
+        BlockIO: `${format.human(r.read)} / ${format.human(r.written)}`,
+        PIDs: String(r.pids),
+      }));
+      if (json === "json") return cells.map((c) => JSON.stringify({ ...c, Container: c.Name || c.ID })).join("\n");
+      return table([
+        ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"],
+        ...cells.map((c) => [c.ID, c.Name, c.CPUPerc, c.MemUsage, c.MemPerc, c.NetIO, c.BlockIO, c.PIDs]),
+      ]);
+    };
+    if (flag(p, "no-stream")) {
+      const text = await show();
+      if (text) print(text);
+      return;
+    }
+    // streaming: the screen redrawn on a terminal, one table after another elsewhere, until Ctrl-C
+    for (;;) {
+      const text = await show();
+      print(isatty(1) ? `\x1b[2J\x1b[H${text}` : text);
+    }
+  },
+};
+
+const updateArgs = {
+  memory: { type: "string", alias: "m", description: "Memory limit (64m, 1g)" },
+  "memory-swap": { type: "string", description: "Memory plus swap limit, or -1 for unlimited swap" },
+  "memory-reservation": { type: "string", description: "Memory soft limit" },
+  cpus: { type: "string", description: "CPUs the container may use (1.5)" },
+  "cpu-quota": { type: "string", description: "CPU time per --cpu-period, in microseconds" },
+  "cpu-period": { type: "string", description: "The period of --cpu-quota" },
+  "cpu-shares": { type: "string", alias: "c", description: "Relative CPU weight (2-262144)" },
+  "cpuset-cpus": { type: "string", description: "CPUs the container may run on" },
+  "cpuset-mems": { type: "string", description: "Memory nodes the container may use" },
+  "pids-limit": { type: "string", description: "Most processes at once (-1: no limit)" },
+  "blkio-weight": { type: "string", description: "Relative block I/O weight (10-1000)" },
+  ...rootArg,
+} as const satisfies ArgsDef;
+
+export const update: HullCommand = {
+  meta: {
+    name: "update",
+    description:
+      "Change the limits of containers: hull update [--memory M] [--cpus N] [--pids-limit N] ... CONTAINER... (a running one at once, a stopped one from its next start)",
+  },
+  args: updateArgs,
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const p = parseInterspersed(rawArgs, updateArgs, "update", true);
+    if (p.positionals.length === 0)
+      throw new Error("hull update needs a container: hull update [OPTIONS] CONTAINER...");
+    const flags: Record<string, string> = {};
+    for (const [key, name] of [
+      ["memory", "memory"],
+      ["memorySwap", "memory-swap"],
+      ["memoryReservation", "memory-reservation"],
+      ["cpus", "cpus"],
+      ["cpuQuota", "cpu-quota"],
+      ["cpuPeriod", "cpu-period"],
+      ["cpuShares", "cpu-shares"],
+      ["cpusetCpus", "cpuset-cpus"],
+      ["cpusetMems", "cpuset-mems"],
+      ["pidsLimit", "pids-limit"],
+      ["blkioWeight", "blkio-weight"],
+    ] as const) {
+      const value = last(p, name);
+      if (value !== undefined) flags[key] = value;
+    }
+    if (Object.keys(flags).length === 0)
+      throw new Error("hull update needs a limit to change: --memory, --cpus, --pids-limit...");
+    const { updateLimits } = await import("../../container/update");
+    const store = paths(last(p, "root"));
+    await eachName(p.positionals, async (k) => {
+      await updateLimits(store, k, flags);
+      print(k);
+    });
+  },
+};

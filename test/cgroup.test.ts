@@ -151,7 +151,7 @@ test("stats reads a container without a cgroup of its own from its processes; up
     expect(Number.parseFloat(busy.CPUPerc)).toBeGreaterThan(30);
     expect(Number.parseFloat(idle.CPUPerc)).toBeLessThan(10);
     expect(idle.PIDs).toBe("1");
-    expect(idle.MemUsage).toMatch(/^[\d.]+(B|KiB|MiB) \/ [\d.]+GiB$/);
+    expect(idle.MemUsage).toMatch(/^\d+(\.\d{1,3})?(B|KiB|MiB) \/ \d+(\.\d{1,3})?GiB$/);
     const table = hull(["stats", "--no-stream", "idle"], store).stdout;
     expect(table).toMatch(
       /^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS\n[0-9a-f]{12} +idle /,

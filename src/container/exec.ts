@@ -66,6 +66,11 @@ export async function execInContainer(paths: StorePaths, o: ExecOptions): Promis
   if (o.tty) flags |= ABI.HULL_FLAG_TTY;
   if (o.interactive) flags |= ABI.HULL_FLAG_STDIN;
   if (o.tty && !env.has("TERM")) env.set("TERM", "xterm");
+  // into the container's limits, where it has a cgroup of its own (docker exec's processes are the
+  // container's too)
+  const { containerCgroup, joinContainerCgroup } = await import("../runtime/cgroup");
+  const cgroup = containerCgroup(pid);
+  if (cgroup) joinContainerCgroup(cgroup, process.argv.slice(2));
   const message = encodeEnterMessage({
     argv: o.argv,
     env: [...env].map(([k, val]) => `${k}=${val}`),

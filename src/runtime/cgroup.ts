@@ -109,6 +109,27 @@ const DELEGATE_FIX =
   "run hull as a user with a systemd user manager (loginctl enable-linger $USER), or inside systemd-run --user --scope -p Delegate=yes";
 
 /**
+ * Start this hull again, with ARGS, in a scope of its own that systemd delegates to the user
+ * (`systemd-run --user --scope --collect -p Delegate=yes`); never returns. DIR, where hull is now,
+ * is only for the error when no scope can be had.
+ */
+function startInScope(dir: string, args: string[]): never {
+  if (process.env.HULL_CGROUP_SCOPE === "1")
+    throw new Error(`the scope systemd made for hull (${dir}) is not one hull may write: ${DELEGATE_FIX}`);
+  const { findProgram } = require("./programs") as typeof import("./programs");
+  const systemdRun = findProgram("systemd-run");
+  const runtime = process.env.XDG_RUNTIME_DIR ?? "";
+  if (!systemdRun || !runtime || !accessible(join(runtime, "systemd", "private"), W_OK))
+    throw new Error(`resource limits need a cgroup v2 subtree delegated to you, and ${dir} is not: ${DELEGATE_FIX}`);
+  const { execve } = require("../sys/libc") as typeof import("../sys/libc");
+  const { selfCommand } = require("./userns-exec") as typeof import("./userns-exec");
+  const env = Object.entries({ ...process.env, HULL_CGROUP_SCOPE: "1" }).map(([k, v]) => `${k}=${v}`);
+  // --collect: the scope goes when its last process does, failed or not
+  const scope = ["systemd-run", "--user", "--scope", "--quiet", "--collect", "-p", "Delegate=yes", "--"];
+  return execve(systemdRun, [...scope, ...selfCommand(), ...args], env);
+}
+
+/**
  * The cgroup directory for a container with LIMITS, made with the limits written. When hull is not
  * alone in a delegated cgroup, it starts again inside a scope of its own (never returns then);
  * where that cannot be had, it throws with what is missing and the fix.
@@ -116,37 +137,7 @@ const DELEGATE_FIX =
 export function placeContainer(limits: Limits, args: string[]): string {
   const host = cgroupHost();
   if (!host.ok) throw new Error(`resource limits need cgroup v2: ${host.reason}; ${host.fix}`);
-  if (!host.delegated || !host.alone) {
-    if (process.env.HULL_CGROUP_SCOPE === "1")
-      throw new Error(`the scope systemd made for hull (${host.dir}) is not one hull may write: ${DELEGATE_FIX}`);
-    const { findProgram } = require("./programs") as typeof import("./programs");
-    const systemdRun = findProgram("systemd-run");
-    const runtime = process.env.XDG_RUNTIME_DIR ?? "";
-    if (!systemdRun || !runtime || !accessible(join(runtime, "systemd", "private"), W_OK))
-      throw new Error(
-        `resource limits need a cgroup v2 subtree delegated to you, and ${host.dir} is not: ${DELEGATE_FIX}`,
-      );
-    const { execve } = require("../sys/libc") as typeof import("../sys/libc");
-    const { selfCommand } = require("./userns-exec") as typeof import("./userns-exec");
-    const env = Object.entries({ ...process.env, HULL_CGROUP_SCOPE: "1" }).map(([k, v]) => `${k}=${v}`);
-    // --collect: the scope goes when its last process does, failed or not
-    execve(
-      systemdRun,
-      [
-        "systemd-run",
-        "--user",
-        "--scope",
-        "--quiet",
-        "--collect",
-        "-p",
-        "Delegate=yes",
-        "--",
-        ...selfCommand(),
-        ...args,
-      ],
-      env,
-    );
-  }
+  if (!host.delegated || !host.alone) startInScope(host.dir, args);
   const missing = neededControllers(limits).filter((c) => !host.controllers.includes(c));
   if (missing.length > 0)
     throw new Error(
@@ -269,4 +260,22 @@ export async function freeze(dir: string, frozen: boolean): Promise<void> {
     await Bun.sleep(2);
   }
   throw new Error(`the cgroup freezer did not ${frozen ? "freeze" : "thaw"} ${dir} within a second`);
+}
+
+/**
+ * `hull exec` into a container with a cgroup of its own: this process moves into it (the command it
+ * becomes, and its children, are then limited with the container). The kernel lets a process move
+ * only within a subtree the user owns, and a login shell's scope is root's: then hull starts again
+ * in a scope of its own, beside the container's, and moves from there.
+ */
+export function joinContainerCgroup(dir: string, args: string[]): void {
+  const { writeFileSync } = require("node:fs") as typeof import("node:fs");
+  try {
+    writeFileSync(join(dir, "cgroup.procs"), String(process.pid));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EACCES" && code !== "EPERM" && code !== "ENOENT") throw e;
+    if (code === "ENOENT") throw new Error(`the container's cgroup ${dir} is gone: has it stopped?`);
+    startInScope(dir, args);
+  }
 }

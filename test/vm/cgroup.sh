@@ -48,6 +48,9 @@ $H pause lim >/dev/null 2>&1
 st=$(cat "$dir/cgroup.events" 2>/dev/null | sed -n 's/^frozen //p')
 $H unpause lim >/dev/null 2>&1
 [ "$st" = 1 ] && [ "$(sed -n 's/^frozen //p' "$dir/cgroup.events")" = 0 ]; check "pause and unpause use the cgroup freezer" $? "frozen=$st"
+out=$($H exec lim cat /proc/self/cgroup 2>&1)
+case "$out" in */container) r=0 ;; *) r=1 ;; esac
+check "exec runs in the container's cgroup, from a login shell too" $r "$out"
 $H update --memory 200m --memory-swap 200m --pids-limit 70 --cpus 1 lim >/dev/null 2>&1
 got="$(cat "$dir/memory.max") $(cat "$dir/memory.swap.max") $(cat "$dir/pids.max") $(cat "$dir/cpu.max")"
 [ "$got" = "209715200 0 70 100000 100000" ]; check "update changes a running container's limits in place" $? "$got"

@@ -10,7 +10,7 @@ import { format, formatJsonOnly, rootArg, table } from "./image-common";
 
 const paths = (root: string | undefined) => storePaths(storeRoot(root));
 
-/** docker's MEM USAGE / LIMIT: binary units */
+/** docker's MEM USAGE / LIMIT: binary units, four significant digits ("1.797MiB", "200MiB") */
 function mib(bytes: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let v = bytes;
@@ -19,7 +19,7 @@ function mib(bytes: number): string {
     v /= 1024;
     i++;
   }
-  return `${v.toFixed(i === 0 ? 0 : 2)}${units[i]}`;
+  return `${Number(v.toPrecision(4))}${units[i]}`;
 }
 
 const statsArgs = {

@@ -65,6 +65,9 @@
 #define HULL_FLAG_NO_NEW_PRIVS 512
 /* a kept container in the foreground: its output goes to the caller and to RUN_DIR/container.log */
 #define HULL_FLAG_LOG 1024
+/* with HULL_REC_CGROUP: a cgroup namespace of the container's own, rooted at its cgroup (docker's
+ * --cgroupns private, its default on cgroup v2) */
+#define HULL_FLAG_CGROUPNS 2048
 
 /* HULL_REC_OVERLAY_MODE values */
 #define HULL_OVERLAY_AUTO 0

@@ -189,6 +189,9 @@ static void __attribute__((noreturn)) container_stage(void) {
     int fd = open(procs, O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) die(errno, "enter the container's cgroup %s", cfg.cgroup);
     close(fd);
+    /* its own cgroup namespace, rooted there: /proc/self/cgroup says "0::/", and the plan mounts
+     * its cgroup at /sys/fs/cgroup, as docker does on cgroup v2 */
+    if ((cfg.flags & HULL_FLAG_CGROUPNS) && unshare(CLONE_NEWCGROUP) < 0) die(errno, "cgroup namespace");
   }
   sigset_t none;
   sigemptyset(&none);

@@ -15,7 +15,6 @@ const RUN: Record<string, string> = {
   "device-write-bps": LIMITS,
   "oom-kill-disable": LIMITS,
   "cgroup-parent": LIMITS,
-  cgroupns: LIMITS,
   "shm-size": "--shm-size is not supported yet (/dev/shm is 64 MiB)",
   publish: NETWORK,
   p: NETWORK,

@@ -320,6 +320,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     if (ids.uidMapProg) flags |= ABI.HULL_FLAG_SETGROUPS;
     if (o.detach) flags |= ABI.HULL_FLAG_DETACH;
     if (security.noNewPrivs) flags |= ABI.HULL_FLAG_NO_NEW_PRIVS;
+    const cgroupns = cgroup !== undefined && o.cgroupns === "private";
+    if (cgroupns) flags |= ABI.HULL_FLAG_CGROUPNS;
     // a kept container's output is logged even in the foreground: `hull run --name t ... || hull logs t`
     if (!o.rm && !o.detach) flags |= ABI.HULL_FLAG_LOG;
 
@@ -364,6 +366,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       flags,
       steps: planMounts({
         network: o.network,
+        cgroupMount: cgroupns,
         ttyGroupMapped: ids.size > 5,
         etcFiles,
         binds: mounts.flatMap((m) => (m.kind === "bind" ? [m] : [])),

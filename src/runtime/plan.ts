@@ -33,6 +33,8 @@ export interface BindMount {
 
 export interface PlanInput {
   network: "none" | "host";
+  /** mount the container's cgroup at /sys/fs/cgroup (it has one, and a cgroup namespace) */
+  cgroupMount?: boolean;
   /** gid 5 (tty) is mapped, so devpts may give ptys to the tty group as Docker does */
   ttyGroupMapped: boolean;
   /** host files for /etc/hostname, /etc/hosts, /etc/resolv.conf */
@@ -112,6 +114,10 @@ export function planMounts(p: PlanInput): Step[] {
     p.network === "none"
       ? mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
       : bind("/sys", "/sys", true),
+    // the container's own cgroup, in its own cgroup namespace (docker's --cgroupns private)
+    ...(p.cgroupMount
+      ? [mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)]
+      : []),
     bind(p.etcFiles.hostname, "/etc/hostname"),
     bind(p.etcFiles.hosts, "/etc/hosts"),
     bind(p.etcFiles.resolvConf, "/etc/resolv.conf"),

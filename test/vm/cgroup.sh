@@ -12,9 +12,12 @@ echo "# $(uname -r), $(stat -fc %T /sys/fs/cgroup), $(id)"
 out=$($H run --rm busybox true 2>&1); check "hull runs here" $? "$out"
 
 # the login shell is in session-N.scope, root's: hull asks systemd for a delegated scope
-out=$($H run --rm --memory 64m busybox cat /proc/self/cgroup 2>&1)
+out=$($H run --rm --cgroupns host --memory 64m busybox cat /proc/self/cgroup 2>&1)
 case "$out" in */container) r=0 ;; *) r=1 ;; esac
 check "a limited container runs in a cgroup of its own, in a scope of hull's" $r "$out"
+# docker's default on cgroup v2: a cgroup namespace of its own, its cgroup at /sys/fs/cgroup
+out=$($H run --rm --memory 64m busybox sh -c 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max' 2>&1)
+[ "$out" = "$(printf '0::/\n67108864')" ]; check "--cgroupns private (the default): it sees only its own cgroup" $? "$out"
 
 out=$($H run --name oom --memory 32m --memory-swap 32m busybox sh -c 'a=$(head -c 200000000 /dev/zero | tr "\0" x); echo survived' 2>&1)
 rc=$?
@@ -62,9 +65,9 @@ $H rm -f lim >/dev/null 2>&1
 sleep 1
 [ ! -d "$dir" ]; check "the container's cgroup goes with it" $? "$dir is still there"
 
-$H run --name again --memory 64m busybox cat /proc/self/cgroup >/dev/null 2>&1
+$H run --name again --memory 64m busybox cat /sys/fs/cgroup/memory.max >/dev/null 2>&1
 out=$($H start -a again 2>&1)
-case "$out" in */container) r=0 ;; *) r=1 ;; esac
+case "$out" in 67108864) r=0 ;; *) r=1 ;; esac
 check "hull start puts a stopped container in its limits again" $r "$out"
 $H rm again >/dev/null 2>&1
 

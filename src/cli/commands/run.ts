@@ -68,6 +68,10 @@ export const runArgs = {
   "cpuset-mems": { type: "string", description: "Memory nodes the container may use (0,1)" },
   "pids-limit": { type: "string", description: "Most processes at once (-1: no limit)" },
   "blkio-weight": { type: "string", description: "Relative block I/O weight (10-1000)" },
+  cgroupns: {
+    type: "string",
+    description: "private (default: with limits, the container sees only its own cgroup, at /sys/fs/cgroup) or host",
+  },
   ulimit: {
     type: "string",
     description: "A resource limit NAME=SOFT[:HARD] (nofile=1024:2048; -1: unlimited; repeatable)",
@@ -127,6 +131,7 @@ function runOptions(rawArgs: string[], verb: string) {
     userns: last(p, "userns"),
     labels: all(p, "label"),
     ulimits: all(p, "ulimit"),
+    cgroupns: last(p, "cgroupns") ?? "private",
     oomScoreAdj: last(p, "oom-score-adj"),
     limits: Object.fromEntries(
       (

@@ -52,6 +52,8 @@ export const BuildOptionsSchema = v.object({
   /** --cache-from / --cache-to, as given (src/build/cache-io.ts reads them) */
   cacheFrom: v.optional(v.array(v.string()), []),
   cacheTo: v.optional(v.array(v.string()), []),
+  /** --memory, --cpu-shares... for RUN steps, as given (src/runtime/cgroup.ts reads them) */
+  limits: v.optional(v.record(v.string(), v.string()), {}),
   /** -o/--output, as given (src/build/output.ts reads them) */
   outputs: v.optional(v.array(v.string()), []),
   /** SOURCE_DATE_EPOCH / --timestamp: every time in the image is this (seconds) */
@@ -137,6 +139,8 @@ export class Builder {
   private imported?: ImportedCache;
   private cacheTargets: CacheTarget[] = [];
   private outputs: BuildOutput[] = [];
+  /** hull build --memory, --cpu-shares...: the cgroup each RUN step runs in */
+  private cgroup?: string;
   /** every step of this build, for --cache-to */
   private readonly used: UsedCache = { entries: new Map(), marks: new Map() };
   readonly abort = new AbortController();
@@ -216,6 +220,11 @@ export class Builder {
       if (o.cacheFrom.length > 0) b.imported = new ImportedCache(o.cacheFrom.map(parseCacheFrom), say);
       b.cacheTargets = o.cacheTo.map(parseCacheTo);
       b.outputs = o.outputs.map(parseOutput);
+      if (Object.keys(o.limits).length > 0) {
+        // before the build makes anything: without a delegated cgroup hull starts again in a scope
+        const { parseLimits, placeContainer } = await import("../runtime/cgroup");
+        b.cgroup = placeContainer(parseLimits(o.limits), process.argv.slice(2));
+      }
     } catch (e) {
       throw new BuildError((e as Error).message);
     }
@@ -643,6 +652,7 @@ export class Builder {
           overlayMode: this.overlayMode,
           quiet: this.o.quiet,
           signal: this.abort.signal,
+          ...(this.cgroup ? { cgroup: this.cgroup } : {}),
         });
         if (r.code !== 0) {
           if (this.o.quiet) process.stderr.write(r.output);

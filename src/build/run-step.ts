@@ -52,6 +52,8 @@ export interface RunStep {
   binds?: BindMount[];
   /** RUN --mount=type=tmpfs */
   tmpfs?: Array<{ target: string; options: string }>;
+  /** hull build --memory, --cpu-shares...: the cgroup every RUN enters (src/runtime/cgroup.ts) */
+  cgroup?: string;
 }
 
 /** Run the step's command; its exit code and, with quiet, its output. */
@@ -91,6 +93,7 @@ export async function runStep(s: RunStep): Promise<{ code: number; output: strin
     overlayMode: s.overlayMode,
     cleanup: [],
     stateFile: "",
+    ...(s.cgroup ? { cgroup: s.cgroup } : {}),
     // killed with the build, even by SIGKILL: nothing of a RUN may stay behind
     dieWith: process.pid,
     // an init as pid 1, so that SIGINT and SIGTERM end the command (a pid 1 without handlers

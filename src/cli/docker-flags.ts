@@ -63,10 +63,6 @@ const RUN: Record<string, string> = {
 
 const BUILD: Record<string, string> = {
   push: "give hull push after the build",
-  memory: LIMITS,
-  m: LIMITS,
-  "cpu-shares": LIMITS,
-  "cpuset-cpus": LIMITS,
   "shm-size": "--shm-size is not supported yet",
   ulimit: "--ulimit is not supported yet",
   "add-host": NETWORK,

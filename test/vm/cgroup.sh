@@ -71,6 +71,11 @@ case "$out" in 67108864) r=0 ;; *) r=1 ;; esac
 check "hull start puts a stopped container in its limits again" $r "$out"
 $H rm again >/dev/null 2>&1
 
+mkdir -p "$HOME/ctx" && printf 'FROM busybox\nRUN cat /proc/self/cgroup\n' >"$HOME/ctx/Dockerfile"
+out=$($H build --no-cache --memory 64m "$HOME/ctx" 2>&1)
+case "$out" in *"/container"*) r=0 ;; *) r=1 ;; esac
+check "build --memory: RUN steps run in a limited cgroup" $r "$out"
+
 # a scope that delegates only memory: asking for a CPU limit names the controller and the fix
 out=$(systemd-run --user --scope --quiet -p Delegate=memory $H run --rm --cpus 1 busybox true 2>&1)
 rc=$?

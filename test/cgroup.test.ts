@@ -175,3 +175,32 @@ test("stats reads a container without a cgroup of its own from its processes; up
     require("node:fs").rmSync(store.root, { recursive: true, force: true });
   }
 });
+
+test("--device-read-bps and friends become io.max lines, one a device", () => {
+  const { statSync } = require("node:fs") as typeof import("node:fs");
+  const { readdirSync } = require("node:fs") as typeof import("node:fs");
+  const block = readdirSync("/dev")
+    .map((n) => `/dev/${n}`)
+    .find((p) => {
+      try {
+        return statSync(p).isBlockDevice();
+      } catch {
+        return false;
+      }
+    });
+  if (!block) {
+    console.warn("skip: this host has no block device under /dev to name");
+    return;
+  }
+  const st = statSync(block);
+  const dev = `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | (Math.floor(st.rdev / 4096) & 0xfff00)}`;
+  const l = parseLimits({
+    deviceReadBps: `${block}:1mb`,
+    deviceWriteBps: `${block}:2m`,
+    deviceReadIops: `${block}:100`,
+  });
+  expect(limitFiles(l)["io.max"]).toBe(`${dev} rbps=1048576 wbps=2097152 riops=100`);
+  expect(() => parseLimits({ deviceReadBps: "/dev/null:1mb" })).toThrow("/dev/null is not a block device");
+  expect(() => parseLimits({ deviceReadBps: "/nope:1mb" })).toThrow("no such device /nope");
+  expect(() => parseLimits({ deviceReadIops: `${block}:fast` })).toThrow("--device-read-iops takes DEVICE:RATE");
+});

@@ -11,8 +11,6 @@ const DEVICES = "a rootless container cannot be given host devices";
 const RUN: Record<string, string> = {
   "memory-swappiness": LIMITS,
   "kernel-memory": LIMITS,
-  "device-read-bps": LIMITS,
-  "device-write-bps": LIMITS,
   "oom-kill-disable": LIMITS,
   "cgroup-parent": LIMITS,
   "shm-size": "--shm-size is not supported yet (/dev/shm is 64 MiB)",

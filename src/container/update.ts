@@ -1,7 +1,14 @@
 // `hull update`: new limits for a container. The record keeps them (its next start uses them); a
 // running container with a cgroup of its own gets them at once, written where the kernel reads them.
 import { dirname, join } from "node:path";
-import { cgroupHost, containerCgroup, limitFiles, neededControllers, parseLimits } from "../runtime/cgroup";
+import {
+  cgroupHost,
+  containerCgroup,
+  neededControllers,
+  parseLimits,
+  writeCgroupFile,
+  writeLimits,
+} from "../runtime/cgroup";
 import { writeFileAtomic } from "../store/atomic";
 import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";
@@ -34,22 +41,12 @@ export async function updateLimits(paths: StorePaths, key: string, flags: Record
         throw new Error(
           `container ${key} runs without a cgroup of its own (it was started with no limit): the new limits apply from its next start`,
         );
-      const { writeFileSync } = await import("node:fs");
-      const write = (file: string, value: string) => {
-        try {
-          writeFileSync(file, value);
-        } catch (e) {
-          throw new Error(
-            `cannot write ${value} to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-          );
-        }
-      };
       // a controller the first limits did not need is handed down now (the scope holds no process)
       const enabled = (readFileText(join(dirname(dir), "cgroup.subtree_control")) ?? "").trim().split(/\s+/);
       const more = neededControllers(limits).filter((c) => !enabled.includes(c));
-      if (more.length > 0) write(join(dirname(dir), "cgroup.subtree_control"), more.map((c) => `+${c}`).join(" "));
-      // memory before swap: memory.swap.max is counted beyond memory.max
-      for (const [file, value] of Object.entries(limitFiles(limits))) write(join(dir, file), value);
+      if (more.length > 0)
+        writeCgroupFile(join(dirname(dir), "cgroup.subtree_control"), more.map((c) => `+${c}`).join(" "));
+      writeLimits(dir, limits);
     },
     key,
   );

@@ -26,6 +26,8 @@ export interface Limits {
   cpusetMems?: string;
   pidsLimit?: number;
   blkioWeight?: number;
+  /** io.max lines, "MAJ:MIN rbps=N wbps=N riops=N wiops=N", from --device-read-bps and friends */
+  io?: string[];
 }
 
 export type CgroupHost =
@@ -69,6 +71,7 @@ const NEEDS: Record<keyof Limits, string> = {
   cpusetMems: "cpuset",
   pidsLimit: "pids",
   blkioWeight: "io",
+  io: "io",
 };
 
 /** The cgroup files LIMITS write, with their values, as runc and crun convert docker's flags. */
@@ -86,6 +89,8 @@ export function limitFiles(l: Limits): Record<string, string> {
   if (l.pidsLimit !== undefined) out["pids.max"] = l.pidsLimit <= 0 ? "max" : String(l.pidsLimit);
   // blkio weight (10-1000) onto io.weight (1-10000)
   if (l.blkioWeight !== undefined) out["io.weight"] = String(Math.round(1 + ((l.blkioWeight - 10) * 9999) / 990));
+  // one line per device; the kernel reads one line a write (see writeLimit)
+  if (l.io && l.io.length > 0) out["io.max"] = l.io.join("\n");
   return out;
 }
 
@@ -143,18 +148,11 @@ export function placeContainer(limits: Limits, args: string[]): string {
     throw new Error(
       `the ${missing.join(", ")} controller${missing.length > 1 ? "s are" : " is"} not delegated to you (${host.dir} has ${host.controllers.join(" ") || "none"}): add Delegate=cpu cpuset io memory pids to user@.service (systemctl edit user@.service)`,
     );
-  const { mkdirSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
-  const write = (file: string, value: string) => {
-    try {
-      writeFileSync(file, value);
-    } catch (e) {
-      throw new Error(`cannot write ${value} to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  };
+  const { mkdirSync } = require("node:fs") as typeof import("node:fs");
   // no processes where controllers are handed down: hull moves into a leaf of its own first
   mkdirSync(join(host.dir, "supervisor"), { recursive: true });
-  write(join(host.dir, "supervisor", "cgroup.procs"), String(process.pid));
-  write(
+  writeCgroupFile(join(host.dir, "supervisor", "cgroup.procs"), String(process.pid));
+  writeCgroupFile(
     join(host.dir, "cgroup.subtree_control"),
     neededControllers(limits)
       .map((c) => `+${c}`)
@@ -162,7 +160,7 @@ export function placeContainer(limits: Limits, args: string[]): string {
   );
   const dir = join(host.dir, "container");
   mkdirSync(dir, { recursive: true });
-  for (const [file, value] of Object.entries(limitFiles(limits))) write(join(dir, file), value);
+  writeLimits(dir, limits);
   return dir;
 }
 
@@ -180,11 +178,52 @@ const FLAG_NAMES: Record<keyof Limits, string> = {
   cpusetMems: "--cpuset-mems",
   pidsLimit: "--pids-limit",
   blkioWeight: "--blkio-weight",
+  io: "--device-read-bps",
 };
 
+/** --device-read-bps and friends, each "PATH:RATE" (newline-separated when given more than once) */
+const IO_FLAGS = {
+  deviceReadBps: ["--device-read-bps", "rbps"],
+  deviceWriteBps: ["--device-write-bps", "wbps"],
+  deviceReadIops: ["--device-read-iops", "riops"],
+  deviceWriteIops: ["--device-write-iops", "wiops"],
+} as const;
+
+function ioLines(flags: Partial<Record<keyof typeof IO_FLAGS, string>>): string[] {
+  const byDevice = new Map<string, string[]>();
+  for (const [key, [flag, name]] of Object.entries(IO_FLAGS) as [keyof typeof IO_FLAGS, readonly [string, string]][]) {
+    for (const spec of (flags[key] ?? "").split("\n").filter(Boolean)) {
+      const colon = spec.lastIndexOf(":");
+      const path = spec.slice(0, colon);
+      const rateText = spec.slice(colon + 1);
+      const rate = name.endsWith("bps") ? parseSize(rateText) : /^\d+$/.test(rateText) ? Number(rateText) : undefined;
+      if (colon <= 0 || rate === undefined)
+        throw new Error(
+          `${flag} takes DEVICE:RATE (/dev/sda:1mb${name.endsWith("iops") ? ", or /dev/sda:100" : ""}), not ${spec}`,
+        );
+      let st: import("node:fs").Stats;
+      try {
+        st = (require("node:fs") as typeof import("node:fs")).statSync(path);
+      } catch {
+        throw new Error(`${flag} ${spec}: no such device ${path}`);
+      }
+      if (!st.isBlockDevice()) throw new Error(`${flag} ${spec}: ${path} is not a block device`);
+      const major = Math.floor(st.rdev / 256) & 0xfff;
+      const minor = (st.rdev & 0xff) | (Math.floor(st.rdev / 4096) & 0xfff00);
+      const dev = `${major}:${minor}`;
+      byDevice.set(dev, [...(byDevice.get(dev) ?? []), `${name}=${rate}`]);
+    }
+  }
+  return [...byDevice].map(([dev, keys]) => `${dev} ${keys.join(" ")}`);
+}
+
 /** FLAGS checked and converted as docker checks them; one error naming the flag otherwise. */
-export function parseLimits(flags: LimitFlags & { cpus?: string; cpuQuota?: string }): Limits {
+export function parseLimits(
+  flags: LimitFlags & { cpus?: string; cpuQuota?: string } & Partial<Record<keyof typeof IO_FLAGS, string>>,
+): Limits {
   const out: Limits = {};
+  const io = ioLines(flags);
+  if (io.length > 0) out.io = io;
   const size = (key: "memory" | "memorySwap" | "memoryReservation") => {
     const text = flags[key];
     if (text === undefined) return;
@@ -278,4 +317,20 @@ export function joinContainerCgroup(dir: string, args: string[]): void {
     if (code === "ENOENT") throw new Error(`the container's cgroup ${dir} is gone: has it stopped?`);
     startInScope(dir, args);
   }
+}
+
+/** VALUE into the cgroup file FILE; the kernel's refusal as one line naming both. */
+export function writeCgroupFile(file: string, value: string): void {
+  const { writeFileSync } = require("node:fs") as typeof import("node:fs");
+  try {
+    writeFileSync(file, value);
+  } catch (e) {
+    throw new Error(`cannot write ${value} to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** LIMITS into the cgroup DIR: io.max a line a write, as the kernel reads it. */
+export function writeLimits(dir: string, limits: Limits): void {
+  for (const [file, value] of Object.entries(limitFiles(limits)))
+    for (const line of value.split("\n")) writeCgroupFile(join(dir, file), line);
 }

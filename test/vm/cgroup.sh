@@ -71,6 +71,28 @@ case "$out" in 67108864) r=0 ;; *) r=1 ;; esac
 check "hull start puts a stopped container in its limits again" $r "$out"
 $H rm again >/dev/null 2>&1
 
+$H run -d --name io --device-write-bps /dev/vda:1mb --device-read-iops /dev/vda:500 busybox sleep 60 >/dev/null 2>&1
+pid=$($H inspect io 2>/dev/null | sed -n 's/.*"Pid": \([0-9]*\).*/\1/p' | head -1)
+got=$(cat "/sys/fs/cgroup$(cg_of "$pid" 2>/dev/null)/io.max" 2>/dev/null)
+case "$got" in *"wbps=1048576"*"riops=500"*) r=0 ;; *) r=1 ;; esac
+check "--device-write-bps and --device-read-iops become the device's io.max line" $r "$got"
+$H rm -f io >/dev/null 2>&1
+
+# kill -9 of the hull that runs a limited container: the container goes with it, and so does its scope
+$H run --name k9 --memory 64m busybox sleep 300 >/dev/null 2>&1 &
+job=$!
+pid=""
+for _ in $(seq 100); do
+  pid=$($H inspect k9 2>/dev/null | sed -n 's/.*"Pid": \([1-9][0-9]*\).*/\1/p' | head -1)
+  [ -n "$pid" ] && break
+  sleep 0.2
+done
+dir=/sys/fs/cgroup$(cg_of "$pid" 2>/dev/null)
+kill -9 "$job"
+for _ in $(seq 50); do [ -d "$dir" ] || break; sleep 0.2; done
+[ -n "$pid" ] && [ ! -d "$dir" ] && ! kill -0 "$pid" 2>/dev/null; check "kill -9 of hull takes the container and its cgroup with it" $? "pid=$pid dir=$dir"
+$H rm -f k9 >/dev/null 2>&1
+
 mkdir -p "$HOME/ctx" && printf 'FROM busybox\nRUN cat /proc/self/cgroup\n' >"$HOME/ctx/Dockerfile"
 out=$($H build --no-cache --memory 64m "$HOME/ctx" 2>&1)
 case "$out" in *"/container"*) r=0 ;; *) r=1 ;; esac

@@ -68,6 +68,16 @@ export const runArgs = {
   "cpuset-mems": { type: "string", description: "Memory nodes the container may use (0,1)" },
   "pids-limit": { type: "string", description: "Most processes at once (-1: no limit)" },
   "blkio-weight": { type: "string", description: "Relative block I/O weight (10-1000)" },
+  "device-read-bps": { type: "string", description: "Read rate limit of a device: /dev/sda:1mb (repeatable)" },
+  "device-write-bps": { type: "string", description: "Write rate limit of a device: /dev/sda:1mb (repeatable)" },
+  "device-read-iops": {
+    type: "string",
+    description: "Read operations per second of a device: /dev/sda:100 (repeatable)",
+  },
+  "device-write-iops": {
+    type: "string",
+    description: "Write operations per second of a device: /dev/sda:100 (repeatable)",
+  },
   cgroupns: {
     type: "string",
     description: "private (default: with limits, the container sees only its own cgroup, at /sys/fs/cgroup) or host",
@@ -147,10 +157,17 @@ function runOptions(rawArgs: string[], verb: string) {
           ["cpusetMems", "cpuset-mems"],
           ["pidsLimit", "pids-limit"],
           ["blkioWeight", "blkio-weight"],
+          ["deviceReadBps", "device-read-bps"],
+          ["deviceWriteBps", "device-write-bps"],
+          ["deviceReadIops", "device-read-iops"],
+          ["deviceWriteIops", "device-write-iops"],
         ] as const
       ).flatMap(([key, flag]) => {
-        const value = last(p, flag);
-        return value === undefined ? [] : [[key, value]];
+        // the device flags repeat (one a device); the record keeps them one a line
+        const values = all(p, flag);
+        return values.length === 0
+          ? []
+          : [[key, key.startsWith("device") ? values.join("\n") : (values.at(-1) as string)]];
       }),
     ),
   });

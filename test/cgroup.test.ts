@@ -75,6 +75,10 @@ test("a host without a cgroup v2 subtree for the user: one line naming what is m
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/^hull: resource limits need (cgroup v2|a cgroup v2 subtree delegated to you)/);
     expect(require("node:fs").existsSync(`${store.root}/containers`)).toBe(false);
+    expect(r.stderr).toContain("(or --cgroups=disabled, to run without the limits)");
+    // the user's explicit opt-out: the container runs, without the limits
+    const off = hull(["run", "--rm", "--memory", "64m", "--cgroups=disabled", "busybox", "true"], store);
+    expect(off.code, off.stderr).toBe(0);
     const bad = hull(["run", "--rm", "--memory", "lots", "busybox", "true"], store);
     expect(bad.stderr.trim()).toBe("hull: --memory takes a size (64m, 1g, 512k), not lots");
   } finally {

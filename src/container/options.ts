@@ -63,6 +63,7 @@ export const RunOptionsSchema = v.object({
   securityOpt: v.array(v.string()),
   userns: v.optional(v.string()),
   ulimits: v.optional(v.array(v.string()), []),
+  cgroups: v.optional(v.picklist(["enabled", "disabled"], "--cgroups takes enabled or disabled"), "enabled"),
   cgroupns: v.optional(v.picklist(["private", "host"], "--cgroupns takes private or host"), "private"),
   oomScoreAdj: v.optional(
     v.pipe(

@@ -106,14 +106,21 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   // limits first: without a delegated cgroup, hull starts again in a scope of its own, and nothing
   // may have been made before that
   let cgroup: string | undefined;
+  // --cgroups=disabled: the user's explicit choice to run without the limits (podman's), never a
+  // silent default; the values are checked all the same
+  const limited = Object.keys(o.limits).length > 0 && o.cgroups === "enabled";
   if (Object.keys(o.limits).length > 0) {
     const cg = await import("../runtime/cgroup");
     try {
       const limits = cg.parseLimits(o.limits);
-      if (createOnly) {
-        const host = cg.cgroupHost();
-        if (!host.ok) throw new Error(`resource limits need cgroup v2: ${host.reason}; ${host.fix}`);
-      } else cgroup = cg.placeContainer(limits, process.argv.slice(2));
+      try {
+        if (limited && createOnly) {
+          const host = cg.cgroupHost();
+          if (!host.ok) throw new Error(`resource limits need cgroup v2: ${host.reason}; ${host.fix}`);
+        } else if (limited) cgroup = cg.placeContainer(limits, process.argv.slice(2));
+      } catch (e) {
+        throw new Error(`${(e as Error).message} (or --cgroups=disabled, to run without the limits)`);
+      }
     } catch (e) {
       throw RunError.from(e);
     }
@@ -297,7 +304,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       created: new Date().toISOString(),
       rm: o.rm,
       mounts: recorded,
-      ...(Object.keys(o.limits).length > 0 ? { limits: o.limits } : {}),
+      ...(limited ? { limits: o.limits } : {}),
       labels: {
         ...(root.config?.Labels ?? {}),
         ...Object.fromEntries(

@@ -88,7 +88,7 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 dir=/sys/fs/cgroup$(cg_of "$pid" 2>/dev/null)
-kill -9 "$job"
+kill -9 "$job"; wait "$job" 2>/dev/null
 for _ in $(seq 50); do [ -d "$dir" ] || break; sleep 0.2; done
 [ -n "$pid" ] && [ ! -d "$dir" ] && ! kill -0 "$pid" 2>/dev/null; check "kill -9 of hull takes the container and its cgroup with it" $? "pid=$pid dir=$dir"
 $H rm -f k9 >/dev/null 2>&1
@@ -97,6 +97,29 @@ mkdir -p "$HOME/ctx" && printf 'FROM busybox\nRUN cat /proc/self/cgroup\n' >"$HO
 out=$($H build --no-cache --memory 64m "$HOME/ctx" 2>&1)
 case "$out" in *"/container"*) r=0 ;; *) r=1 ;; esac
 check "build --memory: RUN steps run in a limited cgroup" $r "$out"
+
+# in a user service with Delegate=yes, hull is alone in a delegated cgroup and uses it as it is
+out=$(systemd-run --user --wait --pipe --quiet -p Delegate=yes $H run --rm --memory 64m busybox cat /sys/fs/cgroup/memory.max 2>&1)
+[ "$out" = 67108864 ]; check "from a user service with Delegate=yes, as a CI job runs it" $? "$out"
+
+# --cpus 0.5 keeps a busy loop near half a core: cpu.stat's usage over 3 s, within 20 %
+$H run -d --name half --cpus 0.5 busybox sh -c 'while :; do :; done' >/dev/null 2>&1
+pid=$($H inspect half 2>/dev/null | sed -n 's/.*"Pid": \([1-9][0-9]*\).*/\1/p' | head -1)
+stat="/sys/fs/cgroup$(cg_of "$pid" 2>/dev/null)/cpu.stat"
+a=$(sed -n 's/^usage_usec //p' "$stat"); sleep 3; b=$(sed -n 's/^usage_usec //p' "$stat")
+used=$(( (b - a) / 3000 ))   # thousandths of a core
+[ "$used" -ge 400 ] && [ "$used" -le 600 ]; check "--cpus 0.5 holds a busy loop to half a core (measured $used/1000)" $?
+$H rm -f half >/dev/null 2>&1
+
+# --rm and rm leave no cgroup behind
+$H run --rm --memory 64m busybox true >/dev/null 2>&1
+$H run --name gone --memory 64m busybox true >/dev/null 2>&1; $H rm gone >/dev/null 2>&1
+for _ in $(seq 25); do
+  left=$(find /sys/fs/cgroup/user.slice -name container -type d 2>/dev/null)
+  [ -z "$left" ] && break
+  sleep 0.2
+done
+[ -z "$left" ]; check "no container cgroup is left after --rm and rm" $? "$left"
 
 # a scope that delegates only memory: asking for a CPU limit names the controller and the fix
 out=$(systemd-run --user --scope --quiet -p Delegate=memory $H run --rm --cpus 1 busybox true 2>&1)

@@ -78,6 +78,11 @@ export const runArgs = {
     type: "string",
     description: "Write operations per second of a device: /dev/sda:100 (repeatable)",
   },
+  cgroups: {
+    type: "string",
+    description:
+      "enabled (default: a limit that cannot be enforced is an error) or disabled (podman's: run without a cgroup, limits not enforced)",
+  },
   cgroupns: {
     type: "string",
     description: "private (default: with limits, the container sees only its own cgroup, at /sys/fs/cgroup) or host",
@@ -142,6 +147,7 @@ function runOptions(rawArgs: string[], verb: string) {
     labels: all(p, "label"),
     ulimits: all(p, "ulimit"),
     cgroupns: last(p, "cgroupns") ?? "private",
+    cgroups: last(p, "cgroups") ?? "enabled",
     oomScoreAdj: last(p, "oom-score-adj"),
     limits: Object.fromEntries(
       (

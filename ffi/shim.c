@@ -306,12 +306,7 @@ static long oom_kills(void) {
   if (!cfg.cgroup) return 0;
   char path[4200], text[512];
   snprintf(path, sizeof path, "%s/memory.events", cfg.cgroup);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  text[n] = 0;
+  if (read_small_file(path, text, sizeof text) <= 0) return 0;
   char *at = strstr(text, "oom_kill ");
   return at ? strtol(at + 9, NULL, 10) : 0;
 }
@@ -891,12 +886,7 @@ static void join_container(void) {
 static char proc_state(const char *pid) {
   char path[64], stat[512];
   snprintf(path, sizeof path, "/proc/%s/stat", pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, stat, sizeof stat - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  stat[n] = 0;
+  if (read_small_file(path, stat, sizeof stat) <= 0) return 0;
   char *p = strrchr(stat, ')');
   return p && p[1] == ' ' ? p[2] : 0;
 }

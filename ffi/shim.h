@@ -141,6 +141,7 @@ void report(int err, uint32_t code, const char *fmt, ...);
 void __attribute__((noreturn)) die(int err, const char *fmt, ...);
 void write_all(int fd, const void *buf, size_t len);
 int read_full(int fd, void *buf, size_t len);
+ssize_t read_small_file(const char *path, char *buf, size_t size);
 pid_t spawn(const char *const argv[]);
 int wait_status(pid_t pid);
 void remove_tree(const char *path);

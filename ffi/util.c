@@ -59,6 +59,17 @@ int read_full(int fd, void *buf, size_t len) {
   return (int)got;
 }
 
+/* A small file of the kernel's (/proc, cgroup files) into BUF, NUL-terminated; its length, or -1. */
+ssize_t read_small_file(const char *path, char *buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n < 0) return -1;
+  buf[n] = 0;
+  return n;
+}
+
 pid_t spawn(const char *const argv[]) {
   pid_t pid = fork();
   if (pid == 0) {

@@ -21,17 +21,10 @@ interface Sample {
   tx: number;
 }
 
-export interface StatsRow {
+export interface StatsRow extends Omit<Sample, "cpu"> {
   id: string;
   name: string;
   cpuPercent: number;
-  memory: number;
-  limit: number;
-  pids: number;
-  read: number;
-  written: number;
-  rx: number;
-  tx: number;
 }
 
 const TICKS = 100;
@@ -102,17 +95,7 @@ export async function containerStats(paths: StorePaths, keys: string[], interval
   return running.map(({ rec, pid }, i) => {
     const a = first[i] as Sample;
     const b = sample(pid);
-    return {
-      id: rec.id,
-      name: rec.name ?? "",
-      cpuPercent: Math.max(0, ((b.cpu - a.cpu) / wall) * 100),
-      memory: b.memory,
-      limit: b.limit,
-      pids: b.pids,
-      read: b.read,
-      written: b.written,
-      rx: b.rx,
-      tx: b.tx,
-    };
+    const { cpu, ...rest } = b;
+    return { ...rest, id: rec.id, name: rec.name ?? "", cpuPercent: Math.max(0, ((cpu - a.cpu) / wall) * 100) };
   });
 }

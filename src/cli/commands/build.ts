@@ -7,10 +7,22 @@ import { dropCache } from "../../build/cache";
 import { collectGarbage } from "../../image/manage";
 import { writeFileAtomic } from "../../store/atomic";
 import { all, flag, last, parseInterspersed } from "../argv";
+import { type LimitFlag, limitArgs, limitsGiven } from "../limit-flags";
 import type { HullCommand } from "../command";
 import { print, printErr } from "../output";
 import { confirmed, forceArg } from "../prune";
 import { openStore } from "./image-common";
+
+/** the limits docker build takes, for its RUN steps */
+const BUILD_LIMITS = [
+  "memory",
+  "memory-swap",
+  "cpu-shares",
+  "cpu-quota",
+  "cpu-period",
+  "cpuset-cpus",
+  "cpuset-mems",
+] as const satisfies readonly LimitFlag[];
 
 const buildArgs = {
   context: { type: "positional", description: "The build context: a directory", required: false },
@@ -48,17 +60,7 @@ const buildArgs = {
   rm: { type: "boolean", description: "Accepted as docker's (hull never keeps intermediate containers)" },
   "force-rm": { type: "boolean", description: "Accepted as docker's (hull never keeps intermediate containers)" },
   load: { type: "boolean", description: "Accepted as docker buildx's (the image always lands in the store)" },
-  memory: {
-    type: "string",
-    alias: "m",
-    description: "Memory limit of RUN steps (needs a delegated cgroup v2 subtree)",
-  },
-  "memory-swap": { type: "string", description: "Memory plus swap limit of RUN steps (-1: unlimited swap)" },
-  "cpu-shares": { type: "string", alias: "c", description: "Relative CPU weight of RUN steps" },
-  "cpu-quota": { type: "string", description: "CPU time of RUN steps per --cpu-period, in microseconds" },
-  "cpu-period": { type: "string", description: "The period of --cpu-quota" },
-  "cpuset-cpus": { type: "string", description: "CPUs RUN steps may run on" },
-  "cpuset-mems": { type: "string", description: "Memory nodes RUN steps may use" },
+  ...limitArgs(BUILD_LIMITS),
   output: {
     type: "string",
     alias: "o",
@@ -113,22 +115,7 @@ export const build: HullCommand = {
       cacheFrom: all(p, "cache-from"),
       cacheTo: all(p, "cache-to"),
       outputs: all(p, "output"),
-      limits: Object.fromEntries(
-        (
-          [
-            ["memory", "memory"],
-            ["memorySwap", "memory-swap"],
-            ["cpuShares", "cpu-shares"],
-            ["cpuQuota", "cpu-quota"],
-            ["cpuPeriod", "cpu-period"],
-            ["cpusetCpus", "cpuset-cpus"],
-            ["cpusetMems", "cpuset-mems"],
-          ] as const
-        ).flatMap(([key, flag]) => {
-          const value = last(p, flag);
-          return value === undefined ? [] : [[key, value]];
-        }),
-      ),
+      limits: limitsGiven(p, BUILD_LIMITS),
       platform: last(p, "platform"),
       noCache: flag(p, "no-cache"),
       pull: flag(p, "pull"),

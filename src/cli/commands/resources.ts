@@ -3,6 +3,7 @@ import type { ArgsDef } from "citty";
 import { storePaths, storeRoot } from "../../store/paths";
 import { isatty } from "../../sys/libc";
 import { flag, last, parseInterspersed } from "../argv";
+import { type LimitFlag, limitArgs, limitsGiven } from "../limit-flags";
 import type { HullCommand } from "../command";
 import { eachName } from "../each";
 import { print } from "../output";
@@ -76,18 +77,23 @@ export const stats: HullCommand = {
   },
 };
 
+/** docker update's limit flags (not the device ones) */
+const UPDATE_FLAGS = [
+  "memory",
+  "memory-swap",
+  "memory-reservation",
+  "cpus",
+  "cpu-quota",
+  "cpu-period",
+  "cpu-shares",
+  "cpuset-cpus",
+  "cpuset-mems",
+  "pids-limit",
+  "blkio-weight",
+] as const satisfies readonly LimitFlag[];
+
 const updateArgs = {
-  memory: { type: "string", alias: "m", description: "Memory limit (64m, 1g)" },
-  "memory-swap": { type: "string", description: "Memory plus swap limit, or -1 for unlimited swap" },
-  "memory-reservation": { type: "string", description: "Memory soft limit" },
-  cpus: { type: "string", description: "CPUs the container may use (1.5)" },
-  "cpu-quota": { type: "string", description: "CPU time per --cpu-period, in microseconds" },
-  "cpu-period": { type: "string", description: "The period of --cpu-quota" },
-  "cpu-shares": { type: "string", alias: "c", description: "Relative CPU weight (2-262144)" },
-  "cpuset-cpus": { type: "string", description: "CPUs the container may run on" },
-  "cpuset-mems": { type: "string", description: "Memory nodes the container may use" },
-  "pids-limit": { type: "string", description: "Most processes at once (-1: no limit)" },
-  "blkio-weight": { type: "string", description: "Relative block I/O weight (10-1000)" },
+  ...limitArgs(UPDATE_FLAGS),
   ...rootArg,
 } as const satisfies ArgsDef;
 
@@ -103,23 +109,7 @@ export const update: HullCommand = {
     const p = parseInterspersed(rawArgs, updateArgs, "update", true);
     if (p.positionals.length === 0)
       throw new Error("hull update needs a container: hull update [OPTIONS] CONTAINER...");
-    const flags: Record<string, string> = {};
-    for (const [key, name] of [
-      ["memory", "memory"],
-      ["memorySwap", "memory-swap"],
-      ["memoryReservation", "memory-reservation"],
-      ["cpus", "cpus"],
-      ["cpuQuota", "cpu-quota"],
-      ["cpuPeriod", "cpu-period"],
-      ["cpuShares", "cpu-shares"],
-      ["cpusetCpus", "cpuset-cpus"],
-      ["cpusetMems", "cpuset-mems"],
-      ["pidsLimit", "pids-limit"],
-      ["blkioWeight", "blkio-weight"],
-    ] as const) {
-      const value = last(p, name);
-      if (value !== undefined) flags[key] = value;
-    }
+    const flags = limitsGiven(p, UPDATE_FLAGS);
     if (Object.keys(flags).length === 0)
       throw new Error("hull update needs a limit to change: --memory, --cpus, --pids-limit...");
     const { updateLimits } = await import("../../container/update");

@@ -2,6 +2,7 @@
 // citty at run time (citty loads node:util) and no node:fs; citty only sees runArgs for --help.
 import type { ArgsDef } from "citty";
 import { all, flag, last, parseInterspersed } from "../argv";
+import { LIMIT_ARGS, limitsGiven } from "../limit-flags";
 import { parseRunOptions } from "../../container/options";
 // static, not lazy: one chunk to load for `hull run` instead of two
 import { runContainer } from "../../container/run";
@@ -53,31 +54,7 @@ export const runArgs = {
   "cap-add": { type: "string", description: "Add a capability (NET_ADMIN, CAP_SYS_PTRACE, ALL; repeatable)" },
   "cap-drop": { type: "string", description: "Drop a capability (names as --cap-add, ALL; repeatable)" },
   label: { type: "string", alias: "l", description: "Set a label on the container: KEY=VALUE or KEY (repeatable)" },
-  memory: {
-    type: "string",
-    alias: "m",
-    description: "Memory limit (64m, 1g): needs a delegated cgroup v2 subtree (hull doctor)",
-  },
-  "memory-swap": { type: "string", description: "Memory plus swap limit, or -1 for unlimited swap" },
-  "memory-reservation": { type: "string", description: "Memory soft limit (cgroup v2 memory.low)" },
-  cpus: { type: "string", description: "CPUs the container may use (1.5)" },
-  "cpu-quota": { type: "string", description: "CPU time per --cpu-period, in microseconds" },
-  "cpu-period": { type: "string", description: "The period of --cpu-quota, in microseconds (default 100000)" },
-  "cpu-shares": { type: "string", alias: "c", description: "Relative CPU weight (docker's 2-262144, default 1024)" },
-  "cpuset-cpus": { type: "string", description: "CPUs the container may run on (0-3,5)" },
-  "cpuset-mems": { type: "string", description: "Memory nodes the container may use (0,1)" },
-  "pids-limit": { type: "string", description: "Most processes at once (-1: no limit)" },
-  "blkio-weight": { type: "string", description: "Relative block I/O weight (10-1000)" },
-  "device-read-bps": { type: "string", description: "Read rate limit of a device: /dev/sda:1mb (repeatable)" },
-  "device-write-bps": { type: "string", description: "Write rate limit of a device: /dev/sda:1mb (repeatable)" },
-  "device-read-iops": {
-    type: "string",
-    description: "Read operations per second of a device: /dev/sda:100 (repeatable)",
-  },
-  "device-write-iops": {
-    type: "string",
-    description: "Write operations per second of a device: /dev/sda:100 (repeatable)",
-  },
+  ...LIMIT_ARGS,
   cgroups: {
     type: "string",
     description:
@@ -149,33 +126,7 @@ function runOptions(rawArgs: string[], verb: string) {
     cgroupns: last(p, "cgroupns") ?? "private",
     cgroups: last(p, "cgroups") ?? "enabled",
     oomScoreAdj: last(p, "oom-score-adj"),
-    limits: Object.fromEntries(
-      (
-        [
-          ["memory", "memory"],
-          ["memorySwap", "memory-swap"],
-          ["memoryReservation", "memory-reservation"],
-          ["cpus", "cpus"],
-          ["cpuQuota", "cpu-quota"],
-          ["cpuPeriod", "cpu-period"],
-          ["cpuShares", "cpu-shares"],
-          ["cpusetCpus", "cpuset-cpus"],
-          ["cpusetMems", "cpuset-mems"],
-          ["pidsLimit", "pids-limit"],
-          ["blkioWeight", "blkio-weight"],
-          ["deviceReadBps", "device-read-bps"],
-          ["deviceWriteBps", "device-write-bps"],
-          ["deviceReadIops", "device-read-iops"],
-          ["deviceWriteIops", "device-write-iops"],
-        ] as const
-      ).flatMap(([key, flag]) => {
-        // the device flags repeat (one a device); the record keeps them one a line
-        const values = all(p, flag);
-        return values.length === 0
-          ? []
-          : [[key, key.startsWith("device") ? values.join("\n") : (values.at(-1) as string)]];
-      }),
-    ),
+    limits: limitsGiven(p),
   });
 }
 

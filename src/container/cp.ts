@@ -8,6 +8,7 @@ import * as v from "valibot";
 import { mkdirSync } from "node:fs";
 import { removeTree } from "../image/layers";
 import { ABI } from "../runtime/abi";
+import { insideId } from "../runtime/idmap";
 import { findProgram } from "../runtime/programs";
 import { tmpEntry } from "../store/tmp";
 import { runInUserNamespace } from "../runtime/userns-exec";
@@ -85,13 +86,7 @@ export async function copyInside(
 
 /** The ids inside the running container PID that stand for the caller on the host. */
 function callerInside(pid: number): { uid: number; gid: number } {
-  const inside = (file: string, host: number) => {
-    const n = (readFileText(`/proc/${pid}/${file}`) ?? "").trim().split(/\s+/).map(Number);
-    for (let i = 0; i + 2 < n.length; i += 3)
-      if (host >= (n[i + 1] as number) && host < (n[i + 1] as number) + (n[i + 2] as number))
-        return (n[i] as number) + host - (n[i + 1] as number);
-    return 0;
-  };
+  const inside = (file: string, host: number) => insideId(host, readFileText(`/proc/${pid}/${file}`) ?? "") ?? 0;
   return { uid: inside("uid_map", process.getuid?.() ?? 0), gid: inside("gid_map", process.getgid?.() ?? 0) };
 }
 

@@ -183,13 +183,14 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   }
   const root = await resolveRoot(o, paths);
   const fuseProg = findProgram("fuse-overlayfs");
-  const fuseUsable = fuseProg !== "" && accessible("/dev/fuse", R_OK | W_OK);
+  // looked at only where keep-id may need it: not on every run's start
+  const fuseUsable = () => fuseProg !== "" && accessible("/dev/fuse", R_OK | W_OK);
   // docker's idiom `-u $(id -u):$(id -g) -v $PWD:/w`: a container user that is the caller's own uid
   // gets keep-id, so that uid is the caller on the host too (as under rootful docker) and files it
   // writes to a bind mount are the caller's; only where keep-id can be given, else the default map
   const asCaller = /^(\d+)(:\d+)?$/.exec(o.user ?? "");
   if (!keepId && o.userns === undefined && asCaller && Number(asCaller[1]) === ids.hostUid && ids.hostUid !== 0) {
-    if (root.direct || fuseUsable) {
+    if (root.direct || fuseUsable()) {
       try {
         keepId = keepIdMapping(ids, {});
       } catch {
@@ -206,7 +207,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         throw new RunError(
           "--userns=keep-id needs fuse-overlayfs to show the image's files under their ids: apt-get install fuse-overlayfs",
         );
-      if (!fuseUsable)
+      if (!fuseUsable())
         throw new RunError("--userns=keep-id needs /dev/fuse, which you cannot open: sudo chmod 0666 /dev/fuse");
       overlayMode = ABI.HULL_OVERLAY_FUSE;
     }

@@ -4,17 +4,13 @@
 // options, the host's ps is run as docker runs it and its rows are kept for the container's pids.
 import { join } from "node:path";
 import type { StorePaths } from "../store/paths";
+import { insideId } from "../runtime/idmap";
 import { readFileText, readlink } from "../sys/libc";
 import { containerState, findContainer, initPid } from "./records";
 
-/** A host uid as the container knows it, through its /proc/PID/uid_map ("inside outside count" lines). */
+/** A host uid as the container knows it, through its /proc/PID/uid_map; "N?" when it has none. */
 function insideUid(hostUid: number, map: string): string {
-  const n = map.trim().split(/\s+/).map(Number);
-  for (let i = 0; i + 2 < n.length; i += 3) {
-    const [inside, outside, count] = [n[i] as number, n[i + 1] as number, n[i + 2] as number];
-    if (hostUid >= outside && hostUid < outside + count) return String(inside + hostUid - outside);
-  }
-  return `${hostUid}?`;
+  return String(insideId(hostUid, map) ?? `${hostUid}?`);
 }
 
 export interface ProcessRow {

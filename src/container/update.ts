@@ -4,14 +4,13 @@ import { dirname, join } from "node:path";
 import {
   cgroupHost,
   containerCgroup,
+  enableControllers,
   neededControllers,
   parseLimits,
-  writeCgroupFile,
   writeLimits,
 } from "../runtime/cgroup";
 import { writeFileAtomic } from "../store/atomic";
 import type { StorePaths } from "../store/paths";
-import { readFileText } from "../sys/libc";
 import { containerDir, containerState, findContainer, initPid, withContainerLock } from "./records";
 
 export async function updateLimits(paths: StorePaths, key: string, flags: Record<string, string>): Promise<void> {
@@ -42,10 +41,7 @@ export async function updateLimits(paths: StorePaths, key: string, flags: Record
           `container ${key} runs without a cgroup of its own (it was started with no limit): the new limits apply from its next start`,
         );
       // a controller the first limits did not need is handed down now (the scope holds no process)
-      const enabled = (readFileText(join(dirname(dir), "cgroup.subtree_control")) ?? "").trim().split(/\s+/);
-      const more = neededControllers(limits).filter((c) => !enabled.includes(c));
-      if (more.length > 0)
-        writeCgroupFile(join(dirname(dir), "cgroup.subtree_control"), more.map((c) => `+${c}`).join(" "));
+      enableControllers(dirname(dir), neededControllers(limits));
       writeLimits(dir, limits);
     },
     key,

@@ -152,12 +152,7 @@ export function placeContainer(limits: Limits, args: string[]): string {
   // no processes where controllers are handed down: hull moves into a leaf of its own first
   mkdirSync(join(host.dir, "supervisor"), { recursive: true });
   writeCgroupFile(join(host.dir, "supervisor", "cgroup.procs"), String(process.pid));
-  writeCgroupFile(
-    join(host.dir, "cgroup.subtree_control"),
-    neededControllers(limits)
-      .map((c) => `+${c}`)
-      .join(" "),
-  );
+  enableControllers(host.dir, neededControllers(limits));
   const dir = join(host.dir, "container");
   mkdirSync(dir, { recursive: true });
   writeLimits(dir, limits);
@@ -333,4 +328,11 @@ export function writeCgroupFile(file: string, value: string): void {
 export function writeLimits(dir: string, limits: Limits): void {
   for (const [file, value] of Object.entries(limitFiles(limits)))
     for (const line of value.split("\n")) writeCgroupFile(join(dir, file), line);
+}
+
+/** Hand CONTROLLERS down from DIR (which must hold no process) to its children, those not yet. */
+export function enableControllers(dir: string, controllers: string[]): void {
+  const enabled = (readFileText(join(dir, "cgroup.subtree_control")) ?? "").trim().split(/\s+/);
+  const more = controllers.filter((c) => !enabled.includes(c));
+  if (more.length > 0) writeCgroupFile(join(dir, "cgroup.subtree_control"), more.map((c) => `+${c}`).join(" "));
 }

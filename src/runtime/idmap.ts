@@ -75,3 +75,13 @@ export function hostIdMapping(): IdMapping {
     subGid: gr,
   };
 }
+
+/** HOST_ID as the namespace of MAP knows it (a /proc/PID/uid_map or gid_map text), or undefined. */
+export function insideId(hostId: number, map: string): number | undefined {
+  const n = map.trim().split(/\s+/).map(Number);
+  for (let i = 0; i + 2 < n.length; i += 3) {
+    const [inside, outside, count] = [n[i] as number, n[i + 1] as number, n[i + 2] as number];
+    if (hostId >= outside && hostId < outside + count) return inside + hostId - outside;
+  }
+  return undefined;
+}

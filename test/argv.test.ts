@@ -31,8 +31,8 @@ test("unknown flags and missing values are usage errors that name the flag", () 
   expect(() => parse(["-e"])).toThrow("needs an argument");
   expect(() => parse(["--rm=maybe", "busybox"])).toThrow("true or false");
   // docker's flags that hull lacks say why, not just "unknown"
-  expect(() => parse(["--cgroup-parent", "x", "busybox"])).toThrow(
-    "--cgroup-parent is not supported by hull run: resource limits",
+  expect(() => parse(["--oom-kill-disable", "busybox"])).toThrow(
+    "--oom-kill-disable is not supported by hull run: cgroup v2",
   );
   expect(() => parse(["-p", "80:80", "busybox"])).toThrow(
     "-p is not supported by hull run: only --network none and host",

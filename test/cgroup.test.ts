@@ -2,7 +2,14 @@
 // them; on a host with no cgroup v2 subtree for the user, one line that says what is missing. The
 // limits themselves are tested for real in a systemd guest (test/vm/, `make test-vm`).
 import { expect, test } from "bun:test";
-import { cgroupHost, limitFiles, neededControllers, parseLimits, parseSize } from "../src/runtime/cgroup";
+import {
+  cgroupHost,
+  checkCgroupParent,
+  limitFiles,
+  neededControllers,
+  parseLimits,
+  parseSize,
+} from "../src/runtime/cgroup";
 import { hull, requireUnprivileged } from "./helpers";
 
 test("sizes as docker reads them", () => {
@@ -57,8 +64,25 @@ test("bad limit values are refused with the flag and what it takes", () => {
     [{ cpusetCpus: "0-a" }, "--cpuset-cpus takes a list such as 0-3,5"],
     [{ pidsLimit: "many" }, "--pids-limit takes a whole number"],
     [{ blkioWeight: "5" }, "--blkio-weight takes a whole number from 10 to 1000"],
+    [{ cgroupConf: "memory.high" }, "--cgroup-conf takes FILE=VALUE (memory.high=256m), not memory.high"],
+    [{ cgroupConf: "cgroup.procs=1" }, "--cgroup-conf cgroup.procs: only a controller's files"],
+    [{ cgroupConf: "cgroup.subtree_control=+cpu" }, "only a controller's files"],
+    [{ cgroupConf: "../memory.max=1" }, "--cgroup-conf takes FILE=VALUE"],
   ];
   for (const [flags, said] of bad) expect(() => parseLimits(flags)).toThrow(said);
+});
+
+test("--cgroup-conf (podman's) writes a controller's files, after docker's flags; sizes for memory files", () => {
+  const l = parseLimits({ memory: "256m", cgroupConf: "memory.high=200m\nmemory.max=max\ncpu.idle=1" });
+  expect(limitFiles(l)).toEqual({ "memory.max": "max", "memory.high": String(200 * 1024 ** 2), "cpu.idle": "1" });
+  expect(neededControllers(l)).toEqual(["cpu", "memory"]);
+});
+
+test("--cgroup-parent takes a systemd slice, as rootless docker and podman do", () => {
+  expect(checkCgroupParent("ci.slice")).toBe("ci.slice");
+  expect(checkCgroupParent("ci-jobs.slice")).toBe("ci-jobs.slice");
+  for (const bad of ["/sys/fs/cgroup/x", "../x.slice", "-.slice", "ci", "a/b.slice", "a--b.slice"])
+    expect(() => checkCgroupParent(bad), bad).toThrow("--cgroup-parent takes a systemd slice (NAME.slice");
 });
 
 test("a host without a cgroup v2 subtree for the user: one line naming what is missing, and nothing made", () => {
@@ -81,6 +105,18 @@ test("a host without a cgroup v2 subtree for the user: one line naming what is m
     expect(off.code, off.stderr).toBe(0);
     const bad = hull(["run", "--rm", "--memory", "lots", "busybox", "true"], store);
     expect(bad.stderr.trim()).toBe("hull: --memory takes a size (64m, 1g, 512k), not lots");
+    // a parent slice alone asks for a cgroup too: the same refusal, and nothing made
+    const parent = hull(["run", "--rm", "--cgroup-parent", "ci.slice", "busybox", "true"], store);
+    expect(parent.code).toBe(125);
+    expect(parent.stderr).toMatch(/^hull: resource limits need/);
+    const both = hull(["run", "--rm", "--cgroup-parent", "ci.slice", "--cgroups=disabled", "busybox", "true"], store);
+    expect(both.stderr.trim()).toBe(
+      "hull: --cgroup-parent and --cgroups=disabled conflict: a container without a cgroup has no parent",
+    );
+    const created = hull(["create", "--cgroup-parent", "/sys/fs/cgroup/x", "busybox", "true"], store);
+    expect(created.code).toBe(125);
+    expect(created.stderr).toContain("--cgroup-parent takes a systemd slice");
+    expect(hull(["ps", "-aq"], store).stdout).toBe("");
   } finally {
     require("node:fs").rmSync(store.root, { recursive: true, force: true });
   }

@@ -176,10 +176,24 @@ export class Builder {
         throw new BuildError(`-t ${t}: ${(e as Error).message}`);
       }
     }
-    if (o.context !== "-") return Builder.runIn(store, o, resolve(o.context), say);
-    if (o.file === "-") throw new BuildError("stdin holds either the context (hull build -) or the Dockerfile (-f -), not both");
+    if (o.context === "-" && o.file === "-")
+      throw new BuildError("stdin holds either the context (hull build -) or the Dockerfile (-f -), not both");
+    // limits before anything is read or made: a limit that cannot be had ends the build before it
+    // has taken stdin (a context or a Dockerfile) or made a directory
+    let cgroup: string | undefined;
+    if (Object.keys(o.limits).length > 0) {
+      const { parseLimits, placeContainer } = await import("../runtime/cgroup");
+      try {
+        cgroup = placeContainer(parseLimits(o.limits));
+      } catch (e) {
+        throw new BuildError((e as Error).message);
+      }
+    }
+    if (o.context !== "-") return Builder.runIn(store, o, resolve(o.context), say, cgroup);
     return withStdinContext(store, (dir, dockerfile) =>
-      dockerfile === undefined ? Builder.runIn(store, o, dir, say) : Builder.runIn(store, { ...o, file: undefined }, dir, say, dockerfile),
+      dockerfile === undefined
+        ? Builder.runIn(store, o, dir, say, cgroup)
+        : Builder.runIn(store, { ...o, file: undefined }, dir, say, cgroup, dockerfile),
     );
   }
 
@@ -189,6 +203,7 @@ export class Builder {
     o: BuildOptions,
     context: string,
     say: (line: string) => void,
+    cgroup: string | undefined,
     dockerfileText?: string,
   ): Promise<string> {
     if (!accessible(`${context}/.`, F_OK)) throw new BuildError(`build context ${o.context}: no such directory`);
@@ -208,6 +223,7 @@ export class Builder {
     // (a context from stdin is new each time: nothing to remember of it)
     const statCache = o.context === "-" ? undefined : join(cacheDir(store), "context", `${sha256(context).slice(7, 39)}.json`);
     const b = new Builder(store, o, df, new BuildContext(context, ignore, statCache), say);
+    b.cgroup = cgroup;
     for (const spec of o.secrets) {
       try {
         const { id, value } = parseSecretFlag(spec, process.env);
@@ -220,11 +236,6 @@ export class Builder {
       if (o.cacheFrom.length > 0) b.imported = new ImportedCache(o.cacheFrom.map(parseCacheFrom), say);
       b.cacheTargets = o.cacheTo.map(parseCacheTo);
       b.outputs = o.outputs.map(parseOutput);
-      if (Object.keys(o.limits).length > 0) {
-        // before the build makes anything: without a delegated cgroup hull starts again in a scope
-        const { parseLimits, placeContainer } = await import("../runtime/cgroup");
-        b.cgroup = placeContainer(parseLimits(o.limits), process.argv.slice(2));
-      }
     } catch (e) {
       throw new BuildError((e as Error).message);
     }

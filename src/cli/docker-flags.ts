@@ -1,7 +1,7 @@
 // Flags docker has and hull does not (yet): refused by name with the reason, so a script written for
 // docker learns what is missing instead of "unknown flag". Consulted only when a flag is unknown.
 
-const LIMITS = "resource limits need a delegated cgroup v2 subtree, which hull does not use yet (hull doctor)";
+const LIMITS = "cgroup v2, the only cgroups hull uses, has no such setting (docker ignores it there with a warning)";
 const NETWORK = "only --network none and host exist yet: ports, DNS options and peers come with rootless networking";
 const NAMESPACES = "sharing another container's or the host's namespaces is not supported yet";
 const HEALTH = "health checks are not supported yet";
@@ -12,7 +12,6 @@ const RUN: Record<string, string> = {
   "memory-swappiness": LIMITS,
   "kernel-memory": LIMITS,
   "oom-kill-disable": LIMITS,
-  "cgroup-parent": LIMITS,
   "shm-size": "--shm-size is not supported yet (/dev/shm is 64 MiB)",
   publish: NETWORK,
   p: NETWORK,

@@ -21,7 +21,17 @@ const KEYS = {
   "device-write-bps": "deviceWriteBps",
   "device-read-iops": "deviceReadIops",
   "device-write-iops": "deviceWriteIops",
+  "cgroup-conf": "cgroupConf",
 } as const;
+
+/** flags given more than once add up (the others: the last wins, as docker's do) */
+const REPEATED = new Set<string>([
+  "device-read-bps",
+  "device-write-bps",
+  "device-read-iops",
+  "device-write-iops",
+  "cgroup-conf",
+]);
 
 export type LimitFlag = keyof typeof KEYS;
 
@@ -31,7 +41,7 @@ export function limitsGiven(p: ParsedCommandLine, flags: readonly LimitFlag[] = 
   for (const flag of flags) {
     const values = all(p, flag);
     if (values.length === 0) continue;
-    out[KEYS[flag]] = flag.startsWith("device-") ? values.join("\n") : (values.at(-1) as string);
+    out[KEYS[flag]] = REPEATED.has(flag) ? values.join("\n") : (values.at(-1) as string);
   }
   return out;
 }
@@ -62,6 +72,10 @@ export const LIMIT_ARGS = {
   "device-write-iops": {
     type: "string",
     description: "Write operations per second of a device: /dev/sda:100 (repeatable)",
+  },
+  "cgroup-conf": {
+    type: "string",
+    description: "A cgroup file of the container's, podman's: memory.high=200m (repeatable)",
   },
 } as const satisfies ArgsDef;
 

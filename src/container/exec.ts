@@ -70,7 +70,7 @@ export async function execInContainer(paths: StorePaths, o: ExecOptions): Promis
   // container's too)
   const { containerCgroup, joinContainerCgroup } = await import("../runtime/cgroup");
   const cgroup = containerCgroup(pid);
-  if (cgroup) joinContainerCgroup(cgroup, process.argv.slice(2));
+  if (cgroup) joinContainerCgroup(cgroup);
   const message = encodeEnterMessage({
     argv: o.argv,
     env: [...env].map(([k, val]) => `${k}=${val}`),

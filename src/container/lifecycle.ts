@@ -154,11 +154,11 @@ const SavedSpec = v.looseObject({ argv: v.array(v.string()), rootfs: v.string(),
 /** `hull start`: run a stopped container again, detached, on its kept writable layer. */
 export async function startContainer(paths: StorePaths, key: string): Promise<void> {
   const found = findContainer(paths, key);
-  // before the lock: without a delegated cgroup hull starts again in a scope of its own
+  // before the lock: without a delegated cgroup, hull moves into a scope of its own first
   let cgroup: string | undefined;
-  if (found.limits && containerState(paths, found).status !== "running") {
+  if ((found.limits || found.cgroupParent) && containerState(paths, found).status !== "running") {
     const { parseLimits, placeContainer } = await import("../runtime/cgroup");
-    cgroup = placeContainer(parseLimits(found.limits), process.argv.slice(2));
+    cgroup = placeContainer(parseLimits(found.limits ?? {}), found.cgroupParent);
   }
   // the state is read again under the lock: a second start at once then finds it running
   await withContainerLock(paths, found.id, () => startLocked(paths, key, cgroup), key);

@@ -129,7 +129,12 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
     Args: rec.command.slice(1),
     Image: rec.imageId ?? "",
     Config: { Image: rec.image, Cmd: rec.command, Labels: rec.labels ?? {} },
-    HostConfig: { AutoRemove: rec.rm, UsernsMode: rec.userns ?? "", ...hostConfigLimits(rec.limits ?? {}) },
+    HostConfig: {
+      AutoRemove: rec.rm,
+      UsernsMode: rec.userns ?? "",
+      CgroupParent: rec.cgroupParent ?? "",
+      ...hostConfigLimits(rec.limits ?? {}),
+    },
     RestartCount: Number(readFileText(join(containerDir(paths, rec.id), "restarts")) ?? 0),
     State: {
       Status: state.status,

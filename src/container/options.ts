@@ -76,6 +76,8 @@ export const RunOptionsSchema = v.object({
   ),
   /** docker's resource flags as given, checked by src/runtime/cgroup.ts's parseLimits */
   limits: v.optional(v.record(v.string(), v.string()), {}),
+  /** a systemd slice of the user's manager (checkCgroupParent) */
+  cgroupParent: v.optional(v.string()),
   labels: v.array(v.pipe(v.string(), v.regex(/^[^=\s][^=]*(=.*)?$/s, "--label takes KEY=VALUE or KEY"))),
 });
 

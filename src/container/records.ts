@@ -38,6 +38,8 @@ export const ContainerRecordSchema = v.object({
   ),
   /** docker's resource flags as given (`hull start` makes the cgroup again from them) */
   limits: v.optional(v.record(v.string(), v.string())),
+  /** --cgroup-parent: the user's systemd slice the container's scope goes in */
+  cgroupParent: v.optional(v.string()),
   /** the image's labels with run's --label over them */
   labels: v.optional(v.record(v.string(), v.string())),
   /** --userns as given ("" or absent: host) */

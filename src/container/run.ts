@@ -103,21 +103,23 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   if (o.tty && o.interactive && !isatty(0))
     throw new RunError("the input device is not a TTY: drop -t, or run from a terminal");
   const paths = storePaths(storeRoot(o.root));
-  // limits first: without a delegated cgroup, hull starts again in a scope of its own, and nothing
-  // may have been made before that
+  // limits first: a limit that cannot be had is refused before anything is made
   let cgroup: string | undefined;
   // --cgroups=disabled: the user's explicit choice to run without the limits (podman's), never a
   // silent default; the values are checked all the same
-  const limited = Object.keys(o.limits).length > 0 && o.cgroups === "enabled";
-  if (Object.keys(o.limits).length > 0) {
+  const limited = (Object.keys(o.limits).length > 0 || o.cgroupParent !== undefined) && o.cgroups === "enabled";
+  if (o.cgroupParent !== undefined && o.cgroups === "disabled")
+    throw new RunError("--cgroup-parent and --cgroups=disabled conflict: a container without a cgroup has no parent");
+  if (Object.keys(o.limits).length > 0 || o.cgroupParent !== undefined) {
     const cg = await import("../runtime/cgroup");
     try {
       const limits = cg.parseLimits(o.limits);
+      if (o.cgroupParent !== undefined) cg.checkCgroupParent(o.cgroupParent);
       try {
         if (limited && createOnly) {
           const host = cg.cgroupHost();
           if (!host.ok) throw new Error(`resource limits need cgroup v2: ${host.reason}; ${host.fix}`);
-        } else if (limited) cgroup = cg.placeContainer(limits, process.argv.slice(2));
+        } else if (limited) cgroup = cg.placeContainer(limits, o.cgroupParent);
       } catch (e) {
         throw new Error(`${(e as Error).message} (or --cgroups=disabled, to run without the limits)`);
       }
@@ -306,6 +308,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       rm: o.rm,
       mounts: recorded,
       ...(limited ? { limits: o.limits } : {}),
+      ...(limited && o.cgroupParent !== undefined ? { cgroupParent: o.cgroupParent } : {}),
       labels: {
         ...(root.config?.Labels ?? {}),
         ...Object.fromEntries(
@@ -328,7 +331,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     if (ids.uidMapProg) flags |= ABI.HULL_FLAG_SETGROUPS;
     if (o.detach) flags |= ABI.HULL_FLAG_DETACH;
     if (security.noNewPrivs) flags |= ABI.HULL_FLAG_NO_NEW_PRIVS;
-    const cgroupns = cgroup !== undefined && o.cgroupns === "private";
+    // a created container gets its cgroup at `hull start`, and its namespace then
+    const cgroupns = (cgroup !== undefined || (limited && createOnly)) && o.cgroupns === "private";
     if (cgroupns) flags |= ABI.HULL_FLAG_CGROUPNS;
     // a kept container's output is logged even in the foreground: `hull run --name t ... || hull logs t`
     if (!o.rm && !o.detach) flags |= ABI.HULL_FLAG_LOG;

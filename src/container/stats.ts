@@ -45,6 +45,12 @@ function network(pid: number): { rx: number; tx: number } {
   return { rx, tx };
 }
 
+/** docker's MEM USAGE on cgroup v2: memory.current less inactive_file, the page cache it can drop */
+function usedMemory(current: number, stat: string): number {
+  const inactive = num(/^inactive_file (\d+)/m.exec(stat)?.[1]);
+  return inactive < current ? current - inactive : current;
+}
+
 function sample(pid: number): Sample {
   const dir = containerCgroup(pid);
   if (dir) {
@@ -56,7 +62,7 @@ function sample(pid: number): Sample {
     for (const m of read("io.stat").matchAll(/wbytes=(\d+)/g)) wbytes += num(m[1]);
     return {
       cpu: num(/^usage_usec (\d+)/m.exec(read("cpu.stat"))?.[1]),
-      memory: num(read("memory.current").trim()),
+      memory: usedMemory(num(read("memory.current").trim()), read("memory.stat")),
       limit: max === "max" || max === "" ? hostMemory() : num(max),
       pids: num(read("pids.current").trim()),
       read: rbytes,

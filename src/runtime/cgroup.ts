@@ -1,14 +1,15 @@
 // Resource limits in the cgroup v2 subtree the system delegated to the user. Rootless, the kernel
 // lets a user limit only inside a subtree whose files it owns: systemd gives one to a user service
 // or scope started with Delegate=yes; a login shell's session-N.scope is root's. So a container with
-// limits runs in a scope of its own: hull asks the user's systemd for one (`systemd-run --user
-// --scope -p Delegate=yes`, which podman does over D-Bus) and starts again inside it, unless it
-// already runs alone in a delegated cgroup. There, hull moves itself into a leaf (`supervisor`:
+// limits runs in a scope of its own: hull asks the user's systemd to move it into one (D-Bus, as
+// podman does: systemd-scope.ts), unless it already runs alone in a delegated cgroup (a user
+// service, `systemd-run --user --scope`). There, hull moves itself into a leaf (`supervisor`:
 // the kernel lets a cgroup with processes in it hand no controller down) and makes the container's
 // cgroup (`container`) beside it with the limits; the shim puts the container's first process in
 // it before the command runs.
 import { join } from "node:path";
-import { accessible, readFileText, W_OK } from "../sys/libc";
+import { SysError } from "../sys/error";
+import { accessible, close, mkdir, O_WRONLY, open, readFileText, W_OK, writeAll } from "../sys/libc";
 
 const ROOT = "/sys/fs/cgroup";
 
@@ -28,6 +29,8 @@ export interface Limits {
   blkioWeight?: number;
   /** io.max lines, "MAJ:MIN rbps=N wbps=N riops=N wiops=N", from --device-read-bps and friends */
   io?: string[];
+  /** podman's --cgroup-conf: cgroup files by name, written last (memory.high has no docker flag) */
+  unified?: Record<string, string>;
 }
 
 export type CgroupHost =
@@ -72,6 +75,7 @@ const NEEDS: Record<keyof Limits, string> = {
   pidsLimit: "pids",
   blkioWeight: "io",
   io: "io",
+  unified: "",
 };
 
 /** The cgroup files LIMITS write, with their values, as runc and crun convert docker's flags. */
@@ -91,12 +95,37 @@ export function limitFiles(l: Limits): Record<string, string> {
   if (l.blkioWeight !== undefined) out["io.weight"] = String(Math.round(1 + ((l.blkioWeight - 10) * 9999) / 990));
   // one line per device; the kernel reads one line a write (see writeLimit)
   if (l.io && l.io.length > 0) out["io.max"] = l.io.join("\n");
+  Object.assign(out, l.unified);
   return out;
 }
 
 /** The controllers LIMITS need. */
 export function neededControllers(l: Limits): string[] {
-  return [...new Set(Object.keys(l).map((k) => NEEDS[k as keyof Limits]))].sort();
+  const named = Object.keys(l.unified ?? {}).map((file) => file.split(".")[0] as string);
+  return [...new Set([...Object.keys(l).map((k) => NEEDS[k as keyof Limits]), ...named])].filter(Boolean).sort();
+}
+
+/** the controllers a user may be delegated, whose files --cgroup-conf may name */
+const CONF_CONTROLLERS = ["cpu", "cpuset", "io", "memory", "pids", "hugetlb", "rdma", "misc"];
+
+/** --cgroup-conf KEY=VALUE lines: a controller's file (memory.high=268435456), never cgroup.* */
+function cgroupConf(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const spec of text.split("\n")) {
+    const eq = spec.indexOf("=");
+    const [key, value] = [spec.slice(0, eq), spec.slice(eq + 1)];
+    if (eq <= 0 || !/^[a-z]+\.[a-z0-9_.]+$/.test(key) || value === "")
+      throw new Error(`--cgroup-conf takes FILE=VALUE (memory.high=256m), not ${spec}`);
+    if (!CONF_CONTROLLERS.includes(key.split(".")[0] as string))
+      throw new Error(
+        `--cgroup-conf ${key}: only a controller's files (${CONF_CONTROLLERS.map((c) => `${c}.*`).join(", ")}) may be set`,
+      );
+    // memory files take docker's sizes too; the kernel checks the rest
+    const size = key.startsWith("memory.") && value !== "max" ? parseSize(value) : undefined;
+    out[key] = size !== undefined ? String(size) : value;
+  }
+  return out;
 }
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i;
@@ -114,47 +143,57 @@ const DELEGATE_FIX =
   "run hull as a user with a systemd user manager (loginctl enable-linger $USER), or inside systemd-run --user --scope -p Delegate=yes";
 
 /**
- * Start this hull again, with ARGS, in a scope of its own that systemd delegates to the user
- * (`systemd-run --user --scope --collect -p Delegate=yes`); never returns. DIR, where hull is now,
- * is only for the error when no scope can be had.
+ * Move this process into a new scope of the user's systemd manager, delegated to the user, in SLICE
+ * when given (systemd-scope.ts). DIR, where hull is now, is only for the error when no scope can be
+ * had. After a kill -9 of hull, the scope goes with its last process (CollectMode).
  */
-function startInScope(dir: string, args: string[]): never {
-  if (process.env.HULL_CGROUP_SCOPE === "1")
-    throw new Error(`the scope systemd made for hull (${dir}) is not one hull may write: ${DELEGATE_FIX}`);
-  const { findProgram } = require("./programs") as typeof import("./programs");
-  const systemdRun = findProgram("systemd-run");
+function moveToOwnScope(dir: string, slice?: string): void {
   const runtime = process.env.XDG_RUNTIME_DIR ?? "";
-  if (!systemdRun || !runtime || !accessible(join(runtime, "systemd", "private"), W_OK))
+  const socket = join(runtime, "systemd", "private");
+  if (!runtime || !accessible(socket, W_OK))
     throw new Error(`resource limits need a cgroup v2 subtree delegated to you, and ${dir} is not: ${DELEGATE_FIX}`);
-  const { execve } = require("../sys/libc") as typeof import("../sys/libc");
-  const { selfCommand } = require("./userns-exec") as typeof import("./userns-exec");
-  const env = Object.entries({ ...process.env, HULL_CGROUP_SCOPE: "1" }).map(([k, v]) => `${k}=${v}`);
-  // --collect: the scope goes when its last process does, failed or not
-  const scope = ["systemd-run", "--user", "--scope", "--quiet", "--collect", "-p", "Delegate=yes", "--"];
-  return execve(systemdRun, [...scope, ...selfCommand(), ...args], env);
+  const { moveIntoScope } = require("./systemd-scope") as typeof import("./systemd-scope");
+  const tag = Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString("hex");
+  moveIntoScope(socket, `hull-${process.pid}-${tag}.scope`, slice);
+}
+
+/** --cgroup-parent: a slice of the user's systemd manager, as rootless docker and podman take it. */
+export function checkCgroupParent(parent: string): string {
+  if (!/^[A-Za-z0-9:_.-]+\.slice$/.test(parent) || parent.startsWith("-") || parent.includes("--"))
+    throw new Error(
+      `--cgroup-parent takes a systemd slice (NAME.slice, a-b.slice nested in a.slice), as rootless docker and podman do, not ${parent}`,
+    );
+  return parent;
 }
 
 /**
  * The cgroup directory for a container with LIMITS, made with the limits written. When hull is not
- * alone in a delegated cgroup, it starts again inside a scope of its own (never returns then);
- * where that cannot be had, it throws with what is missing and the fix.
+ * alone in a delegated cgroup (or not in the slice PARENT names), it first moves into a scope of its
+ * own; where that cannot be had, it throws with what is missing and the fix.
  */
-export function placeContainer(limits: Limits, args: string[]): string {
-  const host = cgroupHost();
+export function placeContainer(limits: Limits, parent?: string): string {
+  let host = cgroupHost();
   if (!host.ok) throw new Error(`resource limits need cgroup v2: ${host.reason}; ${host.fix}`);
-  if (!host.delegated || !host.alone) startInScope(host.dir, args);
+  // systemd nests a-b.slice in a.slice: the slice hull runs in is the one above its scope
+  if (!host.delegated || !host.alone || (parent !== undefined && host.dir.split("/").at(-2) !== parent)) {
+    moveToOwnScope(host.dir, parent);
+    host = cgroupHost();
+    if (!host.ok || !host.delegated)
+      throw new Error(`the scope systemd made for hull is not one hull may write: ${DELEGATE_FIX}`);
+  }
   const missing = neededControllers(limits).filter((c) => !host.controllers.includes(c));
   if (missing.length > 0)
     throw new Error(
       `the ${missing.join(", ")} controller${missing.length > 1 ? "s are" : " is"} not delegated to you (${host.dir} has ${host.controllers.join(" ") || "none"}): add Delegate=cpu cpuset io memory pids to user@.service (systemctl edit user@.service)`,
     );
-  const { mkdirSync } = require("node:fs") as typeof import("node:fs");
   // no processes where controllers are handed down: hull moves into a leaf of its own first
-  mkdirSync(join(host.dir, "supervisor"), { recursive: true });
+  mkdir(join(host.dir, "supervisor"), 0o755, true);
   writeCgroupFile(join(host.dir, "supervisor", "cgroup.procs"), String(process.pid));
-  enableControllers(host.dir, neededControllers(limits));
+  // every controller there is, not only those the limits need: stats reads memory and pids of a
+  // container limited only in CPU, and update may add any limit later
+  enableControllers(host.dir, host.controllers);
   const dir = join(host.dir, "container");
-  mkdirSync(dir, { recursive: true });
+  mkdir(dir, 0o755, true);
   writeLimits(dir, limits);
   return dir;
 }
@@ -174,6 +213,7 @@ const FLAG_NAMES: Record<keyof Limits, string> = {
   pidsLimit: "--pids-limit",
   blkioWeight: "--blkio-weight",
   io: "--device-read-bps",
+  unified: "--cgroup-conf",
 };
 
 /** --device-read-bps and friends, each "PATH:RATE" (newline-separated when given more than once) */
@@ -214,11 +254,15 @@ function ioLines(flags: Partial<Record<keyof typeof IO_FLAGS, string>>): string[
 
 /** FLAGS checked and converted as docker checks them; one error naming the flag otherwise. */
 export function parseLimits(
-  flags: LimitFlags & { cpus?: string; cpuQuota?: string } & Partial<Record<keyof typeof IO_FLAGS, string>>,
+  flags: LimitFlags & { cpus?: string; cpuQuota?: string; cgroupConf?: string } & Partial<
+      Record<keyof typeof IO_FLAGS, string>
+    >,
 ): Limits {
   const out: Limits = {};
   const io = ioLines(flags);
   if (io.length > 0) out.io = io;
+  const unified = cgroupConf(flags.cgroupConf);
+  if (unified) out.unified = unified;
   const size = (key: "memory" | "memorySwap" | "memoryReservation") => {
     const text = flags[key];
     if (text === undefined) return;
@@ -286,8 +330,7 @@ export function containerCgroup(pid: number): string | undefined {
 
 /** cgroup v2's freezer on DIR: every process stopped (or continued) at once, then waited for. */
 export async function freeze(dir: string, frozen: boolean): Promise<void> {
-  const { writeFileSync } = require("node:fs") as typeof import("node:fs");
-  writeFileSync(join(dir, "cgroup.freeze"), frozen ? "1" : "0");
+  writeCgroupFile(join(dir, "cgroup.freeze"), frozen ? "1" : "0");
   const want = `frozen ${frozen ? 1 : 0}`;
   for (let i = 0; i < 500; i++) {
     if ((readFileText(join(dir, "cgroup.events")) ?? "").includes(want)) return;
@@ -299,28 +342,43 @@ export async function freeze(dir: string, frozen: boolean): Promise<void> {
 /**
  * `hull exec` into a container with a cgroup of its own: this process moves into it (the command it
  * becomes, and its children, are then limited with the container). The kernel lets a process move
- * only within a subtree the user owns, and a login shell's scope is root's: then hull starts again
- * in a scope of its own, beside the container's, and moves from there.
+ * only within a subtree the user owns, and a login shell's scope is root's: then hull first moves
+ * into a scope of its own, beside the container's, and from there into the container's cgroup.
  */
-export function joinContainerCgroup(dir: string, args: string[]): void {
-  const { writeFileSync } = require("node:fs") as typeof import("node:fs");
+export function joinContainerCgroup(dir: string): void {
+  for (let moved = false; ; moved = true) {
+    try {
+      writeKernelFile(join(dir, "cgroup.procs"), String(process.pid));
+      return;
+    } catch (e) {
+      const code = (e as SysError).code;
+      if (code === "ENOENT") throw new Error(`the container's cgroup ${dir} is gone: has it stopped?`);
+      if ((code !== "EACCES" && code !== "EPERM") || moved) throw e;
+      moveToOwnScope(dir);
+    }
+  }
+}
+
+/**
+ * VALUE into the kernel's file FILE in one write(2), as the kernel reads a cgroup file; through libc,
+ * not node:fs, which costs milliseconds to load on `hull run`'s path.
+ */
+function writeKernelFile(file: string, value: string): void {
+  const fd = open(file, O_WRONLY);
   try {
-    writeFileSync(join(dir, "cgroup.procs"), String(process.pid));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== "EACCES" && code !== "EPERM" && code !== "ENOENT") throw e;
-    if (code === "ENOENT") throw new Error(`the container's cgroup ${dir} is gone: has it stopped?`);
-    startInScope(dir, args);
+    writeAll(fd, Buffer.from(value));
+  } finally {
+    close(fd);
   }
 }
 
 /** VALUE into the cgroup file FILE; the kernel's refusal as one line naming both. */
 export function writeCgroupFile(file: string, value: string): void {
-  const { writeFileSync } = require("node:fs") as typeof import("node:fs");
   try {
-    writeFileSync(file, value);
+    writeKernelFile(file, value);
   } catch (e) {
-    throw new Error(`cannot write ${value} to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (!(e instanceof SysError)) throw e;
+    throw new Error(`cannot write ${value} to ${file}: ${e.code}`);
   }
 }
 

@@ -171,10 +171,10 @@ function cgroups(): Check {
       required: false,
       detail: `${host.dir} is yours (${host.controllers.join(" ") || "no controllers"})`,
     };
-  const systemdRun = findProgram("systemd-run");
+  // the socket hull asks for a scope on (systemd-scope.ts); no program is needed
   const runtime = process.env.XDG_RUNTIME_DIR ?? "";
   const manager = runtime !== "" && accessible(join(runtime, "systemd", "private"), W_OK);
-  return systemdRun && manager
+  return manager
     ? {
         name,
         ok: true,

@@ -67,6 +67,9 @@ const lib = dlopen("libc.so.6", {
   syscall: { args: [FFIType.i64, i32, cstring, P, FFIType.u64], returns: FFIType.i64 },
   __errno_location: { args: [], returns: P },
   signal: { args: [i32, FFIType.u64], returns: FFIType.u64 },
+  socket: { args: [i32, i32, i32], returns: i32 },
+  connect: { args: [i32, P, u32], returns: i32 },
+  setsockopt: { args: [i32, i32, i32, P, u32], returns: i32 },
 });
 
 const trace = process.env.HULL_TRACE_FFI === "1";
@@ -302,6 +305,49 @@ function execIn(fd: Fd, path: string, argv: string[], env: string[], flags: numb
   const e = table(env);
   check("execveat", lib.symbols.execveat(fd, cstr(path), ptr(a), ptr(e), flags), path || argv[0]);
   throw new SysError("execveat", 0, path || argv[0]);
+}
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOL_SOCKET = 1;
+const SO_RCVTIMEO = 20;
+const SO_SNDTIMEO = 21;
+
+/**
+ * A stream connected to the unix socket at PATH, whose reads and writes fail with EAGAIN after
+ * TIMEOUT_MS: synchronous, for a short exchange (systemd's D-Bus socket) on `hull run`'s path,
+ * where an event loop round trip costs more than the exchange.
+ */
+export function unixConnect(path: string, timeoutMs: number): Fd {
+  const fd = check("socket", lib.symbols.socket(AF_UNIX, SOCK_STREAM | O_CLOEXEC, 0)) as Fd;
+  try {
+    const name = Buffer.from(path);
+    if (name.length >= 108) throw new SysError("connect", 36 /* ENAMETOOLONG */, path);
+    const addr = new Uint8Array(110);
+    addr[0] = AF_UNIX;
+    addr.set(name, 2);
+    const tv = new BigInt64Array([BigInt(Math.floor(timeoutMs / 1000)), BigInt((timeoutMs % 1000) * 1000)]);
+    check("setsockopt(SO_RCVTIMEO)", lib.symbols.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, ptr(tv), 16));
+    check("setsockopt(SO_SNDTIMEO)", lib.symbols.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, ptr(tv), 16));
+    for (;;) {
+      const r = lib.symbols.connect(fd, ptr(addr), 2 + name.length + 1);
+      if (r < 0 && errno() === EINTR) continue;
+      check("connect", r, path);
+      return fd;
+    }
+  } catch (e) {
+    lib.symbols.close(fd);
+    throw e;
+  }
+}
+
+/** What one read(2) of FD gives, into BUF: the byte count, 0 at the end. */
+export function readSome(fd: Fd, buf: Uint8Array): number {
+  for (;;) {
+    const n = Number(lib.symbols.read(fd, ptr(buf), buf.length));
+    if (n < 0 && errno() === EINTR) continue;
+    return check("read", n);
+  }
 }
 
 const SIGPIPE = 13;

@@ -5,12 +5,15 @@
 # a hybrid cgroup layout and no systemd, so limits can be tested only there.
 #
 # Output in $HULL_VM (default /var/tmp/hull-vm): disk.qcow2, vmlinuz, initrd.img, ssh/id_ed25519.
+# HULL_VM_EXTRA=pkg,pkg adds Debian packages (give such a guest its own HULL_VM).
 # Cached: a second run takes well under a second. Needs root (debootstrap, chroot) and Debian's
 # mirror; installs qemu, debootstrap and friends on the host when missing.
 set -euo pipefail
 VM=${HULL_VM:-/var/tmp/hull-vm}
 MIRROR=${HULL_VM_MIRROR:-http://deb.debian.org/debian}
 PKGS=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,udev,kmod,linux-image-amd64,initramfs-tools,openssh-server,uidmap,fuse-overlayfs,fuse3,iproute2,procps,ca-certificates
+# more packages, for a guest of another use (bench/cgroup-vm: podman, crun, hyperfine), in another HULL_VM
+PKGS=$PKGS${HULL_VM_EXTRA:+,$HULL_VM_EXTRA}
 say() { printf '[test/vm/image] %s\n' "$*" >&2; }
 [ "$(id -u)" = 0 ] || { say "run as root (debootstrap and chroot)"; exit 1; }
 mkdir -p "$VM"
@@ -34,7 +37,7 @@ mkdir -p "$VM/ssh"
 # readable by the developer who runs the tests (run.sh copies it to a private file): it opens only
 # this throwaway guest, on 127.0.0.1, while a test runs
 chmod 755 "$VM/ssh"; chmod 644 "$VM/ssh/id_ed25519"
-key=$( { sha256sum <"$0"; cat "$VM/ssh/id_ed25519.pub"; } | sha256sum | cut -c1-16)
+key=$( { sha256sum <"$0"; echo "$PKGS"; cat "$VM/ssh/id_ed25519.pub"; } | sha256sum | cut -c1-16)
 if [ "$(cat "$VM/stamp" 2>/dev/null)" = "$key" ] && [ -s "$VM/disk.qcow2" ]; then say "cached in $VM"; exit 0; fi
 
 R=$VM/rootfs

@@ -60,6 +60,10 @@ export const runArgs = {
     description:
       "enabled (default: a limit that cannot be enforced is an error) or disabled (podman's: run without a cgroup, limits not enforced)",
   },
+  "cgroup-parent": {
+    type: "string",
+    description: "A systemd slice of yours to run the container in (NAME.slice): its limits cap the container too",
+  },
   cgroupns: {
     type: "string",
     description: "private (default: with limits, the container sees only its own cgroup, at /sys/fs/cgroup) or host",
@@ -125,6 +129,7 @@ function runOptions(rawArgs: string[], verb: string) {
     ulimits: all(p, "ulimit"),
     cgroupns: last(p, "cgroupns") ?? "private",
     cgroups: last(p, "cgroups") ?? "enabled",
+    cgroupParent: last(p, "cgroup-parent"),
     oomScoreAdj: last(p, "oom-score-adj"),
     limits: limitsGiven(p),
   });

@@ -45,6 +45,12 @@
 #define HULL_REC_RLIMIT 30
 /* u32 (an int32): --oom-score-adj */
 #define HULL_REC_OOM_SCORE_ADJ 31
+/* str, repeated: the network helper's argv (pasta ... ), to which the shim adds the container's pid;
+ * it runs in the foreground as the supervisor's child, writes its pid file (HULL_REC_NET_PIDFILE)
+ * once the container's network is up, and the command starts only then */
+#define HULL_REC_NET_HELPER 32
+/* str: where the helper writes its pid once ready */
+#define HULL_REC_NET_PIDFILE 33
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0

@@ -97,6 +97,10 @@ void read_message(int fd) {
     case HULL_REC_FLAGS: cfg.flags = u; break;
     case HULL_REC_DIE_WITH: cfg.die_with = u; break;
     case HULL_REC_CGROUP: cfg.cgroup = data; break;
+    case HULL_REC_NET_HELPER:
+      push_list(&cfg.net_helper, &cfg.net_helper_argc, &cfg.net_helper_cap, data);
+      break;
+    case HULL_REC_NET_PIDFILE: cfg.net_pidfile = data; break;
     case HULL_REC_RLIMIT:
       if (len != 20 || cfg.nrlimits >= 16) die(EINVAL, "setup message: bad rlimit");
       memcpy(&cfg.rlimits[cfg.nrlimits].resource, data, 4);

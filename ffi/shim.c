@@ -30,6 +30,12 @@ int log_pipes[2][2] = {{-1, -1}, {-1, -1}}; /* detached: container stdout, stder
  * as the terminal itself (which it could read from at any time, or change with stty) */
 static int stdin_pipe[2] = {-1, -1};
 static int ready_fd = -1; /* detached: supervisor -> the first process, one struct hull_error */
+/* the parent -> the container stage: one byte once the network helper has the network up; an end
+ * without it means the helper failed, and the parent reports why */
+static int net_pipe[2] = {-1, -1};
+/* the container stage -> the user-namespace stage: lo is up in the new network namespace. pasta binds
+ * its sockets for loopback traffic (udp to 127.0.0.1) there as it starts, and needs lo up for it. */
+static int lo_pipe[2] = {-1, -1};
 static struct winsize host_winsize; /* read before clone; applied to the new pty */
 static int have_winsize;
 
@@ -180,6 +186,12 @@ static void __attribute__((noreturn)) container_stage(void) {
   stage = HULL_STAGE_CONTAINER;
   prctl(PR_SET_NAME, "hull-container", 0, 0, 0);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
+  if (lo_pipe[1] >= 0) {
+    close(lo_pipe[0]);
+    loopback_up();
+    write_all(lo_pipe[1], "1", 1);
+    close(lo_pipe[1]);
+  }
   /* Into the limits before anything else runs, so every process of the container is in them;
    * the host's /sys/fs/cgroup is still there (no pivot yet). Only the container: hull's own
    * stages and fuse-overlayfs stay outside, as in docker. */
@@ -217,6 +229,12 @@ static void __attribute__((noreturn)) container_stage(void) {
   if (umount2(".", MNT_DETACH) < 0) die(errno, "detach old root");
   if (chdir("/") < 0) die(errno, "chdir /");
 
+  if (net_pipe[0] >= 0) {
+    /* the helper configures the network while the mounts above were made; wait for it here */
+    char up = 0;
+    if (read_full(net_pipe[0], &up, 1) != 1) _exit(HULL_EXIT_SETUP);
+    close(net_pipe[0]);
+  }
   if (cfg.flags & HULL_FLAG_NET_LO) loopback_up();
 
   if (cfg.flags & HULL_FLAG_DETACH) {
@@ -344,6 +362,11 @@ static void __attribute__((noreturn)) userns_stage(void) {
    * parent gone meanwhile would never send it: then nothing has been made yet, so just go. */
   if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) die(errno, "pdeathsig");
   if (getppid() != parent) _exit(HULL_EXIT_SETUP);
+  /* The id change made this process (and the container, cloned from it) undumpable, so the kernel
+   * hid its /proc/PID/ns from the user who owns the namespace: under keep-id, root here is a
+   * subordinate id, and pasta, run by the user, could not join the network namespace. The user
+   * owns this namespace and may inspect what runs in it; the command's exec resets this anyway. */
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) die(errno, "dumpable");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die(errno, "make mounts private");
   int kernel_err = mount_kernel_overlay();
   if (cfg.overlay && !overlay_mounted) mount_fuse_overlay(kernel_err);
@@ -353,6 +376,7 @@ static void __attribute__((noreturn)) userns_stage(void) {
   /* OOM kills are counted from here: a cgroup a restart reuses has the earlier runs' in it */
   long oom_before = oom_kills();
   /* The container stage gets the remaining namespaces; with NEWPID it is pid 1 there. */
+  if (cfg.net_helper && pipe2(lo_pipe, O_CLOEXEC) < 0) report(errno, HULL_EXIT_SETUP, "pipe");
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(cfg.nsflags | SIGCHLD), 0, 0, 0, 0);
   if (pid < 0) {
     report(errno, HULL_EXIT_SETUP, "clone container namespaces");
@@ -360,9 +384,17 @@ static void __attribute__((noreturn)) userns_stage(void) {
     close(sync_wr);
     container_stage();
   } else {
+    if (lo_pipe[0] >= 0) {
+      /* the parent starts the helper on the pid: only once lo is up (or the container is gone) */
+      char up;
+      close(lo_pipe[1]);
+      if (read_full(lo_pipe[0], &up, 1) != 1) {}
+      close(lo_pipe[0]);
+    }
     int32_t p = pid;
     write_all(sync_wr, &p, sizeof p);
     close(sync_wr);
+    if (net_pipe[0] >= 0) close(net_pipe[0]);
     close(err_fd);
     if (tty_sock >= 0) close(tty_sock);
     for (int i = 0; i < 2; i++)
@@ -486,6 +518,69 @@ static int final_status(int status, const struct hull_error *err, int have_err) 
   return status < 0 ? HULL_EXIT_SETUP : status;
 }
 
+/* The network helper (pasta) for the container CTR: started in the foreground as this process's
+ * child, in a session of its own (the terminal's Ctrl-C is the container's, not the helper's), dying
+ * with this process; its pid once its pid file says the network is up. -1 with E filled when it
+ * failed or took over 5 s: its stderr, kept beside the pid file, says why. */
+static pid_t start_net_helper(pid_t ctr, struct hull_error *e) {
+  memset(e, 0, sizeof *e);
+  e->stage = HULL_STAGE_PARENT;
+  e->exit_code = HULL_EXIT_SETUP;
+  char pid_arg[16], err_path[4200];
+  snprintf(pid_arg, sizeof pid_arg, "%d", (int)ctr);
+  snprintf(err_path, sizeof err_path, "%s.err", cfg.net_pidfile);
+  const char **argv = calloc((size_t)cfg.net_helper_argc + 2, sizeof *argv);
+  if (!argv) die(ENOMEM, "network helper");
+  memcpy(argv, cfg.net_helper, (size_t)cfg.net_helper_argc * sizeof *argv);
+  argv[cfg.net_helper_argc] = pid_arg;
+  unlink(cfg.net_pidfile);
+  int errfd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  pid_t pid = errfd < 0 ? -1 : fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    setsid();
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+    }
+    dup2(errfd, 2);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  free(argv);
+  if (errfd >= 0) close(errfd);
+  if (pid < 0) {
+    snprintf(e->msg, sizeof e->msg, "cannot start the network helper %s", cfg.net_helper[0]);
+    e->err = (uint32_t)errno;
+    return -1;
+  }
+  for (int i = 0; i < 50000; i++) {
+    struct stat st;
+    if (stat(cfg.net_pidfile, &st) == 0 && st.st_size > 0) return pid;
+    int ws;
+    if (waitpid(pid, &ws, WNOHANG) == pid) {
+      char text[400] = "";
+      ssize_t n = read_small_file(err_path, text, sizeof text);
+      while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = 0;
+      char *last = strrchr(text, '\n');
+      snprintf(e->msg, sizeof e->msg, "the network helper %s failed (%s%d): %s", cfg.net_helper[0],
+               WIFEXITED(ws) ? "exit " : "signal ", WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws),
+               n > 0 ? (last ? last + 1 : text) : "it said nothing");
+      return -1;
+    }
+    struct timespec t = {0, 100000};
+    nanosleep(&t, NULL);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  snprintf(e->msg, sizeof e->msg, "the network helper %s did not bring the network up within 5 s", cfg.net_helper[0]);
+  return -1;
+}
+
 /* One run of the container: namespaces, maps, the container, until it is gone. */
 static int run_once(int detach) {
   int tty_flag = (cfg.flags & HULL_FLAG_TTY) != 0;
@@ -516,6 +611,7 @@ static int run_once(int detach) {
   int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) die(errno, "signalfd");
 
+  if (cfg.net_helper && pipe2(net_pipe, O_CLOEXEC) < 0) die(errno, "pipe");
   pid_t ns_pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD), 0, 0, 0, 0);
   if (ns_pid < 0) {
     int e = errno;
@@ -524,6 +620,7 @@ static int run_once(int detach) {
   }
   if (ns_pid == 0) {
     close(sfd);
+    if (net_pipe[1] >= 0) close(net_pipe[1]);
     close(sync_pipe[1]);
     close(back_pipe[0]);
     close(err_pipe[0]);
@@ -538,6 +635,8 @@ static int run_once(int detach) {
   close(back_pipe[1]);
   close(err_pipe[1]);
   if (sock[1] >= 0) close(sock[1]);
+  if (net_pipe[0] >= 0) close(net_pipe[0]);
+  net_pipe[0] = -1;
 
   /* Maps first, while the new stage waits: after this it is root inside and owns the rootfs. */
   err_fd = ready_fd;
@@ -559,6 +658,18 @@ static int run_once(int detach) {
   close(back_pipe[0]);
   int ctr_fd = ctr > 0 ? (int)syscall(SYS_pidfd_open, ctr, 0) : -1;
   if (ctr > 0) write_pidfile("init.pid", ctr);
+  struct hull_error err;
+  int have_err = 0;
+  pid_t helper = -1;
+  if (net_pipe[1] >= 0) {
+    if (ctr > 0) {
+      helper = start_net_helper(ctr, &err);
+      if (helper > 0) write_all(net_pipe[1], "1", 1);
+      else have_err = 1;
+    }
+    close(net_pipe[1]);
+    net_pipe[1] = -1;
+  }
   int logs_open[2] = {0, 0};
   if (piped) {
     for (int i = 0; i < 2; i++) {
@@ -585,8 +696,7 @@ static int run_once(int detach) {
     tio_saved = tcsetattr(0, TCSANOW, &raw) == 0;
   }
 
-  struct hull_error err;
-  int have_err = 0, err_open = 1, status = -1;
+  int err_open = 1, status = -1;
   while (status < 0 || master_open || logs_open[0] || logs_open[1]) {
     struct pollfd p[6] = {
         {.fd = sfd, .events = POLLIN},
@@ -644,6 +754,11 @@ static int run_once(int detach) {
     stdin_pipe[1] = -1;
   }
   if (master >= 0) close(master);
+  if (helper > 0) {
+    /* the container is gone: so is what its network needed */
+    kill(helper, SIGTERM);
+    waitpid(helper, NULL, 0);
+  }
   for (int i = 0; i < 2; i++)
     if (piped && log_pipes[i][0] >= 0) {
       close(log_pipes[i][0]);

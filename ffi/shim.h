@@ -117,6 +117,9 @@ struct config {
   int have_caps;
   uint32_t die_with;
   const char *cgroup;
+  const char **net_helper;
+  int net_helper_argc, net_helper_cap;
+  const char *net_pidfile;
   struct { uint32_t resource; uint64_t soft, hard; } rlimits[16];
   int nrlimits;
   int have_oom_score_adj;

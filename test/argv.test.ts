@@ -34,8 +34,8 @@ test("unknown flags and missing values are usage errors that name the flag", () 
   expect(() => parse(["--oom-kill-disable", "busybox"])).toThrow(
     "--oom-kill-disable is not supported by hull run: cgroup v2",
   );
-  expect(() => parse(["-p", "80:80", "busybox"])).toThrow(
-    "-p is not supported by hull run: only --network none and host",
+  expect(() => parse(["--network-alias", "db", "busybox"])).toThrow(
+    "--network-alias is not supported by hull run: user-defined networks",
   );
 });
 

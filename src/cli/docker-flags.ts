@@ -2,7 +2,7 @@
 // docker learns what is missing instead of "unknown flag". Consulted only when a flag is unknown.
 
 const LIMITS = "cgroup v2, the only cgroups hull uses, has no such setting (docker ignores it there with a warning)";
-const NETWORK = "only --network none and host exist yet: ports, DNS options and peers come with rootless networking";
+const NETWORK = "user-defined networks (aliases, fixed addresses, links) are not supported yet";
 const NAMESPACES = "sharing another container's or the host's namespaces is not supported yet";
 const HEALTH = "health checks are not supported yet";
 const LOGGING = "hull keeps docker's json-file log only";
@@ -13,15 +13,6 @@ const RUN: Record<string, string> = {
   "kernel-memory": LIMITS,
   "oom-kill-disable": LIMITS,
   "shm-size": "--shm-size is not supported yet (/dev/shm is 64 MiB)",
-  publish: NETWORK,
-  p: NETWORK,
-  "publish-all": NETWORK,
-  P: NETWORK,
-  expose: NETWORK,
-  dns: NETWORK,
-  "dns-search": NETWORK,
-  "dns-option": NETWORK,
-  "add-host": NETWORK,
   "network-alias": NETWORK,
   ip: NETWORK,
   ip6: NETWORK,
@@ -62,7 +53,6 @@ const BUILD: Record<string, string> = {
   push: "give hull push after the build",
   "shm-size": "--shm-size is not supported yet",
   ulimit: "--ulimit is not supported yet",
-  "add-host": NETWORK,
   squash: "--squash is not supported: each step is a cached layer",
   ssh: "--ssh is not supported yet (use --secret)",
   allow: "buildkit entitlements are not supported",

@@ -9,6 +9,7 @@ export const commands: Record<string, () => Promise<HullCommand>> = {
   rename: () => import("./commands/containers").then((m) => m.rename),
   diff: () => import("./commands/containers").then((m) => m.diff),
   top: () => import("./commands/containers").then((m) => m.top),
+  port: () => import("./commands/containers").then((m) => m.port),
   cp: () => import("./commands/containers").then((m) => m.cp),
   __cp: () => import("./commands/internal").then((m) => m.cpCommand),
   export: () => import("./commands/containers").then((m) => m.exportCommand),

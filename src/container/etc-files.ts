@@ -18,19 +18,73 @@ function hostFile(path: string): string {
   }
 }
 
+/** docker's --dns, --dns-search, --dns-option and --add-host */
+export interface NameOptions {
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
+}
+
+/** --add-host HOST:IP lines; IP host-gateway is GATEWAY (the host, as the container reaches it). */
+function addedHosts(specs: string[], gateway: string | undefined): string {
+  return specs
+    .map((spec) => {
+      // HOST:IP, HOST=IP (docker 25's), and IPv6 after the first colon
+      const sep = /^[^:=]+[:=]/.exec(spec)?.[0].length;
+      const host = sep ? spec.slice(0, sep - 1) : "";
+      let ip = sep ? spec.slice(sep) : "";
+      if (ip === "host-gateway") {
+        if (!gateway) throw new Error(`--add-host ${spec}: this host has no default route to name as host-gateway`);
+        ip = gateway;
+      }
+      if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host) || !/^[\d.]+$|^\[?[0-9a-fA-F:]+\]?$/.test(ip))
+        throw new Error(`--add-host takes HOST:IP (db:10.0.0.5, or host.docker.internal:host-gateway), not ${spec}`);
+      return `${ip.replace(/^\[|\]$/g, "")}\t${host}\n`;
+    })
+    .join("");
+}
+
+/** The host's resolv.conf with --dns, --dns-search and --dns-option in place of its own lines. */
+function resolvConf(o: NameOptions): string {
+  const host = hostFile("/etc/resolv.conf");
+  if (!o.dns?.length && !o.dnsSearch?.length && !o.dnsOption?.length) return host;
+  for (const ip of o.dns ?? [])
+    if (!/^[\d.]+$|^[0-9a-fA-F:]+$/.test(ip)) throw new Error(`--dns takes an IP address, not ${ip}`);
+  const keep = (key: string) => host.split("\n").filter((l) => l.trim().split(/\s+/)[0] === key);
+  const lines = [
+    ...(o.dns?.length ? o.dns.map((ip) => `nameserver ${ip}`) : keep("nameserver")),
+    ...(o.dnsSearch?.length ? [`search ${o.dnsSearch.join(" ")}`] : keep("search")),
+    ...(o.dnsOption?.length ? [`options ${o.dnsOption.join(" ")}`] : keep("options")),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** What NAMES add to /etc/hosts and make of resolv.conf, checked (before anything is made). */
+export function nameFiles(names: NameOptions, gateway?: string): { hostsTail: string; resolv: string } {
+  return { hostsTail: addedHosts(names.addHost ?? [], gateway), resolv: resolvConf(names) };
+}
+
 /**
  * Write them into DIR, which is new and private until the shim starts (plain writes suffice). With
- * the host's network the host's /etc/hosts; else localhost and HOSTNAME. resolv.conf is the host's.
+ * the host's network the host's /etc/hosts; else localhost and HOSTNAME. resolv.conf is the host's,
+ * or NAMES' (nameFiles); its --add-host lines end /etc/hosts.
  */
-export function writeEtcFiles(dir: string, hostname: string, network: "none" | "host"): EtcFiles {
+export function writeEtcFiles(
+  dir: string,
+  hostname: string,
+  network: "none" | "host",
+  names?: { hostsTail: string; resolv: string },
+): EtcFiles {
   const files = { hostname: join(dir, "hostname"), hosts: join(dir, "hosts"), resolvConf: join(dir, "resolv.conf") };
   writeNewFile(files.hostname, `${hostname}\n`);
   writeNewFile(
     files.hosts,
-    network === "host"
+    (network === "host"
       ? hostFile("/etc/hosts")
-      : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
+      : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`) +
+      (names?.hostsTail ?? ""),
   );
-  writeNewFile(files.resolvConf, hostFile("/etc/resolv.conf"));
+  writeNewFile(files.resolvConf, names?.resolv ?? hostFile("/etc/resolv.conf"));
   return files;
 }

@@ -156,6 +156,15 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
       RW: !m.readonly,
       Propagation: m.type === "bind" ? "rprivate" : "",
     })),
+    // docker's: each published container port and the host addresses that lead to it
+    NetworkSettings: {
+      Ports: Object.fromEntries(
+        (state.status === "running" ? (rec.ports ?? []) : []).map((p) => [
+          `${p.containerPort}/${p.proto}`,
+          [{ HostIp: p.hostIp || "0.0.0.0", HostPort: String(p.hostPort) }],
+        ]),
+      ),
+    },
     GraphDriver: { Name: "overlay", Data: { UpperDir: join(containerDir(paths, rec.id), "upper") } },
   };
 }

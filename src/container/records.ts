@@ -38,6 +38,17 @@ export const ContainerRecordSchema = v.object({
   ),
   /** docker's resource flags as given (`hull start` makes the cgroup again from them) */
   limits: v.optional(v.record(v.string(), v.string())),
+  /** -p and -P: the host ports that lead to the container's */
+  ports: v.optional(
+    v.array(
+      v.object({
+        hostIp: v.string(),
+        hostPort: v.number(),
+        containerPort: v.number(),
+        proto: v.picklist(["tcp", "udp"]),
+      }),
+    ),
+  ),
   /** --cgroup-parent: the user's systemd slice the container's scope goes in */
   cgroupParent: v.optional(v.string()),
   /** the image's labels with run's --label over them */

@@ -17,7 +17,9 @@ import { resolveSecurity, type Security } from "../runtime/security";
 import { accessible, F_OK, isatty, mkdir, R_OK, W_OK } from "../sys/libc";
 import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from "./binds";
 import { ensureVolume } from "./volumes";
-import { writeEtcFiles } from "./etc-files";
+import { nameFiles, writeEtcFiles } from "./etc-files";
+import { defaultGateway, type NetworkMode, PASTA_INSTALL, parseNetwork, pastaCommand } from "../network/mode";
+import type { PortMapping } from "../network/publish";
 import { buildEnv, readEnvFile } from "./env";
 import { overlayModeFromEnv, type RunOptions } from "./options";
 import { nameLink, releaseName, reserveName } from "./names";
@@ -184,6 +186,31 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     throw RunError.from(e);
   }
   const root = await resolveRoot(o, paths);
+  // the network and the ports published into it, checked before anything is made
+  let net: NetworkMode;
+  let ports: PortMapping[] = [];
+  let names: ReturnType<typeof nameFiles>;
+  try {
+    net = parseNetwork(o.network, (line) => process.stderr.write(`${line}\n`));
+    // -P: each EXPOSEd port (the image's and --expose's) on a free host port
+    const exposed = o.publishAll
+      ? [...Object.keys(root.config?.ExposedPorts ?? {}), ...o.expose].map((e) => `:${e}`)
+      : [];
+    if (o.publish.length + exposed.length > 0) {
+      if (net.kind === "pasta") {
+        const { assignPorts, parsePublish } = await import("../network/publish");
+        ports = assignPorts([...o.publish, ...exposed].flatMap((spec) => parsePublish(spec)));
+      } else if (o.publish.length > 0 && o.network === undefined) {
+        throw new Error(`-p needs pasta, which publishes ports rootless: ${PASTA_INSTALL}`);
+      } else if (o.publish.length > 0) {
+        // docker's words and docker's choice: the ports are dropped, the container runs
+        process.stderr.write(`WARNING: Published ports are discarded when using ${net.kind} network mode\n`);
+      }
+    }
+    names = nameFiles(o, net.kind === "pasta" ? defaultGateway() : "127.0.0.1");
+  } catch (e) {
+    throw RunError.from(e);
+  }
   const fuseProg = findProgram("fuse-overlayfs");
   // looked at only where keep-id may need it: not on every run's start
   const fuseUsable = () => fuseProg !== "" && accessible("/dev/fuse", R_OK | W_OK);
@@ -291,7 +318,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   try {
     name = await reserveName(paths, id, o.name);
     for (const d of [upper, work, merged]) mkdir(d, 0o755);
-    const etcFiles = writeEtcFiles(dir, hostname, o.network);
+    const etcFiles = writeEtcFiles(dir, hostname, net.kind === "host" ? "host" : "none", names);
     const record: ContainerRecord = {
       id,
       name,
@@ -308,6 +335,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       rm: o.rm,
       mounts: recorded,
       ...(limited ? { limits: o.limits } : {}),
+      ...(ports.length > 0 ? { ports } : {}),
       ...(limited && o.cgroupParent !== undefined ? { cgroupParent: o.cgroupParent } : {}),
       labels: {
         ...(root.config?.Labels ?? {}),
@@ -327,7 +355,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     if (o.attach.length > 0 && !o.attach.includes("stderr")) flags |= ABI.HULL_FLAG_NO_STDERR;
     if (o.readOnly) flags |= ABI.HULL_FLAG_READONLY;
     if (o.init) flags |= ABI.HULL_FLAG_INIT;
-    if (o.network === "none") flags |= ABI.HULL_FLAG_NET_LO;
+    if (net.kind !== "host") flags |= ABI.HULL_FLAG_NET_LO;
     if (ids.uidMapProg) flags |= ABI.HULL_FLAG_SETGROUPS;
     if (o.detach) flags |= ABI.HULL_FLAG_DETACH;
     if (security.noNewPrivs) flags |= ABI.HULL_FLAG_NO_NEW_PRIVS;
@@ -349,7 +377,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
       seccomp: security.seccomp,
       hostname,
-      nsFlags: namespaceFlags(o.network),
+      nsFlags: namespaceFlags(net.kind === "host" ? "host" : "none"),
       uidMap: ids.uidMap,
       gidMap: ids.gidMap,
       uidMapProg: ids.uidMapProg,
@@ -375,9 +403,12 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       }[o.restart.split(":")[0] as "no"],
       restartMax: Number(o.restart.split(":")[1] ?? 0),
       ...(cgroup ? { cgroup } : {}),
+      ...(net.kind === "pasta"
+        ? { netHelper: pastaCommand(net, ports, join(dir, "net.pid")), netPidfile: join(dir, "net.pid") }
+        : {}),
       flags,
       steps: planMounts({
-        network: o.network,
+        network: net.kind === "host" ? "host" : "none",
         cgroupMount: cgroupns,
         ttyGroupMapped: ids.size > 5,
         etcFiles,

@@ -64,7 +64,7 @@ async function subordinateIds(): Promise<Check[]> {
   const uid = process.getuid?.() ?? 0;
   const ur = findRange(read("/etc/subuid") ?? "", name, uid);
   const gr = findRange(read("/etc/subgid") ?? "", name, uid);
-  const helpers = ["newuidmap", "newgidmap"].map(findProgram);
+  const helpers = ["newuidmap", "newgidmap"].map((p) => findProgram(p));
   const ids = hostIdMapping();
   return [
     ur && gr
@@ -191,15 +191,16 @@ function cgroups(): Check {
 }
 
 function network(): Check {
-  const found = ["pasta", "slirp4netns"].map(findProgram).filter(Boolean);
-  return found.length > 0
-    ? { name: "rootless networking", ok: true, required: false, detail: found.join(", ") }
+  // as src/network/mode.ts finds it: on PATH
+  const pasta = findProgram("pasta", true);
+  return pasta
+    ? { name: "rootless networking", ok: true, required: false, detail: `pasta (${pasta}): the default network, -p` }
     : {
         name: "rootless networking",
         ok: false,
         required: false,
-        detail: "neither pasta nor slirp4netns: --network none and host work, published ports will not",
-        fix: "sudo apt-get install passt",
+        detail: "no pasta on PATH: containers get --network none by default, and -p is refused",
+        fix: "sudo apt-get install passt (Fedora: sudo dnf install passt)",
       };
 }
 

@@ -43,6 +43,9 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   dieWith?: number;
   /** the container's cgroup v2 directory, with its limits written (src/runtime/cgroup.ts) */
   cgroup?: string;
+  /** the network helper's argv, less the container's pid (src/network/mode.ts), and its pid file */
+  netHelper?: string[];
+  netPidfile?: string;
   flags: number;
   steps: Step[];
 }
@@ -195,6 +198,8 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   if (s.restartMax) u32(ABI.HULL_REC_RESTART_MAX, s.restartMax);
   if (s.dieWith) u32(ABI.HULL_REC_DIE_WITH, s.dieWith);
   if (s.cgroup) str(ABI.HULL_REC_CGROUP, s.cgroup);
+  for (const a of s.netHelper ?? []) w.str(ABI.HULL_REC_NET_HELPER, a);
+  if (s.netPidfile) w.str(ABI.HULL_REC_NET_PIDFILE, s.netPidfile);
   u32(ABI.HULL_REC_FLAGS, s.flags);
   for (const st of s.steps) {
     const strs = enc.encode(`${st.src}\0${st.dst}\0${st.fstype}\0${st.data}\0`);

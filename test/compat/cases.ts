@@ -158,13 +158,7 @@ export const CASES: Case[] = [
     stderr: "templates are not supported yet",
     note: "Go templates are refused (never ignored); `-f json` gives the whole object",
   },
-  {
-    docker: "docker port web",
-    verdict: "missing",
-    code: 125,
-    stderr: "unknown command: port",
-    note: "no published ports yet (rootless networking)",
-  },
+  { docker: "docker port web", verdict: "works", stdout: "" },
   {
     docker: "docker stats --no-stream",
     verdict: "works",
@@ -282,15 +276,9 @@ export const CASES: Case[] = [
     verdict: "missing",
     code: 125,
     stderr: "unknown command: network",
-    note: "rootless networking comes later",
+    note: "user-defined networks come later; the default network, -p, -P and port work",
   },
-  {
-    docker: "docker run --rm -p 8080:80 busybox true",
-    verdict: "missing",
-    code: 125,
-    stderr: "-p is not supported by hull run: only --network none and host",
-    note: "refused by name with the reason",
-  },
+  { docker: "docker run --rm -p 127.0.0.1::80 busybox true", verdict: "works" },
   {
     docker: "docker run --rm --device /dev/kvm busybox true",
     verdict: "missing",

@@ -11,7 +11,7 @@
 set -euo pipefail
 VM=${HULL_VM:-/var/tmp/hull-vm}
 MIRROR=${HULL_VM_MIRROR:-http://deb.debian.org/debian}
-PKGS=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,udev,kmod,linux-image-amd64,initramfs-tools,openssh-server,uidmap,fuse-overlayfs,fuse3,iproute2,procps,ca-certificates
+PKGS=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,udev,kmod,linux-image-amd64,initramfs-tools,openssh-server,uidmap,fuse-overlayfs,fuse3,iproute2,procps,ca-certificates,passt
 # more packages, for a guest of another use (bench/cgroup-vm: podman, crun, hyperfine), in another HULL_VM
 PKGS=$PKGS${HULL_VM_EXTRA:+,$HULL_VM_EXTRA}
 say() { printf '[test/vm/image] %s\n' "$*" >&2; }

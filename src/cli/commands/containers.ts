@@ -16,6 +16,7 @@ import { format, formatJsonOnly, rootArg, table } from "./image-common";
 import { labelsPass, parseFilters, passes } from "../filters";
 import { eachName } from "../each";
 import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
+import { describePorts } from "../../network/publish";
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
 
@@ -76,7 +77,7 @@ export const ps: HullCommand = {
               State: c.state.status === "running" && c.state.paused ? "paused" : c.state.status,
               Status: status(c, paths(args.root)),
               Names: c.record.name ?? "",
-              Ports: "",
+              Ports: c.state.status === "running" ? describePorts(c.record.ports ?? []) : "",
               Labels: Object.entries(c.record.labels ?? {})
                 .map(([k, val]) => `${k}=${val}`)
                 .join(","),
@@ -92,7 +93,7 @@ export const ps: HullCommand = {
     };
     print(
       table([
-        // docker's columns; PORTS stays empty until a container can publish one (--network none|host)
+        // docker's columns; PORTS: a running container's published ports
         ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
         ...list.map((c) => [
           c.record.id.slice(0, 12),
@@ -100,7 +101,7 @@ export const ps: HullCommand = {
           cmd(c.record.command),
           format.ago(c.record.created),
           status(c, paths(args.root)),
-          "",
+          c.state.status === "running" ? describePorts(c.record.ports ?? []) : "",
           c.record.name ?? "",
         ]),
       ]),
@@ -154,6 +155,7 @@ export const container: HullCommand = {
     update: () => import("./resources").then((m) => m.update),
     diff: () => Promise.resolve(diff),
     top: () => Promise.resolve(top),
+    port: () => Promise.resolve(port),
     rename: () => Promise.resolve(rename),
     commit: () => Promise.resolve(commit),
     prune: {
@@ -206,6 +208,38 @@ export const diff: HullCommand = {
     const { containerDiff } = await import("../../container/diff");
     const changes = await containerDiff(paths(args.root), String(args.container));
     if (changes.length) print(changes.map((c) => `${c.kind} ${c.path}`).join("\n"));
+  },
+};
+
+const portArgs = {
+  container: { type: "positional", description: "Container name or id" },
+  port: { type: "positional", required: false, description: "A port of the container: PORT[/tcp|udp]" },
+  ...rootArg,
+} as const satisfies ArgsDef;
+
+export const port: HullCommand = {
+  meta: {
+    name: "port",
+    description: "The host ports that lead to a running container's: hull port CONTAINER [PORT[/PROTO]]",
+  },
+  args: portArgs,
+  async run({ args }) {
+    const { findContainer, containerState } = await import("../../container/records");
+    const store = paths(args.root);
+    const rec = findContainer(store, String(args.container));
+    const [want, proto] = args.port ? String(args.port).toLowerCase().split("/") : [];
+    if (want !== undefined && !/^\d+$/.test(want)) throw new Error(`hull port takes PORT[/tcp|udp], not ${args.port}`);
+    // docker lists nothing for a stopped container: its ports are not held then
+    const ports = containerState(store, rec).status === "running" ? (rec.ports ?? []) : [];
+    const shown = ports.filter(
+      (p) => want === undefined || (p.containerPort === Number(want) && p.proto === (proto || "tcp")),
+    );
+    if (want !== undefined && shown.length === 0)
+      throw new Error(`no public port '${args.port}${proto ? "" : "/tcp"}' published for ${args.container}`);
+    const host = (p: (typeof ports)[number]) =>
+      `${p.hostIp.includes(":") ? `[${p.hostIp}]` : p.hostIp || "0.0.0.0"}:${p.hostPort}`;
+    const lines = shown.map((p) => (want === undefined ? `${p.containerPort}/${p.proto} -> ${host(p)}` : host(p)));
+    if (lines.length > 0) print(lines.join("\n"));
   },
 };
 

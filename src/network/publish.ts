@@ -1,0 +1,115 @@
+// docker's -p/--publish and -P: which host ports lead to which of the container's, checked before
+// anything is made, so a port in use or one the kernel keeps for root is one line and exit 125,
+// never a container that started and then failed.
+import { readFileText } from "../sys/libc";
+
+export interface PortMapping {
+  /** "" for every address of the host */
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  proto: "tcp" | "udp";
+}
+
+function port(text: string, spec: string): number {
+  const n = Number(text);
+  if (!/^\d{1,5}$/.test(text) || n < 1 || n > 65535)
+    throw new Error(`-p ${spec}: ${text || "an empty port"} is not a port (1-65535)`);
+  return n;
+}
+
+/** "80" or "80-90": the first and last port */
+function range(text: string, spec: string): [number, number] {
+  const [a, b] = text.split("-") as [string, string | undefined];
+  const first = port(a, spec);
+  const last = b === undefined ? first : port(b, spec);
+  if (last < first) throw new Error(`-p ${spec}: the range ${text} runs backwards`);
+  return [first, last];
+}
+
+/**
+ * One -p value, docker's `[IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]` with ranges (8000-8009:80-89)
+ * and IPv6 in brackets ([::1]:8080:80): a mapping per port; hostPort 0 where the host port is left
+ * to hull (`-p 80`, `-p 127.0.0.1::80`).
+ */
+export function parsePublish(spec: string): PortMapping[] {
+  const slash = spec.lastIndexOf("/");
+  const proto = slash >= 0 ? spec.slice(slash + 1).toLowerCase() : "tcp";
+  if (proto !== "tcp" && proto !== "udp") throw new Error(`-p ${spec}: the protocol is tcp or udp, not ${proto}`);
+  let rest = slash >= 0 ? spec.slice(0, slash) : spec;
+  let hostIp = "";
+  if (rest.startsWith("[")) {
+    const end = rest.indexOf("]:");
+    if (end < 0) throw new Error(`-p ${spec}: an IPv6 address is written [ADDRESS]:HOST_PORT:CONTAINER_PORT`);
+    hostIp = rest.slice(1, end);
+    rest = rest.slice(end + 2);
+    if (!rest.includes(":")) rest = `:${rest}`;
+  }
+  const parts = rest.split(":");
+  if (parts.length > 3) throw new Error(`-p ${spec}: takes [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]`);
+  if (parts.length === 3) hostIp = parts.shift() as string;
+  const [hostText, ctrText] = parts.length === 2 ? (parts as [string, string]) : ["", parts[0] as string];
+  if (hostIp && !/^[\d.]+$|^[0-9a-f:]+$/i.test(hostIp)) throw new Error(`-p ${spec}: ${hostIp} is not an IP address`);
+  const [c0, c1] = range(ctrText, spec);
+  if (hostText === "") {
+    const out: PortMapping[] = [];
+    for (let c = c0; c <= c1; c++) out.push({ hostIp, hostPort: 0, containerPort: c, proto });
+    return out;
+  }
+  const [h0, h1] = range(hostText, spec);
+  if (h1 - h0 !== c1 - c0) throw new Error(`-p ${spec}: the host range and the container range differ in length`);
+  const out: PortMapping[] = [];
+  for (let c = c0; c <= c1; c++) out.push({ hostIp, hostPort: h0 + (c - c0), containerPort: c, proto });
+  return out;
+}
+
+/** The lowest port the kernel lets an unprivileged process bind. */
+function unprivilegedPortStart(): number {
+  const n = Number((readFileText("/proc/sys/net/ipv4/ip_unprivileged_port_start") ?? "1024").trim());
+  return Number.isFinite(n) ? n : 1024;
+}
+
+/** A TCP listener on HOST_IP:PORT, opened and closed: throws the kernel's refusal. 0: any free port. */
+function probeTcp(hostIp: string, port: number): number {
+  const server = Bun.listen({ hostname: hostIp || "0.0.0.0", port, socket: { data() {} } });
+  const got = server.port;
+  server.stop(true);
+  return got;
+}
+
+/**
+ * MAPPINGS with their host ports chosen (a free port where 0) and checked: a privileged port and a
+ * TCP port in use are refused with the fix. What is checked here can still be taken before the
+ * helper binds it; the helper's own refusal is then the error.
+ */
+export function assignPorts(mappings: PortMapping[]): PortMapping[] {
+  const start = unprivilegedPortStart();
+  const seen = new Set<string>();
+  return mappings.map((m) => {
+    const where = `${m.hostIp ? `${m.hostIp}:` : ""}${m.hostPort}`;
+    if (m.hostPort !== 0 && m.hostPort < start)
+      throw new Error(
+        `-p ${where}:${m.containerPort}: host port ${m.hostPort} is below ${start}, where the kernel lets only root bind: publish on a higher port (-p ${8000 + m.hostPort}:${m.containerPort}), or allow it with sudo sysctl net.ipv4.ip_unprivileged_port_start=${m.hostPort}`,
+      );
+    let hostPort = m.hostPort;
+    try {
+      if (m.proto === "tcp" || hostPort === 0) hostPort = probeTcp(m.hostIp, hostPort);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? (e as Error).message;
+      if (/EADDRINUSE|in use/i.test(code))
+        throw new Error(
+          `-p ${where}:${m.containerPort}: host port ${m.hostPort} is in use: stop what listens there, or publish on another port`,
+        );
+      throw new Error(`-p ${where}:${m.containerPort}: cannot listen on ${m.hostIp || "the host"}: ${code}`);
+    }
+    const key = `${m.hostIp}/${hostPort}/${m.proto}`;
+    if (seen.has(key)) throw new Error(`-p: host port ${hostPort}/${m.proto} is published twice`);
+    seen.add(key);
+    return { ...m, hostPort };
+  });
+}
+
+/** docker's PORTS column: "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp" */
+export function describePorts(ports: PortMapping[]): string {
+  return ports.map((p) => `${p.hostIp || "0.0.0.0"}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(", ");
+}

@@ -1,0 +1,264 @@
+// Rootless networking through pasta: the default network, published ports, names. Real traffic,
+// only to 127.0.0.1 and to the namespaces the containers are in. Every test ends with no pasta of
+// this user left.
+import { afterEach, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { containersLeft, hostHas, hull, hullAsync, ok, probeBinary, requireUnprivileged, useStore } from "./helpers";
+import { parsePublish } from "../src/network/publish";
+
+const store = useStore();
+
+/** pasta processes of this user (it runs as passt.avx2 on CPUs that have it) */
+function helpers(): string[] {
+  const uid = String(process.getuid?.());
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const name = /^Name:\s*(.*)$/m.exec(status)?.[1] ?? "";
+      if (/^Uid:\s*(\d+)/m.exec(status)?.[1] === uid && /^pas(ta|st)/.test(name) && !/^State:\s*Z/m.test(status))
+        found.push(`${pid} ${name}`);
+    } catch {}
+  }
+  return found;
+}
+
+async function noHelperLeft(): Promise<void> {
+  for (let i = 0; i < 50 && helpers().length > 0; i++) await Bun.sleep(20);
+  expect(helpers()).toEqual([]);
+}
+
+const pasta = () => Bun.which("pasta") !== null;
+
+afterEach(async () => {
+  if (pasta()) await noHelperLeft();
+});
+
+/** A free TCP port on 127.0.0.1, as the kernel picks it. */
+function freePort(): number {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+async function fetchRetry(url: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    try {
+      return await (await fetch(url)).text();
+    } catch (e) {
+      if (i > 100) throw e;
+      await Bun.sleep(50);
+    }
+  }
+}
+
+test("-p as docker writes it: addresses, ranges, udp, ports left to hull; mistakes named", () => {
+  expect(parsePublish("8080:80")).toEqual([{ hostIp: "", hostPort: 8080, containerPort: 80, proto: "tcp" }]);
+  expect(parsePublish("127.0.0.1::53/udp")).toEqual([
+    { hostIp: "127.0.0.1", hostPort: 0, containerPort: 53, proto: "udp" },
+  ]);
+  expect(parsePublish("[::1]:8080:80")).toEqual([{ hostIp: "::1", hostPort: 8080, containerPort: 80, proto: "tcp" }]);
+  expect(parsePublish("80")).toEqual([{ hostIp: "", hostPort: 0, containerPort: 80, proto: "tcp" }]);
+  expect(parsePublish("9000-9001:80-81").map((m) => `${m.hostPort}:${m.containerPort}`)).toEqual([
+    "9000:80",
+    "9001:81",
+  ]);
+  expect(() => parsePublish("80:80/sctp")).toThrow("the protocol is tcp or udp");
+  expect(() => parsePublish("70000:80")).toThrow("70000 is not a port");
+  expect(() => parsePublish("9000-9002:80-81")).toThrow("differ in length");
+  expect(() => parsePublish("a:b:c:d")).toThrow("takes [IP:][HOST_PORT:]CONTAINER_PORT");
+});
+
+describe("with pasta", () => {
+  test("the default network: eth0 with the host's address and a default route; none is only lo", () => {
+    requireUnprivileged();
+    if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;
+    const out = ok(hull(["run", "--rm", "busybox", "sh", "-c", "ls /sys/class/net; ip route"], store));
+    expect(out).toContain("eth0");
+    expect(out).toMatch(/^default via /m);
+    expect(ok(hull(["run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"], store)).trim()).toBe("lo");
+  });
+
+  test("a published port: the host reaches the container's server; port, ps and inspect show it", async () => {
+    requireUnprivileged();
+    if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;
+    const port = freePort();
+    const serve = "mkdir /www && echo hello from the container > /www/index.html && exec httpd -f -p 80 -h /www";
+    ok(hull(["run", "-d", "--name", "web", "-p", `127.0.0.1:${port}:80`, "busybox", "sh", "-c", serve], store));
+    try {
+      expect(await fetchRetry(`http://127.0.0.1:${port}/`)).toBe("hello from the container\n");
+      expect(ok(hull(["port", "web"], store)).trim()).toBe(`80/tcp -> 127.0.0.1:${port}`);
+      expect(ok(hull(["port", "web", "80"], store)).trim()).toBe(`127.0.0.1:${port}`);
+      expect(hull(["port", "web", "81"], store).stderr).toContain("no public port '81/tcp' published for web");
+      expect(ok(hull(["ps"], store))).toContain(`127.0.0.1:${port}->80/tcp`);
+      const inspect = JSON.parse(ok(hull(["inspect", "web"], store)))[0];
+      expect(inspect.NetworkSettings.Ports["80/tcp"]).toEqual([{ HostIp: "127.0.0.1", HostPort: String(port) }]);
+      // the port is held while the container runs: a second container cannot have it
+      const taken = hull(["run", "--rm", "-p", `127.0.0.1:${port}:80`, "busybox", "true"], store);
+      expect(taken.code).toBe(125);
+      expect(taken.stderr.trim()).toBe(
+        `hull: -p 127.0.0.1:${port}:80: host port ${port} is in use: stop what listens there, or publish on another port`,
+      );
+    } finally {
+      ok(hull(["rm", "-f", "web"], store));
+    }
+    // gone with the container
+    await noHelperLeft();
+    expect(await fetch(`http://127.0.0.1:${port}/`).catch(() => "refused")).toBe("refused");
+  });
+
+  test("udp through -p, and -P with --expose on a port hull picks", async () => {
+    requireUnprivileged();
+    if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;
+    const port = freePort();
+    const probe = probeBinary();
+    // the same port on both sides: Debian 12's pasta (2023-03) loses the answer to a datagram from the
+    // host's loopback when the ports differ (from other addresses it maps them); README says so
+    const echo = ["-v", `${probe}:/probe:ro`, "busybox", "/probe", "udp-echo", String(port)];
+    ok(hull(["run", "-d", "--name", "udp", "-p", `127.0.0.1:${port}:${port}/udp`, ...echo], store));
+    try {
+      let answer = "";
+      // until the echo server listens, a datagram is refused (ICMP): not an error here, the next one goes
+      const sock = await Bun.udpSocket({
+        socket: {
+          data(_s, data) {
+            answer = Buffer.from(data).toString();
+          },
+          error() {},
+        },
+      });
+      for (let i = 0; i < 100 && answer === ""; i++) {
+        sock.send("ping over udp", port, "127.0.0.1");
+        await Bun.sleep(50);
+      }
+      sock.close();
+      expect(answer).toBe("echo: ping over udp");
+    } finally {
+      ok(hull(["rm", "-f", "udp"], store));
+    }
+    const serve = "mkdir /www && echo picked > /www/index.html && exec httpd -f -p 8000 -h /www";
+    ok(hull(["run", "-d", "--name", "pub", "-P", "--expose", "8000", "busybox", "sh", "-c", serve], store));
+    try {
+      const line = ok(hull(["port", "pub"], store)).trim();
+      const got = /^8000\/tcp -> 0\.0\.0\.0:(\d+)$/.exec(line);
+      expect(got, line).not.toBeNull();
+      expect(await fetchRetry(`http://127.0.0.1:${got?.[1]}/`)).toBe("picked\n");
+    } finally {
+      ok(hull(["rm", "-f", "pub"], store));
+    }
+  });
+
+  test("the container reaches a server on the host's loopback through host-gateway, and nothing else of the host's", async () => {
+    requireUnprivileged();
+    if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("host says hi") });
+    try {
+      const r = await hullAsync(
+        [
+          "run",
+          "--rm",
+          "--add-host",
+          "host.docker.internal:host-gateway",
+          "busybox",
+          "sh",
+          "-c",
+          // the host's loopback is not the container's: 127.0.0.1 there is its own
+          `wget -qO- http://host.docker.internal:${server.port}/; echo; wget -qO- -T 2 http://127.0.0.1:${server.port}/ || echo own-loopback`,
+        ],
+        store,
+      );
+      expect(r.stdout).toBe("host says hi\nown-loopback\n");
+    } finally {
+      server.stop(true);
+    }
+  });
+
+  test("a kill -9 of the hull running a container takes its pasta with it", async () => {
+    requireUnprivileged();
+    if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;
+    const p = Bun.spawn([require("./helpers").HULL, "run", "--rm", "busybox", "sleep", "30"], {
+      env: { ...process.env, HULL_ROOT: store.root },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    for (let i = 0; i < 200 && helpers().length === 0; i++) await Bun.sleep(20);
+    expect(helpers().length).toBe(1);
+    p.kill(9);
+    await p.exited;
+    await noHelperLeft();
+    // and the next command finds no container of it
+    hull(["ps", "-a"], store);
+    expect(containersLeft(store.root)).toEqual([]);
+  });
+
+  test("the privileged ports: refused with the sysctl, nothing made", () => {
+    requireUnprivileged();
+    if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;
+    const start = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8"));
+    if (!hostHas(start > 80, `this host lets every user bind port 80 (ip_unprivileged_port_start=${start})`)) return;
+    const r = hull(["run", "--rm", "-p", "80:80", "busybox", "true"], store);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("sudo sysctl net.ipv4.ip_unprivileged_port_start=80");
+    expect(containersLeft(store.root)).toEqual([]);
+  });
+});
+
+test("--dns, --dns-search, --dns-option and --add-host write resolv.conf and hosts", () => {
+  requireUnprivileged();
+  const out = ok(
+    hull(
+      [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--dns",
+        "192.0.2.53",
+        "--dns-search",
+        "corp.example",
+        "--dns-option",
+        "ndots:2",
+        "--add-host",
+        "api:10.0.0.5",
+        "busybox",
+        "cat",
+        "/etc/resolv.conf",
+        "/etc/hosts",
+      ],
+      store,
+    ),
+  );
+  expect(out).toContain("nameserver 192.0.2.53\nsearch corp.example\noptions ndots:2\n");
+  expect(out).toContain("10.0.0.5\tapi\n");
+  const bad = hull(["run", "--rm", "--add-host", "api", "busybox", "true"], store);
+  expect(bad.code).toBe(125);
+  expect(bad.stderr.trim()).toBe(
+    "hull: --add-host takes HOST:IP (db:10.0.0.5, or host.docker.internal:host-gateway), not api",
+  );
+});
+
+test("without pasta: the default is --network none with one line saying so; -p and pasta are refused", () => {
+  requireUnprivileged();
+  // a PATH without pasta: hull looks for it on PATH only
+  const env = { PATH: "/nonexistent" };
+  const r = hull(["run", "--rm", "busybox", "ls", "/sys/class/net"], { ...store, env });
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout.trim()).toBe("lo");
+  expect(r.stderr.trim()).toBe(
+    "hull: no pasta here, so the container has no network but lo (--network none): install pasta (Debian and Ubuntu: sudo apt-get install passt; Fedora: sudo dnf install passt)",
+  );
+  const p = hull(["run", "--rm", "--network", "pasta", "busybox", "true"], { ...store, env });
+  expect(p.code).toBe(125);
+  expect(p.stderr).toContain("--network pasta needs pasta: install pasta");
+  const refused = hull(["run", "--rm", "-p", "8080:80", "busybox", "true"], { ...store, env });
+  expect(refused.code).toBe(125);
+  expect(refused.stderr).toContain("hull: -p needs pasta, which publishes ports rootless: install pasta");
+  const doctor = hull(["doctor"], { ...store, env });
+  expect(doctor.stdout).toContain("no pasta on PATH");
+  // docker drops -p under --network none with a warning, and runs the container
+  const none = hull(["run", "--rm", "--network", "none", "-p", "8080:80", "busybox", "true"], store);
+  expect(none.code).toBe(0);
+  expect(none.stderr.trim()).toBe("WARNING: Published ports are discarded when using none network mode");
+});

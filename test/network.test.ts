@@ -150,7 +150,7 @@ describe("with pasta", () => {
     }
   });
 
-  test("the container reaches a server on the host's loopback through host-gateway, and nothing else of the host's", async () => {
+  test("the host's loopback: reached through host-gateway when it is named, else not at all", async () => {
     requireUnprivileged();
     if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("host says hi") });
@@ -170,6 +170,20 @@ describe("with pasta", () => {
         store,
       );
       expect(r.stdout).toBe("host says hi\nown-loopback\n");
+      // without host-gateway named, the gateway address leads nowhere: the host's loopback services
+      // are the host's own (rootless docker's default too)
+      const shut = await hullAsync(
+        [
+          "run",
+          "--rm",
+          "busybox",
+          "sh",
+          "-c",
+          `gw=$(ip route | awk '/^default/ {print $3}'); wget -qO- -T 2 http://$gw:${server.port}/ || echo shut`,
+        ],
+        store,
+      );
+      expect(shut.stdout).toBe("shut\n");
     } finally {
       server.stop(true);
     }

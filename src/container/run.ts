@@ -404,7 +404,15 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       restartMax: Number(o.restart.split(":")[1] ?? 0),
       ...(cgroup ? { cgroup } : {}),
       ...(net.kind === "pasta"
-        ? { netHelper: pastaCommand(net, ports, join(dir, "net.pid")), netPidfile: join(dir, "net.pid") }
+        ? {
+            netHelper: pastaCommand(
+              net,
+              ports,
+              join(dir, "net.pid"),
+              o.addHost.some((h) => /[:=]host-gateway$/.test(h)),
+            ),
+            netPidfile: join(dir, "net.pid"),
+          }
         : {}),
       flags,
       steps: planMounts({

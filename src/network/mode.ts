@@ -45,9 +45,17 @@ export function parseNetwork(flag: string | undefined, warn: (line: string) => v
  * set up inside (--config-net) with an eth0 as docker's, in the foreground as the shim's child,
  * its pid written to PIDFILE once the network is up. Only the published PORTS lead in, and nothing
  * leads from the container to the host's own listening ports (-T/-U none: pasta's default would
- * let a container reach every service on the host's loopback).
+ * let a container reach every service on the host's loopback), nor through the gateway address
+ * (--no-map-gw), unless REACH_HOST: the user named the host with --add-host NAME:host-gateway. A
+ * database listening on the host's 127.0.0.1 trusts that only the host's own users reach it; rootless
+ * docker keeps it so too (slirp4netns without allow_host_loopback).
  */
-export function pastaCommand(mode: { program: string; options: string[] }, ports: PortMapping[], pidfile: string) {
+export function pastaCommand(
+  mode: { program: string; options: string[] },
+  ports: PortMapping[],
+  pidfile: string,
+  reachHost: boolean,
+) {
   const spec = (p: PortMapping) => `${p.hostIp ? `${p.hostIp}/` : ""}${p.hostPort}:${p.containerPort}`;
   const tcp = ports.filter((p) => p.proto === "tcp").flatMap((p) => ["-t", spec(p)]);
   const udp = ports.filter((p) => p.proto === "udp").flatMap((p) => ["-u", spec(p)]);
@@ -67,6 +75,7 @@ export function pastaCommand(mode: { program: string; options: string[] }, ports
     "none",
     "-U",
     "none",
+    ...(reachHost ? [] : ["--no-map-gw"]),
     ...mode.options,
   ];
 }

@@ -538,6 +538,9 @@ static pid_t start_net_helper(pid_t ctr, struct hull_error *e) {
   pid_t pid = errfd < 0 ? -1 : fork();
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    /* a fresh process's signals: a foreground parent ignores SIGPIPE, and pasta refuses to start
+     * when it cannot install its own handlers */
+    reset_signals();
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -658,6 +661,19 @@ static int run_once(int detach) {
   close(back_pipe[0]);
   int ctr_fd = ctr > 0 ? (int)syscall(SYS_pidfd_open, ctr, 0) : -1;
   if (ctr > 0) write_pidfile("init.pid", ctr);
+  int logs_open[2] = {0, 0};
+  if (piped) {
+    for (int i = 0; i < 2; i++) {
+      close(log_pipes[i][1]);
+      log_pipes[i][1] = -1;
+      logs_open[i] = 1;
+    }
+    /* a caller that stops reading ends only the copy to it, never the container or its log */
+    if (!detach) signal(SIGPIPE, SIG_IGN);
+  }
+
+  /* after the pipes' write ends are closed (nothing more is held while pasta starts), before the pty:
+   * the container sends its pty only once the network is up */
   struct hull_error err;
   int have_err = 0;
   pid_t helper = -1;
@@ -670,17 +686,6 @@ static int run_once(int detach) {
     close(net_pipe[1]);
     net_pipe[1] = -1;
   }
-  int logs_open[2] = {0, 0};
-  if (piped) {
-    for (int i = 0; i < 2; i++) {
-      close(log_pipes[i][1]);
-      log_pipes[i][1] = -1;
-      logs_open[i] = 1;
-    }
-    /* a caller that stops reading ends only the copy to it, never the container or its log */
-    if (!detach) signal(SIGPIPE, SIG_IGN);
-  }
-
   int master = -1;
   if (tty && ctr > 0) master = recv_fd(sock[0]);
   if (sock[0] >= 0) close(sock[0]);

@@ -100,6 +100,11 @@ export function containersLeft(root: string): string[] {
  * Zombies do not count: an orphaned stage that has exited waits for the system's init to reap it.
  */
 export function shimProcesses(): number[] {
+  return userProcesses((name) => name.startsWith("hull-"));
+}
+
+/** Live (not zombie) processes of this user whose name (comm) MATCH takes. */
+export function userProcesses(match: (name: string) => boolean): number[] {
   const uid = String(process.getuid?.());
   const found: number[] = [];
   for (const pid of readdirSync("/proc")) {
@@ -109,7 +114,7 @@ export function shimProcesses(): number[] {
       const name = /^Name:\s*(.*)$/m.exec(status)?.[1];
       const owner = /^Uid:\s*(\d+)/m.exec(status)?.[1];
       const state = /^State:\s*(\S)/m.exec(status)?.[1];
-      if (owner === uid && name?.startsWith("hull-") && state !== "Z") found.push(Number(pid));
+      if (owner === uid && name !== undefined && match(name) && state !== "Z") found.push(Number(pid));
     } catch {}
   }
   return found;

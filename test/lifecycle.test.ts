@@ -256,7 +256,8 @@ test("--restart on-failure:N runs again up to N times; always runs again until s
   expect(h("run", "-d", "--rm", "--restart", "always", "busybox", "true").stderr).toContain("conflict");
   expect(h("run", "-d", "--restart", "sometimes", "busybox", "true").stderr).toContain("--restart takes");
   ok(h("rm", "flaky", "loop"));
-});
+  // a dozen runs, each with its own network helper (pasta takes ~150 ms to start on these machines)
+}, 20000);
 
 test("a restarting supervisor keeps no descriptor per run, and rm -f ends it even between runs", async () => {
   const id = ok(h("run", "-d", "--name", "crashy", "--restart", "always", "busybox", "sh", "-c", "exit 1")).trim();

@@ -2,27 +2,24 @@
 // only to 127.0.0.1 and to the namespaces the containers are in. Every test ends with no pasta of
 // this user left.
 import { afterEach, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
-import { containersLeft, hostHas, hull, hullAsync, ok, probeBinary, requireUnprivileged, useStore } from "./helpers";
+import { readFileSync } from "node:fs";
+import {
+  containersLeft,
+  hostHas,
+  hull,
+  hullAsync,
+  ok,
+  probeBinary,
+  requireUnprivileged,
+  userProcesses,
+  useStore,
+} from "./helpers";
 import { parsePublish } from "../src/network/publish";
 
 const store = useStore();
 
 /** pasta processes of this user (it runs as passt.avx2 on CPUs that have it) */
-function helpers(): string[] {
-  const uid = String(process.getuid?.());
-  const found: string[] = [];
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, "utf8");
-      const name = /^Name:\s*(.*)$/m.exec(status)?.[1] ?? "";
-      if (/^Uid:\s*(\d+)/m.exec(status)?.[1] === uid && /^pas(ta|st)/.test(name) && !/^State:\s*Z/m.test(status))
-        found.push(`${pid} ${name}`);
-    } catch {}
-  }
-  return found;
-}
+const helpers = () => userProcesses((name) => /^pas(ta|st)/.test(name));
 
 async function noHelperLeft(): Promise<void> {
   for (let i = 0; i < 50 && helpers().length > 0; i++) await Bun.sleep(20);

@@ -243,6 +243,9 @@ test("--dns, --dns-search, --dns-option and --add-host write resolv.conf and hos
   );
   expect(out).toContain("nameserver 192.0.2.53\nsearch corp.example\noptions ndots:2\n");
   expect(out).toContain("10.0.0.5\tapi\n");
+  const nowhere = hull(["run", "--rm", "--network", "none", "--add-host", "h:host-gateway", "busybox", "true"], store);
+  expect(nowhere.code).toBe(125);
+  expect(nowhere.stderr).toContain("the container has no way to the host (--network none");
   const bad = hull(["run", "--rm", "--add-host", "api", "busybox", "true"], store);
   expect(bad.code).toBe(125);
   expect(bad.stderr.trim()).toBe(

@@ -26,8 +26,8 @@ export interface NameOptions {
   addHost?: string[];
 }
 
-/** --add-host HOST:IP lines; IP host-gateway is GATEWAY (the host, as the container reaches it). */
-function addedHosts(specs: string[], gateway: string | undefined): string {
+/** --add-host HOST:IP lines; IP host-gateway is what GATEWAY says (the host, as the container reaches it). */
+function addedHosts(specs: string[], gateway: () => string | undefined): string {
   return specs
     .map((spec) => {
       // HOST:IP, HOST=IP (docker 25's), and IPv6 after the first colon
@@ -35,8 +35,12 @@ function addedHosts(specs: string[], gateway: string | undefined): string {
       const host = sep ? spec.slice(0, sep - 1) : "";
       let ip = sep ? spec.slice(sep) : "";
       if (ip === "host-gateway") {
-        if (!gateway) throw new Error(`--add-host ${spec}: this host has no default route to name as host-gateway`);
-        ip = gateway;
+        const gw = gateway();
+        if (!gw)
+          throw new Error(
+            `--add-host ${spec}: the container has no way to the host (--network none, or no default route)`,
+          );
+        ip = gw;
       }
       if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host) || !/^[\d.]+$|^\[?[0-9a-fA-F:]+\]?$/.test(ip))
         throw new Error(`--add-host takes HOST:IP (db:10.0.0.5, or host.docker.internal:host-gateway), not ${spec}`);
@@ -61,7 +65,10 @@ function resolvConf(o: NameOptions): string {
 }
 
 /** What NAMES add to /etc/hosts and make of resolv.conf, checked (before anything is made). */
-export function nameFiles(names: NameOptions, gateway?: string): { hostsTail: string; resolv: string } {
+export function nameFiles(
+  names: NameOptions,
+  gateway: () => string | undefined = () => undefined,
+): { hostsTail: string; resolv: string } {
   return { hostsTail: addedHosts(names.addHost ?? [], gateway), resolv: resolvConf(names) };
 }
 

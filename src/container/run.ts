@@ -207,7 +207,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         process.stderr.write(`WARNING: Published ports are discarded when using ${net.kind} network mode\n`);
       }
     }
-    names = nameFiles(o, net.kind === "pasta" ? defaultGateway() : "127.0.0.1");
+    // host-gateway: the host as the container reaches it, looked up only when named
+    names = nameFiles(o, () =>
+      net.kind === "host" ? "127.0.0.1" : net.kind === "pasta" ? defaultGateway() : undefined,
+    );
   } catch (e) {
     throw RunError.from(e);
   }
@@ -313,12 +316,14 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   } catch (e) {
     throw RunError.from(e);
   }
+  // the plan knows two kinds: the host's network, or a namespace of the container's own
+  const ownNetwork = net.kind === "host" ? "host" : "none";
   mkdir(dir, 0o700);
   let name: string | undefined;
   try {
     name = await reserveName(paths, id, o.name);
     for (const d of [upper, work, merged]) mkdir(d, 0o755);
-    const etcFiles = writeEtcFiles(dir, hostname, net.kind === "host" ? "host" : "none", names);
+    const etcFiles = writeEtcFiles(dir, hostname, ownNetwork, names);
     const record: ContainerRecord = {
       id,
       name,
@@ -377,7 +382,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
       seccomp: security.seccomp,
       hostname,
-      nsFlags: namespaceFlags(net.kind === "host" ? "host" : "none"),
+      nsFlags: namespaceFlags(ownNetwork),
       uidMap: ids.uidMap,
       gidMap: ids.gidMap,
       uidMapProg: ids.uidMapProg,
@@ -416,7 +421,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         : {}),
       flags,
       steps: planMounts({
-        network: net.kind === "host" ? "host" : "none",
+        network: ownNetwork,
         cgroupMount: cgroupns,
         ttyGroupMapped: ids.size > 5,
         etcFiles,

@@ -10,7 +10,7 @@ import {
   parseLimits,
   parseSize,
 } from "../src/runtime/cgroup";
-import { hull, requireUnprivileged } from "./helpers";
+import { hull, makeStore, removeStore, requireUnprivileged } from "./helpers";
 
 test("sizes as docker reads them", () => {
   expect(parseSize("512")).toBe(512);
@@ -92,7 +92,7 @@ test("a host without a cgroup v2 subtree for the user: one line naming what is m
     console.warn("skip: this host delegates cgroup v2 to the user; the refusal is for hosts that do not");
     return;
   }
-  const store = { root: require("node:fs").mkdtempSync(`${require("node:os").tmpdir()}/hull-cg-`) };
+  const store = { root: makeStore() };
   try {
     const r = hull(["run", "--rm", "--memory", "64m", "--pids-limit", "10", "busybox", "true"], store);
     expect(r.code).toBe(125);
@@ -118,13 +118,13 @@ test("a host without a cgroup v2 subtree for the user: one line naming what is m
     expect(created.stderr).toContain("--cgroup-parent takes a systemd slice");
     expect(hull(["ps", "-aq"], store).stdout).toBe("");
   } finally {
-    require("node:fs").rmSync(store.root, { recursive: true, force: true });
+    removeStore(store.root);
   }
 });
 
 test("--ulimit and --oom-score-adj need no cgroup: set before the command runs, for exec too", () => {
   requireUnprivileged();
-  const store = { root: require("node:fs").mkdtempSync(`${require("node:os").tmpdir()}/hull-ul-`) };
+  const store = { root: makeStore() };
   try {
     const out = hull(
       [
@@ -169,13 +169,13 @@ test("--ulimit and --oom-score-adj need no cgroup: set before the command runs, 
       "--oom-score-adj takes a whole number from -1000 to 1000",
     );
   } finally {
-    require("node:fs").rmSync(store.root, { recursive: true, force: true });
+    removeStore(store.root);
   }
 });
 
 test("stats reads a container without a cgroup of its own from its processes; update keeps limits for the next start", () => {
   requireUnprivileged();
-  const store = { root: require("node:fs").mkdtempSync(`${require("node:os").tmpdir()}/hull-st-`) };
+  const store = { root: makeStore() };
   try {
     expect(hull(["run", "-d", "--name", "busy", "busybox", "sh", "-c", "while true; do :; done"], store).code).toBe(0);
     expect(hull(["run", "-d", "--name", "idle", "busybox", "sleep", "60"], store).code).toBe(0);
@@ -212,7 +212,7 @@ test("stats reads a container without a cgroup of its own from its processes; up
     expect(hull(["update", "--memory", "lots", "idle"], store).stderr).toContain("--memory takes a size");
   } finally {
     hull(["rm", "-f", "busy", "idle"], store);
-    require("node:fs").rmSync(store.root, { recursive: true, force: true });
+    removeStore(store.root);
   }
 });
 

@@ -26,9 +26,13 @@ export interface NameOptions {
   addHost?: string[];
 }
 
-/** --add-host HOST:IP lines; IP host-gateway is what GATEWAY says (the host, as the container reaches it). */
-function addedHosts(specs: string[], gateway: () => string | undefined): string {
-  return specs
+/**
+ * --add-host HOST:IP lines; IP host-gateway is what GATEWAY says (the host, as the container reaches
+ * it), and whether any line named it.
+ */
+function addedHosts(specs: string[], gateway: () => string | undefined): { lines: string; namesHost: boolean } {
+  let namesHost = false;
+  const lines = specs
     .map((spec) => {
       // HOST:IP, HOST=IP (docker 25's), and IPv6 after the first colon
       const sep = /^[^:=]+[:=]/.exec(spec)?.[0].length;
@@ -41,12 +45,14 @@ function addedHosts(specs: string[], gateway: () => string | undefined): string 
             `--add-host ${spec}: the container has no way to the host (--network none, or no default route)`,
           );
         ip = gw;
+        namesHost = true;
       }
       if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host) || !/^[\d.]+$|^\[?[0-9a-fA-F:]+\]?$/.test(ip))
         throw new Error(`--add-host takes HOST:IP (db:10.0.0.5, or host.docker.internal:host-gateway), not ${spec}`);
       return `${ip.replace(/^\[|\]$/g, "")}\t${host}\n`;
     })
     .join("");
+  return { lines, namesHost };
 }
 
 /** The host's resolv.conf with --dns, --dns-search and --dns-option in place of its own lines. */
@@ -64,12 +70,16 @@ function resolvConf(o: NameOptions): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** What NAMES add to /etc/hosts and make of resolv.conf, checked (before anything is made). */
+/**
+ * What NAMES add to /etc/hosts and make of resolv.conf, checked (before anything is made), and
+ * whether they name the host (host-gateway): only then may the container reach it.
+ */
 export function nameFiles(
   names: NameOptions,
   gateway: () => string | undefined = () => undefined,
-): { hostsTail: string; resolv: string } {
-  return { hostsTail: addedHosts(names.addHost ?? [], gateway), resolv: resolvConf(names) };
+): { hostsTail: string; resolv: string; namesHost: boolean } {
+  const added = addedHosts(names.addHost ?? [], gateway);
+  return { hostsTail: added.lines, resolv: resolvConf(names), namesHost: added.namesHost };
 }
 
 /**

@@ -410,12 +410,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(cgroup ? { cgroup } : {}),
       ...(net.kind === "pasta"
         ? {
-            netHelper: pastaCommand(
-              net,
-              ports,
-              join(dir, "net.pid"),
-              o.addHost.some((h) => /[:=]host-gateway$/.test(h)),
-            ),
+            netHelper: pastaCommand(net, ports, join(dir, "net.pid"), names.namesHost),
             netPidfile: join(dir, "net.pid"),
           }
         : {}),

@@ -51,6 +51,22 @@
 #define HULL_REC_NET_HELPER 32
 /* str: where the helper writes its pid once ready */
 #define HULL_REC_NET_PIDFILE 33
+/* str: the store's networks directory, where the user networks' namespace holder keeps holder.lock
+ * and holder.pid; with it the container is cloned under the holder's user namespace (ffi/netns.c) */
+#define HULL_REC_HOLDER_DIR 34
+/* str: the holder's maps, host ids as newuidmap takes them (the map programs are the container's) */
+#define HULL_REC_HOLDER_UIDMAP 35
+#define HULL_REC_HOLDER_GIDMAP 36
+/* str: the container's maps in the holder's ids, as /proc/PID/uid_map takes them */
+#define HULL_REC_NEST_UIDMAP 37
+#define HULL_REC_NEST_GIDMAP 38
+/* str, repeated: "BRIDGE GATEWAY/PREFIX VETH IFNAME ADDRESS/PREFIX", one user network to attach to */
+#define HULL_REC_NET_ATTACH 39
+/* str, repeated: a veth end in the holder's namespace to delete (network disconnect) */
+#define HULL_REC_NET_DETACH 40
+/* u32: --network container:NAME, that container's pid 1: the container joins its user and network
+ * namespaces (and keeps its own mount, pid, uts and ipc namespaces) */
+#define HULL_REC_JOIN_PID 41
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0

@@ -32,16 +32,21 @@ void helper_argv(struct map_helper *h, const char *prog, pid_t pid, const char *
  * setuid program that takes about a millisecond), or directly for a single-id map.
  * Returns 0, or fills MSG and returns an errno (or -1 when a helper program failed). */
 int write_maps(pid_t pid, char *msg, size_t msglen) {
+  return write_maps_of(pid, cfg.uidmap, cfg.gidmap, msg, msglen);
+}
+
+/* The same with other maps (in the same programs): the network namespace holder's. */
+int write_maps_of(pid_t pid, const char *uidmap, const char *gidmap, char *msg, size_t msglen) {
   if (cfg.uidmap_prog && *cfg.uidmap_prog && cfg.gidmap_prog && *cfg.gidmap_prog) {
     struct map_helper u, g;
-    helper_argv(&u, cfg.uidmap_prog, pid, cfg.uidmap);
-    helper_argv(&g, cfg.gidmap_prog, pid, cfg.gidmap);
+    helper_argv(&u, cfg.uidmap_prog, pid, uidmap);
+    helper_argv(&g, cfg.gidmap_prog, pid, gidmap);
     pid_t up = spawn(u.argv), gp = spawn(g.argv);
     int urc = up < 0 ? -1 : wait_status(up), grc = gp < 0 ? -1 : wait_status(gp);
     if (urc == 0 && grc == 0) return 0;
     int uid_failed = urc != 0;
     snprintf(msg, msglen, "%s %s %s failed (exit %d): check /etc/sub%cid for this user (hull doctor)",
-             uid_failed ? cfg.uidmap_prog : cfg.gidmap_prog, u.pid, uid_failed ? cfg.uidmap : cfg.gidmap,
+             uid_failed ? cfg.uidmap_prog : cfg.gidmap_prog, u.pid, uid_failed ? uidmap : gidmap,
              uid_failed ? urc : grc, uid_failed ? 'u' : 'g');
     return -1;
   }
@@ -50,12 +55,12 @@ int write_maps(pid_t pid, char *msg, size_t msglen) {
   int rc = write_file_rc(path, "deny");
   if (!rc) {
     snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
-    snprintf(line, sizeof line, "%s\n", cfg.gidmap);
+    snprintf(line, sizeof line, "%s\n", gidmap);
     rc = write_file_rc(path, line);
   }
   if (!rc) {
     snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
-    snprintf(line, sizeof line, "%s\n", cfg.uidmap);
+    snprintf(line, sizeof line, "%s\n", uidmap);
     rc = write_file_rc(path, line);
   }
   if (rc) snprintf(msg, msglen, "write %s", path);

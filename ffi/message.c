@@ -101,6 +101,14 @@ void read_message(int fd) {
       push_list(&cfg.net_helper, &cfg.net_helper_argc, &cfg.net_helper_cap, data);
       break;
     case HULL_REC_NET_PIDFILE: cfg.net_pidfile = data; break;
+    case HULL_REC_JOIN_PID: cfg.join_pid = u; break;
+    case HULL_REC_HOLDER_DIR: cfg.holder_dir = data; break;
+    case HULL_REC_HOLDER_UIDMAP: cfg.holder_uidmap = data; break;
+    case HULL_REC_HOLDER_GIDMAP: cfg.holder_gidmap = data; break;
+    case HULL_REC_NEST_UIDMAP: cfg.nest_uidmap = data; break;
+    case HULL_REC_NEST_GIDMAP: cfg.nest_gidmap = data; break;
+    case HULL_REC_NET_ATTACH: push_list(&cfg.net_attach, &cfg.net_attach_n, &cfg.net_attach_cap, data); break;
+    case HULL_REC_NET_DETACH: push_list(&cfg.net_detach, &cfg.net_detach_n, &cfg.net_detach_cap, data); break;
     case HULL_REC_RLIMIT:
       if (len != 20 || cfg.nrlimits >= 16) die(EINVAL, "setup message: bad rlimit");
       memcpy(&cfg.rlimits[cfg.nrlimits].resource, data, 4);
@@ -144,7 +152,8 @@ void read_message(int fd) {
     default: die(EINVAL, "setup message: unknown record %u", type);
     }
   }
-  if (cfg.argc == 0) die(EINVAL, "setup message: no command");
+  /* every message but `net`'s (links of a running container) runs a command */
+  if (cfg.argc == 0 && !cfg.target_pid) die(EINVAL, "setup message: no command");
   if (!cfg.envp && !(cfg.envp = calloc(1, sizeof *cfg.envp))) die(ENOMEM, "setup message"); /* an empty environment */
   /* The hull that started us (a build, a helper's caller) may be killed outright; we go with it,
    * and the user-namespace stage, told by its own parent-death signal, takes the container down

@@ -614,14 +614,47 @@ static int run_once(int detach) {
   int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) die(errno, "signalfd");
 
-  if (cfg.net_helper && pipe2(net_pipe, O_CLOEXEC) < 0) die(errno, "pipe");
-  pid_t ns_pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD), 0, 0, 0, 0);
+  if ((cfg.net_helper || cfg.net_attach_n) && pipe2(net_pipe, O_CLOEXEC) < 0) die(errno, "pipe");
+  /* on a user network: cloned under the holder's user namespace, whose lock is held until the
+   * container's links are made (netns.c) */
+  int h_user = -1, h_net = -1;
+  char nest_msg[400] = "";
+  if (cfg.holder_dir) {
+    int rc = holder_open(1, &h_user, &h_net, nest_msg, sizeof nest_msg);
+    if (rc) {
+      remove_cleanup();
+      die(rc, "user network: %s", nest_msg);
+    }
+  }
+  int j_user = -1, j_net = -1;
+  if (cfg.join_pid) {
+    char ns[64];
+    snprintf(ns, sizeof ns, "/proc/%u/ns/user", cfg.join_pid);
+    j_user = open(ns, O_RDONLY | O_CLOEXEC);
+    snprintf(ns, sizeof ns, "/proc/%u/ns/net", cfg.join_pid);
+    j_net = open(ns, O_RDONLY | O_CLOEXEC);
+    if (j_user < 0 || j_net < 0) {
+      int e = errno;
+      remove_cleanup();
+      die(e, "--network container: its process %u is gone (is it running?)", cfg.join_pid);
+    }
+  }
+  pid_t ns_pid = h_user >= 0   ? clone_under(h_user, -1, nest_msg, sizeof nest_msg)
+                 : j_user >= 0 ? clone_under(j_user, j_net, nest_msg, sizeof nest_msg)
+                               : (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD), 0, 0, 0, 0);
+  if (j_user >= 0 && ns_pid != 0) close(j_user), close(j_net);
   if (ns_pid < 0) {
     int e = errno;
     remove_cleanup();
+    if (h_user >= 0 || j_user >= 0) die(0, "%s", nest_msg);
     die(e, "create user namespace (does this kernel allow unprivileged user namespaces? see hull doctor)");
   }
   if (ns_pid == 0) {
+    if (j_user >= 0) close(j_user), close(j_net);
+    /* the lock is the open file's: a copy kept here would hold it for the container's life */
+    holder_release();
+    if (h_user >= 0) close(h_user);
+    if (h_net >= 0) close(h_net);
     close(sfd);
     if (net_pipe[1] >= 0) close(net_pipe[1]);
     close(sync_pipe[1]);
@@ -644,7 +677,8 @@ static int run_once(int detach) {
   /* Maps first, while the new stage waits: after this it is root inside and owns the rootfs. */
   err_fd = ready_fd;
   char msg[400];
-  int rc = write_maps(ns_pid, msg, sizeof msg);
+  /* nested: written from the holder's namespace already */
+  int rc = h_user >= 0 || cfg.join_pid ? 0 : write_maps(ns_pid, msg, sizeof msg);
   if (rc) {
     /* Nothing in the layer belongs to other ids yet, so the host user can remove it. */
     kill(ns_pid, SIGKILL);
@@ -678,14 +712,31 @@ static int run_once(int detach) {
   int have_err = 0;
   pid_t helper = -1;
   if (net_pipe[1] >= 0) {
-    if (ctr > 0) {
-      helper = start_net_helper(ctr, &err);
-      if (helper > 0) write_all(net_pipe[1], "1", 1);
-      else have_err = 1;
+    int up = ctr > 0;
+    if (up && h_user >= 0) {
+      /* the user networks' links first: pasta, started after, finds them there */
+      char why[300] = "";
+      int rc = net_attach(ctr, h_user, h_net, why, sizeof why);
+      if (rc) {
+        memset(&err, 0, sizeof err);
+        err.stage = HULL_STAGE_PARENT;
+        err.exit_code = HULL_EXIT_SETUP;
+        err.err = rc;
+        snprintf(err.msg, sizeof err.msg, "user network: %s", why);
+        have_err = 1;
+        up = 0;
+      }
     }
+    holder_release();
+    if (up && cfg.net_helper) {
+      helper = start_net_helper(ctr, &err);
+      if (helper <= 0) have_err = 1, up = 0;
+    }
+    if (up) write_all(net_pipe[1], "1", 1);
     close(net_pipe[1]);
     net_pipe[1] = -1;
   }
+  holder_release();
   int master = -1;
   if (tty && ctr > 0) master = recv_fd(sock[0]);
   if (sock[0] >= 0) close(sock[0]);
@@ -759,6 +810,11 @@ static int run_once(int detach) {
     stdin_pipe[1] = -1;
   }
   if (master >= 0) close(master);
+  if (h_user >= 0) {
+    net_detach_all(h_user, h_net);
+    close(h_user);
+    close(h_net);
+  }
   if (helper > 0) {
     /* the container is gone: so is what its network needed */
     kill(helper, SIGTERM);
@@ -1180,6 +1236,7 @@ int main(int argc, char **argv) {
     int fd = atoi(argv[2]);
     return run_parent(fd);
   }
+  if (argc == 3 && !strcmp(argv[1], "net")) return run_net(atoi(argv[2]));
   if (argc == 2 && !strcmp(argv[1], "exec")) return run_exec(0);
   if (argc == 2 && !strcmp(argv[1], "remove")) return run_exec(1);
   if (argc == 7 && !strcmp(argv[1], "probe") && !strcmp(argv[2], "overlay")) return probe_overlay(argv + 3);

@@ -4,6 +4,7 @@
 #ifndef HULL_SHIM_H
 #define HULL_SHIM_H
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -120,6 +122,13 @@ struct config {
   const char **net_helper;
   int net_helper_argc, net_helper_cap;
   const char *net_pidfile;
+  /* user-defined networks (netns.c): the store's networks directory, the holder's maps (host ids,
+   * through the map programs), the container's maps in the holder's ids, and the links to make or
+   * delete */
+  const char *holder_dir, *holder_uidmap, *holder_gidmap, *nest_uidmap, *nest_gidmap;
+  const char **net_attach, **net_detach;
+  uint32_t join_pid; /* --network container:NAME: that container's pid 1 */
+  int net_attach_n, net_attach_cap, net_detach_n, net_detach_cap;
   struct { uint32_t resource; uint64_t soft, hard; } rlimits[16];
   int nrlimits;
   int have_oom_score_adj;
@@ -153,6 +162,22 @@ void remove_cleanup(void);
 void read_message(int fd);
 /* idmap.c */
 int write_maps(pid_t pid, char *msg, size_t msglen);
+int write_maps_of(pid_t pid, const char *uidmap, const char *gidmap, char *msg, size_t msglen);
+int write_file_rc(const char *path, const char *text);
+/* netlink.c */
+int net_link_up(const char *name);
+int net_make_bridge(const char *name);
+int net_make_veth(const char *host, const char *peer, int netns_fd, const char *master);
+int net_add_address(const char *name, const char *cidr);
+int net_delete_link(const char *name);
+int net_count_ports(void);
+/* netns.c */
+int holder_open(int create, int *userfd, int *netfd, char *msg, size_t len);
+void holder_release(void);
+pid_t clone_under(int userfd, int netfd, char *msg, size_t len);
+int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len);
+int run_net(int message_fd);
+void net_detach_all(int userfd, int netfd);
 /* rootfs.c */
 int open_in_root(int rootfd, const char *path, int flags);
 int ensure_in_root(int rootfd, const char *path, int want_file);

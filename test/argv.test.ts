@@ -34,8 +34,8 @@ test("unknown flags and missing values are usage errors that name the flag", () 
   expect(() => parse(["--oom-kill-disable", "busybox"])).toThrow(
     "--oom-kill-disable is not supported by hull run: cgroup v2",
   );
-  expect(() => parse(["--network-alias", "db", "busybox"])).toThrow(
-    "--network-alias is not supported by hull run: user-defined networks",
+  expect(() => parse(["--mac-address", "02:00:00:00:00:01", "busybox"])).toThrow(
+    "--mac-address is not supported by hull run: IPv6 addresses and fixed MAC addresses",
   );
 });
 

@@ -2,7 +2,7 @@
 // docker learns what is missing instead of "unknown flag". Consulted only when a flag is unknown.
 
 const LIMITS = "cgroup v2, the only cgroups hull uses, has no such setting (docker ignores it there with a warning)";
-const NETWORK = "user-defined networks (aliases, fixed addresses, links) are not supported yet";
+const NETWORK = "IPv6 addresses and fixed MAC addresses on user networks are not supported yet";
 const NAMESPACES = "sharing another container's or the host's namespaces is not supported yet";
 const HEALTH = "health checks are not supported yet";
 const LOGGING = "hull keeps docker's json-file log only";
@@ -13,12 +13,9 @@ const RUN: Record<string, string> = {
   "kernel-memory": LIMITS,
   "oom-kill-disable": LIMITS,
   "shm-size": "--shm-size is not supported yet (/dev/shm is 64 MiB)",
-  "network-alias": NETWORK,
-  ip: NETWORK,
   ip6: NETWORK,
   "mac-address": NETWORK,
-  link: NETWORK,
-  net: NETWORK,
+  link: "--link is docker's legacy: put both containers on a user network (hull network create), where they reach each other by name",
   pid: NAMESPACES,
   ipc: NAMESPACES,
   uts: NAMESPACES,

@@ -23,6 +23,7 @@ export const commands: Record<string, () => Promise<HullCommand>> = {
   container: () => import("./commands/containers").then((m) => m.container),
   exec: () => import("./commands/exec").then((m) => m.default),
   volume: () => import("./commands/volume").then((m) => m.volume),
+  network: () => import("./commands/network").then((m) => m.network),
   logs: () => import("./commands/lifecycle").then((m) => m.logs),
   stop: () => import("./commands/lifecycle").then((m) => m.stop),
   start: () => import("./commands/lifecycle").then((m) => m.start),

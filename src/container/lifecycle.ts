@@ -182,6 +182,20 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
     id: rec.id,
     cgroup,
   };
+  if (rec.networks && Object.keys(rec.networks).length > 0) {
+    // the networks as the record has them now: connect and disconnect while stopped change them
+    const { userNets } = await import("../network/attach");
+    spec.userNets = userNets(paths, rec.id, rec.networks, saved);
+  }
+  if (rec.networkMode?.startsWith("container:")) {
+    const target = rec.networkMode.slice("container:".length);
+    const pid = initPid(paths, target);
+    if (!pid)
+      throw new Error(
+        `container ${key} joins the network of ${target.slice(0, 12)}, which is not running: start it first`,
+      );
+    spec.joinPid = pid;
+  }
   const r = await spawnShim(encodeMessage(spec));
   if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `start failed (${r.code})`);
 }

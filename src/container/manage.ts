@@ -82,6 +82,13 @@ async function removeLocked(paths: StorePaths, key: string, force: boolean, volu
   const dir = containerDir(paths, rec.id);
   if (accessible(dir, F_OK)) await discardContainerDir(paths, rec.id);
   releaseName(paths, rec.name, rec.id);
+  if (rec.networks && Object.keys(rec.networks).length > 0) {
+    // its address is free again, and its peers no longer name it
+    const { withNetworksLock } = await import("../network/records");
+    const { refreshHosts } = await import("../network/attach");
+    const nets = Object.keys(rec.networks);
+    await withNetworksLock(paths, () => refreshHosts(paths, nets));
+  }
   // -v: the container's anonymous volumes go with it; named ones always stay
   if (volumes) for (const vol of rec.anonymousVolumes ?? []) await removeVolume(paths, vol).catch(() => {});
   return key;
@@ -118,6 +125,16 @@ function hostConfigLimits(flags: Record<string, string>): Record<string, number 
   };
 }
 
+function readNetworkSubnetPrefix(paths: StorePaths, name: string): string {
+  const { readNetwork } = require("../network/records") as typeof import("../network/records");
+  return readNetwork(paths, name)?.subnet.split("/")[1] ?? "0";
+}
+
+function readNetworkGateway(paths: StorePaths, name: string): string | undefined {
+  const { readNetwork } = require("../network/records") as typeof import("../network/records");
+  return readNetwork(paths, name)?.gateway;
+}
+
 export function inspectContainer(paths: StorePaths, key: string): Record<string, unknown> {
   const rec = findContainer(paths, key);
   const state = containerState(paths, rec);
@@ -132,6 +149,7 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
     HostConfig: {
       AutoRemove: rec.rm,
       UsernsMode: rec.userns ?? "",
+      NetworkMode: rec.networkMode ?? "bridge",
       CgroupParent: rec.cgroupParent ?? "",
       ...hostConfigLimits(rec.limits ?? {}),
     },
@@ -163,6 +181,24 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
           `${p.containerPort}/${p.proto}`,
           [{ HostIp: p.hostIp || "0.0.0.0", HostPort: String(p.hostPort) }],
         ]),
+      ),
+      // docker's per network: the address while it runs, the names peers reach it by
+      Networks: Object.fromEntries(
+        Object.entries(rec.networks ?? {}).map(([name, e]) => {
+          const prefix = Number(readNetworkSubnetPrefix(paths, name));
+          const up = state.status === "running";
+          return [
+            name,
+            {
+              NetworkID: e.networkId,
+              Aliases: [...(rec.name ? [rec.name] : []), ...e.aliases, rec.id.slice(0, 12)],
+              IPAddress: up ? e.ip : "",
+              IPPrefixLen: up ? prefix : 0,
+              Gateway: up ? (readNetworkGateway(paths, name) ?? "") : "",
+              EndpointID: up ? rec.id : "",
+            },
+          ];
+        }),
       ),
     },
     GraphDriver: { Name: "overlay", Data: { UpperDir: join(containerDir(paths, rec.id), "upper") } },

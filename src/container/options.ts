@@ -39,6 +39,9 @@ export const RunOptionsSchema = v.object({
   attach: v.array(v.picklist(["stdin", "stdout", "stderr"], "-a takes stdin, stdout or stderr")),
   /** undefined: the default (src/network/mode.ts) */
   network: v.optional(v.string()),
+  /** --network-alias and --ip: names and an address on the user network */
+  networkAliases: v.optional(v.array(v.string()), []),
+  ip: v.optional(v.string()),
   publish: v.optional(v.array(v.string()), []),
   publishAll: v.optional(v.boolean(), false),
   expose: v.optional(v.array(v.string()), []),

@@ -55,6 +55,23 @@ export const ContainerRecordSchema = v.object({
   labels: v.optional(v.record(v.string(), v.string())),
   /** --userns as given ("" or absent: host) */
   userns: v.optional(v.string()),
+  /** the user networks it is on, by network name (src/network/attach.ts) */
+  networks: v.optional(
+    v.record(
+      v.string(),
+      v.object({
+        ip: v.string(),
+        aliases: v.array(v.string()),
+        ifname: v.pipe(v.string(), v.regex(/^eth\d{1,2}$/)),
+        networkId: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
+      }),
+    ),
+  ),
+  /** its host name, and the --add-host lines that end its /etc/hosts (rewritten as peers come and go) */
+  hostname: v.optional(v.string()),
+  hostsTail: v.optional(v.string()),
+  /** --network as given, for inspect's NetworkMode ("container:ID" with the id for container:NAME) */
+  networkMode: v.optional(v.string()),
 });
 export type ContainerRecord = v.InferOutput<typeof ContainerRecordSchema>;
 

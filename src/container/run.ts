@@ -20,6 +20,7 @@ import { ensureVolume } from "./volumes";
 import { nameFiles, writeEtcFiles } from "./etc-files";
 import { defaultGateway, type NetworkMode, PASTA_INSTALL, parseNetwork, pastaCommand } from "../network/mode";
 import type { PortMapping } from "../network/publish";
+import type { NetworkRecord } from "../network/records";
 import { buildEnv, readEnvFile } from "./env";
 import { overlayModeFromEnv, type RunOptions } from "./options";
 import { nameLink, releaseName, reserveName } from "./names";
@@ -83,6 +84,49 @@ function commandLine(o: RunOptions, c: Root["config"]): string[] {
   const argv = [...entry, ...cmd];
   if (argv.length === 0) throw new RunError("no command specified: give one after the image name");
   return argv;
+}
+
+interface Joined {
+  id: string;
+  pid: number;
+  hostname: string;
+  uidMap: string;
+  gidMap: string;
+  etcFiles: { hosts: string; resolvConf: string };
+}
+
+/**
+ * --network container:KEY: the running container whose network namespace (and so user namespace:
+ * the network namespace belongs to it) the new one joins. docker's conflicts are refused: the names
+ * and ports are the joined container's.
+ */
+async function joinTarget(paths: ReturnType<typeof storePaths>, key: string, o: RunOptions): Promise<Joined> {
+  const { findContainer, initPid, containerDir } = await import("./records");
+  for (const [given, flagName] of [
+    [o.publish.length > 0 || o.publishAll, "-p/-P"],
+    [o.hostname !== undefined, "--hostname"],
+    [o.dns.length + o.dnsSearch.length + o.dnsOption.length > 0, "--dns"],
+    [o.addHost.length > 0, "--add-host"],
+  ] as const)
+    if (given) throw new Error(`${flagName} and --network container: conflict: the network is ${key}'s`);
+  const target = findContainer(paths, key);
+  const pid = initPid(paths, target.id);
+  if (!pid) throw new Error(`--network container:${key}: the container is not running (hull start ${key})`);
+  if (target.userns?.startsWith("keep-id"))
+    throw new Error(`--network container:${key}: joining a --userns=keep-id container is not supported yet`);
+  const { readFileText: read } = await import("../sys/libc");
+  const spec = JSON.parse(read(join(containerDir(paths, target.id), "spec.json")) ?? "{}");
+  if (typeof spec.uidMap !== "string" || typeof spec.gidMap !== "string")
+    throw new Error(`--network container:${key}: its spec.json is damaged`);
+  const dir = containerDir(paths, target.id);
+  return {
+    id: target.id,
+    pid,
+    hostname: target.hostname ?? target.id.slice(0, 12),
+    uidMap: spec.uidMap,
+    gidMap: spec.gidMap,
+    etcFiles: { hosts: join(dir, "hosts"), resolvConf: join(dir, "resolv.conf") },
+  };
 }
 
 function newId(): string {
@@ -190,27 +234,46 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   let net: NetworkMode;
   let ports: PortMapping[] = [];
   let names: ReturnType<typeof nameFiles>;
+  // a user network's record, and the container a container: network joins
+  let userNet: NetworkRecord | undefined;
+  let joined: Joined | undefined;
   try {
     net = parseNetwork(o.network, (line) => process.stderr.write(`${line}\n`));
+    if (net.kind === "user") {
+      const { findNetwork } = await import("../network/records");
+      userNet = findNetwork(paths, net.name);
+      // --internal: peers only, no way out (and so no pasta)
+      if (userNet.internal) net = { kind: "user", name: userNet.name };
+    } else if (o.networkAliases.length > 0 || o.ip !== undefined) {
+      throw new Error(`${o.ip !== undefined ? "--ip" : "--network-alias"} needs a user network: --network NAME`);
+    }
+    if (net.kind === "container") {
+      joined = await joinTarget(paths, net.target, o);
+      if (o.userns !== undefined)
+        throw new Error("--userns and --network container: conflict: the container's user namespace is joined");
+    }
     // -P: each EXPOSEd port (the image's and --expose's) on a free host port
     const exposed = o.publishAll
       ? [...Object.keys(root.config?.ExposedPorts ?? {}), ...o.expose].map((e) => `:${e}`)
       : [];
+    const outbound = net.kind === "pasta" || (net.kind === "user" && net.program !== undefined);
     if (o.publish.length + exposed.length > 0) {
-      if (net.kind === "pasta") {
+      if (outbound) {
         const { assignPorts, parsePublish } = await import("../network/publish");
         ports = assignPorts([...o.publish, ...exposed].flatMap((spec) => parsePublish(spec)));
-      } else if (o.publish.length > 0 && o.network === undefined) {
-        throw new Error(`-p needs pasta, which publishes ports rootless: ${PASTA_INSTALL}`);
+      } else if (o.publish.length > 0 && (o.network === undefined || net.kind === "user")) {
+        throw new Error(
+          userNet?.internal
+            ? `-p: network ${userNet.name} is --internal, so nothing leads in from the host`
+            : `-p needs pasta, which publishes ports rootless: ${PASTA_INSTALL}`,
+        );
       } else if (o.publish.length > 0) {
         // docker's words and docker's choice: the ports are dropped, the container runs
         process.stderr.write(`WARNING: Published ports are discarded when using ${net.kind} network mode\n`);
       }
     }
     // host-gateway: the host as the container reaches it, looked up only when named
-    names = nameFiles(o, () =>
-      net.kind === "host" ? "127.0.0.1" : net.kind === "pasta" ? defaultGateway() : undefined,
-    );
+    names = nameFiles(o, () => (net.kind === "host" ? "127.0.0.1" : outbound ? defaultGateway() : undefined));
   } catch (e) {
     throw RunError.from(e);
   }
@@ -230,6 +293,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       }
     }
   }
+  if (joined) ids = { ...ids, uidMap: joined.uidMap, gidMap: joined.gidMap };
   if (keepId) {
     ids = keepId.ids;
     if (keepId.fuseOptions && !root.direct) {
@@ -266,7 +330,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   }
   const argv = commandLine(o, root.config);
   const id = newId();
-  const hostname = o.hostname ?? id.slice(0, 12);
+  const hostname = o.hostname ?? joined?.hostname ?? id.slice(0, 12);
   const env = buildEnv({
     imageEnv: root.config?.Env ?? [],
     hostname,
@@ -316,14 +380,17 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   } catch (e) {
     throw RunError.from(e);
   }
-  // the plan knows two kinds: the host's network, or a namespace of the container's own
+  // the plan knows two kinds: the host's network, or a namespace of the container's own (or joined)
   const ownNetwork = net.kind === "host" ? "host" : "none";
+  const hostsTail = names.hostsTail;
   mkdir(dir, 0o700);
   let name: string | undefined;
   try {
     name = await reserveName(paths, id, o.name);
     for (const d of [upper, work, merged]) mkdir(d, 0o755);
     const etcFiles = writeEtcFiles(dir, hostname, ownNetwork, names);
+    // a joined network's names are its container's: its /etc/hosts and resolv.conf, bound as they are
+    if (joined) Object.assign(etcFiles, joined.etcFiles);
     const record: ContainerRecord = {
       id,
       name,
@@ -349,8 +416,29 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         ),
       },
       ...(o.userns || keepId ? { userns: o.userns || "keep-id" } : {}),
+      hostname,
+      ...(hostsTail ? { hostsTail } : {}),
+      ...(o.network !== undefined ? { networkMode: joined ? `container:${joined.id}` : o.network } : {}),
     };
-    writeFileAtomic(join(dir, "container.json"), `${JSON.stringify(record, null, 2)}\n`, 0o644, !o.rm);
+    const writeRecord = () =>
+      writeFileAtomic(join(dir, "container.json"), `${JSON.stringify(record, null, 2)}\n`, 0o644, !o.rm);
+    if (userNet) {
+      // the address is taken and the record written under the networks lock, then every peer's
+      // /etc/hosts names the newcomer (and its own names them)
+      const { withNetworksLock } = await import("../network/records");
+      const { newEndpoint, refreshHosts } = await import("../network/attach");
+      const { listContainers } = await import("./records");
+      const n = userNet;
+      await withNetworksLock(paths, () => {
+        record.networks = {
+          [n.name]: newEndpoint(listContainers(paths), n, {}, { ip: o.ip, aliases: o.networkAliases }),
+        };
+        writeRecord();
+        refreshHosts(paths, [n.name]);
+      });
+    } else {
+      writeRecord();
+    }
 
     let flags = 0;
     if (o.tty) flags |= ABI.HULL_FLAG_TTY;
@@ -360,7 +448,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     if (o.attach.length > 0 && !o.attach.includes("stderr")) flags |= ABI.HULL_FLAG_NO_STDERR;
     if (o.readOnly) flags |= ABI.HULL_FLAG_READONLY;
     if (o.init) flags |= ABI.HULL_FLAG_INIT;
-    if (net.kind !== "host") flags |= ABI.HULL_FLAG_NET_LO;
+    if (net.kind !== "host" && !joined) flags |= ABI.HULL_FLAG_NET_LO;
     if (ids.uidMapProg) flags |= ABI.HULL_FLAG_SETGROUPS;
     if (o.detach) flags |= ABI.HULL_FLAG_DETACH;
     if (security.noNewPrivs) flags |= ABI.HULL_FLAG_NO_NEW_PRIVS;
@@ -382,7 +470,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
       seccomp: security.seccomp,
       hostname,
-      nsFlags: namespaceFlags(ownNetwork),
+      // a joined network namespace is entered, not made
+      nsFlags: namespaceFlags(joined ? "host" : ownNetwork),
       uidMap: ids.uidMap,
       gidMap: ids.gidMap,
       uidMapProg: ids.uidMapProg,
@@ -408,12 +497,18 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       }[o.restart.split(":")[0] as "no"],
       restartMax: Number(o.restart.split(":")[1] ?? 0),
       ...(cgroup ? { cgroup } : {}),
-      ...(net.kind === "pasta"
+      ...(net.kind === "pasta" || (net.kind === "user" && net.program)
         ? {
-            netHelper: pastaCommand(net, ports, join(dir, "net.pid"), names.namesHost),
+            netHelper: pastaCommand(
+              { program: net.program as string, options: net.kind === "pasta" ? net.options : [] },
+              ports,
+              join(dir, "net.pid"),
+              names.namesHost,
+            ),
             netPidfile: join(dir, "net.pid"),
           }
         : {}),
+      ...(joined ? { joinPid: joined.pid } : {}),
       flags,
       steps: planMounts({
         network: ownNetwork,
@@ -427,14 +522,25 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         readonlyPaths: security.readonly,
       }),
     };
-    // what `hull start` runs again, and `hull exec` takes its defaults from
+    // what `hull start` runs again, and `hull exec` takes its defaults from (the user networks'
+    // links are made again from the record at each start: connect and disconnect change them)
     writeNewFile(join(dir, "spec.json"), JSON.stringify(spec));
     if (createOnly) return id;
+    if (record.networks) {
+      const { userNets } = await import("../network/attach");
+      spec.userNets = userNets(paths, id, record.networks, ids);
+    }
     return await execShim(encodeMessage(spec));
   } catch (e) {
     const { rmSync } = await import("node:fs");
     rmSync(dir, { recursive: true, force: true });
     releaseName(paths, name, id);
+    if (userNet) {
+      const { withNetworksLock } = await import("../network/records");
+      const { refreshHosts } = await import("../network/attach");
+      const n = userNet;
+      await withNetworksLock(paths, () => refreshHosts(paths, [n.name]));
+    }
     throw e;
   }
 }

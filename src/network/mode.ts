@@ -11,7 +11,11 @@ export type NetworkMode =
   | { kind: "none" }
   | { kind: "host" }
   /** OPTIONS: pasta's own, from --network pasta:OPT,OPT (podman's form) */
-  | { kind: "pasta"; program: string; options: string[] };
+  | { kind: "pasta"; program: string; options: string[] }
+  /** a user-defined network (src/network/records.ts); PROGRAM: pasta for the way out, when present */
+  | { kind: "user"; name: string; program?: string }
+  /** --network container:NAME: the network namespace of that container */
+  | { kind: "container"; target: string };
 
 export const PASTA_INSTALL =
   "install pasta (Debian and Ubuntu: sudo apt-get install passt; Fedora: sudo dnf install passt)";
@@ -34,10 +38,13 @@ export function parseNetwork(flag: string | undefined, warn: (line: string) => v
   }
   if (name === "slirp4netns")
     throw new Error(`--network slirp4netns is not supported: hull's private network is pasta's (${PASTA_INSTALL})`);
-  if (name === "container") throw new Error("--network container:NAME is not supported yet");
-  throw new Error(
-    `--network ${value}: no such network (user-defined networks are not supported yet; none, host, bridge and pasta[:OPTIONS] are)`,
-  );
+  if (name === "container") {
+    const target = rest.join(":");
+    if (!target) throw new Error("--network container: needs a container: --network container:NAME");
+    return { kind: "container", target };
+  }
+  if (rest.length > 0) throw new Error(`--network ${value}: options are pasta's (pasta:OPTIONS), not a network's`);
+  return { kind: "user", name: name as string, program: findProgram("pasta", true) || undefined };
 }
 
 /**
@@ -51,7 +58,7 @@ export function parseNetwork(flag: string | undefined, warn: (line: string) => v
  * docker keeps it so too (slirp4netns without allow_host_loopback).
  */
 export function pastaCommand(
-  mode: { program: string; options: string[] },
+  mode: { program: string; options?: string[] },
   ports: PortMapping[],
   pidfile: string,
   reachHost: boolean,
@@ -63,7 +70,7 @@ export function pastaCommand(
     mode.program,
     "--config-net",
     // --debug in OPTIONS replaces it (pasta takes one or the other)
-    ...(["--debug", "-d", "--trace"].some((o) => mode.options.includes(o)) ? [] : ["--quiet"]),
+    ...(["--debug", "-d", "--trace"].some((o) => mode.options?.includes(o)) ? [] : ["--quiet"]),
     "--foreground",
     "--pid",
     pidfile,
@@ -76,7 +83,7 @@ export function pastaCommand(
     "-U",
     "none",
     ...(reachHost ? [] : ["--no-map-gw"]),
-    ...mode.options,
+    ...(mode.options ?? []),
   ];
 }
 

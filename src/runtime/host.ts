@@ -194,12 +194,18 @@ function network(): Check {
   // as src/network/mode.ts finds it: on PATH
   const pasta = findProgram("pasta", true);
   return pasta
-    ? { name: "rootless networking", ok: true, required: false, detail: `pasta (${pasta}): the default network, -p` }
+    ? {
+        name: "rootless networking",
+        ok: true,
+        required: false,
+        detail: `pasta (${pasta}): the default network, -p, and the way out of user networks`,
+      }
     : {
         name: "rootless networking",
         ok: false,
         required: false,
-        detail: "no pasta on PATH: containers get --network none by default, and -p is refused",
+        detail:
+          "no pasta on PATH: containers get --network none by default, -p is refused, and containers on user networks reach only their peers",
         fix: "sudo apt-get install passt (Fedora: sudo dnf install passt)",
       };
 }

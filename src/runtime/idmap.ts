@@ -85,3 +85,31 @@ export function insideId(hostId: number, map: string): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * CHILD (container ids -> host ids) in the ids of a namespace whose map is PARENT (its ids -> host
+ * ids): what a process of the parent namespace writes to a child's /proc/PID/uid_map. Every host id
+ * CHILD names must be in PARENT; a container's map (the default or keep-id's) and the network
+ * holder's (the default) cover the same host ids.
+ */
+export function nestedMap(child: string, parent: string): string {
+  const triples = (map: string) => {
+    const n = map.trim().split(/\s+/).map(Number);
+    const out: [number, number, number][] = [];
+    for (let i = 0; i + 2 < n.length; i += 3) out.push([n[i] as number, n[i + 1] as number, n[i + 2] as number]);
+    return out;
+  };
+  const lines: string[] = [];
+  for (const [inside, outside, count] of triples(child)) {
+    let covered = 0;
+    for (const [pIn, pOut, pCount] of triples(parent)) {
+      const from = Math.max(outside, pOut);
+      const to = Math.min(outside + count, pOut + pCount);
+      if (from >= to) continue;
+      lines.push(`${inside + from - outside} ${pIn + from - pOut} ${to - from}`);
+      covered += to - from;
+    }
+    if (covered !== count) throw new Error(`map ${child} names host ids that ${parent} does not`);
+  }
+  return lines.join("\n");
+}

@@ -46,8 +46,26 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   /** the network helper's argv, less the container's pid (src/network/mode.ts), and its pid file */
   netHelper?: string[];
   netPidfile?: string;
+  /** user networks: the holder of their shared namespace and the links to make (src/network/attach.ts) */
+  userNets?: UserNets;
+  /** --network container:NAME: that container's pid 1, whose user and network namespaces it joins */
+  joinPid?: number;
   flags: number;
   steps: Step[];
+}
+
+/**
+ * What the shim needs for user-defined networks: the store's networks directory (the holder's lock
+ * and pid file), the holder's maps in host ids, the container's maps in the holder's ids, and
+ * "BRIDGE GATEWAY/PREFIX VETH IFNAME ADDRESS/PREFIX" per network (ffi/netns.c).
+ */
+export interface UserNets {
+  dir: string;
+  holderUidMap: string;
+  holderGidMap: string;
+  nestUidMap: string;
+  nestGidMap: string;
+  attach: string[];
 }
 
 const enc = new TextEncoder();
@@ -178,6 +196,29 @@ export function encodeEnterMessage(s: EnterSpec): Uint8Array {
   return w.finish();
 }
 
+function writeUserNets(w: MessageWriter, n: UserNets): void {
+  w.str(ABI.HULL_REC_HOLDER_DIR, n.dir);
+  w.str(ABI.HULL_REC_HOLDER_UIDMAP, n.holderUidMap);
+  w.str(ABI.HULL_REC_HOLDER_GIDMAP, n.holderGidMap);
+  w.str(ABI.HULL_REC_NEST_UIDMAP, n.nestUidMap);
+  w.str(ABI.HULL_REC_NEST_GIDMAP, n.nestGidMap);
+  for (const a of n.attach) w.str(ABI.HULL_REC_NET_ATTACH, a);
+}
+
+/**
+ * The message of `hull-shim net` (network connect and disconnect of a running container): the links
+ * to make and delete for the container whose pid 1 is TARGET_PID; MAPS: the map programs.
+ */
+export function encodeNetMessage(targetPid: number, nets: UserNets, detach: string[], maps: IdMaps): Uint8Array {
+  const w = new MessageWriter();
+  writeMaps(w, maps);
+  writeUserNets(w, nets);
+  for (const d of detach) w.str(ABI.HULL_REC_NET_DETACH, d);
+  w.u32(ABI.HULL_REC_TARGET_PID, targetPid);
+  w.u32(ABI.HULL_REC_DIE_WITH, process.pid);
+  return w.finish();
+}
+
 export function encodeMessage(s: ShimSpec): Uint8Array {
   const w = new MessageWriter();
   const str = w.str.bind(w);
@@ -200,6 +241,8 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   if (s.cgroup) str(ABI.HULL_REC_CGROUP, s.cgroup);
   for (const a of s.netHelper ?? []) w.str(ABI.HULL_REC_NET_HELPER, a);
   if (s.netPidfile) w.str(ABI.HULL_REC_NET_PIDFILE, s.netPidfile);
+  if (s.userNets) writeUserNets(w, s.userNets);
+  if (s.joinPid) u32(ABI.HULL_REC_JOIN_PID, s.joinPid);
   u32(ABI.HULL_REC_FLAGS, s.flags);
   for (const st of s.steps) {
     const strs = enc.encode(`${st.src}\0${st.dst}\0${st.fstype}\0${st.data}\0`);

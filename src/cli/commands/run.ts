@@ -41,9 +41,15 @@ export const runArgs = {
   tmpfs: { type: "string", description: "Mount a tmpfs: PATH[:options]" },
   network: {
     type: "string",
+    alias: "net",
     description:
-      "bridge (default: a private network with outbound access, through pasta), none (only lo), host, or pasta:OPTIONS",
+      "bridge (default: a private network with outbound access, through pasta), none (only lo), host, pasta:OPTIONS, a user network's NAME (hull network create), or container:NAME",
   },
+  "network-alias": {
+    type: "string",
+    description: "Another name peers on the user network reach the container by (repeatable)",
+  },
+  ip: { type: "string", description: "The container's address on the user network (default: the lowest free)" },
   publish: {
     type: "string",
     alias: "p",
@@ -131,6 +137,8 @@ function runOptions(rawArgs: string[], verb: string) {
     tmpfs: all(p, "tmpfs"),
     attach: all(p, "attach").map((a) => a.toLowerCase()),
     network: last(p, "network"),
+    networkAliases: all(p, "network-alias"),
+    ip: last(p, "ip"),
     publish: all(p, "publish"),
     publishAll: flag(p, "publish-all"),
     expose: all(p, "expose"),

@@ -1,0 +1,352 @@
+/* hull-shim: the shared network namespace of user-defined networks.
+ *
+ * Containers on a user network reach each other through a bridge per network, and the bridges
+ * live in one network namespace per user and store, as podman's rootless netns. A process must
+ * hold that namespace open: the holder, a tiny process started here on first need (double-forked,
+ * so no container's supervisor owns it), in a user namespace H with the same id map a container
+ * gets. It exits once no attachment is left, under the lock every attach holds, so it never leaves
+ * while one is being made.
+ *
+ * Moving a veth end into a container's network namespace needs CAP_NET_ADMIN over both. Only a
+ * process of H holds that over a container's namespaces when the container's user namespace C is a
+ * child of H: so a container on a user network is cloned from inside H (the clone is this process's
+ * child still, CLONE_PARENT), and its maps are written from H, in H's ids. The caller owns H, so
+ * pasta, exec and `hull top` reach C as before. */
+#include "shim.h"
+
+#define NS_GET_PARENT 0xb702
+
+static int lock_fd = -1;
+
+static void holder_file(char *out, size_t len, const char *name) {
+  snprintf(out, len, "%s/%s", cfg.holder_dir, name);
+}
+
+/* The holder's pid while the process its pid file names ("pid starttime") lives, else 0. */
+static pid_t holder_pid(void) {
+  char path[4200], text[128], start[32];
+  holder_file(path, sizeof path, "holder.pid");
+  if (read_small_file(path, text, sizeof text) <= 0) return 0;
+  int pid = atoi(text);
+  char *sp = strchr(text, ' ');
+  if (pid <= 0 || !sp) return 0;
+  sp++;
+  size_t n = strcspn(sp, " \n");
+  proc_start(pid, start, sizeof start);
+  return start[0] && strlen(start) == n && !strncmp(start, sp, n) ? pid : 0;
+}
+
+/* The holder: it only keeps the namespace. Every half second it counts the attachments; after
+ * two counts of none it takes the lock (no attach is under way then), counts again and goes. */
+static void __attribute__((noreturn)) holder_loop(const char *dir) {
+  prctl(PR_SET_NAME, "hull-netns", 0, 0, 0);
+  char lock[4200], pidfile[4200];
+  snprintf(lock, sizeof lock, "%s/holder.lock", dir);
+  snprintf(pidfile, sizeof pidfile, "%s/holder.pid", dir);
+  int idle = 0;
+  for (;;) {
+    struct timespec t = {0, 500000000};
+    nanosleep(&t, NULL);
+    if (net_count_ports() != 0) {
+      idle = 0;
+      continue;
+    }
+    if (++idle < 2) continue;
+    int fd = open(lock, O_RDWR | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+      close(fd);
+      continue;
+    }
+    if (net_count_ports() != 0) {
+      close(fd);
+      continue;
+    }
+    /* the pid file names this process still (a store removed meanwhile has none) */
+    char text[128];
+    if (read_small_file(pidfile, text, sizeof text) > 0 && atoi(text) == getpid()) unlink(pidfile);
+    _exit(0);
+  }
+}
+
+/* Start a holder: its maps written by newuidmap as a container's, its pid file written. */
+static pid_t holder_start(char *msg, size_t len) {
+  int back[2], go[2];
+  if (pipe2(back, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
+    snprintf(msg, len, "pipe");
+    return -errno;
+  }
+  pid_t a = fork();
+  if (a == 0) {
+    /* its own session, and orphaned at once: it belongs to no container's supervisor */
+    setsid();
+    pid_t b = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD), 0, 0, 0, 0);
+    if (b == 0) {
+      char c;
+      if (read_full(go[0], &c, 1) != 1) _exit(1);
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, NULL);
+      for (int s = 1; s < 32; s++)
+        if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+      if (chdir("/") < 0) _exit(1);
+      char dir[4096];
+      snprintf(dir, sizeof dir, "%s", cfg.holder_dir);
+      syscall(SYS_close_range, 0, ~0U, 0);
+      holder_loop(dir);
+    }
+    int32_t p = b;
+    write_all(back[1], &p, sizeof p);
+    _exit(0);
+  }
+  close(back[1]);
+  close(go[0]);
+  int32_t b = -1;
+  if (a < 0 || read_full(back[0], &b, sizeof b) != sizeof b) b = -1;
+  close(back[0]);
+  if (a > 0) waitpid(a, NULL, 0);
+  if (b <= 0) {
+    close(go[1]);
+    snprintf(msg, len, "start the network namespace holder");
+    return -EAGAIN;
+  }
+  int rc = write_maps_of(b, cfg.holder_uidmap, cfg.holder_gidmap, msg, len);
+  if (rc) {
+    kill(b, SIGKILL);
+    close(go[1]);
+    return rc > 0 ? -rc : -EPERM;
+  }
+  write_all(go[1], "g", 1);
+  close(go[1]);
+  char path[4200], tmp[4300], start[32], text[64];
+  proc_start(b, start, sizeof start);
+  holder_file(path, sizeof path, "holder.pid");
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int n = snprintf(text, sizeof text, "%d %s\n", b, start);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) < 0 || rename(tmp, path) < 0) {
+    rc = errno;
+    if (fd >= 0) close(fd);
+    kill(b, SIGKILL);
+    snprintf(msg, len, "write %s", path);
+    return -rc;
+  }
+  close(fd);
+  return b;
+}
+
+/* Take the holder's lock, held until holder_release(), and open its user and network namespaces;
+ * with CREATE a holder is started when none lives. 0, or an errno with MSG filled (ENOENT: no
+ * holder, and CREATE was 0). */
+int holder_open(int create, int *userfd, int *netfd, char *msg, size_t len) {
+  char path[4200];
+  holder_file(path, sizeof path, "holder.lock");
+  lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0) {
+    snprintf(msg, len, "lock %s", path);
+    return errno;
+  }
+  pid_t pid = holder_pid();
+  if (!pid && !create) {
+    snprintf(msg, len, "no network namespace holder lives");
+    return ENOENT;
+  }
+  if (!pid) {
+    pid = holder_start(msg, len);
+    if (pid < 0) return -pid;
+  }
+  char ns[64];
+  snprintf(ns, sizeof ns, "/proc/%d/ns/user", pid);
+  *userfd = open(ns, O_RDONLY | O_CLOEXEC);
+  snprintf(ns, sizeof ns, "/proc/%d/ns/net", pid);
+  *netfd = open(ns, O_RDONLY | O_CLOEXEC);
+  if (*userfd < 0 || *netfd < 0) {
+    snprintf(msg, len, "open the namespaces of the holder %d", pid);
+    return errno;
+  }
+  return 0;
+}
+
+void holder_release(void) {
+  if (lock_fd >= 0) close(lock_fd);
+  lock_fd = -1;
+}
+
+/* Clone the user-namespace stage under the user namespace USERFD, as a child of this process still
+ * (CLONE_PARENT), with a mount namespace of its own. With NETFD < 0 (a user network): in a new user
+ * namespace, child of the holder's, whose maps a passing process of the holder's namespace writes
+ * (in its ids: no newuidmap, no setgroups "deny"). With NETFD (--network container:NAME): in that
+ * container's user namespace itself, and its network namespace (NETFD). 0 in the new stage; its
+ * pid, or -1 with MSG. */
+pid_t clone_under(int userfd, int netfd, char *msg, size_t len) {
+  int back[2];
+  if (pipe2(back, O_CLOEXEC) < 0) {
+    snprintf(msg, len, "pipe");
+    return -1;
+  }
+  pid_t x = fork();
+  if (x < 0) {
+    snprintf(msg, len, "fork");
+    return -1;
+  }
+  if (x == 0) {
+    close(back[0]);
+    char why[200] = "";
+    int32_t r = -1;
+    unsigned long flags = CLONE_PARENT | CLONE_NEWNS | SIGCHLD | (netfd < 0 ? CLONE_NEWUSER : 0);
+    if (setns(userfd, CLONE_NEWUSER) < 0) {
+      snprintf(why, sizeof why, "join the user namespace of %s: %s", netfd < 0 ? "the network holder" : "the container",
+               strerror(errno));
+    } else {
+      pid_t c = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+      if (c == 0) {
+        close(back[1]);
+        if (netfd >= 0 && setns(netfd, CLONE_NEWNET) < 0) die(errno, "join the container's network namespace");
+        return 0;
+      }
+      if (c < 0) {
+        snprintf(why, sizeof why, "clone in the joined user namespace: %s", strerror(errno));
+      } else if (netfd >= 0) {
+        r = c;
+      } else {
+        char path[64], line[512];
+        snprintf(path, sizeof path, "/proc/%d/gid_map", c);
+        snprintf(line, sizeof line, "%s\n", cfg.nest_gidmap);
+        int rc = write_file_rc(path, line);
+        if (!rc) {
+          snprintf(path, sizeof path, "/proc/%d/uid_map", c);
+          snprintf(line, sizeof line, "%s\n", cfg.nest_uidmap);
+          rc = write_file_rc(path, line);
+        }
+        if (rc) {
+          snprintf(why, sizeof why, "write %s: %s", path, strerror(rc));
+          kill(c, SIGKILL);
+        } else {
+          r = c;
+        }
+      }
+    }
+    write_all(back[1], &r, sizeof r);
+    if (r < 0) write_all(back[1], why, sizeof why);
+    _exit(0);
+  }
+  close(back[1]);
+  int32_t r = -1;
+  if (read_full(back[0], &r, sizeof r) != sizeof r) r = -1;
+  if (r < 0 && read_full(back[0], msg, len < 200 ? len : 200) <= 0) snprintf(msg, len, "clone in a joined namespace");
+  close(back[0]);
+  waitpid(x, NULL, 0);
+  return r;
+}
+
+static int bad(char *msg, size_t len, int rc, const char *what, const char *name) {
+  snprintf(msg, len, "%s %s: %s", what, name, strerror(rc));
+  return rc;
+}
+
+/* In this process: join H (USERFD, NETFD); make each HULL_REC_NET_ATTACH's bridge and veth pair,
+ * the peer moved into CNET; delete each HULL_REC_NET_DETACH link; then in CNET address the peers and
+ * bring them up. 0, or an errno with MSG. */
+static int attach_here(int userfd, int netfd, int cnet, char *msg, size_t len) {
+  if (setns(userfd, CLONE_NEWUSER) < 0) return bad(msg, len, errno, "join", "the holder's user namespace");
+  if (setns(netfd, CLONE_NEWNET) < 0) return bad(msg, len, errno, "join", "the holder's network namespace");
+  for (int i = 0; i < cfg.net_detach_n; i++) {
+    int rc = net_delete_link(cfg.net_detach[i]);
+    if (rc) return bad(msg, len, rc, "delete link", cfg.net_detach[i]);
+  }
+  /* "BRIDGE GATEWAY/PREFIX VETH IFNAME ADDRESS/PREFIX" */
+  char f[5][64];
+  for (int i = 0; i < cfg.net_attach_n; i++) {
+    if (sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s", f[0], f[1], f[2], f[3], f[4]) != 5)
+      return bad(msg, len, EINVAL, "attachment", cfg.net_attach[i]);
+    int rc = net_make_bridge(f[0]);
+    if (!rc) rc = net_add_address(f[0], f[1]);
+    if (!rc) rc = net_link_up(f[0]);
+    if (rc) return bad(msg, len, rc, "bridge", f[0]);
+    /* one left by an earlier run whose namespace lives on (a container that joined it) */
+    net_delete_link(f[2]);
+    rc = net_make_veth(f[2], f[3], cnet, f[0]);
+    if (!rc) rc = net_link_up(f[2]);
+    if (rc) return bad(msg, len, rc, "veth", f[2]);
+  }
+  if (cfg.net_attach_n == 0) return 0;
+  if (setns(cnet, CLONE_NEWNET) < 0) return bad(msg, len, errno, "join", "the container's network namespace");
+  for (int i = 0; i < cfg.net_attach_n; i++) {
+    if (sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s", f[0], f[1], f[2], f[3], f[4]) != 5)
+      return bad(msg, len, EINVAL, "attachment", cfg.net_attach[i]);
+    int rc = net_add_address(f[3], f[4]);
+    if (!rc) rc = net_link_up(f[3]);
+    if (rc) return bad(msg, len, rc, "address the container's", f[3]);
+  }
+  return 0;
+}
+
+/* The attachments of the container CTR, made by a child that joins H (this process stays where it
+ * is). 0, or an errno with MSG. */
+int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/net", ctr);
+  int cnet = open(path, O_RDONLY | O_CLOEXEC);
+  if (cnet < 0) return bad(msg, len, errno, "open", path);
+  int back[2];
+  if (pipe2(back, O_CLOEXEC) < 0) return bad(msg, len, errno, "pipe", "");
+  pid_t y = fork();
+  if (y == 0) {
+    close(back[0]);
+    char why[300] = "";
+    int32_t rc = attach_here(userfd, netfd, cnet, why, sizeof why);
+    write_all(back[1], &rc, sizeof rc);
+    if (rc) write_all(back[1], why, sizeof why);
+    _exit(0);
+  }
+  close(back[1]);
+  close(cnet);
+  int32_t rc = EAGAIN;
+  if (y < 0 || read_full(back[0], &rc, sizeof rc) != sizeof rc) snprintf(msg, len, "the network attach failed");
+  else if (rc && read_full(back[0], msg, len < 300 ? len : 300) <= 0) snprintf(msg, len, "the network attach failed");
+  close(back[0]);
+  if (y > 0) waitpid(y, NULL, 0);
+  return rc;
+}
+
+/* The container is gone: delete its veth ends in H (USERFD, NETFD) at once, so the holder sees no
+ * attachment left within its next count. The kernel would delete them with the container's network
+ * namespace, but it tears namespaces down asynchronously, seconds later (measured up to 5 s). */
+void net_detach_all(int userfd, int netfd) {
+  pid_t y = fork();
+  if (y == 0) {
+    if (setns(userfd, CLONE_NEWUSER) < 0 || setns(netfd, CLONE_NEWNET) < 0) _exit(1);
+    char f[5][64];
+    for (int i = 0; i < cfg.net_attach_n; i++)
+      if (sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s", f[0], f[1], f[2], f[3], f[4]) == 5)
+        net_delete_link(f[2]);
+    _exit(0);
+  }
+  if (y > 0) waitpid(y, NULL, 0);
+}
+
+/* `hull-shim net FD`: attach TARGET_PID, running, to networks or detach it (network connect and
+ * disconnect). Its user namespace must be a child of the live holder's: one started on no user
+ * network was not cloned under it, and cannot be reached (exit 3, said so). */
+int run_net(int message_fd) {
+  read_message(message_fd);
+  char msg[400] = "";
+  int userfd = -1, netfd = -1;
+  int rc = holder_open(0, &userfd, &netfd, msg, sizeof msg);
+  if (rc == ENOENT && cfg.net_attach_n == 0) return 0; /* nothing to detach from */
+  if (rc == ENOENT) return 3;
+  if (rc) die(rc, "%s", msg);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%u/ns/user", cfg.target_pid);
+  int cuser = open(path, O_RDONLY | O_CLOEXEC);
+  if (cuser < 0) die(errno, "the container's process %u is gone (is it running?)", cfg.target_pid);
+  int parent = ioctl(cuser, NS_GET_PARENT);
+  struct stat a, b;
+  if (parent < 0 || fstat(parent, &a) < 0 || fstat(userfd, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+    return 3;
+  snprintf(path, sizeof path, "/proc/%u/ns/net", cfg.target_pid);
+  int cnet = open(path, O_RDONLY | O_CLOEXEC);
+  if (cnet < 0) die(errno, "the container's process %u is gone (is it running?)", cfg.target_pid);
+  rc = attach_here(userfd, netfd, cnet, msg, sizeof msg);
+  if (rc) die(rc, "%s", msg);
+  return 0;
+}

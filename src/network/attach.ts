@@ -1,0 +1,146 @@
+// Containers on user-defined networks: the address each gets, the links the shim makes for it
+// (a veth on the network's bridge in the shared namespace, ffi/netns.c), and /etc/hosts files that
+// name every peer. The hosts files are rewritten in place (the container sees its bind mount of the
+// file, which a rename would leave behind) whenever a container joins or leaves a network, under
+// the networks lock, so a peer's name resolves from the moment `hull run` or `network connect`
+// returns and is gone when `hull rm` or `network disconnect` does.
+import { join } from "node:path";
+import { containerDir, type ContainerRecord, listContainers } from "../container/records";
+import { hostIdMapping, nestedMap } from "../runtime/idmap";
+import type { UserNets } from "../runtime/message";
+import type { StorePaths } from "../store/paths";
+import { bridgeName, networksDir, type NetworkRecord, pickAddress, readNetwork } from "./records";
+import { parseSubnet } from "./subnet";
+
+export interface Endpoint {
+  ip: string;
+  aliases: string[];
+  /** the interface inside the container (eth0 is pasta's) */
+  ifname: string;
+  networkId: string;
+}
+
+/** The veth end in the shared namespace: unique per container and network, 15 characters. */
+export const vethName = (containerId: string, networkId: string) =>
+  `hv${containerId.slice(0, 8)}${networkId.slice(0, 5)}`;
+
+/** Each network's taken addresses, from the records of ALL containers. */
+export function takenAddresses(all: ContainerRecord[]): Map<string, Set<string>> {
+  const taken = new Map<string, Set<string>>();
+  for (const c of all)
+    for (const [name, e] of Object.entries(c.networks ?? {})) {
+      if (!taken.has(name)) taken.set(name, new Set());
+      taken.get(name)?.add(e.ip);
+    }
+  return taken;
+}
+
+/**
+ * An endpoint on N for a container whose endpoints are HAS (call under the networks lock, and write
+ * the record before it is released). IP: --ip; ALIASES: --network-alias.
+ */
+export function newEndpoint(
+  all: ContainerRecord[],
+  n: NetworkRecord,
+  has: Record<string, Endpoint>,
+  o: { ip?: string; aliases?: string[] },
+): Endpoint {
+  const used = new Set(Object.values(has).map((e) => e.ifname));
+  let i = 1;
+  while (used.has(`eth${i}`)) i++;
+  for (const a of o.aliases ?? [])
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(a)) throw new Error(`--network-alias ${a} is not a host name`);
+  return {
+    ip: pickAddress(n, takenAddresses(all).get(n.name) ?? new Set(), o.ip),
+    aliases: o.aliases ?? [],
+    ifname: `eth${i}`,
+    networkId: n.id,
+  };
+}
+
+/** The attach line of one endpoint, as ffi/netns.c reads it. */
+function attachLine(containerId: string, n: NetworkRecord, e: Endpoint): string {
+  const prefix = parseSubnet(n.subnet).prefix;
+  return `${bridgeName(n)} ${n.gateway}/${prefix} ${vethName(containerId, n.id)} ${e.ifname} ${e.ip}/${prefix}`;
+}
+
+/** The networks of ENDPOINTS that still exist as they were: a network removed since is refused. */
+function networksOf(paths: StorePaths, endpoints: Record<string, Endpoint>): [NetworkRecord, Endpoint][] {
+  return Object.entries(endpoints).map(([name, e]) => {
+    const n = readNetwork(paths, name);
+    if (!n || n.id !== e.networkId)
+      throw new Error(`network ${name} is gone: hull network disconnect ${name} <container>, then start it`);
+    return [n, e];
+  });
+}
+
+/**
+ * What the shim needs to put container ID (whose maps, in host ids, are UIDMAP and GIDMAP) on
+ * ENDPOINTS; undefined when it is on none. The holder has the default map, which covers every id
+ * a container's map (default or keep-id) names.
+ */
+export function userNets(
+  paths: StorePaths,
+  id: string,
+  endpoints: Record<string, Endpoint> | undefined,
+  maps: { uidMap: string; gidMap: string },
+): UserNets | undefined {
+  if (!endpoints || Object.keys(endpoints).length === 0) return undefined;
+  const holder = hostIdMapping();
+  return {
+    dir: networksDir(paths),
+    holderUidMap: holder.uidMap,
+    holderGidMap: holder.gidMap,
+    nestUidMap: nestedMap(maps.uidMap, holder.uidMap),
+    nestGidMap: nestedMap(maps.gidMap, holder.gidMap),
+    attach: networksOf(paths, endpoints).map(([n, e]) => attachLine(id, n, e)),
+  };
+}
+
+/** /etc/hosts of container C: localhost, its own name at its first address, every peer, --add-host. */
+function hostsText(c: ContainerRecord, peers: Map<string, { ip: string; names: string[] }[]>): string {
+  const own = Object.values(c.networks ?? {})[0];
+  const lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"];
+  lines.push(`${own?.ip ?? "127.0.1.1"}\t${c.hostname ?? c.id.slice(0, 12)}`);
+  const seen = new Set<string>();
+  for (const name of Object.keys(c.networks ?? {}))
+    for (const p of peers.get(name) ?? []) {
+      const line = `${p.ip}\t${p.names.join(" ")}`;
+      if (!seen.has(line)) lines.push(line);
+      seen.add(line);
+    }
+  return `${lines.join("\n")}\n${c.hostsTail ?? ""}`;
+}
+
+/**
+ * Rewrite /etc/hosts of every container on NETWORKS (call under the networks lock): in place, so
+ * the running containers see it. A container's peers are named by name, --network-alias and short id.
+ */
+export function refreshHosts(paths: StorePaths, networks: string[], alsoIds: string[] = []): void {
+  if (networks.length === 0 && alsoIds.length === 0) return;
+  const { openSync, writeSync, ftruncateSync, closeSync } = require("node:fs") as typeof import("node:fs");
+  const all = listContainers(paths);
+  const peers = new Map<string, { ip: string; names: string[] }[]>();
+  for (const c of all)
+    for (const [name, e] of Object.entries(c.networks ?? {})) {
+      if (!peers.has(name)) peers.set(name, []);
+      peers.get(name)?.push({ ip: e.ip, names: [...(c.name ? [c.name] : []), ...e.aliases, c.id.slice(0, 12)] });
+    }
+  const wanted = new Set(networks);
+  for (const c of all) {
+    if (!Object.keys(c.networks ?? {}).some((n) => wanted.has(n)) && !alsoIds.includes(c.id)) continue;
+    const bytes = Buffer.from(hostsText(c, peers));
+    let fd: number;
+    try {
+      fd = openSync(join(containerDir(paths, c.id), "hosts"), "r+");
+    } catch {
+      continue; // removed meanwhile
+    }
+    try {
+      writeSync(fd, bytes, 0, bytes.length, 0);
+      ftruncateSync(fd, bytes.length);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

@@ -1,0 +1,199 @@
+// What `hull network` does beyond a record: inspect as docker shows a network, rm and prune (never a
+// network a container is on), and connect and disconnect, which for a running container make or
+// delete its link in the shared namespace through the shim (ffi/netns.c).
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import {
+  containerDir,
+  type ContainerRecord,
+  findContainer,
+  initPid,
+  listContainers,
+  withContainerLock,
+} from "../container/records";
+import { encodeNetMessage } from "../runtime/message";
+import { spawnShim } from "../runtime/shim";
+import { writeFileAtomic } from "../store/atomic";
+import type { StorePaths } from "../store/paths";
+import { readFileText } from "../sys/libc";
+import { type Endpoint, newEndpoint, refreshHosts, userNets, vethName } from "./attach";
+import {
+  BUILTIN_NETWORKS,
+  deleteNetworkRecord,
+  findNetwork,
+  listNetworks,
+  type NetworkRecord,
+  withNetworksLock,
+} from "./records";
+
+/** docker's three that always exist; hull's bridge is each container's own pasta network */
+export const LISTED_BUILTINS = [
+  { name: "bridge", driver: "bridge" },
+  { name: "host", driver: "host" },
+  { name: "none", driver: "null" },
+];
+
+export const builtinId = (name: string) => createHash("sha256").update(`hull-network-${name}`).digest("hex");
+
+function members(all: ContainerRecord[], name: string): ContainerRecord[] {
+  return all.filter((c) => c.networks?.[name] !== undefined);
+}
+
+export function inspectNetwork(paths: StorePaths, key: string): Record<string, unknown> {
+  const builtin = LISTED_BUILTINS.find((b) => b.name === key);
+  if (builtin)
+    return {
+      Name: builtin.name,
+      Id: builtinId(builtin.name),
+      Scope: "local",
+      Driver: builtin.driver,
+      EnableIPv6: false,
+      IPAM: { Driver: "default", Options: {}, Config: [] },
+      Internal: false,
+      Containers: {},
+      Options: {},
+      Labels: {},
+    };
+  const n = findNetwork(paths, key);
+  const prefix = n.subnet.split("/")[1];
+  const { containerState } = require("../container/records") as typeof import("../container/records");
+  return {
+    Name: n.name,
+    Id: n.id,
+    Created: n.created,
+    Scope: "local",
+    Driver: n.driver,
+    EnableIPv6: false,
+    IPAM: { Driver: "default", Options: {}, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    Internal: n.internal,
+    Attachable: false,
+    Ingress: false,
+    ConfigFrom: { Network: "" },
+    ConfigOnly: false,
+    // docker's: the containers on it that run
+    Containers: Object.fromEntries(
+      members(listContainers(paths), n.name)
+        .filter((c) => containerState(paths, c).status === "running")
+        .map((c) => [
+          c.id,
+          {
+            Name: c.name ?? "",
+            EndpointID: c.id,
+            MacAddress: "",
+            IPv4Address: `${c.networks?.[n.name]?.ip}/${prefix}`,
+            IPv6Address: "",
+          },
+        ]),
+    ),
+    Options: {},
+    Labels: n.labels,
+  };
+}
+
+/** `hull network rm`: refused while a container (running or not) is on it, naming them. */
+export async function removeNetwork(paths: StorePaths, key: string): Promise<string> {
+  if (BUILTIN_NETWORKS.includes(key)) throw new Error(`${key} is a pre-defined network and cannot be removed`);
+  return withNetworksLock(paths, () => {
+    const n = findNetwork(paths, key);
+    const on = members(listContainers(paths), n.name);
+    if (on.length > 0)
+      throw new Error(
+        `network ${n.name} has containers on it (${on.map((c) => c.name ?? c.id.slice(0, 12)).join(", ")}): hull network disconnect ${n.name} CONTAINER, or remove them`,
+      );
+    deleteNetworkRecord(paths, n.name);
+    return key;
+  });
+}
+
+/** `hull network prune`: every network no container is on that ALLOWS (filters) lets go. */
+export async function pruneNetworks(
+  paths: StorePaths,
+  allows: (created: string, labels: Record<string, string>) => boolean,
+): Promise<string[]> {
+  return withNetworksLock(paths, () => {
+    const all = listContainers(paths);
+    const gone: string[] = [];
+    for (const n of listNetworks(paths)) {
+      if (members(all, n.name).length > 0 || !allows(n.created, n.labels)) continue;
+      deleteNetworkRecord(paths, n.name);
+      gone.push(n.name);
+    }
+    return gone;
+  });
+}
+
+function writeRecord(paths: StorePaths, rec: ContainerRecord): void {
+  writeFileAtomic(join(containerDir(paths, rec.id), "container.json"), `${JSON.stringify(rec, null, 2)}\n`);
+}
+
+/** The running container's links changed through the shim; exit 3 is its "not under the holder". */
+async function relink(
+  paths: StorePaths,
+  rec: ContainerRecord,
+  pid: number,
+  attach: Record<string, Endpoint>,
+  detach: string[],
+  key: string,
+): Promise<void> {
+  const spec = JSON.parse(readFileText(join(containerDir(paths, rec.id), "spec.json")) ?? "{}");
+  if (typeof spec.uidMap !== "string" || typeof spec.gidMap !== "string")
+    throw new Error(`container ${key} has a damaged spec.json`);
+  const nets = userNets(paths, rec.id, attach, spec) ?? {
+    dir: join(paths.root, "networks"),
+    holderUidMap: "",
+    holderGidMap: "",
+    nestUidMap: "",
+    nestGidMap: "",
+    attach: [],
+  };
+  const r = await spawnShim(encodeNetMessage(pid, nets, detach, spec), ["net", "0"]);
+  if (r.code === 3)
+    throw new Error(
+      `container ${key} was started on no user network, so its network cannot be reached now: hull stop ${key}, connect it, and start it again`,
+    );
+  if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `the shim failed (${r.code})`);
+}
+
+export async function connectNetwork(
+  paths: StorePaths,
+  netKey: string,
+  ctrKey: string,
+  o: { ip?: string; aliases: string[] },
+): Promise<void> {
+  if (BUILTIN_NETWORKS.includes(netKey))
+    throw new Error(`hull network connect takes a user network; ${netKey} is a container's own (hull run --network)`);
+  const found = findContainer(paths, ctrKey);
+  await withContainerLock(paths, found.id, () =>
+    withNetworksLock(paths, async () => {
+      const n: NetworkRecord = findNetwork(paths, netKey);
+      const rec = findContainer(paths, ctrKey);
+      const mode = rec.networkMode ?? "";
+      if (mode === "host" || mode === "none" || mode.startsWith("container:"))
+        throw new Error(
+          `container ${ctrKey} uses --network ${mode.replace(/^container:(.{12}).*/, "container:$1")}, which cannot be joined to a user network`,
+        );
+      if (rec.networks?.[n.name]) throw new Error(`container ${ctrKey} is already on network ${n.name}`);
+      const endpoint = newEndpoint(listContainers(paths), n, rec.networks ?? {}, o);
+      const pid = initPid(paths, rec.id);
+      if (pid) await relink(paths, rec, pid, { [n.name]: endpoint }, [], ctrKey);
+      writeRecord(paths, { ...rec, networks: { ...(rec.networks ?? {}), [n.name]: endpoint } });
+      refreshHosts(paths, [n.name]);
+    }),
+  );
+}
+
+export async function disconnectNetwork(paths: StorePaths, netKey: string, ctrKey: string): Promise<void> {
+  const found = findContainer(paths, ctrKey);
+  await withContainerLock(paths, found.id, () =>
+    withNetworksLock(paths, async () => {
+      const n = findNetwork(paths, netKey);
+      const rec = findContainer(paths, ctrKey);
+      if (!rec.networks?.[n.name]) throw new Error(`container ${ctrKey} is not connected to network ${n.name}`);
+      const pid = initPid(paths, rec.id);
+      if (pid) await relink(paths, rec, pid, {}, [vethName(rec.id, n.id)], ctrKey);
+      const { [n.name]: _gone, ...rest } = rec.networks;
+      writeRecord(paths, { ...rec, networks: rest });
+      refreshHosts(paths, [n.name, ...Object.keys(rest)], [rec.id]);
+    }),
+  );
+}

@@ -1,0 +1,251 @@
+// User-defined networks: one shared namespace per user and store (the holder), a bridge per network,
+// a veth per container, /etc/hosts files naming the peers; container:NAME. Real traffic, only inside
+// namespaces these tests made. Every test ends with no holder and no pasta of this user left.
+import { afterEach, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { nestedMap } from "../src/runtime/idmap";
+import { freeSubnet, hostRoutes, parseSubnet } from "../src/network/subnet";
+import { containersLeft, HULL, hull, ok, requireUnprivileged, userProcesses, useStore } from "./helpers";
+
+const store = useStore();
+
+const holders = () => userProcesses((name) => name === "hull-netns");
+const pastas = () => userProcesses((name) => /^pas(ta|st)/.test(name));
+
+/** The holder goes within a second of its last container (up to seconds more when the kernel still tears down a killed container's namespace); pasta with its container. */
+async function nothingLeft(): Promise<void> {
+  for (let i = 0; i < 500 && holders().length + pastas().length > 0; i++) await Bun.sleep(20);
+  expect({ holders: holders(), pastas: pastas() }).toEqual({ holders: [], pastas: [] });
+}
+
+afterEach(async () => {
+  const ids = ok(hull(["ps", "-aq"], store))
+    .split("\n")
+    .filter(Boolean);
+  if (ids.length > 0) ok(hull(["rm", "-f", ...ids], store));
+  await nothingLeft();
+  hull(["network", "prune", "-f"], store);
+});
+
+/** COMMAND's output in container CTR, retried while the network comes up (httpd starting). */
+function execRetry(ctr: string, command: string[]): string {
+  let last = "";
+  for (let i = 0; i < 50; i++) {
+    const r = hull(["exec", ctr, ...command], store);
+    if (r.code === 0) return r.stdout;
+    last = r.stderr;
+    Bun.sleepSync(50);
+  }
+  throw new Error(`exec ${command.join(" ")} in ${ctr} kept failing: ${last}`);
+}
+
+test("subnets: parsed strictly; a free /24 avoids other networks and the host's routes", () => {
+  expect(parseSubnet("10.89.5.0/24")).toEqual({ base: (10 << 24) + (89 << 16) + (5 << 8), prefix: 24 });
+  expect(() => parseSubnet("10.89.5.1/24")).toThrow("host bits set: 10.89.5.0/24");
+  expect(() => parseSubnet("10.89.5.0/31")).toThrow("from /8 to /30");
+  expect(() => parseSubnet("300.1.1.0/24")).toThrow("IPv4 network");
+  // /proc/net/route: 10.89.1.0/24 on some interface (little-endian hex), and a default route
+  const routes = hostRoutes(
+    "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n" +
+      "eth0\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\n" +
+      "br0\t0001590A\t00000000\t0001\t0\t0\t0\t00FFFFFF\n",
+  );
+  expect(routes).toEqual([parseSubnet("10.89.1.0/24")]);
+  expect(freeSubnet([parseSubnet("10.89.2.0/23")], routes)).toEqual(parseSubnet("10.89.4.0/24"));
+});
+
+test("a container's map in the holder's ids: the default map is the identity, keep-id a swap", () => {
+  const holder = "0 1000 1 1 200000 65536";
+  expect(nestedMap(holder, holder)).toBe("0 0 1\n1 1 65536");
+  // keep-id for uid 1000: 0 -> 200999, 1..999 -> 200000.., 1000 -> 1000, the rest after
+  const keep = "0 200999 1 1 200000 999 1000 1000 1 1001 201000 64536";
+  expect(nestedMap(keep, holder)).toBe("0 1000 1\n1 1 999\n1000 0 1\n1001 1001 64536");
+  expect(() => nestedMap("0 5 1", holder)).toThrow("does not");
+});
+
+test("network create, ls, inspect, rm, prune: names and subnets checked, records as docker shows them", () => {
+  const id = ok(hull(["network", "create", "--label", "team=a", "appnet"], store)).trim();
+  expect(id).toMatch(/^[a-f0-9]{64}$/);
+  expect(hull(["network", "create", "appnet"], store).stderr).toContain("already exists");
+  expect(hull(["network", "create", "bridge"], store).stderr).toContain("built in");
+  expect(hull(["network", "create", "../x"], store).stderr).toContain("invalid network name");
+  expect(hull(["network", "create", "--driver", "macvlan", "m"], store).stderr).toContain("user networks are bridges");
+  const [net] = JSON.parse(ok(hull(["network", "inspect", "appnet"], store)));
+  expect(net).toMatchObject({ Name: "appnet", Id: id, Driver: "bridge", Labels: { team: "a" } });
+  const subnet = net.IPAM.Config[0].Subnet;
+  expect(hull(["network", "create", "--subnet", subnet, "clash"], store).stderr).toContain("overlaps network appnet");
+  ok(hull(["network", "create", "--subnet", "172.30.0.0/16", "--gateway", "172.30.0.254", "--internal", "iso"], store));
+  const [iso] = JSON.parse(ok(hull(["network", "inspect", "iso"], store)));
+  expect(iso).toMatchObject({
+    Internal: true,
+    IPAM: { Config: [{ Subnet: "172.30.0.0/16", Gateway: "172.30.0.254" }] },
+  });
+  const ls = ok(hull(["network", "ls"], store));
+  for (const n of ["bridge", "host", "none", "appnet", "iso"]) expect(ls).toMatch(new RegExp(`\\s${n}\\s`));
+  expect(ok(hull(["network", "ls", "-q", "--filter", "label=team=a"], store)).trim()).toBe(id.slice(0, 12));
+  expect(
+    ok(hull(["network", "ls", "-q", "-f", "type=custom"], store))
+      .trim()
+      .split("\n"),
+  ).toHaveLength(2);
+  expect(hull(["network", "ls", "--filter", "dangling=true"], store).stderr).toContain(
+    "not supported by hull network ls",
+  );
+  expect(hull(["network", "rm", "bridge"], store).stderr).toContain("pre-defined");
+  expect(hull(["network", "rm", "nope"], store).stderr).toContain("no such network: nope");
+  expect(hull(["network", "rm", "-f", "nope"], store).code).toBe(0);
+  // prune asks first: no answer, nothing removed
+  expect(hull(["network", "prune"], store).stderr).toContain("Nothing removed");
+  expect(ok(hull(["network", "prune", "-f", "--filter", "label=team=a"], store))).toContain("appnet");
+  expect(ok(hull(["network", "rm", "iso"], store)).trim()).toBe("iso");
+  expect(ok(hull(["network", "ls", "-q", "-f", "type=custom"], store)).trim()).toBe("");
+});
+
+test("two containers on a user network reach each other by name and alias; rm drops the name at once", async () => {
+  requireUnprivileged();
+  ok(hull(["network", "create", "appnet"], store));
+  ok(
+    hull(
+      [
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "appnet",
+        "--network-alias",
+        "www",
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "8080",
+        "-h",
+        "/etc",
+      ],
+      store,
+    ),
+  );
+  ok(hull(["run", "-d", "--name", "client", "--net", "appnet", "busybox", "sleep", "60"], store));
+  expect(execRetry("client", ["wget", "-qO-", "http://web:8080/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
+  expect(execRetry("client", ["wget", "-qO-", "http://www:8080/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
+  // the newcomer sees web, and web sees the newcomer
+  expect(ok(hull(["exec", "web", "cat", "/etc/hosts"], store))).toMatch(/\sclient\s/);
+  const [info] = JSON.parse(ok(hull(["inspect", "web"], store)));
+  expect(info.HostConfig.NetworkMode).toBe("appnet");
+  expect(info.NetworkSettings.Networks.appnet.IPAddress).toMatch(/^10\.89\.\d+\.2$/);
+  expect(info.NetworkSettings.Networks.appnet.Aliases).toContain("www");
+  const [net] = JSON.parse(ok(hull(["network", "inspect", "appnet"], store)));
+  expect(
+    Object.values(net.Containers)
+      .map((c) => (c as { Name: string }).Name)
+      .sort(),
+  ).toEqual(["client", "web"]);
+  expect(holders()).toHaveLength(1);
+  // refused while containers are on it, with their names
+  expect(hull(["network", "rm", "appnet"], store).stderr).toMatch(/has containers on it \((web, client|client, web)\)/);
+  ok(hull(["rm", "-f", "web"], store));
+  expect(ok(hull(["exec", "client", "cat", "/etc/hosts"], store))).not.toMatch(/\sweb\s/);
+  expect(hull(["exec", "client", "wget", "-qO-", "http://web:8080/hostname"], store).code).not.toBe(0);
+  // --network none still has only lo
+  expect(ok(hull(["run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"], store)).trim()).toBe("lo");
+});
+
+test("connect and disconnect: a running container on a user network, a stopped one; others refused with the fix", () => {
+  requireUnprivileged();
+  ok(hull(["network", "create", "one"], store));
+  ok(hull(["network", "create", "two"], store));
+  ok(
+    hull(["run", "-d", "--name", "ca", "--network", "one", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"], store),
+  );
+  ok(hull(["network", "connect", "--alias", "alpha", "two", "ca"], store));
+  expect(ok(hull(["exec", "ca", "ls", "/sys/class/net"], store)).split("\n")).toContain("eth2");
+  const peer = ["run", "--rm", "--network", "two", "busybox", "wget", "-qO-", "http://alpha/hostname"];
+  expect(ok(hull(peer, store))).toMatch(/^[a-f0-9]{12}\n$/);
+  expect(hull(["network", "connect", "two", "ca"], store).stderr).toContain("already on network two");
+  ok(hull(["network", "disconnect", "two", "ca"], store));
+  expect(ok(hull(["exec", "ca", "ls", "/sys/class/net"], store)).split("\n")).not.toContain("eth2");
+  expect(hull(peer, store).code).not.toBe(0);
+  expect(hull(["network", "disconnect", "two", "ca"], store).stderr).toContain("not connected to network two");
+  // started on its own network: it cannot be reached while it runs, and is told how
+  ok(hull(["run", "-d", "--name", "cb", "busybox", "sleep", "60"], store));
+  expect(hull(["network", "connect", "one", "cb"], store).stderr).toContain(
+    "hull stop cb, connect it, and start it again",
+  );
+  ok(hull(["stop", "-t", "0", "cb"], store));
+  ok(hull(["network", "connect", "one", "cb"], store));
+  ok(hull(["start", "cb"], store));
+  expect(execRetry("cb", ["wget", "-qO-", "http://ca/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
+  const host = ok(hull(["run", "-d", "--network", "host", "busybox", "sleep", "60"], store)).trim();
+  expect(hull(["network", "connect", "one", host], store).stderr).toContain("--network host");
+});
+
+test("--network container:NAME shares the network: its server on 127.0.0.1, its names; conflicts refused", () => {
+  requireUnprivileged();
+  ok(
+    hull(
+      ["run", "-d", "--name", "srv", "--network", "none", "busybox", "httpd", "-f", "-p", "127.0.0.1:80", "-h", "/etc"],
+      store,
+    ),
+  );
+  const got = ["run", "--rm", "--network", "container:srv", "busybox", "sh", "-c"];
+  let out = "";
+  for (let i = 0; i < 50 && !out; i++)
+    out = hull([...got, "wget -qO- http://127.0.0.1/hostname; hostname"], store).stdout;
+  const [id, name] = out.trim().split("\n");
+  expect(id).toMatch(/^[a-f0-9]{12}$/);
+  expect(name).toBe(id);
+  for (const flag of [
+    ["-p", "80"],
+    ["--hostname", "h"],
+    ["--add-host", "a:1.2.3.4"],
+  ])
+    expect(hull(["run", "--rm", ...flag, "--network", "container:srv", "busybox", "true"], store).stderr).toContain(
+      "conflict",
+    );
+  ok(hull(["stop", "-t", "0", "srv"], store));
+  expect(hull(["run", "--rm", "--network", "container:srv", "busybox", "true"], store).stderr).toContain(
+    "not running (hull start srv)",
+  );
+  expect(hull(["run", "--rm", "--network", "container:nope", "busybox", "true"], store).code).toBe(125);
+});
+
+test("--internal: peers only, no eth0, no pasta; -p refused", () => {
+  requireUnprivileged();
+  ok(hull(["network", "create", "--internal", "iso"], store));
+  expect(
+    ok(hull(["run", "--rm", "--network", "iso", "busybox", "ls", "/sys/class/net"], store))
+      .trim()
+      .split("\n"),
+  ).toEqual(["eth1", "lo"]);
+  expect(hull(["run", "--rm", "--network", "iso", "-p", "8080:80", "busybox", "true"], store).stderr).toContain(
+    "--internal",
+  );
+});
+
+test("nothing is left: after --rm, rm -f, and a kill -9 of hull with the next command", async () => {
+  requireUnprivileged();
+  ok(hull(["network", "create", "appnet"], store));
+  ok(hull(["run", "--rm", "--network", "appnet", "busybox", "true"], store));
+  await nothingLeft();
+  ok(hull(["run", "-d", "--name", "dd", "--network", "appnet", "busybox", "sleep", "60"], store));
+  ok(hull(["rm", "-f", "dd"], store));
+  await nothingLeft();
+  const p = Bun.spawn([HULL, "run", "--rm", "--network", "appnet", "busybox", "sleep", "30"], {
+    env: { ...process.env, HULL_ROOT: store.root },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  // killed once it runs (its command started: ps lists it)
+  for (let i = 0; i < 200 && ok(hull(["ps", "-q"], store)).trim() === ""; i++) await Bun.sleep(20);
+  expect(holders()).toHaveLength(1);
+  p.kill(9);
+  await p.exited;
+  hull(["ps", "-a"], store);
+  await nothingLeft();
+  expect(containersLeft(store.root)).toEqual([]);
+  // the holder's pid file went with it; the next run starts a new one
+  expect(() => readFileSync(join(store.root, "networks", "holder.pid"))).toThrow();
+  ok(hull(["run", "--rm", "--network", "appnet", "busybox", "true"], store));
+});

@@ -272,7 +272,11 @@ export const CASES: Case[] = [
   { docker: "docker builder prune -f", verdict: "works" },
   { docker: "docker system prune -f", verdict: "works", test: "test/names.test.ts" },
   { docker: "docker network create appnet", verdict: "works", stdout: ID },
-  { docker: "docker network ls", verdict: "works", stdout: /NETWORK ID +NAME +DRIVER +SCOPE\n(.*\n)*.* appnet +bridge/ },
+  {
+    docker: "docker network ls",
+    verdict: "works",
+    stdout: /NETWORK ID +NAME +DRIVER +SCOPE\n(.*\n)*.* appnet +bridge/,
+  },
   {
     docker: "docker run --rm --network appnet --network-alias db busybox cat /etc/hosts",
     verdict: "works",

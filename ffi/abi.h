@@ -67,6 +67,13 @@
 /* u32: --network container:NAME, that container's pid 1: the container joins its user and network
  * namespaces (and keeps its own mount, pid, uts and ipc namespaces) */
 #define HULL_REC_JOIN_PID 41
+/* u32 (3): the helper says it is ready by writing to this descriptor (slirp4netns's --ready-fd), not
+ * by its pid file; an argument "{pid}" of HULL_REC_NET_HELPER is replaced by the pid (else appended) */
+#define HULL_REC_NET_READY_FD 42
+/* str: the helper's API socket, and str, repeated: requests sent to it once it is ready, each on a
+ * connection of its own (slirp4netns's add_hostfwd for -p); a reply with "error" fails the start */
+#define HULL_REC_NET_API 43
+#define HULL_REC_NET_API_REQ 44
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0

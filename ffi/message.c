@@ -102,6 +102,9 @@ void read_message(int fd) {
       break;
     case HULL_REC_NET_PIDFILE: cfg.net_pidfile = data; break;
     case HULL_REC_JOIN_PID: cfg.join_pid = u; break;
+    case HULL_REC_NET_READY_FD: cfg.net_ready_fd = u; break;
+    case HULL_REC_NET_API: cfg.net_api = data; break;
+    case HULL_REC_NET_API_REQ: push_list(&cfg.net_api_req, &cfg.net_api_req_n, &cfg.net_api_req_cap, data); break;
     case HULL_REC_HOLDER_DIR: cfg.holder_dir = data; break;
     case HULL_REC_HOLDER_UIDMAP: cfg.holder_uidmap = data; break;
     case HULL_REC_HOLDER_GIDMAP: cfg.holder_gidmap = data; break;

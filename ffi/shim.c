@@ -518,22 +518,63 @@ static int final_status(int status, const struct hull_error *err, int have_err) 
   return status < 0 ? HULL_EXIT_SETUP : status;
 }
 
-/* The network helper (pasta) for the container CTR: started in the foreground as this process's
- * child, in a session of its own (the terminal's Ctrl-C is the container's, not the helper's), dying
- * with this process; its pid once its pid file says the network is up. -1 with E filled when it
- * failed or took over 5 s: its stderr, kept beside the pid file, says why. */
+/* Send each HULL_REC_NET_API_REQ to the helper's API socket, on a connection of its own (slirp4netns
+ * answers one request per connection). 0, or -1 with MSG filled from the helper's answer. */
+static int net_api_requests(char *msg, size_t len) {
+  for (int i = 0; i < cfg.net_api_req_n; i++) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(cfg.net_api) >= sizeof addr.sun_path) {
+      snprintf(msg, len, "the network helper's socket path is too long: %s", cfg.net_api);
+      return -1;
+    }
+    strcpy(addr.sun_path, cfg.net_api);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    char reply[512] = "";
+    ssize_t n = -1;
+    if (s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof addr) == 0) {
+      write_all(s, cfg.net_api_req[i], strlen(cfg.net_api_req[i]));
+      shutdown(s, SHUT_WR);
+      n = read_full(s, reply, sizeof reply - 1);
+    }
+    if (s >= 0) close(s);
+    if (n < 0) {
+      snprintf(msg, len, "the network helper's API (%s): %s", cfg.net_api, strerror(errno));
+      return -1;
+    }
+    reply[n > 0 ? n : 0] = 0;
+    if (n <= 0 || strstr(reply, "\"error\"")) {
+      snprintf(msg, len, "the network helper refused %.200s: %.200s", cfg.net_api_req[i], n > 0 ? reply : "no answer");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* The network helper (pasta or slirp4netns) for the container CTR: started in the foreground as this
+ * process's child, in a session of its own (the terminal's Ctrl-C is the container's, not the
+ * helper's), dying with this process; its pid once it says the network is up (its pid file, or a
+ * byte on fd 3) and its API took every request. -1 with E filled when it failed or took over 5 s:
+ * its stderr, kept beside the pid file (or socket), says why. */
 static pid_t start_net_helper(pid_t ctr, struct hull_error *e) {
   memset(e, 0, sizeof *e);
   e->stage = HULL_STAGE_PARENT;
   e->exit_code = HULL_EXIT_SETUP;
   char pid_arg[16], err_path[4200];
+  const char *beside = cfg.net_pidfile ? cfg.net_pidfile : cfg.net_api ? cfg.net_api : cfg.run_dir;
   snprintf(pid_arg, sizeof pid_arg, "%d", (int)ctr);
-  snprintf(err_path, sizeof err_path, "%s.err", cfg.net_pidfile);
+  snprintf(err_path, sizeof err_path, "%s.err", beside ? beside : "/dev/null");
   const char **argv = calloc((size_t)cfg.net_helper_argc + 2, sizeof *argv);
   if (!argv) die(ENOMEM, "network helper");
-  memcpy(argv, cfg.net_helper, (size_t)cfg.net_helper_argc * sizeof *argv);
-  argv[cfg.net_helper_argc] = pid_arg;
-  unlink(cfg.net_pidfile);
+  int placed = 0;
+  for (int i = 0; i < cfg.net_helper_argc; i++) {
+    argv[i] = strcmp(cfg.net_helper[i], "{pid}") ? cfg.net_helper[i] : pid_arg;
+    if (argv[i] == pid_arg) placed = 1;
+  }
+  if (!placed) argv[cfg.net_helper_argc] = pid_arg;
+  if (cfg.net_pidfile) unlink(cfg.net_pidfile);
+  if (cfg.net_api) unlink(cfg.net_api);
+  int ready[2] = {-1, -1};
+  if (cfg.net_ready_fd && pipe2(ready, O_CLOEXEC) < 0) die(errno, "pipe");
   int errfd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   pid_t pid = errfd < 0 ? -1 : fork();
   if (pid == 0) {
@@ -551,19 +592,29 @@ static pid_t start_net_helper(pid_t ctr, struct hull_error *e) {
       dup2(null, 1);
     }
     dup2(errfd, 2);
+    if (ready[1] >= 0 && dup2(ready[1], (int)cfg.net_ready_fd) < 0) _exit(127);
     execv(argv[0], (char *const *)argv);
     _exit(127);
   }
   free(argv);
   if (errfd >= 0) close(errfd);
+  if (ready[1] >= 0) close(ready[1]);
   if (pid < 0) {
     snprintf(e->msg, sizeof e->msg, "cannot start the network helper %s", cfg.net_helper[0]);
     e->err = (uint32_t)errno;
+    if (ready[0] >= 0) close(ready[0]);
     return -1;
   }
-  for (int i = 0; i < 50000; i++) {
+  int up = 0;
+  for (int i = 0; i < 50000 && !up; i++) {
     struct stat st;
-    if (stat(cfg.net_pidfile, &st) == 0 && st.st_size > 0) return pid;
+    if (cfg.net_pidfile && stat(cfg.net_pidfile, &st) == 0 && st.st_size > 0) up = 1;
+    if (ready[0] >= 0) {
+      struct pollfd p = {.fd = ready[0], .events = POLLIN};
+      char c;
+      if (poll(&p, 1, 0) > 0 && read(ready[0], &c, 1) == 1) up = 1;
+    }
+    if (up) break;
     int ws;
     if (waitpid(pid, &ws, WNOHANG) == pid) {
       char text[400] = "";
@@ -573,14 +624,18 @@ static pid_t start_net_helper(pid_t ctr, struct hull_error *e) {
       snprintf(e->msg, sizeof e->msg, "the network helper %s failed (%s%d): %s", cfg.net_helper[0],
                WIFEXITED(ws) ? "exit " : "signal ", WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws),
                n > 0 ? (last ? last + 1 : text) : "it said nothing");
+      if (ready[0] >= 0) close(ready[0]);
       return -1;
     }
     struct timespec t = {0, 100000};
     nanosleep(&t, NULL);
   }
+  if (ready[0] >= 0) close(ready[0]);
+  if (up && net_api_requests(e->msg, sizeof e->msg) == 0) return pid;
+  if (!up)
+    snprintf(e->msg, sizeof e->msg, "the network helper %s did not bring the network up within 5 s", cfg.net_helper[0]);
   kill(pid, SIGKILL);
   waitpid(pid, NULL, 0);
-  snprintf(e->msg, sizeof e->msg, "the network helper %s did not bring the network up within 5 s", cfg.net_helper[0]);
   return -1;
 }
 

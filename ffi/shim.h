@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -121,7 +122,10 @@ struct config {
   const char *cgroup;
   const char **net_helper;
   int net_helper_argc, net_helper_cap;
-  const char *net_pidfile;
+  const char *net_pidfile, *net_api;
+  uint32_t net_ready_fd;
+  const char **net_api_req;
+  int net_api_req_n, net_api_req_cap;
   /* user-defined networks (netns.c): the store's networks directory, the holder's maps (host ids,
    * through the map programs), the container's maps in the holder's ids, and the links to make or
    * delete */

@@ -2,7 +2,9 @@
 // only to 127.0.0.1 and to the namespaces the containers are in. Every test ends with no pasta of
 // this user left.
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   containersLeft,
   hostHas,
@@ -15,6 +17,7 @@ import {
   useStore,
 } from "./helpers";
 import { parsePublish } from "../src/network/publish";
+import { DNS_FORWARDER, loopbackResolvers, type NameOptions, nameFiles } from "../src/container/etc-files";
 
 const store = useStore();
 
@@ -270,9 +273,64 @@ test("without pasta: the default is --network none with one line saying so; -p a
   expect(refused.code).toBe(125);
   expect(refused.stderr).toContain("hull: -p needs pasta, which publishes ports rootless: install pasta");
   const doctor = hull(["doctor"], { ...store, env });
-  expect(doctor.stdout).toContain("no pasta on PATH");
+  expect(doctor.stdout).toContain("neither pasta nor slirp4netns on PATH");
   // docker drops -p under --network none with a warning, and runs the container
   const none = hull(["run", "--rm", "--network", "none", "-p", "8080:80", "busybox", "true"], store);
   expect(none.code).toBe(0);
   expect(none.stderr.trim()).toBe("WARNING: Published ports are discarded when using none network mode");
+});
+
+test("the host's resolvers on its loopback: pasta forwards DNS from 169.254.1.1, slirp4netns from 10.0.2.3", () => {
+  const resolved = "nameserver 127.0.0.53\noptions edns0\nsearch lan\n";
+  const viaPasta = nameFiles({}, () => undefined, DNS_FORWARDER, resolved);
+  expect(viaPasta.resolv).toBe("options edns0\nsearch lan\nnameserver 169.254.1.1\n");
+  expect(viaPasta.dnsForward).toBe(true);
+  expect(nameFiles({}, () => undefined, "10.0.2.3", "nameserver ::1\n").resolv).toBe("nameserver 10.0.2.3\n");
+  // a resolver the container can reach stays; --dns wins; no helper (--network none), no forwarder
+  for (const [names, forwarder, host] of [
+    [{}, DNS_FORWARDER, "nameserver 10.0.0.1\nnameserver 127.0.0.53\n"],
+    [{ dns: ["192.0.2.53"] }, DNS_FORWARDER, resolved],
+    [{}, undefined, resolved],
+  ] as [NameOptions, string | undefined, string][]) {
+    const f = nameFiles(names, () => undefined, forwarder, host);
+    expect(f.dnsForward).toBe(false);
+    expect(f.resolv).not.toContain("169.254.1.1");
+  }
+  expect(loopbackResolvers("search lan\n")).toBe(false);
+});
+
+test("slirp4netns where pasta is missing: the default network, -p, doctor says so; its options checked", async () => {
+  requireUnprivileged();
+  const slirp = Bun.which("slirp4netns");
+  if (!hostHas(slirp !== null, "no slirp4netns on PATH (Debian: slirp4netns)")) return;
+  // a PATH with slirp4netns and no pasta
+  const bin = mkdtempSync(join(tmpdir(), "hull-path-"));
+  symlinkSync(slirp as string, join(bin, "slirp4netns"));
+  const env = { PATH: bin };
+  try {
+    const out = ok(hull(["run", "--rm", "busybox", "ip", "-4", "addr", "show", "eth0"], { ...store, env }));
+    expect(out).toContain("inet 10.0.2.100/24");
+    const port = freePort();
+    const id = ok(
+      hull(["run", "-d", "-p", `127.0.0.1:${port}:80`, "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"], {
+        ...store,
+        env,
+      }),
+    ).trim();
+    expect(await fetchRetry(`http://127.0.0.1:${port}/hostname`)).toBe(`${id.slice(0, 12)}\n`);
+    ok(hull(["rm", "-f", id], store));
+    expect(userProcesses((n) => n === "slirp4netns")).toEqual([]);
+    expect(ok(hull(["doctor"], { ...store, env }))).toMatch(/ok +rootless networking +slirp4netns/);
+    const bad = hull(["run", "--rm", "--network", "slirp4netns:cidr=10.9.0.0/24", "busybox", "true"], store);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain("--network slirp4netns:cidr=10.9.0.0/24 is not supported");
+    // asked for by name, with pasta there too
+    expect(
+      ok(
+        hull(["run", "--rm", "--network", "slirp4netns:mtu=1500", "busybox", "cat", "/sys/class/net/eth0/mtu"], store),
+      ),
+    ).toBe("1500\n");
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });

@@ -55,9 +55,35 @@ function addedHosts(specs: string[], gateway: () => string | undefined): { lines
   return { lines, namesHost };
 }
 
-/** The host's resolv.conf with --dns, --dns-search and --dns-option in place of its own lines. */
-function resolvConf(o: NameOptions): string {
-  const host = hostFile("/etc/resolv.conf");
+/**
+ * Where a container's own network sends DNS when the host's resolvers are all on the host's loopback
+ * (systemd-resolved's 127.0.0.53, a dnsmasq): the container cannot reach those, so pasta forwards
+ * what is sent to this address to the host's first resolver (podman's choice of address).
+ */
+export const DNS_FORWARDER = "169.254.1.1";
+
+/** Are the nameservers of resolv.conf TEXT all on loopback (and is there one)? */
+export function loopbackResolvers(text: string): boolean {
+  const servers = text
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[0] === "nameserver" && f[1])
+    .map((f) => f[1] as string);
+  return servers.length > 0 && servers.every((ip) => /^127\./.test(ip) || ip === "::1");
+}
+
+/**
+ * The host's resolv.conf with --dns, --dns-search and --dns-option in place of its own lines; with
+ * the host's resolvers on loopback, FORWARDER (what the container's network helper forwards DNS
+ * from) in their place.
+ */
+function resolvConf(o: NameOptions, forwarder: string | undefined, host = hostFile("/etc/resolv.conf")): string {
+  if (forwarder && !o.dns?.length && loopbackResolvers(host))
+    host = `${host
+      .split("\n")
+      .filter((l) => l.trim().split(/\s+/)[0] !== "nameserver")
+      .join("\n")
+      .trim()}\nnameserver ${forwarder}\n`.replace(/^\n/, "");
   if (!o.dns?.length && !o.dnsSearch?.length && !o.dnsOption?.length) return host;
   for (const ip of o.dns ?? [])
     if (!/^[\d.]+$|^[0-9a-fA-F:]+$/.test(ip)) throw new Error(`--dns takes an IP address, not ${ip}`);
@@ -77,9 +103,18 @@ function resolvConf(o: NameOptions): string {
 export function nameFiles(
   names: NameOptions,
   gateway: () => string | undefined = () => undefined,
-): { hostsTail: string; resolv: string; namesHost: boolean } {
+  /** where the container's network helper forwards DNS from (pasta: DNS_FORWARDER; slirp4netns: 10.0.2.3) */
+  forwarder?: string,
+  hostResolv?: string,
+): { hostsTail: string; resolv: string; namesHost: boolean; dnsForward: boolean } {
   const added = addedHosts(names.addHost ?? [], gateway);
-  return { hostsTail: added.lines, resolv: resolvConf(names), namesHost: added.namesHost };
+  const resolv = resolvConf(names, forwarder, hostResolv);
+  return {
+    hostsTail: added.lines,
+    resolv,
+    namesHost: added.namesHost,
+    dnsForward: forwarder !== undefined && resolv.includes(`nameserver ${forwarder}\n`),
+  };
 }
 
 /**

@@ -18,7 +18,15 @@ import { accessible, F_OK, isatty, mkdir, R_OK, W_OK } from "../sys/libc";
 import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from "./binds";
 import { ensureVolume } from "./volumes";
 import { nameFiles, writeEtcFiles } from "./etc-files";
-import { defaultGateway, type NetworkMode, PASTA_INSTALL, parseNetwork, pastaCommand } from "../network/mode";
+import {
+  type Helper,
+  helperCommand,
+  hostGateway,
+  type NetworkMode,
+  PASTA_INSTALL,
+  parseNetwork,
+} from "../network/mode";
+import { DNS_FORWARDER } from "./etc-files";
 import type { PortMapping } from "../network/publish";
 import type { NetworkRecord } from "../network/records";
 import { buildEnv, readEnvFile } from "./env";
@@ -237,12 +245,14 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   // a user network's record, and the container a container: network joins
   let userNet: NetworkRecord | undefined;
   let joined: Joined | undefined;
+  // the helper that gives the container's own network its way out, and -p
+  let outbound: Helper | undefined;
   try {
     net = parseNetwork(o.network, (line) => process.stderr.write(`${line}\n`));
     if (net.kind === "user") {
       const { findNetwork } = await import("../network/records");
       userNet = findNetwork(paths, net.name);
-      // --internal: peers only, no way out (and so no pasta)
+      // --internal: peers only, no way out (and so no helper)
       if (userNet.internal) net = { kind: "user", name: userNet.name };
     } else if (o.networkAliases.length > 0 || o.ip !== undefined) {
       throw new Error(`${o.ip !== undefined ? "--ip" : "--network-alias"} needs a user network: --network NAME`);
@@ -256,7 +266,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     const exposed = o.publishAll
       ? [...Object.keys(root.config?.ExposedPorts ?? {}), ...o.expose].map((e) => `:${e}`)
       : [];
-    const outbound = net.kind === "pasta" || (net.kind === "user" && net.program !== undefined);
+    outbound = net.kind === "private" || net.kind === "user" ? net.helper : undefined;
     if (o.publish.length + exposed.length > 0) {
       if (outbound) {
         const { assignPorts, parsePublish } = await import("../network/publish");
@@ -273,7 +283,12 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       }
     }
     // host-gateway: the host as the container reaches it, looked up only when named
-    names = nameFiles(o, () => (net.kind === "host" ? "127.0.0.1" : outbound ? defaultGateway() : undefined));
+    const out = outbound;
+    names = nameFiles(
+      o,
+      () => (net.kind === "host" ? "127.0.0.1" : out ? hostGateway(out) : undefined),
+      out ? (out.kind === "pasta" ? DNS_FORWARDER : "10.0.2.3") : undefined,
+    );
   } catch (e) {
     throw RunError.from(e);
   }
@@ -497,17 +512,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       }[o.restart.split(":")[0] as "no"],
       restartMax: Number(o.restart.split(":")[1] ?? 0),
       ...(cgroup ? { cgroup } : {}),
-      ...(net.kind === "pasta" || (net.kind === "user" && net.program)
-        ? {
-            netHelper: pastaCommand(
-              { program: net.program as string, options: net.kind === "pasta" ? net.options : [] },
-              ports,
-              join(dir, "net.pid"),
-              names.namesHost,
-            ),
-            netPidfile: join(dir, "net.pid"),
-          }
-        : {}),
+      ...(outbound ? { netHelper: helperCommand(outbound, ports, dir, names.namesHost, names.dnsForward) } : {}),
       ...(joined ? { joinPid: joined.pid } : {}),
       flags,
       steps: planMounts({

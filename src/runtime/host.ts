@@ -191,23 +191,32 @@ function cgroups(): Check {
 }
 
 function network(): Check {
-  // as src/network/mode.ts finds it: on PATH
+  // as src/network/mode.ts finds them: on PATH, pasta first
   const pasta = findProgram("pasta", true);
-  return pasta
-    ? {
-        name: "rootless networking",
-        ok: true,
-        required: false,
-        detail: `pasta (${pasta}): the default network, -p, and the way out of user networks`,
-      }
-    : {
-        name: "rootless networking",
-        ok: false,
-        required: false,
-        detail:
-          "no pasta on PATH: containers get --network none by default, -p is refused, and containers on user networks reach only their peers",
-        fix: "sudo apt-get install passt (Fedora: sudo dnf install passt)",
-      };
+  const slirp = findProgram("slirp4netns", true);
+  if (pasta)
+    return {
+      name: "rootless networking",
+      ok: true,
+      required: false,
+      detail: `pasta (${pasta}): the default network, -p, and the way out of user networks`,
+    };
+  if (slirp)
+    return {
+      name: "rootless networking",
+      ok: true,
+      required: false,
+      detail: `slirp4netns (${slirp}), as there is no pasta: the default network and -p, slower, and without the clients' addresses`,
+      fix: "sudo apt-get install passt (Fedora: sudo dnf install passt)",
+    };
+  return {
+    name: "rootless networking",
+    ok: false,
+    required: false,
+    detail:
+      "neither pasta nor slirp4netns on PATH: containers get --network none by default, -p is refused, and containers on user networks reach only their peers",
+    fix: "sudo apt-get install passt (Fedora: sudo dnf install passt)",
+  };
 }
 
 export async function hostChecks(storeTmp: string): Promise<Check[]> {

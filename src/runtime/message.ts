@@ -1,5 +1,6 @@
 // Encodes the setup message of ffi/abi.h: a 12-byte header, then records [u16 type][u16 0][u32 len][data].
 import { ABI } from "./abi";
+import type { HelperCommand } from "../network/mode";
 import type { Step } from "./plan";
 
 /** The process the shim starts: command, environment, working directory, ids. */
@@ -43,8 +44,8 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   dieWith?: number;
   /** the container's cgroup v2 directory, with its limits written (src/runtime/cgroup.ts) */
   cgroup?: string;
-  /** the network helper's argv, less the container's pid (src/network/mode.ts), and its pid file */
-  netHelper?: string[];
+  /** the network helper (src/network/mode.ts); a spec.json of an older hull has its argv and pid file */
+  netHelper?: HelperCommand | string[];
   netPidfile?: string;
   /** user networks: the holder of their shared namespace and the links to make (src/network/attach.ts) */
   userNets?: UserNets;
@@ -239,8 +240,14 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   if (s.restartMax) u32(ABI.HULL_REC_RESTART_MAX, s.restartMax);
   if (s.dieWith) u32(ABI.HULL_REC_DIE_WITH, s.dieWith);
   if (s.cgroup) str(ABI.HULL_REC_CGROUP, s.cgroup);
-  for (const a of s.netHelper ?? []) w.str(ABI.HULL_REC_NET_HELPER, a);
-  if (s.netPidfile) w.str(ABI.HULL_REC_NET_PIDFILE, s.netPidfile);
+  if (s.netHelper) {
+    const h: HelperCommand = Array.isArray(s.netHelper) ? { argv: s.netHelper, pidfile: s.netPidfile } : s.netHelper;
+    for (const a of h.argv) w.str(ABI.HULL_REC_NET_HELPER, a);
+    if (h.pidfile) w.str(ABI.HULL_REC_NET_PIDFILE, h.pidfile);
+    if (h.readyFd) w.u32(ABI.HULL_REC_NET_READY_FD, 3);
+    if (h.apiSocket) w.str(ABI.HULL_REC_NET_API, h.apiSocket);
+    for (const r of h.apiRequests ?? []) w.str(ABI.HULL_REC_NET_API_REQ, r);
+  }
   if (s.userNets) writeUserNets(w, s.userNets);
   if (s.joinPid) u32(ABI.HULL_REC_JOIN_PID, s.joinPid);
   u32(ABI.HULL_REC_FLAGS, s.flags);

@@ -74,6 +74,11 @@
  * connection of its own (slirp4netns's add_hostfwd for -p); a reply with "error" fails the start */
 #define HULL_REC_NET_API 43
 #define HULL_REC_NET_API_REQ 44
+/* str: the start time (/proc/PID/stat field 22) HULL_REC_JOIN_PID must have: a recycled pid is refused */
+#define HULL_REC_JOIN_START 45
+/* str: a file with the container's HULL_REC_NET_ATTACH lines as they are now (and "outbound no" when
+ * it is on internal networks only), read again before every run, restarts included */
+#define HULL_REC_NET_ATTACH_FILE 46
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0

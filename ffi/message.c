@@ -103,6 +103,8 @@ void read_message(int fd) {
     case HULL_REC_NET_PIDFILE: cfg.net_pidfile = data; break;
     case HULL_REC_JOIN_PID: cfg.join_pid = u; break;
     case HULL_REC_NET_READY_FD: cfg.net_ready_fd = u; break;
+    case HULL_REC_JOIN_START: cfg.join_start = data; break;
+    case HULL_REC_NET_ATTACH_FILE: cfg.net_attach_file = data; break;
     case HULL_REC_NET_API: cfg.net_api = data; break;
     case HULL_REC_NET_API_REQ: push_list(&cfg.net_api_req, &cfg.net_api_req_n, &cfg.net_api_req_cap, data); break;
     case HULL_REC_HOLDER_DIR: cfg.holder_dir = data; break;
@@ -156,7 +158,7 @@ void read_message(int fd) {
     }
   }
   /* every message but `net`'s (links of a running container) runs a command */
-  if (cfg.argc == 0 && !cfg.target_pid) die(EINVAL, "setup message: no command");
+  if (cfg.argc == 0 && !cfg.target_pid && !cfg.holder_dir) die(EINVAL, "setup message: no command");
   if (!cfg.envp && !(cfg.envp = calloc(1, sizeof *cfg.envp))) die(ENOMEM, "setup message"); /* an empty environment */
   /* The hull that started us (a build, a helper's caller) may be killed outright; we go with it,
    * and the user-namespace stage, told by its own parent-death signal, takes the container down

@@ -40,8 +40,9 @@ static pid_t holder_pid(void) {
  * two counts of none it takes the lock (no attach is under way then), counts again and goes. */
 static void __attribute__((noreturn)) holder_loop(const char *dir) {
   prctl(PR_SET_NAME, "hull-netns", 0, 0, 0);
-  char lock[4200], pidfile[4200];
+  char lock[4200], pidfile[4200], usersfile[4200];
   snprintf(lock, sizeof lock, "%s/holder.lock", dir);
+  snprintf(usersfile, sizeof usersfile, "%s/holder.users", dir);
   snprintf(pidfile, sizeof pidfile, "%s/holder.pid", dir);
   int idle = 0;
   for (;;) {
@@ -58,6 +59,14 @@ static void __attribute__((noreturn)) holder_loop(const char *dir) {
       continue;
     }
     if (net_count_ports() != 0) {
+      close(fd);
+      continue;
+    }
+    /* a container cloned under this namespace still lives (on no network now, after a disconnect):
+     * it may be connected again, which needs this namespace */
+    int users = open(usersfile, O_RDWR | O_CLOEXEC);
+    if (users >= 0 && flock(users, LOCK_EX | LOCK_NB) < 0) {
+      close(users);
       close(fd);
       continue;
     }
@@ -164,6 +173,36 @@ int holder_open(int create, int *userfd, int *netfd, char *msg, size_t len) {
     return errno;
   }
   return 0;
+}
+
+/* A shared lock on holder.users for as long as the returned descriptor lives: this process and the
+ * stages forked from it (the container's) keep the holder from exiting, network or not. -1 if none. */
+int holder_use(void) {
+  char path[4200];
+  holder_file(path, sizeof path, "holder.users");
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0 && flock(fd, LOCK_SH) < 0) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
+}
+
+/* HULL_REC_NET_ATTACH_FILE: the container's links as its record has them now, one attachment a line,
+ * read again before every run (a restart after network connect or disconnect); a line "outbound no"
+ * says the container is on internal networks only, so no helper runs. */
+void load_attach_file(void) {
+  if (!cfg.net_attach_file) return;
+  static char text[8192];
+  ssize_t n = read_small_file(cfg.net_attach_file, text, sizeof text);
+  if (n < 0) return; /* none written: the message's lines stand */
+  cfg.net_attach_n = 0;
+  cfg.net_no_outbound = 0;
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    if (!strcmp(line, "outbound no")) cfg.net_no_outbound = 1;
+    else if (*line) push_list(&cfg.net_attach, &cfg.net_attach_n, &cfg.net_attach_cap, line);
+  }
 }
 
 void holder_release(void) {
@@ -335,6 +374,12 @@ int run_net(int message_fd) {
   if (rc == ENOENT && cfg.net_attach_n == 0) return 0; /* nothing to detach from */
   if (rc == ENOENT) return 3;
   if (rc) die(rc, "%s", msg);
+  if (cfg.net_attach_n == 0) {
+    /* links (and bridges) deleted by name: the container may be gone already (hull rm) */
+    rc = attach_here(userfd, netfd, -1, msg, sizeof msg);
+    if (rc) die(rc, "%s", msg);
+    return 0;
+  }
   char path[64];
   snprintf(path, sizeof path, "/proc/%u/ns/user", cfg.target_pid);
   int cuser = open(path, O_RDONLY | O_CLOEXEC);

@@ -669,21 +669,30 @@ static int run_once(int detach) {
   int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) die(errno, "signalfd");
 
-  if ((cfg.net_helper || cfg.net_attach_n) && pipe2(net_pipe, O_CLOEXEC) < 0) die(errno, "pipe");
+  if ((cfg.net_helper || cfg.holder_dir) && pipe2(net_pipe, O_CLOEXEC) < 0) die(errno, "pipe");
   /* on a user network: cloned under the holder's user namespace, whose lock is held until the
    * container's links are made (netns.c) */
-  int h_user = -1, h_net = -1;
+  int h_user = -1, h_net = -1, users_fd = -1;
   char nest_msg[400] = "";
+  load_attach_file();
   if (cfg.holder_dir) {
     int rc = holder_open(1, &h_user, &h_net, nest_msg, sizeof nest_msg);
     if (rc) {
       remove_cleanup();
       die(rc, "user network: %s", nest_msg);
     }
+    /* kept by this process and the container's stages (forked copies) until the container is gone */
+    users_fd = holder_use();
   }
   int j_user = -1, j_net = -1;
   if (cfg.join_pid) {
     char ns[64];
+    char start[32];
+    proc_start((pid_t)cfg.join_pid, start, sizeof start);
+    if (cfg.join_start && strcmp(start, cfg.join_start)) {
+      remove_cleanup();
+      die(ESRCH, "--network container: its process %u is gone (is it running?)", cfg.join_pid);
+    }
     snprintf(ns, sizeof ns, "/proc/%u/ns/user", cfg.join_pid);
     j_user = open(ns, O_RDONLY | O_CLOEXEC);
     snprintf(ns, sizeof ns, "/proc/%u/ns/net", cfg.join_pid);
@@ -783,7 +792,7 @@ static int run_once(int detach) {
       }
     }
     holder_release();
-    if (up && cfg.net_helper) {
+    if (up && cfg.net_helper && !cfg.net_no_outbound) {
       helper = start_net_helper(ctr, &err);
       if (helper <= 0) have_err = 1, up = 0;
     }
@@ -870,6 +879,7 @@ static int run_once(int detach) {
     close(h_user);
     close(h_net);
   }
+  if (users_fd >= 0) close(users_fd);
   if (helper > 0) {
     /* the container is gone: so is what its network needed */
     kill(helper, SIGTERM);

@@ -131,7 +131,9 @@ struct config {
    * delete */
   const char *holder_dir, *holder_uidmap, *holder_gidmap, *nest_uidmap, *nest_gidmap;
   const char **net_attach, **net_detach;
-  uint32_t join_pid; /* --network container:NAME: that container's pid 1 */
+  uint32_t join_pid; /* --network container:NAME: that container's pid 1, and its start time */
+  const char *join_start, *net_attach_file;
+  int net_no_outbound;
   int net_attach_n, net_attach_cap, net_detach_n, net_detach_cap;
   struct { uint32_t resource; uint64_t soft, hard; } rlimits[16];
   int nrlimits;
@@ -178,6 +180,9 @@ int net_count_ports(void);
 /* netns.c */
 int holder_open(int create, int *userfd, int *netfd, char *msg, size_t len);
 void holder_release(void);
+int holder_use(void);
+void load_attach_file(void);
+void push_list(const char ***list, int *n, int *cap, const char *item);
 pid_t clone_under(int userfd, int netfd, char *msg, size_t len);
 int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len);
 int run_net(int message_fd);

@@ -2,7 +2,7 @@
 // a veth per container, /etc/hosts files naming the peers; container:NAME. Real traffic, only inside
 // namespaces these tests made. Every test ends with no holder and no pasta of this user left.
 import { afterEach, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { nestedMap } from "../src/runtime/idmap";
 import { freeSubnet, hostRoutes, parseSubnet } from "../src/network/subnet";
@@ -248,4 +248,121 @@ test("nothing is left: after --rm, rm -f, and a kill -9 of hull with the next co
   // the holder's pid file went with it; the next run starts a new one
   expect(() => readFileSync(join(store.root, "networks", "holder.pid"))).toThrow();
   ok(hull(["run", "--rm", "--network", "appnet", "busybox", "true"], store));
+});
+
+test("a restart makes the links the record has now; a disconnected container stays reachable for connect", async () => {
+  requireUnprivileged();
+  ok(hull(["network", "create", "one"], store));
+  ok(hull(["network", "create", "two"], store));
+  // sleep is not pid 1 (which ignores the SIGTERM of killall): the shell exits after it, and restarts
+  ok(
+    hull(
+      [
+        "run",
+        "-d",
+        "--name",
+        "rr",
+        "--restart",
+        "always",
+        "--network",
+        "one",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1000; exit 3",
+      ],
+      store,
+    ),
+  );
+  ok(hull(["network", "connect", "two", "rr"], store));
+  ok(hull(["network", "disconnect", "one", "rr"], store));
+  // the holder lives on for a container on no network: connect still reaches it
+  ok(hull(["network", "disconnect", "two", "rr"], store));
+  await Bun.sleep(1600);
+  ok(hull(["network", "connect", "two", "rr"], store));
+  ok(hull(["exec", "rr", "killall", "sleep"], store));
+  let links = "";
+  for (let i = 0; i < 100; i++) {
+    const r = hull(["exec", "rr", "ls", "/sys/class/net"], store);
+    const [info] = JSON.parse(ok(hull(["inspect", "rr"], store)));
+    if (r.code === 0 && info.RestartCount >= 1) {
+      links = r.stdout;
+      break;
+    }
+    await Bun.sleep(50);
+  }
+  expect(links.split("\n")).toContain("eth1");
+  // one is gone from the record, so from the restarted container; its address went back to one
+  const addr = ok(hull(["exec", "rr", "ip", "-4", "addr", "show", "eth1"], store));
+  const [two] = JSON.parse(ok(hull(["network", "inspect", "two"], store)));
+  expect(addr).toContain(two.IPAM.Config[0].Subnet.replace(/\.0\/24$/, "."));
+  expect(links.split("\n")).not.toContain("eth2");
+});
+
+test("a stopped container moved to an --internal network gets no way out at its start", () => {
+  requireUnprivileged();
+  ok(hull(["network", "create", "pub"], store));
+  ok(hull(["network", "create", "--internal", "priv"], store));
+  ok(hull(["create", "--name", "mv", "--network", "pub", "busybox", "sleep", "60"], store));
+  ok(hull(["network", "disconnect", "pub", "mv"], store));
+  ok(hull(["network", "connect", "priv", "mv"], store));
+  ok(hull(["start", "mv"], store));
+  expect(
+    ok(hull(["exec", "mv", "ls", "/sys/class/net"], store))
+      .trim()
+      .split("\n"),
+  ).toEqual(["eth1", "lo"]);
+});
+
+test("rm -f of a container another joined: its links go at once, so its address is free for real", () => {
+  requireUnprivileged();
+  ok(hull(["network", "create", "dn"], store));
+  ok(hull(["run", "-d", "--name", "xx", "--network", "dn", "busybox", "sleep", "60"], store));
+  ok(hull(["run", "-d", "--name", "jj", "--network", "container:xx", "busybox", "sleep", "60"], store));
+  expect(ok(hull(["exec", "jj", "ls", "/sys/class/net"], store)).split("\n")).toContain("eth1");
+  ok(hull(["rm", "-f", "xx"], store));
+  expect(ok(hull(["exec", "jj", "ls", "/sys/class/net"], store)).split("\n")).not.toContain("eth1");
+  expect(
+    hull(["run", "-d", "--restart", "always", "--network", "container:jj", "busybox", "true"], store).stderr,
+  ).toContain("--restart and --network container: conflict");
+  const host = ok(hull(["run", "-d", "--network", "host", "busybox", "sleep", "60"], store)).trim();
+  expect(hull(["run", "--rm", "--network", `container:${host}`, "busybox", "true"], store).stderr).toContain(
+    "use --network host",
+  );
+});
+
+test("names: rename reaches the peers; --ip and --gateway in one spelling; built-in names and odd subnets refused", () => {
+  requireUnprivileged();
+  ok(hull(["network", "create", "--subnet", "10.52.0.0/24", "--gateway", "10.52.0.010", "nm"], store));
+  const [nm] = JSON.parse(ok(hull(["network", "inspect", "nm"], store)));
+  expect(nm.IPAM.Config[0].Gateway).toBe("10.52.0.10");
+  expect(hull(["create", "--network", "nm", "--ip", "10.52.0.010", "busybox", "true"], store).stderr).toContain(
+    "gateway",
+  );
+  ok(hull(["run", "-d", "--name", "bb", "--network", "nm", "--ip", "10.52.0.05", "busybox", "sleep", "60"], store));
+  ok(hull(["run", "-d", "--name", "aa", "--network", "nm", "busybox", "sleep", "60"], store));
+  expect(ok(hull(["exec", "aa", "cat", "/etc/hosts"], store))).toMatch(/^10\.52\.0\.5\tbb /m);
+  ok(hull(["rename", "bb", "cc"], store));
+  const hosts = ok(hull(["exec", "aa", "cat", "/etc/hosts"], store));
+  expect(hosts).toMatch(/^10\.52\.0\.5\tcc /m);
+  expect(hosts).not.toMatch(/\sbb\s/);
+  // its own address once, with its host name
+  expect(hosts.match(/^10\.52\.0\.\d+\taa [a-f0-9]{12}$/gm)).toHaveLength(1);
+  for (const name of ["container", "slirp4netns"])
+    expect(hull(["network", "create", name], store).stderr).toContain("built in");
+  for (const subnet of ["127.0.0.0/8", "0.0.0.0/8", "224.0.0.0/8", "169.254.0.0/16"])
+    expect(hull(["network", "create", "--subnet", subnet, "odd"], store).stderr).toContain("choose a private range");
+  expect(
+    hull(["run", "--rm", "--network", "nm", "--network-alias", "a\nb", "busybox", "true"], store).stderr.trim(),
+  ).not.toContain("\n");
+});
+
+test("a network removed behind hull's back: disconnect still takes it off the container", () => {
+  requireUnprivileged();
+  ok(hull(["network", "create", "gone"], store));
+  ok(hull(["create", "--name", "orphan", "--network", "gone", "busybox", "true"], store));
+  rmSync(join(store.root, "networks", "gone.json"));
+  expect(hull(["start", "orphan"], store).stderr).toContain("network gone is gone");
+  ok(hull(["network", "disconnect", "gone", "orphan"], store));
+  ok(hull(["start", "orphan"], store));
 });

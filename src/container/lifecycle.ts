@@ -9,7 +9,7 @@ import { writeFileAtomic } from "../store/atomic";
 import { spawnShim } from "../runtime/shim";
 import type { StorePaths } from "../store/paths";
 import { readFileText, unlinkIfExists } from "../sys/libc";
-import { containerDir, containerState, findContainer, initPid, withContainerLock } from "./records";
+import { containerDir, containerState, findContainer, initPid, processStart, withContainerLock } from "./records";
 
 const SIGNALS: Record<string, number> = {
   HUP: 1,
@@ -182,10 +182,19 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
     id: rec.id,
     cgroup,
   };
-  if (rec.networks && Object.keys(rec.networks).length > 0) {
-    // the networks as the record has them now: connect and disconnect while stopped change them
-    const { userNets } = await import("../network/attach");
+  if (rec.networks) {
+    // the networks as the record has them now: connect and disconnect while stopped change them,
+    // and so whether it may go out (only internal networks: no helper)
+    const { userNets, wantsOutbound, writeLinks } = await import("../network/attach");
+    const { withNetworksLock } = await import("../network/records");
     spec.userNets = userNets(paths, rec.id, rec.networks, saved);
+    await withNetworksLock(paths, () => writeLinks(paths, rec));
+    if (!wantsOutbound(paths, rec)) spec.netHelper = undefined;
+    else if (!spec.netHelper) {
+      const { findHelper, helperCommand } = await import("../network/mode");
+      const helper = findHelper();
+      if (helper) spec.netHelper = helperCommand(helper, rec.ports ?? [], dir, false);
+    }
   }
   if (rec.networkMode?.startsWith("container:")) {
     const target = rec.networkMode.slice("container:".length);
@@ -195,6 +204,7 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
         `container ${key} joins the network of ${target.slice(0, 12)}, which is not running: start it first`,
       );
     spec.joinPid = pid;
+    spec.joinStart = processStart(pid);
   }
   const r = await spawnShim(encodeMessage(spec));
   if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `start failed (${r.code})`);

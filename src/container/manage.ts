@@ -83,9 +83,16 @@ async function removeLocked(paths: StorePaths, key: string, force: boolean, volu
   if (accessible(dir, F_OK)) await discardContainerDir(paths, rec.id);
   releaseName(paths, rec.name, rec.id);
   if (rec.networks && Object.keys(rec.networks).length > 0) {
-    // its address is free again, and its peers no longer name it
+    // its links go now (a container joined to its namespace would keep them, address and all, and
+    // the kernel deletes them seconds after a kill); then its address is free, and no peer names it
     const { withNetworksLock } = await import("../network/records");
-    const { refreshHosts } = await import("../network/attach");
+    const { refreshHosts, vethName } = await import("../network/attach");
+    const { deleteLinks } = await import("../network/manage");
+    const endpoints = Object.values(rec.networks);
+    await deleteLinks(
+      paths,
+      endpoints.map((e) => vethName(rec.id, e.networkId)),
+    ).catch(() => {});
     const nets = Object.keys(rec.networks);
     await withNetworksLock(paths, () => refreshHosts(paths, nets));
   }
@@ -207,11 +214,22 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
 
 /** `hull rename OLD NEW`: the new name is taken first (atomically), then the record, then the old one let go. */
 export async function renameContainer(paths: StorePaths, key: string, newName: string): Promise<void> {
-  const rec = findContainer(paths, key);
-  await reserveName(paths, rec.id, newName);
-  const dir = containerDir(paths, rec.id);
-  writeFileAtomic(join(dir, "container.json"), `${JSON.stringify({ ...rec, name: newName }, null, 2)}\n`);
-  releaseName(paths, rec.name, rec.id);
+  const found = findContainer(paths, key);
+  await reserveName(paths, found.id, newName);
+  const { withNetworksLock } = await import("../network/records");
+  // under both locks, as connect and disconnect write the record; peers then know it by its new name
+  await withContainerLock(paths, found.id, () =>
+    withNetworksLock(paths, async () => {
+      const rec = findContainer(paths, found.id);
+      const dir = containerDir(paths, rec.id);
+      writeFileAtomic(join(dir, "container.json"), `${JSON.stringify({ ...rec, name: newName }, null, 2)}\n`);
+      releaseName(paths, rec.name, rec.id);
+      if (rec.networks && Object.keys(rec.networks).length > 0) {
+        const { refreshHosts } = await import("../network/attach");
+        refreshHosts(paths, Object.keys(rec.networks));
+      }
+    }),
+  );
 }
 
 /**

@@ -97,6 +97,7 @@ function commandLine(o: RunOptions, c: Root["config"]): string[] {
 interface Joined {
   id: string;
   pid: number;
+  start: string | undefined;
   hostname: string;
   uidMap: string;
   gidMap: string;
@@ -120,6 +121,8 @@ async function joinTarget(paths: ReturnType<typeof storePaths>, key: string, o: 
   const target = findContainer(paths, key);
   const pid = initPid(paths, target.id);
   if (!pid) throw new Error(`--network container:${key}: the container is not running (hull start ${key})`);
+  if (target.networkMode === "host")
+    throw new Error(`--network container:${key}: it uses the host's network, so use --network host`);
   if (target.userns?.startsWith("keep-id"))
     throw new Error(`--network container:${key}: joining a --userns=keep-id container is not supported yet`);
   const { readFileText: read } = await import("../sys/libc");
@@ -130,6 +133,7 @@ async function joinTarget(paths: ReturnType<typeof storePaths>, key: string, o: 
   return {
     id: target.id,
     pid,
+    start: processStart(pid),
     hostname: target.hostname ?? target.id.slice(0, 12),
     uidMap: spec.uidMap,
     gidMap: spec.gidMap,
@@ -258,6 +262,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       throw new Error(`${o.ip !== undefined ? "--ip" : "--network-alias"} needs a user network: --network NAME`);
     }
     if (net.kind === "container") {
+      if (o.restart !== "no")
+        throw new Error(
+          "--restart and --network container: conflict: the joined container's network is gone once it restarts",
+        );
       joined = await joinTarget(paths, net.target, o);
       if (o.userns !== undefined)
         throw new Error("--userns and --network container: conflict: the container's user namespace is joined");
@@ -441,14 +449,19 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       // the address is taken and the record written under the networks lock, then every peer's
       // /etc/hosts names the newcomer (and its own names them)
       const { withNetworksLock } = await import("../network/records");
-      const { newEndpoint, refreshHosts } = await import("../network/attach");
+      const { newEndpoint, refreshHosts, writeLinks } = await import("../network/attach");
+      const { readNetwork } = await import("../network/records");
       const { listContainers } = await import("./records");
       const n = userNet;
       await withNetworksLock(paths, () => {
+        // a `network rm` since it was read: nothing may join a network that is gone
+        if (readNetwork(paths, n.name)?.id !== n.id)
+          throw new Error(`network ${n.name} was removed meanwhile: hull network create ${n.name}, and run again`);
         record.networks = {
           [n.name]: newEndpoint(listContainers(paths), n, {}, { ip: o.ip, aliases: o.networkAliases }),
         };
         writeRecord();
+        writeLinks(paths, record);
         refreshHosts(paths, [n.name]);
       });
     } else {
@@ -513,7 +526,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       restartMax: Number(o.restart.split(":")[1] ?? 0),
       ...(cgroup ? { cgroup } : {}),
       ...(outbound ? { netHelper: helperCommand(outbound, ports, dir, names.namesHost, names.dnsForward) } : {}),
-      ...(joined ? { joinPid: joined.pid } : {}),
+      ...(joined ? { joinPid: joined.pid, joinStart: joined.start } : {}),
       flags,
       steps: planMounts({
         network: ownNetwork,

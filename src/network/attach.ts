@@ -4,6 +4,7 @@
 // file, which a rename would leave behind) whenever a container joins or leaves a network, under
 // the networks lock, so a peer's name resolves from the moment `hull run` or `network connect`
 // returns and is gone when `hull rm` or `network disconnect` does.
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { containerDir, type ContainerRecord, listContainers } from "../container/records";
 import { hostIdMapping, nestedMap } from "../runtime/idmap";
@@ -20,9 +21,9 @@ export interface Endpoint {
   networkId: string;
 }
 
-/** The veth end in the shared namespace: unique per container and network, 15 characters. */
+/** The veth end in the shared namespace: unique per container and network (a hash of both), 15 characters. */
 export const vethName = (containerId: string, networkId: string) =>
-  `hv${containerId.slice(0, 8)}${networkId.slice(0, 5)}`;
+  `hv${createHash("sha256").update(`${containerId}/${networkId}`).digest("hex").slice(0, 13)}`;
 
 /** Each network's taken addresses, from the records of ALL containers. */
 export function takenAddresses(all: ContainerRecord[]): Map<string, Set<string>> {
@@ -49,7 +50,8 @@ export function newEndpoint(
   let i = 1;
   while (used.has(`eth${i}`)) i++;
   for (const a of o.aliases ?? [])
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(a)) throw new Error(`--network-alias ${a} is not a host name`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(a))
+      throw new Error(`--network-alias ${JSON.stringify(a)} is not a host name (letters, digits, '.', '_', '-')`);
   return {
     ip: pickAddress(n, takenAddresses(all).get(n.name) ?? new Set(), o.ip),
     aliases: o.aliases ?? [],
@@ -94,18 +96,50 @@ export function userNets(
     nestUidMap: nestedMap(maps.uidMap, holder.uidMap),
     nestGidMap: nestedMap(maps.gidMap, holder.gidMap),
     attach: networksOf(paths, endpoints).map(([n, e]) => attachLine(id, n, e)),
+    file: linksFile(paths, id),
   };
 }
 
+/** The file the shim reads the container's links from before every run (ffi/netns.c). */
+export const linksFile = (paths: StorePaths, id: string) => join(containerDir(paths, id), "links");
+
+/**
+ * May container C go out (a helper for its own eth0)? On the default network always; started on a
+ * user network, while one of its networks is not --internal. Networks gone count as internal.
+ */
+export function wantsOutbound(paths: StorePaths, c: ContainerRecord): boolean {
+  const mode = c.networkMode ?? "bridge";
+  const builtin = /^(bridge|default|private|pasta|slirp4netns)(:|$)/.test(mode);
+  if (builtin) return true;
+  return Object.keys(c.networks ?? {}).some((name) => readNetwork(paths, name)?.internal === false);
+}
+
+/**
+ * Write C's links file as its record has them now (call under the networks lock): a restart of a
+ * running container makes exactly these. Networks removed since are left out.
+ */
+export function writeLinks(paths: StorePaths, c: ContainerRecord): void {
+  const lines: string[] = [];
+  for (const [name, e] of Object.entries(c.networks ?? {})) {
+    const n = readNetwork(paths, name);
+    if (n && n.id === e.networkId) lines.push(attachLine(c.id, n, e));
+  }
+  if (!wantsOutbound(paths, c)) lines.push("outbound no");
+  const { writeFileAtomic } = require("../store/atomic") as typeof import("../store/atomic");
+  writeFileAtomic(linksFile(paths, c.id), lines.length > 0 ? `${lines.join("\n")}\n` : "", 0o644, false);
+}
+
 /** /etc/hosts of container C: localhost, its own name at its first address, every peer, --add-host. */
-function hostsText(c: ContainerRecord, peers: Map<string, { ip: string; names: string[] }[]>): string {
-  const own = Object.values(c.networks ?? {})[0];
+function hostsText(c: ContainerRecord, peers: Map<string, { id: string; ip: string; names: string[] }[]>): string {
+  const hostname = c.hostname ?? c.id.slice(0, 12);
   const lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"];
-  lines.push(`${own?.ip ?? "127.0.1.1"}\t${c.hostname ?? c.id.slice(0, 12)}`);
+  if (Object.keys(c.networks ?? {}).length === 0) lines.push(`127.0.1.1\t${hostname}`);
   const seen = new Set<string>();
   for (const name of Object.keys(c.networks ?? {}))
     for (const p of peers.get(name) ?? []) {
-      const line = `${p.ip}\t${p.names.join(" ")}`;
+      // its own lines carry its host name too
+      const names = p.id === c.id && !p.names.includes(hostname) ? [hostname, ...p.names] : p.names;
+      const line = `${p.ip}\t${names.join(" ")}`;
       if (!seen.has(line)) lines.push(line);
       seen.add(line);
     }
@@ -120,11 +154,13 @@ export function refreshHosts(paths: StorePaths, networks: string[], alsoIds: str
   if (networks.length === 0 && alsoIds.length === 0) return;
   const { openSync, writeSync, ftruncateSync, closeSync } = require("node:fs") as typeof import("node:fs");
   const all = listContainers(paths);
-  const peers = new Map<string, { ip: string; names: string[] }[]>();
+  const peers = new Map<string, { id: string; ip: string; names: string[] }[]>();
   for (const c of all)
     for (const [name, e] of Object.entries(c.networks ?? {})) {
       if (!peers.has(name)) peers.set(name, []);
-      peers.get(name)?.push({ ip: e.ip, names: [...(c.name ? [c.name] : []), ...e.aliases, c.id.slice(0, 12)] });
+      peers
+        .get(name)
+        ?.push({ id: c.id, ip: e.ip, names: [...(c.name ? [c.name] : []), ...e.aliases, c.id.slice(0, 12)] });
     }
   const wanted = new Set(networks);
   for (const c of all) {

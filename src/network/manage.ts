@@ -16,8 +16,9 @@ import { spawnShim } from "../runtime/shim";
 import { writeFileAtomic } from "../store/atomic";
 import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";
-import { type Endpoint, newEndpoint, refreshHosts, userNets, vethName } from "./attach";
+import { type Endpoint, newEndpoint, refreshHosts, userNets, vethName, writeLinks } from "./attach";
 import {
+  bridgeName,
   BUILTIN_NETWORKS,
   deleteNetworkRecord,
   findNetwork,
@@ -101,6 +102,9 @@ export async function removeNetwork(paths: StorePaths, key: string): Promise<str
         `network ${n.name} has containers on it (${on.map((c) => c.name ?? c.id.slice(0, 12)).join(", ")}): hull network disconnect ${n.name} CONTAINER, or remove them`,
       );
     deleteNetworkRecord(paths, n.name);
+    return n;
+  }).then(async (n) => {
+    await deleteLinks(paths, [bridgeName(n)]).catch(() => {});
     return key;
   });
 }
@@ -112,18 +116,54 @@ export async function pruneNetworks(
 ): Promise<string[]> {
   return withNetworksLock(paths, () => {
     const all = listContainers(paths);
-    const gone: string[] = [];
+    const gone: NetworkRecord[] = [];
     for (const n of listNetworks(paths)) {
       if (members(all, n.name).length > 0 || !allows(n.created, n.labels)) continue;
       deleteNetworkRecord(paths, n.name);
-      gone.push(n.name);
+      gone.push(n);
     }
     return gone;
+  }).then(async (gone) => {
+    await deleteLinks(paths, gone.map(bridgeName)).catch(() => {});
+    return gone.map((n) => n.name);
   });
 }
 
 function writeRecord(paths: StorePaths, rec: ContainerRecord): void {
   writeFileAtomic(join(containerDir(paths, rec.id), "container.json"), `${JSON.stringify(rec, null, 2)}\n`);
+}
+
+/**
+ * Delete LINKS (veth ends, bridges) by name in the shared namespace, if its holder lives: the links
+ * of a removed container (which a container joined to its namespace would keep alive, address and
+ * all), and the bridge of a removed network.
+ */
+export async function deleteLinks(paths: StorePaths, links: string[]): Promise<void> {
+  if (links.length === 0) return;
+  const { hostIdMapping } = await import("../runtime/idmap");
+  const ids = hostIdMapping();
+  const nets = {
+    dir: join(paths.root, "networks"),
+    holderUidMap: ids.uidMap,
+    holderGidMap: ids.gidMap,
+    nestUidMap: "",
+    nestGidMap: "",
+    attach: [],
+  };
+  const r = await spawnShim(encodeNetMessage(0, nets, links, ids), ["net", "0"]);
+  if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `the shim failed (${r.code})`);
+}
+
+/** The container's pid 1 while it runs; one that `hull run` is still starting is waited for. */
+async function runningPid(paths: StorePaths, rec: ContainerRecord, key: string): Promise<number | undefined> {
+  const { containerState } = await import("../container/records");
+  for (let i = 0; i < 250; i++) {
+    const pid = initPid(paths, rec.id);
+    if (pid) return pid;
+    if (containerState(paths, rec).status !== "running") return undefined;
+    await Bun.sleep(20);
+  }
+  throw new Error(`container ${key} is still starting: try again`);
 }
 
 /** The running container's links changed through the shim; exit 3 is its "not under the holder". */
@@ -149,7 +189,7 @@ async function relink(
   const r = await spawnShim(encodeNetMessage(pid, nets, detach, spec), ["net", "0"]);
   if (r.code === 3)
     throw new Error(
-      `container ${key} was started on no user network, so its network cannot be reached now: hull stop ${key}, connect it, and start it again`,
+      `container ${key} was started on no user network, so its network cannot be reached while it runs: hull stop ${key}, connect it, and start it again`,
     );
   if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `the shim failed (${r.code})`);
 }
@@ -162,6 +202,7 @@ export async function connectNetwork(
 ): Promise<void> {
   if (BUILTIN_NETWORKS.includes(netKey))
     throw new Error(`hull network connect takes a user network; ${netKey} is a container's own (hull run --network)`);
+  findNetwork(paths, netKey);
   const found = findContainer(paths, ctrKey);
   await withContainerLock(paths, found.id, () =>
     withNetworksLock(paths, async () => {
@@ -174,9 +215,11 @@ export async function connectNetwork(
         );
       if (rec.networks?.[n.name]) throw new Error(`container ${ctrKey} is already on network ${n.name}`);
       const endpoint = newEndpoint(listContainers(paths), n, rec.networks ?? {}, o);
-      const pid = initPid(paths, rec.id);
+      const pid = await runningPid(paths, rec, ctrKey);
       if (pid) await relink(paths, rec, pid, { [n.name]: endpoint }, [], ctrKey);
-      writeRecord(paths, { ...rec, networks: { ...(rec.networks ?? {}), [n.name]: endpoint } });
+      const updated = { ...rec, networks: { ...(rec.networks ?? {}), [n.name]: endpoint } };
+      writeRecord(paths, updated);
+      if (pid) writeLinks(paths, updated);
       refreshHosts(paths, [n.name]);
     }),
   );
@@ -186,14 +229,18 @@ export async function disconnectNetwork(paths: StorePaths, netKey: string, ctrKe
   const found = findContainer(paths, ctrKey);
   await withContainerLock(paths, found.id, () =>
     withNetworksLock(paths, async () => {
-      const n = findNetwork(paths, netKey);
       const rec = findContainer(paths, ctrKey);
-      if (!rec.networks?.[n.name]) throw new Error(`container ${ctrKey} is not connected to network ${n.name}`);
-      const pid = initPid(paths, rec.id);
-      if (pid) await relink(paths, rec, pid, {}, [vethName(rec.id, n.id)], ctrKey);
-      const { [n.name]: _gone, ...rest } = rec.networks;
-      writeRecord(paths, { ...rec, networks: rest });
-      refreshHosts(paths, [n.name, ...Object.keys(rest)], [rec.id]);
+      // a network removed meanwhile can still be left (its name is all the record has)
+      const name = rec.networks?.[netKey] ? netKey : findNetwork(paths, netKey).name;
+      const endpoint = rec.networks?.[name];
+      if (!rec.networks || !endpoint) throw new Error(`container ${ctrKey} is not connected to network ${name}`);
+      const pid = await runningPid(paths, rec, ctrKey);
+      if (pid) await relink(paths, rec, pid, {}, [vethName(rec.id, endpoint.networkId)], ctrKey);
+      const { [name]: _gone, ...rest } = rec.networks;
+      const updated = { ...rec, networks: rest };
+      writeRecord(paths, updated);
+      if (pid) writeLinks(paths, updated);
+      refreshHosts(paths, [name, ...Object.keys(rest)], [rec.id]);
     }),
   );
 }

@@ -10,11 +10,21 @@ import { writeFileAtomic } from "../store/atomic";
 import { withLock } from "../store/lock";
 import type { StorePaths } from "../store/paths";
 import { readFileText, unlinkIfExists } from "../sys/libc";
-import { formatSubnet, freeSubnet, ipToNumber, numberToIp, parseSubnet, contains, overlaps, hostRange } from "./subnet";
+import {
+  contains,
+  formatSubnet,
+  freeSubnet,
+  hostRange,
+  hostRoutes,
+  ipToNumber,
+  numberToIp,
+  overlaps,
+  parseSubnet,
+} from "./subnet";
 
 /** docker's names: what `hull network create` takes; the built-in modes are not names of records */
 export const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
-export const BUILTIN_NETWORKS = ["bridge", "host", "none", "pasta", "private", "default"];
+export const BUILTIN_NETWORKS = ["bridge", "host", "none", "pasta", "private", "default", "slirp4netns", "container"];
 
 export const NetworkRecordSchema = v.object({
   name: v.pipe(v.string(), v.regex(NETWORK_NAME)),
@@ -108,9 +118,15 @@ export async function createNetwork(paths: StorePaths, name: string, o: CreateOp
     const taken = others.map((n) => parseSubnet(n.subnet));
     const clash = asked && others.find((n) => overlaps(asked, parseSubnet(n.subnet)));
     if (clash) throw new Error(`--subnet ${o.subnet} overlaps network ${clash.name} (${clash.subnet})`);
+    const route = asked && hostRoutes().find((r) => overlaps(asked, r));
+    if (route)
+      throw new Error(
+        `--subnet ${o.subnet} overlaps the host's route to ${formatSubnet(route)}: a container would lose that part of the host's network`,
+      );
     const subnet = asked ?? freeSubnet(taken);
     let gateway = hostRange(subnet).first;
     if (o.gateway !== undefined) {
+      // as a number: 10.52.0.010 is 10.52.0.10, and is compared and stored so
       const g = ipToNumber(o.gateway);
       const r = hostRange(subnet);
       if (g === undefined || g < r.first || g > r.last)
@@ -148,9 +164,11 @@ export function pickAddress(n: NetworkRecord, taken: Set<string>, want?: string)
     const w = ipToNumber(want);
     if (w === undefined || !contains(subnet, w) || w < first || w > last)
       throw new Error(`--ip ${want} is not an address of network ${n.name} (${n.subnet})`);
-    if (want === n.gateway) throw new Error(`--ip ${want} is network ${n.name}'s gateway`);
-    if (taken.has(want)) throw new Error(`--ip ${want} is taken on network ${n.name}`);
-    return want;
+    // compared and stored in one spelling: 10.52.0.01 is 10.52.0.1
+    const ip = numberToIp(w);
+    if (ip === n.gateway) throw new Error(`--ip ${want} is network ${n.name}'s gateway`);
+    if (taken.has(ip)) throw new Error(`--ip ${want} is taken on network ${n.name}`);
+    return ip;
   }
   for (let ip = first; ip <= last; ip++) {
     const s = numberToIp(ip);

@@ -30,7 +30,22 @@ export function parseSubnet(text: string): Subnet {
     throw new Error(`--subnet takes an IPv4 network from /8 to /30 (10.89.5.0/24), not ${text}`);
   if ((ip & ~mask(prefix)) >>> 0 !== 0)
     throw new Error(`--subnet ${text} has host bits set: ${numberToIp((ip & mask(prefix)) >>> 0)}/${prefix}`);
-  return { base: ip, prefix };
+  const s = { base: ip, prefix };
+  // addresses that mean something else to every host: this host (0/8), loopback, link-local (the DNS
+  // forwarder's 169.254.1.1 among them), multicast and the reserved rest
+  for (const [r, why] of [
+    ["0.0.0.0/8", "this host"],
+    ["127.0.0.0/8", "loopback"],
+    ["169.254.0.0/16", "link-local"],
+    ["224.0.0.0/3", "multicast and reserved"],
+  ] as const) {
+    const [b, p] = r.split("/");
+    if (overlaps(s, { base: ipToNumber(b as string) as number, prefix: Number(p) }))
+      throw new Error(
+        `--subnet ${text} overlaps ${r} (${why}): choose a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)`,
+      );
+  }
+  return s;
 }
 
 export function formatSubnet(s: Subnet): string {

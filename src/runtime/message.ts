@@ -49,8 +49,10 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   netPidfile?: string;
   /** user networks: the holder of their shared namespace and the links to make (src/network/attach.ts) */
   userNets?: UserNets;
-  /** --network container:NAME: that container's pid 1, whose user and network namespaces it joins */
+  /** --network container:NAME: that container's pid 1, whose user and network namespaces it joins,
+   * and its start time (a recycled pid is refused) */
   joinPid?: number;
+  joinStart?: string;
   flags: number;
   steps: Step[];
 }
@@ -67,6 +69,8 @@ export interface UserNets {
   nestUidMap: string;
   nestGidMap: string;
   attach: string[];
+  /** the links file, read again before every run (src/network/attach.ts writeLinks) */
+  file?: string;
 }
 
 const enc = new TextEncoder();
@@ -204,6 +208,7 @@ function writeUserNets(w: MessageWriter, n: UserNets): void {
   w.str(ABI.HULL_REC_NEST_UIDMAP, n.nestUidMap);
   w.str(ABI.HULL_REC_NEST_GIDMAP, n.nestGidMap);
   for (const a of n.attach) w.str(ABI.HULL_REC_NET_ATTACH, a);
+  if (n.file) w.str(ABI.HULL_REC_NET_ATTACH_FILE, n.file);
 }
 
 /**
@@ -215,7 +220,8 @@ export function encodeNetMessage(targetPid: number, nets: UserNets, detach: stri
   writeMaps(w, maps);
   writeUserNets(w, nets);
   for (const d of detach) w.str(ABI.HULL_REC_NET_DETACH, d);
-  w.u32(ABI.HULL_REC_TARGET_PID, targetPid);
+  // 0: links deleted by name, of a container that may be gone
+  if (targetPid) w.u32(ABI.HULL_REC_TARGET_PID, targetPid);
   w.u32(ABI.HULL_REC_DIE_WITH, process.pid);
   return w.finish();
 }
@@ -250,6 +256,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   }
   if (s.userNets) writeUserNets(w, s.userNets);
   if (s.joinPid) u32(ABI.HULL_REC_JOIN_PID, s.joinPid);
+  if (s.joinStart) str(ABI.HULL_REC_JOIN_START, s.joinStart);
   u32(ABI.HULL_REC_FLAGS, s.flags);
   for (const st of s.steps) {
     const strs = enc.encode(`${st.src}\0${st.dst}\0${st.fstype}\0${st.data}\0`);

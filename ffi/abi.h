@@ -79,6 +79,9 @@
 /* str: a file with the container's HULL_REC_NET_ATTACH lines as they are now (and "outbound no" when
  * it is on internal networks only), read again before every run, restarts included */
 #define HULL_REC_NET_ATTACH_FILE 46
+/* str, repeated: the shared namespace's own helper (pasta, "{pid}" for the holder's pid), started once
+ * with the NAT that lets the default network's containers out through it (HULL_FLAG_NET_SHARED) */
+#define HULL_REC_HOLDER_HELPER 47
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0
@@ -102,6 +105,9 @@
 /* with HULL_REC_CGROUP: a cgroup namespace of the container's own, rooted at its cgroup (docker's
  * --cgroupns private, its default on cgroup v2) */
 #define HULL_FLAG_CGROUPNS 2048
+/* the default network through the shared namespace (its bridge hull0, NAT, its one pasta) when the
+ * holder has that way out; else the container's own helper (HULL_REC_NET_HELPER) as without it */
+#define HULL_FLAG_NET_SHARED 4096
 
 /* HULL_REC_OVERLAY_MODE values */
 #define HULL_OVERLAY_AUTO 0

@@ -86,7 +86,7 @@ void read_message(int fd) {
     case HULL_REC_FUSE_PROG: cfg.fuse_prog = data; break;
     case HULL_REC_OVERLAY_MODE: cfg.overlay_mode = u; break;
     case HULL_REC_CLEANUP:
-      if (cfg.ncleanup < 4) cfg.cleanup[cfg.ncleanup++] = data;
+      if (cfg.ncleanup < 8) cfg.cleanup[cfg.ncleanup++] = data;
       break;
     case HULL_REC_STATE_FILE: cfg.state_file = data; break;
     case HULL_REC_RUN_DIR: cfg.run_dir = data; break;
@@ -105,6 +105,9 @@ void read_message(int fd) {
     case HULL_REC_NET_READY_FD: cfg.net_ready_fd = u; break;
     case HULL_REC_JOIN_START: cfg.join_start = data; break;
     case HULL_REC_NET_ATTACH_FILE: cfg.net_attach_file = data; break;
+    case HULL_REC_HOLDER_HELPER:
+      push_list(&cfg.holder_helper, &cfg.holder_helper_argc, &cfg.holder_helper_cap, data);
+      break;
     case HULL_REC_NET_API: cfg.net_api = data; break;
     case HULL_REC_NET_API_REQ: push_list(&cfg.net_api_req, &cfg.net_api_req_n, &cfg.net_api_req_cap, data); break;
     case HULL_REC_HOLDER_DIR: cfg.holder_dir = data; break;

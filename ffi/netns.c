@@ -72,7 +72,19 @@ static void __attribute__((noreturn)) holder_loop(const char *dir) {
     }
     /* the pid file names this process still (a store removed meanwhile has none) */
     char text[128];
-    if (read_small_file(pidfile, text, sizeof text) > 0 && atoi(text) == getpid()) unlink(pidfile);
+    if (read_small_file(pidfile, text, sizeof text) > 0 && atoi(text) == getpid()) {
+      unlink(pidfile);
+      /* and the namespace's own pasta goes with it */
+      char path[4300], comm[64];
+      snprintf(path, sizeof path, "%s/holder.pasta.pid", dir);
+      int pasta = read_small_file(path, text, sizeof text) > 0 ? atoi(text) : 0;
+      snprintf(path, sizeof path, "/proc/%d/comm", pasta);
+      if (pasta > 0 && read_small_file(path, comm, sizeof comm) > 0 && !strncmp(comm, "pas", 3)) kill(pasta, SIGTERM);
+      snprintf(path, sizeof path, "%s/holder.pasta.pid", dir);
+      unlink(path);
+      snprintf(path, sizeof path, "%s/holder.nat", dir);
+      unlink(path);
+    }
     _exit(0);
   }
 }
@@ -205,6 +217,104 @@ void load_attach_file(void) {
   }
 }
 
+/* The shared namespace's way out, made once per holder (call with its lock held): its own pasta
+ * (HULL_REC_HOLDER_HELPER, left to run on its own and ended by the holder when it goes) and the NAT
+ * from the bridge hull0 (netlink.c). holder.nat says how it went: "ok", or why not, in which case
+ * the default network's containers get a pasta of their own, as without a holder. 1 if usable. */
+int holder_outbound(int userfd, int netfd) {
+  char status[4200], text[300] = "";
+  holder_file(status, sizeof status, "holder.nat");
+  if (read_small_file(status, text, sizeof text) > 0) return !strncmp(text, "ok", 2);
+  if (!cfg.holder_helper_argc) return 0;
+  pid_t holder = holder_pid();
+  char pid_arg[16], pidfile[4200], errfile[4200], why[300] = "";
+  snprintf(pid_arg, sizeof pid_arg, "%d", (int)holder);
+  holder_file(pidfile, sizeof pidfile, "holder.pasta.pid");
+  holder_file(errfile, sizeof errfile, "holder.pasta.err");
+  unlink(pidfile);
+  const char **argv = calloc((size_t)cfg.holder_helper_argc + 1, sizeof *argv);
+  if (!argv) return 0;
+  for (int i = 0; i < cfg.holder_helper_argc; i++)
+    argv[i] = strcmp(cfg.holder_helper[i], "{pid}") ? cfg.holder_helper[i] : pid_arg;
+  pid_t child = fork();
+  if (child == 0) {
+    /* pasta daemonizes itself once the namespace is set up; it belongs to no supervisor */
+    setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < 32; sig++)
+      if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC), err = open(errfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (null >= 0) dup2(null, 0), dup2(null, 1);
+    if (err >= 0) dup2(err, 2);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  free(argv);
+  int ws = 0, up = 0;
+  if (child > 0 && waitpid(child, &ws, 0) == child && WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
+    for (int i = 0; i < 5000 && !up; i++) {
+      struct stat st;
+      if (stat(pidfile, &st) == 0 && st.st_size > 0) up = 1;
+      else {
+        struct timespec t = {0, 1000000};
+        nanosleep(&t, NULL);
+      }
+    }
+  }
+  if (!up) snprintf(why, sizeof why, "its pasta did not start (see networks/holder.pasta.err)");
+  if (up) {
+    /* the bridge and the NAT, from inside */
+    int back[2];
+    if (pipe2(back, O_CLOEXEC) == 0) {
+      pid_t y = fork();
+      if (y == 0) {
+        int32_t rc = 0;
+        if (setns(userfd, CLONE_NEWUSER) < 0 || setns(netfd, CLONE_NEWNET) < 0) rc = errno;
+        if (!rc) rc = net_make_bridge("hull0");
+        if (!rc) rc = net_add_address("hull0", "10.88.0.1/16");
+        if (!rc) rc = net_link_up("hull0");
+        if (!rc) rc = net_setup_nat("hull0");
+        write_all(back[1], &rc, sizeof rc);
+        _exit(0);
+      }
+      close(back[1]);
+      int32_t rc = EAGAIN;
+      if (y < 0 || read_full(back[0], &rc, sizeof rc) != sizeof rc) rc = EAGAIN;
+      close(back[0]);
+      if (y > 0) waitpid(y, NULL, 0);
+      if (rc) snprintf(why, sizeof why, "no NAT in the shared namespace (nf_tables: %s)", strerror(rc));
+    }
+  }
+  if (*why && up) {
+    char comm[64];
+    int pasta = read_small_file(pidfile, text, sizeof text) > 0 ? atoi(text) : 0;
+    snprintf(errfile, sizeof errfile, "/proc/%d/comm", pasta);
+    if (pasta > 0 && read_small_file(errfile, comm, sizeof comm) > 0 && !strncmp(comm, "pas", 3)) kill(pasta, SIGTERM);
+  }
+  char tmp[4300];
+  snprintf(tmp, sizeof tmp, "%s.tmp", status);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    const char *word = *why ? why : "ok";
+    write_all(fd, word, strlen(word));
+    write_all(fd, "\n", 1);
+    close(fd);
+    rename(tmp, status);
+  }
+  return !*why;
+}
+
+/* The shared way out is not to be had: the default network's link (bridge hull0) is dropped, and
+ * the container gets its own helper instead. */
+void drop_shared_bridge(void) {
+  int kept = 0;
+  for (int i = 0; i < cfg.net_attach_n; i++)
+    if (strncmp(cfg.net_attach[i], "hull0 ", 6)) cfg.net_attach[kept++] = cfg.net_attach[i];
+  cfg.net_attach_n = kept;
+}
+
 void holder_release(void) {
   if (lock_fd >= 0) close(lock_fd);
   lock_fd = -1;
@@ -310,10 +420,13 @@ static int attach_here(int userfd, int netfd, int cnet, char *msg, size_t len) {
   if (cfg.net_attach_n == 0) return 0;
   if (setns(cnet, CLONE_NEWNET) < 0) return bad(msg, len, errno, "join", "the container's network namespace");
   for (int i = 0; i < cfg.net_attach_n; i++) {
-    if (sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s", f[0], f[1], f[2], f[3], f[4]) != 5)
+    char gw[32] = "";
+    if (sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s %31s", f[0], f[1], f[2], f[3], f[4], gw) < 5)
       return bad(msg, len, EINVAL, "attachment", cfg.net_attach[i]);
     int rc = net_add_address(f[3], f[4]);
     if (!rc) rc = net_link_up(f[3]);
+    /* the default network's: its way out, through the shared namespace */
+    if (!rc && *gw) rc = net_default_route(f[3], gw);
     if (rc) return bad(msg, len, rc, "address the container's", f[3]);
   }
   return 0;
@@ -356,7 +469,7 @@ void net_detach_all(int userfd, int netfd) {
     if (setns(userfd, CLONE_NEWUSER) < 0 || setns(netfd, CLONE_NEWNET) < 0) _exit(1);
     char f[5][64];
     for (int i = 0; i < cfg.net_attach_n; i++)
-      if (sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s", f[0], f[1], f[2], f[3], f[4]) == 5)
+      if (sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s", f[0], f[1], f[2], f[3], f[4]) >= 5)
         net_delete_link(f[2]);
     _exit(0);
   }

@@ -672,7 +672,7 @@ static int run_once(int detach) {
   if ((cfg.net_helper || cfg.holder_dir) && pipe2(net_pipe, O_CLOEXEC) < 0) die(errno, "pipe");
   /* on a user network: cloned under the holder's user namespace, whose lock is held until the
    * container's links are made (netns.c) */
-  int h_user = -1, h_net = -1, users_fd = -1;
+  int h_user = -1, h_net = -1, users_fd = -1, shared = 0;
   char nest_msg[400] = "";
   load_attach_file();
   if (cfg.holder_dir) {
@@ -681,8 +681,19 @@ static int run_once(int detach) {
       remove_cleanup();
       die(rc, "user network: %s", nest_msg);
     }
+    /* the default network through the shared namespace, when it has a way out; else as before */
+    shared = (cfg.flags & HULL_FLAG_NET_SHARED) && holder_outbound(h_user, h_net);
+    if ((cfg.flags & HULL_FLAG_NET_SHARED) && !shared) {
+      drop_shared_bridge();
+      if (cfg.net_attach_n == 0) {
+        holder_release();
+        close(h_user);
+        close(h_net);
+        h_user = h_net = -1;
+      }
+    }
     /* kept by this process and the container's stages (forked copies) until the container is gone */
-    users_fd = holder_use();
+    if (h_user >= 0) users_fd = holder_use();
   }
   int j_user = -1, j_net = -1;
   if (cfg.join_pid) {
@@ -792,7 +803,7 @@ static int run_once(int detach) {
       }
     }
     holder_release();
-    if (up && cfg.net_helper && !cfg.net_no_outbound) {
+    if (up && cfg.net_helper && !cfg.net_no_outbound && !shared) {
       helper = start_net_helper(ctr, &err);
       if (helper <= 0) have_err = 1, up = 0;
     }

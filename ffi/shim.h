@@ -112,7 +112,7 @@ struct config {
   int envc, envcap;
   const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *state_file, *run_dir, *id;
   /* removed, in this order, once the container is gone (--rm): its name link, then its directory */
-  const char *cleanup[4];
+  const char *cleanup[8];
   int ncleanup;
   const char *uidmap, *gidmap, *uidmap_prog, *gidmap_prog;
   uint32_t uid, gid, nsflags, flags, overlay_mode, target_pid, restart, restart_max;
@@ -133,6 +133,9 @@ struct config {
   const char **net_attach, **net_detach;
   uint32_t join_pid; /* --network container:NAME: that container's pid 1, and its start time */
   const char *join_start, *net_attach_file;
+  /* the shared namespace's own helper (pasta), for the default network through it */
+  const char **holder_helper;
+  int holder_helper_argc, holder_helper_cap;
   int net_no_outbound;
   int net_attach_n, net_attach_cap, net_detach_n, net_detach_cap;
   struct { uint32_t resource; uint64_t soft, hard; } rlimits[16];
@@ -177,11 +180,15 @@ int net_make_veth(const char *host, const char *peer, int netns_fd, const char *
 int net_add_address(const char *name, const char *cidr);
 int net_delete_link(const char *name);
 int net_count_ports(void);
+int net_default_route(const char *name, const char *gateway);
+int net_setup_nat(const char *bridge);
 /* netns.c */
 int holder_open(int create, int *userfd, int *netfd, char *msg, size_t len);
 void holder_release(void);
 int holder_use(void);
 void load_attach_file(void);
+int holder_outbound(int userfd, int netfd);
+void drop_shared_bridge(void);
 void push_list(const char ***list, int *n, int *cap, const char *item);
 pid_t clone_under(int userfd, int netfd, char *msg, size_t len);
 int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len);

@@ -168,8 +168,12 @@ test("connect and disconnect: a running container on a user network, a stopped o
   expect(ok(hull(["exec", "ca", "ls", "/sys/class/net"], store)).split("\n")).not.toContain("eth2");
   expect(hull(peer, store).code).not.toBe(0);
   expect(hull(["network", "disconnect", "two", "ca"], store).stderr).toContain("not connected to network two");
-  // started on its own network: it cannot be reached while it runs, and is told how
-  ok(hull(["run", "-d", "--name", "cb", "busybox", "sleep", "60"], store));
+  // the default network goes through the shared namespace: such a container is connected as it runs
+  ok(hull(["run", "-d", "--name", "cd", "busybox", "sleep", "60"], store));
+  ok(hull(["network", "connect", "one", "cd"], store));
+  expect(execRetry("cd", ["wget", "-qO-", "http://ca/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
+  // one with a pasta of its own (-p) has a namespace nothing else reaches while it runs, and is told how
+  ok(hull(["run", "-d", "--name", "cb", "-p", "127.0.0.1::80", "busybox", "sleep", "60"], store));
   expect(hull(["network", "connect", "one", "cb"], store).stderr).toContain(
     "hull stop cb, connect it, and start it again",
   );
@@ -365,4 +369,47 @@ test("a network removed behind hull's back: disconnect still takes it off the co
   expect(hull(["start", "orphan"], store).stderr).toContain("network gone is gone");
   ok(hull(["network", "disconnect", "gone", "orphan"], store));
   ok(hull(["start", "orphan"], store));
+});
+
+test("the default network goes out through the shared namespace: one pasta for every container, NAT, no way between bridges", () => {
+  requireUnprivileged();
+  ok(hull(["run", "-d", "--name", "d1", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"], store));
+  // NET_ADMIN: its root may route as it likes in its own namespace, as a hostile container would
+  ok(hull(["run", "-d", "--name", "d2", "--cap-add", "NET_ADMIN", "busybox", "sleep", "60"], store));
+  expect(readFileSync(join(store.root, "networks", "holder.nat"), "utf8")).toBe("ok\n");
+  // one pasta: the shared namespace's; none of the containers' own
+  expect(pastas()).toHaveLength(1);
+  const [d1] = JSON.parse(ok(hull(["inspect", "d1"], store)));
+  expect(d1.NetworkSettings.IPAddress).toMatch(/^10\.88\.\d+\.\d+$/);
+  expect(ok(hull(["exec", "d2", "ip", "route"], store))).toMatch(/^default via 10\.88\.0\.1 dev eth0/m);
+  // containers of the default network reach each other by address, as on docker's bridge
+  expect(execRetry("d2", ["wget", "-qO-", `http://${d1.NetworkSettings.IPAddress}/hostname`])).toMatch(
+    /^[a-f0-9]{12}\n$/,
+  );
+  // the shared namespace forwards the default network out, and nothing from one bridge to another
+  ok(hull(["network", "create", "apart"], store));
+  ok(
+    hull(
+      ["run", "-d", "--name", "u1", "--network", "apart", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"],
+      store,
+    ),
+  );
+  const [u1] = JSON.parse(ok(hull(["inspect", "u1"], store)));
+  const gw = u1.NetworkSettings.Networks.apart.Gateway;
+  const add = hull(
+    ["exec", "d2", "ip", "route", "add", `${u1.NetworkSettings.Networks.apart.IPAddress}/32`, "via", "10.88.0.1"],
+    store,
+  );
+  expect(add.code, add.stderr).toBe(0);
+  // (busybox's wget -T crashes: timeout ends the attempt)
+  const across = ["timeout", "2", "wget", "-qO-", `http://${u1.NetworkSettings.Networks.apart.IPAddress}/hostname`];
+  expect(hull(["exec", "d2", ...across], store).code).not.toBe(0);
+  expect(gw).toMatch(/^10\.89\./);
+  // HULL_NET_SHARED=0: a pasta of its own, with the host's address
+  const own = hull(["run", "--rm", "busybox", "ip", "-4", "addr", "show", "eth0"], {
+    ...store,
+    env: { HULL_NET_SHARED: "0" },
+  });
+  expect(own.stdout).not.toContain("10.88.");
+  expect(own.stdout).toContain("inet ");
 });

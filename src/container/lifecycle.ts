@@ -182,12 +182,12 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
     id: rec.id,
     cgroup,
   };
-  if (rec.networks) {
+  if (rec.networks || rec.bridgeIp) {
     // the networks as the record has them now: connect and disconnect while stopped change them,
     // and so whether it may go out (only internal networks: no helper)
     const { userNets, wantsOutbound, writeLinks } = await import("../network/attach");
     const { withNetworksLock } = await import("../network/records");
-    spec.userNets = userNets(paths, rec.id, rec.networks, saved);
+    spec.userNets = userNets(paths, rec.id, rec.networks, saved, rec.bridgeIp);
     await withNetworksLock(paths, () => writeLinks(paths, rec));
     if (!wantsOutbound(paths, rec)) spec.netHelper = undefined;
     else if (!spec.netHelper) {

@@ -82,6 +82,13 @@ async function removeLocked(paths: StorePaths, key: string, force: boolean, volu
   const dir = containerDir(paths, rec.id);
   if (accessible(dir, F_OK)) await discardContainerDir(paths, rec.id);
   releaseName(paths, rec.name, rec.id);
+  if (rec.bridgeIp) {
+    // the same for its address on the shared bridge
+    const { vethName } = await import("../network/attach");
+    const { deleteLinks } = await import("../network/manage");
+    await deleteLinks(paths, [vethName(rec.id, "hull0")]).catch(() => {});
+    (await import("../network/bridge")).releaseAddress(paths, rec.bridgeIp);
+  }
   if (rec.networks && Object.keys(rec.networks).length > 0) {
     // its links go now (a container joined to its namespace would keep them, address and all, and
     // the kernel deletes them seconds after a kill); then its address is free, and no peer names it
@@ -189,6 +196,7 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
           [{ HostIp: p.hostIp || "0.0.0.0", HostPort: String(p.hostPort) }],
         ]),
       ),
+      IPAddress: state.status === "running" ? (rec.bridgeIp ?? "") : "",
       // docker's per network: the address while it runs, the names peers reach it by
       Networks: Object.fromEntries(
         Object.entries(rec.networks ?? {}).map(([name, e]) => {

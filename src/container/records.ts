@@ -67,6 +67,8 @@ export const ContainerRecordSchema = v.object({
       }),
     ),
   ),
+  /** its address on the default network's shared bridge (src/network/bridge.ts), leased */
+  bridgeIp: v.optional(v.string()),
   /** its host name, and the --add-host lines that end its /etc/hosts (rewritten as peers come and go) */
   hostname: v.optional(v.string()),
   hostsTail: v.optional(v.string()),

@@ -405,11 +405,24 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   }
   // the plan knows two kinds: the host's network, or a namespace of the container's own (or joined)
   const ownNetwork = net.kind === "host" ? "host" : "none";
+  // the default network through the shared namespace: no pasta of its own to start (bridge.ts);
+  // not with -p (pasta publishes per container) nor host-gateway (the shared pasta reaches no host)
+  const bridge =
+    net.kind === "private" &&
+    net.shared === true &&
+    net.helper.kind === "pasta" &&
+    ports.length === 0 &&
+    !names.namesHost &&
+    process.env.HULL_NET_SHARED !== "0"
+      ? await import("../network/bridge")
+      : undefined;
+  let bridgeIp: string | undefined;
   const hostsTail = names.hostsTail;
   mkdir(dir, 0o700);
   let name: string | undefined;
   try {
     name = await reserveName(paths, id, o.name);
+    if (bridge?.sharedUsable()) bridgeIp = bridge.leaseAddress(paths, id);
     for (const d of [upper, work, merged]) mkdir(d, 0o755);
     const etcFiles = writeEtcFiles(dir, hostname, ownNetwork, names);
     // a joined network's names are its container's: its /etc/hosts and resolv.conf, bound as they are
@@ -441,6 +454,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(o.userns || keepId ? { userns: o.userns || "keep-id" } : {}),
       hostname,
       ...(hostsTail ? { hostsTail } : {}),
+      ...(bridgeIp ? { bridgeIp } : {}),
       ...(o.network !== undefined ? { networkMode: joined ? `container:${joined.id}` : o.network } : {}),
     };
     const writeRecord = () =>
@@ -483,6 +497,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     // a created container gets its cgroup at `hull start`, and its namespace then
     const cgroupns = (cgroup !== undefined || (limited && createOnly)) && o.cgroupns === "private";
     if (cgroupns) flags |= ABI.HULL_FLAG_CGROUPNS;
+    if (bridgeIp) flags |= ABI.HULL_FLAG_NET_SHARED;
     // a kept container's output is logged even in the foreground: `hull run --name t ... || hull logs t`
     if (!o.rm && !o.detach) flags |= ABI.HULL_FLAG_LOG;
 
@@ -513,7 +528,13 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       fuseProg,
       overlayMode,
       // the name first: while the directory exists, no other container can reclaim it
-      cleanup: o.rm ? [...(name ? [nameLink(paths, name)] : []), dir] : [],
+      cleanup: o.rm
+        ? [
+            ...(name ? [nameLink(paths, name)] : []),
+            ...(bridge && bridgeIp ? [bridge.leasePath(paths, bridgeIp)] : []),
+            dir,
+          ]
+        : [],
       stateFile: o.rm ? "" : join(dir, "state.json"),
       runDir: dir,
       id,
@@ -527,6 +548,9 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(cgroup ? { cgroup } : {}),
       ...(outbound ? { netHelper: helperCommand(outbound, ports, dir, names.namesHost, names.dnsForward) } : {}),
       ...(joined ? { joinPid: joined.pid, joinStart: joined.start } : {}),
+      ...(bridge && bridgeIp && outbound
+        ? { holderHelper: bridge.holderHelperArgv(outbound.program, join(paths.root, "networks")) }
+        : {}),
       flags,
       steps: planMounts({
         network: ownNetwork,
@@ -544,15 +568,17 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     // links are made again from the record at each start: connect and disconnect change them)
     writeNewFile(join(dir, "spec.json"), JSON.stringify(spec));
     if (createOnly) return id;
-    if (record.networks) {
-      const { userNets } = await import("../network/attach");
-      spec.userNets = userNets(paths, id, record.networks, ids);
+    if (record.networks || bridgeIp) {
+      const { userNets, writeLinks } = await import("../network/attach");
+      spec.userNets = userNets(paths, id, record.networks, ids, bridgeIp);
+      if (!record.networks) writeLinks(paths, record);
     }
     return await execShim(encodeMessage(spec));
   } catch (e) {
     const { rmSync } = await import("node:fs");
     rmSync(dir, { recursive: true, force: true });
     releaseName(paths, name, id);
+    if (bridge && bridgeIp) bridge.releaseAddress(paths, bridgeIp);
     if (userNet) {
       const { withNetworksLock } = await import("../network/records");
       const { refreshHosts } = await import("../network/attach");

@@ -11,6 +11,7 @@ import { hostIdMapping, nestedMap } from "../runtime/idmap";
 import type { UserNets } from "../runtime/message";
 import type { StorePaths } from "../store/paths";
 import { bridgeName, networksDir, type NetworkRecord, pickAddress, readNetwork } from "./records";
+import { bridgeLine } from "./bridge";
 import { parseSubnet } from "./subnet";
 
 export interface Endpoint {
@@ -86,8 +87,10 @@ export function userNets(
   id: string,
   endpoints: Record<string, Endpoint> | undefined,
   maps: { uidMap: string; gidMap: string },
+  /** its address on the default network's shared bridge (src/network/bridge.ts) */
+  bridgeIp?: string,
 ): UserNets | undefined {
-  if (!endpoints || Object.keys(endpoints).length === 0) return undefined;
+  if ((!endpoints || Object.keys(endpoints).length === 0) && !bridgeIp) return undefined;
   const holder = hostIdMapping();
   return {
     dir: networksDir(paths),
@@ -95,7 +98,10 @@ export function userNets(
     holderGidMap: holder.gidMap,
     nestUidMap: nestedMap(maps.uidMap, holder.uidMap),
     nestGidMap: nestedMap(maps.gidMap, holder.gidMap),
-    attach: networksOf(paths, endpoints).map(([n, e]) => attachLine(id, n, e)),
+    attach: [
+      ...(bridgeIp ? [bridgeLine(vethName(id, "hull0"), bridgeIp)] : []),
+      ...networksOf(paths, endpoints ?? {}).map(([n, e]) => attachLine(id, n, e)),
+    ],
     file: linksFile(paths, id),
   };
 }
@@ -119,7 +125,7 @@ export function wantsOutbound(paths: StorePaths, c: ContainerRecord): boolean {
  * running container makes exactly these. Networks removed since are left out.
  */
 export function writeLinks(paths: StorePaths, c: ContainerRecord): void {
-  const lines: string[] = [];
+  const lines: string[] = c.bridgeIp ? [bridgeLine(vethName(c.id, "hull0"), c.bridgeIp)] : [];
   for (const [name, e] of Object.entries(c.networks ?? {})) {
     const n = readNetwork(paths, name);
     if (n && n.id === e.networkId) lines.push(attachLine(c.id, n, e));

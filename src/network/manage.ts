@@ -189,7 +189,7 @@ async function relink(
   const r = await spawnShim(encodeNetMessage(pid, nets, detach, spec), ["net", "0"]);
   if (r.code === 3)
     throw new Error(
-      `container ${key} was started on no user network, so its network cannot be reached while it runs: hull stop ${key}, connect it, and start it again`,
+      `container ${key} has a network namespace of its own (a pasta of its own, for -p or host-gateway), which a user network cannot reach while it runs: hull stop ${key}, connect it, and start it again`,
     );
   if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `the shim failed (${r.code})`);
 }

@@ -20,8 +20,9 @@ export interface Helper {
 export type NetworkMode =
   | { kind: "none" }
   | { kind: "host" }
-  /** a network namespace of its own with outbound access through HELPER (docker's default) */
-  | { kind: "private"; helper: Helper }
+  /** a network namespace of its own with outbound access through HELPER (docker's default); SHARED:
+   * the default network as asked for (no helper named), which may go through the shared namespace */
+  | { kind: "private"; helper: Helper; shared?: boolean }
   /** a user-defined network (src/network/records.ts); HELPER: the way out, when one is installed */
   | { kind: "user"; name: string; helper?: Helper }
   /** --network container:NAME: the network namespace of that container */
@@ -52,7 +53,7 @@ export function parseNetwork(flag: string | undefined, warn: (line: string) => v
   const options = rest.join(":") === "" ? [] : rest.join(":").split(",");
   if (name === "default" || name === "bridge" || name === "private") {
     const helper = findHelper();
-    if (helper) return { kind: "private", helper };
+    if (helper) return { kind: "private", helper, shared: true };
     if (flag === undefined) {
       warn(`hull: no pasta here, so the container has no network but lo (--network none): ${PASTA_INSTALL}`);
       return { kind: "none" };

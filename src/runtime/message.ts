@@ -49,6 +49,8 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   netPidfile?: string;
   /** user networks: the holder of their shared namespace and the links to make (src/network/attach.ts) */
   userNets?: UserNets;
+  /** the shared namespace's own helper (src/network/bridge.ts), for HULL_FLAG_NET_SHARED */
+  holderHelper?: string[];
   /** --network container:NAME: that container's pid 1, whose user and network namespaces it joins,
    * and its start time (a recycled pid is refused) */
   joinPid?: number;
@@ -255,6 +257,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
     for (const r of h.apiRequests ?? []) w.str(ABI.HULL_REC_NET_API_REQ, r);
   }
   if (s.userNets) writeUserNets(w, s.userNets);
+  for (const a of s.holderHelper ?? []) str(ABI.HULL_REC_HOLDER_HELPER, a);
   if (s.joinPid) u32(ABI.HULL_REC_JOIN_PID, s.joinPid);
   if (s.joinStart) str(ABI.HULL_REC_JOIN_START, s.joinStart);
   u32(ABI.HULL_REC_FLAGS, s.flags);

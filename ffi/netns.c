@@ -36,6 +36,35 @@ static pid_t holder_pid(void) {
   return start[0] && strlen(start) == n && !strncmp(start, sp, n) ? pid : 0;
 }
 
+/* The pastas of this user whose target (the last argument) is HOLDER: found in /proc rather than
+ * through a pid file, which a removed store takes along. With KILL each gets SIGTERM; the count. */
+static int holder_pastas(pid_t holder, int kill_them) {
+  char want[16];
+  snprintf(want, sizeof want, "%d", (int)holder);
+  DIR *d = opendir("/proc");
+  if (!d) return 0;
+  int found = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9' || strlen(e->d_name) > 10) continue;
+    char path[64], comm[32], cmd[4096];
+    snprintf(path, sizeof path, "/proc/%.10s/comm", e->d_name);
+    if (read_small_file(path, comm, sizeof comm) <= 0 || strncmp(comm, "pas", 3)) continue;
+    snprintf(path, sizeof path, "/proc/%.10s/cmdline", e->d_name);
+    ssize_t n = read_small_file(path, cmd, sizeof cmd);
+    if (n <= 1) continue;
+    /* NUL-separated: the last argument starts after the last NUL but the final one */
+    cmd[n - 1] = 0;
+    char *last = cmd;
+    for (ssize_t i = 0; i < n - 1; i++)
+      if (!cmd[i]) last = cmd + i + 1;
+    if (strcmp(last, want)) continue;
+    found++;
+    if (kill_them) kill(atoi(e->d_name), SIGTERM);
+  }
+  closedir(d);
+  return found;
+}
+
 /* The holder: it only keeps the namespace. Every half second it counts the attachments; after
  * two counts of none it takes the lock (no attach is under way then), counts again and goes. */
 static void __attribute__((noreturn)) holder_loop(const char *dir) {
@@ -45,9 +74,12 @@ static void __attribute__((noreturn)) holder_loop(const char *dir) {
   snprintf(usersfile, sizeof usersfile, "%s/holder.users", dir);
   snprintf(pidfile, sizeof pidfile, "%s/holder.pid", dir);
   int idle = 0;
+  char pasta_file[4300];
+  snprintf(pasta_file, sizeof pasta_file, "%s/holder.pasta.pid", dir);
   for (;;) {
     struct timespec t = {0, 500000000};
     nanosleep(&t, NULL);
+    char text[128];
     if (net_count_ports() != 0) {
       idle = 0;
       continue;
@@ -70,18 +102,16 @@ static void __attribute__((noreturn)) holder_loop(const char *dir) {
       close(fd);
       continue;
     }
+    /* the namespace's own pasta goes with it */
+    holder_pastas(getpid(), 1);
     /* the pid file names this process still (a store removed meanwhile has none) */
-    char text[128];
     if (read_small_file(pidfile, text, sizeof text) > 0 && atoi(text) == getpid()) {
       unlink(pidfile);
-      /* and the namespace's own pasta goes with it */
-      char path[4300], comm[64];
-      snprintf(path, sizeof path, "%s/holder.pasta.pid", dir);
-      int pasta = read_small_file(path, text, sizeof text) > 0 ? atoi(text) : 0;
-      snprintf(path, sizeof path, "/proc/%d/comm", pasta);
-      if (pasta > 0 && read_small_file(path, comm, sizeof comm) > 0 && !strncmp(comm, "pas", 3)) kill(pasta, SIGTERM);
-      snprintf(path, sizeof path, "%s/holder.pasta.pid", dir);
-      unlink(path);
+      unlink(pasta_file);
+      char err[4300];
+      snprintf(err, sizeof err, "%s/holder.pasta.err", dir);
+      unlink(err);
+      char path[4300];
       snprintf(path, sizeof path, "%s/holder.nat", dir);
       unlink(path);
     }
@@ -115,7 +145,7 @@ static pid_t holder_start(char *msg, size_t len) {
       syscall(SYS_close_range, 0, ~0U, 0);
       holder_loop(dir);
     }
-    int32_t p = b;
+    int32_t p = b < 0 ? -errno : b;
     write_all(back[1], &p, sizeof p);
     _exit(0);
   }
@@ -127,8 +157,10 @@ static pid_t holder_start(char *msg, size_t len) {
   if (a > 0) waitpid(a, NULL, 0);
   if (b <= 0) {
     close(go[1]);
-    snprintf(msg, len, "start the network namespace holder");
-    return -EAGAIN;
+    snprintf(msg, len,
+             "create user namespace for the shared network namespace (does this kernel allow unprivileged user "
+             "namespaces? see hull doctor)");
+    return b < 0 ? b : -EAGAIN;
   }
   int rc = write_maps_of(b, cfg.holder_uidmap, cfg.holder_gidmap, msg, len);
   if (rc) {
@@ -227,6 +259,8 @@ int holder_outbound(int userfd, int netfd) {
   if (read_small_file(status, text, sizeof text) > 0) return !strncmp(text, "ok", 2);
   if (!cfg.holder_helper_argc) return 0;
   pid_t holder = holder_pid();
+  /* one runs already (its status file went): a second would outlive the holder's count */
+  if (holder_pastas(holder, 0) > 0) return 1;
   char pid_arg[16], pidfile[4200], errfile[4200], why[300] = "";
   snprintf(pid_arg, sizeof pid_arg, "%d", (int)holder);
   holder_file(pidfile, sizeof pidfile, "holder.pasta.pid");

@@ -677,13 +677,20 @@ static int run_once(int detach) {
   load_attach_file();
   if (cfg.holder_dir) {
     int rc = holder_open(1, &h_user, &h_net, nest_msg, sizeof nest_msg);
+    if (rc && (cfg.flags & HULL_FLAG_NET_SHARED)) {
+      /* the default network has a way without the shared namespace: its own helper */
+      drop_shared_bridge();
+      holder_release();
+      h_user = h_net = -1;
+      if (cfg.net_attach_n == 0) rc = 0;
+    }
     if (rc) {
       remove_cleanup();
-      die(rc, "user network: %s", nest_msg);
+      die(rc, "network: %s", nest_msg);
     }
     /* the default network through the shared namespace, when it has a way out; else as before */
-    shared = (cfg.flags & HULL_FLAG_NET_SHARED) && holder_outbound(h_user, h_net);
-    if ((cfg.flags & HULL_FLAG_NET_SHARED) && !shared) {
+    shared = h_user >= 0 && (cfg.flags & HULL_FLAG_NET_SHARED) && holder_outbound(h_user, h_net);
+    if (h_user >= 0 && (cfg.flags & HULL_FLAG_NET_SHARED) && !shared) {
       drop_shared_bridge();
       if (cfg.net_attach_n == 0) {
         holder_release();

@@ -264,10 +264,13 @@ test("a restarting supervisor keeps no descriptor per run, and rm -f ends it eve
   const restarts = () => Number(JSON.parse(ok(h("container", "inspect", "crashy")))[0].RestartCount);
   const sup = readFileSync(join(root, "containers", id, "supervisor.pid"), "utf8").split(" ")[0];
   const fds = () => require("node:fs").readdirSync(`/proc/${sup}/fd`).length as number;
-  // a run holds some pipes and the pause between runs none, so the count moves; a leak of the
-  // pipes of every run (the bug this guards against: about ten a run) would pass any small bound
+  // a run holds some pipes (more while it sets up its network) and the pause between runs none, so
+  // the count moves: the least of a second's samples, after five runs, is what every run left
+  // behind (the bug this guards against: about ten a run)
   await until(() => restarts() >= 5, 15000);
-  expect(fds()).toBeLessThanOrEqual(12);
+  let least = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 20; i++, await Bun.sleep(50)) least = Math.min(least, fds());
+  expect(least).toBeLessThanOrEqual(8);
   ok(h("rm", "-f", "crashy"));
   await until(() => shimProcesses().length === 0);
 });

@@ -199,13 +199,14 @@ int net_default_route(const char *name, const char *gateway) {
 
 /* ---- nf_tables: the shared namespace's way out ------------------------------------------------
  *
- * The containers of the default network share the holder's namespace's one pasta: their traffic is
- * forwarded from the bridge BRIDGE to pasta's eth0 and masqueraded to its address, and nothing else
- * is forwarded (user networks' bridges stay apart, and nothing new comes in from eth0). As `nft`
- * would write it:
+ * The containers of the default network and of user networks share the holder's namespace's one
+ * pasta: their traffic is forwarded from their bridge (BRIDGE, hull-*) to pasta's eth0 and masqueraded
+ * to its address, and nothing else is forwarded (no bridge to another, nothing new in from eth0, and
+ * nothing from an --internal network's bridge, hullx*). As `nft` would write it:
  *   table ip hull {
  *     chain fwd { type filter hook forward priority 0; policy drop;
- *       iifname BRIDGE oifname "eth0" accept; iifname "eth0" oifname BRIDGE accept }
+ *       iifname BRIDGE oifname "eth0" accept; iifname "eth0" oifname BRIDGE accept
+ *       iifname "hull-*" oifname "eth0" accept; iifname "eth0" oifname "hull-*" accept }
  *     chain out { type nat hook postrouting priority 100; oifname "eth0" masquerade }
  *   }
  * The kernel ABI of linux/netfilter/nf_tables.h and nfnetlink.h, spelled out. */
@@ -273,14 +274,18 @@ static void match_ifname(struct batch *b, uint32_t key, const char *ifname) {
   b_be32(b, NFTA_META_KEY, key);
   b_end(b, d);
   b_end(b, e);
+  /* "NAME*" matches every name that starts so (the first bytes only), as nft's wildcard */
   char name[16] = {0};
   snprintf(name, sizeof name, "%s", ifname);
+  size_t len = strlen(name);
+  int prefix = len > 0 && name[len - 1] == '*';
+  if (prefix) name[--len] = 0;
   e = expr_begin(b, "cmp");
   d = b_nest(b, NFTA_EXPR_DATA);
   b_be32(b, NFTA_CMP_SREG, 1);
   b_be32(b, NFTA_CMP_OP, 0 /* eq */);
   struct rtattr *v = b_nest(b, NFTA_CMP_DATA);
-  b_attr(b, NFTA_DATA_VALUE, name, strlen(name) + 1);
+  b_attr(b, NFTA_DATA_VALUE, name, prefix ? len : len + 1);
   b_end(b, v);
   b_end(b, d);
   b_end(b, e);
@@ -335,6 +340,9 @@ int net_setup_nat(const char *bridge) {
   chain(&b, "out", "nat", NF_INET_POST_ROUTING, 100, 0);
   rule(&b, "fwd", bridge, "eth0", 0);
   rule(&b, "fwd", "eth0", bridge, 0);
+  /* the user networks' bridges (hull-ID; an --internal one is hullxID, and never matches) */
+  rule(&b, "fwd", "hull-*", "eth0", 0);
+  rule(&b, "fwd", "eth0", "hull-*", 0);
   rule(&b, "out", NULL, "eth0", 1);
   b_done(&b, b_msg(&b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC));
   int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 12 /* NETLINK_NETFILTER */);

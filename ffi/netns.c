@@ -341,11 +341,19 @@ int holder_outbound(int userfd, int netfd) {
 }
 
 /* The shared way out is not to be had: the default network's link (bridge hull0) is dropped, and
- * the container gets its own helper instead. */
+ * so is a user network's default route through its bridge; the container gets its own helper. */
 void drop_shared_bridge(void) {
+  static char lines[16][352];
   int kept = 0;
-  for (int i = 0; i < cfg.net_attach_n; i++)
-    if (strncmp(cfg.net_attach[i], "hull0 ", 6)) cfg.net_attach[kept++] = cfg.net_attach[i];
+  for (int i = 0; i < cfg.net_attach_n; i++) {
+    if (!strncmp(cfg.net_attach[i], "hull0 ", 6)) continue;
+    char f[5][64];
+    if (kept < 16 && sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s", f[0], f[1], f[2], f[3], f[4]) == 5) {
+      snprintf(lines[kept], sizeof lines[kept], "%s %s %s %s %s", f[0], f[1], f[2], f[3], f[4]);
+      cfg.net_attach[kept] = lines[kept];
+      kept++;
+    }
+  }
   cfg.net_attach_n = kept;
 }
 

@@ -350,6 +350,15 @@ static void __attribute__((noreturn)) userns_stage(void) {
   stage = HULL_STAGE_USERNS;
   prctl(PR_SET_NAME, "hull-userns", 0, 0, 0);
   pid_t parent = getppid();
+  /* The parent's death (SIGTERM, below) is taken by the wait at the end, whenever it comes: before,
+   * its default action would end this stage halfway, with no cleanup (a kill -9 of hull just after
+   * the container's pid was sent left its directory, seen by the tests). The container stage
+   * unblocks everything for itself. */
+  sigset_t waited;
+  sigemptyset(&waited);
+  sigaddset(&waited, SIGTERM);
+  sigaddset(&waited, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &waited, NULL);
   if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) die(errno, "pdeathsig");
   /* Nothing before the maps: the kernel refuses the overlay mount (EACCES, measured) while the
    * caller's id is not yet mapped, although the new namespace already grants every capability. */

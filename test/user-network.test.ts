@@ -127,7 +127,8 @@ test("two containers on a user network reach each other by name and alias; rm dr
       store,
     ),
   );
-  ok(hull(["run", "-d", "--name", "client", "--net", "appnet", "busybox", "sleep", "60"], store));
+  // --dns 127.0.0.1: a name that is not a peer's fails at once, and no query leaves this machine
+  ok(hull(["run", "-d", "--name", "client", "--net", "appnet", "--dns", "127.0.0.1", "busybox", "sleep", "60"], store));
   expect(execRetry("client", ["wget", "-qO-", "http://web:8080/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
   expect(execRetry("client", ["wget", "-qO-", "http://www:8080/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
   // the newcomer sees web, and web sees the newcomer
@@ -161,7 +162,19 @@ test("connect and disconnect: a running container on a user network, a stopped o
   );
   ok(hull(["network", "connect", "--alias", "alpha", "two", "ca"], store));
   expect(ok(hull(["exec", "ca", "ls", "/sys/class/net"], store)).split("\n")).toContain("eth2");
-  const peer = ["run", "--rm", "--network", "two", "busybox", "wget", "-qO-", "http://alpha/hostname"];
+  // --dns 127.0.0.1: a name that is not a peer's fails at once, and no query leaves this machine
+  const peer = [
+    "run",
+    "--rm",
+    "--network",
+    "two",
+    "--dns",
+    "127.0.0.1",
+    "busybox",
+    "wget",
+    "-qO-",
+    "http://alpha/hostname",
+  ];
   expect(ok(hull(peer, store))).toMatch(/^[a-f0-9]{12}\n$/);
   expect(hull(["network", "connect", "two", "ca"], store).stderr).toContain("already on network two");
   ok(hull(["network", "disconnect", "two", "ca"], store));
@@ -241,8 +254,12 @@ test("nothing is left: after --rm, rm -f, and a kill -9 of hull with the next co
     stdout: "ignore",
     stderr: "ignore",
   });
-  // killed once it runs (its command started: ps lists it)
-  for (let i = 0; i < 200 && ok(hull(["ps", "-q"], store)).trim() === ""; i++) await Bun.sleep(20);
+  // killed once its command runs (inspect has its pid 1)
+  const running = () => {
+    const ids = ok(hull(["ps", "-q"], store)).trim();
+    return ids !== "" && JSON.parse(ok(hull(["inspect", ids], store)))[0].State.Pid > 0;
+  };
+  for (let i = 0; i < 200 && !running(); i++) await Bun.sleep(20);
   expect(holders()).toHaveLength(1);
   p.kill(9);
   await p.exited;
@@ -412,4 +429,27 @@ test("the default network goes out through the shared namespace: one pasta for e
   });
   expect(own.stdout).not.toContain("10.88.");
   expect(own.stdout).toContain("inet ");
+});
+
+test("a user network goes out through the shared namespace too, by its gateway; an --internal one has no way", () => {
+  requireUnprivileged();
+  ok(hull(["network", "create", "outnet"], store));
+  ok(hull(["network", "create", "--internal", "innet"], store));
+  ok(hull(["run", "-d", "--name", "o1", "--network", "outnet", "busybox", "sleep", "60"], store));
+  const [net] = JSON.parse(ok(hull(["network", "inspect", "outnet"], store)));
+  const gw = net.IPAM.Config[0].Gateway;
+  const routes = ok(hull(["exec", "o1", "ip", "route"], store));
+  expect(routes).toMatch(new RegExp(`^default via ${gw.replace(/\./g, "\\.")} dev eth1`, "m"));
+  // no eth0: no pasta of its own, the namespace's one serves it
+  expect(
+    ok(hull(["exec", "o1", "ls", "/sys/class/net"], store))
+      .trim()
+      .split("\n"),
+  ).toEqual(["eth1", "lo"]);
+  expect(pastas()).toHaveLength(1);
+  ok(hull(["run", "-d", "--name", "i1", "--network", "innet", "busybox", "sleep", "60"], store));
+  expect(ok(hull(["exec", "i1", "ip", "route"], store))).not.toContain("default");
+  // with -p, a pasta of its own: its eth0 and default route, the network's link beside
+  const p = ok(hull(["run", "--rm", "--network", "outnet", "-p", "127.0.0.1::80", "busybox", "ip", "route"], store));
+  expect(p).toMatch(/^default via .* dev eth0/m);
 });

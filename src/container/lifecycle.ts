@@ -185,9 +185,9 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
   if (rec.networks || rec.bridgeIp) {
     // the networks as the record has them now: connect and disconnect while stopped change them,
     // and so whether it may go out (only internal networks: no helper)
-    const { userNets, wantsOutbound, writeLinks } = await import("../network/attach");
+    const { routeNetwork, userNets, wantsOutbound, writeLinks } = await import("../network/attach");
     const { withNetworksLock } = await import("../network/records");
-    spec.userNets = userNets(paths, rec.id, rec.networks, saved, rec.bridgeIp);
+    spec.userNets = userNets(paths, rec.id, rec.networks, saved, rec.bridgeIp, routeNetwork(paths, rec));
     await withNetworksLock(paths, () => writeLinks(paths, rec));
     if (!wantsOutbound(paths, rec)) spec.netHelper = undefined;
     else if (!spec.netHelper) {

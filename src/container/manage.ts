@@ -35,6 +35,17 @@ export function containers(paths: StorePaths, all: boolean): ContainerView[] {
     .sort((a, b) => b.record.created.localeCompare(a.record.created));
 }
 
+/**
+ * --rm containers whose hull died before anything of the container ran to clean up (a kill -9 while
+ * it started): garbage, removed as `rm -f -v` would, by the next `hull ps`.
+ */
+export async function sweepDeadRemovals(paths: StorePaths): Promise<void> {
+  for (const rec of listContainers(paths)) {
+    if (!rec.rm || containerState(paths, rec).status !== "dead") continue;
+    await removeContainer(paths, rec.id, true, true).catch(() => {});
+  }
+}
+
 async function waitGone(paths: StorePaths, rec: ContainerRecord): Promise<void> {
   for (let i = 0; i < 250; i++) {
     if (containerState(paths, rec).status !== "running") return;

@@ -69,6 +69,9 @@ export const ContainerRecordSchema = v.object({
   ),
   /** its address on the default network's shared bridge (src/network/bridge.ts), leased */
   bridgeIp: v.optional(v.string()),
+  /** it goes out through the shared namespace (hull0's, or its first user network's gateway), not
+   * through a helper of its own */
+  sharedOut: v.optional(v.boolean()),
   /** its host name, and the --add-host lines that end its /etc/hosts (rewritten as peers come and go) */
   hostname: v.optional(v.string()),
   hostsTail: v.optional(v.string()),

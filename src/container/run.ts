@@ -407,22 +407,22 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   const ownNetwork = net.kind === "host" ? "host" : "none";
   // the default network through the shared namespace: no pasta of its own to start (bridge.ts);
   // not with -p (pasta publishes per container) nor host-gateway (the shared pasta reaches no host)
-  const bridge =
-    net.kind === "private" &&
-    net.shared === true &&
-    net.helper.kind === "pasta" &&
+  // A user network's container goes out the same way, through its network's bridge
+  const sharedWanted =
+    ((net.kind === "private" && net.shared === true) || (net.kind === "user" && userNet?.internal === false)) &&
+    outbound?.kind === "pasta" &&
     ports.length === 0 &&
     !names.namesHost &&
-    process.env.HULL_NET_SHARED !== "0"
-      ? await import("../network/bridge")
-      : undefined;
+    process.env.HULL_NET_SHARED !== "0";
+  const bridge = sharedWanted ? await import("../network/bridge") : undefined;
+  const sharedOut = bridge?.sharedUsable() === true;
   let bridgeIp: string | undefined;
   const hostsTail = names.hostsTail;
   mkdir(dir, 0o700);
   let name: string | undefined;
   try {
     name = await reserveName(paths, id, o.name);
-    if (bridge?.sharedUsable()) bridgeIp = bridge.leaseAddress(paths, id);
+    if (bridge && sharedOut && net.kind === "private") bridgeIp = bridge.leaseAddress(paths, id);
     for (const d of [upper, work, merged]) mkdir(d, 0o755);
     const etcFiles = writeEtcFiles(dir, hostname, ownNetwork, names);
     // a joined network's names are its container's: its /etc/hosts and resolv.conf, bound as they are
@@ -455,6 +455,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       hostname,
       ...(hostsTail ? { hostsTail } : {}),
       ...(bridgeIp ? { bridgeIp } : {}),
+      ...(sharedOut && (bridgeIp || userNet) ? { sharedOut: true } : {}),
       ...(o.network !== undefined ? { networkMode: joined ? `container:${joined.id}` : o.network } : {}),
     };
     const writeRecord = () =>
@@ -497,7 +498,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     // a created container gets its cgroup at `hull start`, and its namespace then
     const cgroupns = (cgroup !== undefined || (limited && createOnly)) && o.cgroupns === "private";
     if (cgroupns) flags |= ABI.HULL_FLAG_CGROUPNS;
-    if (bridgeIp) flags |= ABI.HULL_FLAG_NET_SHARED;
+    if (record.sharedOut) flags |= ABI.HULL_FLAG_NET_SHARED;
     // a kept container's output is logged even in the foreground: `hull run --name t ... || hull logs t`
     if (!o.rm && !o.detach) flags |= ABI.HULL_FLAG_LOG;
 
@@ -548,7 +549,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(cgroup ? { cgroup } : {}),
       ...(outbound ? { netHelper: helperCommand(outbound, ports, dir, names.namesHost, names.dnsForward) } : {}),
       ...(joined ? { joinPid: joined.pid, joinStart: joined.start } : {}),
-      ...(bridge && bridgeIp && outbound
+      ...(bridge && record.sharedOut && outbound
         ? { holderHelper: bridge.holderHelperArgv(outbound.program, join(paths.root, "networks")) }
         : {}),
       flags,
@@ -569,8 +570,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     writeNewFile(join(dir, "spec.json"), JSON.stringify(spec));
     if (createOnly) return id;
     if (record.networks || bridgeIp) {
-      const { userNets, writeLinks } = await import("../network/attach");
-      spec.userNets = userNets(paths, id, record.networks, ids, bridgeIp);
+      const { routeNetwork, userNets, writeLinks } = await import("../network/attach");
+      spec.userNets = userNets(paths, id, record.networks, ids, bridgeIp, routeNetwork(paths, record));
       if (!record.networks) writeLinks(paths, record);
     }
     return await execShim(encodeMessage(spec));

@@ -62,9 +62,19 @@ export function newEndpoint(
 }
 
 /** The attach line of one endpoint, as ffi/netns.c reads it. */
-function attachLine(containerId: string, n: NetworkRecord, e: Endpoint): string {
+function attachLine(containerId: string, n: NetworkRecord, e: Endpoint, route = false): string {
   const prefix = parseSubnet(n.subnet).prefix;
-  return `${bridgeName(n)} ${n.gateway}/${prefix} ${vethName(containerId, n.id)} ${e.ifname} ${e.ip}/${prefix}`;
+  const line = `${bridgeName(n)} ${n.gateway}/${prefix} ${vethName(containerId, n.id)} ${e.ifname} ${e.ip}/${prefix}`;
+  return route ? `${line} ${n.gateway}` : line;
+}
+
+/**
+ * The user network whose gateway carries C's default route: with no helper of its own (sharedOut),
+ * and not on the default network's bridge, the first of its networks that is not --internal.
+ */
+export function routeNetwork(paths: StorePaths, c: ContainerRecord): string | undefined {
+  if (!c.sharedOut || c.bridgeIp) return undefined;
+  return Object.keys(c.networks ?? {}).find((name) => readNetwork(paths, name)?.internal === false);
 }
 
 /** The networks of ENDPOINTS that still exist as they were: a network removed since is refused. */
@@ -89,6 +99,8 @@ export function userNets(
   maps: { uidMap: string; gidMap: string },
   /** its address on the default network's shared bridge (src/network/bridge.ts) */
   bridgeIp?: string,
+  /** the network whose gateway carries its default route (routeNetwork) */
+  routeVia?: string,
 ): UserNets | undefined {
   if ((!endpoints || Object.keys(endpoints).length === 0) && !bridgeIp) return undefined;
   const holder = hostIdMapping();
@@ -100,7 +112,7 @@ export function userNets(
     nestGidMap: nestedMap(maps.gidMap, holder.gidMap),
     attach: [
       ...(bridgeIp ? [bridgeLine(vethName(id, "hull0"), bridgeIp)] : []),
-      ...networksOf(paths, endpoints ?? {}).map(([n, e]) => attachLine(id, n, e)),
+      ...networksOf(paths, endpoints ?? {}).map(([n, e]) => attachLine(id, n, e, n.name === routeVia)),
     ],
     file: linksFile(paths, id),
   };
@@ -126,9 +138,10 @@ export function wantsOutbound(paths: StorePaths, c: ContainerRecord): boolean {
  */
 export function writeLinks(paths: StorePaths, c: ContainerRecord): void {
   const lines: string[] = c.bridgeIp ? [bridgeLine(vethName(c.id, "hull0"), c.bridgeIp)] : [];
+  const route = routeNetwork(paths, c);
   for (const [name, e] of Object.entries(c.networks ?? {})) {
     const n = readNetwork(paths, name);
-    if (n && n.id === e.networkId) lines.push(attachLine(c.id, n, e));
+    if (n && n.id === e.networkId) lines.push(attachLine(c.id, n, e, name === route));
   }
   if (!wantsOutbound(paths, c)) lines.push("outbound no");
   const { writeFileAtomic } = require("../store/atomic") as typeof import("../store/atomic");

@@ -52,8 +52,11 @@ function recordPath(paths: StorePaths, name: string): string {
   return join(networksDir(paths), `${name}.json`);
 }
 
-/** The bridge of a network in the shared namespace: at most 15 characters, as the kernel allows. */
-export const bridgeName = (n: NetworkRecord) => `hull-${n.id.slice(0, 10)}`;
+/**
+ * The bridge of a network in the shared namespace: at most 15 characters, as the kernel allows. The
+ * shared namespace forwards hull-* out (ffi/netlink.c); an --internal network's, hullx*, never.
+ */
+export const bridgeName = (n: NetworkRecord) => `${n.internal ? "hullx" : "hull-"}${n.id.slice(0, 10)}`;
 
 export class NoSuchNetworkError extends Error {
   constructor(key: string) {

@@ -1,5 +1,6 @@
 import {
   containers,
+  sweepDeadRemovals,
   inspectContainer,
   pruneContainers,
   removeContainer,
@@ -52,6 +53,7 @@ export const ps: HullCommand = {
       "ps",
     );
     const statusOf = (c: ContainerView) => (c.state.status === "running" && c.state.paused ? "paused" : c.state.status);
+    await sweepDeadRemovals(paths(args.root));
     const list = containers(paths(args.root), Boolean(args.all) || f.has("status") || f.has("exited")).filter(
       (c) =>
         passes(f, "name", (n) => new RegExp(n).test(c.record.name ?? "")) &&

@@ -74,6 +74,8 @@ static int nl_send(struct nlreq *r) {
   ((struct nlmsghdr *)r->buf)->nlmsg_len = (uint32_t)r->len;
   int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (s < 0) return errno;
+  struct timeval tv = {.tv_sec = 2};
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   struct sockaddr_nl to = {.nl_family = AF_NETLINK};
   int rc = 0;
   if (sendto(s, r->buf, r->len, 0, (struct sockaddr *)&to, sizeof to) < 0) rc = errno;
@@ -166,6 +168,15 @@ int net_delete_link(const char *name) {
   nl_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
   int rc = nl_send(&r);
   return rc == ENODEV ? 0 : rc;
+}
+
+/* Delete every container attachment (veth ends named hv...) of this namespace. */
+void net_delete_ports(void) {
+  struct if_nameindex *all = if_nameindex();
+  if (!all) return;
+  for (struct if_nameindex *i = all; i->if_index; i++)
+    if (!strncmp(i->if_name, "hv", 2)) net_delete_link(i->if_name);
+  if_freenameindex(all);
 }
 
 /* How many container attachments (veth ends named hv...) this namespace holds. */
@@ -347,6 +358,9 @@ int net_setup_nat(const char *bridge) {
   b_done(&b, b_msg(&b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC));
   int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 12 /* NETLINK_NETFILTER */);
   if (s < 0) return errno;
+  /* a kernel that refuses the batch answers once, not once a message: never wait for the rest */
+  struct timeval tv = {.tv_sec = 2};
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   struct sockaddr_nl to = {.nl_family = AF_NETLINK};
   int rc = 0;
   if (sendto(s, b.buf, b.len, 0, (struct sockaddr *)&to, sizeof to) < 0) rc = errno;
@@ -365,6 +379,7 @@ int net_setup_nat(const char *bridge) {
       got++;
       if (err && !rc) rc = err;
     }
+    if (rc) break;
   }
   close(s);
   if (rc) return rc;

@@ -41,6 +41,8 @@ static pid_t holder_pid(void) {
 static int holder_pastas(pid_t holder, int kill_them) {
   char want[16];
   snprintf(want, sizeof want, "%d", (int)holder);
+  /* HOLDER 0: the pastas of holders that are gone (one killed outright could not end its own) */
+  int orphans = holder == 0;
   DIR *d = opendir("/proc");
   if (!d) return 0;
   int found = 0;
@@ -57,7 +59,17 @@ static int holder_pastas(pid_t holder, int kill_them) {
     char *last = cmd;
     for (ssize_t i = 0; i < n - 1; i++)
       if (!cmd[i]) last = cmd + i + 1;
-    if (strcmp(last, want)) continue;
+    if (orphans) {
+      /* a holder's pasta names its pid file: only those, and only when its target is no holder */
+      int holders = 0;
+      for (char *a = cmd; a < cmd + n - 1; a += strlen(a) + 1)
+        if (strstr(a, "/holder.pasta.pid")) holders = 1;
+      char tcomm[32];
+      snprintf(path, sizeof path, "/proc/%.12s/comm", last);
+      if (!holders || (read_small_file(path, tcomm, sizeof tcomm) > 0 && !strncmp(tcomm, "hull-netns", 10))) continue;
+    } else if (strcmp(last, want)) {
+      continue;
+    }
     found++;
     if (kill_them) kill(atoi(e->d_name), SIGTERM);
   }
@@ -76,32 +88,33 @@ static void __attribute__((noreturn)) holder_loop(const char *dir) {
   int idle = 0;
   char pasta_file[4300];
   snprintf(pasta_file, sizeof pasta_file, "%s/holder.pasta.pid", dir);
+  /* Every container cloned under this namespace holds holder.users (shared) for its life, and every
+   * attach under way holds holder.lock: with both free twice in a row, nothing uses the namespace.
+   * Links left then are stale (a container killed outright, whose namespace the kernel tears down
+   * seconds later, or never while a joined container keeps it): deleted here, then the holder goes. */
   for (;;) {
     struct timespec t = {0, 500000000};
     nanosleep(&t, NULL);
     char text[128];
-    if (net_count_ports() != 0) {
-      idle = 0;
-      continue;
-    }
-    if (++idle < 2) continue;
     int fd = open(lock, O_RDWR | O_CLOEXEC);
     if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
       close(fd);
+      idle = 0;
       continue;
     }
-    if (net_count_ports() != 0) {
-      close(fd);
-      continue;
-    }
-    /* a container cloned under this namespace still lives (on no network now, after a disconnect):
-     * it may be connected again, which needs this namespace */
     int users = open(usersfile, O_RDWR | O_CLOEXEC);
     if (users >= 0 && flock(users, LOCK_EX | LOCK_NB) < 0) {
       close(users);
-      close(fd);
+      if (fd >= 0) close(fd);
+      idle = 0;
       continue;
     }
+    if (++idle < 2) {
+      if (users >= 0) close(users);
+      if (fd >= 0) close(fd);
+      continue;
+    }
+    net_delete_ports();
     /* the namespace's own pasta goes with it */
     holder_pastas(getpid(), 1);
     /* the pid file names this process still (a store removed meanwhile has none) */
@@ -121,6 +134,7 @@ static void __attribute__((noreturn)) holder_loop(const char *dir) {
 
 /* Start a holder: its maps written by newuidmap as a container's, its pid file written. */
 static pid_t holder_start(char *msg, size_t len) {
+  holder_pastas(0, 1);
   int back[2], go[2];
   if (pipe2(back, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
     snprintf(msg, len, "pipe");
@@ -273,6 +287,7 @@ int holder_outbound(int userfd, int netfd) {
   pid_t child = fork();
   if (child == 0) {
     /* pasta daemonizes itself once the namespace is set up; it belongs to no supervisor */
+    holder_release();
     setsid();
     sigset_t none;
     sigemptyset(&none);
@@ -304,6 +319,8 @@ int holder_outbound(int userfd, int netfd) {
     if (pipe2(back, O_CLOEXEC) == 0) {
       pid_t y = fork();
       if (y == 0) {
+        /* only this process's parent holds the lock: a child stuck here must not hold it forever */
+        holder_release();
         int32_t rc = 0;
         if (setns(userfd, CLONE_NEWUSER) < 0 || setns(netfd, CLONE_NEWNET) < 0) rc = errno;
         if (!rc) rc = net_make_bridge("hull0");
@@ -381,6 +398,7 @@ pid_t clone_under(int userfd, int netfd, char *msg, size_t len) {
   }
   if (x == 0) {
     close(back[0]);
+    holder_release();
     char why[200] = "";
     int32_t r = -1;
     unsigned long flags = CLONE_PARENT | CLONE_NEWNS | SIGCHLD | (netfd < 0 ? CLONE_NEWUSER : 0);
@@ -486,6 +504,7 @@ int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len) {
   pid_t y = fork();
   if (y == 0) {
     close(back[0]);
+    holder_release();
     char why[300] = "";
     int32_t rc = attach_here(userfd, netfd, cnet, why, sizeof why);
     write_all(back[1], &rc, sizeof rc);
@@ -508,6 +527,7 @@ int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len) {
 void net_detach_all(int userfd, int netfd) {
   pid_t y = fork();
   if (y == 0) {
+    holder_release();
     if (setns(userfd, CLONE_NEWUSER) < 0 || setns(netfd, CLONE_NEWNET) < 0) _exit(1);
     char f[5][64];
     for (int i = 0; i < cfg.net_attach_n; i++)

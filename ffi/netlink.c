@@ -179,17 +179,6 @@ void net_delete_ports(void) {
   if_freenameindex(all);
 }
 
-/* How many container attachments (veth ends named hv...) this namespace holds. */
-int net_count_ports(void) {
-  struct if_nameindex *all = if_nameindex();
-  if (!all) return -1;
-  int n = 0;
-  for (struct if_nameindex *i = all; i->if_index; i++)
-    if (!strncmp(i->if_name, "hv", 2)) n++;
-  if_freenameindex(all);
-  return n;
-}
-
 /* A default route through GATEWAY on the link NAME (the container's eth0 on the shared bridge). */
 int net_default_route(const char *name, const char *gateway) {
   struct in_addr gw;

@@ -179,7 +179,6 @@ int net_make_bridge(const char *name);
 int net_make_veth(const char *host, const char *peer, int netns_fd, const char *master);
 int net_add_address(const char *name, const char *cidr);
 int net_delete_link(const char *name);
-int net_count_ports(void);
 void net_delete_ports(void);
 int net_default_route(const char *name, const char *gateway);
 int net_setup_nat(const char *bridge);

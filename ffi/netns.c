@@ -338,12 +338,8 @@ int holder_outbound(int userfd, int netfd) {
       if (rc) snprintf(why, sizeof why, "no NAT in the shared namespace (nf_tables: %s)", strerror(rc));
     }
   }
-  if (*why && up) {
-    char comm[64];
-    int pasta = read_small_file(pidfile, text, sizeof text) > 0 ? atoi(text) : 0;
-    snprintf(errfile, sizeof errfile, "/proc/%d/comm", pasta);
-    if (pasta > 0 && read_small_file(errfile, comm, sizeof comm) > 0 && !strncmp(comm, "pas", 3)) kill(pasta, SIGTERM);
-  }
+  /* no way out after all: the pasta is of no use */
+  if (*why && up) holder_pastas(holder, 1);
   char tmp[4300];
   snprintf(tmp, sizeof tmp, "%s.tmp", status);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -357,6 +353,13 @@ int holder_outbound(int userfd, int netfd) {
   return !*why;
 }
 
+/* One HULL_REC_NET_ATTACH line, "BRIDGE GATEWAY/PREFIX VETH IFNAME ADDRESS/PREFIX [ROUTE]", into F
+ * (ROUTE, the gateway of the container's default route, into F[5]: "" when absent). 1 if whole. */
+static int parse_attach(const char *line, char f[6][64]) {
+  f[5][0] = 0;
+  return sscanf(line, "%15s %31s %15s %15s %31s %31s", f[0], f[1], f[2], f[3], f[4], f[5]) >= 5;
+}
+
 /* The shared way out is not to be had: the default network's link (bridge hull0) is dropped, and
  * so is a user network's default route through its bridge; the container gets its own helper. */
 void drop_shared_bridge(void) {
@@ -364,8 +367,8 @@ void drop_shared_bridge(void) {
   int kept = 0;
   for (int i = 0; i < cfg.net_attach_n; i++) {
     if (!strncmp(cfg.net_attach[i], "hull0 ", 6)) continue;
-    char f[5][64];
-    if (kept < 16 && sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s", f[0], f[1], f[2], f[3], f[4]) == 5) {
+    char f[6][64];
+    if (kept < 16 && parse_attach(cfg.net_attach[i], f)) {
       snprintf(lines[kept], sizeof lines[kept], "%s %s %s %s %s", f[0], f[1], f[2], f[3], f[4]);
       cfg.net_attach[kept] = lines[kept];
       kept++;
@@ -462,11 +465,9 @@ static int attach_here(int userfd, int netfd, int cnet, char *msg, size_t len) {
     int rc = net_delete_link(cfg.net_detach[i]);
     if (rc) return bad(msg, len, rc, "delete link", cfg.net_detach[i]);
   }
-  /* "BRIDGE GATEWAY/PREFIX VETH IFNAME ADDRESS/PREFIX" */
-  char f[5][64];
+  char f[6][64];
   for (int i = 0; i < cfg.net_attach_n; i++) {
-    if (sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s", f[0], f[1], f[2], f[3], f[4]) != 5)
-      return bad(msg, len, EINVAL, "attachment", cfg.net_attach[i]);
+    if (!parse_attach(cfg.net_attach[i], f)) return bad(msg, len, EINVAL, "attachment", cfg.net_attach[i]);
     int rc = net_make_bridge(f[0]);
     if (!rc) rc = net_add_address(f[0], f[1]);
     if (!rc) rc = net_link_up(f[0]);
@@ -480,13 +481,11 @@ static int attach_here(int userfd, int netfd, int cnet, char *msg, size_t len) {
   if (cfg.net_attach_n == 0) return 0;
   if (setns(cnet, CLONE_NEWNET) < 0) return bad(msg, len, errno, "join", "the container's network namespace");
   for (int i = 0; i < cfg.net_attach_n; i++) {
-    char gw[32] = "";
-    if (sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s %31s", f[0], f[1], f[2], f[3], f[4], gw) < 5)
-      return bad(msg, len, EINVAL, "attachment", cfg.net_attach[i]);
+    if (!parse_attach(cfg.net_attach[i], f)) return bad(msg, len, EINVAL, "attachment", cfg.net_attach[i]);
     int rc = net_add_address(f[3], f[4]);
     if (!rc) rc = net_link_up(f[3]);
-    /* the default network's: its way out, through the shared namespace */
-    if (!rc && *gw) rc = net_default_route(f[3], gw);
+    /* its way out, through the shared namespace */
+    if (!rc && f[5][0]) rc = net_default_route(f[3], f[5]);
     if (rc) return bad(msg, len, rc, "address the container's", f[3]);
   }
   return 0;
@@ -529,10 +528,9 @@ void net_detach_all(int userfd, int netfd) {
   if (y == 0) {
     holder_release();
     if (setns(userfd, CLONE_NEWUSER) < 0 || setns(netfd, CLONE_NEWNET) < 0) _exit(1);
-    char f[5][64];
+    char f[6][64];
     for (int i = 0; i < cfg.net_attach_n; i++)
-      if (sscanf(cfg.net_attach[i], "%15s %31s %15s %15s %31s", f[0], f[1], f[2], f[3], f[4]) >= 5)
-        net_delete_link(f[2]);
+      if (parse_attach(cfg.net_attach[i], f)) net_delete_link(f[2]);
     _exit(0);
   }
   if (y > 0) waitpid(y, NULL, 0);

@@ -109,6 +109,20 @@ export function startedAt(paths: StorePaths, id: string): string | undefined {
   }
 }
 
+const SavedMaps = v.looseObject({
+  uidMap: v.string(),
+  gidMap: v.string(),
+  uidMapProg: v.string(),
+  gidMapProg: v.string(),
+});
+
+/** The id maps (host ids) container ID was run with, from its spec.json; KEY names it in the error. */
+export function savedMaps(paths: StorePaths, id: string, key: string): v.InferOutput<typeof SavedMaps> {
+  const r = v.safeParse(SavedMaps, JSON.parse(readFileText(join(containerDir(paths, id), "spec.json")) ?? "{}"));
+  if (!r.success) throw new Error(`container ${key} has a damaged spec.json (no id maps)`);
+  return r.output;
+}
+
 /** The container's pid 1 as the host sees it, while it lives. */
 export function initPid(paths: StorePaths, id: string): number | undefined {
   const f = pidFile(paths, id, "init.pid");

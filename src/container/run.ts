@@ -17,7 +17,7 @@ import { resolveSecurity, type Security } from "../runtime/security";
 import { accessible, F_OK, isatty, mkdir, R_OK, W_OK } from "../sys/libc";
 import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from "./binds";
 import { ensureVolume } from "./volumes";
-import { nameFiles, writeEtcFiles } from "./etc-files";
+import { DNS_FORWARDER, nameFiles, writeEtcFiles } from "./etc-files";
 import {
   type Helper,
   helperCommand,
@@ -26,7 +26,6 @@ import {
   PASTA_INSTALL,
   parseNetwork,
 } from "../network/mode";
-import { DNS_FORWARDER } from "./etc-files";
 import type { PortMapping } from "../network/publish";
 import type { NetworkRecord } from "../network/records";
 import { buildEnv, readEnvFile } from "./env";
@@ -92,53 +91,6 @@ function commandLine(o: RunOptions, c: Root["config"]): string[] {
   const argv = [...entry, ...cmd];
   if (argv.length === 0) throw new RunError("no command specified: give one after the image name");
   return argv;
-}
-
-interface Joined {
-  id: string;
-  pid: number;
-  start: string | undefined;
-  hostname: string;
-  uidMap: string;
-  gidMap: string;
-  etcFiles: { hosts: string; resolvConf: string };
-}
-
-/**
- * --network container:KEY: the running container whose network namespace (and so user namespace:
- * the network namespace belongs to it) the new one joins. docker's conflicts are refused: the names
- * and ports are the joined container's.
- */
-async function joinTarget(paths: ReturnType<typeof storePaths>, key: string, o: RunOptions): Promise<Joined> {
-  const { findContainer, initPid, containerDir } = await import("./records");
-  for (const [given, flagName] of [
-    [o.publish.length > 0 || o.publishAll, "-p/-P"],
-    [o.hostname !== undefined, "--hostname"],
-    [o.dns.length + o.dnsSearch.length + o.dnsOption.length > 0, "--dns"],
-    [o.addHost.length > 0, "--add-host"],
-  ] as const)
-    if (given) throw new Error(`${flagName} and --network container: conflict: the network is ${key}'s`);
-  const target = findContainer(paths, key);
-  const pid = initPid(paths, target.id);
-  if (!pid) throw new Error(`--network container:${key}: the container is not running (hull start ${key})`);
-  if (target.networkMode === "host")
-    throw new Error(`--network container:${key}: it uses the host's network, so use --network host`);
-  if (target.userns?.startsWith("keep-id"))
-    throw new Error(`--network container:${key}: joining a --userns=keep-id container is not supported yet`);
-  const { readFileText: read } = await import("../sys/libc");
-  const spec = JSON.parse(read(join(containerDir(paths, target.id), "spec.json")) ?? "{}");
-  if (typeof spec.uidMap !== "string" || typeof spec.gidMap !== "string")
-    throw new Error(`--network container:${key}: its spec.json is damaged`);
-  const dir = containerDir(paths, target.id);
-  return {
-    id: target.id,
-    pid,
-    start: processStart(pid),
-    hostname: target.hostname ?? target.id.slice(0, 12),
-    uidMap: spec.uidMap,
-    gidMap: spec.gidMap,
-    etcFiles: { hosts: join(dir, "hosts"), resolvConf: join(dir, "resolv.conf") },
-  };
 }
 
 function newId(): string {
@@ -248,7 +200,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   let names: ReturnType<typeof nameFiles>;
   // a user network's record, and the container a container: network joins
   let userNet: NetworkRecord | undefined;
-  let joined: Joined | undefined;
+  let joined: import("../network/join").Joined | undefined;
   // the helper that gives the container's own network its way out, and -p
   let outbound: Helper | undefined;
   try {
@@ -266,7 +218,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         throw new Error(
           "--restart and --network container: conflict: the joined container's network is gone once it restarts",
         );
-      joined = await joinTarget(paths, net.target, o);
+      joined = await (await import("../network/join")).joinTarget(paths, net.target, o);
       if (o.userns !== undefined)
         throw new Error("--userns and --network container: conflict: the container's user namespace is joined");
     }
@@ -550,7 +502,12 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(outbound ? { netHelper: helperCommand(outbound, ports, dir, names.namesHost, names.dnsForward) } : {}),
       ...(joined ? { joinPid: joined.pid, joinStart: joined.start } : {}),
       ...(bridge && record.sharedOut && outbound
-        ? { holderHelper: bridge.holderHelperArgv(outbound.program, join(paths.root, "networks")) }
+        ? {
+            holderHelper: bridge.holderHelperArgv(
+              outbound.program,
+              (await import("../network/records")).networksDir(paths),
+            ),
+          }
         : {}),
       flags,
       steps: planMounts({

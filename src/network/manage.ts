@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import {
   containerDir,
+  savedMaps,
   type ContainerRecord,
   findContainer,
   initPid,
@@ -15,7 +16,6 @@ import { encodeNetMessage } from "../runtime/message";
 import { spawnShim } from "../runtime/shim";
 import { writeFileAtomic } from "../store/atomic";
 import type { StorePaths } from "../store/paths";
-import { readFileText } from "../sys/libc";
 import { type Endpoint, newEndpoint, refreshHosts, userNets, vethName, writeLinks } from "./attach";
 import {
   bridgeName,
@@ -24,6 +24,7 @@ import {
   findNetwork,
   listNetworks,
   type NetworkRecord,
+  networksDir,
   withNetworksLock,
 } from "./records";
 
@@ -143,7 +144,7 @@ export async function deleteLinks(paths: StorePaths, links: string[]): Promise<v
   const { hostIdMapping } = await import("../runtime/idmap");
   const ids = hostIdMapping();
   const nets = {
-    dir: join(paths.root, "networks"),
+    dir: networksDir(paths),
     holderUidMap: ids.uidMap,
     holderGidMap: ids.gidMap,
     nestUidMap: "",
@@ -166,27 +167,18 @@ async function runningPid(paths: StorePaths, rec: ContainerRecord, key: string):
   throw new Error(`container ${key} is still starting: try again`);
 }
 
-/** The running container's links changed through the shim; exit 3 is its "not under the holder". */
-async function relink(
+/** Links for the running container REC made through the shim; exit 3 is its "not under the holder". */
+async function attachRunning(
   paths: StorePaths,
   rec: ContainerRecord,
   pid: number,
   attach: Record<string, Endpoint>,
-  detach: string[],
   key: string,
 ): Promise<void> {
-  const spec = JSON.parse(readFileText(join(containerDir(paths, rec.id), "spec.json")) ?? "{}");
-  if (typeof spec.uidMap !== "string" || typeof spec.gidMap !== "string")
-    throw new Error(`container ${key} has a damaged spec.json`);
-  const nets = userNets(paths, rec.id, attach, spec) ?? {
-    dir: join(paths.root, "networks"),
-    holderUidMap: "",
-    holderGidMap: "",
-    nestUidMap: "",
-    nestGidMap: "",
-    attach: [],
-  };
-  const r = await spawnShim(encodeNetMessage(pid, nets, detach, spec), ["net", "0"]);
+  const maps = savedMaps(paths, rec.id, key);
+  const nets = userNets(paths, rec.id, attach, maps);
+  if (!nets) return;
+  const r = await spawnShim(encodeNetMessage(pid, nets, [], maps), ["net", "0"]);
   if (r.code === 3)
     throw new Error(
       `container ${key} has a network namespace of its own (a pasta of its own, for -p or host-gateway), which a user network cannot reach while it runs: hull stop ${key}, connect it, and start it again`,
@@ -216,7 +208,7 @@ export async function connectNetwork(
       if (rec.networks?.[n.name]) throw new Error(`container ${ctrKey} is already on network ${n.name}`);
       const endpoint = newEndpoint(listContainers(paths), n, rec.networks ?? {}, o);
       const pid = await runningPid(paths, rec, ctrKey);
-      if (pid) await relink(paths, rec, pid, { [n.name]: endpoint }, [], ctrKey);
+      if (pid) await attachRunning(paths, rec, pid, { [n.name]: endpoint }, ctrKey);
       const updated = { ...rec, networks: { ...(rec.networks ?? {}), [n.name]: endpoint } };
       writeRecord(paths, updated);
       if (pid) writeLinks(paths, updated);
@@ -235,7 +227,8 @@ export async function disconnectNetwork(paths: StorePaths, netKey: string, ctrKe
       const endpoint = rec.networks?.[name];
       if (!rec.networks || !endpoint) throw new Error(`container ${ctrKey} is not connected to network ${name}`);
       const pid = await runningPid(paths, rec, ctrKey);
-      if (pid) await relink(paths, rec, pid, {}, [vethName(rec.id, endpoint.networkId)], ctrKey);
+      // deleted by name: the veth takes its end in the container along
+      if (pid) await deleteLinks(paths, [vethName(rec.id, endpoint.networkId)]);
       const { [name]: _gone, ...rest } = rec.networks;
       const updated = { ...rec, networks: rest };
       writeRecord(paths, updated);

@@ -109,7 +109,9 @@ job=$!
 pid=""
 for _ in $(seq 100); do
   pid=$($H inspect k9 2>/dev/null | sed -n 's/.*"Pid": \([1-9][0-9]*\).*/\1/p' | head -1)
-  [ -n "$pid" ] && break
+  # the container's own pid 1 (inspect gives hull's pid until the command runs): kill hull only then
+  [ -n "$pid" ] && [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = sleep ] && break
+  pid=""
   sleep 0.2
 done
 dir=/sys/fs/cgroup$(cg_of "$pid" 2>/dev/null)

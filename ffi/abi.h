@@ -82,6 +82,8 @@
 /* str, repeated: the shared namespace's own helper (pasta, "{pid}" for the holder's pid), started once
  * with the NAT that lets the default network's containers out through it (HULL_FLAG_NET_SHARED) */
 #define HULL_REC_HOLDER_HELPER 47
+/* str: HULL_TRACE=timing: the caller's start, in ms since the epoch; the shim prints its phases from it */
+#define HULL_REC_TRACE_ORIGIN 48
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0

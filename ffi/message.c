@@ -109,6 +109,7 @@ void read_message(int fd) {
       push_list(&cfg.holder_helper, &cfg.holder_helper_argc, &cfg.holder_helper_cap, data);
       break;
     case HULL_REC_NET_API: cfg.net_api = data; break;
+    case HULL_REC_TRACE_ORIGIN: cfg.trace_origin = strtod(data, NULL); break;
     case HULL_REC_NET_API_REQ: push_list(&cfg.net_api_req, &cfg.net_api_req_n, &cfg.net_api_req_cap, data); break;
     case HULL_REC_HOLDER_DIR: cfg.holder_dir = data; break;
     case HULL_REC_HOLDER_UIDMAP: cfg.holder_uidmap = data; break;

@@ -77,39 +77,38 @@ static int holder_pastas(pid_t holder, int kill_them) {
   return found;
 }
 
-/* The holder: it only keeps the namespace. Every half second it counts the attachments; after
- * two counts of none it takes the lock (no attach is under way then), counts again and goes. */
+/* The holder: it only keeps the namespace. Every container cloned under it holds holder.users
+ * (shared) for its life and touches the file when it ends (holder_unuse), and every attach under way
+ * holds holder.lock. The holder goes once both are free and the last use ended a second ago: a
+ * script's loop of `hull run`s keeps one namespace, not a new one (and its pasta) every other run,
+ * as sampling for free locks alone gave (they are free between two runs). */
 static void __attribute__((noreturn)) holder_loop(const char *dir) {
   prctl(PR_SET_NAME, "hull-netns", 0, 0, 0);
   char lock[4200], pidfile[4200], usersfile[4200];
   snprintf(lock, sizeof lock, "%s/holder.lock", dir);
   snprintf(usersfile, sizeof usersfile, "%s/holder.users", dir);
   snprintf(pidfile, sizeof pidfile, "%s/holder.pid", dir);
-  int idle = 0;
   char pasta_file[4300];
   snprintf(pasta_file, sizeof pasta_file, "%s/holder.pasta.pid", dir);
-  /* Every container cloned under this namespace holds holder.users (shared) for its life, and every
-   * attach under way holds holder.lock: with both free twice in a row, nothing uses the namespace.
-   * Links left then are stale (a container killed outright, whose namespace the kernel tears down
-   * seconds later, or never while a joined container keeps it): deleted here, then the holder goes. */
+  /* Links left when it goes are stale (a container killed outright, whose namespace the kernel
+   * tears down seconds later, or never while a joined container keeps it): deleted here. */
   for (;;) {
-    struct timespec t = {0, 500000000};
+    struct timespec t = {0, 250000000};
     nanosleep(&t, NULL);
     char text[128];
     int fd = open(lock, O_RDWR | O_CLOEXEC);
     if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
       close(fd);
-      idle = 0;
       continue;
     }
     int users = open(usersfile, O_RDWR | O_CLOEXEC);
-    if (users >= 0 && flock(users, LOCK_EX | LOCK_NB) < 0) {
-      close(users);
-      if (fd >= 0) close(fd);
-      idle = 0;
-      continue;
-    }
-    if (++idle < 2) {
+    struct stat st;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int busy = users >= 0 && flock(users, LOCK_EX | LOCK_NB) < 0;
+    int recent = users >= 0 && fstat(users, &st) == 0 && now.tv_sec - st.st_mtim.tv_sec < 2 &&
+                 (now.tv_sec - st.st_mtim.tv_sec) * 1000000000L + (now.tv_nsec - st.st_mtim.tv_nsec) < 1000000000L;
+    if (busy || recent) {
       if (users >= 0) close(users);
       if (fd >= 0) close(fd);
       continue;
@@ -244,6 +243,13 @@ int holder_use(void) {
     fd = -1;
   }
   return fd;
+}
+
+/* The end of a use (FD from holder_use): its time is what the holder's second of grace counts from. */
+void holder_unuse(int fd) {
+  if (fd < 0) return;
+  futimens(fd, NULL);
+  close(fd);
 }
 
 /* HULL_REC_NET_ATTACH_FILE: the container's links as its record has them now, one attachment a line,
@@ -523,17 +529,22 @@ int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len) {
 /* The container is gone: delete its veth ends in H (USERFD, NETFD) at once, so the holder sees no
  * attachment left within its next count. The kernel would delete them with the container's network
  * namespace, but it tears namespaces down asynchronously, seconds later (measured up to 5 s). */
-void net_detach_all(int userfd, int netfd) {
+/* Start deleting the container's links (a child, joined to the holder's namespaces); its pid. Deleting
+ * a veth waits for the kernel's grace period (ms): started when the container's first process ends,
+ * it runs while the stage unmounts and removes the container. */
+pid_t net_detach_start(int userfd, int netfd) {
   pid_t y = fork();
   if (y == 0) {
     holder_release();
     if (setns(userfd, CLONE_NEWUSER) < 0 || setns(netfd, CLONE_NEWNET) < 0) _exit(1);
     char f[6][64];
+    trace("detach: joined");
     for (int i = 0; i < cfg.net_attach_n; i++)
       if (parse_attach(cfg.net_attach[i], f)) net_delete_link(f[2]);
+    trace("detach: links deleted");
     _exit(0);
   }
-  if (y > 0) waitpid(y, NULL, 0);
+  return y;
 }
 
 /* `hull-shim net FD`: attach TARGET_PID, running, to networks or detach it (network connect and

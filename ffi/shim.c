@@ -88,6 +88,7 @@ static const char *env_value(const char *name) {
 
 /* execvpe() searches the PATH of hull's environment; the container's PATH is what counts. */
 static void __attribute__((noreturn)) exec_command(void) {
+  trace("container: exec");
   const char *cmd = cfg.argv[0];
   int err = ENOENT;
   if (strchr(cmd, '/')) {
@@ -212,6 +213,7 @@ static void __attribute__((noreturn)) container_stage(void) {
   if ((cfg.nsflags & CLONE_NEWUTS) && cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
     die(errno, "sethostname");
 
+  trace("container: mounts begin");
   if (mount(cfg.rootfs, cfg.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die(errno, "bind rootfs %s", cfg.rootfs);
   int rootfd = open(cfg.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) die(errno, "open rootfs %s", cfg.rootfs);
@@ -229,6 +231,7 @@ static void __attribute__((noreturn)) container_stage(void) {
   if (umount2(".", MNT_DETACH) < 0) die(errno, "detach old root");
   if (chdir("/") < 0) die(errno, "chdir /");
 
+  trace("container: root pivoted");
   if (net_pipe[0] >= 0) {
     /* the helper configures the network while the mounts above were made; wait for it here */
     char up = 0;
@@ -430,11 +433,13 @@ static void __attribute__((noreturn)) userns_stage(void) {
       if (sigwaitinfo(&set, &si) == SIGTERM) kill(pid, SIGKILL);
     }
   }
+  trace("stage: container reaped");
   /* Unmount before removing: the mount point could not be removed, and fuse-overlayfs's daemon
    * only stops once its mount is gone. */
   if (overlay_mounted) umount2(cfg.rootfs, MNT_DETACH);
   if (cfg.state_file && *cfg.state_file) write_state(code, oom_kills() > oom_before);
   remove_cleanup();
+  trace("stage: unmounted, --rm files removed");
   _exit(code);
 }
 
@@ -730,6 +735,7 @@ static int run_once(int detach) {
       die(e, "--network container: its process %u is gone (is it running?)", cfg.join_pid);
     }
   }
+  trace(cfg.holder_dir ? "shared namespace opened" : "clone");
   pid_t ns_pid = h_user >= 0   ? clone_under(h_user, -1, nest_msg, sizeof nest_msg)
                  : j_user >= 0 ? clone_under(j_user, j_net, nest_msg, sizeof nest_msg)
                                : (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD), 0, 0, 0, 0);
@@ -777,6 +783,7 @@ static int run_once(int detach) {
     remove_cleanup();
     die(rc > 0 ? rc : 0, "%s", msg);
   }
+  trace("id maps written");
   char go = HULL_SYNC_MAPS_DONE;
   write_all(sync_pipe[1], &go, 1);
   close(sync_pipe[1]);
@@ -784,6 +791,7 @@ static int run_once(int detach) {
   int32_t ctr = 0;
   if (read_full(back_pipe[0], &ctr, sizeof ctr) != sizeof ctr) ctr = 0;
   close(back_pipe[0]);
+  trace("container cloned");
   int ctr_fd = ctr > 0 ? (int)syscall(SYS_pidfd_open, ctr, 0) : -1;
   if (ctr > 0) write_pidfile("init.pid", ctr);
   int logs_open[2] = {0, 0};
@@ -823,6 +831,7 @@ static int run_once(int detach) {
       helper = start_net_helper(ctr, &err);
       if (helper <= 0) have_err = 1, up = 0;
     }
+    trace("network attached");
     if (up) write_all(net_pipe[1], "1", 1);
     close(net_pipe[1]);
     net_pipe[1] = -1;
@@ -844,17 +853,21 @@ static int run_once(int detach) {
   }
 
   int err_open = 1, status = -1;
+  pid_t detacher = -1;
   while (status < 0 || master_open || logs_open[0] || logs_open[1]) {
-    struct pollfd p[6] = {
+    struct pollfd p[7] = {
         {.fd = sfd, .events = POLLIN},
         {.fd = err_open ? err_pipe[0] : -1, .events = POLLIN},
         {.fd = master_open ? master : -1, .events = POLLIN},
         {.fd = stdin_open ? 0 : -1, .events = POLLIN},
         {.fd = logs_open[0] ? log_pipes[0][0] : -1, .events = POLLIN},
         {.fd = logs_open[1] ? log_pipes[1][0] : -1, .events = POLLIN},
+        /* the container's first process ended: its links can go while the stage cleans up */
+        {.fd = h_user >= 0 && detacher < 0 ? ctr_fd : -1, .events = POLLIN},
     };
     if (status >= 0) p[0].fd = -1;
-    if (poll(p, 6, -1) < 0 && errno != EINTR) break;
+    if (poll(p, 7, -1) < 0 && errno != EINTR) break;
+    if (p[6].revents) detacher = net_detach_start(h_user, h_net);
     if (p[1].revents) {
       int n = read_full(err_pipe[0], &err, sizeof err);
       if (n == (int)sizeof err) have_err = 1;
@@ -881,6 +894,7 @@ static int run_once(int detach) {
     if (p[0].revents) take_signals(sfd, ns_pid, ctr, ctr_fd, master, &status);
     if (status >= 0 && master_open) drain_pty(master, &master_open);
   }
+  trace("container ended");
   restore_terminal();
   if (err_open) {
     int n = read_full(err_pipe[0], &err, sizeof err);
@@ -902,11 +916,13 @@ static int run_once(int detach) {
   }
   if (master >= 0) close(master);
   if (h_user >= 0) {
-    net_detach_all(h_user, h_net);
+    if (detacher < 0) detacher = net_detach_start(h_user, h_net);
+    if (detacher > 0) waitpid(detacher, NULL, 0);
     close(h_user);
     close(h_net);
   }
-  if (users_fd >= 0) close(users_fd);
+  holder_unuse(users_fd);
+  trace("links deleted");
   if (helper > 0) {
     /* the container is gone: so is what its network needed */
     kill(helper, SIGTERM);
@@ -944,6 +960,7 @@ static void write_count(const char *name, int n) {
 static int run_parent(int message_fd) {
   reset_signals();
   read_message(message_fd);
+  trace("message read");
 
   int detach = (cfg.flags & HULL_FLAG_DETACH) != 0 && cfg.run_dir;
   if (detach) {
@@ -1326,7 +1343,9 @@ int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "signal-all")) return run_signal_all(atoi(argv[2]));
   if (argc == 3 && !strcmp(argv[1], "run")) {
     int fd = atoi(argv[2]);
-    return run_parent(fd);
+    int rc = run_parent(fd);
+    trace("exit");
+    return rc;
   }
   if (argc == 3 && !strcmp(argv[1], "net")) return run_net(atoi(argv[2]));
   if (argc == 2 && !strcmp(argv[1], "exec")) return run_exec(0);

@@ -137,6 +137,8 @@ struct config {
   const char **holder_helper;
   int holder_helper_argc, holder_helper_cap;
   int net_no_outbound;
+  /* HULL_TRACE=timing: the caller's start (ms since the epoch), else 0 */
+  double trace_origin;
   int net_attach_n, net_attach_cap, net_detach_n, net_detach_cap;
   struct { uint32_t resource; uint64_t soft, hard; } rlimits[16];
   int nrlimits;
@@ -161,6 +163,7 @@ extern int log_pipes[2][2];
 void report(int err, uint32_t code, const char *fmt, ...);
 void __attribute__((noreturn)) die(int err, const char *fmt, ...);
 void write_all(int fd, const void *buf, size_t len);
+void trace(const char *label);
 int read_full(int fd, void *buf, size_t len);
 ssize_t read_small_file(const char *path, char *buf, size_t size);
 pid_t spawn(const char *const argv[]);
@@ -185,6 +188,7 @@ int net_setup_nat(const char *bridge);
 /* netns.c */
 int holder_open(int create, int *userfd, int *netfd, char *msg, size_t len);
 void holder_release(void);
+void holder_unuse(int fd);
 int holder_use(void);
 void load_attach_file(void);
 int holder_outbound(int userfd, int netfd);
@@ -193,7 +197,7 @@ void push_list(const char ***list, int *n, int *cap, const char *item);
 pid_t clone_under(int userfd, int netfd, char *msg, size_t len);
 int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len);
 int run_net(int message_fd);
-void net_detach_all(int userfd, int netfd);
+pid_t net_detach_start(int userfd, int netfd);
 /* rootfs.c */
 int open_in_root(int rootfd, const char *path, int flags);
 int ensure_in_root(int rootfd, const char *path, int want_file);

@@ -47,6 +47,17 @@ void write_all(int fd, const void *buf, size_t len) {
   }
 }
 
+/* HULL_TRACE=timing: LABEL with the ms since the caller started (its clock: the wall clock), and the pid */
+void trace(const char *label) {
+  if (cfg.trace_origin <= 0) return;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  double ms = (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6 - cfg.trace_origin;
+  char line[160];
+  int n = snprintf(line, sizeof line, "hull-trace %8.2f ms  shim %d: %s\n", ms, (int)getpid(), label);
+  if (n > 0) write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
 int read_full(int fd, void *buf, size_t len) {
   char *p = buf;
   size_t got = 0;

@@ -3,11 +3,11 @@
 // written for docker must never destroy data because hull read a flag differently (`image prune -a
 // --help` pruned; `rmi $(images -q -f dangling=true)` removed every image).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { lstatSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { HullCommand } from "../src/cli/command";
 import { commands } from "../src/cli/table";
-import { hull, makeStore, ok, removeStore, requireUnprivileged } from "./helpers";
+import { HULL, hull, hullOnTerminal, makeStore, ok, removeStore, requireUnprivileged } from "./helpers";
 
 requireUnprivileged();
 
@@ -89,10 +89,48 @@ test("--help anywhere prints help and changes nothing, for every command", async
       const r = hull(args, { root });
       expect(r.code, `hull ${args.join(" ")}: ${r.stderr}`).toBe(0);
       expect(r.stdout + r.stderr, `hull ${args.join(" ")}`).toContain("USAGE");
+      // not a terminal: no colour codes for a pipe or a file to carry
+      expect(r.stdout.includes("\x1b"), `hull ${args.join(" ")} printed colour codes`).toBe(false);
       expect(snapshot(), `hull ${args.join(" ")} changed the store`).toEqual(before);
     }
   }
 }, 300_000);
+
+test("docs/commands.md is the command table's; completions for bash, zsh and fish come from it too", async () => {
+  const { commandsMarkdown, walkCommands } = await import("../src/cli/reference");
+  const { leaves } = await walkCommands();
+  const doc = readFileSync(join(import.meta.dir, "..", "docs", "commands.md"), "utf8");
+  expect(doc, "docs/commands.md is stale: bun tools/commands-doc.ts > docs/commands.md").toBe(commandsMarkdown(leaves));
+  const bash = ok(hull(["completion", "bash"], { root }));
+  const complete = (line: string) => {
+    const words = line.split(" ");
+    const r = Bun.spawnSync(
+      [
+        "bash",
+        "-c",
+        `${bash}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _hull; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
+      { env: { ...process.env, PATH: `${dirname(HULL)}:${process.env.PATH}`, HULL_ROOT: root } },
+    );
+    expect(r.stderr.toString()).toBe("");
+    return r.stdout.toString().trim().split("\n").sort();
+  };
+  expect(complete("hull netw")).toEqual(["network"]);
+  expect(complete("hull network c")).toEqual(["connect", "create"]);
+  expect(complete("hull ps --f")).toEqual(["--filter", "--format"]);
+  expect(complete("hull logs ke")).toEqual(["kept"]);
+  expect(complete("hull rmi ke")).toEqual(["kept:1"]);
+  for (const shell of ["zsh", "fish"]) expect(ok(hull(["completion", shell], { root }))).toContain("network");
+  expect(hull(["completion", "tcsh"], { root }).code).toBe(125);
+});
+
+test("no colour codes for a pipe or a file, nor on a terminal with NO_COLOR", () => {
+  // FORCE_COLOR: what makes the help colourful when hull would colour it (citty decides the rest)
+  expect(hullOnTerminal(`NO_COLOR=1 FORCE_COLOR=1 ${HULL} ps --help`, root).stdout).not.toContain("\x1b");
+  expect(hull(["ps", "--help"], { root, env: { FORCE_COLOR: "1" } }).stdout).not.toContain("\x1b");
+  expect(hull(["ps", "--help"], { root }).stdout).not.toContain("\x1b");
+  expect(hull(["--help"], { root }).stdout).not.toContain("\x1b");
+});
 
 test("an unknown flag is a usage error that names it and changes nothing, for every command", async () => {
   const all = await leaves();

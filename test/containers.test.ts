@@ -14,7 +14,7 @@ afterAll(() => removeStore(root));
 
 const h = (...args: string[]) => hull(args, { root });
 const psJson = (...flags: string[]) =>
-  ok(h("ps", ...flags, "--format", "json"))
+  ok(h("ps", "--no-trunc", ...flags, "--format", "json"))
     .trim()
     .split("\n")
     .filter(Boolean)
@@ -23,7 +23,7 @@ const psJson = (...flags: string[]) =>
 test("a kept container is listed with its exit code and name; names are unique", () => {
   expect(h("run", "--name", "job", "busybox", "sh", "-c", "exit 3").code).toBe(3);
   const [job] = psJson("-a");
-  expect(job).toMatchObject({ Names: "job", State: "exited", Image: "busybox", Command: "sh -c exit 3" });
+  expect(job).toMatchObject({ Names: "job", State: "exited", Image: "busybox", Command: '"sh -c exit 3"' });
   expect(job.Status).toStartWith("Exited (3)");
   expect(psJson()).toEqual([]);
   const again = h("run", "--name", "job", "busybox", "true");

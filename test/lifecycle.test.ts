@@ -16,7 +16,7 @@ afterAll(() => {
 
 const h = (...args: string[]) => hull(args, { root });
 function psJson(...flags: string[]) {
-  return ok(h("ps", ...flags, "--format", "json"))
+  return ok(h("ps", "--no-trunc", ...flags, "--format", "json"))
     .trim()
     .split("\n")
     .filter(Boolean)

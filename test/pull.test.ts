@@ -347,7 +347,15 @@ describe.if(tools)("hull pull", () => {
       .map((l) => JSON.parse(l));
     const one = rows.find((r) => r.Repository === `${registry.host}/test/one`);
     expect(one).toMatchObject({ Tag: "1" });
-    expect(one.ID).toMatch(/^sha256:/);
+    expect(one.ID).toMatch(/^[a-f0-9]{12}$/);
+    // docker's rule: whole ids with --no-trunc; a template reads the same fields
+    const whole = JSON.parse(
+      ok(hull(["images", "--no-trunc", "--format", "{{json .}}", `${registry.host}/test/one:1`], { root })),
+    );
+    expect(whole.ID.startsWith(`sha256:${one.ID}`)).toBe(true);
+    expect(
+      ok(hull(["images", "--format", "{{.Repository}}:{{.Tag}}", `${registry.host}/test/one`], { root })).trim(),
+    ).toBe(`${registry.host}/test/one:1`);
   });
 
   test("nothing is left behind", () => {

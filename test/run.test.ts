@@ -624,6 +624,30 @@ describe("other commands", () => {
     expect(help.stdout).toContain("--read-only");
   });
 
+  test("HULL_TRACE=timing: a line per phase from both halves, in order, on one clock", () => {
+    const r = hull(["run", "--rm", "--network", "none", "busybox", "true"], { root, env: { HULL_TRACE: "timing" } });
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split("\n");
+    const phases = lines.map((l) => /^hull-trace +([\d.]+) ms {2}(.*)$/.exec(l));
+    expect(phases.every(Boolean), r.stderr).toBe(true);
+    const names = phases.map((m) => (m?.[2] ?? "").replace(/^shim \d+: /, ""));
+    for (const want of [
+      "hull started",
+      "image resolved",
+      "exec of the shim",
+      "id maps written",
+      "container: exec",
+      "exit",
+    ])
+      expect(names, r.stderr).toContain(want);
+    // the shim's times follow the TypeScript's: one clock from hull's start
+    const at = (name: string) => Number(phases[names.indexOf(name)]?.[1]);
+    expect(at("exec of the shim")).toBeLessThan(at("id maps written"));
+    expect(at("container: exec")).toBeLessThan(at("exit"));
+    // off by default: nothing on stderr
+    expect(hull(["run", "--rm", "--network", "none", "busybox", "true"], { root }).stderr).toBe("");
+  });
+
   test("an unknown command", () => {
     const r = hull(["frobnicate"], { root });
     expect(r.code).toBe(125);

@@ -12,7 +12,6 @@ const RUN: Record<string, string> = {
   "memory-swappiness": LIMITS,
   "kernel-memory": LIMITS,
   "oom-kill-disable": LIMITS,
-  "shm-size": "--shm-size is not supported yet (/dev/shm is 64 MiB)",
   ip6: NETWORK,
   "mac-address": NETWORK,
   link: "--link is docker's legacy: put both containers on a user network (hull network create), where they reach each other by name",
@@ -32,18 +31,12 @@ const RUN: Record<string, string> = {
   "device-cgroup-rule": DEVICES,
   sysctl: "--sysctl is not supported yet",
   "group-add": "--group-add is not supported yet",
-  "stop-signal": "--stop-signal is not supported yet (the image's STOPSIGNAL is used)",
-  "stop-timeout": "--stop-timeout is not supported yet (give hull stop -t)",
   "detach-keys": "detaching from an attached container is not supported yet",
-  "sig-proxy": "signals always reach the container's pid 1",
-  cidfile: "--cidfile is not supported yet",
-  platform: "run takes the platform of the image in the store (pull --platform chooses it)",
   runtime: "hull is its own runtime",
   isolation: "hull is its own runtime",
   "volume-driver": "volumes are local directories only",
   "storage-opt": "the writable layer has no size limit yet",
   domainname: "--domainname is not supported yet",
-  "label-file": "--label-file is not supported yet",
 };
 
 const BUILD: Record<string, string> = {

@@ -4,6 +4,7 @@ import type { ArgsDef } from "citty";
 import { parseInterspersed, UsageError } from "./argv";
 import type { HullCommand } from "./command";
 import { print, printErr } from "./output";
+import { mark } from "../sys/trace";
 import { commands } from "./table";
 import { VERSION } from "./version";
 
@@ -28,8 +29,13 @@ function fail(e: unknown, debug: boolean, args: string[] = []): never {
 }
 
 async function usage(cmd: HullCommand, parent?: HullCommand): Promise<void> {
-  const { showUsage } = await import("citty");
-  await showUsage(cmd, parent);
+  const { renderUsage } = await import("citty");
+  const text = await renderUsage(cmd, parent);
+  // colours only for a person at a terminal who has not asked for none (NO_COLOR, no-color.org)
+  const { isatty } = await import("../sys/libc");
+  const colour = isatty(1) && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences are what goes
+  print(`${colour ? text : text.replace(/\x1b\[[0-9;]*m/g, "")}\n`);
 }
 
 type SubCommands = Record<string, HullCommand | (() => Promise<HullCommand>)>;
@@ -98,6 +104,7 @@ function asksForHelp(cmd: HullCommand, words: string[]): boolean {
 }
 
 export async function cli(argv: string[]): Promise<void> {
+  mark("hull started");
   const debug = argv[0] === "--debug";
   const args = debug ? argv.slice(1) : argv;
   const name = args[0];
@@ -115,6 +122,7 @@ export async function cli(argv: string[]): Promise<void> {
   if (!load) fail(new Error(`unknown command: ${name} (see 'hull --help')`), debug);
   try {
     const { cmd, parent, rest, path } = await resolveCommand(await load(), args.slice(1), [name]);
+    mark(`command ${path.join(" ")} loaded`);
     // --help anywhere prints help and does nothing else: `hull image prune -a --help` must not prune
     if (asksForHelp(cmd, rest)) return usage(cmd, parent);
     if (cmd.ownArgs && cmd.run) {

@@ -58,7 +58,10 @@ export const commands: Record<string, () => Promise<HullCommand>> = {
   logout: () => import("./commands/login").then((m) => m.logoutCommand),
   doctor: () => import("./commands/doctor").then((m) => m.default),
   system: () => import("./commands/system").then((m) => m.system),
+  info: () => import("./commands/system").then((m) => m.info),
   unshare: () => import("./commands/unshare").then((m) => m.default),
   "__unpack-layer": () => import("./commands/internal").then((m) => m.unpackLayerCommand),
   version: () => import("./commands/version").then((m) => m.default),
+  script: () => import("./commands/script").then((m) => m.default),
+  completion: () => import("./commands/completion").then((m) => m.default),
 };

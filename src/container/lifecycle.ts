@@ -113,9 +113,12 @@ async function waitExit(paths: StorePaths, key: string, ms: number): Promise<boo
   return containerState(paths, rec).status !== "running";
 }
 
-/** Docker's stop: the image's StopSignal (SIGTERM when it names none), then SIGKILL after TIMEOUT seconds. */
-export async function stopContainer(paths: StorePaths, key: string, timeout: number): Promise<void> {
+/** Docker's stop: --stop-signal or the image's StopSignal (SIGTERM when neither), then SIGKILL after the timeout. */
+export async function stopContainer(paths: StorePaths, key: string, given?: number): Promise<void> {
   const rec = findContainer(paths, key);
+  // -t, else the container's --stop-timeout, else docker's 10 s; -1 waits for as long as it takes
+  const t = given ?? rec.stopTimeout ?? 10;
+  const timeout = t < 0 ? Number.POSITIVE_INFINITY : t;
   const signal = rec.stopSignal || "TERM";
   const state = containerState(paths, rec);
   if (state.status !== "running") return;

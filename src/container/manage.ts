@@ -1,5 +1,7 @@
 // ps, rm, container prune, container inspect over the store's container records.
 import { join } from "node:path";
+import * as v from "valibot";
+import { ABI } from "../runtime/abi";
 import { removeTree } from "../image/layers";
 import { parseLimits } from "../runtime/cgroup";
 import type { StorePaths } from "../store/paths";
@@ -150,6 +152,22 @@ function hostConfigLimits(flags: Record<string, string>): Record<string, number 
   };
 }
 
+const SavedProcess = v.looseObject({
+  env: v.array(v.string()),
+  cwd: v.string(),
+  uid: v.number(),
+  gid: v.number(),
+  flags: v.number(),
+});
+
+/** What container ID runs, as its spec.json keeps it (undefined for a record without one). */
+function savedProcess(paths: StorePaths, id: string): v.InferOutput<typeof SavedProcess> | undefined {
+  const text = readFileText(join(containerDir(paths, id), "spec.json"));
+  if (!text) return undefined;
+  const r = v.safeParse(SavedProcess, JSON.parse(text));
+  return r.success ? r.output : undefined;
+}
+
 function readNetworkSubnetPrefix(paths: StorePaths, name: string): string {
   const { readNetwork } = require("../network/records") as typeof import("../network/records");
   return readNetwork(paths, name)?.subnet.split("/")[1] ?? "0";
@@ -163,14 +181,31 @@ function readNetworkGateway(paths: StorePaths, name: string): string | undefined
 export function inspectContainer(paths: StorePaths, key: string): Record<string, unknown> {
   const rec = findContainer(paths, key);
   const state = containerState(paths, rec);
+  const spec = savedProcess(paths, rec.id);
   return {
     Id: rec.id,
-    Name: rec.name ?? "",
+    // docker's: with a leading slash (scripts strip it, or compare with it)
+    Name: rec.name ? `/${rec.name}` : "",
     Created: rec.created,
     Path: rec.command[0] ?? "",
     Args: rec.command.slice(1),
     Image: rec.imageId ?? "",
-    Config: { Image: rec.image, Cmd: rec.command, Labels: rec.labels ?? {} },
+    Config: {
+      Hostname: rec.hostname ?? "",
+      User: spec && (spec.uid !== 0 || spec.gid !== 0) ? `${spec.uid}:${spec.gid}` : "",
+      Tty: spec ? (spec.flags & ABI.HULL_FLAG_TTY) !== 0 : false,
+      OpenStdin: spec ? (spec.flags & ABI.HULL_FLAG_STDIN) !== 0 : false,
+      Env: spec?.env ?? [],
+      Cmd: rec.command,
+      Image: rec.image,
+      WorkingDir: spec?.cwd ?? "",
+      Labels: rec.labels ?? {},
+      StopSignal: rec.stopSignal ?? "SIGTERM",
+      ...(rec.stopTimeout !== undefined ? { StopTimeout: rec.stopTimeout } : {}),
+    },
+    Platform: "linux",
+    Driver: "overlay",
+    LogPath: rec.rm ? "" : join(containerDir(paths, rec.id), "container.log"),
     HostConfig: {
       AutoRemove: rec.rm,
       UsernsMode: rec.userns ?? "",
@@ -182,7 +217,10 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
     State: {
       Status: state.status,
       Running: state.status === "running",
+      Paused: state.status === "running" && state.paused === true,
+      Restarting: false,
       Dead: state.status === "dead",
+      Error: "",
       // docker's Pid: the container's first process as the host numbers it, not hull's supervisor
       Pid: state.status === "running" ? (initPid(paths, rec.id) ?? state.pid) : 0,
       ExitCode: state.status === "exited" ? state.exitCode : 0,

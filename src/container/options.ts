@@ -90,6 +90,31 @@ export const RunOptionsSchema = v.object({
   /** a systemd slice of the user's manager (checkCgroupParent) */
   cgroupParent: v.optional(v.string()),
   labels: v.array(v.pipe(v.string(), v.regex(/^[^=\s][^=]*(=.*)?$/s, "--label takes KEY=VALUE or KEY"))),
+  labelFiles: v.optional(v.array(v.string()), []),
+  cidfile: v.optional(v.pipe(v.string(), v.minLength(1, "--cidfile needs a file"))),
+  stopSignal: v.optional(v.string()),
+  stopTimeout: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^-?\d+$/, "--stop-timeout takes whole seconds (-1: wait for ever)"),
+      v.transform(Number),
+      v.minValue(-1, "--stop-timeout takes whole seconds (-1: wait for ever)"),
+    ),
+  ),
+  platform: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-z0-9]+(\/[a-z0-9_]+){0,2}$/, "--platform takes OS/ARCH[/VARIANT], as linux/amd64")),
+  ),
+  shmSize: v.optional(v.string()),
+  sigProxy: v.optional(
+    v.pipe(
+      v.boolean(),
+      v.check(
+        (b) => b,
+        "--sig-proxy=false is not supported: hull's supervisor is the container's parent, and a signal to it always reaches the container",
+      ),
+    ),
+    true,
+  ),
 });
 
 export type RunOptions = v.InferOutput<typeof RunOptionsSchema>;

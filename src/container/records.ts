@@ -24,6 +24,8 @@ export const ContainerRecordSchema = v.object({
   anonymousVolumes: v.optional(v.array(v.string())),
   /** the image's StopSignal, which `hull stop` sends first */
   stopSignal: v.optional(v.string()),
+  /** --stop-timeout: what hull stop waits before SIGKILL when -t is not given */
+  stopTimeout: v.optional(v.number()),
   /** what was mounted where: for --volumes-from and inspect's Mounts (absent in records of older hulls) */
   mounts: v.optional(
     v.array(

@@ -12,9 +12,10 @@ import { keepIdMapping, parseUserns } from "../runtime/userns-mode";
 import { encodeMessage, type ShimSpec } from "../runtime/message";
 import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
 import { execShim } from "../runtime/shim";
+import { mark } from "../sys/trace";
 import { findProgram } from "../runtime/programs";
 import { resolveSecurity, type Security } from "../runtime/security";
-import { accessible, F_OK, isatty, mkdir, R_OK, W_OK } from "../sys/libc";
+import { accessible, F_OK, isatty, mkdir, R_OK, readFileText, W_OK } from "../sys/libc";
 import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from "./binds";
 import { ensureVolume } from "./volumes";
 import { DNS_FORWARDER, nameFiles, writeEtcFiles } from "./etc-files";
@@ -56,6 +57,8 @@ interface Root {
   imageName: string;
   /** the image's id, which `hull rmi` checks before removing an image a container uses */
   imageId?: string;
+  /** OS/ARCH[/VARIANT] of the image, as its config says */
+  platform?: string;
   direct: boolean;
 }
 
@@ -82,7 +85,24 @@ async function resolveRoot(o: RunOptions, paths: ReturnType<typeof storePaths>):
   }
   if (!found) throw new RunError(`image ${name} not found locally (--pull never): hull pull ${name}`);
   const layers = found.record.layers.map((l) => store.layerDir(l.diffId)).reverse();
-  return { layers, config: found.config.config ?? {}, imageName: name, imageId: found.record.id, direct: false };
+  const c = found.config as { os?: string; architecture?: string; variant?: string };
+  const platform = [c.os ?? "linux", c.architecture ?? "", ...(c.variant ? [c.variant] : [])].join("/");
+  return {
+    layers,
+    config: found.config.config ?? {},
+    imageName: name,
+    imageId: found.record.id,
+    direct: false,
+    platform,
+  };
+}
+
+/** linux/amd64 as docker spells platforms: x86_64 is amd64, aarch64 arm64, and no OS means linux */
+function normalPlatform(p: string): string {
+  const parts = p.toLowerCase().split("/");
+  if (parts.length === 1) parts.unshift("linux");
+  const arch = { x86_64: "amd64", "x86-64": "amd64", aarch64: "arm64" }[parts[1] as string] ?? parts[1];
+  return [parts[0], arch, ...parts.slice(2)].join("/");
 }
 
 function commandLine(o: RunOptions, c: Root["config"]): string[] {
@@ -187,13 +207,54 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       throw RunError.from(e);
     }
   }
+  // --label-file: KEY=VALUE lines (blank ones and # comments skipped), before the --label flags
+  const labels: string[] = [];
+  for (const f of o.labelFiles) {
+    const text = readFileText(f);
+    if (text === undefined) throw new RunError(`--label-file ${f}: no such file`);
+    labels.push(
+      ...text
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !l.startsWith("#")),
+    );
+  }
+  labels.push(...o.labels);
+  if (o.cidfile !== undefined && accessible(o.cidfile, F_OK))
+    throw new RunError(`--cidfile ${o.cidfile}: the file exists (is another container running?): remove it first`);
+  let shmSize: number | undefined;
+  if (o.shmSize !== undefined || o.stopSignal !== undefined) {
+    const { parseSize } = await import("../runtime/cgroup");
+    const { signalNumber } = await import("./lifecycle");
+    if (o.shmSize !== undefined) {
+      shmSize = parseSize(o.shmSize);
+      if (!shmSize) throw new RunError(`--shm-size takes a size such as 64m or 1g, not ${o.shmSize}`);
+    }
+    try {
+      if (o.stopSignal !== undefined) signalNumber(o.stopSignal);
+    } catch (e) {
+      throw RunError.from(e);
+    }
+  }
   let security: Security;
   try {
     security = await resolveSecurity(o);
   } catch (e) {
     throw RunError.from(e);
   }
+  mark("options checked");
   const root = await resolveRoot(o, paths);
+  mark("image resolved");
+  if (o.platform !== undefined && root.platform !== undefined) {
+    const want = normalPlatform(o.platform);
+    if (
+      want !== normalPlatform(root.platform) &&
+      `${want}/` !== normalPlatform(root.platform).slice(0, want.length + 1)
+    )
+      throw new RunError(
+        `--platform ${o.platform}: ${root.imageName} is ${root.platform} here: hull pull --platform ${o.platform} ${root.imageName}, then run it`,
+      );
+  }
   // the network and the ports published into it, checked before anything is made
   let net: NetworkMode;
   let ports: PortMapping[] = [];
@@ -252,6 +313,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   } catch (e) {
     throw RunError.from(e);
   }
+  mark("network planned");
   const fuseProg = findProgram("fuse-overlayfs");
   // looked at only where keep-id may need it: not on every run's start
   const fuseUsable = () => fuseProg !== "" && accessible("/dev/fuse", R_OK | W_OK);
@@ -388,7 +450,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       image: root.imageName,
       imageId: root.imageId,
       volumes: [...named, ...anonymousNames],
-      stopSignal: root.config?.StopSignal ?? undefined,
+      stopSignal: o.stopSignal ?? root.config?.StopSignal ?? undefined,
+      ...(o.stopTimeout !== undefined ? { stopTimeout: o.stopTimeout } : {}),
       anonymousVolumes: anonymousNames,
       command: argv,
       created: new Date().toISOString(),
@@ -400,7 +463,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       labels: {
         ...(root.config?.Labels ?? {}),
         ...Object.fromEntries(
-          o.labels.map((l) => (l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""])),
+          labels.map((l) => (l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""])),
         ),
       },
       ...(o.userns || keepId ? { userns: o.userns || "keep-id" } : {}),
@@ -435,6 +498,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       writeRecord();
     }
 
+    mark("record written");
     let flags = 0;
     if (o.tty) flags |= ABI.HULL_FLAG_TTY;
     // -a STREAM: only those; -a stdin keeps stdin as -i does
@@ -503,10 +567,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(joined ? { joinPid: joined.pid, joinStart: joined.start } : {}),
       ...(bridge && record.sharedOut && outbound
         ? {
-            holderHelper: bridge.holderHelperArgv(
-              outbound.program,
-              (await import("../network/records")).networksDir(paths),
-            ),
+            holderHelper: bridge.holderHelperArgv(outbound.program, paths),
           }
         : {}),
       flags,
@@ -520,17 +581,23 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         tmpfs: mounts.flatMap((m) => (m.kind === "tmpfs" ? [m] : [])),
         masked: security.masked,
         readonlyPaths: security.readonly,
+        shmSize,
       }),
     };
     // what `hull start` runs again, and `hull exec` takes its defaults from (the user networks'
     // links are made again from the record at each start: connect and disconnect change them)
     writeNewFile(join(dir, "spec.json"), JSON.stringify(spec));
+    // docker's --cidfile: the id, in a file that must not exist (two runs never share one)
+    if (o.cidfile !== undefined) writeNewFile(o.cidfile, id);
     if (createOnly) return id;
-    if (record.networks || bridgeIp) {
-      const { routeNetwork, userNets, writeLinks } = await import("../network/attach");
+    mark("spec written");
+    if (record.networks) {
+      const { routeNetwork, userNets } = await import("../network/attach");
       spec.userNets = userNets(paths, id, record.networks, ids, bridgeIp, routeNetwork(paths, record));
-      if (!record.networks) writeLinks(paths, record);
+    } else if (bridge && bridgeIp) {
+      spec.userNets = bridge.bridgeNets(paths, id, dir, bridgeIp, ids);
     }
+    mark("exec of the shim");
     return await execShim(encodeMessage(spec));
   } catch (e) {
     const { rmSync } = await import("node:fs");

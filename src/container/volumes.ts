@@ -13,7 +13,13 @@ import { listContainers } from "./records";
 // at most 200 characters, as container names: a longer one fails as ENAMETOOLONG deep in the store
 export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,199}$/;
 
-const VolumeRecord = v.object({ name: v.string(), created: v.string(), anonymous: v.boolean() });
+const VolumeRecord = v.object({
+  name: v.string(),
+  created: v.string(),
+  anonymous: v.boolean(),
+  /** volume create --label (absent in records of older hulls) */
+  labels: v.optional(v.record(v.string(), v.string())),
+});
 export type VolumeRecord = v.InferOutput<typeof VolumeRecord>;
 
 /** The directory of volume NAME; a name that is not a volume name (`../x`) never becomes a path. */
@@ -28,7 +34,12 @@ export function volumeData(paths: StorePaths, name: string): string {
 }
 
 /** The volume NAME, created when missing; its data directory. */
-export function ensureVolume(paths: StorePaths, name: string, anonymous = false): string {
+export function ensureVolume(
+  paths: StorePaths,
+  name: string,
+  anonymous = false,
+  labels: Record<string, string> = {},
+): string {
   if (!VOLUME_NAME.test(name))
     throw new Error(`invalid volume name ${name}: 2 to 200 letters, digits, '_', '.' and '-'`);
   const dir = volumeDir(paths, name);
@@ -36,7 +47,12 @@ export function ensureVolume(paths: StorePaths, name: string, anonymous = false)
   if (accessible(join(dir, "volume.json"), F_OK)) return data;
   mkdirs(dir);
   mkdir(data, 0o755, true);
-  const rec: VolumeRecord = { name, created: new Date().toISOString(), anonymous };
+  const rec: VolumeRecord = {
+    name,
+    created: new Date().toISOString(),
+    anonymous,
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
+  };
   writeFileAtomic(join(dir, "volume.json"), `${JSON.stringify(rec)}\n`);
   return data;
 }
@@ -89,6 +105,9 @@ export function inspectVolume(paths: StorePaths, name: string): Record<string, u
     Driver: "local",
     Mountpoint: volumeData(paths, name),
     CreatedAt: rec.created,
+    Labels: rec.labels ?? null,
+    Scope: "local",
+    Options: null,
     Anonymous: rec.anonymous,
   };
 }

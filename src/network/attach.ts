@@ -4,7 +4,6 @@
 // file, which a rename would leave behind) whenever a container joins or leaves a network, under
 // the networks lock, so a peer's name resolves from the moment `hull run` or `network connect`
 // returns and is gone when `hull rm` or `network disconnect` does.
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { containerDir, type ContainerRecord, listContainers } from "../container/records";
 import { hostIdMapping, nestedMap } from "../runtime/idmap";
@@ -13,6 +12,7 @@ import type { StorePaths } from "../store/paths";
 import { bridgeName, networksDir, type NetworkRecord, pickAddress, readNetwork } from "./records";
 import { bridgeLine } from "./bridge";
 import { parseSubnet } from "./subnet";
+import { vethName } from "./veth";
 
 export interface Endpoint {
   ip: string;
@@ -22,9 +22,7 @@ export interface Endpoint {
   networkId: string;
 }
 
-/** The veth end in the shared namespace: unique per container and network (a hash of both), 15 characters. */
-export const vethName = (containerId: string, networkId: string) =>
-  `hv${createHash("sha256").update(`${containerId}/${networkId}`).digest("hex").slice(0, 13)}`;
+export { vethName };
 
 /** Each network's taken addresses, from the records of ALL containers. */
 export function takenAddresses(all: ContainerRecord[]): Map<string, Set<string>> {

@@ -5,10 +5,14 @@
 // in 65,000 addresses, removed with the container (by hull rm, or by the shim after --rm).
 import { join } from "node:path";
 import { DNS_FORWARDER } from "../container/etc-files";
+import { hostIdMapping, nestedMap } from "../runtime/idmap";
+import type { UserNets } from "../runtime/message";
+import { writeFileAtomic } from "../store/atomic";
 import type { StorePaths } from "../store/paths";
 import { SysError } from "../sys/error";
 import { close, type Fd, mkdir, O_CREAT, O_EXCL, O_WRONLY, open, unlinkIfExists, writeAll } from "../sys/libc";
 import { hostRoutes, overlaps, parseSubnet } from "./subnet";
+import { vethName } from "./veth";
 
 const SUBNET = "10.88.0.0/16";
 const GATEWAY = "10.88.0.1";
@@ -54,14 +58,41 @@ export function bridgeLine(veth: string, ip: string): string {
   return `hull0 ${GATEWAY}/16 ${veth} eth0 ${ip}/16 ${GATEWAY}`;
 }
 
+/**
+ * What the shim needs to put container ID (files in DIR, maps in host ids MAPS) on hull0 at IP, and
+ * its links file, as attach.ts's userNets and writeLinks make them for a container on no user
+ * network: here without loading the user networks' modules, on the path of every default `hull run`.
+ */
+export function bridgeNets(
+  paths: StorePaths,
+  id: string,
+  dir: string,
+  ip: string,
+  maps: { uidMap: string; gidMap: string },
+): UserNets {
+  const line = bridgeLine(vethName(id, "hull0"), ip);
+  const file = join(dir, "links");
+  writeFileAtomic(file, `${line}\n`, 0o644, false);
+  const holder = hostIdMapping();
+  return {
+    dir: join(paths.root, "networks"),
+    holderUidMap: holder.uidMap,
+    holderGidMap: holder.gidMap,
+    nestUidMap: nestedMap(maps.uidMap, holder.uidMap),
+    nestGidMap: nestedMap(maps.gidMap, holder.gidMap),
+    attach: [line],
+    file,
+  };
+}
+
 /** The shared namespace's own pasta: no ports in, nothing to the host's loopback, DNS forwarded. */
-export function holderHelperArgv(pasta: string, networksDir: string): string[] {
+export function holderHelperArgv(pasta: string, paths: StorePaths): string[] {
   return [
     pasta,
     "--config-net",
     "--quiet",
     "--pid",
-    join(networksDir, "holder.pasta.pid"),
+    join(paths.root, "networks", "holder.pasta.pid"),
     "--ns-ifname",
     "eth0",
     "-t",

@@ -1,4 +1,5 @@
 // Encodes the setup message of ffi/abi.h: a 12-byte header, then records [u16 type][u16 0][u32 len][data].
+import { traceOrigin } from "../sys/trace";
 import { ABI } from "./abi";
 import type { HelperCommand } from "../network/mode";
 import type { Step } from "./plan";
@@ -166,6 +167,8 @@ export interface EnterSpec extends ProcessSpec {
 }
 
 function writeProcess(w: MessageWriter, p: ProcessSpec): void {
+  const origin = traceOrigin();
+  if (origin !== undefined) w.str(ABI.HULL_REC_TRACE_ORIGIN, String(origin));
   for (const a of p.argv) w.str(ABI.HULL_REC_ARG, a);
   for (const e of p.env) w.str(ABI.HULL_REC_ENV, e);
   w.str(ABI.HULL_REC_CWD, p.cwd);

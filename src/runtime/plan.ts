@@ -46,6 +46,8 @@ export interface PlanInput {
   /** paths hidden and paths made read-only (default: Docker's; --privileged and unmask= change them) */
   masked?: string[];
   readonlyPaths?: string[];
+  /** --shm-size in bytes (default 64 MiB, docker's) */
+  shmSize?: number;
 }
 
 /** Docker's default masked paths (moby oci/defaults.go). */
@@ -102,7 +104,13 @@ export function planMounts(p: PlanInput): Step[] {
       `newinstance,ptmxmode=0666,mode=0620${p.ttyGroupMapped ? ",gid=5" : ""}`,
     ),
     symlink("pts/ptmx", "/dev/ptmx"),
-    mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"),
+    mount(
+      "shm",
+      "/dev/shm",
+      "tmpfs",
+      MS_NOSUID | MS_NODEV | MS_NOEXEC,
+      `mode=1777,size=${Math.ceil((p.shmSize ?? 67108864) / 1024)}k`,
+    ),
     mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC),
     symlink("/proc/self/fd", "/dev/fd"),
     symlink("/proc/self/fd/0", "/dev/stdin"),

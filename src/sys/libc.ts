@@ -60,6 +60,7 @@ const lib = dlopen("libc.so.6", {
   mkdir: { args: [cstring, u32], returns: i32 },
   access: { args: [cstring, i32], returns: i32 },
   isatty: { args: [i32], returns: i32 },
+  realpath: { args: [cstring, P], returns: P },
   flock: { args: [i32, i32], returns: i32 },
   mknod: { args: [cstring, u32, FFIType.u64], returns: i32 },
   lsetxattr: { args: [cstring, cstring, P, FFIType.u64, i32], returns: i32 },
@@ -221,6 +222,17 @@ export function readlink(path: string): string | undefined {
   if (n < 0 && errno() === 2) return undefined;
   check("readlink", n, path);
   return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+/** realpath(3): PATH with every link and . or .. resolved; undefined when it does not exist. */
+export function realPath(path: string): string | undefined {
+  const buf = new Uint8Array(4097);
+  const ret = lib.symbols.realpath(cstr(path), ptr(buf));
+  if (!ret) {
+    if (errno() === 2 || errno() === 20) return undefined;
+    throw new SysError("realpath", errno(), path);
+  }
+  return new TextDecoder().decode(buf.subarray(0, buf.indexOf(0)));
 }
 
 /** mkdir; an existing directory is success when EXIST_OK. */

@@ -7,13 +7,20 @@ import {
   renameContainer,
 } from "../../container/manage";
 import type { ContainerView } from "../../container/manage";
-import { NoSuchContainerError, startedAt } from "../../container/records";
+import { containerDir, findContainer, NoSuchContainerError, startedAt } from "../../container/records";
+import { existsCommand } from "../exists";
 import { storePaths, storeRoot } from "../../store/paths";
 import type { ArgsDef } from "citty";
 import { all, last, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
 import { print } from "../output";
-import { format, formatJsonOnly, rootArg, table } from "./image-common";
+import { format, openStore, rootArg, table } from "./image-common";
+import { formatArg, labelFields, renderListing, noTrunc } from "../listing";
+import { formatFlag, inspectPrinter } from "../inspected";
+import { goTime } from "../go-time";
+import { UsageError } from "../argv";
+import { join } from "node:path";
+import { treeSize } from "../../store/tree-size";
 import { labelsPass, parseFilters, passes } from "../filters";
 import { eachName } from "../each";
 import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
@@ -31,83 +38,153 @@ function status(c: ContainerView, p: ReturnType<typeof paths>): string {
   return "Dead";
 }
 
+/** The networks a container is on, by name, as docker's .Networks lists them */
+function networkNames(c: ContainerView): string[] {
+  const own = Object.keys(c.record.networks ?? {});
+  if (own.length > 0) return own;
+  const mode = c.record.networkMode ?? "bridge";
+  if (mode.startsWith("container:")) return [];
+  return [/^(default|private|pasta|slirp4netns)(:|$)/.test(mode) ? "bridge" : mode];
+}
+
+const PS_HEADERS = {
+  ID: "CONTAINER ID",
+  Image: "IMAGE",
+  Command: "COMMAND",
+  CreatedAt: "CREATED AT",
+  RunningFor: "CREATED",
+  Ports: "PORTS",
+  State: "STATE",
+  Status: "STATUS",
+  Size: "SIZE",
+  Names: "NAMES",
+  Labels: "LABELS",
+  Mounts: "MOUNTS",
+  Networks: "NETWORKS",
+  LocalVolumes: "LOCAL VOLUMES",
+};
+
 export const ps: HullCommand = {
   meta: { name: "ps", description: "List containers: CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES" },
   takes: 0,
   args: {
     all: { type: "boolean", alias: "a", description: "Show all containers (default: running ones)" },
     quiet: { type: "boolean", alias: "q", description: "Only ids" },
-    format: { type: "string", description: "json for one JSON object per line" },
+    format: {
+      type: "string",
+      description: "table, json (one object per line), a Go template ({{.Names}}), or table TEMPLATE",
+    },
     filter: {
       type: "string",
       alias: "f",
-      description: "name=, id=, status=, exited=, ancestor=, label=KEY[=VALUE] (repeatable; docker's rules)",
+      description:
+        "name=, id=, status=, exited=, ancestor=, label=KEY[=VALUE], volume=, network=, before=, since= (repeatable; docker's rules)",
     },
+    "no-trunc": { type: "boolean", description: "Full ids and commands" },
+    size: { type: "boolean", alias: "s", description: "The size of each container's writable layer (and its image's)" },
+    last: { type: "string", alias: "n", description: "The N containers created last (any state)" },
+    latest: { type: "boolean", alias: "l", description: "The container created last (any state)" },
     ...rootArg,
   },
   async run({ args, rawArgs }) {
-    formatJsonOnly(args.format);
     const f = parseFilters(
       all(parseInterspersed(rawArgs, ps.args as ArgsDef, "ps", true), "filter"),
-      ["name", "id", "status", "exited", "ancestor", "label"],
+      ["name", "id", "status", "exited", "ancestor", "label", "volume", "network", "before", "since"],
       "ps",
     );
+    const last = args.latest ? 1 : args.last === undefined ? -1 : Number(args.last);
+    if (!Number.isInteger(last) || last < -1) throw new UsageError(`--last takes a number, not ${String(args.last)}`);
     const statusOf = (c: ContainerView) => (c.state.status === "running" && c.state.paused ? "paused" : c.state.status);
-    await sweepDeadRemovals(paths(args.root));
-    const list = containers(paths(args.root), Boolean(args.all) || f.has("status") || f.has("exited")).filter(
+    const p = paths(args.root);
+    await sweepDeadRemovals(p);
+    const wantsAll = Boolean(args.all) || f.has("status") || f.has("exited") || last >= 0;
+    const everyone = containers(p, true);
+    // before=/since=: created before or after the container named (docker's rule: by creation)
+    const createdOf = (key: string) => {
+      const c = everyone.find((x) => x.record.id.startsWith(key) || x.record.name === key);
+      if (!c) throw new UsageError(`--filter: no such container: ${key}`);
+      return c.record.created;
+    };
+    const before = (f.get("before") ?? []).map(createdOf);
+    const since = (f.get("since") ?? []).map(createdOf);
+    let list = everyone.filter(
       (c) =>
+        (wantsAll || c.state.status === "running") &&
         passes(f, "name", (n) => new RegExp(n).test(c.record.name ?? "")) &&
         passes(f, "id", (id) => c.record.id.startsWith(id)) &&
         passes(f, "status", (st) => statusOf(c) === st) &&
         passes(f, "exited", (code) => c.state.status === "exited" && String(c.state.exitCode) === code) &&
         passes(f, "ancestor", (img) => c.record.image === img || (c.record.imageId ?? "").includes(img)) &&
+        passes(
+          f,
+          "volume",
+          (vol) =>
+            (c.record.volumes ?? []).includes(vol) ||
+            (c.record.mounts ?? []).some((m) => m.source === vol || m.target === vol),
+        ) &&
+        passes(f, "network", (n) => networkNames(c).includes(n)) &&
+        before.every((t) => c.record.created < t) &&
+        since.every((t) => c.record.created > t) &&
         labelsPass(f, c.record.labels),
     );
+    if (last >= 0) list = list.slice(0, last);
+    const trunc = !noTrunc(args);
     if (args.quiet) {
-      if (list.length > 0) print(list.map((c) => c.record.id.slice(0, 12)).join("\n"));
+      if (list.length > 0) print(list.map((c) => (trunc ? c.record.id.slice(0, 12) : c.record.id)).join("\n"));
       return;
     }
-    if (args.format === "json") {
-      print(
-        list
-          .map((c) =>
-            JSON.stringify({
-              ID: c.record.id,
-              Image: c.record.image,
-              Command: c.record.command.join(" "),
-              CreatedAt: c.record.created,
-              State: c.state.status === "running" && c.state.paused ? "paused" : c.state.status,
-              Status: status(c, paths(args.root)),
-              Names: c.record.name ?? "",
-              Ports: c.state.status === "running" ? describePorts(c.record.ports ?? []) : "",
-              Labels: Object.entries(c.record.labels ?? {})
-                .map(([k, val]) => `${k}=${val}`)
-                .join(","),
-            }),
-          )
-          .join("\n"),
-      );
-      return;
-    }
-    const cmd = (c: string[]) => {
-      const s = JSON.stringify(c.join(" "));
-      return s.length > 22 ? `${s.slice(0, 20)}…"` : s;
+    const imageSizes = new Map<string, number>();
+    const sizeOf = (c: ContainerView) => {
+      if (!args.size) return "0B";
+      const rw = treeSize(join(containerDir(p, c.record.id), "upper"));
+      const id = c.record.imageId ?? "";
+      if (!imageSizes.has(id)) {
+        const rec = id ? openStore(args.root).readableImage(id) : undefined;
+        imageSizes.set(
+          id,
+          (rec?.layers ?? []).reduce((a, l) => a + l.size, 0),
+        );
+      }
+      return `${format.human(rw)} (virtual ${format.human(rw + (imageSizes.get(id) ?? 0))})`;
     };
-    print(
+    const command = (c: string[]) => {
+      const text = c.join(" ");
+      if (!trunc) return JSON.stringify(text);
+      return JSON.stringify([...text].length > 20 ? `${[...text].slice(0, 19).join("")}…` : text);
+    };
+    const rows = list.map((c) => ({
+      ID: trunc ? c.record.id.slice(0, 12) : c.record.id,
+      Image: c.record.image,
+      Command: command(c.record.command),
+      CreatedAt: goTime(c.record.created),
+      RunningFor: format.ago(c.record.created),
+      Ports: c.state.status === "running" ? describePorts(c.record.ports ?? []) : "",
+      State: statusOf(c),
+      Status: status(c, p),
+      Size: sizeOf(c),
+      Names: c.record.name ?? "",
+      ...labelFields(c.record.labels),
+      Mounts: (c.record.mounts ?? []).map((m) => m.source).join(","),
+      Networks: networkNames(c).join(","),
+      LocalVolumes: String((c.record.volumes ?? []).length),
+    }));
+    const text = renderListing(formatArg(args.format), rows, PS_HEADERS, () =>
       table([
         // docker's columns; PORTS: a running container's published ports
-        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-        ...list.map((c) => [
-          c.record.id.slice(0, 12),
-          c.record.image,
-          cmd(c.record.command),
-          format.ago(c.record.created),
-          status(c, paths(args.root)),
-          c.state.status === "running" ? describePorts(c.record.ports ?? []) : "",
-          c.record.name ?? "",
+        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES", ...(args.size ? ["SIZE"] : [])],
+        ...rows.map((r) => [
+          r.ID,
+          r.Image,
+          r.Command,
+          r.RunningFor,
+          r.Status,
+          r.Ports,
+          r.Names,
+          ...(args.size ? [r.Size] : []),
         ]),
       ]),
     );
+    if (text !== "") print(text);
   },
 };
 
@@ -135,6 +212,15 @@ export const container: HullCommand = {
   meta: { name: "container", description: "Manage containers (docker's container commands)" },
   // docker's `container VERB` names for every container command
   subCommands: {
+    exists: existsCommand("container", (root, name) => {
+      try {
+        findContainer(paths(root), name);
+        return true;
+      } catch (e) {
+        if (e instanceof NoSuchContainerError) return false;
+        throw e;
+      }
+    }),
     ls: ps,
     ps,
     list: ps,
@@ -173,17 +259,16 @@ export const container: HullCommand = {
     } as HullCommand,
     inspect: {
       meta: { name: "inspect", description: "Show containers as JSON, as docker container inspect" },
-      args: { ...rootArg },
+      args: { ...formatFlag, ...rootArg },
       async run({ args }) {
         const keys = args._.map(String);
         if (keys.length === 0) throw new Error("hull container inspect needs at least one container");
-        print(
-          JSON.stringify(
-            keys.map((k) => inspectContainer(paths(args.root), k)),
-            null,
-            2,
-          ),
-        );
+        const show = inspectPrinter(args.format);
+        const found: unknown[] = [];
+        await eachName(keys, (k) => {
+          found.push(inspectContainer(paths(args.root), k));
+        });
+        show(found);
       },
     },
   },

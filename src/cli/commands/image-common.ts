@@ -42,12 +42,3 @@ export function table(rows: string[][]): string {
 }
 
 export const format = { ago, human };
-
-/**
- * --format: json only, for now. A Go template (`{{.Names}}`) is refused rather than ignored: a script
- * that pipes the answer into `xargs hull rm` must not get the whole table's words instead.
- */
-export function formatJsonOnly(value: unknown): void {
-  if (value !== undefined && value !== "json")
-    throw new Error(`--format ${String(value)}: templates are not supported yet; --format json prints every field`);
-}

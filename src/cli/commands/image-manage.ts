@@ -5,7 +5,9 @@ import { imageHistory, inspectImage, pruneImages, removeImage, tagImage } from "
 import type { HullCommand } from "../command";
 import { print } from "../output";
 import { format, openStore, rootArg, table } from "./image-common";
+import { formatFlag, inspectPrinter } from "../inspected";
 import { eachName } from "../each";
+import { existsCommand } from "../exists";
 
 export const tag: HullCommand = {
   meta: { name: "tag", description: "Give an image another name: hull tag SOURCE TARGET" },
@@ -69,18 +71,17 @@ export const prune: HullCommand = {
 
 export const inspect: HullCommand = {
   meta: { name: "inspect", description: "Show images as JSON, as docker image inspect" },
-  args: { ...rootArg },
+  args: { ...formatFlag, ...rootArg },
   async run({ args }) {
     const store = openStore(args.root);
     const names = args._.map(String);
     if (names.length === 0) throw new Error("hull image inspect needs at least one image");
-    print(
-      JSON.stringify(
-        names.map((n) => inspectImage(store, n)),
-        null,
-        2,
-      ),
-    );
+    const show = inspectPrinter(args.format);
+    const found: unknown[] = [];
+    await eachName(names, (n) => {
+      found.push(inspectImage(store, n));
+    });
+    show(found);
   },
 };
 
@@ -110,6 +111,14 @@ export const image: HullCommand = {
   meta: { name: "image", description: "Manage images: ls, pull, tag, rm, prune, inspect, history" },
   // docker's `image VERB` names for every image command
   subCommands: {
+    exists: existsCommand("image", (root, name) => {
+      try {
+        inspectImage(openStore(root), name);
+        return true;
+      } catch {
+        return false;
+      }
+    }),
     ls: () => import("./images").then((m) => m.default),
     list: () => import("./images").then((m) => m.default),
     pull: () => import("./pull").then((m) => m.default),

@@ -4,7 +4,25 @@ import type { ArgsDef } from "citty";
 import { all, parseInterspersed } from "../argv";
 import { boolFilter, labelsPass, parseFilters, passes } from "../filters";
 import { print } from "../output";
-import { format, formatJsonOnly, openStore, rootArg, table } from "./image-common";
+import { format, openStore, rootArg, table } from "./image-common";
+import { formatArg, labelFields, renderListing, noTrunc } from "../listing";
+import { goTime } from "../go-time";
+import { UsageError } from "../argv";
+
+const IMAGE_HEADERS = {
+  ID: "IMAGE ID",
+  Repository: "REPOSITORY",
+  Tag: "TAG",
+  Digest: "DIGEST",
+  CreatedSince: "CREATED",
+  CreatedAt: "CREATED AT",
+  Size: "SIZE",
+  VirtualSize: "VIRTUAL SIZE",
+  SharedSize: "SHARED SIZE",
+  UniqueSize: "UNIQUE SIZE",
+  Containers: "CONTAINERS",
+  Labels: "LABELS",
+};
 
 const command: HullCommand = {
   meta: { name: "images", description: "List images: hull images [OPTIONS] [REPOSITORY[:TAG]]" },
@@ -12,19 +30,20 @@ const command: HullCommand = {
   args: {
     quiet: { type: "boolean", alias: "q", description: "Only image ids" },
     all: { type: "boolean", alias: "a", description: "Accepted as docker's: hull keeps no intermediate images" },
-    format: { type: "string", description: "json for one JSON object per line" },
+    format: { type: "string", description: "table, json, a Go template ({{.Repository}}), or table TEMPLATE" },
     filter: {
       type: "string",
       alias: "f",
-      description: "dangling=true|false, reference=PATTERN, label=KEY[=VALUE] (repeatable)",
+      description: "dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE (repeatable)",
     },
+    "no-trunc": { type: "boolean", description: "Whole image ids (sha256:...)" },
+    digests: { type: "boolean", description: "A DIGEST column" },
     ...rootArg,
   },
   async run({ args, rawArgs }) {
-    formatJsonOnly(args.format);
     const f = parseFilters(
       all(parseInterspersed(rawArgs, command.args as ArgsDef, "images", true), "filter"),
-      ["dangling", "reference", "label"],
+      ["dangling", "reference", "label", "before", "since"],
       "images",
     );
     // docker images REPOSITORY[:TAG]: a reference filter of its own, ANDed with the others
@@ -77,33 +96,66 @@ const command: HullCommand = {
       );
       rows = labelled.filter((r) => r !== undefined);
     }
+    const createdOf = async (r: (typeof rows)[number]) =>
+      ((await r.config.json()) as { created?: string }).created ?? r.rec?.created ?? "";
+    // before=/since=: images created before or after the one named (docker's rule: by creation)
+    if (f.has("before") || f.has("since")) {
+      const at = async (ref: string) => {
+        const hit = rows.find(
+          (r) =>
+            `${r.repository}:${r.tag}` === ref ||
+            r.repository === ref ||
+            r.id.slice(7).startsWith(ref.replace(/^sha256:/, "")),
+        );
+        if (!hit) throw new UsageError(`--filter: no such image: ${ref}`);
+        return createdOf(hit);
+      };
+      const before = await Promise.all((f.get("before") ?? []).map(at));
+      const since = await Promise.all((f.get("since") ?? []).map(at));
+      const kept = await Promise.all(
+        rows.map(async (r) => {
+          const c = await createdOf(r);
+          return before.every((t) => c < t) && since.every((t) => c > t) ? r : undefined;
+        }),
+      );
+      rows = kept.filter((r) => r !== undefined);
+    }
+    const trunc = !noTrunc(args);
+    const shortId = (id: string) => (trunc ? id.slice(7, 19) : id);
     if (args.quiet) {
-      if (rows.length > 0) print([...new Set(rows.map((r) => r.id.slice(7, 19)))].join("\n"));
+      if (rows.length > 0) print([...new Set(rows.map((r) => shortId(r.id)))].join("\n"));
       return;
     }
     const out = await Promise.all(
       rows.map(async (r) => {
-        const created = ((await r.config.json()) as { created?: string }).created ?? r.rec?.created ?? "";
+        const created = await createdOf(r);
         const size = (r.rec?.layers ?? []).reduce((a, l) => a + l.size, 0);
-        return { ...r, created, size };
+        const digest = Object.entries(digests).find(([ref, id]) => id === r.id && ref.includes("@"))?.[0];
+        const labels = ((await r.config.json()) as { config?: { Labels?: Record<string, string> | null } }).config
+          ?.Labels;
+        return {
+          ID: shortId(r.id),
+          Repository: r.repository,
+          Tag: r.tag,
+          Digest: digest ? digest.slice(digest.indexOf("@") + 1) : "<none>",
+          CreatedSince: format.ago(created),
+          CreatedAt: goTime(created),
+          Size: format.human(size),
+          VirtualSize: format.human(size),
+          SharedSize: "N/A",
+          UniqueSize: "N/A",
+          Containers: "N/A",
+          ...labelFields(labels),
+        };
       }),
     );
-    if (args.format === "json") {
-      print(
-        out
-          .map((r) =>
-            JSON.stringify({ Repository: r.repository, Tag: r.tag, ID: r.id, CreatedAt: r.created, Size: r.size }),
-          )
-          .join("\n"),
-      );
-      return;
-    }
-    print(
+    const text = renderListing(formatArg(args.format), out, IMAGE_HEADERS, () =>
       table([
-        ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
-        ...out.map((r) => [r.repository, r.tag, r.id.slice(7, 19), format.ago(r.created), format.human(r.size)]),
+        ["REPOSITORY", "TAG", ...(args.digests ? ["DIGEST"] : []), "IMAGE ID", "CREATED", "SIZE"],
+        ...out.map((r) => [r.Repository, r.Tag, ...(args.digests ? [r.Digest] : []), r.ID, r.CreatedSince, r.Size]),
       ]),
     );
+    if (text !== "") print(text);
   },
 };
 export default command;

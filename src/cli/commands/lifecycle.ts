@@ -24,21 +24,26 @@ function keys(args: { _: unknown[] }, verb: string): string[] {
   return k;
 }
 
-function seconds(value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
+/** -t SECONDS; undefined when not given (the container's --stop-timeout, else 10); -1: no SIGKILL */
+function seconds(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`-t takes a number of seconds, not ${value}`);
+  if (!Number.isFinite(n) || n < -1) throw new Error(`-t takes a number of seconds (-1: no SIGKILL), not ${value}`);
   return n;
 }
 
 export const stop: HullCommand = {
   meta: { name: "stop", description: "Stop containers: SIGTERM, then SIGKILL after the timeout" },
   args: {
-    time: { type: "string", alias: "t", description: "Seconds to wait before SIGKILL (default 10)" },
+    time: {
+      type: "string",
+      alias: "t",
+      description: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10; -1: never)",
+    },
     ...rootArg,
   },
   async run({ args }) {
-    const t = seconds(args.time, 10);
+    const t = seconds(args.time);
     await eachName(keys(args, "stop"), async (k) => {
       await stopContainer(paths(args.root), k, t);
       print(k);
@@ -133,11 +138,15 @@ export const attach: HullCommand = {
 export const restart: HullCommand = {
   meta: { name: "restart", description: "Stop, then start containers" },
   args: {
-    time: { type: "string", alias: "t", description: "Seconds to wait before SIGKILL (default 10)" },
+    time: {
+      type: "string",
+      alias: "t",
+      description: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10; -1: never)",
+    },
     ...rootArg,
   },
   async run({ args }) {
-    const t = seconds(args.time, 10);
+    const t = seconds(args.time);
     await eachName(keys(args, "restart"), async (k) => {
       await stopContainer(paths(args.root), k, t);
       await startContainer(paths(args.root), k);

@@ -4,10 +4,14 @@ import { storePaths, storeRoot } from "../../store/paths";
 import { all, flag, last, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
 import { eachName } from "../each";
+import { existsCommand } from "../exists";
 import { labelsPass, parseFilters, passes } from "../filters";
 import { print } from "../output";
 import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
 import { rootArg, table } from "./image-common";
+import { formatArg, labelFields, renderListing, noTrunc } from "../listing";
+import { formatFlag, inspectPrinter } from "../inspected";
+import { goTime } from "../go-time";
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
 
@@ -24,8 +28,20 @@ const lsArgs = {
   quiet: { type: "boolean", alias: "q", description: "Only ids" },
   filter: { type: "string", alias: "f", description: "name=, id=, driver=, label=, type=custom|builtin (repeatable)" },
   "no-trunc": { type: "boolean", description: "Whole ids" },
+  format: { type: "string", description: "table, json, a Go template ({{.Name}}), or table TEMPLATE" },
   ...rootArg,
 } as const satisfies ArgsDef;
+
+const NETWORK_HEADERS = {
+  ID: "NETWORK ID",
+  Name: "NAME",
+  Driver: "DRIVER",
+  Scope: "SCOPE",
+  IPv6: "IPV6",
+  Internal: "INTERNAL",
+  Labels: "LABELS",
+  CreatedAt: "CREATED",
+};
 
 const connectArgs = {
   alias: { type: "string", description: "Another name peers reach the container by (repeatable)" },
@@ -38,6 +54,15 @@ const pruneArgs = { ...filterArg, ...forceArg, ...rootArg } as const satisfies A
 export const network: HullCommand = {
   meta: { name: "network", description: "Manage user networks: create, ls, inspect, rm, prune, connect, disconnect" },
   subCommands: {
+    exists: existsCommand("network", (root, name) => {
+      const { inspectNetwork } = require("../../network/manage") as typeof import("../../network/manage");
+      try {
+        inspectNetwork(paths(root), name);
+        return true;
+      } catch {
+        return false;
+      }
+    }),
     create: {
       meta: { name: "create", description: "Create a user network: hull network create [OPTIONS] NAME" },
       args: createArgs,
@@ -91,30 +116,40 @@ export const network: HullCommand = {
             passes(f, "type", (w) => n.type === w) &&
             labelsPass(f, n.labels),
         );
-        const id = (s: string) => (args["no-trunc"] ? s : s.slice(0, 12));
+        const id = (s: string) => (noTrunc(args) ? s : s.slice(0, 12));
         if (args.quiet) {
           if (rows.length > 0) print(rows.map((n) => id(n.id)).join("\n"));
           return;
         }
-        print(
-          table([["NETWORK ID", "NAME", "DRIVER", "SCOPE"], ...rows.map((n) => [id(n.id), n.name, n.driver, "local"])]),
+        const out = rows.map((n) => ({
+          ID: id(n.id),
+          Name: n.name,
+          Driver: n.driver,
+          Scope: "local",
+          IPv6: "false",
+          Internal: String("internal" in n && n.internal === true),
+          ...labelFields(n.labels),
+          CreatedAt: "created" in n ? goTime(String(n.created)) : "",
+        }));
+        const text = renderListing(formatArg(args.format), out, NETWORK_HEADERS, () =>
+          table([["NETWORK ID", "NAME", "DRIVER", "SCOPE"], ...out.map((n) => [n.ID, n.Name, n.Driver, n.Scope])]),
         );
+        if (text !== "") print(text);
       },
     } as HullCommand,
     inspect: {
       meta: { name: "inspect", description: "Show networks as JSON" },
-      args: { ...rootArg },
+      args: { ...formatFlag, ...rootArg },
       async run({ args }) {
         const names = args._.map(String);
         if (names.length === 0) throw new Error("hull network inspect needs a network");
+        const show = inspectPrinter(args.format);
         const { inspectNetwork } = await import("../../network/manage");
-        print(
-          JSON.stringify(
-            names.map((n) => inspectNetwork(paths(args.root), n)),
-            null,
-            2,
-          ),
-        );
+        const found: unknown[] = [];
+        await eachName(names, (n) => {
+          found.push(inspectNetwork(paths(args.root), n));
+        });
+        show(found);
       },
     },
     rm: {

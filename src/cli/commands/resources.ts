@@ -7,7 +7,20 @@ import { type LimitFlag, limitArgs, limitsGiven } from "../limit-flags";
 import type { HullCommand } from "../command";
 import { eachName } from "../each";
 import { print } from "../output";
-import { format, formatJsonOnly, rootArg, table } from "./image-common";
+import { format, rootArg, table } from "./image-common";
+import { renderListing } from "../listing";
+
+const STATS_HEADERS = {
+  Container: "CONTAINER",
+  ID: "CONTAINER ID",
+  Name: "NAME",
+  CPUPerc: "CPU %",
+  MemUsage: "MEM USAGE / LIMIT",
+  MemPerc: "MEM %",
+  NetIO: "NET I/O",
+  BlockIO: "BLOCK I/O",
+  PIDs: "PIDS",
+};
 
 const paths = (root: string | undefined) => storePaths(storeRoot(root));
 
@@ -25,7 +38,7 @@ function mib(bytes: number): string {
 
 const statsArgs = {
   "no-stream": { type: "boolean", description: "One reading, then exit (default: a new one every second)" },
-  format: { type: "string", description: "json for one JSON object per line" },
+  format: { type: "string", description: "table, json, a Go template ({{.CPUPerc}}), or table TEMPLATE" },
   all: { type: "boolean", alias: "a", description: "Accepted as docker's: stopped containers have nothing to show" },
   "no-trunc": { type: "boolean", description: "Full container ids" },
   ...rootArg,
@@ -41,8 +54,9 @@ export const stats: HullCommand = {
   ownArgs: true,
   async run({ rawArgs }) {
     const p = parseInterspersed(rawArgs, statsArgs, "stats", true);
-    const json = last(p, "format");
-    formatJsonOnly(json);
+    const fmt = last(p, "format");
+    // a bad template fails now, not at the first reading
+    renderListing(fmt, [], STATS_HEADERS, () => "");
     const { containerStats } = await import("../../container/stats");
     const store = paths(last(p, "root"));
     const id = (full: string) => (flag(p, "no-trunc") ? full : full.slice(0, 12));
@@ -58,11 +72,16 @@ export const stats: HullCommand = {
         BlockIO: `${format.human(r.read)} / ${format.human(r.written)}`,
         PIDs: String(r.pids),
       }));
-      if (json === "json") return cells.map((c) => JSON.stringify({ ...c, Container: c.Name || c.ID })).join("\n");
-      return table([
-        ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"],
-        ...cells.map((c) => [c.ID, c.Name, c.CPUPerc, c.MemUsage, c.MemPerc, c.NetIO, c.BlockIO, c.PIDs]),
-      ]);
+      return renderListing(
+        fmt,
+        cells.map((c) => ({ ...c, Container: c.Name || c.ID })),
+        STATS_HEADERS,
+        () =>
+          table([
+            ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"],
+            ...cells.map((c) => [c.ID, c.Name, c.CPUPerc, c.MemUsage, c.MemPerc, c.NetIO, c.BlockIO, c.PIDs]),
+          ]),
+      );
     };
     if (flag(p, "no-stream")) {
       const text = await show();

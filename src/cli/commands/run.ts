@@ -78,6 +78,19 @@ export const runArgs = {
   "cap-add": { type: "string", description: "Add a capability (NET_ADMIN, CAP_SYS_PTRACE, ALL; repeatable)" },
   "cap-drop": { type: "string", description: "Drop a capability (names as --cap-add, ALL; repeatable)" },
   label: { type: "string", alias: "l", description: "Set a label on the container: KEY=VALUE or KEY (repeatable)" },
+  "label-file": { type: "string", description: "Read labels from a file of KEY=VALUE lines (repeatable)" },
+  cidfile: { type: "string", description: "Write the container's id to this file (which must not exist)" },
+  "stop-signal": {
+    type: "string",
+    description: "The signal hull stop sends first (default: the image's STOPSIGNAL, else SIGTERM)",
+  },
+  "stop-timeout": { type: "string", description: "Seconds hull stop waits before SIGKILL (default 10)" },
+  platform: {
+    type: "string",
+    description: "OS/ARCH the image must be (linux/amd64); hull pull --platform fetches another",
+  },
+  "shm-size": { type: "string", description: "The size of /dev/shm (64m by default)" },
+  "sig-proxy": { type: "boolean", description: "Signals to hull reach the container (the default; false is refused)" },
   ...LIMIT_ARGS,
   cgroups: {
     type: "string",
@@ -113,7 +126,7 @@ export const runArgs = {
 } as const satisfies ArgsDef;
 
 /** The options of `hull run` and `hull create`, from their command line. */
-function runOptions(rawArgs: string[], verb: string) {
+export function runOptions(rawArgs: string[], verb: string) {
   const p = parseInterspersed(rawArgs, runArgs, verb);
   const rootfs = last(p, "rootfs");
   const [image, ...command] = rootfs ? [undefined, ...p.positionals] : p.positionals;
@@ -159,6 +172,13 @@ function runOptions(rawArgs: string[], verb: string) {
     securityOpt: all(p, "security-opt"),
     userns: last(p, "userns"),
     labels: all(p, "label"),
+    labelFiles: all(p, "label-file"),
+    cidfile: last(p, "cidfile"),
+    stopSignal: last(p, "stop-signal"),
+    stopTimeout: last(p, "stop-timeout"),
+    platform: last(p, "platform"),
+    shmSize: last(p, "shm-size"),
+    sigProxy: last(p, "sig-proxy") !== "false",
     ulimits: all(p, "ulimit"),
     cgroupns: last(p, "cgroupns") ?? "private",
     cgroups: last(p, "cgroups") ?? "enabled",

@@ -5,6 +5,8 @@ import { storePaths, storeRoot } from "../../store/paths";
 import type { HullCommand } from "../command";
 import { print } from "../output";
 import { rootArg } from "./image-common";
+import { inspectPrinter } from "../inspected";
+import { formatArg, renderListing } from "../listing";
 
 const pruneArgs = {
   all: { type: "boolean", alias: "a", description: "Every image no container uses, not only dangling ones" },
@@ -14,9 +16,95 @@ const pruneArgs = {
   ...rootArg,
 } as const satisfies ArgsDef;
 
+const infoArgs = {
+  format: { type: "string", alias: "f", description: "A Go template ({{.CgroupVersion}}), or json" },
+  ...rootArg,
+} as const satisfies ArgsDef;
+
+/** docker info: the host and the store as hull sees them */
+export const info: HullCommand = {
+  meta: {
+    name: "info",
+    description: "Show the host and the store as hull sees them: hull info [--format '{{.CgroupVersion}}'|json]",
+  },
+  takes: 0,
+  args: infoArgs,
+  async run({ args }) {
+    const paths = storePaths(storeRoot(typeof args.root === "string" ? args.root : undefined));
+    const { systemInfo } = await import("../../system/info");
+    const { VERSION } = await import("../version");
+    const show = args.format === undefined || args.format === "json" ? undefined : inspectPrinter(args.format);
+    const i = systemInfo(paths, VERSION);
+    if (args.format === "json") return print(JSON.stringify(i));
+    if (show) return show([i]);
+    const lines = [
+      "Client:",
+      ` Version:    ${VERSION}`,
+      "",
+      "Server:",
+      ` Containers: ${i.Containers}`,
+      `  Running: ${i.ContainersRunning}`,
+      `  Paused: ${i.ContainersPaused}`,
+      `  Stopped: ${i.ContainersStopped}`,
+      ` Images: ${i.Images}`,
+      ` Server Version: ${i.ServerVersion} (hull, daemonless)`,
+      ` Storage Driver: ${i.Driver}`,
+      ` Cgroup Driver: ${i.CgroupDriver}`,
+      ` Cgroup Version: ${i.CgroupVersion}${i.CgroupsDelegated ? "" : " (no delegated cgroup v2: limits unavailable, see hull doctor)"}`,
+      ` Network: ${i.NetworkBackend}`,
+      " Security Options:",
+      ...(i.SecurityOptions as string[]).map((o) => `  ${o}`),
+      ` Kernel Version: ${i.KernelVersion}`,
+      ` Operating System: ${i.OperatingSystem}`,
+      ` OSType: ${i.OSType}`,
+      ` Architecture: ${i.Architecture}`,
+      ` CPUs: ${i.NCPU}`,
+      ` Total Memory: ${((i.MemTotal as number) / 1073741824).toFixed(2)}GiB`,
+      ` Name: ${i.Name}`,
+      ` Docker Root Dir: ${i.DockerRootDir}`,
+    ];
+    print(lines.join("\n"));
+  },
+};
+
+const dfArgs = {
+  format: { type: "string", description: "table, json, a Go template ({{.Type}} {{.Size}}), or table TEMPLATE" },
+  verbose: { type: "boolean", alias: "v", description: "Accepted as docker's (the summary is printed)" },
+  ...rootArg,
+} as const satisfies ArgsDef;
+
+const DF_HEADERS = { Type: "TYPE", TotalCount: "TOTAL", Active: "ACTIVE", Size: "SIZE", Reclaimable: "RECLAIMABLE" };
+
+export const df: HullCommand = {
+  meta: { name: "df", description: "Show the store's disk usage: images, containers, volumes, build cache" },
+  takes: 0,
+  args: dfArgs,
+  async run({ args }) {
+    const paths = storePaths(storeRoot(typeof args.root === "string" ? args.root : undefined));
+    const { diskUsage } = await import("../../system/info");
+    const { format, table } = await import("./image-common");
+    const rows = diskUsage(paths).map((r) => ({
+      Type: r.Type,
+      TotalCount: String(r.TotalCount),
+      Active: String(r.Active),
+      Size: format.human(r.Size),
+      Reclaimable: `${format.human(r.Reclaimable)}${r.Size > 0 ? ` (${Math.round((r.Reclaimable / r.Size) * 100)}%)` : ""}`,
+    }));
+    const text = renderListing(formatArg(args.format), rows, DF_HEADERS, () =>
+      table([
+        ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
+        ...rows.map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable]),
+      ]),
+    );
+    if (text !== "") print(text);
+  },
+};
+
 export const system: HullCommand = {
-  meta: { name: "system", description: "The store as a whole: check, prune" },
+  meta: { name: "system", description: "The store as a whole: info, df, check, prune" },
   subCommands: {
+    info,
+    df,
     prune: {
       meta: {
         name: "prune",

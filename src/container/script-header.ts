@@ -1,0 +1,153 @@
+// The header of a sandbox script (`#!/usr/bin/env -S hull script`): lines `# hull: KEY=VALUE ...`
+// among the comments at the top, each KEY a `hull run` option without its dashes (image= names the
+// image), and an optional second `#!` line naming the interpreter inside the container. It becomes
+// a `hull run` command line whose defaults are the safest: no network, no host path but the script
+// itself (read-only), removed when done. Relative host paths are the script directory's.
+//
+// Grammar (docs/scripts.md):
+//   header  := line 1 "#!" ... , then lines that are empty or start with "#", up to the first other line
+//   option  := "# hull:" WORD*        (WORD: KEY, KEY=VALUE; VALUE may be "quoted" or 'quoted')
+//   interp  := "#!" COMMAND [ARG...]  (at most one, after line 1)
+import { isAbsolute, join, resolve } from "node:path";
+
+export class ScriptError extends Error {
+  readonly exitCode = 125;
+}
+
+/** What `hull run` flags look like to the header: the name and whether it takes a value. */
+export type FlagTable = Record<string, { type?: string }>;
+
+export interface ScriptPlan {
+  image: string;
+  /** `hull run` options, in order (without the image and the command) */
+  options: string[];
+  /** the command inside, before the script's path: the #! line's, else the image's shell */
+  interpreter: string[];
+}
+
+/** Where the script is bound in the container (read-only); its file name is kept. */
+export const SCRIPT_DIR = "/run/hull-script";
+
+/** keys a script cannot set: hull decides them, or they make no sense for a script */
+const REFUSED: Record<string, string> = {
+  detach: "a script runs in the foreground, with its caller's input and output",
+  attach: "a script's streams are its caller's",
+  image: "",
+};
+
+/** keys whose value is a host path (or holds one), resolved against the script's directory */
+const PATH_KEYS = new Set(["volume", "mount", "env-file", "label-file", "rootfs", "cidfile"]);
+
+function words(text: string, where: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quote = "";
+  let has = false;
+  for (const c of text) {
+    if (quote) {
+      if (c === quote) quote = "";
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has || cur) out.push(cur);
+      cur = "";
+      has = false;
+    } else cur += c;
+  }
+  if (quote) throw new ScriptError(`${where}: a quote is not closed`);
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+/** A host path of the header: relative to DIR, ~ the caller's home. */
+function hostPath(p: string, dir: string): string {
+  if (p === "~" || p.startsWith("~/")) return join(process.env.HOME ?? "/", p.slice(1));
+  return isAbsolute(p) ? p : resolve(dir, p);
+}
+
+/** -v SRC:DST[:OPTS]: SRC a host path when it has a slash or is . or ..; else a named volume */
+function volumeValue(v: string, dir: string): string {
+  const [src = "", ...rest] = v.split(":");
+  if (rest.length === 0) return v; // an anonymous volume: a container path
+  const isPath = src.includes("/") || src === "." || src === ".." || src.startsWith("~");
+  return isPath ? [hostPath(src, dir), ...rest].join(":") : v;
+}
+
+/** --mount type=bind,source=REL,...: the source resolved */
+function mountValue(v: string, dir: string): string {
+  const parts = v.split(",");
+  if (!parts.some((p) => p === "type=bind")) return v;
+  return parts
+    .map((p) => p.replace(/^(source|src)=(.+)$/, (_m, k: string, s: string) => `${k}=${hostPath(s, dir)}`))
+    .join(",");
+}
+
+/**
+ * The plan of the script TEXT at FILE (absolute), given run's FLAGS. Errors name the line:
+ * `FILE:3: unknown key fo (any hull run option without its dashes, or image=)`.
+ */
+export function parseScriptHeader(text: string, file: string, dir: string, flags: FlagTable): ScriptPlan {
+  const lines = text.split("\n");
+  if (!lines[0]?.startsWith("#!"))
+    throw new ScriptError(`${file}:1: a hull script starts with #!/usr/bin/env -S hull script`);
+  let image: string | undefined;
+  const options: string[] = [];
+  const given = new Set<string>();
+  let interpreter: string[] | undefined;
+  for (let n = 1; n < lines.length; n++) {
+    const line = (lines[n] as string).replace(/\r$/, "");
+    const where = `${file}:${n + 1}`;
+    if (line.trim() === "") continue;
+    if (!line.startsWith("#")) break;
+    if (line.startsWith("#!")) {
+      if (interpreter) throw new ScriptError(`${where}: a second interpreter line (#!): the script has one already`);
+      interpreter = words(line.slice(2).trim(), where);
+      if (interpreter.length === 0) throw new ScriptError(`${where}: #! names no interpreter`);
+      continue;
+    }
+    const m = /^#\s*hull:(.*)$/.exec(line);
+    if (!m) continue;
+    for (const w of words(m[1] as string, where)) {
+      const eq = w.indexOf("=");
+      const key = eq < 0 ? w : w.slice(0, eq);
+      const value = eq < 0 ? undefined : w.slice(eq + 1);
+      if (key === "image") {
+        if (!value) throw new ScriptError(`${where}: image= needs a name: image=debian:bookworm`);
+        if (image !== undefined) throw new ScriptError(`${where}: image= given twice`);
+        image = value;
+        continue;
+      }
+      if (REFUSED[key] !== undefined)
+        throw new ScriptError(`${where}: ${key} cannot be set in a script: ${REFUSED[key]}`);
+      const def = flags[key];
+      if (!def || key.length < 2)
+        throw new ScriptError(
+          `${where}: unknown key ${key} (a hull run option without its dashes, as memory=512m, or image=)`,
+        );
+      given.add(key);
+      if (def.type === "boolean") {
+        if (value !== undefined && value !== "true" && value !== "false")
+          throw new ScriptError(`${where}: ${key} takes true or false, not ${value}`);
+        options.push(`--${key}=${value ?? "true"}`);
+        continue;
+      }
+      if (value === undefined) throw new ScriptError(`${where}: ${key} needs a value: ${key}=VALUE`);
+      let v = value;
+      if (PATH_KEYS.has(key))
+        v = key === "volume" ? volumeValue(v, dir) : key === "mount" ? mountValue(v, dir) : hostPath(v, dir);
+      options.push(`--${key}=${v}`);
+    }
+  }
+  if (image === undefined)
+    throw new ScriptError(`${file}: no image: add a line "# hull: image=NAME" after the first (#!) line`);
+  // the safest defaults, each only when the header says nothing of it
+  const defaults = [...(given.has("network") ? [] : ["--network=none"]), ...(given.has("rm") ? [] : ["--rm=true"])];
+  return { image, options: [...defaults, ...options], interpreter: interpreter ?? ["/bin/sh"] };
+}
+
+/** ARGV as one shell line (for --explain): each word quoted when it must be. */
+export function shellLine(argv: string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}

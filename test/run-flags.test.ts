@@ -1,0 +1,80 @@
+// run flags docker scripts pass every day: --label-file, --cidfile, --stop-signal, --stop-timeout,
+// --platform, --shm-size, --sig-proxy. Each works as docker's, or is refused by name with the reason.
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hull, ok, requireUnprivileged, useStore } from "./helpers";
+
+requireUnprivileged();
+
+afterAll(() => {
+  h("rm", "-f", "rf-stop", "rf-labels");
+  rmSync(dir, { recursive: true, force: true });
+});
+const store = useStore();
+const h = (...args: string[]) => hull(args, store);
+const dir = mkdtempSync(join(tmpdir(), "hull-run-flags-"));
+
+test("--label-file and --label; --cidfile gets the id and must not exist", () => {
+  const labels = join(dir, "labels");
+  writeFileSync(labels, "# team labels\nteam=ci\n\nowner=me\n");
+  const cid = join(dir, "cid");
+  ok(
+    h("create", "--name", "rf-labels", "--label-file", labels, "-l", "owner=you", "--cidfile", cid, "busybox", "true"),
+  );
+  const id = readFileSync(cid, "utf8");
+  expect(id).toMatch(/^[a-f0-9]{64}$/);
+  expect(
+    ok(h("inspect", "-f", '{{.Id}} {{index .Config.Labels "team"}} {{index .Config.Labels "owner"}}', "rf-labels")),
+  ).toBe(`${id} ci you\n`);
+  const again = h("run", "--rm", "--cidfile", cid, "busybox", "true");
+  expect(again.code).toBe(125);
+  expect(again.stderr).toContain(`--cidfile ${cid}: the file exists`);
+  expect(h("run", "--rm", "--label-file", join(dir, "nope"), "busybox", "true").stderr).toContain("no such file");
+});
+
+test("--stop-signal is what stop sends; --stop-timeout is its wait", async () => {
+  // USR1 is trapped and ends the container with 42: the stop signal was that one, not TERM
+  ok(
+    h(
+      "run",
+      "-d",
+      "--name",
+      "rf-stop",
+      "--stop-signal",
+      "USR1",
+      "--stop-timeout",
+      "5",
+      "busybox",
+      "sh",
+      "-c",
+      "trap 'exit 42' USR1; trap '' TERM; while :; do sleep 0.1; done",
+    ),
+  );
+  expect(ok(h("inspect", "-f", "{{.Config.StopSignal}} {{.Config.StopTimeout}}", "rf-stop"))).toBe("USR1 5\n");
+  ok(h("stop", "rf-stop"));
+  expect(ok(h("inspect", "-f", "{{.State.ExitCode}}", "rf-stop"))).toBe("42\n");
+  expect(h("run", "--rm", "--stop-signal", "SIGNOPE", "busybox", "true").code).toBe(125);
+  expect(h("run", "--rm", "--stop-timeout", "soon", "busybox", "true").stderr).toContain(
+    "--stop-timeout takes whole seconds",
+  );
+});
+
+test("--shm-size sizes /dev/shm; --platform is checked against the image; --sig-proxy=false is refused with why", () => {
+  expect(
+    ok(h("run", "--rm", "--shm-size", "8m", "busybox", "sh", "-c", "df -k /dev/shm | tail -1")).split(/\s+/)[1],
+  ).toBe("8192");
+  expect(ok(h("run", "--rm", "busybox", "sh", "-c", "df -k /dev/shm | tail -1")).split(/\s+/)[1]).toBe("65536");
+  expect(h("run", "--rm", "--shm-size", "lots", "busybox", "true").stderr).toContain("--shm-size takes a size");
+  const arch = ok(h("image", "inspect", "-f", "{{.Architecture}}", "busybox")).trim();
+  ok(h("run", "--rm", "--platform", `linux/${arch}`, "busybox", "true"));
+  const other = arch === "arm64" ? "linux/amd64" : "linux/arm64";
+  const r = h("run", "--rm", "--platform", other, "busybox", "true");
+  expect(r.code).toBe(125);
+  expect(r.stderr).toContain(`hull pull --platform ${other} busybox`);
+  ok(h("run", "--rm", "--sig-proxy", "busybox", "true"));
+  const s = h("run", "--rm", "--sig-proxy=false", "busybox", "true");
+  expect(s.code).toBe(125);
+  expect(s.stderr).toContain("--sig-proxy=false is not supported");
+});

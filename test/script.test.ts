@@ -1,0 +1,141 @@
+// Sandbox scripts: `#!/usr/bin/env -S hull script` and `# hull:` lines. Run through their shebang
+// and through `hull script`, with their arguments, input, output and exit code; they get only what
+// they declare (no network, no host path but the script, read-only); header mistakes are
+// line-numbered, exit 125, and nothing runs.
+import { afterAll, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { parseScriptHeader, ScriptError } from "../src/container/script-header";
+import { runArgs } from "../src/cli/commands/run";
+import { HULL, hull, ok, requireUnprivileged, useStore } from "./helpers";
+
+requireUnprivileged();
+
+const store = useStore();
+const dir = mkdtempSync(join(tmpdir(), "hull-script-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function script(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** FILE run as the kernel runs it: through its #! line, with hull on PATH */
+function direct(file: string, args: string[] = [], stdin = "", env: Record<string, string> = {}) {
+  const p = Bun.spawnSync([file, ...args], {
+    env: { ...process.env, PATH: `${dirname(HULL)}:${process.env.PATH}`, HULL_ROOT: store.root, ...env },
+    stdin: new TextEncoder().encode(stdin),
+  });
+  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+const SHEBANG = "#!/usr/bin/env -S hull script\n";
+
+test("the header: keys are run's options, relative paths the script's, safest defaults", () => {
+  const plan = parseScriptHeader(
+    `${SHEBANG}# a comment\n# hull: image=debian:bookworm\n# hull: volume=.:/work:ro workdir=/work memory=512m env=CI\n# hull: volume=cache:/cache read-only\n\nset -e\n# hull: image=ignored-after-the-body\n`,
+    "s.sh",
+    "/home/me/proj",
+    runArgs,
+  );
+  expect(plan).toEqual({
+    image: "debian:bookworm",
+    options: [
+      "--network=none",
+      "--rm=true",
+      "--volume=/home/me/proj:/work:ro",
+      "--workdir=/work",
+      "--memory=512m",
+      "--env=CI",
+      "--volume=cache:/cache",
+      "--read-only=true",
+    ],
+    interpreter: ["/bin/sh"],
+  });
+  const net = parseScriptHeader(
+    `${SHEBANG}# hull: image=busybox network=bridge "env=A=b c"\n#!/usr/bin/env python3 -u\nprint(1)\n`,
+    "s",
+    "/d",
+    runArgs,
+  );
+  expect(net.options).toEqual(["--rm=true", "--network=bridge", "--env=A=b c"]);
+  expect(net.interpreter).toEqual(["/usr/bin/env", "python3", "-u"]);
+  const bad: [string, string][] = [
+    [`${SHEBANG}# hull: image=busybox\n# hull: memroy=1g\n`, "s:3: unknown key memroy"],
+    [`${SHEBANG}# hull: image=busybox detach\n`, "s:2: detach cannot be set in a script"],
+    [`${SHEBANG}# hull: image=busybox read-only=yes\n`, "s:2: read-only takes true or false, not yes"],
+    [`${SHEBANG}# hull: image=busybox workdir\n`, "s:2: workdir needs a value"],
+    [`${SHEBANG}# hull: image=busybox "env=A\n`, "s:2: a quote is not closed"],
+    [`${SHEBANG}# hull: network=none\n`, 's: no image: add a line "# hull: image=NAME"'],
+    [`${SHEBANG}# hull: image=busybox\n#!/bin/sh\n#!/bin/bash\n`, "s:4: a second interpreter line"],
+    ["echo no shebang\n", "s:1: a hull script starts with #!"],
+  ];
+  for (const [text, message] of bad) expect(() => parseScriptHeader(text, "s", "/d", runArgs)).toThrow(message);
+  expect(() => parseScriptHeader(bad[0]?.[0] as string, "s", "/d", runArgs)).toThrow(ScriptError);
+});
+
+test("through its #! line: arguments, input, output and exit code are the script's", () => {
+  const s = script(
+    "args.sh",
+    `${SHEBANG}# hull: image=busybox\necho "args: $# [$1] [$2]"\nread line\necho "got: $line"\necho "to stderr" >&2\nexit 7\n`,
+  );
+  const r = direct(s, ["one", "two words"], "hello\n");
+  expect(r.stdout).toBe("args: 2 [one] [two words]\ngot: hello\n");
+  expect(r.stderr).toBe("to stderr\n");
+  expect(r.code).toBe(7);
+});
+
+test("it gets only what it declares: no network, no host path, its own file read-only", () => {
+  writeFileSync(join(dir, "secret.txt"), "host data\n");
+  const s = script(
+    "closed.sh",
+    `${SHEBANG}# hull: image=busybox\nls /sys/class/net\nls ${dir} 2>&1 | head -1 | grep -c 'No such file'\ncat "$0" | head -1\ntouch "$0" 2>/dev/null && echo writable || echo read-only\n`,
+  );
+  const r = direct(s);
+  expect(r.stderr).toBe("");
+  expect(r.stdout).toBe(`lo\n1\n#!/usr/bin/env -S hull script\nread-only\n`);
+  expect(r.code).toBe(0);
+});
+
+test("declared host paths are the script directory's; env=NAME passes the caller's; a second #! line is the interpreter", () => {
+  mkdirSync(join(dir, "data"), { recursive: true });
+  writeFileSync(join(dir, "data", "in.txt"), "from the host\n");
+  const s = script(
+    "open.sh",
+    `${SHEBANG}# hull: image=busybox\n# hull: volume=./data:/data:ro workdir=/data env=CI_TOKEN\n#!/bin/sh -e\ncat in.txt\necho "token=$CI_TOKEN"\nfalse\necho never\n`,
+  );
+  const r = direct(s, [], "", { CI_TOKEN: "t0k" });
+  expect(r.stdout).toBe("from the host\ntoken=t0k\n");
+  expect(r.code).toBe(1);
+});
+
+test("hull script --explain and --check; header mistakes stop it with the line, exit 125", () => {
+  const s = script("explain.sh", `${SHEBANG}# hull: image=busybox hostname=box\nhostname\n`);
+  const explained = ok(hull(["script", "--explain", s, "arg 1"], store)).trim();
+  expect(explained).toBe(
+    `hull run --network=none --rm=true --hostname=box --interactive=true --volume=${s}:/run/hull-script/explain.sh:ro --label=hull.script=${s} busybox /bin/sh /run/hull-script/explain.sh 'arg 1'`,
+  );
+  expect(ok(hull(["script", "--check", s], store)).trim()).toBe(`${s}: ok`);
+  // run as the explanation says (the same container, in this process)
+  expect(ok(hull(["script", s], store))).toBe("box\n");
+  const typo = script("typo.sh", `${SHEBANG}# hull: image=busybox\n# hull: netwrok=bridge\necho ran\n`);
+  const r = direct(typo);
+  expect(r.code).toBe(125);
+  expect(r.stdout).toBe("");
+  expect(r.stderr.trim()).toBe(
+    `hull: ${typo}:3: unknown key netwrok (a hull run option without its dashes, as memory=512m, or image=)`,
+  );
+  // a value run refuses is found by --check too
+  const badValue = script("badvalue.sh", `${SHEBANG}# hull: image=busybox restart=sometimes\necho ran\n`);
+  const c = hull(["script", "--check", badValue], store);
+  expect(c.code).toBe(125);
+  expect(c.stderr).toContain(`${badValue}:`);
+  expect(hull(["script", join(dir, "missing.sh")], store).stderr.trim()).toBe(
+    `hull: ${join(dir, "missing.sh")}: no such script`,
+  );
+  // nothing was left: --rm by default
+  expect(ok(hull(["ps", "-aq"], store))).toBe("");
+});

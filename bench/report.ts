@@ -45,7 +45,9 @@ if (network) console.log(`the default network adds ${ms(network - hull)} ms to h
 const script = byName.get("hull script");
 const scriptLine = byName.get("hull run, the script's line");
 if (script && scriptLine)
-  console.log(`a sandbox script: ${ms(script)} ms, the hull run its header means: ${ms(scriptLine)} ms (${ms(script - scriptLine)} ms)`);
+  console.log(
+    `a sandbox script: ${ms(script)} ms, the hull run its header means: ${ms(scriptLine)} ms (${ms(script - scriptLine)} ms)`,
+  );
 console.log(
   `dist/hull: ${(Number(sizeBytes) / 1048576).toFixed(1)} MiB; peak RSS of hull run: ${rssHull} KiB (bwrap: ${rssBwrap} KiB)`,
 );

@@ -84,6 +84,11 @@
 #define HULL_REC_HOLDER_HELPER 47
 /* str: HULL_TRACE=timing: the caller's start, in ms since the epoch; the shim prints its phases from it */
 #define HULL_REC_TRACE_ORIGIN 48
+/* str, repeated: the health check's prober (hull's own binary: `hull __health ID --root DIR`), run by
+ * the container's parent every HULL_REC_HEALTH_INTERVAL ms while the container runs, one at a time */
+#define HULL_REC_HEALTH_ARGV 49
+/* u32: ms between two health probes */
+#define HULL_REC_HEALTH_INTERVAL 50
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0

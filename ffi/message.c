@@ -110,6 +110,10 @@ void read_message(int fd) {
       break;
     case HULL_REC_NET_API: cfg.net_api = data; break;
     case HULL_REC_TRACE_ORIGIN: cfg.trace_origin = strtod(data, NULL); break;
+    case HULL_REC_HEALTH_ARGV:
+      push_list(&cfg.health_argv, &cfg.health_argc, &cfg.health_cap, data);
+      break;
+    case HULL_REC_HEALTH_INTERVAL: cfg.health_interval = u; break;
     case HULL_REC_NET_API_REQ: push_list(&cfg.net_api_req, &cfg.net_api_req_n, &cfg.net_api_req_cap, data); break;
     case HULL_REC_HOLDER_DIR: cfg.holder_dir = data; break;
     case HULL_REC_HOLDER_UIDMAP: cfg.holder_uidmap = data; break;

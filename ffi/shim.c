@@ -854,8 +854,19 @@ static int run_once(int detach) {
 
   int err_open = 1, status = -1;
   pid_t detacher = -1;
+  /* the health check: a prober every interval while the container runs, never two at once */
+  int health_timer = -1;
+  pid_t prober = -1;
+  if (cfg.health_argc > 0 && cfg.health_interval > 0 && ctr > 0) {
+    health_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    struct itimerspec every = {
+        .it_interval = {cfg.health_interval / 1000, (long)(cfg.health_interval % 1000) * 1000000L},
+        .it_value = {cfg.health_interval / 1000, (long)(cfg.health_interval % 1000) * 1000000L},
+    };
+    if (health_timer >= 0) timerfd_settime(health_timer, 0, &every, NULL);
+  }
   while (status < 0 || master_open || logs_open[0] || logs_open[1]) {
-    struct pollfd p[7] = {
+    struct pollfd p[8] = {
         {.fd = sfd, .events = POLLIN},
         {.fd = err_open ? err_pipe[0] : -1, .events = POLLIN},
         {.fd = master_open ? master : -1, .events = POLLIN},
@@ -864,9 +875,16 @@ static int run_once(int detach) {
         {.fd = logs_open[1] ? log_pipes[1][0] : -1, .events = POLLIN},
         /* the container's first process ended: its links can go while the stage cleans up */
         {.fd = h_user >= 0 && detacher < 0 ? ctr_fd : -1, .events = POLLIN},
+        {.fd = status < 0 ? health_timer : -1, .events = POLLIN},
     };
     if (status >= 0) p[0].fd = -1;
-    if (poll(p, 7, -1) < 0 && errno != EINTR) break;
+    if (poll(p, 8, -1) < 0 && errno != EINTR) break;
+    if (p[7].revents) {
+      uint64_t ticks;
+      if (read(health_timer, &ticks, sizeof ticks) < 0) ticks = 0;
+      if (prober > 0 && waitpid(prober, NULL, WNOHANG) == prober) prober = -1;
+      if (prober <= 0) prober = spawn_quiet(cfg.health_argv);
+    }
     if (p[6].revents) detacher = net_detach_start(h_user, h_net);
     if (p[1].revents) {
       int n = read_full(err_pipe[0], &err, sizeof err);
@@ -895,6 +913,12 @@ static int run_once(int detach) {
     if (status >= 0 && master_open) drain_pty(master, &master_open);
   }
   trace("container ended");
+  if (health_timer >= 0) close(health_timer);
+  if (prober > 0) {
+    /* its container is gone: what it would say no longer matters */
+    kill(prober, SIGKILL);
+    waitpid(prober, NULL, 0);
+  }
   restore_terminal();
   if (err_open) {
     int n = read_full(err_pipe[0], &err, sizeof err);

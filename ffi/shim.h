@@ -29,6 +29,7 @@
 #include <sys/statvfs.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -137,6 +138,10 @@ struct config {
   const char **holder_helper;
   int holder_helper_argc, holder_helper_cap;
   int net_no_outbound;
+  /* the health check's prober and its period (HULL_REC_HEALTH_ARGV, _INTERVAL) */
+  const char **health_argv;
+  int health_argc, health_cap;
+  uint32_t health_interval;
   /* HULL_TRACE=timing: the caller's start (ms since the epoch), else 0 */
   double trace_origin;
   int net_attach_n, net_attach_cap, net_detach_n, net_detach_cap;
@@ -167,6 +172,7 @@ void trace(const char *label);
 int read_full(int fd, void *buf, size_t len);
 ssize_t read_small_file(const char *path, char *buf, size_t size);
 pid_t spawn(const char *const argv[]);
+pid_t spawn_quiet(const char *const argv[]);
 int wait_status(pid_t pid);
 void remove_tree(const char *path);
 void remove_cleanup(void);

@@ -90,6 +90,27 @@ pid_t spawn(const char *const argv[]) {
   return pid;
 }
 
+/* ARGV in a child of its own session, with /dev/null for its standard streams and the default
+ * signal mask (the caller blocks signals for its signalfd): the health check's prober. */
+pid_t spawn_quiet(const char *const argv[]) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    setsid();
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+    }
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  return pid;
+}
+
 int wait_status(pid_t pid) {
   int status;
   while (waitpid(pid, &status, 0) < 0)

@@ -4,7 +4,6 @@
 const LIMITS = "cgroup v2, the only cgroups hull uses, has no such setting (docker ignores it there with a warning)";
 const NETWORK = "IPv6 addresses and fixed MAC addresses on user networks are not supported yet";
 const NAMESPACES = "sharing another container's or the host's namespaces is not supported yet";
-const HEALTH = "health checks are not supported yet";
 const LOGGING = "hull keeps docker's json-file log only";
 const DEVICES = "a rootless container cannot be given host devices";
 
@@ -18,12 +17,7 @@ const RUN: Record<string, string> = {
   pid: NAMESPACES,
   ipc: NAMESPACES,
   uts: NAMESPACES,
-  "health-cmd": HEALTH,
-  "health-interval": HEALTH,
-  "health-retries": HEALTH,
-  "health-timeout": HEALTH,
-  "health-start-period": HEALTH,
-  "no-healthcheck": HEALTH,
+  "health-start-interval": "--health-start-interval is not supported yet (--health-interval is used throughout)",
   "log-driver": LOGGING,
   "log-opt": LOGGING,
   device: DEVICES,

@@ -37,6 +37,11 @@ export async function execInContainer(paths: StorePaths, o: ExecOptions): Promis
   if (o.argv.length === 0) throw new Error("hull exec needs a command: hull exec CONTAINER COMMAND [ARG...]");
   if (o.tty && o.interactive && !isatty(0))
     throw new Error("the input device is not a TTY: drop -t, or run from a terminal");
+  return execShim(await enterMessage(paths, o), "enter");
+}
+
+/** The shim's message that runs O's command in its container (hull exec's, and the health check's). */
+export async function enterMessage(paths: StorePaths, o: ExecOptions): Promise<Uint8Array> {
   const rec = findContainer(paths, o.container);
   const state = containerState(paths, rec);
   if (state.status !== "running") throw new Error(`container ${o.container} is not running`);
@@ -71,7 +76,7 @@ export async function execInContainer(paths: StorePaths, o: ExecOptions): Promis
   const { containerCgroup, joinContainerCgroup } = await import("../runtime/cgroup");
   const cgroup = containerCgroup(pid);
   if (cgroup) joinContainerCgroup(cgroup);
-  const message = encodeEnterMessage({
+  return encodeEnterMessage({
     argv: o.argv,
     env: [...env].map(([k, val]) => `${k}=${val}`),
     cwd: o.workdir ?? spec.cwd,
@@ -85,5 +90,4 @@ export async function execInContainer(paths: StorePaths, o: ExecOptions): Promis
     flags,
     targetPid: pid,
   });
-  return execShim(message, "enter");
 }

@@ -177,6 +177,7 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
   for (const f of ["state.json", "supervisor.pid", "init.pid", "paused", "stopping", "restarts"]) {
     unlinkIfExists(join(dir, f));
   }
+  if (rec.health) (await import("./health")).resetHealth(paths, rec.id);
   const spec: ShimSpec = {
     ...saved,
     flags: (saved.flags | ABI.HULL_FLAG_DETACH) & ~(ABI.HULL_FLAG_TTY | ABI.HULL_FLAG_STDIN),

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
+import { readHealth } from "./health";
 import { removeTree } from "../image/layers";
 import { parseLimits } from "../runtime/cgroup";
 import type { StorePaths } from "../store/paths";
@@ -201,6 +202,17 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
       WorkingDir: spec?.cwd ?? "",
       Labels: rec.labels ?? {},
       StopSignal: rec.stopSignal ?? "SIGTERM",
+      ...(rec.health
+        ? {
+            Healthcheck: {
+              Test: ["CMD", ...rec.health.test],
+              Interval: rec.health.interval * 1e6,
+              Timeout: rec.health.timeout * 1e6,
+              StartPeriod: rec.health.startPeriod * 1e6,
+              Retries: rec.health.retries,
+            },
+          }
+        : {}),
       ...(rec.stopTimeout !== undefined ? { StopTimeout: rec.stopTimeout } : {}),
     },
     Platform: "linux",
@@ -227,6 +239,8 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
       StartedAt: startedAt(paths, rec.id) ?? "",
       FinishedAt: state.status === "exited" ? state.finishedAt : "",
       OOMKilled: state.status === "exited" && state.oomKilled === true,
+      // docker's: only for a container with a health check
+      ...(rec.health ? { Health: readHealth(paths, rec.id) ?? { Status: "starting", FailingStreak: 0, Log: [] } } : {}),
     },
     Mounts: (rec.mounts ?? []).map((m) => ({
       Type: m.type,

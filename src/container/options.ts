@@ -105,6 +105,12 @@ export const RunOptionsSchema = v.object({
     v.pipe(v.string(), v.regex(/^[a-z0-9]+(\/[a-z0-9_]+){0,2}$/, "--platform takes OS/ARCH[/VARIANT], as linux/amd64")),
   ),
   shmSize: v.optional(v.string()),
+  healthCmd: v.optional(v.string()),
+  healthInterval: v.optional(v.string()),
+  healthTimeout: v.optional(v.string()),
+  healthRetries: v.optional(v.string()),
+  healthStartPeriod: v.optional(v.string()),
+  noHealthcheck: v.optional(v.boolean(), false),
   sigProxy: v.optional(
     v.pipe(
       v.boolean(),

@@ -9,6 +9,15 @@ import type { StorePaths } from "../store/paths";
 import { SysError } from "../sys/error";
 import { readFileText, readlink } from "../sys/libc";
 
+/** A health check as a container's record keeps it: the command inside, and milliseconds. */
+export const HealthConfigSchema = v.object({
+  test: v.array(v.string()),
+  interval: v.number(),
+  timeout: v.number(),
+  retries: v.number(),
+  startPeriod: v.number(),
+});
+
 export const ContainerRecordSchema = v.object({
   id: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
   name: v.optional(v.string()),
@@ -26,6 +35,8 @@ export const ContainerRecordSchema = v.object({
   stopSignal: v.optional(v.string()),
   /** --stop-timeout: what hull stop waits before SIGKILL when -t is not given */
   stopTimeout: v.optional(v.number()),
+  /** the health check (src/container/health.ts); absent: none */
+  health: v.optional(HealthConfigSchema),
   /** what was mounted where: for --volumes-from and inspect's Mounts (absent in records of older hulls) */
   mounts: v.optional(
     v.array(

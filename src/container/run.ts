@@ -12,6 +12,7 @@ import { keepIdMapping, parseUserns } from "../runtime/userns-mode";
 import { encodeMessage, type ShimSpec } from "../runtime/message";
 import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
 import { execShim } from "../runtime/shim";
+import { selfCommand } from "../runtime/userns-exec";
 import { mark } from "../sys/trace";
 import { findProgram } from "../runtime/programs";
 import { resolveSecurity, type Security } from "../runtime/security";
@@ -245,6 +246,23 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   mark("options checked");
   const root = await resolveRoot(o, paths);
   mark("image resolved");
+  // the health check: the flags over the image's HEALTHCHECK (read only where there is one)
+  let health: import("./records").ContainerRecord["health"];
+  if (
+    o.healthCmd !== undefined ||
+    o.healthInterval !== undefined ||
+    o.healthTimeout !== undefined ||
+    o.healthRetries !== undefined ||
+    o.healthStartPeriod !== undefined ||
+    o.noHealthcheck ||
+    root.config?.Healthcheck
+  ) {
+    try {
+      health = (await import("./health")).healthConfig(o, root.config?.Healthcheck);
+    } catch (e) {
+      throw RunError.from(e);
+    }
+  }
   if (o.platform !== undefined && root.platform !== undefined) {
     const want = normalPlatform(o.platform);
     if (
@@ -452,6 +470,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       volumes: [...named, ...anonymousNames],
       stopSignal: o.stopSignal ?? root.config?.StopSignal ?? undefined,
       ...(o.stopTimeout !== undefined ? { stopTimeout: o.stopTimeout } : {}),
+      ...(health ? { health } : {}),
       anonymousVolumes: anonymousNames,
       command: argv,
       created: new Date().toISOString(),
@@ -565,6 +584,13 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(cgroup ? { cgroup } : {}),
       ...(outbound ? { netHelper: helperCommand(outbound, ports, dir, names.namesHost, names.dnsForward) } : {}),
       ...(joined ? { joinPid: joined.pid, joinStart: joined.start } : {}),
+      // the prober: hull itself, started by the container's parent every interval
+      ...(health
+        ? {
+            healthArgv: [...selfCommand(), "__health", id, "--root", paths.root],
+            healthInterval: health.interval,
+          }
+        : {}),
       ...(bridge && record.sharedOut && outbound
         ? {
             holderHelper: bridge.holderHelperArgv(outbound.program, paths),
@@ -587,6 +613,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     // what `hull start` runs again, and `hull exec` takes its defaults from (the user networks'
     // links are made again from the record at each start: connect and disconnect change them)
     writeNewFile(join(dir, "spec.json"), JSON.stringify(spec));
+    if (health) (await import("./health")).resetHealth(paths, id);
     // docker's --cidfile: the id, in a file that must not exist (two runs never share one)
     if (o.cidfile !== undefined) writeNewFile(o.cidfile, id);
     if (createOnly) return id;

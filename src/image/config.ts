@@ -16,6 +16,19 @@ export const ImageConfigSchema = v.looseObject({
       Labels: v.optional(v.nullable(v.record(v.string(), v.string()))),
       StopSignal: v.optional(v.nullable(v.string())),
       Volumes: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
+      /** HEALTHCHECK: Test is ["CMD-SHELL", cmd], ["CMD", argv...] or ["NONE"]; times in ns */
+      Healthcheck: v.optional(
+        v.nullable(
+          v.looseObject({
+            Test: v.optional(v.nullable(v.array(v.string()))),
+            Interval: v.optional(v.number()),
+            Timeout: v.optional(v.number()),
+            StartPeriod: v.optional(v.number()),
+            StartInterval: v.optional(v.number()),
+            Retries: v.optional(v.number()),
+          }),
+        ),
+      ),
     }),
   ),
   rootfs: v.object({

@@ -52,6 +52,9 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   userNets?: UserNets;
   /** the shared namespace's own helper (src/network/bridge.ts), for HULL_FLAG_NET_SHARED */
   holderHelper?: string[];
+  /** the health check's prober (`hull __health ID --root DIR`) and the ms between two probes */
+  healthArgv?: string[];
+  healthInterval?: number;
   /** --network container:NAME: that container's pid 1, whose user and network namespaces it joins,
    * and its start time (a recycled pid is refused) */
   joinPid?: number;
@@ -261,6 +264,10 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   }
   if (s.userNets) writeUserNets(w, s.userNets);
   for (const a of s.holderHelper ?? []) str(ABI.HULL_REC_HOLDER_HELPER, a);
+  if (s.healthArgv && s.healthInterval) {
+    for (const a of s.healthArgv) str(ABI.HULL_REC_HEALTH_ARGV, a);
+    u32(ABI.HULL_REC_HEALTH_INTERVAL, s.healthInterval);
+  }
   if (s.joinPid) u32(ABI.HULL_REC_JOIN_PID, s.joinPid);
   if (s.joinStart) str(ABI.HULL_REC_JOIN_START, s.joinStart);
   u32(ABI.HULL_REC_FLAGS, s.flags);

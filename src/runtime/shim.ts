@@ -34,6 +34,8 @@ export async function spawnShim(
   args: string[] = ["run", "0"],
   toStderr = false,
   signal?: AbortSignal,
+  /** the bytes of each output kept (what comes after is dropped) */
+  limit = Number.POSITIVE_INFINITY,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const exe = await shimFd(false);
   // aborted before the start: Bun kills a child only on an abort that comes after it
@@ -45,12 +47,29 @@ export async function spawnShim(
     signal,
     killSignal: "SIGTERM",
   });
+  // a command that ignores SIGTERM: the shim goes 2 s later (its child then gets its death signal)
+  const escalate = () => setTimeout(() => p.kill(9), 2000).unref();
+  signal?.addEventListener("abort", escalate, { once: true });
   const [code, stdout, stderr] = await Promise.all([
     p.exited,
-    p.stdout instanceof ReadableStream ? new Response(p.stdout).text() : "",
-    p.stderr instanceof ReadableStream ? new Response(p.stderr).text() : "",
+    p.stdout instanceof ReadableStream ? readCapped(p.stdout, limit) : "",
+    p.stderr instanceof ReadableStream ? readCapped(p.stderr, limit) : "",
   ]);
   return { code, stdout, stderr };
+}
+
+/** STREAM's text, its first LIMIT bytes only: the rest is read and dropped (a container's output
+ * may be endless, and the health check keeps 4 KiB of it, as docker does). */
+async function readCapped(stream: ReadableStream<Uint8Array>, limit: number): Promise<string> {
+  const kept: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    if (size >= limit) continue;
+    const part = chunk.subarray(0, limit - size);
+    kept.push(part);
+    size += part.length;
+  }
+  return Buffer.concat(kept).toString("utf8");
 }
 
 /** Hand MESSAGE to the shim and become it. The shim reads the message from an inherited memfd. */

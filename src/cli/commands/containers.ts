@@ -21,6 +21,7 @@ import { goTime } from "../go-time";
 import { UsageError } from "../argv";
 import { join } from "node:path";
 import { treeSize } from "../../store/tree-size";
+import { healthWords, readHealth } from "../../container/health";
 import { labelsPass, parseFilters, passes } from "../filters";
 import { eachName } from "../each";
 import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
@@ -32,7 +33,7 @@ function status(c: ContainerView, p: ReturnType<typeof paths>): string {
   const s = c.state;
   // "Up" counts from the latest start, not from the creation (docker's rule after a restart)
   if (s.status === "running")
-    return `Up ${format.ago(startedAt(p, c.record.id) ?? c.record.created).replace(/ ago$/, "")}${s.paused ? " (Paused)" : ""}`;
+    return `Up ${format.ago(startedAt(p, c.record.id) ?? c.record.created).replace(/ ago$/, "")}${s.paused ? " (Paused)" : c.record.health ? healthWords(readHealth(p, c.record.id)) : ""}`;
   if (s.status === "exited") return `Exited (${s.exitCode}) ${format.ago(s.finishedAt)}`;
   if (s.status === "created") return "Created";
   return "Dead";
@@ -78,7 +79,7 @@ export const ps: HullCommand = {
       type: "string",
       alias: "f",
       description:
-        "name=, id=, status=, exited=, ancestor=, label=KEY[=VALUE], volume=, network=, before=, since= (repeatable; docker's rules)",
+        "name=, id=, status=, exited=, ancestor=, label=KEY[=VALUE], volume=, network=, before=, since=, health= (repeatable; docker's rules)",
     },
     "no-trunc": { type: "boolean", description: "Full ids and commands" },
     size: { type: "boolean", alias: "s", description: "The size of each container's writable layer (and its image's)" },
@@ -89,7 +90,7 @@ export const ps: HullCommand = {
   async run({ args, rawArgs }) {
     const f = parseFilters(
       all(parseInterspersed(rawArgs, ps.args as ArgsDef, "ps", true), "filter"),
-      ["name", "id", "status", "exited", "ancestor", "label", "volume", "network", "before", "since"],
+      ["name", "id", "status", "exited", "ancestor", "label", "volume", "network", "before", "since", "health"],
       "ps",
     );
     const last = args.latest ? 1 : args.last === undefined ? -1 : Number(args.last);
@@ -123,6 +124,11 @@ export const ps: HullCommand = {
             (c.record.mounts ?? []).some((m) => m.source === vol || m.target === vol),
         ) &&
         passes(f, "network", (n) => networkNames(c).includes(n)) &&
+        passes(f, "health", (want) =>
+          c.record.health
+            ? c.state.status === "running" && (readHealth(p, c.record.id)?.Status ?? "starting") === want
+            : want === "none",
+        ) &&
         before.every((t) => c.record.created < t) &&
         since.every((t) => c.record.created > t) &&
         labelsPass(f, c.record.labels),

@@ -7,6 +7,19 @@ import { diffInside } from "../../container/diff";
 import { unpackInside } from "../../image/layers";
 import type { HullCommand } from "../command";
 
+/** One health probe of a container (the container's parent starts it on its timer). */
+export const healthCommand: HullCommand = {
+  meta: { name: "__health", hidden: true },
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const [id, flag, root] = rawArgs;
+    if (!id || flag !== "--root" || !root) throw new Error("__health ID --root DIR");
+    const { probeHealth } = await import("../../container/health-probe");
+    const { storePaths } = await import("../../store/paths");
+    await probeHealth(storePaths(root), id);
+  },
+};
+
 export const unpackLayerCommand: HullCommand = {
   meta: { name: "__unpack-layer", hidden: true },
   ownArgs: true,

@@ -89,6 +89,8 @@
 #define HULL_REC_HEALTH_ARGV 49
 /* u32: ms between two health probes */
 #define HULL_REC_HEALTH_INTERVAL 50
+/* str: `hull attach`'s detach keys as bytes (default ctrl-p ctrl-q: "\x10\x11"); "" for none */
+#define HULL_REC_DETACH_KEYS 51
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0
@@ -115,6 +117,8 @@
 /* the default network through the shared namespace (its bridge hull0, NAT, its one pasta) when the
  * holder has that way out; else the container's own helper (HULL_REC_NET_HELPER) as without it */
 #define HULL_FLAG_NET_SHARED 4096
+/* `hull attach --sig-proxy=false`: a signal to the client ends the attachment, the container goes on */
+#define HULL_FLAG_NO_SIG_PROXY 8192
 
 /* HULL_REC_OVERLAY_MODE values */
 #define HULL_OVERLAY_AUTO 0

@@ -135,6 +135,8 @@ void log_feed(int stream, const char *data, size_t len) {
 
 /* TO_CALLER: a foreground container's output goes on to the caller's stdout or stderr as well (a
  * reader that went away only stops that copy; the log keeps everything). */
+void (*log_tap)(int stream, const char *buf, size_t n);
+
 void log_drain(int stream, int fd, int *open_flag, int to_caller) {
   char buf[16384];
   ssize_t n = read(fd, buf, sizeof buf);
@@ -147,5 +149,6 @@ void log_drain(int stream, int fd, int *open_flag, int to_caller) {
     return;
   }
   if (to_caller) write_all(stream ? 2 : 1, buf, (size_t)n);
+  if (log_tap) log_tap(stream, buf, (size_t)n);
   if (log_fd >= 0) log_feed(stream, buf, (size_t)n);
 }

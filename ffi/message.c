@@ -114,6 +114,7 @@ void read_message(int fd) {
       push_list(&cfg.health_argv, &cfg.health_argc, &cfg.health_cap, data);
       break;
     case HULL_REC_HEALTH_INTERVAL: cfg.health_interval = u; break;
+    case HULL_REC_DETACH_KEYS: cfg.detach_keys = data; break;
     case HULL_REC_NET_API_REQ: push_list(&cfg.net_api_req, &cfg.net_api_req_n, &cfg.net_api_req_cap, data); break;
     case HULL_REC_HOLDER_DIR: cfg.holder_dir = data; break;
     case HULL_REC_HOLDER_UIDMAP: cfg.holder_uidmap = data; break;

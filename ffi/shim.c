@@ -240,14 +240,17 @@ static void __attribute__((noreturn)) container_stage(void) {
   }
   if (cfg.flags & HULL_FLAG_NET_LO) loopback_up();
 
-  if (cfg.flags & HULL_FLAG_DETACH) {
-    /* detached: output goes to the supervisor, which keeps the log; no input */
+  if ((cfg.flags & HULL_FLAG_DETACH) && !(cfg.flags & HULL_FLAG_TTY)) {
+    /* detached: output goes to the supervisor, which keeps the log; input only with -i, from the
+     * supervisor's pipe (hull attach) */
     if (setsid() < 0) die(errno, "setsid");
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null < 0 || dup2(null, 0) < 0 || dup2(log_pipes[0][1], 1) < 0 || dup2(log_pipes[1][1], 2) < 0)
+    if (null < 0 || dup2(stdin_pipe[0] >= 0 ? stdin_pipe[0] : null, 0) < 0 || dup2(log_pipes[0][1], 1) < 0 ||
+        dup2(log_pipes[1][1], 2) < 0)
       die(errno, "detached stdio");
     close(null);
   } else if (cfg.flags & HULL_FLAG_TTY) {
+    /* a pty (detached too: the supervisor keeps its master, logs it and relays it to hull attach) */
     int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) die(errno, "open /dev/pts/ptmx");
     int unlock = 0;
@@ -463,8 +466,14 @@ static void relay(int from, int to, int *open_flag) {
     *open_flag = 0;
     return;
   }
+  if (from != 0 && (cfg.flags & HULL_FLAG_DETACH)) {
+    /* a detached pty: its log, and whoever is attached */
+    if (log_fd >= 0) log_feed(0, buf, (size_t)n);
+    attach_broadcast(0, buf, (size_t)n);
+    return;
+  }
   write_all(to, buf, (size_t)n);
-  if (from != 0 && log_fd >= 0 && !(cfg.flags & HULL_FLAG_DETACH)) log_feed(0, buf, (size_t)n);
+  if (from != 0 && log_fd >= 0) log_feed(0, buf, (size_t)n);
 }
 
 /* The first process of `run -d`: wait for the supervisor's word, print the id, exit. */
@@ -667,6 +676,8 @@ static int run_once(int detach) {
       if (pipe2(log_pipes[i], O_CLOEXEC) < 0) die(errno, "pipe");
   if (!detach && !tty_flag && (cfg.flags & HULL_FLAG_STDIN) && isatty(0) && pipe2(stdin_pipe, O_CLOEXEC) < 0)
     die(errno, "pipe");
+  /* run -di: the container's stdin is a pipe the supervisor keeps, which attached clients write to */
+  if (detach && !tty_flag && (cfg.flags & HULL_FLAG_STDIN) && pipe2(stdin_pipe, O_CLOEXEC) < 0) die(errno, "pipe");
   int sync_pipe[2], back_pipe[2], err_pipe[2], sock[2] = {-1, -1};
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(back_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
     die(errno, "pipe");
@@ -845,7 +856,17 @@ static int run_once(int detach) {
     stdin_pipe[0] = -1;
   }
   int stdin_to = master >= 0 ? master : stdin_pipe[1];
-  int stdin_open = (cfg.flags & HULL_FLAG_STDIN) != 0 && stdin_to >= 0, master_open = master >= 0;
+  /* detached, the supervisor's own stdin is /dev/null: input comes from attached clients only */
+  int stdin_open = !detach && (cfg.flags & HULL_FLAG_STDIN) != 0 && stdin_to >= 0, master_open = master >= 0;
+  /* run -dit / -di: hull attach connects to RUN_DIR/attach.sock (ffi/attach.c) */
+  int attach_fd = detach && ctr > 0 && (tty || (cfg.flags & HULL_FLAG_STDIN)) ? attach_listen() : -1;
+  if (attach_fd >= 0) {
+    log_tap = attach_broadcast;
+    /* a container that does not read its input must not stop its supervisor: what does not fit in
+     * the pty's or the pipe's buffer is dropped, and the output keeps flowing */
+    int to = master >= 0 ? master : stdin_pipe[1];
+    if (to >= 0) fcntl(to, F_SETFL, fcntl(to, F_GETFL) | O_NONBLOCK);
+  }
   if (master >= 0 && stdin_open && isatty(0) && tcgetattr(0, &saved_tio) == 0) {
     struct termios raw = saved_tio;
     cfmakeraw(&raw);
@@ -866,7 +887,7 @@ static int run_once(int detach) {
     if (health_timer >= 0) timerfd_settime(health_timer, 0, &every, NULL);
   }
   while (status < 0 || master_open || logs_open[0] || logs_open[1]) {
-    struct pollfd p[8] = {
+    struct pollfd p[9 + 8] = {
         {.fd = sfd, .events = POLLIN},
         {.fd = err_open ? err_pipe[0] : -1, .events = POLLIN},
         {.fd = master_open ? master : -1, .events = POLLIN},
@@ -876,9 +897,13 @@ static int run_once(int detach) {
         /* the container's first process ended: its links can go while the stage cleans up */
         {.fd = h_user >= 0 && detacher < 0 ? ctr_fd : -1, .events = POLLIN},
         {.fd = status < 0 ? health_timer : -1, .events = POLLIN},
+        {.fd = attach_fd, .events = POLLIN},
     };
+    int nclients = attach_fd >= 0 ? attach_pollfds(p + 9) : 0;
     if (status >= 0) p[0].fd = -1;
-    if (poll(p, 8, -1) < 0 && errno != EINTR) break;
+    if (poll(p, (nfds_t)(9 + nclients), -1) < 0 && errno != EINTR) break;
+    if (p[8].revents) attach_accept(attach_fd);
+    if (nclients > 0) attach_serve(p + 9, nclients, master >= 0 ? master : stdin_pipe[1], master, ctr_fd);
     if (p[7].revents) {
       uint64_t ticks;
       if (read(health_timer, &ticks, sizeof ticks) < 0) ticks = 0;
@@ -904,7 +929,7 @@ static int run_once(int detach) {
     if (p[5].revents) log_drain(1, log_pipes[1][0], &logs_open[1], !detach);
     if (p[2].revents) relay(master, 1, &master_open);
     if (p[3].revents) relay(0, stdin_to, &stdin_open);
-    if (!stdin_open && stdin_pipe[1] >= 0) {
+    if (!detach && !stdin_open && stdin_pipe[1] >= 0) {
       /* the caller's input ended: so does the container's */
       close(stdin_pipe[1]);
       stdin_pipe[1] = -1;
@@ -957,7 +982,12 @@ static int run_once(int detach) {
       close(log_pipes[i][0]);
       log_pipes[i][0] = log_pipes[i][1] = -1;
     }
-  return final_status(status, &err, have_err);
+  int code = final_status(status, &err, have_err);
+  if (attach_fd >= 0) {
+    log_tap = NULL;
+    attach_finish(attach_fd, code);
+  }
+  return code;
 }
 
 
@@ -1372,6 +1402,7 @@ int main(int argc, char **argv) {
     return rc;
   }
   if (argc == 3 && !strcmp(argv[1], "net")) return run_net(atoi(argv[2]));
+  if (argc == 3 && !strcmp(argv[1], "attach")) return run_attach(atoi(argv[2]));
   if (argc == 2 && !strcmp(argv[1], "exec")) return run_exec(0);
   if (argc == 2 && !strcmp(argv[1], "remove")) return run_exec(1);
   if (argc == 7 && !strcmp(argv[1], "probe") && !strcmp(argv[2], "overlay")) return probe_overlay(argv + 3);

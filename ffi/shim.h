@@ -142,6 +142,8 @@ struct config {
   const char **health_argv;
   int health_argc, health_cap;
   uint32_t health_interval;
+  /* `hull attach`: the bytes that detach (HULL_REC_DETACH_KEYS) */
+  const char *detach_keys;
   /* HULL_TRACE=timing: the caller's start (ms since the epoch), else 0 */
   double trace_origin;
   int net_attach_n, net_attach_cap, net_detach_n, net_detach_cap;
@@ -195,6 +197,15 @@ int net_setup_nat(const char *bridge);
 int holder_open(int create, int *userfd, int *netfd, char *msg, size_t len);
 void holder_release(void);
 void holder_unuse(int fd);
+int attach_listen(void);
+void attach_accept(int lfd);
+void attach_broadcast(int stream, const char *buf, size_t n);
+int attach_pollfds(struct pollfd *p);
+void attach_serve(struct pollfd *p, int count, int to, int master, int target_fd);
+void attach_finish(int lfd, int code);
+int run_attach(int message_fd);
+/* a copy of what log_drain reads, for attached clients (NULL: none) */
+extern void (*log_tap)(int stream, const char *buf, size_t n);
 int holder_use(void);
 void load_attach_file(void);
 int holder_outbound(int userfd, int netfd);

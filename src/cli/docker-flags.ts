@@ -25,7 +25,8 @@ const RUN: Record<string, string> = {
   "device-cgroup-rule": DEVICES,
   sysctl: "--sysctl is not supported yet",
   "group-add": "--group-add is not supported yet",
-  "detach-keys": "detaching from an attached container is not supported yet",
+  "detach-keys":
+    "detaching from a foreground run -it is not supported: run -dit, then hull attach (ctrl-p ctrl-q leaves it)",
   runtime: "hull is its own runtime",
   isolation: "hull is its own runtime",
   "volume-driver": "volumes are local directories only",

@@ -180,7 +180,8 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
   if (rec.health) (await import("./health")).resetHealth(paths, rec.id);
   const spec: ShimSpec = {
     ...saved,
-    flags: (saved.flags | ABI.HULL_FLAG_DETACH) & ~(ABI.HULL_FLAG_TTY | ABI.HULL_FLAG_STDIN),
+    // detached, with its pty or stdin kept for hull attach (run -it, or create -it)
+    flags: saved.flags | ABI.HULL_FLAG_DETACH,
     runDir: dir,
     stateFile: join(dir, "state.json"),
     id: rec.id,

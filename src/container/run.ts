@@ -128,10 +128,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     throw new RunError("--restart and --rm conflict: a container removed on exit cannot be restarted");
   if (o.restart !== "no" && !o.detach)
     throw new RunError("--restart needs -d: the supervisor of a detached container restarts it");
-  if (o.detach && (o.tty || o.interactive)) {
-    throw new RunError("-d with -i or -t is not supported yet: a detached container gets no input");
-  }
-  if (o.tty && o.interactive && !isatty(0))
+  if (o.tty && o.interactive && !o.detach && !isatty(0))
     throw new RunError("the input device is not a TTY: drop -t, or run from a terminal");
   const paths = storePaths(storeRoot(o.root));
   // limits first: a limit that cannot be had is refused before anything is made

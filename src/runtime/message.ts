@@ -209,6 +209,21 @@ export function encodeEnterMessage(s: EnterSpec): Uint8Array {
   return w.finish();
 }
 
+/** The message of `hull-shim attach`: the container's directory (its attach.sock), how to attach. */
+export function encodeAttachMessage(s: {
+  runDir: string;
+  flags: number;
+  detachKeys: string;
+  targetPid: number;
+}): Uint8Array {
+  const w = new MessageWriter();
+  w.str(ABI.HULL_REC_RUN_DIR, s.runDir);
+  w.u32(ABI.HULL_REC_FLAGS, s.flags);
+  w.str(ABI.HULL_REC_DETACH_KEYS, s.detachKeys);
+  w.u32(ABI.HULL_REC_TARGET_PID, s.targetPid);
+  return w.finish();
+}
+
 function writeUserNets(w: MessageWriter, n: UserNets): void {
   w.str(ABI.HULL_REC_HOLDER_DIR, n.dir);
   w.str(ABI.HULL_REC_HOLDER_UIDMAP, n.holderUidMap);

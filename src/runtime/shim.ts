@@ -73,7 +73,7 @@ async function readCapped(stream: ReadableStream<Uint8Array>, limit: number): Pr
 }
 
 /** Hand MESSAGE to the shim and become it. The shim reads the message from an inherited memfd. */
-export async function execShim(message: Uint8Array, mode: "run" | "enter" = "run"): Promise<never> {
+export async function execShim(message: Uint8Array, mode: "run" | "enter" | "attach" = "run"): Promise<never> {
   const exe = await shimFd();
   const msg = memfdCreate("hull-setup", 0);
   writeAll(msg, message);

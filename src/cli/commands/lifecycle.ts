@@ -11,6 +11,8 @@ import {
   waitContainer,
 } from "../../container/lifecycle";
 import { storePaths, storeRoot } from "../../store/paths";
+import type { ArgsDef } from "citty";
+import { flag, last, parseInterspersed, UsageError } from "../argv";
 import type { HullCommand } from "../command";
 import { eachName } from "../each";
 import { print, write } from "../output";
@@ -122,16 +124,43 @@ async function followFrom(root: unknown, key: string, offset: number, timestamps
   }
 }
 
+const attachArgs = {
+  "no-stdin": { type: "boolean", description: "Do not send input (only show the output)" },
+  "detach-keys": { type: "string", description: 'The keys that leave it running (default ctrl-p,ctrl-q; "" for none)' },
+  "sig-proxy": { type: "boolean", description: "Pass the signals hull gets to the container (default true)" },
+  ...rootArg,
+} as const satisfies ArgsDef;
+
 export const attach: HullCommand = {
   meta: {
     name: "attach",
-    description: "Show a detached container's output as it comes, until it stops; exit with its code",
+    description:
+      "Attach to a running container: its input and output (run -dit / -di; ctrl-p ctrl-q leaves it running), or, for one without input, its output as it comes; exit with its code",
   },
-  args: { container: { type: "positional", description: "Container name or id" }, ...rootArg },
-  async run({ args }) {
-    if (!args.container) throw new Error("hull attach needs a container");
-    const key = String(args.container);
-    process.exitCode = await followFrom(args.root, key, readLogSize(paths(args.root), key));
+  args: { container: { type: "positional", description: "Container name or id" }, ...attachArgs },
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const p = parseInterspersed(rawArgs, attachArgs, "attach", true);
+    const key = p.positionals[0];
+    if (!key) throw new Error("hull attach needs a container");
+    if (p.positionals.length > 1)
+      throw new UsageError(`hull attach takes one container, not ${p.positionals.join(" ")}`);
+    const root = last(p, "root");
+    const { attachable, attachContainer } = await import("../../container/attach");
+    const { findContainer } = await import("../../container/records");
+    const { containerState } = await import("../../container/records");
+    const rec = findContainer(paths(root), key);
+    if (containerState(paths(root), rec).status !== "running")
+      throw Object.assign(new Error(`you cannot attach to a stopped container: hull start ${key} first`), {
+        exitCode: 1,
+      });
+    if (attachable(paths(root), rec.id).socket)
+      return attachContainer(paths(root), key, {
+        noStdin: flag(p, "no-stdin"),
+        detachKeys: last(p, "detach-keys"),
+        sigProxy: last(p, "sig-proxy") !== "false",
+      });
+    process.exitCode = await followFrom(root, key, readLogSize(paths(root), key));
   },
 };
 

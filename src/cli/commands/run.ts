@@ -16,7 +16,7 @@ export const runArgs = {
   detach: {
     type: "boolean",
     alias: "d",
-    description: "Run in the background; hull logs and hull attach see its output",
+    description: "Run in the background; hull logs shows its output, hull attach its input and output (with -i/-t)",
   },
   env: {
     type: "string",
@@ -209,8 +209,6 @@ export const create: HullCommand = {
   ownArgs: true,
   async run({ rawArgs }) {
     const opts = runOptions(rawArgs, "create");
-    if (opts.tty || opts.interactive)
-      throw new Error("create with -i or -t is not supported yet: hull start runs the container detached");
     console.log(await runContainer({ ...opts, detach: true }, true));
   },
 };

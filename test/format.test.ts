@@ -3,6 +3,8 @@
 // and the flags around listings (--no-trunc, -n, -s, --filter volume=). A bad template is one line and
 // exit 125, before anything is done.
 import { afterAll, expect, test } from "bun:test";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { hull, ok, requireUnprivileged, useStore } from "./helpers";
 
 requireUnprivileged();
@@ -143,6 +145,20 @@ test("info, system df and exists: docker's fields, podman's exit statuses", () =
     const no = h(what, "exists", "not-there-at-all");
     expect({ what, code: no.code, out: no.stdout + no.stderr }).toEqual({ what, code: 1, out: "" });
   }
+});
+
+test("a damaged volume record: named, left out of ls, and exists says so with 125, not 'not there'", () => {
+  ok(h("volume", "create", "fmt-broken"));
+  writeFileSync(join(store.root, "volumes", "fmt-broken", "volume.json"), "{not json");
+  const ls = h("volume", "ls", "-q");
+  expect(ls.code).toBe(0);
+  expect(ls.stdout).toBe("fmt-vol\n");
+  expect(ls.stderr).toContain("volume fmt-broken has a damaged record");
+  const ex = h("volume", "exists", "fmt-broken");
+  expect(ex.code).toBe(125);
+  expect(ex.stderr).toContain("damaged record");
+  expect(h("container", "exists", "").code).toBe(1);
+  rmSync(join(store.root, "volumes", "fmt-broken"), { recursive: true });
 });
 
 test("a bad template: one line, exit 125, nothing done", () => {

@@ -8,7 +8,7 @@ import { hull, ok, requireUnprivileged, shimProcesses, useStore, userProcesses }
 requireUnprivileged();
 
 afterAll(() => {
-  h("rm", "-f", "hc", "hc-slow", "hc-start", "hc-img", "hc-none", "hc-base");
+  h("rm", "-f", "hc", "hc-slow", "hc-start", "hc-img", "hc-none", "hc-base", "hc-bg");
 });
 const store = useStore();
 const h = (...args: string[]) => hull(args, store);
@@ -112,6 +112,33 @@ test("a check past its timeout fails; failures in the start period count for not
   await until(() => JSON.parse(ok(h("inspect", "-f", "{{json .State.Health.Log}}", "hc-start"))).length >= 3);
   expect(status("hc-start")).toBe("starting");
   ok(h("rm", "-f", "hc-slow", "hc-start"));
+});
+
+test("a check that leaves a child holding its output still ends, and counts", async () => {
+  ok(
+    h(
+      "run",
+      "-d",
+      "--name",
+      "hc-bg",
+      "--health-cmd",
+      "sleep 1000 & exit 1",
+      "--health-interval",
+      "200ms",
+      "--health-timeout",
+      "2s",
+      "--health-retries",
+      "1",
+      "busybox",
+      "sleep",
+      "1000",
+    ),
+  );
+  await until(() => status("hc-bg") === "unhealthy");
+  expect(h("run", "--rm", "--health-cmd", "true", "--health-interval", "10ms", "busybox", "true").stderr).toContain(
+    "--health-interval must be 100ms or more",
+  );
+  ok(h("rm", "-f", "hc-bg"));
 });
 
 test("the image's HEALTHCHECK runs unless --no-healthcheck; bad values are refused before anything runs", async () => {

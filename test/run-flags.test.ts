@@ -78,3 +78,26 @@ test("--shm-size sizes /dev/shm; --platform is checked against the image; --sig-
   expect(s.code).toBe(125);
   expect(s.stderr).toContain("--sig-proxy=false is not supported");
 });
+
+test("odd values are refused before anything is made: signals out of range, sizes that wrap, a dangling cidfile", () => {
+  const before = ok(h("ps", "-aq"));
+  for (const [args, says] of [
+    [["--stop-signal", "0"], "a signal number is 1 to 64"],
+    [["--stop-signal", "99999"], "a signal number is 1 to 64"],
+    [["--stop-timeout", "99999999999999999999999"], "--stop-timeout takes at most"],
+    [["--shm-size", "16777216t"], "--shm-size takes a size"],
+    [["--shm-size", "1"], "--shm-size takes a size"],
+    [["--label-file", dir], `--label-file ${dir}: cannot read it (EISDIR)`],
+  ] as const) {
+    const r = h("run", "--rm", ...args, "busybox", "true");
+    expect({ args, code: r.code }).toEqual({ args, code: 125 });
+    expect(r.stderr).toContain(says);
+  }
+  const dangling = join(dir, "dangling");
+  Bun.spawnSync(["ln", "-s", join(dir, "nowhere"), dangling]);
+  const r = h("run", "--rm", "--cidfile", dangling, "busybox", "true");
+  expect(r.code).toBe(125);
+  expect(r.stderr).toContain("the file exists");
+  ok(h("run", "--rm", "--platform", "linux", "busybox", "true"));
+  expect(ok(h("ps", "-aq"))).toBe(before);
+});

@@ -116,7 +116,7 @@ test("hull script --explain and --check; header mistakes stop it with the line, 
   const s = script("explain.sh", `${SHEBANG}# hull: image=busybox hostname=box\nhostname\n`);
   const explained = ok(hull(["script", "--explain", s, "arg 1"], store)).trim();
   expect(explained).toBe(
-    `hull run --network=none --rm=true --hostname=box --interactive=true --volume=${s}:/run/hull-script/explain.sh:ro --label=hull.script=${s} busybox /bin/sh /run/hull-script/explain.sh 'arg 1'`,
+    `cd ${dir} && hull run --network=none --rm=true --hostname=box --interactive=true --mount=type=bind,source=${s},target=/run/hull-script/explain.sh,readonly --label=hull.script=${s} -- busybox /bin/sh /run/hull-script/explain.sh 'arg 1'`,
   );
   expect(ok(hull(["script", "--check", s], store)).trim()).toBe(`${s}: ok`);
   // run as the explanation says (the same container, in this process)
@@ -138,4 +138,50 @@ test("hull script --explain and --check; header mistakes stop it with the line, 
   );
   // nothing was left: --rm by default
   expect(ok(hull(["ps", "-aq"], store))).toBe("");
+});
+
+test("hostile headers: an image that is a flag, paths relative to the caller, hidden lines, escape sequences, a fifo", () => {
+  // image= is an image, never a flag (it would have put the script on the host's network)
+  const inj = script("inj.sh", `${SHEBANG}# hull: image=--network=host\n#! busybox sh\nip -o addr\n`);
+  const r = direct(inj);
+  expect(r.code).toBe(125);
+  expect(r.stderr.trim()).toBe(`hull: ${inj}:2: image=--network=host is not an image name (NAME[:TAG|@DIGEST])`);
+  // relative sources are the script's directory's, whatever the caller's current one has
+  const secret = join(dir, "elsewhere", ".secret");
+  mkdirSync(secret, { recursive: true });
+  writeFileSync(join(secret, "key"), "caller's\n");
+  mkdirSync(join(dir, ".secret"), { recursive: true });
+  writeFileSync(join(dir, ".secret", "key"), "script's\n");
+  const dot = script("dot.sh", `${SHEBANG}# hull: image=busybox volume=.secret:/k:ro\ncat /k/key\n`);
+  const mnt = script(
+    "mnt.sh",
+    `${SHEBANG}# hull: image=busybox "mount=type=bind, source=.secret,target=/k"\ncat /k/key\n`,
+  );
+  for (const s of [dot, mnt]) {
+    const p = Bun.spawnSync([HULL, "script", s], {
+      cwd: join(dir, "elsewhere"),
+      env: { ...process.env, HULL_ROOT: store.root },
+    });
+    expect({ s, out: p.stdout.toString(), err: p.stderr.toString() }).toEqual({ s, out: "script's\n", err: "" });
+  }
+  // a line separator or a carriage return inside a header line does not hide its options
+  const hidden = script(
+    "hidden.sh",
+    `${SHEBANG}# hull: image=busybox\n# hull: read-only \u2028\n# hull: hostname=box \r \ntouch /x 2>/dev/null && echo writable; hostname\n`,
+  );
+  expect(direct(hidden).stdout).toBe("box\n");
+  // --explain shows escape sequences as escapes
+  const esc = script("esc.sh", `${SHEBANG}# hull: image=busybox "label=x=\x1b[2K\x1b[1Gcalm"\ntrue\n`);
+  const explained = ok(hull(["script", "--explain", esc], store));
+  expect(explained).not.toContain("\x1b");
+  expect(explained).toContain("$'--label=x=\\x1b[2K\\x1b[1Gcalm'");
+  // a fifo as the script reads as empty: refused, no hang
+  const fifo = join(dir, "fifo.sh");
+  Bun.spawnSync(["mkfifo", fifo]);
+  const f = hull(["script", fifo], store);
+  expect(f.code).toBe(125);
+  expect(f.stderr).toContain("a hull script starts with #!");
+  // prototype names are unknown keys, not something else
+  const proto = script("proto.sh", `${SHEBANG}# hull: image=busybox constructor=1\ntrue\n`);
+  expect(direct(proto).stderr).toContain(":2: unknown key constructor");
 });

@@ -129,6 +129,33 @@ describe("Go's rules", () => {
     expect(sprintf("%.2f %5.1f %e", [1.23456, 2.26, 1234.5])).toBe("1.23   2.3 1.234500e+03");
     expect(sprintf("%d %s", [1])).toBe("1 %!s(MISSING)");
   });
+  test("hostile templates: no JavaScript error, no prototype, no runaway memory", () => {
+    for (const [t, says] of [
+      ['{{call (index . "constructor") 1}}', "non-function"],
+      ['{{printf "%.*f" 20000 1.0}}', "not a count"],
+      ['{{printf "%*d" 1000000000000 1}}', "not a count"],
+      ["{{pad .Config.Image -1 0}}", "not a count"],
+      ["{{slice .Config.Image 1.5}}", "non-integer"],
+    ] as const)
+      expect(() => run(t), t).toThrow(says);
+    expect(run('{{index . "constructor"}}|{{.constructor}}|{{.__proto__}}')).toBe("<no value>|<no value>|<no value>");
+    expect(run("{{range $i := 3}}{{$i}}{{end}}")).toBe("012");
+    // a huge range is lazy: the first few, then break
+    expect(run("{{range $i := 100000000000}}{{if eq $i 2}}{{break}}{{end}}{{$i}}{{end}}")).toBe("01");
+    const rows = [{ Names: "a", ...labelFields({ k: "v" }) }];
+    expect(renderListing('{{.Label "__proto__"}}|{{.Label "constructor"}}|{{.Label "k"}}', rows, {}, () => "")).toBe(
+      "||v",
+    );
+    // any other JavaScript error of a function is still the template's error
+    expect(() =>
+      parseTemplate("{{call .F}}").execute({
+        F: () => {
+          throw new RangeError("deep");
+        },
+      }),
+    ).toThrow(TemplateError);
+  });
+
   test("errors name what is wrong", () => {
     expect(() => parseTemplate("{{.State.Running")).toThrow(TemplateError);
     expect(() => parseTemplate("{{if .A}}x")).toThrow("no {{end}}");

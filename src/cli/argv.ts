@@ -30,7 +30,11 @@ export function parseInterspersed(raw: string[], def: ArgsDef, command: string, 
     for (const a of aliases) byName.set(a, entry);
   }
   const values = new Map<string, string[]>();
-  const add = (key: string, v: string) => values.set(key, [...(values.get(key) ?? []), v]);
+  const add = (key: string, v: string) => {
+    const list = values.get(key);
+    if (list) list.push(v);
+    else values.set(key, [v]);
+  };
   const unknown = (flag: string) => {
     const why = dockerOnlyFlag(command, flag);
     return new UsageError(

@@ -26,7 +26,7 @@ export function labelFields(labels: Record<string, string> | undefined | null): 
     Labels: Object.entries(all)
       .map(([k, v]) => `${k}=${v}`)
       .join(","),
-    Label: (key: string) => all[key] ?? "",
+    Label: (key: string) => (Object.hasOwn(all, key) ? all[key] : "") ?? "",
   };
 }
 

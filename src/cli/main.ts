@@ -17,7 +17,12 @@ function fail(e: unknown, debug: boolean, args: string[] = []): never {
   const err = e as Error & { exitCode?: number };
   const { pathErrorInWords, storeFromArgs } = require("./errors") as typeof import("./errors");
   const { storeRoot } = require("../store/paths") as typeof import("../store/paths");
-  printErr(`hull: ${pathErrorInWords(e, storeFromArgs(args, storeRoot())) ?? err?.message ?? String(e)}`);
+  // the store's path, to say a path error in words; a config file that does not parse has no store
+  let root = "";
+  try {
+    root = storeRoot();
+  } catch {}
+  printErr(`hull: ${(root && pathErrorInWords(e, storeFromArgs(args, root))) || err?.message || String(e)}`);
   if (debug) {
     let c: unknown = err;
     while (c) {
@@ -113,7 +118,24 @@ export async function cli(argv: string[]): Promise<void> {
     print(`hull ${VERSION}`);
     return;
   }
-  const load = commands[name];
+  let load = commands[name];
+  if (!load && !name.startsWith("-")) {
+    // the config file's [aliases]: `hull ll` is `hull ps -a ...`; a command is never shadowed
+    const { loadConfig, splitWords } = await import("../store/config");
+    let alias: string | undefined;
+    try {
+      alias = loadConfig().config.aliases?.[name];
+    } catch (e) {
+      fail(e, debug);
+    }
+    if (alias !== undefined) {
+      const words = splitWords(alias);
+      if (words.length === 0 || !commands[words[0] as string])
+        fail(new Error(`alias ${name} = "${alias}" does not start with a hull command`), debug);
+      return cli([...(debug ? ["--debug"] : []), ...words, ...args.slice(1)]);
+    }
+  }
+  load = commands[name];
   if (!load && name.startsWith("-"))
     fail(
       new UsageError(`${name}: hull's flags go after the command (hull COMMAND ${name} ...; see 'hull --help')`),

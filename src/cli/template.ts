@@ -423,8 +423,15 @@ export function sprintf(fmt: string, args: unknown[]): string {
       out += "%";
       continue;
     }
-    const width = w === "*" ? Number(args[argi++]) : w ? Number(w) : undefined;
-    const prec = p === "*" ? Number(args[argi++]) : p !== undefined ? Number(p) : m[0].includes(".") ? 0 : undefined;
+    const width = w === "*" ? count(args[argi++], "printf") : w ? count(w, "printf") : undefined;
+    const prec =
+      p === "*"
+        ? count(args[argi++], "printf")
+        : p !== undefined
+          ? count(p, "printf")
+          : m[0].includes(".")
+            ? 0
+            : undefined;
     if (argi >= args.length) {
       out += `%!${verb}(MISSING)`;
       continue;
@@ -470,14 +477,14 @@ export function sprintf(fmt: string, args: unknown[]): string {
       }
       case "f":
       case "F":
-        s = Number.isNaN(num) ? `%!f(${typeof a}=${show(a)})` : num.toFixed(prec ?? 6);
+        s = Number.isNaN(num) ? `%!f(${typeof a}=${show(a)})` : num.toFixed(Math.min(prec ?? 6, 100));
         if (flags.includes("+") && num >= 0) s = `+${s}`;
         break;
       case "e":
       case "E":
         s = Number.isNaN(num)
           ? `%!e(${typeof a}=${show(a)})`
-          : num.toExponential(prec ?? 6).replace(/e([+-])(\d)$/, "e$10$2");
+          : num.toExponential(Math.min(prec ?? 6, 100)).replace(/e([+-])(\d)$/, "e$10$2");
         if (verb === "E") s = s.toUpperCase();
         break;
       case "g":
@@ -485,7 +492,7 @@ export function sprintf(fmt: string, args: unknown[]): string {
         s = Number.isNaN(num)
           ? `%!g(${typeof a}=${show(a)})`
           : prec !== undefined
-            ? String(Number(num.toPrecision(prec || 1)))
+            ? String(Number(num.toPrecision(Math.min(Math.max(prec, 1), 100))))
             : goNumber(num);
         break;
       case "c":
@@ -551,7 +558,8 @@ function indexInto(v: unknown, keys: unknown[]): unknown {
       if (k < 0 || k >= cur.length) throw new TemplateError(`error calling index: index out of range: ${k}`);
       cur = typeof cur === "string" ? new TextEncoder().encode(cur)[k] : cur[k];
     } else if (typeof cur === "object") {
-      cur = (cur as Record<string, unknown>)[String(k)];
+      cur = Object.hasOwn(cur, String(k)) ? (cur as Record<string, unknown>)[String(k)] : undefined;
+      if (typeof cur === "function") cur = undefined;
     } else throw new TemplateError(`error calling index: can't index item of type ${typeof cur}`);
   }
   return cur;
@@ -562,6 +570,14 @@ const strArg = (v: unknown, fn: string): string => {
     throw new TemplateError(`error calling ${fn}: wrong type for value; expected string; got ${show(v)}`);
   return v;
 };
+
+/** A width, a padding or a precision: a whole number from 0 to 10000 (a bigger one is a mistake, not a wish) */
+function count(v: unknown, fn: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 10000)
+    throw new TemplateError(`error calling ${fn}: ${show(v)} is not a count from 0 to 10000`);
+  return n;
+}
 
 /** Go's builtins and docker's own (github.com/docker/cli/templates). */
 const BUILTINS: Record<string, Fn> = {
@@ -577,6 +593,8 @@ const BUILTINS: Record<string, Fn> = {
   slice: (v: unknown, ...idx: unknown[]) => {
     if (typeof v !== "string" && !Array.isArray(v)) throw new TemplateError("error calling slice: can't slice item");
     const [from = 0, to = v.length] = idx as number[];
+    if (!Number.isInteger(from) || !Number.isInteger(to))
+      throw new TemplateError("error calling slice: non-integer index");
     if (from < 0 || to > v.length || from > to)
       throw new TemplateError(`error calling slice: index out of range: ${to}`);
     return v.slice(from, to);
@@ -622,7 +640,7 @@ const BUILTINS: Record<string, Fn> = {
   lower: (s: unknown) => strArg(s, "lower").toLowerCase(),
   upper: (s: unknown) => strArg(s, "upper").toUpperCase(),
   pad: (s: unknown, before: unknown, after: unknown) =>
-    " ".repeat(Number(before)) + strArg(s, "pad") + " ".repeat(Number(after)),
+    " ".repeat(count(before, "pad")) + strArg(s, "pad") + " ".repeat(count(after, "pad")),
   truncate: (s: unknown, n: unknown) => {
     const str = strArg(s, "truncate");
     return [...str].length > Number(n) ? [...str].slice(0, Number(n)).join("") : str;
@@ -665,14 +683,16 @@ function walk(v: unknown, names: string[], args: unknown[], label: string): unkn
       throw new TemplateError(
         `executing at <${label}>: can't evaluate field ${name} in type ${Array.isArray(cur) ? "[]interface {}" : typeof cur}`,
       );
-    const next = (cur as Record<string, unknown>)[name];
+    // own fields only: .constructor or .__proto__ are no field of the data (nor a way to its functions)
+    const own = Object.hasOwn(cur, name);
+    const next = own ? (cur as Record<string, unknown>)[name] : undefined;
     if (typeof next === "function") {
       const last = i === names.length - 1;
       cur = (next as Fn).apply(cur, last ? args : []);
       if (last) return cur;
       continue;
     }
-    cur = Object.hasOwn(cur, name) ? next : NO_VALUE;
+    cur = own ? next : NO_VALUE;
   }
   if (args.length > 0)
     throw new TemplateError(`executing at <${label}>: ${label} has arguments but cannot be invoked as function`);
@@ -719,16 +739,23 @@ class Exec {
   private range(node: Extract<Node, { n: "range" }>, dot: unknown, s: Scope, out: string[]): void {
     const decl = node.pipe.decl;
     const v = this.pipe({ ...node.pipe, decl: [] }, dot, s);
-    let items: [unknown, unknown][];
-    if (Array.isArray(v)) items = v.map((x, i) => [i, x]);
+    let items: Iterable<[unknown, unknown]> & { length: number };
+    if (Array.isArray(v)) items = v.map((x, i) => [i, x] as [unknown, unknown]);
     else if (v && typeof v === "object")
       items = Object.keys(v)
         .filter((k) => typeof (v as Record<string, unknown>)[k] !== "function")
         .sort()
-        .map((k) => [k, (v as Record<string, unknown>)[k]]);
-    else if (typeof v === "number" && Number.isInteger(v))
-      items = Array.from({ length: Math.max(0, v) }, (_, i) => [i, i]);
-    else if (v === undefined || v === null) items = [];
+        .map((k) => [k, (v as Record<string, unknown>)[k]] as [unknown, unknown]);
+    else if (typeof v === "number" && Number.isInteger(v)) {
+      // Go 1.22's range over an integer, one at a time: a big N takes time, never memory
+      const n = Math.max(0, v);
+      items = {
+        length: n,
+        *[Symbol.iterator]() {
+          for (let i = 0; i < n; i++) yield [i, i] as [unknown, unknown];
+        },
+      };
+    } else if (v === undefined || v === null) items = [];
     else throw new TemplateError(`range can't iterate over ${show(v)}`);
     if (items.length === 0) {
       this.run(node.else, dot, s, out);
@@ -834,7 +861,13 @@ export function parseTemplate(text: string, funcs: Record<string, Fn> = {}): Tem
   return {
     execute(data: unknown): string {
       const out: string[] = [];
-      new Exec(funcs).run(nodes, data, { vars: [new Map([["$", data]])] }, out);
+      try {
+        new Exec(funcs).run(nodes, data, { vars: [new Map([["$", data]])] }, out);
+      } catch (e) {
+        // a JavaScript error of a function is the template's error, said as one
+        if (e instanceof TemplateError) throw e;
+        throw new TemplateError(`executing: ${(e as Error)?.message ?? String(e)}`);
+      }
       return out.join("");
     },
   };

@@ -69,10 +69,11 @@ export function healthConfig(
   const ns = (n: number | undefined) => (n && n > 0 ? Math.round(n / 1e6) : undefined);
   const cfg: HealthConfig = {
     test,
+    // an image's HEALTHCHECK more often than 100 ms runs every 100 ms (a flag's is refused below)
     interval:
       f.healthInterval !== undefined
         ? durationMs("health-interval", f.healthInterval)
-        : (ns(image?.Interval) ?? DEFAULTS.interval),
+        : Math.max(100, ns(image?.Interval) ?? DEFAULTS.interval),
     timeout:
       f.healthTimeout !== undefined
         ? durationMs("health-timeout", f.healthTimeout)
@@ -92,7 +93,8 @@ export function healthConfig(
   };
   if (!Number.isInteger(cfg.retries)) throw new Error(`--health-retries takes a whole number, not ${f.healthRetries}`);
   if (cfg.retries === 0) cfg.retries = DEFAULTS.retries;
-  if (cfg.interval < 1) throw new Error("--health-interval must be 1ms or more");
+  // each check starts hull once (~50 ms of CPU): more often than this would keep a core busy
+  if (cfg.interval < 100) throw new Error("--health-interval must be 100ms or more (each check starts hull)");
   if (cfg.timeout < 1) throw new Error("--health-timeout must be 1ms or more");
   return cfg;
 }

@@ -26,7 +26,12 @@ const SIGNALS: Record<string, number> = {
 
 /** "HUP", "SIGHUP", "1" -> 1 */
 export function signalNumber(name: string): number {
-  if (/^\d+$/.test(name)) return Number(name);
+  if (/^\d+$/.test(name)) {
+    // 1 to 64, Linux's (0 sends nothing, a bigger one nothing the kernel knows)
+    const n = Number(name);
+    if (n < 1 || n > 64) throw new Error(`signal ${name}: a signal number is 1 to 64`);
+    return n;
+  }
   const n = SIGNALS[name.toUpperCase().replace(/^SIG/, "")];
   if (n === undefined) throw new Error(`unknown signal ${name}: use a name like TERM or HUP, or a number`);
   return n;

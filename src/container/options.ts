@@ -99,6 +99,7 @@ export const RunOptionsSchema = v.object({
       v.regex(/^-?\d+$/, "--stop-timeout takes whole seconds (-1: wait for ever)"),
       v.transform(Number),
       v.minValue(-1, "--stop-timeout takes whole seconds (-1: wait for ever)"),
+      v.maxValue(2147483647, "--stop-timeout takes at most 2147483647 seconds (-1: wait for ever)"),
     ),
   ),
   platform: v.optional(

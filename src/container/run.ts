@@ -16,7 +16,7 @@ import { selfCommand } from "../runtime/userns-exec";
 import { mark } from "../sys/trace";
 import { findProgram } from "../runtime/programs";
 import { resolveSecurity, type Security } from "../runtime/security";
-import { accessible, F_OK, isatty, mkdir, R_OK, readFileText, W_OK } from "../sys/libc";
+import { accessible, F_OK, isatty, mkdir, R_OK, readFileText, readlink, W_OK } from "../sys/libc";
 import { type MountSpec, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from "./binds";
 import { ensureVolume } from "./volumes";
 import { DNS_FORWARDER, nameFiles, writeEtcFiles } from "./etc-files";
@@ -101,6 +101,8 @@ async function resolveRoot(o: RunOptions, paths: ReturnType<typeof storePaths>):
 /** linux/amd64 as docker spells platforms: x86_64 is amd64, aarch64 arm64, and no OS means linux */
 function normalPlatform(p: string): string {
   const parts = p.toLowerCase().split("/");
+  // one word: an OS (linux) stands for itself, an architecture (arm64) is linux's
+  if (parts.length === 1 && parts[0] === "linux") return "linux";
   if (parts.length === 1) parts.unshift("linux");
   const arch = { x86_64: "amd64", "x86-64": "amd64", aarch64: "arm64" }[parts[1] as string] ?? parts[1];
   return [parts[0], arch, ...parts.slice(2)].join("/");
@@ -116,6 +118,40 @@ function commandLine(o: RunOptions, c: Root["config"]): string[] {
 
 function newId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+}
+
+/**
+ * What `hull run` would refuse in O before it makes anything, checked without making anything (hull
+ * script --check): the values of the mounts, limits, ulimits, files, signals, sizes and network.
+ */
+export async function checkRunOptions(o: RunOptions): Promise<void> {
+  try {
+    for (const s of o.volumes) parseVolumeFlag(s);
+    for (const s of o.mounts) parseMountFlag(s);
+    for (const s of o.tmpfs) parseTmpfsFlag(s);
+    const { parseUlimit } = await import("../runtime/ulimits");
+    for (const u of o.ulimits) parseUlimit(u);
+    if (Object.keys(o.limits).length > 0) (await import("../runtime/cgroup")).parseLimits(o.limits);
+    parseUserns(o.userns);
+    for (const f of o.envFiles) readEnvFile(f);
+    for (const f of o.labelFiles) if (readFileText(f) === undefined) throw new Error(`--label-file ${f}: no such file`);
+    if (o.stopSignal !== undefined) (await import("./lifecycle")).signalNumber(o.stopSignal);
+    if (o.shmSize !== undefined && !shmBytes(o.shmSize))
+      throw new Error(`--shm-size takes a size such as 64m or 1g, not ${o.shmSize}`);
+    await resolveSecurity(o);
+    parseNetwork(o.network, () => {});
+    const { healthConfig } = await import("./health");
+    if (o.healthCmd !== undefined || o.noHealthcheck) healthConfig(o, undefined);
+  } catch (e) {
+    throw RunError.from(e);
+  }
+}
+
+/** --shm-size in bytes: 4 KiB to 2^53 (a size past that wraps in the kernel's tmpfs option) */
+export function shmBytes(text: string): number | undefined {
+  const { parseSize } = require("../runtime/cgroup") as typeof import("../runtime/cgroup");
+  const n = parseSize(text);
+  return n !== undefined && n >= 4096 && n <= Number.MAX_SAFE_INTEGER ? n : undefined;
 }
 
 /** `hull run`; with CREATE_ONLY (`hull create`), everything but the start: the id is returned. */
@@ -208,7 +244,14 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   // --label-file: KEY=VALUE lines (blank ones and # comments skipped), before the --label flags
   const labels: string[] = [];
   for (const f of o.labelFiles) {
-    const text = readFileText(f);
+    let text: string | undefined;
+    try {
+      text = readFileText(f);
+    } catch (e) {
+      throw new RunError(
+        `--label-file ${f}: cannot read it (${(e as { code?: string }).code ?? (e as Error).message})`,
+      );
+    }
     if (text === undefined) throw new RunError(`--label-file ${f}: no such file`);
     labels.push(
       ...text
@@ -218,15 +261,16 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     );
   }
   labels.push(...o.labels);
-  if (o.cidfile !== undefined && accessible(o.cidfile, F_OK))
+  // lstat's view: a dangling link there would make the id's file fail later, past the checks
+  if (o.cidfile !== undefined && (accessible(o.cidfile, F_OK) || readlink(o.cidfile) !== undefined))
     throw new RunError(`--cidfile ${o.cidfile}: the file exists (is another container running?): remove it first`);
   let shmSize: number | undefined;
   if (o.shmSize !== undefined || o.stopSignal !== undefined) {
-    const { parseSize } = await import("../runtime/cgroup");
+    await import("../runtime/cgroup");
     const { signalNumber } = await import("./lifecycle");
     if (o.shmSize !== undefined) {
-      shmSize = parseSize(o.shmSize);
-      if (!shmSize) throw new RunError(`--shm-size takes a size such as 64m or 1g, not ${o.shmSize}`);
+      shmSize = shmBytes(o.shmSize);
+      if (!shmSize) throw new RunError(`--shm-size takes a size from 4k to 8p, such as 64m or 1g, not ${o.shmSize}`);
     }
     try {
       if (o.stopSignal !== undefined) signalNumber(o.stopSignal);
@@ -612,7 +656,15 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     writeNewFile(join(dir, "spec.json"), JSON.stringify(spec));
     if (health) (await import("./health")).resetHealth(paths, id);
     // docker's --cidfile: the id, in a file that must not exist (two runs never share one)
-    if (o.cidfile !== undefined) writeNewFile(o.cidfile, id);
+    if (o.cidfile !== undefined) {
+      try {
+        writeNewFile(o.cidfile, id);
+      } catch (e) {
+        throw new RunError(
+          `--cidfile ${o.cidfile}: cannot create it (${(e as { code?: string }).code ?? (e as Error).message})`,
+        );
+      }
+    }
     if (createOnly) return id;
     mark("spec written");
     if (record.networks) {

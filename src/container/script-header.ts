@@ -9,6 +9,7 @@
 //   option  := "# hull:" WORD*        (WORD: KEY, KEY=VALUE; VALUE may be "quoted" or 'quoted')
 //   interp  := "#!" COMMAND [ARG...]  (at most one, after line 1)
 import { isAbsolute, join, resolve } from "node:path";
+import { parseReference } from "../image/reference";
 
 export class ScriptError extends Error {
   readonly exitCode = 125;
@@ -32,7 +33,6 @@ export const SCRIPT_DIR = "/run/hull-script";
 const REFUSED: Record<string, string> = {
   detach: "a script runs in the foreground, with its caller's input and output",
   attach: "a script's streams are its caller's",
-  image: "",
 };
 
 /** keys whose value is a host path (or holds one), resolved against the script's directory */
@@ -67,20 +67,26 @@ function hostPath(p: string, dir: string): string {
   return isAbsolute(p) ? p : resolve(dir, p);
 }
 
-/** -v SRC:DST[:OPTS]: SRC a host path when it has a slash or is . or ..; else a named volume */
+/** -v SRC:DST[:OPTS]: SRC a host path when it starts with / . or ~ or has a slash; else a named volume.
+ * (The script also runs from its own directory, so what is relative resolves there whatever reads it.) */
 function volumeValue(v: string, dir: string): string {
   const [src = "", ...rest] = v.split(":");
   if (rest.length === 0) return v; // an anonymous volume: a container path
-  const isPath = src.includes("/") || src === "." || src === ".." || src.startsWith("~");
+  const isPath = src.includes("/") || src.startsWith(".") || src.startsWith("~");
   return isPath ? [hostPath(src, dir), ...rest].join(":") : v;
 }
 
-/** --mount type=bind,source=REL,...: the source resolved */
+/** --mount ...,source=REL,...: the source resolved, its key read as `hull run` reads it (trimmed) */
 function mountValue(v: string, dir: string): string {
   const parts = v.split(",");
-  if (!parts.some((p) => p === "type=bind")) return v;
+  const type = parts.find((p) => p.slice(0, Math.max(0, p.indexOf("="))).trim() === "type")?.split("=")[1];
+  if (type !== "bind") return v;
   return parts
-    .map((p) => p.replace(/^(source|src)=(.+)$/, (_m, k: string, s: string) => `${k}=${hostPath(s, dir)}`))
+    .map((p) => {
+      const eq = p.indexOf("=");
+      const key = p.slice(0, Math.max(0, eq)).trim();
+      return eq > 0 && (key === "source" || key === "src") ? `${key}=${hostPath(p.slice(eq + 1), dir)}` : p;
+    })
     .join(",");
 }
 
@@ -107,7 +113,8 @@ export function parseScriptHeader(text: string, file: string, dir: string, flags
       if (interpreter.length === 0) throw new ScriptError(`${where}: #! names no interpreter`);
       continue;
     }
-    const m = /^#\s*hull:(.*)$/.exec(line);
+    // [\s\S]: a \r or a line separator (U+2028) inside must not end the line and hide its options
+    const m = /^#\s*hull:([\s\S]*)$/.exec(line);
     if (!m) continue;
     for (const w of words(m[1] as string, where)) {
       const eq = w.indexOf("=");
@@ -116,12 +123,19 @@ export function parseScriptHeader(text: string, file: string, dir: string, flags
       if (key === "image") {
         if (!value) throw new ScriptError(`${where}: image= needs a name: image=debian:bookworm`);
         if (image !== undefined) throw new ScriptError(`${where}: image= given twice`);
+        // an image, never a flag in disguise (image=--network=host)
+        try {
+          if (value.startsWith("-")) throw new Error("not a name");
+          parseReference(value);
+        } catch {
+          throw new ScriptError(`${where}: image=${value} is not an image name (NAME[:TAG|@DIGEST])`);
+        }
         image = value;
         continue;
       }
-      if (REFUSED[key] !== undefined)
+      if (Object.hasOwn(REFUSED, key))
         throw new ScriptError(`${where}: ${key} cannot be set in a script: ${REFUSED[key]}`);
-      const def = flags[key];
+      const def = Object.hasOwn(flags, key) ? flags[key] : undefined;
       if (!def || key.length < 2)
         throw new ScriptError(
           `${where}: unknown key ${key} (a hull run option without its dashes, as memory=512m, or image=)`,
@@ -149,5 +163,24 @@ export function parseScriptHeader(text: string, file: string, dir: string, flags
 
 /** ARGV as one shell line (for --explain): each word quoted when it must be. */
 export function shellLine(argv: string[]): string {
-  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+  return argv.map(shellWord).join(" ");
+}
+
+/** control characters (C0, DEL, C1, line separators): shown as escapes, never sent to the terminal */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+
+function shellWord(a: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a)) return a;
+  if (!CONTROL.test(a)) return `'${a.replace(/'/g, `'\\''`)}'`;
+  // bash's $'...', where \xHH and \uHHHH stand for the characters
+  const body = [...a]
+    .map((c) => {
+      const n = c.codePointAt(0) as number;
+      if (c === "'" || c === "\\") return `\\${c}`;
+      if (!CONTROL.test(c)) return c;
+      return n < 0x100 ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u${n.toString(16).padStart(4, "0")}`;
+    })
+    .join("");
+  return `$'${body}'`;
 }

@@ -63,11 +63,35 @@ export function listVolumes(paths: StorePaths): VolumeRecord[] {
   try {
     names = readdirSync(join(paths.root, "volumes"));
   } catch {}
+  // a damaged record is named and left out: the other volumes stay listed (as damaged containers do)
   return names
     .filter((n) => VOLUME_NAME.test(n))
-    .map((n) => readFileText(join(volumeDir(paths, n), "volume.json")))
-    .filter((t): t is string => t !== undefined)
-    .map((t) => v.parse(VolumeRecord, JSON.parse(t)));
+    .flatMap((n) => {
+      try {
+        const rec = readVolume(paths, n);
+        return rec ? [rec] : [];
+      } catch (e) {
+        console.error(`hull: ${(e as Error).message}`);
+        return [];
+      }
+    });
+}
+
+/** Volume NAME's record; undefined when there is none; a damaged one throws, naming the file. */
+export function readVolume(paths: StorePaths, name: string): VolumeRecord | undefined {
+  const file = join(volumeDir(paths, name), "volume.json");
+  const text = readFileText(file);
+  if (text === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    data = undefined;
+  }
+  const r = v.safeParse(VolumeRecord, data);
+  if (!r.success)
+    throw new Error(`volume ${name} has a damaged record (${file}): hull volume rm -f ${name}, or repair it`);
+  return r.output;
 }
 
 /** The containers that use volume NAME. */
@@ -97,9 +121,8 @@ export async function pruneVolumes(paths: StorePaths, all: boolean): Promise<str
 }
 
 export function inspectVolume(paths: StorePaths, name: string): Record<string, unknown> {
-  const text = readFileText(join(volumeDir(paths, name), "volume.json"));
-  if (text === undefined) throw new Error(`no such volume: ${name}`);
-  const rec = v.parse(VolumeRecord, JSON.parse(text));
+  const rec = readVolume(paths, name);
+  if (!rec) throw new Error(`no such volume: ${name}`);
   return {
     Name: rec.name,
     Driver: "local",

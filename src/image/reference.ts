@@ -74,7 +74,7 @@ export function registryHost(domain: string): string {
   return domain === DEFAULT_DOMAIN ? "registry-1.docker.io" : domain;
 }
 
-/** Plain http only for hosts on this machine, or hosts the user marked insecure (HULL_INSECURE_REGISTRIES). */
+/** Plain http only for hosts on this machine, or hosts the user marked insecure (HULL_INSECURE_REGISTRIES, or the config's registries.insecure). */
 export function registryScheme(domain: string, insecure: string[] = insecureRegistries()): "http" | "https" {
   const host = domain.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
   if (host === "localhost" || host === "127.0.0.1" || host === "::1" || /^127\./.test(host)) return "http";
@@ -82,8 +82,12 @@ export function registryScheme(domain: string, insecure: string[] = insecureRegi
 }
 
 function insecureRegistries(): string[] {
-  return (process.env.HULL_INSECURE_REGISTRIES ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const { loadConfig } = require("../store/config") as typeof import("../store/config");
+  return [
+    ...(process.env.HULL_INSECURE_REGISTRIES ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    ...(loadConfig().config.registries?.insecure ?? []),
+  ];
 }

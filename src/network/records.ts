@@ -68,7 +68,13 @@ export function readNetwork(paths: StorePaths, name: string): NetworkRecord | un
   if (!NETWORK_NAME.test(name)) return undefined;
   const text = readFileText(recordPath(paths, name));
   if (text === undefined) return undefined;
-  const r = v.safeParse(NetworkRecordSchema, JSON.parse(text));
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    data = undefined;
+  }
+  const r = v.safeParse(NetworkRecordSchema, data);
   if (!r.success) throw new Error(`network ${name} has a damaged record (${recordPath(paths, name)}): remove it`);
   return r.output;
 }

@@ -52,20 +52,31 @@ export async function spawnShim(
   signal?.addEventListener("abort", escalate, { once: true });
   const [code, stdout, stderr] = await Promise.all([
     p.exited,
-    p.stdout instanceof ReadableStream ? readCapped(p.stdout, limit) : "",
-    p.stderr instanceof ReadableStream ? readCapped(p.stderr, limit) : "",
+    p.stdout instanceof ReadableStream ? readCapped(p.stdout, limit, p.exited) : "",
+    p.stderr instanceof ReadableStream ? readCapped(p.stderr, limit, p.exited) : "",
   ]);
   return { code, stdout, stderr };
 }
 
-/** STREAM's text, its first LIMIT bytes only: the rest is read and dropped (a container's output
- * may be endless, and the health check keeps 4 KiB of it, as docker does). */
-async function readCapped(stream: ReadableStream<Uint8Array>, limit: number): Promise<string> {
+/**
+ * STREAM's text, its first LIMIT bytes only: the rest is read and dropped (a container's output may
+ * be endless; the health check keeps 4 KiB of it, as docker does). Reading stops 200 ms after
+ * EXITED: a process the command left in the background may hold the pipe open for ever.
+ */
+async function readCapped(stream: ReadableStream<Uint8Array>, limit: number, exited: Promise<number>): Promise<string> {
   const kept: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of stream) {
+  const reader = stream.getReader();
+  const late = exited.then(() => Bun.sleep(200)).then(() => "late" as const);
+  for (;;) {
+    const next = await Promise.race([reader.read(), late]);
+    if (next === "late") {
+      reader.cancel().catch(() => {});
+      break;
+    }
+    if (next.done) break;
     if (size >= limit) continue;
-    const part = chunk.subarray(0, limit - size);
+    const part = next.value.subarray(0, limit - size);
     kept.push(part);
     size += part.length;
   }

@@ -1,9 +1,11 @@
-// How many bytes a directory tree holds (ps -s, system df): regular files' sizes, links not
+// How many bytes a directory tree holds (ps -s, system df): files' sizes, hard links once, links not
 // followed, directories that vanish while counted skipped (a container removed meanwhile).
 import { lstatSync, readdirSync } from "node:fs";
 
 export function treeSize(dir: string): number {
   let total = 0;
+  // a file with several names counts once, as du counts it
+  const seen = new Set<string>();
   const walk = (d: string) => {
     let names: string[];
     try {
@@ -15,7 +17,11 @@ export function treeSize(dir: string): number {
       try {
         const st = lstatSync(`${d}/${n}`);
         if (st.isDirectory()) walk(`${d}/${n}`);
-        else total += st.size;
+        else if (st.nlink > 1) {
+          const key = `${st.dev}:${st.ino}`;
+          if (!seen.has(key)) total += st.size;
+          seen.add(key);
+        } else total += st.size;
       } catch {}
     }
   };

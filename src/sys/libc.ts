@@ -119,8 +119,9 @@ export function writeAll(fd: Fd, data: Uint8Array): void {
  * reads /etc/subuid, the image's /etc/passwd and the like this way: Bun's async reads would start
  * its thread pool, which costs more than the reads.
  */
-export function readFileText(path: string): string | undefined {
-  const fd = lib.symbols.open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
+export function readFileText(path: string, nonBlocking = false): string | undefined {
+  // NON_BLOCKING: a fifo reads as empty instead of waiting for a writer (a path a user names)
+  const fd = lib.symbols.open(cstr(path), O_RDONLY | O_CLOEXEC | (nonBlocking ? O_NONBLOCK : 0), 0);
   if (fd < 0) {
     if (errno() === 2) return undefined;
     check("open", fd, path);

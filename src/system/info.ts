@@ -11,9 +11,31 @@ import { cgroupHost } from "../runtime/cgroup";
 import { findProgram } from "../runtime/programs";
 import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";
+import { loadConfig } from "../store/config";
 import { entryCount, treeSize } from "../store/tree-size";
 
-export function systemInfo(paths: StorePaths, version: string): Record<string, unknown> {
+/** Each setting the config file can give, its value and where it came from. */
+export function configSources(rootFrom: string): Record<string, { Value: unknown; From: string }> {
+  const { config, path } = loadConfig();
+  const run = config.run ?? {};
+  const env = (process.env.HULL_INSECURE_REGISTRIES ?? "").split(",").filter(Boolean);
+  const insecure = config.registries?.insecure ?? [];
+  return {
+    StorageRoot: { Value: "", From: rootFrom },
+    DefaultNetwork: { Value: run.network ?? "bridge", From: run.network ? path : "default" },
+    Pull: { Value: run.pull ?? "missing", From: run.pull ? path : "default" },
+    Ulimits: { Value: run.ulimits ?? [], From: run.ulimits ? path : "default" },
+    InsecureRegistries: {
+      Value: [...env, ...insecure],
+      From:
+        [env.length ? "HULL_INSECURE_REGISTRIES" : "", insecure.length ? path : ""].filter(Boolean).join(", ") ||
+        "default",
+    },
+    Aliases: { Value: config.aliases ?? {}, From: config.aliases ? path : "default" },
+  };
+}
+
+export function systemInfo(paths: StorePaths, version: string, rootFrom = "default"): Record<string, unknown> {
   const all = containers(paths, true);
   const count = (s: string) =>
     all.filter((c) => (s === "paused" ? c.state.status === "running" && c.state.paused : c.state.status === s)).length;
@@ -49,6 +71,14 @@ export function systemInfo(paths: StorePaths, version: string): Record<string, u
     Newuidmap: findProgram("newuidmap", true) !== "",
     FuseOverlayfs: findProgram("fuse-overlayfs") !== "",
     CgroupsDelegated: cg.ok && cg.delegated,
+    ConfigFile: loadConfig().path,
+    ConfigFileFound: loadConfig().found,
+    Config: Object.fromEntries(
+      Object.entries(configSources(rootFrom)).map(([k, s]) => [
+        k,
+        k === "StorageRoot" ? { ...s, Value: paths.root } : s,
+      ]),
+    ),
   };
 }
 

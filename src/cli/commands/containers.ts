@@ -219,6 +219,7 @@ export const container: HullCommand = {
   // docker's `container VERB` names for every container command
   subCommands: {
     exists: existsCommand("container", (root, name) => {
+      if (name === "") return false;
       try {
         findContainer(paths(root), name);
         return true;

@@ -55,12 +55,16 @@ export const network: HullCommand = {
   meta: { name: "network", description: "Manage user networks: create, ls, inspect, rm, prune, connect, disconnect" },
   subCommands: {
     exists: existsCommand("network", (root, name) => {
-      const { inspectNetwork } = require("../../network/manage") as typeof import("../../network/manage");
+      const { LISTED_BUILTINS } = require("../../network/manage") as typeof import("../../network/manage");
+      const { findNetwork, NoSuchNetworkError } =
+        require("../../network/records") as typeof import("../../network/records");
+      if (LISTED_BUILTINS.some((b) => b.name === name)) return true;
       try {
-        inspectNetwork(paths(root), name);
+        findNetwork(paths(root), name);
         return true;
-      } catch {
-        return false;
+      } catch (e) {
+        if (e instanceof NoSuchNetworkError) return false;
+        throw e;
       }
     }),
     create: {

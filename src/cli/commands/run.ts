@@ -4,6 +4,7 @@ import type { ArgsDef } from "citty";
 import { all, flag, last, parseInterspersed } from "../argv";
 import { LIMIT_ARGS, limitsGiven } from "../limit-flags";
 import { parseRunOptions } from "../../container/options";
+import { loadConfig } from "../../store/config";
 // static, not lazy: one chunk to load for `hull run` instead of two
 import { runContainer } from "../../container/run";
 import type { HullCommand } from "../command";
@@ -134,6 +135,8 @@ export const runArgs = {
 /** The options of `hull run` and `hull create`, from their command line. */
 export function runOptions(rawArgs: string[], verb: string) {
   const p = parseInterspersed(rawArgs, runArgs, verb);
+  // the config file's defaults (src/store/config.ts), under what the command line says
+  const defaults = loadConfig().config.run ?? {};
   const rootfs = last(p, "rootfs");
   const [image, ...command] = rootfs ? [undefined, ...p.positionals] : p.positionals;
   if (!rootfs && !image) throw new Error(`hull ${verb} needs an image: hull ${verb} [OPTIONS] IMAGE [COMMAND]`);
@@ -155,7 +158,7 @@ export function runOptions(rawArgs: string[], verb: string) {
     mounts: all(p, "mount"),
     tmpfs: all(p, "tmpfs"),
     attach: all(p, "attach").map((a) => a.toLowerCase()),
-    network: last(p, "network"),
+    network: last(p, "network") ?? defaults.network,
     networkAliases: all(p, "network-alias"),
     ip: last(p, "ip"),
     publish: all(p, "publish"),
@@ -169,7 +172,7 @@ export function runOptions(rawArgs: string[], verb: string) {
     image,
     command,
     root: last(p, "root"),
-    pull: last(p, "pull") ?? "missing",
+    pull: last(p, "pull") ?? defaults.pull ?? "missing",
     name: last(p, "name"),
     restart: last(p, "restart") ?? "no",
     privileged: flag(p, "privileged"),
@@ -191,7 +194,7 @@ export function runOptions(rawArgs: string[], verb: string) {
     healthRetries: last(p, "health-retries"),
     healthStartPeriod: last(p, "health-start-period"),
     noHealthcheck: flag(p, "no-healthcheck"),
-    ulimits: all(p, "ulimit"),
+    ulimits: [...(defaults.ulimits ?? []), ...all(p, "ulimit")],
     cgroupns: last(p, "cgroupns") ?? "private",
     cgroups: last(p, "cgroups") ?? "enabled",
     cgroupParent: last(p, "cgroup-parent"),

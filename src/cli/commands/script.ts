@@ -1,7 +1,9 @@
 // `hull script FILE [ARGS...]`: run a sandbox script, whose first line is
 // `#!/usr/bin/env -S hull script`, in the container its header declares (src/container/script-header.ts).
-// It becomes one `hull run` command line, run in this process: a script costs what `hull run` costs.
-import { basename, dirname } from "node:path";
+// It becomes one `hull run` command line, run in this process from the script's directory (so any
+// relative host path in it is the script directory's, whichever option holds it): a script costs
+// what `hull run` costs.
+import { basename, dirname, resolve } from "node:path";
 import { parseScriptHeader, SCRIPT_DIR, ScriptError, shellLine } from "../../container/script-header";
 import { isatty, readFileText, realPath } from "../../sys/libc";
 import { UsageError } from "../argv";
@@ -9,27 +11,33 @@ import type { HullCommand } from "../command";
 import { print } from "../output";
 import runCommand, { runArgs, runOptions } from "./run";
 
-/** The `hull run` arguments (after "run") that running FILE with ARGS means. */
-export function scriptRunArgs(file: string, args: string[]): string[] {
+/** The `hull run` arguments (after "run") that running FILE with ARGS means, and the script's directory. */
+export function scriptRunArgs(file: string, args: string[]): { argv: string[]; dir: string } {
   const path = realPath(file);
   if (path === undefined) throw new ScriptError(`${file}: no such script`);
-  const text = readFileText(path);
+  // non-blocking: a fifo named as the script reads as empty (and is refused) instead of hanging
+  const text = readFileText(path, true);
   if (text === undefined) throw new ScriptError(`${file}: cannot read it`);
+  // bound by --mount, whose values are comma-separated: a comma in the path cannot be said there
+  if (path.includes(",")) throw new ScriptError(`${file}: a script whose path has a comma cannot be bound: rename it`);
   const plan = parseScriptHeader(text, file, dirname(path), runArgs);
   const inside = `${SCRIPT_DIR}/${basename(path)}`;
   const given = (k: string) => plan.options.some((o) => o.startsWith(`--${k}=`));
-  return [
+  const argv = [
     ...plan.options,
     // the caller's input goes in; a terminal stays one (CI has none)
     ...(given("interactive") ? [] : ["--interactive=true"]),
     ...(given("tty") || !isatty(0) || !isatty(1) ? [] : ["--tty=true"]),
-    `--volume=${path}:${inside}:ro`,
+    `--mount=type=bind,source=${path},target=${inside},readonly`,
     `--label=hull.script=${path}`,
+    // the image and what follows are never read as flags
+    "--",
     plan.image,
     ...plan.interpreter,
     inside,
     ...args,
   ];
+  return { argv, dir: dirname(path) };
 }
 
 const command: HullCommand = {
@@ -58,13 +66,18 @@ const command: HullCommand = {
     }
     const file = rawArgs[i];
     if (file === undefined) throw new UsageError("hull script needs a script: hull script FILE [ARG...]");
-    const argv = scriptRunArgs(file, rawArgs.slice(i + 1));
+    const { argv, dir } = scriptRunArgs(file, rawArgs.slice(i + 1));
     if (mode === "explain") {
-      print(shellLine(["hull", "run", ...argv]));
+      print(`cd ${shellLine([dir])} && ${shellLine(["hull", "run", ...argv])}`);
       return;
     }
+    // from the script's directory: the store stays where it was named
+    if (process.env.HULL_ROOT) process.env.HULL_ROOT = resolve(process.env.HULL_ROOT);
+    process.chdir(dir);
     try {
-      runOptions(argv, "run");
+      const o = runOptions(argv, "run");
+      // --check: all that run would refuse before it makes anything (a run finds it itself)
+      if (mode === "check") await (await import("../../container/run")).checkRunOptions(o);
     } catch (e) {
       throw new ScriptError(`${file}: ${(e as Error).message}`);
     }

@@ -30,11 +30,23 @@ export const info: HullCommand = {
   takes: 0,
   args: infoArgs,
   async run({ args }) {
-    const paths = storePaths(storeRoot(typeof args.root === "string" ? args.root : undefined));
+    const { storeRootFrom } = await import("../../store/paths");
+    const where = storeRootFrom(typeof args.root === "string" ? args.root : undefined);
+    const paths = storePaths(where.root);
     const { systemInfo } = await import("../../system/info");
     const { VERSION } = await import("../version");
     const show = args.format === undefined || args.format === "json" ? undefined : inspectPrinter(args.format);
-    const i = systemInfo(paths, VERSION);
+    const i = systemInfo(paths, VERSION, where.from);
+    const c = i.Config as Record<string, { Value: unknown; From: string }>;
+    const shown = (k: string) => {
+      const val = c[k]?.Value;
+      const text = Array.isArray(val)
+        ? val.join(", ") || "none"
+        : typeof val === "object"
+          ? Object.keys(val as object).join(", ") || "none"
+          : String(val);
+      return `${text} (from ${c[k]?.From})`;
+    };
     if (args.format === "json") return print(JSON.stringify(i));
     if (show) return show([i]);
     const lines = [
@@ -62,6 +74,13 @@ export const info: HullCommand = {
       ` Total Memory: ${((i.MemTotal as number) / 1073741824).toFixed(2)}GiB`,
       ` Name: ${i.Name}`,
       ` Docker Root Dir: ${i.DockerRootDir}`,
+      ` Config File: ${i.ConfigFile} (${i.ConfigFileFound ? "read" : "none"})`,
+      `  Storage Root: ${shown("StorageRoot")}`,
+      `  Default Network: ${shown("DefaultNetwork")}`,
+      `  Pull: ${shown("Pull")}`,
+      `  Ulimits: ${shown("Ulimits")}`,
+      `  Insecure Registries: ${shown("InsecureRegistries")}`,
+      `  Aliases: ${shown("Aliases")}`,
     ];
     print(lines.join("\n"));
   },

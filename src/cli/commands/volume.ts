@@ -5,6 +5,7 @@ import {
   pruneVolumes,
   removeVolume,
   usersOf,
+  readVolume,
   VOLUME_NAME,
   volumeData,
 } from "../../container/volumes";
@@ -55,14 +56,11 @@ const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ?
 export const volume: HullCommand = {
   meta: { name: "volume", description: "Manage volumes: create, ls, inspect, rm, prune" },
   subCommands: {
-    exists: existsCommand("volume", (root, name) => {
-      try {
-        inspectVolume(paths(root), name);
-        return true;
-      } catch {
-        return false;
-      }
-    }),
+    // a damaged record is an error (125), not "not there": the name is taken
+    exists: existsCommand(
+      "volume",
+      (root, name) => VOLUME_NAME.test(name) && readVolume(paths(root), name) !== undefined,
+    ),
     create: {
       meta: { name: "create", description: "Create a named volume: hull volume create [NAME]" },
       args: createArgs,

@@ -1,0 +1,94 @@
+// The user's config file, $XDG_CONFIG_HOME/hull/config.toml (HULL_CONFIG names another): defaults
+// that flags and environment variables still override. Every key is checked by the schema: a typo is
+// an error that names the file and the key, never a setting silently ignored.
+//
+//   [storage]
+//   root = "~/containers"                 # after --root and HULL_ROOT
+//   [registries]
+//   insecure = ["registry.lan:5000"]      # plain http (with HULL_INSECURE_REGISTRIES)
+//   [run]
+//   network = "none"                      # --network when none is given
+//   pull = "never"                        # --pull when none is given
+//   ulimits = ["nofile=1024:2048"]        # --ulimit, before the command line's
+//   [aliases]
+//   ll = "ps -a --format 'table {{.Names}}\t{{.Status}}'"
+import { homedir } from "node:os";
+import { join } from "node:path";
+import * as v from "valibot";
+import { readFileText } from "../sys/libc";
+
+const ConfigSchema = v.strictObject({
+  storage: v.optional(v.strictObject({ root: v.optional(v.pipe(v.string(), v.minLength(1))) })),
+  registries: v.optional(v.strictObject({ insecure: v.optional(v.array(v.string())) })),
+  run: v.optional(
+    v.strictObject({
+      network: v.optional(v.pipe(v.string(), v.minLength(1))),
+      pull: v.optional(v.picklist(["missing", "always", "never"], "takes missing, always or never")),
+      ulimits: v.optional(v.array(v.string())),
+    }),
+  ),
+  aliases: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]*$/, "an alias is a word")), v.string())),
+});
+export type Config = v.InferOutput<typeof ConfigSchema>;
+
+export function configPath(): string {
+  if (process.env.HULL_CONFIG) return process.env.HULL_CONFIG;
+  return join(process.env.XDG_CONFIG_HOME || join(homedir(), ".config"), "hull", "config.toml");
+}
+
+let cached: { config: Config; path: string; found: boolean } | undefined;
+
+/** The config (empty when there is no file); a file that does not parse, or a key it does not know, throws. */
+export function loadConfig(): { config: Config; path: string; found: boolean } {
+  if (cached) return cached;
+  const path = configPath();
+  const text = readFileText(path);
+  if (text === undefined) {
+    cached = { config: {}, path, found: false };
+    return cached;
+  }
+  let data: unknown;
+  try {
+    data = Bun.TOML.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not TOML (${(e as Error).message}): fix it, or move it away`);
+  }
+  const r = v.safeParse(ConfigSchema, data);
+  if (!r.success) {
+    const issue = r.issues[0];
+    const key = issue?.path?.map((p) => String(p.key)).join(".") ?? "";
+    const what = issue?.type === "strict_object" ? `unknown key ${key}` : `${key}: ${issue?.message ?? "invalid"}`;
+    throw new Error(`${path}: ${what} (docs/config.md lists the keys)`);
+  }
+  cached = { config: r.output, path, found: true };
+  return cached;
+}
+
+/** An alias's words, as a shell splits them: spaces between words, '...' and "..." keep them in one. */
+export function splitWords(text: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quote = "";
+  let has = false;
+  for (const c of text) {
+    if (quote) {
+      if (c === quote) quote = "";
+      else cur += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has || cur) out.push(cur);
+      cur = "";
+      has = false;
+    } else cur += c;
+  }
+  if (quote) throw new Error(`an alias has an unclosed quote: ${text}`);
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+/** ~/x as the user's home */
+export function expandHome(p: string): string {
+  return p === "~" || p.startsWith("~/") ? join(homedir(), p.slice(1)) : p;
+}

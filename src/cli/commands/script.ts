@@ -8,8 +8,10 @@ import { parseScriptHeader, SCRIPT_DIR, ScriptError, shellLine } from "../../con
 import { isatty, readFileText, realPath } from "../../sys/libc";
 import { UsageError } from "../argv";
 import type { HullCommand } from "../command";
+import { mark } from "../../sys/trace";
 import { print } from "../output";
-import runCommand, { runArgs, runOptions } from "./run";
+import { checkRunOptions, runContainer } from "../../container/run";
+import { runArgs, runOptions } from "./run";
 
 /** The `hull run` arguments (after "run") that running FILE with ARGS means, and the script's directory. */
 export function scriptRunArgs(file: string, args: string[]): { argv: string[]; dir: string } {
@@ -67,6 +69,7 @@ const command: HullCommand = {
     const file = rawArgs[i];
     if (file === undefined) throw new UsageError("hull script needs a script: hull script FILE [ARG...]");
     const { argv, dir } = scriptRunArgs(file, rawArgs.slice(i + 1));
+    mark("script header read");
     if (mode === "explain") {
       print(`cd ${shellLine([dir])} && ${shellLine(["hull", "run", ...argv])}`);
       return;
@@ -74,10 +77,11 @@ const command: HullCommand = {
     // from the script's directory: the store stays where it was named
     if (process.env.HULL_ROOT) process.env.HULL_ROOT = resolve(process.env.HULL_ROOT);
     process.chdir(dir);
+    let o: ReturnType<typeof runOptions>;
     try {
-      const o = runOptions(argv, "run");
+      o = runOptions(argv, "run");
       // --check: all that run would refuse before it makes anything (a run finds it itself)
-      if (mode === "check") await (await import("../../container/run")).checkRunOptions(o);
+      if (mode === "check") await checkRunOptions(o);
     } catch (e) {
       throw new ScriptError(`${file}: ${(e as Error).message}`);
     }
@@ -85,7 +89,8 @@ const command: HullCommand = {
       print(`${file}: ok`);
       return;
     }
-    await (runCommand.run as (ctx: { rawArgs: string[] }) => Promise<void>)({ rawArgs: argv });
+    // the options parsed once: what `hull run` does with its command line
+    await runContainer(o);
   },
 };
 export default command;

@@ -91,6 +91,11 @@
 #define HULL_REC_HEALTH_INTERVAL 50
 /* str: `hull attach`'s detach keys as bytes (default ctrl-p ctrl-q: "\x10\x11"); "" for none */
 #define HULL_REC_DETACH_KEYS 51
+/* str: the store's event journal (src/store/events.ts); the container's "from" as a JSON string; its
+ * attributes as JSON members ("image":"busybox","name":"web"): the shim writes die and destroy */
+#define HULL_REC_EVENTS_FILE 52
+#define HULL_REC_EVENT_FROM 53
+#define HULL_REC_EVENT_ATTRS 54
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0

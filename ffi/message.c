@@ -115,6 +115,9 @@ void read_message(int fd) {
       break;
     case HULL_REC_HEALTH_INTERVAL: cfg.health_interval = u; break;
     case HULL_REC_DETACH_KEYS: cfg.detach_keys = data; break;
+    case HULL_REC_EVENTS_FILE: cfg.events_file = data; break;
+    case HULL_REC_EVENT_FROM: cfg.event_from = data; break;
+    case HULL_REC_EVENT_ATTRS: cfg.event_attrs = data; break;
     case HULL_REC_NET_API_REQ: push_list(&cfg.net_api_req, &cfg.net_api_req_n, &cfg.net_api_req_cap, data); break;
     case HULL_REC_HOLDER_DIR: cfg.holder_dir = data; break;
     case HULL_REC_HOLDER_UIDMAP: cfg.holder_uidmap = data; break;

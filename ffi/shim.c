@@ -437,11 +437,13 @@ static void __attribute__((noreturn)) userns_stage(void) {
     }
   }
   trace("stage: container reaped");
+  if (pid > 0) event_emit("die", code);
   /* Unmount before removing: the mount point could not be removed, and fuse-overlayfs's daemon
    * only stops once its mount is gone. */
   if (overlay_mounted) umount2(cfg.rootfs, MNT_DETACH);
   if (cfg.state_file && *cfg.state_file) write_state(code, oom_kills() > oom_before);
   remove_cleanup();
+  if (cfg.ncleanup > 0) event_emit("destroy", -1);
   trace("stage: unmounted, --rm files removed");
   _exit(code);
 }

@@ -144,6 +144,8 @@ struct config {
   uint32_t health_interval;
   /* `hull attach`: the bytes that detach (HULL_REC_DETACH_KEYS) */
   const char *detach_keys;
+  /* the event journal and what an event of this container says (ffi/events.c) */
+  const char *events_file, *event_from, *event_attrs;
   /* HULL_TRACE=timing: the caller's start (ms since the epoch), else 0 */
   double trace_origin;
   int net_attach_n, net_attach_cap, net_detach_n, net_detach_cap;
@@ -204,6 +206,7 @@ int attach_pollfds(struct pollfd *p);
 void attach_serve(struct pollfd *p, int count, int to, int master, int target_fd);
 void attach_finish(int lfd, int code);
 int run_attach(int message_fd);
+void event_emit(const char *action, int exit_code);
 /* a copy of what log_drain reads, for attached clients (NULL: none) */
 extern void (*log_tap)(int stream, const char *buf, size_t n);
 int holder_use(void);

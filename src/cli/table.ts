@@ -65,4 +65,5 @@ export const commands: Record<string, () => Promise<HullCommand>> = {
   version: () => import("./commands/version").then((m) => m.default),
   script: () => import("./commands/script").then((m) => m.default),
   completion: () => import("./commands/completion").then((m) => m.default),
+  events: () => import("./commands/events").then((m) => m.default),
 };

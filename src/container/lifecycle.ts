@@ -6,6 +6,7 @@ import * as v from "valibot";
 import { ABI } from "../runtime/abi";
 import { encodeEnterMessage, encodeMessage, type ShimSpec } from "../runtime/message";
 import { writeFileAtomic } from "../store/atomic";
+import { containerAttrs, emitEvent } from "../store/events";
 import { spawnShim } from "../runtime/shim";
 import type { StorePaths } from "../store/paths";
 import { readFileText, unlinkIfExists } from "../sys/libc";
@@ -81,6 +82,7 @@ export async function pauseContainer(
   const marker = join(containerDir(paths, rec.id), "paused");
   if (pause) writeFileAtomic(marker, "", 0o644, false);
   else unlinkIfExists(marker);
+  if (!quiet) emitEvent(paths, "container", pause ? "pause" : "unpause", rec.id, containerAttrs(rec));
 }
 
 /**
@@ -104,8 +106,9 @@ export async function whilePaused<T>(paths: StorePaths, key: string, fn: () => P
 }
 
 export function killContainer(paths: StorePaths, key: string, signal: string): void {
-  const { pid } = runningInit(paths, key);
+  const { rec, pid } = runningInit(paths, key);
   process.kill(pid, signalNumber(signal));
+  emitEvent(paths, "container", "kill", rec.id, { ...containerAttrs(rec), signal: String(signalNumber(signal)) });
 }
 
 async function waitExit(paths: StorePaths, key: string, ms: number): Promise<boolean> {
@@ -133,15 +136,21 @@ export async function stopContainer(paths: StorePaths, key: string, given?: numb
   if (state.paused) await pauseContainer(paths, key, false, true);
   const pid = initPid(paths, rec.id);
   if (pid) {
+    emitEvent(paths, "container", "kill", rec.id, { ...containerAttrs(rec), signal: String(signalNumber(signal)) });
     try {
       process.kill(pid, signalNumber(signal));
     } catch {}
-    if (await waitExit(paths, key, timeout * 1000)) return;
+    if (await waitExit(paths, key, timeout * 1000)) {
+      emitEvent(paths, "container", "stop", rec.id, containerAttrs(rec));
+      return;
+    }
+    emitEvent(paths, "container", "kill", rec.id, { ...containerAttrs(rec), signal: "9" });
     try {
       process.kill(pid, 9);
     } catch {}
   }
   if (!(await waitExit(paths, key, 10_000))) throw new Error(`container ${key} did not stop`);
+  emitEvent(paths, "container", "stop", rec.id, containerAttrs(rec));
 }
 
 /** `hull wait`: block until the container stops; its exit code. */
@@ -218,6 +227,7 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
   }
   const r = await spawnShim(encodeMessage(spec));
   if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `start failed (${r.code})`);
+  emitEvent(paths, "container", "start", rec.id, containerAttrs(rec));
 }
 
 export const LogLine = v.object({ log: v.string(), stream: v.picklist(["stdout", "stderr"]), time: v.string() });

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
 import { readHealth } from "./health";
+import { containerAttrs, emitEvent } from "../store/events";
 import { removeTree } from "../image/layers";
 import { parseLimits } from "../runtime/cgroup";
 import type { StorePaths } from "../store/paths";
@@ -119,6 +120,8 @@ async function removeLocked(paths: StorePaths, key: string, force: boolean, volu
   }
   // -v: the container's anonymous volumes go with it; named ones always stay
   if (volumes) for (const vol of rec.anonymousVolumes ?? []) await removeVolume(paths, vol).catch(() => {});
+  // an --rm container killed here was removed, and its destroy said, by its own shim
+  if (!(state.status === "running" && rec.rm)) emitEvent(paths, "container", "destroy", rec.id, containerAttrs(rec));
   return key;
 }
 
@@ -295,6 +298,10 @@ export async function renameContainer(paths: StorePaths, key: string, newName: s
       const dir = containerDir(paths, rec.id);
       writeFileAtomic(join(dir, "container.json"), `${JSON.stringify({ ...rec, name: newName }, null, 2)}\n`);
       releaseName(paths, rec.name, rec.id);
+      emitEvent(paths, "container", "rename", rec.id, {
+        ...containerAttrs({ ...rec, name: newName }),
+        oldName: rec.name ?? "",
+      });
       if (rec.networks && Object.keys(rec.networks).length > 0) {
         const { refreshHosts } = await import("../network/attach");
         refreshHosts(paths, Object.keys(rec.networks));

@@ -14,6 +14,7 @@ import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
 import { execShim } from "../runtime/shim";
 import { selfCommand } from "../runtime/userns-exec";
 import { mark } from "../sys/trace";
+import { emitEvent, emitEvents, eventLine, journalPath } from "../store/events";
 import { findProgram } from "../runtime/programs";
 import { resolveSecurity, type Security } from "../runtime/security";
 import { accessible, F_OK, isatty, mkdir, R_OK, readFileText, readlink, W_OK } from "../sys/libc";
@@ -625,6 +626,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(cgroup ? { cgroup } : {}),
       ...(outbound ? { netHelper: helperCommand(outbound, ports, dir, names.namesHost, names.dnsForward) } : {}),
       ...(joined ? { joinPid: joined.pid, joinStart: joined.start } : {}),
+      // the die and --rm destroy events are the shim's to write
+      eventsFile: journalPath(paths),
+      eventFrom: JSON.stringify(root.imageName),
+      eventAttrs: JSON.stringify({ image: root.imageName, name: name ?? "" }).slice(1, -1),
       // the prober: hull itself, started by the container's parent every interval
       ...(health
         ? {
@@ -665,7 +670,12 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         );
       }
     }
-    if (createOnly) return id;
+    const attrs = { image: root.imageName, name: name ?? "" };
+    if (createOnly) {
+      emitEvent(paths, "container", "create", id, attrs);
+      return id;
+    }
+    emitEvents(paths, [eventLine("container", "create", id, attrs), eventLine("container", "start", id, attrs)]);
     mark("spec written");
     if (record.networks) {
       const { routeNetwork, userNets } = await import("../network/attach");

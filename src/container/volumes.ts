@@ -5,6 +5,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { removeTree } from "../image/layers";
 import { writeFileAtomic } from "../store/atomic";
+import { emitEvent } from "../store/events";
 import { mkdirs } from "../store/lock";
 import type { StorePaths } from "../store/paths";
 import { accessible, F_OK, mkdir, readFileText } from "../sys/libc";
@@ -54,6 +55,7 @@ export function ensureVolume(
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
   };
   writeFileAtomic(join(dir, "volume.json"), `${JSON.stringify(rec)}\n`);
+  emitEvent(paths, "volume", "create", name, { driver: "local" });
   return data;
 }
 
@@ -106,6 +108,7 @@ export async function removeVolume(paths: StorePaths, name: string, force = fals
   const users = usersOf(paths, name);
   if (users.length > 0 && !force) throw new Error(`volume ${name} is in use by container ${users[0]}: remove it first`);
   await removeTree(volumeDir(paths, name));
+  emitEvent(paths, "volume", "destroy", name, { driver: "local" });
 }
 
 /** `hull volume prune`: volumes no container refers to (with ALL false, only anonymous ones, as Docker). */

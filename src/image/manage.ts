@@ -1,5 +1,6 @@
 // Docker's image management over the store: tag, rmi (untag vs delete, refused while a container
 // uses the image), prune, inspect, history; and the garbage collection that follows a removal.
+import { emitEvent } from "../store/events";
 import { cacheEntries } from "../build/cache";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -36,6 +37,7 @@ export async function tagImage(store: ImageStore, source: string, target: string
   await store.editTags((index) => {
     index.tags[`${ref.domain}/${ref.path}:${ref.tag}`] = record.id;
   });
+  emitEvent(store.paths, "image", "tag", record.id, { name: `${familiarName(ref)}:${ref.tag}` });
 }
 
 function usersOf(store: ImageStore, id: string): string[] {
@@ -84,6 +86,11 @@ export async function removeImage(store: ImageStore, name: string, force: boolea
     rmSync(store.imagePath(record.id), { force: true });
     out.push(`Deleted: ${record.id}`);
     await collectGarbage(store);
+  }
+  for (const line of out) {
+    const [what, name] = line.split(": ");
+    if (what === "Untagged") emitEvent(store.paths, "image", "untag", record.id, { name: name ?? "" });
+    if (what === "Deleted") emitEvent(store.paths, "image", "delete", record.id, { name: name ?? "" });
   }
   return out;
 }

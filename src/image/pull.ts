@@ -44,7 +44,10 @@ export async function pull(
   opts: { platform?: Platform } & PullEvents = {},
 ): Promise<ImageRecord> {
   // shared: many pulls at once, but no garbage collection between storing a blob and recording it
-  return store.contentLock(() => pullLocked(store, name, opts));
+  const rec = await store.contentLock(() => pullLocked(store, name, opts));
+  const { emitEvent } = await import("../store/events");
+  emitEvent(store.paths, "image", "pull", name, { name });
+  return rec;
 }
 
 async function pullLocked(

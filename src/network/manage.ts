@@ -1,6 +1,7 @@
 // What `hull network` does beyond a record: inspect as docker shows a network, rm and prune (never a
 // network a container is on), and connect and disconnect, which for a running container make or
 // delete its link in the shared namespace through the shim (ffi/netns.c).
+import { emitEvent } from "../store/events";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import {
@@ -103,6 +104,7 @@ export async function removeNetwork(paths: StorePaths, key: string): Promise<str
         `network ${n.name} has containers on it (${on.map((c) => c.name ?? c.id.slice(0, 12)).join(", ")}): hull network disconnect ${n.name} CONTAINER, or remove them`,
       );
     deleteNetworkRecord(paths, n.name);
+    emitEvent(paths, "network", "destroy", n.id, { name: n.name, type: n.driver });
     return n;
   }).then(async (n) => {
     await deleteLinks(paths, [bridgeName(n)]).catch(() => {});
@@ -213,6 +215,7 @@ export async function connectNetwork(
       writeRecord(paths, updated);
       if (pid) writeLinks(paths, updated);
       refreshHosts(paths, [n.name]);
+      emitEvent(paths, "network", "connect", n.id, { name: n.name, type: n.driver, container: rec.id });
     }),
   );
 }
@@ -234,6 +237,7 @@ export async function disconnectNetwork(paths: StorePaths, netKey: string, ctrKe
       writeRecord(paths, updated);
       if (pid) writeLinks(paths, updated);
       refreshHosts(paths, [name, ...Object.keys(rest)], [rec.id]);
+      emitEvent(paths, "network", "disconnect", endpoint.networkId, { name, type: "bridge", container: rec.id });
     }),
   );
 }

@@ -7,6 +7,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { writeFileAtomic } from "../store/atomic";
+import { emitEvent } from "../store/events";
 import { withLock } from "../store/lock";
 import type { StorePaths } from "../store/paths";
 import { readFileText, unlinkIfExists } from "../sys/libc";
@@ -153,6 +154,7 @@ export async function createNetwork(paths: StorePaths, name: string, o: CreateOp
       created: new Date().toISOString(),
     };
     writeFileAtomic(recordPath(paths, name), `${JSON.stringify(rec, null, 2)}\n`);
+    emitEvent(paths, "network", "create", rec.id, { name: rec.name, type: rec.driver });
     return rec;
   });
 }

@@ -55,6 +55,10 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   /** the health check's prober (`hull __health ID --root DIR`) and the ms between two probes */
   healthArgv?: string[];
   healthInterval?: number;
+  /** the event journal, and the container's events' "from" (a JSON string) and attributes (JSON members) */
+  eventsFile?: string;
+  eventFrom?: string;
+  eventAttrs?: string;
   /** --network container:NAME: that container's pid 1, whose user and network namespaces it joins,
    * and its start time (a recycled pid is refused) */
   joinPid?: number;
@@ -279,6 +283,11 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   }
   if (s.userNets) writeUserNets(w, s.userNets);
   for (const a of s.holderHelper ?? []) str(ABI.HULL_REC_HOLDER_HELPER, a);
+  if (s.eventsFile) {
+    str(ABI.HULL_REC_EVENTS_FILE, s.eventsFile);
+    str(ABI.HULL_REC_EVENT_FROM, s.eventFrom ?? '""');
+    str(ABI.HULL_REC_EVENT_ATTRS, s.eventAttrs ?? "");
+  }
   if (s.healthArgv && s.healthInterval) {
     for (const a of s.healthArgv) str(ABI.HULL_REC_HEALTH_ARGV, a);
     u32(ABI.HULL_REC_HEALTH_INTERVAL, s.healthInterval);

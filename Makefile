@@ -5,8 +5,9 @@
 SHELL := /bin/bash
 BUN := node_modules/.bin/bun
 SRC := $(shell find src -name '*.ts') package.json tsconfig.json
-# musl gives an 80 KB static shim (glibc: 800 KB); it is copied into a memfd on every `hull run`
-SHIM_CC := $(shell command -v musl-gcc || echo gcc)
+# musl gives an 80 KB static shim (glibc: 800 KB); it is copied into a memfd on every `hull run`.
+# musl and a static busybox (the embedded image) are the system's, else Debian's packages fetched
+# without root into build/debs (tools/musl-cc, tools/static-busybox, tools/debian-pkg)
 CFLAGS := -static -Os -Wall -Wextra -Werror -ffunction-sections -fdata-sections -Wl,--gc-sections
 
 .PHONY: all test test-vm check fmt bench clean run
@@ -18,11 +19,11 @@ $(BUN): package.json package-lock.json
 
 build/hull-shim: $(wildcard ffi/*.c ffi/*.h)
 	@mkdir -p build
-	$(SHIM_CC) $(CFLAGS) -o $@ $(wildcard ffi/*.c)
+	cc=$$(tools/musl-cc) && $$cc $(CFLAGS) -o $@ $(wildcard ffi/*.c)
 	strip $@
 
 build/busybox-image/layer.tar: rootfs/build.sh $(wildcard rootfs/etc/*)
-	sh rootfs/build.sh build/busybox-image
+	busybox=$$(tools/static-busybox) && BUSYBOX=$$busybox sh rootfs/build.sh build/busybox-image
 
 dist/hull: $(BUN) $(SRC) build/hull-shim build/busybox-image/layer.tar
 	@mkdir -p dist

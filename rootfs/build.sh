@@ -6,7 +6,7 @@
 set -eu
 out=$1
 busybox=${BUSYBOX:-/bin/busybox}
-[ -x "$busybox" ] || { echo "rootfs/build.sh: $busybox missing: apt-get install busybox-static" >&2; exit 1; }
+[ -x "$busybox" ] || { echo "rootfs/build.sh: $busybox missing: apt-get install busybox-static (make fetches it: tools/static-busybox)" >&2; exit 1; }
 "$busybox" --list >/dev/null 2>&1 || { echo "rootfs/build.sh: $busybox is not busybox" >&2; exit 1; }
 file -L "$busybox" 2>/dev/null | grep -q 'dynamically linked' && { echo "rootfs/build.sh: $busybox must be static (busybox-static)" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)

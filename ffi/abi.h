@@ -96,6 +96,10 @@
 #define HULL_REC_EVENTS_FILE 52
 #define HULL_REC_EVENT_FROM 53
 #define HULL_REC_EVENT_ATTRS 54
+/* str: --log-opt max-size, bytes (default 16 MiB); u32: max-file, the log's files with the current
+ * one (default 2: container.log and container.log.1) */
+#define HULL_REC_LOG_MAX 55
+#define HULL_REC_LOG_FILES 56
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0

@@ -90,13 +90,24 @@ void log_entry(int stream, const char *data, size_t len) {
   o += (size_t)snprintf(out + o, sizeof out - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n",
                         stream ? "stderr" : "stdout", log_stamp);
   if (log_fd < 0) return;
-  if (log_size + log_buf_len + o > LOG_MAX) {
-    /* keep one old file: container.log.1 */
+  size_t max = cfg.log_max ? (size_t)cfg.log_max : LOG_MAX;
+  if (log_size + log_buf_len + o > max && log_size + log_buf_len > 0) {
+    /* max-file files in all: container.log.N-1 goes, each older one moves up, the current one to .1
+     * (max-file 1: the log starts again) */
     log_flush();
-    char old[4300];
-    snprintf(old, sizeof old, "%s.1", log_path);
+    uint32_t files = cfg.log_files ? cfg.log_files : 2;
+    char from[4300], to[4300];
     close(log_fd);
-    rename(log_path, old);
+    if (files <= 1) {
+      unlink(log_path);
+    } else {
+      for (uint32_t k = files - 1; k >= 1; k--) {
+        if (k == 1) snprintf(from, sizeof from, "%s", log_path);
+        else snprintf(from, sizeof from, "%s.%u", log_path, k - 1);
+        snprintf(to, sizeof to, "%s.%u", log_path, k);
+        rename(from, to);
+      }
+    }
     log_open();
   }
   if (log_buf_len + o > sizeof log_buf) log_flush();

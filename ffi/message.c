@@ -118,6 +118,8 @@ void read_message(int fd) {
     case HULL_REC_EVENTS_FILE: cfg.events_file = data; break;
     case HULL_REC_EVENT_FROM: cfg.event_from = data; break;
     case HULL_REC_EVENT_ATTRS: cfg.event_attrs = data; break;
+    case HULL_REC_LOG_MAX: cfg.log_max = strtoull(data, NULL, 10); break;
+    case HULL_REC_LOG_FILES: cfg.log_files = u; break;
     case HULL_REC_NET_API_REQ: push_list(&cfg.net_api_req, &cfg.net_api_req_n, &cfg.net_api_req_cap, data); break;
     case HULL_REC_HOLDER_DIR: cfg.holder_dir = data; break;
     case HULL_REC_HOLDER_UIDMAP: cfg.holder_uidmap = data; break;

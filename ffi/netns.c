@@ -141,6 +141,12 @@ static pid_t holder_start(char *msg, size_t len) {
   }
   pid_t a = fork();
   if (a == 0) {
+    /* nothing of the starter's but the two pipe ends it needs: with a copy of go[1] the holder-to-be
+     * would wait for ever on a starter killed before its word (and a copy of the holder lock would
+     * keep every other hull waiting on it; seen under the kill -9 test) */
+    close(go[1]);
+    close(back[0]);
+    holder_release();
     /* its own session, and orphaned at once: it belongs to no container's supervisor */
     setsid();
     pid_t b = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD), 0, 0, 0, 0);

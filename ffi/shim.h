@@ -146,6 +146,9 @@ struct config {
   const char *detach_keys;
   /* the event journal and what an event of this container says (ffi/events.c) */
   const char *events_file, *event_from, *event_attrs;
+  /* --log-opt max-size (bytes) and max-file; 0: the defaults */
+  unsigned long long log_max;
+  uint32_t log_files;
   /* HULL_TRACE=timing: the caller's start (ms since the epoch), else 0 */
   double trace_origin;
   int net_attach_n, net_attach_cap, net_detach_n, net_detach_cap;

@@ -1,7 +1,7 @@
 // run flags docker scripts pass every day: --label-file, --cidfile, --stop-signal, --stop-timeout,
 // --platform, --shm-size, --sig-proxy. Each works as docker's, or is refused by name with the reason.
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hull, ok, requireUnprivileged, useStore } from "./helpers";
@@ -9,7 +9,7 @@ import { hull, ok, requireUnprivileged, useStore } from "./helpers";
 requireUnprivileged();
 
 afterAll(() => {
-  h("rm", "-f", "rf-stop", "rf-labels");
+  h("rm", "-f", "rf-stop", "rf-labels", "rf-log");
   rmSync(dir, { recursive: true, force: true });
 });
 const store = useStore();
@@ -100,4 +100,54 @@ test("odd values are refused before anything is made: signals out of range, size
   expect(r.stderr).toContain("the file exists");
   ok(h("run", "--rm", "--platform", "linux", "busybox", "true"));
   expect(ok(h("ps", "-aq"))).toBe(before);
+});
+
+test("--log-opt max-size and max-file rotate the json-file log; other log options are refused by name", async () => {
+  const id = ok(
+    h(
+      "run",
+      "-d",
+      "--name",
+      "rf-log",
+      "--network",
+      "none",
+      "--log-driver",
+      "json-file",
+      "--log-opt",
+      "max-size=2k",
+      "--log-opt",
+      "max-file=3",
+      "busybox",
+      "sh",
+      "-c",
+      "i=0; while [ $i -lt 400 ]; do echo line-$i; i=$((i+1)); done; sleep 100",
+    ),
+  ).trim();
+  const dir = join(store.root, "containers", id);
+  for (let i = 0; i < 100 && !ok(h("logs", "rf-log")).includes("line-399"); i++) await Bun.sleep(50);
+  const files = readdirSync(dir)
+    .filter((f) => f.startsWith("container.log"))
+    .sort();
+  expect(files).toEqual(["container.log", "container.log.1", "container.log.2"]);
+  for (const f of files) expect(statSync(join(dir, f)).size).toBeLessThanOrEqual(2048);
+  const logs = ok(h("logs", "rf-log"));
+  expect(logs).toContain("line-399\n");
+  expect(logs).not.toContain("line-0\n");
+  // what is kept is whole and in order
+  const nums = logs
+    .trim()
+    .split("\n")
+    .map((l) => Number(l.slice(5)));
+  expect(nums).toEqual(nums.map((_, i) => (nums[0] as number) + i));
+  ok(h("rm", "-f", "rf-log"));
+  for (const [args, says] of [
+    [["--log-opt", "mode=non-blocking"], "--log-opt mode is not supported"],
+    [["--log-opt", "max-size=1"], "--log-opt max-size takes a size"],
+    [["--log-opt", "max-file=0"], "--log-opt max-file takes a number"],
+    [["--log-driver", "syslog"], "--log-driver: hull keeps docker's json-file log"],
+  ] as const) {
+    const r = h("run", "--rm", ...args, "busybox", "true");
+    expect({ args, code: r.code }).toEqual({ args, code: 125 });
+    expect(r.stderr).toContain(says);
+  }
 });

@@ -4,7 +4,6 @@
 const LIMITS = "cgroup v2, the only cgroups hull uses, has no such setting (docker ignores it there with a warning)";
 const NETWORK = "IPv6 addresses and fixed MAC addresses on user networks are not supported yet";
 const NAMESPACES = "sharing another container's or the host's namespaces is not supported yet";
-const LOGGING = "hull keeps docker's json-file log only";
 const DEVICES = "a rootless container cannot be given host devices";
 
 const RUN: Record<string, string> = {
@@ -18,8 +17,6 @@ const RUN: Record<string, string> = {
   ipc: NAMESPACES,
   uts: NAMESPACES,
   "health-start-interval": "--health-start-interval is not supported yet (--health-interval is used throughout)",
-  "log-driver": LOGGING,
-  "log-opt": LOGGING,
   device: DEVICES,
   gpus: DEVICES,
   "device-cgroup-rule": DEVICES,

@@ -253,7 +253,9 @@ export function readLog(paths: StorePaths, key: string): { lines: LogLine[]; off
   if (current === undefined) {
     throw new Error(`container ${key} keeps no log: it was made by a hull that logged only detached containers`);
   }
-  const older = readFileText(join(dir, "container.log.1")) ?? "";
+  // --log-opt max-file: container.log.N (the oldest) ... container.log.1, then the current one
+  let older = "";
+  for (let k = 100; k >= 1; k--) older += readFileText(join(dir, `container.log.${k}`)) ?? "";
   return { lines: parseLog(older + current), offset: Buffer.byteLength(current), id: rec.id };
 }
 

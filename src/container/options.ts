@@ -112,6 +112,10 @@ export const RunOptionsSchema = v.object({
   healthRetries: v.optional(v.string()),
   healthStartPeriod: v.optional(v.string()),
   noHealthcheck: v.optional(v.boolean(), false),
+  logDriver: v.optional(
+    v.picklist(["json-file"], "--log-driver: hull keeps docker's json-file log (give json-file, or leave it out)"),
+  ),
+  logOpts: v.optional(v.array(v.string()), []),
   sigProxy: v.optional(
     v.pipe(
       v.boolean(),

@@ -137,6 +137,7 @@ export async function checkRunOptions(o: RunOptions): Promise<void> {
     for (const f of o.envFiles) readEnvFile(f);
     for (const f of o.labelFiles) if (readFileText(f) === undefined) throw new Error(`--label-file ${f}: no such file`);
     if (o.stopSignal !== undefined) (await import("./lifecycle")).signalNumber(o.stopSignal);
+    parseLogOpts(o.logOpts);
     if (o.shmSize !== undefined && !shmBytes(o.shmSize))
       throw new Error(`--shm-size takes a size such as 64m or 1g, not ${o.shmSize}`);
     await resolveSecurity(o);
@@ -146,6 +147,30 @@ export async function checkRunOptions(o: RunOptions): Promise<void> {
   } catch (e) {
     throw RunError.from(e);
   }
+}
+
+/** --log-opt: docker's json-file options hull keeps, max-size and max-file; another is refused by name */
+export function parseLogOpts(opts: string[]): { max?: number; files?: number } {
+  const out: { max?: number; files?: number } = {};
+  for (const opt of opts) {
+    const eq = opt.indexOf("=");
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const value = eq < 0 ? "" : opt.slice(eq + 1);
+    if (key === "max-size") {
+      const { parseSize } = require("../runtime/cgroup") as typeof import("../runtime/cgroup");
+      const n = parseSize(value);
+      if (n === undefined || n < 1024 || n > Number.MAX_SAFE_INTEGER)
+        throw new RunError(`--log-opt max-size takes a size from 1k, such as 10m, not ${value}`);
+      out.max = n;
+    } else if (key === "max-file") {
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100)
+        throw new RunError(`--log-opt max-file takes a number from 1 to 100, not ${value}`);
+      out.files = Number(value);
+    } else {
+      throw new RunError(`--log-opt ${key} is not supported: hull's json-file log takes max-size and max-file`);
+    }
+  }
+  return out;
 }
 
 /** --shm-size in bytes: 4 KiB to 2^53 (a size past that wraps in the kernel's tmpfs option) */
@@ -265,6 +290,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   // lstat's view: a dangling link there would make the id's file fail later, past the checks
   if (o.cidfile !== undefined && (accessible(o.cidfile, F_OK) || readlink(o.cidfile) !== undefined))
     throw new RunError(`--cidfile ${o.cidfile}: the file exists (is another container running?): remove it first`);
+  const log = parseLogOpts(o.logOpts);
   let shmSize: number | undefined;
   if (o.shmSize !== undefined || o.stopSignal !== undefined) {
     await import("../runtime/cgroup");
@@ -626,6 +652,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(cgroup ? { cgroup } : {}),
       ...(outbound ? { netHelper: helperCommand(outbound, ports, dir, names.namesHost, names.dnsForward) } : {}),
       ...(joined ? { joinPid: joined.pid, joinStart: joined.start } : {}),
+      ...(log.max ? { logMax: log.max } : {}),
+      ...(log.files ? { logFiles: log.files } : {}),
       // the die and --rm destroy events are the shim's to write
       eventsFile: journalPath(paths),
       eventFrom: JSON.stringify(root.imageName),

@@ -57,6 +57,9 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   healthInterval?: number;
   /** the event journal, and the container's events' "from" (a JSON string) and attributes (JSON members) */
   eventsFile?: string;
+  /** --log-opt max-size (bytes) and max-file */
+  logMax?: number;
+  logFiles?: number;
   eventFrom?: string;
   eventAttrs?: string;
   /** --network container:NAME: that container's pid 1, whose user and network namespaces it joins,
@@ -283,6 +286,8 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   }
   if (s.userNets) writeUserNets(w, s.userNets);
   for (const a of s.holderHelper ?? []) str(ABI.HULL_REC_HOLDER_HELPER, a);
+  if (s.logMax) str(ABI.HULL_REC_LOG_MAX, String(s.logMax));
+  if (s.logFiles) u32(ABI.HULL_REC_LOG_FILES, s.logFiles);
   if (s.eventsFile) {
     str(ABI.HULL_REC_EVENTS_FILE, s.eventsFile);
     str(ABI.HULL_REC_EVENT_FROM, s.eventFrom ?? '""');

@@ -44,6 +44,23 @@ export const CASES: Case[] = [
   { docker: "docker info --format '{{.OSType}}'", verdict: "works", stdout: "linux\n" },
   { docker: "docker version --format '{{.Client.Version}}'", verdict: "works", stdout: /^\d+\.\d+\.\d+/ },
   { docker: "docker run --rm busybox echo hello", verdict: "works", stdout: "hello\n", test: "test/run.test.ts" },
+  {
+    docker: "docker run --rm --log-opt max-size=10m --log-opt max-file=3 busybox echo logged",
+    verdict: "works",
+    stdout: "logged\n",
+    test: "test/run-flags.test.ts",
+  },
+  {
+    docker: "docker run --rm --shm-size 128m busybox sh -c 'df -k /dev/shm | tail -1'",
+    verdict: "works",
+    stdout: /^shm +131072 /,
+  },
+  {
+    docker: "docker events --since 10m --until 0s --filter type=container --filter event=start --format '{{.Type}}'",
+    verdict: "works",
+    stdout: /^(container\n)+$/,
+    test: "test/events.test.ts",
+  },
   { docker: "docker run --rm -e GREETING=hi busybox sh -c 'echo $GREETING'", verdict: "works", stdout: "hi\n" },
   {
     docker: "docker run --rm --env-file \"$DIR/app.env\" busybox sh -c 'echo $MODE'",

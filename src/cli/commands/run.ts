@@ -97,6 +97,14 @@ export const runArgs = {
   "health-retries": { type: "string", description: "Failures in a row that make it unhealthy (3 by default)" },
   "health-start-period": { type: "string", description: "Time after the start when failures do not count yet (0s)" },
   "no-healthcheck": { type: "boolean", description: "No health check, not even the image's HEALTHCHECK" },
+  "log-driver": {
+    type: "string",
+    description: "json-file (the only one: docker's, kept in the container's directory)",
+  },
+  "log-opt": {
+    type: "string",
+    description: "The log's max-size=SIZE (16m by default) and max-file=N (2) (repeatable)",
+  },
   "sig-proxy": { type: "boolean", description: "Signals to hull reach the container (the default; false is refused)" },
   ...LIMIT_ARGS,
   cgroups: {
@@ -194,6 +202,8 @@ export function runOptions(rawArgs: string[], verb: string) {
     healthRetries: last(p, "health-retries"),
     healthStartPeriod: last(p, "health-start-period"),
     noHealthcheck: flag(p, "no-healthcheck"),
+    logDriver: last(p, "log-driver"),
+    logOpts: all(p, "log-opt"),
     ulimits: [...(defaults.ulimits ?? []), ...all(p, "ulimit")],
     cgroupns: last(p, "cgroupns") ?? "private",
     cgroups: last(p, "cgroups") ?? "enabled",

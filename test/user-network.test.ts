@@ -2,7 +2,8 @@
 // a veth per container, /etc/hosts files naming the peers; container:NAME. Real traffic, only inside
 // namespaces these tests made. Every test ends with no holder and no pasta of this user left.
 import { afterEach, expect, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nestedMap } from "../src/runtime/idmap";
 import { freeSubnet, hostRoutes, parseSubnet } from "../src/network/subnet";
@@ -452,4 +453,36 @@ test("a user network goes out through the shared namespace too, by its gateway; 
   // with -p, a pasta of its own: its eth0 and default route, the network's link beside
   const p = ok(hull(["run", "--rm", "--network", "outnet", "-p", "127.0.0.1::80", "busybox", "ip", "route"], store));
   expect(p).toMatch(/^default via .* dev eth0/m);
+});
+
+test("a hull killed while it starts the holder leaves no half-started holder holding the lock", async () => {
+  // newuidmap that takes its time: the starter is killed between the holder's clone and its word
+  const slow = mkdtempSync(join(tmpdir(), "hull-slow-map-"));
+  for (const prog of ["newuidmap", "newgidmap"]) {
+    writeFileSync(join(slow, prog), "#!/bin/sh\nexec sleep 30\n");
+    chmodSync(join(slow, prog), 0o755);
+  }
+  const env = { ...process.env, HULL_ROOT: store.root };
+  // no holder yet: this run starts one
+  for (let i = 0; i < 500 && holders().length > 0; i++) await Bun.sleep(20);
+  const p = Bun.spawn([HULL, "run", "--rm", "busybox", "true"], {
+    env: { ...env, PATH: `${slow}:${process.env.PATH}` },
+  });
+  const sleepers = () =>
+    Bun.spawnSync(["pgrep", "-u", String(process.getuid?.()), "-f", "^sleep 30$"])
+      .stdout.toString()
+      .trim();
+  for (let i = 0; i < 200 && sleepers() === ""; i++) await Bun.sleep(25);
+  expect(sleepers()).not.toBe("");
+  p.kill(9);
+  await p.exited;
+  Bun.spawnSync(["pkill", "-9", "-u", String(process.getuid?.()), "-f", "^sleep 30$"]);
+  // the next run gets the lock (before, the half-started holder kept it, and this waited for ever)
+  // asynchronous, killed outright past 20 s (a run waiting on a lock takes no SIGTERM meanwhile)
+  const next = Bun.spawn([HULL, "run", "--rm", "busybox", "true"], { env });
+  const timer = setTimeout(() => next.kill(9), 20_000);
+  const code = await next.exited;
+  clearTimeout(timer);
+  expect(code).toBe(0);
+  rmSync(slow, { recursive: true, force: true });
 });

@@ -607,16 +607,7 @@ static pid_t start_net_helper(pid_t ctr, struct hull_error *e) {
     /* a fresh process's signals: a foreground parent ignores SIGPIPE, and pasta refuses to start
      * when it cannot install its own handlers */
     reset_signals();
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    setsid();
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) {
-      dup2(null, 0);
-      dup2(null, 1);
-    }
-    dup2(errfd, 2);
+    quiet_child(errfd);
     if (ready[1] >= 0 && dup2(ready[1], (int)cfg.net_ready_fd) < 0) _exit(127);
     execv(argv[0], (char *const *)argv);
     _exit(127);

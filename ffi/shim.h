@@ -180,6 +180,7 @@ int read_full(int fd, void *buf, size_t len);
 ssize_t read_small_file(const char *path, char *buf, size_t size);
 pid_t spawn(const char *const argv[]);
 pid_t spawn_quiet(const char *const argv[]);
+void quiet_child(int errfd);
 int wait_status(pid_t pid);
 void remove_tree(const char *path);
 void remove_cleanup(void);

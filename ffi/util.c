@@ -95,20 +95,27 @@ pid_t spawn(const char *const argv[]) {
 pid_t spawn_quiet(const char *const argv[]) {
   pid_t pid = fork();
   if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    setsid();
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) {
-      dup2(null, 0);
-      dup2(null, 1);
-      dup2(null, 2);
-    }
+    quiet_child(-1);
     execv(argv[0], (char *const *)argv);
     _exit(127);
   }
   return pid;
+}
+
+/* In a helper's child: no signal blocked, a session of its own, /dev/null for stdin and stdout, and
+ * for stderr unless ERRFD says where it goes. */
+void quiet_child(int errfd) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  setsid();
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    dup2(null, 0);
+    dup2(null, 1);
+    if (errfd < 0) dup2(null, 2);
+  }
+  if (errfd >= 0) dup2(errfd, 2);
 }
 
 int wait_status(pid_t pid) {

@@ -10,6 +10,7 @@
 //   interp  := "#!" COMMAND [ARG...]  (at most one, after line 1)
 import { isAbsolute, join, resolve } from "node:path";
 import { parseReference } from "../image/reference";
+import { splitWords } from "../store/config";
 
 export class ScriptError extends Error {
   readonly exitCode = 125;
@@ -39,26 +40,7 @@ const REFUSED: Record<string, string> = {
 const PATH_KEYS = new Set(["volume", "mount", "env-file", "label-file", "rootfs", "cidfile"]);
 
 function words(text: string, where: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let quote = "";
-  let has = false;
-  for (const c of text) {
-    if (quote) {
-      if (c === quote) quote = "";
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has || cur) out.push(cur);
-      cur = "";
-      has = false;
-    } else cur += c;
-  }
-  if (quote) throw new ScriptError(`${where}: a quote is not closed`);
-  if (has || cur) out.push(cur);
-  return out;
+  return splitWords(text, () => new ScriptError(`${where}: a quote is not closed`));
 }
 
 /** A host path of the header: relative to DIR, ~ the caller's home. */

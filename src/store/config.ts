@@ -64,8 +64,14 @@ export function loadConfig(): { config: Config; path: string; found: boolean } {
   return cached;
 }
 
-/** An alias's words, as a shell splits them: spaces between words, '...' and "..." keep them in one. */
-export function splitWords(text: string): string[] {
+/**
+ * Words as a shell splits them (an alias, a script's header line): spaces between words, '...' and
+ * "..." keep them in one; an unclosed quote throws UNCLOSED().
+ */
+export function splitWords(
+  text: string,
+  unclosed: () => Error = () => new Error(`an alias has an unclosed quote: ${text}`),
+): string[] {
   const out: string[] = [];
   let cur = "";
   let quote = "";
@@ -83,7 +89,7 @@ export function splitWords(text: string): string[] {
       has = false;
     } else cur += c;
   }
-  if (quote) throw new Error(`an alias has an unclosed quote: ${text}`);
+  if (quote) throw unclosed();
   if (has || cur) out.push(cur);
   return out;
 }

@@ -1,6 +1,7 @@
 // What every prune shares, as docker's: -f/--force, and without it a question whose answer is read
 // from standard input (at end of input, or anything but y, nothing is removed: a prune typed from
 // habit, or run by a script that forgot -f, deletes nothing); --filter until= and label=.
+import { goDuration } from "./go-time";
 import { readSync } from "node:fs";
 import type { ArgsDef } from "citty";
 import { all, parseInterspersed, UsageError } from "./argv";
@@ -34,14 +35,6 @@ export function confirmed(force: boolean, warning: string): boolean {
   const yes = /^\s*y(es)?\s*$/i.test(line);
   if (!yes) printErr("Nothing removed (give -f to prune without the question)");
   return yes;
-}
-
-/** Go's durations as docker takes them (90m, 1h30m, 2.5h, 10s) in milliseconds, or undefined. */
-function goDuration(text: string): number | undefined {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) return undefined;
-  return parts.reduce((sum, p) => sum + Number(p[1]) * (units[p[2] as string] as number), 0);
 }
 
 /** until=: a duration before now, a unix time, or an RFC 3339 date, as a time in ms. */

@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import * as v from "valibot";
 import type { ImageConfig } from "../image/config";
+import { goDuration } from "../cli/go-time";
 import { writeFileAtomic } from "../store/atomic";
 import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";
@@ -33,14 +34,10 @@ export interface HealthFlags {
   noHealthcheck: boolean;
 }
 
-/** Go's duration ("30s", "1m30s", "500ms") in ms; at least 1 ms where a period must be positive */
+/** Go's duration ("30s", "1m30s", "500ms") in whole ms, or the flag's error */
 function durationMs(flag: string, text: string): number {
-  const m = /^(?:(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h))+$/.test(text);
-  if (!m) throw new Error(`--${flag} takes a duration such as 30s, 1m30s or 500ms, not ${text}`);
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
-  let ms = 0;
-  for (const x of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
-    ms += Number(x[1]) * (unit[x[2] as string] ?? 0);
+  const ms = goDuration(text);
+  if (ms === undefined) throw new Error(`--${flag} takes a duration such as 30s, 1m30s or 500ms, not ${text}`);
   return Math.round(ms);
 }
 

@@ -253,9 +253,15 @@ export function readLog(paths: StorePaths, key: string): { lines: LogLine[]; off
   if (current === undefined) {
     throw new Error(`container ${key} keeps no log: it was made by a hull that logged only detached containers`);
   }
-  // --log-opt max-file: container.log.N (the oldest) ... container.log.1, then the current one
-  let older = "";
-  for (let k = 100; k >= 1; k--) older += readFileText(join(dir, `container.log.${k}`)) ?? "";
+  // --log-opt max-file: container.log.1, .2 ... as far as they go (rotation keeps them contiguous),
+  // read oldest first, then the current one
+  const rotated: string[] = [];
+  for (let k = 1; ; k++) {
+    const text = readFileText(join(dir, `container.log.${k}`));
+    if (text === undefined) break;
+    rotated.unshift(text);
+  }
+  const older = rotated.join("");
   return { lines: parseLog(older + current), offset: Buffer.byteLength(current), id: rec.id };
 }
 

@@ -100,6 +100,8 @@
  * one (default 2: container.log and container.log.1) */
 #define HULL_REC_LOG_MAX 55
 #define HULL_REC_LOG_FILES 56
+/* --domainname: the UTS namespace's NIS domain name */
+#define HULL_REC_DOMAINNAME 57
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0
@@ -143,6 +145,8 @@
 #define HULL_STEP_MASK 5
 /* a bind mount of a volume: when the volume is empty, first fill it from the image at the target */
 #define HULL_STEP_VOLUME 6
+/* --sysctl: write data to /proc/sys/src (src a path under it, checked by hull; dst its name) */
+#define HULL_STEP_SYSCTL 7
 
 /* Stages named in error reports: struct hull_error below. */
 #define HULL_STAGE_PARENT 1

@@ -76,6 +76,7 @@ void read_message(int fd) {
       cfg.groups[cfg.ngroups++] = u;
       break;
     case HULL_REC_HOSTNAME: cfg.hostname = data; break;
+    case HULL_REC_DOMAINNAME: cfg.domainname = data; break;
     case HULL_REC_NSFLAGS: cfg.nsflags = u; break;
     case HULL_REC_UIDMAP: cfg.uidmap = data; break;
     case HULL_REC_GIDMAP: cfg.gidmap = data; break;

@@ -238,6 +238,17 @@ void run_step(int rootfd, const struct step *s) {
     close(fd);
     break;
   }
+  case HULL_STEP_SYSCTL: {
+    char path[4096];
+    snprintf(path, sizeof path, "/proc/sys/%s", s->src);
+    /* in the container's /proc, whose sysctls are its namespaces' own */
+    int fd = open_in_root(rootfd, path, O_WRONLY | O_TRUNC);
+    if (fd < 0) die(errno, "--sysctl %s", s->dst);
+    size_t n = strlen(s->data);
+    if (write(fd, s->data, n) != (ssize_t)n) die(errno, "--sysctl %s=%s", s->dst, s->data);
+    close(fd);
+    break;
+  }
   default: die(EINVAL, "unknown setup step %u", s->op);
   }
 }

@@ -212,6 +212,8 @@ static void __attribute__((noreturn)) container_stage(void) {
 
   if ((cfg.nsflags & CLONE_NEWUTS) && cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
     die(errno, "sethostname");
+  if ((cfg.nsflags & CLONE_NEWUTS) && cfg.domainname && setdomainname(cfg.domainname, strlen(cfg.domainname)) < 0)
+    die(errno, "setdomainname");
 
   trace("container: mounts begin");
   if (mount(cfg.rootfs, cfg.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die(errno, "bind rootfs %s", cfg.rootfs);
@@ -789,7 +791,7 @@ static int run_once(int detach) {
   }
   trace("id maps written");
   char go = HULL_SYNC_MAPS_DONE;
-  write_all(sync_pipe[1], &go, 1);
+  write_to_stage(sync_pipe[1], &go, 1);
   close(sync_pipe[1]);
 
   int32_t ctr = 0;
@@ -836,7 +838,7 @@ static int run_once(int detach) {
       if (helper <= 0) have_err = 1, up = 0;
     }
     trace("network attached");
-    if (up) write_all(net_pipe[1], "1", 1);
+    if (up) write_to_stage(net_pipe[1], "1", 1);
     close(net_pipe[1]);
     net_pipe[1] = -1;
   }

@@ -111,7 +111,7 @@ struct config {
   int argc, argcap;
   const char **envp;
   int envc, envcap;
-  const char *cwd, *hostname, *rootfs, *overlay, *fuse_prog, *state_file, *run_dir, *id;
+  const char *cwd, *hostname, *domainname, *rootfs, *overlay, *fuse_prog, *state_file, *run_dir, *id;
   /* removed, in this order, once the container is gone (--rm): its name link, then its directory */
   const char *cleanup[8];
   int ncleanup;
@@ -175,6 +175,7 @@ extern int log_pipes[2][2];
 void report(int err, uint32_t code, const char *fmt, ...);
 void __attribute__((noreturn)) die(int err, const char *fmt, ...);
 void write_all(int fd, const void *buf, size_t len);
+void write_to_stage(int fd, const void *buf, size_t len);
 void trace(const char *label);
 int read_full(int fd, void *buf, size_t len);
 ssize_t read_small_file(const char *path, char *buf, size_t size);

@@ -47,6 +47,14 @@ void write_all(int fd, const void *buf, size_t len) {
   }
 }
 
+/* write_all to a stage that may be gone already (a setup failure ends it): EPIPE, never SIGPIPE,
+ * which would end this process too, its report and its clean-up unmade */
+void write_to_stage(int fd, const void *buf, size_t len) {
+  void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+  write_all(fd, buf, len);
+  signal(SIGPIPE, old);
+}
+
 /* HULL_TRACE=timing: LABEL with the ms since the caller started (its clock: the wall clock), and the pid */
 void trace(const char *label) {
   if (cfg.trace_origin <= 0) return;

@@ -99,3 +99,17 @@ test("namespaceFlags: a network namespace unless --network host", () => {
   expect(namespaceFlags("none")).toBe(common | CLONE_NEWNET);
   expect(namespaceFlags("host")).toBe(common);
 });
+
+test("--device nodes are bound after /dev's own mounts; --sysctl writes come before /proc/sys turns read-only", () => {
+  const steps = planMounts({
+    ...base,
+    devices: [{ source: "/dev/fuse", target: "/dev/shm/fuse" }],
+    sysctls: [{ key: "net.ipv4.ip_forward", path: "net/ipv4/ip_forward", value: "1" }],
+  });
+  const dev = steps.findIndex((s) => s.src === "/dev/fuse");
+  expect(dev).toBeGreaterThan(steps.findIndex((s) => s.dst === "/dev/shm"));
+  expect(dev).toBeGreaterThan(steps.findIndex((s) => s.dst === "/dev/pts"));
+  const sysctl = steps.findIndex((s) => s.op === ABI.HULL_STEP_SYSCTL);
+  expect(steps[sysctl]).toMatchObject({ src: "net/ipv4/ip_forward", dst: "net.ipv4.ip_forward", data: "1" });
+  expect(sysctl).toBeLessThan(steps.findIndex((s) => s.op === ABI.HULL_STEP_READONLY && s.dst === "/proc/sys"));
+});

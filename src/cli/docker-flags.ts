@@ -4,7 +4,7 @@
 const LIMITS = "cgroup v2, the only cgroups hull uses, has no such setting (docker ignores it there with a warning)";
 const NETWORK = "IPv6 addresses and fixed MAC addresses on user networks are not supported yet";
 const NAMESPACES = "sharing another container's or the host's namespaces is not supported yet";
-const DEVICES = "a rootless container cannot be given host devices";
+const DEVICES = "a rootless container cannot be given device cgroup rules or GPUs (--device binds a node you may open)";
 
 const RUN: Record<string, string> = {
   "memory-swappiness": LIMITS,
@@ -17,18 +17,14 @@ const RUN: Record<string, string> = {
   ipc: NAMESPACES,
   uts: NAMESPACES,
   "health-start-interval": "--health-start-interval is not supported yet (--health-interval is used throughout)",
-  device: DEVICES,
   gpus: DEVICES,
   "device-cgroup-rule": DEVICES,
-  sysctl: "--sysctl is not supported yet",
-  "group-add": "--group-add is not supported yet",
   "detach-keys":
     "detaching from a foreground run -it is not supported: run -dit, then hull attach (ctrl-p ctrl-q leaves it)",
   runtime: "hull is its own runtime",
   isolation: "hull is its own runtime",
   "volume-driver": "volumes are local directories only",
   "storage-opt": "the writable layer has no size limit yet",
-  domainname: "--domainname is not supported yet",
 };
 
 const BUILD: Record<string, string> = {

@@ -31,6 +31,18 @@ export const RunOptionsSchema = v.object({
       v.regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/, "--hostname takes letters, digits, dots and dashes (at most 63)"),
     ),
   ),
+  domainname: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/, "--domainname takes letters, digits, dots and dashes (at most 63)"),
+    ),
+  ),
+  groupAdd: v.optional(
+    v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "--group-add takes a group's name or number"))),
+    [],
+  ),
+  devices: v.optional(v.array(v.string()), []),
+  sysctls: v.optional(v.array(v.string()), []),
   entrypoint: v.optional(v.string()),
   volumes: v.array(v.string()),
   mounts: v.array(v.string()),

@@ -88,6 +88,11 @@ export const ContainerRecordSchema = v.object({
   /** its host name, and the --add-host lines that end its /etc/hosts (rewritten as peers come and go) */
   hostname: v.optional(v.string()),
   hostsTail: v.optional(v.string()),
+  /** --domainname, --group-add, --device and --sysctl as given, for inspect */
+  domainname: v.optional(v.string()),
+  groupAdd: v.optional(v.array(v.string())),
+  devices: v.optional(v.array(v.object({ host: v.string(), container: v.string(), permissions: v.string() }))),
+  sysctls: v.optional(v.record(v.string(), v.string())),
   /** --network as given, for inspect's NetworkMode ("container:ID" with the id for container:NAME) */
   networkMode: v.optional(v.string()),
 });

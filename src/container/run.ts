@@ -35,7 +35,9 @@ import { buildEnv, readEnvFile } from "./env";
 import { overlayModeFromEnv, type RunOptions } from "./options";
 import { nameLink, releaseName, reserveName } from "./names";
 import { type ContainerRecord, processStart } from "./records";
-import { type ResolvedUser, resolveUser } from "./user";
+import { type ResolvedUser, resolveGroups, resolveUser } from "./user";
+import type { DeviceMapping } from "./devices";
+import type { Sysctl } from "./sysctls";
 
 export class RunError extends Error {
   constructor(
@@ -141,7 +143,16 @@ export async function checkRunOptions(o: RunOptions): Promise<void> {
     if (o.shmSize !== undefined && !shmBytes(o.shmSize))
       throw new Error(`--shm-size takes a size such as 64m or 1g, not ${o.shmSize}`);
     await resolveSecurity(o);
-    parseNetwork(o.network, () => {});
+    const net = parseNetwork(o.network, () => {});
+    if (o.devices.length > 0) {
+      const { checkDevice, parseDevice } = await import("./devices");
+      for (const d of o.devices) checkDevice(parseDevice(d));
+    }
+    if (o.sysctls.length > 0) {
+      const { parseSysctl } = await import("./sysctls");
+      const where = net.kind === "host" ? "host" : net.kind === "container" ? "joined" : "own";
+      for (const c of o.sysctls) parseSysctl(c, where);
+    }
     const { healthConfig } = await import("./health");
     if (o.healthCmd !== undefined || o.noHealthcheck) healthConfig(o, undefined);
   } catch (e) {
@@ -291,6 +302,16 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   if (o.cidfile !== undefined && (accessible(o.cidfile, F_OK) || readlink(o.cidfile) !== undefined))
     throw new RunError(`--cidfile ${o.cidfile}: the file exists (is another container running?): remove it first`);
   const log = parseLogOpts(o.logOpts);
+  let devices: DeviceMapping[] = [];
+  if (o.devices.length > 0) {
+    const { checkDevice, parseDevice } = await import("./devices");
+    try {
+      devices = o.devices.map((d) => parseDevice(d));
+      for (const d of devices) checkDevice(d);
+    } catch (e) {
+      throw RunError.from(e);
+    }
+  }
   let shmSize: number | undefined;
   if (o.shmSize !== undefined || o.stopSignal !== undefined) {
     await import("../runtime/cgroup");
@@ -400,6 +421,16 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     throw RunError.from(e);
   }
   mark("network planned");
+  let sysctls: Sysctl[] = [];
+  if (o.sysctls.length > 0) {
+    const { parseSysctl } = await import("./sysctls");
+    const where = net.kind === "host" ? "host" : joined ? "joined" : "own";
+    try {
+      sysctls = o.sysctls.map((c) => parseSysctl(c, where));
+    } catch (e) {
+      throw RunError.from(e);
+    }
+  }
   const fuseProg = findProgram("fuse-overlayfs");
   // looked at only where keep-id may need it: not on every run's start
   const fuseUsable = () => fuseProg !== "" && accessible("/dev/fuse", R_OK | W_OK);
@@ -449,6 +480,22 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   ] as const) {
     if (id >= ids.size) {
       throw new RunError(`${what} ${id} is not mapped in the container (ids 0-${ids.size - 1}); see hull doctor`);
+    }
+  }
+  // --group-add: on top of the user's own groups; a single-id map has no group to give but root's
+  let groups = ids.uidMapProg ? user.groups.filter((g) => g < ids.size) : [];
+  if (o.groupAdd.length > 0) {
+    try {
+      if (!ids.uidMapProg)
+        throw new Error("--group-add needs subordinate gids, given through newgidmap (see hull doctor)");
+      const extra = resolveGroups(o.groupAdd, root.layers);
+      for (const g of extra)
+        if (g >= ids.size)
+          throw new Error(`--group-add: group ${g} is not mapped in the container (ids 0-${ids.size - 1})`);
+      groups = [...new Set([...groups, ...extra])];
+      if (groups.length > 64) throw new Error("--group-add: at most 64 groups in all");
+    } catch (e) {
+      throw RunError.from(e);
     }
   }
   const argv = commandLine(o, root.config);
@@ -555,6 +602,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       },
       ...(o.userns || keepId ? { userns: o.userns || "keep-id" } : {}),
       hostname,
+      ...(o.domainname ? { domainname: o.domainname } : {}),
+      ...(o.groupAdd.length > 0 ? { groupAdd: o.groupAdd } : {}),
+      ...(devices.length > 0 ? { devices } : {}),
+      ...(sysctls.length > 0 ? { sysctls: Object.fromEntries(sysctls.map((c) => [c.key, c.value])) } : {}),
       ...(hostsTail ? { hostsTail } : {}),
       ...(bridgeIp ? { bridgeIp } : {}),
       ...(sharedOut && (bridgeIp || userNet) ? { sharedOut: true } : {}),
@@ -611,12 +662,13 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       cwd: o.workdir ?? (root.config?.WorkingDir || "/"),
       uid: user.uid,
       gid: user.gid,
-      groups: ids.uidMapProg ? user.groups.filter((g) => g < ids.size) : [],
+      groups,
       capMask: security.capMask,
       ...(rlimits.length > 0 ? { rlimits } : {}),
       ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
       seccomp: security.seccomp,
       hostname,
+      ...(o.domainname ? { domainname: o.domainname } : {}),
       // a joined network namespace is entered, not made
       nsFlags: namespaceFlags(joined ? "host" : ownNetwork),
       uidMap: ids.uidMap,
@@ -682,6 +734,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         masked: security.masked,
         readonlyPaths: security.readonly,
         shmSize,
+        devices: devices.map((d) => ({ source: d.host, target: d.container })),
+        sysctls,
       }),
     };
     // what `hull start` runs again, and `hull exec` takes its defaults from (the user networks'

@@ -67,3 +67,24 @@ export function resolveUser(spec: string, layers: string[]): ResolvedUser {
   const all = [...new Set([gid, ...groups])].filter((g) => Number.isInteger(g));
   return { uid, gid, groups: all, home: entry?.[5] || "/" };
 }
+
+/** docker's --group-add: group names (from the image's /etc/group) or numbers, as gids. */
+export function resolveGroups(names: string[], layers: string[]): number[] {
+  if (names.length === 0) return [];
+  const group = readIn(layers, "etc/group")
+    .split("\n")
+    .map((l) => l.split(":"));
+  return names.map((n) => {
+    if (n === "keep-groups")
+      throw new Error(
+        "--group-add keep-groups is podman's with crun (your host groups, unmapped): give the groups the container needs by name or number",
+      );
+    if (isId(n)) {
+      if (Number(n) > 4294967294) throw new Error(`--group-add ${n}: not a group id`);
+      return Number(n);
+    }
+    const g = group.find((f) => f[0] === n && f.length >= 3 && isId(f[2] ?? ""));
+    if (!g) throw new Error(`--group-add ${n}: no such group in the image's /etc/group (give its number)`);
+    return Number(g[2]);
+  });
+}

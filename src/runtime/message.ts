@@ -24,6 +24,8 @@ export interface ProcessSpec {
 
 export interface ShimSpec extends IdMaps, ProcessSpec {
   hostname: string;
+  /** --domainname (absent: the kernel's "(none)") */
+  domainname?: string;
   nsFlags: number;
   rootfs: string;
   /** overlay options without the mount point ("lowerdir=..,upperdir=..,workdir=.."), or "" to bind rootfs */
@@ -262,6 +264,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   const u32 = w.u32.bind(w);
   writeProcess(w, s);
   str(ABI.HULL_REC_HOSTNAME, s.hostname);
+  if (s.domainname) str(ABI.HULL_REC_DOMAINNAME, s.domainname);
   u32(ABI.HULL_REC_NSFLAGS, s.nsFlags);
   writeMaps(w, s);
   str(ABI.HULL_REC_ROOTFS, s.rootfs);

@@ -48,6 +48,10 @@ export interface PlanInput {
   readonlyPaths?: string[];
   /** --shm-size in bytes (default 64 MiB, docker's) */
   shmSize?: number;
+  /** --device: host nodes (or directories of them) bound at their container paths */
+  devices?: { source: string; target: string }[];
+  /** --sysctl: paths under /proc/sys and their values, written before /proc/sys turns read-only */
+  sysctls?: { key: string; path: string; value: string }[];
 }
 
 /** Docker's default masked paths (moby oci/defaults.go). */
@@ -126,6 +130,8 @@ export function planMounts(p: PlanInput): Step[] {
     ...(p.cgroupMount
       ? [mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)]
       : []),
+    // after /dev's own mounts, which would hide one at /dev/pts or /dev/shm
+    ...(p.devices ?? []).map((d) => bind(d.source, d.target)),
     bind(p.etcFiles.hostname, "/etc/hostname"),
     bind(p.etcFiles.hosts, "/etc/hosts"),
     bind(p.etcFiles.resolvConf, "/etc/resolv.conf"),
@@ -136,6 +142,7 @@ export function planMounts(p: PlanInput): Step[] {
     ...(p.tmpfs ?? []).map((t) =>
       mount("tmpfs", t.target, "tmpfs", t.flags ?? MS_NOSUID | MS_NODEV, t.options || "mode=1777"),
     ),
+    ...(p.sysctls ?? []).map((c) => step(ABI.HULL_STEP_SYSCTL, 0, c.path, c.key, "", c.value)),
     ...(p.masked ?? MASKED_PATHS).map((d) => step(ABI.HULL_STEP_MASK, 0, "", d)),
     ...(p.readonlyPaths ?? READONLY_PATHS).map((d) => step(ABI.HULL_STEP_READONLY, 0, "", d)),
   ];

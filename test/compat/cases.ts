@@ -317,11 +317,23 @@ export const CASES: Case[] = [
   },
   { docker: "docker run --rm -p 127.0.0.1::80 busybox true", verdict: "works" },
   {
-    docker: "docker run --rm --device /dev/kvm busybox true",
+    docker: "docker run --rm --device /dev/zero:/dev/z busybox sh -c 'head -c 2 /dev/z | od -An -tx1'",
+    verdict: "works",
+    stdout: " 00 00\n",
+    note: "the host's node is bound in (rootless podman's way); only a device you may open yourself",
+  },
+  {
+    docker: "docker run --rm --gpus all busybox true",
     verdict: "missing",
     code: 125,
-    stderr: "--device is not supported by hull run: a rootless container cannot be given host devices",
+    stderr: "--gpus is not supported by hull run",
     note: "refused by name with the reason",
+  },
+  {
+    docker:
+      "docker run --rm --sysctl net.ipv4.ping_group_range='0 0' --group-add wheel busybox sh -c 'cat /proc/sys/net/ipv4/ping_group_range; id -G'",
+    verdict: "works",
+    stdout: /^0\s+0\n0 10\n$/,
   },
   {
     docker: "docker run --rm --ulimit nofile=100:200 busybox sh -c 'ulimit -n; ulimit -Hn'",

@@ -28,6 +28,20 @@ export const runArgs = {
   workdir: { type: "string", alias: "w", description: "Working directory inside the container" },
   user: { type: "string", alias: "u", description: "UID[:GID] or NAME[:GROUP] to run as" },
   hostname: { type: "string", alias: "h", description: "Container hostname (default: the short container id)" },
+  domainname: { type: "string", description: "The container's NIS domain name (its UTS namespace's)" },
+  "group-add": {
+    type: "string",
+    description: "Another group for the command: a name of the image's /etc/group, or a number (repeatable)",
+  },
+  device: {
+    type: "string",
+    description:
+      "Give a host device you may open: HOST[:CONTAINER][:rw] (bound in, as rootless podman does; repeatable)",
+  },
+  sysctl: {
+    type: "string",
+    description: "Set a namespaced kernel setting: net.*, kernel.shm*/msg*/sem, fs.mqueue.* (repeatable)",
+  },
   entrypoint: { type: "string", description: "Override the image's entrypoint" },
   volume: {
     type: "string",
@@ -160,6 +174,10 @@ export function runOptions(rawArgs: string[], verb: string) {
     workdir: last(p, "workdir"),
     user: last(p, "user"),
     hostname: last(p, "hostname"),
+    domainname: last(p, "domainname"),
+    groupAdd: all(p, "group-add").flatMap((g) => g.split(",")),
+    devices: all(p, "device"),
+    sysctls: all(p, "sysctl"),
     entrypoint: last(p, "entrypoint"),
     volumes: all(p, "volume"),
     volumesFrom: all(p, "volumes-from"),

@@ -277,7 +277,7 @@ int mount_kernel_overlay(void) {
 void mount_fuse_overlay(int kernel_err) {
   int tried_kernel = kernel_err > 0;
   if (!cfg.fuse_prog || !*cfg.fuse_prog)
-    die(kernel_err, "overlay mount failed and fuse-overlayfs is not installed (apt-get install fuse-overlayfs)");
+    die(kernel_err, "overlay mount failed (a store on NFS or another file system overlay cannot use? see hull doctor) and fuse-overlayfs is not installed (apt-get install fuse-overlayfs)");
   const char *argv[] = {cfg.fuse_prog, "-o", cfg.overlay, cfg.rootfs, NULL};
   int out[2];
   if (pipe2(out, O_CLOEXEC) < 0) die(errno, "pipe");

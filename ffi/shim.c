@@ -493,7 +493,7 @@ static int await_ready(int fd) {
     fflush(stdout);
     return 0;
   }
-  fprintf(stderr, "hull: %s%s%s\n", e.msg, e.err ? ": " : "", e.err ? strerror(e.err) : "");
+  print_error(e.msg, e.err);
   return (int)e.exit_code;
 }
 
@@ -539,7 +539,7 @@ static void drain_pty(int master, int *master_open) {
 /* The exit status hull reports: the child's, or the error record's code when setup failed. */
 static int final_status(int status, const struct hull_error *err, int have_err) {
   if (have_err) {
-    fprintf(stderr, "hull: %s%s%s\n", err->msg, err->err ? ": " : "", err->err ? strerror(err->err) : "");
+    print_error(err->msg, err->err);
     if (status <= 0) status = (int)err->exit_code;
   }
   return status < 0 ? HULL_EXIT_SETUP : status;

@@ -176,6 +176,8 @@ void report(int err, uint32_t code, const char *fmt, ...);
 void __attribute__((noreturn)) die(int err, const char *fmt, ...);
 void write_all(int fd, const void *buf, size_t len);
 void write_to_stage(int fd, const void *buf, size_t len);
+/* "hull: MSG: strerror(ERR)" on stderr, with the fix where AppArmor is why */
+void print_error(const char *msg, int err);
 void trace(const char *label);
 int read_full(int fd, void *buf, size_t len);
 ssize_t read_small_file(const char *path, char *buf, size_t size);

@@ -6,6 +6,24 @@ struct config cfg;
 int err_fd = -1;
 uint32_t stage = HULL_STAGE_PARENT;
 
+/* Under Ubuntu 23.10+'s AppArmor restriction a user namespace is made, but without capabilities in
+ * it: the first mount or map fails with EPERM/EACCES, which would not say why. Looked at only then. */
+static int apparmor_restricts(void) {
+  char c = 0;
+  int fd = open("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  if (read(fd, &c, 1) != 1) c = 0;
+  close(fd);
+  return c == '1';
+}
+
+void print_error(const char *msg, int err) {
+  fprintf(stderr, "hull: %s%s%s\n", msg, err ? ": " : "", err ? strerror(err) : "");
+  if ((err == EPERM || err == EACCES) && apparmor_restricts())
+    fprintf(stderr, "hull: AppArmor restricts user namespaces on this host (kernel.apparmor_restrict_unprivileged_userns=1): "
+                    "hull doctor --apparmor-profile | sudo tee /etc/apparmor.d/hull && sudo apparmor_parser -r /etc/apparmor.d/hull\n");
+}
+
 void report(int err, uint32_t code, const char *fmt, ...) {
   struct hull_error e;
   memset(&e, 0, sizeof e);
@@ -20,7 +38,7 @@ void report(int err, uint32_t code, const char *fmt, ...) {
     ssize_t r = write(err_fd, &e, sizeof e);
     (void)r;
   } else {
-    fprintf(stderr, "hull: %s%s%s\n", e.msg, err ? ": " : "", err ? strerror(err) : "");
+    print_error(e.msg, err);
   }
 }
 

@@ -17,7 +17,9 @@ const AuthFile = v.object({
 
 export function authFiles(): string[] {
   const config = process.env.XDG_CONFIG_HOME || join(homedir(), ".config");
-  const runtime = process.env.XDG_RUNTIME_DIR;
+  // only the caller's own: after su, XDG_RUNTIME_DIR may still name the other user's
+  const { userRuntimeDir } = require("../runtime/runtime-dir") as typeof import("../runtime/runtime-dir");
+  const runtime = userRuntimeDir()?.dir;
   return [
     process.env.HULL_AUTH_FILE || join(config, "hull", "auth.json"),
     ...(runtime ? [join(runtime, "containers", "auth.json")] : []),

@@ -155,14 +155,20 @@ export function helperCommand(
 
 /**
  * slirp4netns's API socket: in the container's directory DIR when the path fits a socket address
- * (108 bytes), else in the user's runtime directory (a store under a long home path does not fit).
+ * (108 bytes), else in the caller's private runtime directory (a store under a long home path does
+ * not fit): never a name in /tmp that another user could have taken first.
  */
 function apiSocketPath(dir: string): string {
   const inDir = `${dir}/net.sock`;
   if (inDir.length < 100) return inDir;
   const id = dir.slice(dir.lastIndexOf("/") + 1, dir.lastIndexOf("/") + 17);
-  const runtime = process.env.XDG_RUNTIME_DIR;
-  return `${runtime && runtime.length < 60 ? runtime : "/tmp"}/hull-net-${id}.sock`;
+  const { privateRuntimeDir } = require("../runtime/runtime-dir") as typeof import("../runtime/runtime-dir");
+  const runtime = privateRuntimeDir().dir;
+  if (runtime.length >= 60)
+    throw new Error(
+      `the slirp4netns socket fits neither under ${dir} nor under ${runtime}: a shorter --root or XDG_RUNTIME_DIR`,
+    );
+  return `${runtime}/hull-net-${id}.sock`;
 }
 
 /** pasta's: the network set up inside (--config-net) with an eth0 as docker's, in the foreground. */

@@ -148,7 +148,8 @@ const DELEGATE_FIX =
  * had. After a kill -9 of hull, the scope goes with its last process (CollectMode).
  */
 function moveToOwnScope(dir: string, slice?: string): void {
-  const runtime = process.env.XDG_RUNTIME_DIR ?? "";
+  const { userRuntimeDir } = require("./runtime-dir") as typeof import("./runtime-dir");
+  const runtime = userRuntimeDir()?.dir ?? "";
   const socket = join(runtime, "systemd", "private");
   if (!runtime || !accessible(socket, W_OK))
     throw new Error(`resource limits need a cgroup v2 subtree delegated to you, and ${dir} is not: ${DELEGATE_FIX}`);

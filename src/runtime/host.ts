@@ -6,6 +6,7 @@ import { cgroupHost } from "./cgroup";
 import { findRange, hostIdMapping } from "./idmap";
 import { findProgram } from "./programs";
 import { userName } from "./whoami";
+import { privateRuntimeDir, userRuntimeDir } from "./runtime-dir";
 import { shimFd } from "./shim";
 
 export interface Check {
@@ -17,13 +18,44 @@ export interface Check {
   fix?: string;
 }
 
+/**
+ * /proc, or HULL_TEST_PROC: a test's stand-in with the files the checks read (sys/..., self/mountinfo,
+ * self/attr/current), so each host shape (AppArmor's restriction, a store on NFS) is reproduced
+ * without the host having it.
+ */
+const proc = (p: string) => (process.env.HULL_TEST_PROC ? join(process.env.HULL_TEST_PROC, p.slice(6)) : p);
+
 const read = (p: string): string | undefined => {
   try {
-    return readFileSync(p, "utf8").trim();
+    return readFileSync(p.startsWith("/proc/") ? proc(p) : p, "utf8").trim();
   } catch {
     return undefined;
   }
 };
+
+/**
+ * Ubuntu 23.10+'s restriction lifts for programs an AppArmor profile names with the userns rule; an
+ * unconfined-mode profile keeps its label across hull's exec of its shim (from a memfd, which
+ * attaches no profile of its own), so naming hull's own executable is enough.
+ */
+export function apparmorProfile(executable = process.execPath): string {
+  return `# hull's AppArmor profile: lets ${executable} make user namespaces under
+# kernel.apparmor_restrict_unprivileged_userns=1 (Ubuntu 23.10 and later), as the profiles Ubuntu
+# ships for podman, bwrap and buildah do. It confines nothing else.
+abi <abi/4.0>,
+include <tunables/global>
+
+profile hull ${/[\s"]/.test(executable) ? JSON.stringify(executable) : executable} flags=(unconfined) {
+  userns,
+
+  include if exists <local/hull>
+}
+`;
+}
+
+/** The two commands that install the profile for this executable. */
+export const APPARMOR_FIX =
+  "hull doctor --apparmor-profile | sudo tee /etc/apparmor.d/hull && sudo apparmor_parser -r /etc/apparmor.d/hull";
 
 function userNamespaces(): Check {
   const max = Number(read("/proc/sys/user/max_user_namespaces") ?? "1");
@@ -48,12 +80,21 @@ function userNamespaces(): Check {
     };
   }
   if (apparmor === "1") {
+    // the label this process runs under: "hull (unconfined)" once the profile is loaded
+    const label = read("/proc/self/attr/apparmor/current") ?? read("/proc/self/attr/current") ?? "";
+    if (/^hull(\s|$)/.test(label))
+      return {
+        name: "user namespaces",
+        ok: true,
+        required: true,
+        detail: `AppArmor restricts unprivileged user namespaces, and hull runs under its profile (${label})`,
+      };
     return {
       name: "user namespaces",
       ok: false,
       required: true,
-      detail: "AppArmor restricts unprivileged user namespaces",
-      fix: "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or an AppArmor profile for hull)",
+      detail: `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1) and no profile lets ${process.execPath} make them`,
+      fix: `${APPARMOR_FIX} (or, for every program: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0)`,
     };
   }
   return { name: "user namespaces", ok: true, required: true, detail: `allowed (max ${max})` };
@@ -172,7 +213,7 @@ function cgroups(): Check {
       detail: `${host.dir} is yours (${host.controllers.join(" ") || "no controllers"})`,
     };
   // the socket hull asks for a scope on (systemd-scope.ts); no program is needed
-  const runtime = process.env.XDG_RUNTIME_DIR ?? "";
+  const runtime = userRuntimeDir()?.dir ?? "";
   const manager = runtime !== "" && accessible(join(runtime, "systemd", "private"), W_OK);
   return manager
     ? {
@@ -219,6 +260,66 @@ function network(): Check {
   };
 }
 
-export async function hostChecks(storeTmp: string): Promise<Check[]> {
-  return [userNamespaces(), ...(await subordinateIds()), await kernelOverlay(storeTmp), fuse(), cgroups(), network()];
+function runtimeDirectory(): Check {
+  const name = "runtime directory";
+  try {
+    const r = privateRuntimeDir();
+    if (r.from === "XDG_RUNTIME_DIR") return { name, ok: true, required: false, detail: `${r.dir} (XDG_RUNTIME_DIR)` };
+    return {
+      name,
+      // unset (a CI job, a container): the private fallback serves; set to another's: worth fixing
+      ok: process.env.XDG_RUNTIME_DIR === undefined || process.env.XDG_RUNTIME_DIR === "",
+      required: false,
+      detail: `${r.dir}, as ${r.passedOver}`,
+      fix: "log in as this user (ssh, or machinectl shell USER@), not su/sudo, to get a systemd session and its runtime directory",
+    };
+  } catch (e) {
+    return { name, ok: false, required: false, detail: (e as Error).message };
+  }
+}
+
+/** File systems the kernel's overlay cannot take as an upper directory, or that lose ownership. */
+const NO_OVERLAY = new Set(["nfs", "nfs4", "cifs", "smb3", "9p", "fuse.sshfs", "ceph", "lustre", "gpfs", "afs"]);
+
+/** The file system PATH is on, from mountinfo: the longest mount point above it. */
+export function fileSystemOf(path: string): { type: string; mountPoint: string } | undefined {
+  let best: { type: string; mountPoint: string } | undefined;
+  for (const line of (read("/proc/self/mountinfo") ?? "").split("\n")) {
+    const fields = line.split(" ");
+    const dash = fields.indexOf("-");
+    const mp = (fields[4] ?? "").replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
+    const type = fields[dash + 1];
+    if (dash < 0 || !type) continue;
+    const under = mp === "/" || path === mp || path.startsWith(`${mp}/`);
+    if (under && (!best || mp.length >= best.mountPoint.length)) best = { type, mountPoint: mp };
+  }
+  return best;
+}
+
+function storeFileSystem(storeRoot: string): Check {
+  const name = "store file system";
+  const fs = fileSystemOf(storeRoot);
+  if (!fs) return { name, ok: false, required: false, detail: `cannot tell which file system ${storeRoot} is on` };
+  if (NO_OVERLAY.has(fs.type))
+    return {
+      name,
+      ok: false,
+      required: false,
+      detail: `${storeRoot} is on ${fs.type} (${fs.mountPoint}), where the kernel's overlay cannot write and file owners may not hold: only fuse-overlayfs can run containers there, slowly`,
+      fix: "put the store on a local disk: hull --root DIR, HULL_ROOT, or storage.root in the config file (docs/config.md)",
+    };
+  return { name, ok: true, required: false, detail: `${storeRoot} is on ${fs.type}` };
+}
+
+export async function hostChecks(storeRoot: string, storeTmp: string): Promise<Check[]> {
+  return [
+    userNamespaces(),
+    ...(await subordinateIds()),
+    storeFileSystem(storeRoot),
+    await kernelOverlay(storeTmp),
+    fuse(),
+    cgroups(),
+    network(),
+    runtimeDirectory(),
+  ];
 }

@@ -1,6 +1,6 @@
 import type { HullCommand } from "../command";
 import { print } from "../output";
-import { hostChecks } from "../../runtime/host";
+import { apparmorProfile, hostChecks } from "../../runtime/host";
 import { storePaths, storeRoot } from "../../store/paths";
 
 const command: HullCommand = {
@@ -9,10 +9,20 @@ const command: HullCommand = {
   args: {
     root: { type: "string", description: "Store directory to probe" },
     json: { type: "boolean", description: "Print the checks as JSON" },
+    "apparmor-profile": {
+      type: "boolean",
+      description:
+        "Print the AppArmor profile that lets this hull make user namespaces (Ubuntu 23.10+), and nothing else",
+    },
   },
   async run({ args }) {
+    if (args["apparmor-profile"]) {
+      process.stdout.write(apparmorProfile());
+      return;
+    }
     const root = typeof args.root === "string" ? args.root : undefined;
-    const checks = await hostChecks(storePaths(storeRoot(root)).tmp);
+    const paths = storePaths(storeRoot(root));
+    const checks = await hostChecks(paths.root, paths.tmp);
     if (args.json) {
       print(JSON.stringify(checks, null, 2));
     } else {

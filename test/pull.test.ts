@@ -60,6 +60,41 @@ afterAll(async () => {
 });
 
 describe.if(tools)("hull pull", () => {
+  test("registries.search: a short name is looked for in each registry in turn, here and at pull", async () => {
+    await publish("team/searched:1", { layers: [busyboxLayer()] });
+    const cfgDir = mkdtempSync(join(tmpdir(), "hull-search-"));
+    const config = join(cfgDir, "config.toml");
+    // nothing listens on 127.0.0.1:9: the first registry fails, the second has it
+    writeFileSync(config, `[registries]\nsearch = ["127.0.0.1:9", "${registry.host}"]\n`);
+    const env = { HULL_CONFIG: config };
+    try {
+      const r = hull(["pull", "team/searched:1"], { root, env });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain("Trying to pull 127.0.0.1:9/team/searched:1...");
+      expect(r.stderr).toContain(`Trying to pull ${registry.host}/team/searched:1...`);
+      expect(ok(hull(["images"], { root }))).toContain(`${registry.host}/team/searched   1`);
+      // here: the short name finds it without a registry asked
+      expect(ok(hull(["run", "--rm", "--pull", "never", "team/searched:1", "echo", "found"], { root, env }))).toBe(
+        "found\n",
+      );
+      expect(ok(hull(["rmi", "team/searched:1"], { root, env }))).toContain(
+        `Untagged: ${registry.host}/team/searched:1`,
+      );
+      const none = hull(["pull", "team/nowhere:1"], { root, env });
+      expect(none.code).not.toBe(0);
+      expect(none.stderr).toContain("team/nowhere:1 is in none of the registries of registries.search");
+      expect(none.stderr).toContain(`${registry.host}/team/nowhere:1:`);
+      // a name with its registry is only that registry's
+      expect(hull(["pull", "127.0.0.1:9/team/searched:1"], { root, env }).stderr).not.toContain("Trying to pull");
+      writeFileSync(config, `[registries]\nsearch = ["not a host"]\n`);
+      expect(hull(["pull", "team/searched:1"], { root, env }).stderr).toContain(
+        "registries.search.0: a registry is host[:port]",
+      );
+    } finally {
+      rmSync(cfgDir, { recursive: true, force: true });
+    }
+  });
+
   test("a one-layer image: stored as skopeo sees it, listed, and run", async () => {
     const layout = await publish("test/one:1", { layers: [busyboxLayer()] });
     const ref = `${registry.host}/test/one:1`;

@@ -48,7 +48,7 @@ function usersOf(store: ImageStore, id: string): string[] {
 
 /** `hull rmi NAME`: the lines Docker prints (Untagged: ..., Deleted: ...). */
 export async function removeImage(store: ImageStore, name: string, force: boolean): Promise<string[]> {
-  const { record } = mustFind(store, name);
+  const { record, reference } = mustFind(store, name);
   const out: string[] = [];
   const byId = /^(sha256:)?[a-f0-9]{4,64}$/.test(name) && record.id.slice(7).startsWith(name.replace(/^sha256:/, ""));
   let deleteImage = false;
@@ -64,7 +64,7 @@ export async function removeImage(store: ImageStore, name: string, force: boolea
       }
       untag = [...tags, ...digests];
     } else {
-      const ref = parseReference(name);
+      const ref = parseReference(reference ?? name);
       const key = ref.digest ? `${ref.domain}/${ref.path}@${ref.digest}` : `${ref.domain}/${ref.path}:${ref.tag}`;
       const remaining = tags.filter((t) => t !== key);
       untag = remaining.length === 0 ? [key, ...digests] : [key];

@@ -3,7 +3,8 @@
 import { parseImageConfig } from "./config";
 import { ensureUnpacked } from "./layers";
 import { hostPlatform, parseManifest, type Platform, selectPlatform } from "./manifest";
-import { formatReference, parseReference } from "./reference";
+import { formatReference, nameCandidates, parseReference, type Reference } from "./reference";
+import { loadConfig } from "../store/config";
 import { Registry } from "./registry";
 import type { ImageRecord, ImageStore } from "./store";
 
@@ -56,10 +57,29 @@ async function pullLocked(
   opts: { platform?: Platform } & PullEvents,
 ): Promise<ImageRecord> {
   const say = opts.say ?? (() => {});
-  const ref = parseReference(name);
+  // a short name: each registry of registries.search in turn, until one has it (podman's order)
+  const candidates = nameCandidates(name);
+  const failures: string[] = [];
+  let found: { ref: Reference; registry: Registry; m: Awaited<ReturnType<Registry["manifest"]>> } | undefined;
+  for (const candidate of candidates) {
+    const ref = parseReference(candidate);
+    const registry = new Registry(ref.domain);
+    if (candidates.length > 1) say(`Trying to pull ${formatReference(ref)}...`);
+    try {
+      found = { ref, registry, m: await registry.manifest(ref.path, ref.digest ?? (ref.tag as string)) };
+      break;
+    } catch (e) {
+      if (candidates.length === 1) throw e;
+      failures.push(`${formatReference(ref)}: ${(e as Error).message}`);
+    }
+  }
+  if (!found)
+    throw new Error(
+      `${name} is in none of the registries of registries.search (${loadConfig().path}): ${failures.join("; ")}`,
+    );
+  const { ref, registry } = found;
   const origin = formatReference(ref);
-  const registry = new Registry(ref.domain);
-  let m = await registry.manifest(ref.path, ref.digest ?? (ref.tag as string));
+  let m = found.m;
   const manifestDigest = m.digest;
   let parsed = parseManifest(m.bytes, m.contentType, origin);
   await storeBytes(store, m.digest, m.bytes);

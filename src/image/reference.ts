@@ -91,3 +91,25 @@ function insecureRegistries(): string[] {
     ...(loadConfig().config.registries?.insecure ?? []),
   ];
 }
+
+/** NAME has no registry host of its own (busybox, team/app): docker's short names. */
+export function isShortName(name: string): boolean {
+  const rest = name.split("@")[0] as string;
+  const slash = rest.indexOf("/");
+  if (slash < 0) return true;
+  const first = rest.slice(0, slash);
+  return !(first.includes(".") || first.includes(":") || first === "localhost");
+}
+
+/**
+ * The full names a short NAME stands for, in the order they are tried: one per registry of the
+ * config's registries.search (podman's unqualified-search-registries), else docker's one, docker.io.
+ * A name with its registry stands for itself.
+ */
+export function nameCandidates(name: string): string[] {
+  if (!isShortName(name) || /^(sha256:)?[a-f0-9]{4,64}$/.test(name)) return [name];
+  const { loadConfig } = require("../store/config") as typeof import("../store/config");
+  const search = loadConfig().config.registries?.search;
+  if (!search) return [name];
+  return search.map((domain) => `${domain}/${name}`);
+}

@@ -6,6 +6,7 @@
 //   root = "~/containers"                 # after --root and HULL_ROOT
 //   [registries]
 //   insecure = ["registry.lan:5000"]      # plain http (with HULL_INSECURE_REGISTRIES)
+//   search = ["registry.lan:5000", "docker.io"]   # where a short name (busybox) is looked for
 //   [run]
 //   network = "none"                      # --network when none is given
 //   pull = "never"                        # --pull when none is given
@@ -19,7 +20,25 @@ import { readFileText } from "../sys/libc";
 
 const ConfigSchema = v.strictObject({
   storage: v.optional(v.strictObject({ root: v.optional(v.pipe(v.string(), v.minLength(1))) })),
-  registries: v.optional(v.strictObject({ insecure: v.optional(v.array(v.string())) })),
+  registries: v.optional(
+    v.strictObject({
+      insecure: v.optional(v.array(v.string())),
+      search: v.optional(
+        v.pipe(
+          v.array(
+            v.pipe(
+              v.string(),
+              v.regex(
+                /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?$/,
+                "a registry is host[:port]",
+              ),
+            ),
+          ),
+          v.minLength(1, "give at least one registry (docker.io is docker's)"),
+        ),
+      ),
+    }),
+  ),
   run: v.optional(
     v.strictObject({
       network: v.optional(v.pipe(v.string(), v.minLength(1))),

@@ -31,6 +31,10 @@ export function configSources(rootFrom: string): Record<string, { Value: unknown
         [env.length ? "HULL_INSECURE_REGISTRIES" : "", insecure.length ? path : ""].filter(Boolean).join(", ") ||
         "default",
     },
+    SearchRegistries: {
+      Value: config.registries?.search ?? ["docker.io"],
+      From: config.registries?.search ? path : "default",
+    },
     Aliases: { Value: config.aliases ?? {}, From: config.aliases ? path : "default" },
   };
 }

@@ -80,6 +80,7 @@ export const info: HullCommand = {
       `  Pull: ${shown("Pull")}`,
       `  Ulimits: ${shown("Ulimits")}`,
       `  Insecure Registries: ${shown("InsecureRegistries")}`,
+      `  Search Registries: ${shown("SearchRegistries")}`,
       `  Aliases: ${shown("Aliases")}`,
     ];
     print(lines.join("\n"));

@@ -25,6 +25,7 @@ import {
   hostHas,
   hull,
   hullAsync,
+  hullOnTerminal,
   makeStore,
   ok,
   removeStore,
@@ -134,6 +135,16 @@ describe("hull build", () => {
     expect(r.stdout.trim()).toBe(firstId);
     expect(ran(steps(r.stderr))).toEqual([]);
     expect(r.stderr).toContain("--> Using cache");
+  });
+
+  test("on a terminal each step made says how long it took; --progress plain keeps podman's lines", () => {
+    const r = hullOnTerminal(`${HULL} build --no-cache -t app:tty ${ctx}`, root);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/--> [0-9a-f]{12} \d+\.\ds\n/);
+    const plain = hullOnTerminal(`${HULL} build --no-cache --progress plain -t app:tty ${ctx}`, root);
+    expect(plain.stdout).toMatch(/--> [0-9a-f]{12}\n/);
+    expect(plain.stdout).not.toMatch(/--> [0-9a-f]{12} \d/);
+    ok(hull(["rmi", "app:tty"], { root }));
   });
 
   test("changing one source file reruns from the step that copies it, and no earlier", () => {

@@ -22,6 +22,7 @@ import {
   hostHas,
   hull,
   hullAsync,
+  hullOnTerminal,
   makeStore,
   removeStore,
   requireUnprivileged,
@@ -60,6 +61,26 @@ afterAll(async () => {
 });
 
 describe.if(tools)("hull pull", () => {
+  test("on a terminal, a live line per layer: bytes, rate, and when done the time it took", async () => {
+    await publish("test/tty:1", { layers: [busyboxLayer()] });
+    const ttyRoot = makeStore();
+    const plainRoot = makeStore();
+    try {
+      const r = hullOnTerminal(`${HULL} pull ${registry.host}/test/tty:1`, ttyRoot);
+      expect(r.code).toBe(0);
+      // the layer's line redrawn in place, ending with its total
+      expect(r.stdout).toContain("\x1b[2K");
+      expect(r.stdout).toMatch(/[0-9a-f]{12}: done \d+\.\d MB in \d+\.\ds \(\d+\.\d MB\/s\)/);
+      // not on a terminal: plain lines a log can keep
+      const plain = hull(["pull", `${registry.host}/test/tty:1`], { root: plainRoot });
+      expect(plain.stderr).toMatch(/[0-9a-f]{12}: downloaded \d+ bytes/);
+      expect(plain.stderr).not.toContain("\x1b[");
+    } finally {
+      removeStore(ttyRoot);
+      removeStore(plainRoot);
+    }
+  });
+
   test("registries.search: a short name is looked for in each registry in turn, here and at pull", async () => {
     await publish("team/searched:1", { layers: [busyboxLayer()] });
     const cfgDir = mkdtempSync(join(tmpdir(), "hull-search-"));

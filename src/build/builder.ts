@@ -48,6 +48,8 @@ export const BuildOptionsSchema = v.object({
   noCache: v.boolean(),
   pull: v.boolean(),
   quiet: v.boolean(),
+  /** on a terminal: each step made says how long it took */
+  elapsed: v.optional(v.boolean(), false),
   network: v.picklist(["none", "host"], "--network takes none or host"),
   /** --cache-from / --cache-to, as given (src/build/cache-io.ts reads them) */
   cacheFrom: v.optional(v.array(v.string()), []),
@@ -388,9 +390,17 @@ export class Builder {
     return final.id;
   }
 
+  private stepStart = 0;
+
+  /** " 1.2s": the time since the step's header, with --progress tty (a terminal's default) */
+  private took(): string {
+    return this.o.elapsed ? ` ${((performance.now() - this.stepStart) / 1000).toFixed(1)}s` : "";
+  }
+
   private stepHeader(text: string): void {
     this.checkInterrupted();
     this.stepNo++;
+    this.stepStart = performance.now();
     const oneLine = text.split("\n")[0] as string;
     this.say(`STEP ${this.stepNo}/${this.stepsTotal}: ${oneLine}`);
   }
@@ -523,7 +533,7 @@ export class Builder {
     const layers = [...state.layers, ...(layer ? [layer] : [])];
     writeCache(this.store, k, { config: id, layers });
     this.used.entries.set(k, { config: id, layers });
-    this.say(`--> ${short(id)}`);
+    this.say(`--> ${short(id)}${this.took()}`);
     return { id, config, layers };
   }
 
@@ -541,7 +551,7 @@ export class Builder {
     // with --timestamp / SOURCE_DATE_EPOCH every time is the one given, whatever a cache recorded
     const created = this.o.epoch !== undefined ? this.created : (seen ?? this.created);
     const config = this.nextConfig(state, createdBy, mutate, undefined, created);
-    this.say(seen ? `--> Using cache ${k.slice(0, 12)}` : `--> ${k.slice(0, 12)}`);
+    this.say(seen ? `--> Using cache ${k.slice(0, 12)}` : `--> ${k.slice(0, 12)}${this.took()}`);
     return { id: `${PENDING}${k}`, config, layers: state.layers };
   }
 

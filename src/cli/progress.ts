@@ -1,5 +1,6 @@
-// Pull progress: on a terminal, one line per layer redrawn in place; elsewhere, one line per event.
-// (process.stderr is loaded only here: its first use costs ~10 ms, which a pull can afford.)
+// Transfer progress for pull, push and load: on a terminal, one line per layer redrawn in place, with
+// bytes, rate and time left; elsewhere, one line per event (a log keeps no redraws).
+// (process.stderr is loaded only here: its first use costs ~10 ms, which a transfer can afford.)
 import { isatty } from "../sys/libc";
 
 export interface Progress {
@@ -13,11 +14,33 @@ function mb(n: number): string {
   return `${(n / 1e6).toFixed(1)} MB`;
 }
 
+function seconds(s: number): string {
+  if (s < 60) return `${Math.ceil(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.ceil(s % 60)).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/**
+ * One layer's line: a bar, the bytes, the rate so far and the time left at that rate; once done,
+ * the bytes, the time it took and the rate. ELAPSED in ms since its first byte.
+ */
+export function progressLine(done: number, total: number, elapsedMs: number): string {
+  const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
+  const perSecond = `${mb(rate)}/s`;
+  if (total > 0 && done >= total) return `done ${mb(total)} in ${(elapsedMs / 1000).toFixed(1)}s (${perSecond})`;
+  const width = 30;
+  const filled = total > 0 ? Math.min(width, Math.floor((done / total) * width)) : 0;
+  const bar = `[${"=".repeat(filled)}${filled < width ? ">" : ""}${" ".repeat(Math.max(0, width - filled - 1))}]`;
+  const eta = rate > 0 && total > done ? `  ETA ${seconds((total - done) / rate)}` : "";
+  return `${bar} ${mb(done)}/${mb(total)}  ${perSecond}${eta}`;
+}
+
 export function progress(enabled: boolean): Progress {
   if (!enabled) return { say() {}, finish() {} };
   if (!isatty(2)) return { say: (l) => console.error(l), finish() {} };
   const order: string[] = [];
   const state = new Map<string, string>();
+  const started = new Map<string, number>();
   let drawn = 0;
   let last = 0;
   const draw = (force = false) => {
@@ -36,9 +59,8 @@ export function progress(enabled: boolean): Progress {
     },
     bytes(id, done, total) {
       if (!state.has(id)) order.push(id);
-      const width = 30;
-      const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : 0;
-      state.set(id, `[${"=".repeat(filled)}${" ".repeat(width - filled)}] ${mb(done)}/${mb(total)}`);
+      if (!started.has(id)) started.set(id, performance.now());
+      state.set(id, progressLine(done, total, performance.now() - (started.get(id) as number)));
       draw(done >= total);
     },
     finish() {

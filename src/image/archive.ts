@@ -3,7 +3,7 @@
 // oci-archive:) all read it. `hull load` reads either form; `hull import` makes a one-layer image
 // from a root filesystem tarball.
 import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { createTarPacker } from "modern-tar";
 import * as v from "valibot";
 import { schemaProblem } from "./schema-problem";
@@ -16,6 +16,7 @@ import { hostPlatform, MEDIA, parseManifest, selectPlatform } from "./manifest";
 import { familiarName, parseReference } from "./reference";
 import type { ImageRecord, ImageStore } from "./store";
 import { unpackLayer } from "./unpack";
+import { counting } from "./counting";
 import { tmpEntry } from "../store/tmp";
 
 const enc = new TextEncoder();
@@ -113,10 +114,13 @@ interface Extracted {
 }
 
 /** Unpack the archive's files (blobs, json) into a temp directory of the store. */
-async function extract(store: ImageStore, archive: string): Promise<Extracted> {
+async function extract(store: ImageStore, archive: string, bytes?: LoadBytes): Promise<Extracted> {
   const dir = tmpEntry(store.paths, "load");
   mkdirSync(dir, { recursive: true });
-  let stream: ReadableStream<Uint8Array> = Bun.file(archive).stream();
+  const total = Bun.file(archive).size;
+  let stream: ReadableStream<Uint8Array> = bytes
+    ? counting(Bun.file(archive).stream(), (n) => bytes("archive", n, total))
+    : Bun.file(archive).stream();
   const head = new Uint8Array(await Bun.file(archive).slice(0, 4).arrayBuffer());
   const c = compressionOf("", head);
   if (c !== "none")
@@ -182,11 +186,25 @@ function parseArchiveJson<T>(schema: v.GenericSchema<unknown, T>, value: unknown
   return r.output;
 }
 
-async function importBlob(store: ImageStore, path: string): Promise<{ digest: string; size: number }> {
+/** bytes of the archive read, or of a layer taken in, so far: a terminal's progress */
+type LoadBytes = (id: string, done: number, total: number) => void;
+
+async function importBlob(
+  store: ImageStore,
+  path: string,
+  bytes?: LoadBytes,
+): Promise<{ digest: string; size: number }> {
   const hasher = new Bun.CryptoHasher("sha256");
-  for await (const chunk of Bun.file(path).stream()) hasher.update(chunk);
-  const digest = `sha256:${hasher.digest("hex")}`;
   const size = Bun.file(path).size;
+  let n = 0;
+  // a docker archive's HEX/layer.tar, an OCI layout's blobs/sha256/HEX
+  const label = (basename(path).endsWith(".tar") ? basename(dirname(path)) : basename(path)).slice(0, 12);
+  for await (const chunk of Bun.file(path).stream()) {
+    hasher.update(chunk);
+    n += chunk.length;
+    bytes?.(label, n, size);
+  }
+  const digest = `sha256:${hasher.digest("hex")}`;
   if (!store.hasBlob(digest)) await store.putBlob(digest, Bun.file(path).stream(), size);
   return { digest, size };
 }
@@ -197,6 +215,7 @@ async function register(
   layerPaths: string[],
   tags: string[],
   mediaTypes?: string[],
+  bytes?: LoadBytes,
 ): Promise<ImageRecord> {
   const { digest: id } = await importBlob(store, configPath);
   if (statSync(configPath).size > MAX_ARCHIVE_JSON) throw new Error(`${configPath}: the image config is too large`);
@@ -208,7 +227,7 @@ async function register(
   }
   const layers: ImageRecord["layers"] = [];
   for (const [i, p] of layerPaths.entries()) {
-    const { digest, size } = await importBlob(store, p);
+    const { digest, size } = await importBlob(store, p, bytes);
     const head = new Uint8Array(await Bun.file(p).slice(0, 4).arrayBuffer());
     const c = compressionOf(mediaTypes?.[i] ?? "", head);
     const mediaType = `application/vnd.oci.image.layer.v1.tar${c === "none" ? "" : `+${c}`}`;
@@ -228,9 +247,9 @@ async function register(
 }
 
 /** `hull load -i FILE`: a Docker archive (manifest.json) or an OCI layout (index.json). */
-export async function loadArchive(store: ImageStore, archive: string): Promise<string[]> {
+export async function loadArchive(store: ImageStore, archive: string, bytes?: LoadBytes): Promise<string[]> {
   return store.contentLock(async () => {
-    const x = await extract(store, archive);
+    const x = await extract(store, archive, bytes);
     try {
       const out: string[] = [];
       let dockerManifest: v.InferOutput<typeof DockerArchiveManifest> | undefined;
@@ -243,7 +262,7 @@ export async function loadArchive(store: ImageStore, archive: string): Promise<s
         );
       if (dockerManifest) {
         for (const m of dockerManifest) {
-          const rec = await register(store, x.file(m.Config), m.Layers.map(x.file), m.RepoTags ?? []);
+          const rec = await register(store, x.file(m.Config), m.Layers.map(x.file), m.RepoTags ?? [], undefined, bytes);
           out.push(
             ...(m.RepoTags?.length ? m.RepoTags.map((t) => `Loaded image: ${t}`) : [`Loaded image ID: ${rec.id}`]),
           );
@@ -274,6 +293,7 @@ export async function loadArchive(store: ImageStore, archive: string): Promise<s
           m.layers.map((l) => blobFile(l.digest)),
           name ? [name] : [],
           m.layers.map((l) => l.mediaType),
+          bytes,
         );
         out.push(name ? `Loaded image: ${name}` : `Loaded image ID: ${rec.id}`);
       }

@@ -1,6 +1,7 @@
 // `hull pull`: manifest (resolving an index to one platform), config, layers in parallel (bounded),
 // each verified against its digest while it streams into the store, then unpacked once per diff id.
 import { parseImageConfig } from "./config";
+import { counting } from "./counting";
 import { ensureUnpacked } from "./layers";
 import { hostPlatform, parseManifest, type Platform, selectPlatform } from "./manifest";
 import { formatReference, nameCandidates, parseReference, type Reference } from "./reference";
@@ -13,19 +14,6 @@ export interface PullEvents {
   say?: (line: string) => void;
   /** bytes of a layer received so far */
   bytes?: (id: string, done: number, total: number) => void;
-}
-
-function counting(stream: ReadableStream<Uint8Array>, report: (n: number) => void): ReadableStream<Uint8Array> {
-  let n = 0;
-  return stream.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, ctl) {
-        n += chunk.length;
-        report(n);
-        ctl.enqueue(chunk);
-      },
-    }),
-  );
 }
 
 const PARALLEL = 3;

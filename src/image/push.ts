@@ -13,7 +13,13 @@ import { tmpEntry } from "../store/tmp";
 
 const PARALLEL = 3;
 
-export async function push(store: ImageStore, name: string, say: (line: string) => void = () => {}): Promise<string> {
+export async function push(
+  store: ImageStore,
+  name: string,
+  say: (line: string) => void = () => {},
+  /** bytes of a blob sent so far (a large one by chunks): a terminal's progress */
+  bytes?: (id: string, done: number, total: number) => void,
+): Promise<string> {
   const ref = parseReference(name);
   if (ref.digest) throw new Error(`push takes a tag, not a digest: ${name}`);
   const found = findImage(store, name);
@@ -45,8 +51,11 @@ export async function push(store: ImageStore, name: string, say: (line: string) 
       } else if (sibling && (await registry.mountBlob(ref.path, b.digest, sibling))) {
         say(`  ${short}: mounted from ${sibling}`);
       } else {
-        await registry.uploadBlob(ref.path, b.digest, Bun.file(store.blobPath(b.digest)), b.size, chunk);
-        say(`  ${short}: uploaded ${b.size} bytes`);
+        bytes?.(short, 0, b.size);
+        await registry.uploadBlob(ref.path, b.digest, Bun.file(store.blobPath(b.digest)), b.size, chunk, (n) =>
+          bytes?.(short, n, b.size),
+        );
+        if (!bytes) say(`  ${short}: uploaded ${b.size} bytes`);
       }
     }
   };

@@ -329,7 +329,14 @@ export class Registry {
    * Upload blob DIGEST of SIZE bytes from FILE: one PUT when small, PATCH chunks then the closing
    * PUT when large (the distribution spec's chunked upload).
    */
-  async uploadBlob(repo: string, digest: string, file: Blob, size: number, chunk = 8 * 1024 * 1024): Promise<void> {
+  async uploadBlob(
+    repo: string,
+    digest: string,
+    file: Blob,
+    size: number,
+    chunk = 8 * 1024 * 1024,
+    sent: (bytes: number) => void = () => {},
+  ): Promise<void> {
     const scope = `repository:${repo}:pull,push`;
     const start = await this.request(`${repo}/blobs/uploads/`, scope, { method: "POST" });
     await start.body?.cancel();
@@ -348,6 +355,7 @@ export class Registry {
         if (res.status !== 202)
           throw new RegistryError(`${this.domain} refused a chunk of ${digest} (${res.status})`, res.status);
         location = this.uploadUrl(res);
+        sent(end);
       }
     }
     const done = new URL(location);
@@ -360,6 +368,7 @@ export class Registry {
     await res.body?.cancel();
     if (res.status !== 201)
       throw new RegistryError(`${this.domain} refused blob ${digest} (${res.status})`, res.status);
+    sent(size);
   }
 
   async putManifest(repo: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<string> {

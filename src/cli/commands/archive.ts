@@ -1,3 +1,4 @@
+import { progress } from "../progress";
 import { importRootfs, loadArchive, saveImages, withArchiveFile } from "../../image/archive";
 import { isatty } from "../../sys/libc";
 import type { HullCommand } from "../command";
@@ -24,7 +25,7 @@ export const load: HullCommand = {
   meta: { name: "load", description: "Load images from a tar archive (Docker archive or OCI layout)" },
   args: {
     input: { type: "string", alias: "i", description: "Archive to read (default: standard input)" },
-    quiet: { type: "boolean", alias: "q", description: "Accepted as docker's" },
+    quiet: { type: "boolean", alias: "q", description: "No progress on the terminal" },
     ...rootArg,
   },
   async run({ args }) {
@@ -32,7 +33,11 @@ export const load: HullCommand = {
     if (input === "-" && isatty(0))
       throw new Error("hull load reads an archive from standard input: give -i FILE, or redirect the input");
     const store = openStore(args.root);
-    print((await withArchiveFile(store, input, (p) => loadArchive(store, p))).join("\n"));
+    // on a terminal only: the lines a script reads (Loaded image: ...) stay as docker's
+    const p = progress(!args.quiet && isatty(2));
+    const loaded = await withArchiveFile(store, input, (f) => loadArchive(store, f, p.bytes));
+    p.finish();
+    print(loaded.join("\n"));
   },
 };
 

@@ -1,3 +1,4 @@
+import { isatty } from "../../sys/libc";
 // `hull build` and `hull builder prune`.
 import { resolve } from "node:path";
 import type { ArgsDef } from "citty";
@@ -55,7 +56,7 @@ const buildArgs = {
   progress: {
     type: "string",
     description:
-      "auto, plain, tty or quiet: accepted as docker buildx takes them (hull prints steps plainly; quiet is -q)",
+      "auto (tty on a terminal, else plain), plain (one line per step and result), tty (each result with the time its step took) or quiet (-q)",
   },
   rm: { type: "boolean", description: "Accepted as docker's (hull never keeps intermediate containers)" },
   "force-rm": { type: "boolean", description: "Accepted as docker's (hull never keeps intermediate containers)" },
@@ -120,6 +121,9 @@ export const build: HullCommand = {
       noCache: flag(p, "no-cache"),
       pull: flag(p, "pull"),
       quiet: flag(p, "quiet") || progress(last(p, "progress")) === "quiet",
+      // timings for a person watching: tty, or auto on a terminal; plain lines in logs
+      elapsed:
+        progress(last(p, "progress")) === "tty" || ((progress(last(p, "progress")) ?? "auto") === "auto" && isatty(2)),
       network: last(p, "network") ?? "host",
       epoch: epoch(last(p, "timestamp"), "--timestamp") ?? epoch(process.env.SOURCE_DATE_EPOCH, "SOURCE_DATE_EPOCH"),
     });

@@ -1,6 +1,7 @@
 import { push } from "../../image/push";
 import type { HullCommand } from "../command";
-import { print, printErr } from "../output";
+import { print } from "../output";
+import { progress } from "../progress";
 import { openStore, rootArg } from "./image-common";
 
 const command: HullCommand = {
@@ -13,7 +14,10 @@ const command: HullCommand = {
   async run({ args }) {
     const name = String(args.name ?? "");
     if (!name) throw new Error("hull push needs an image: hull push NAME[:TAG]");
-    print(await push(openStore(args.root), name, args.quiet ? undefined : printErr));
+    const p = progress(!args.quiet);
+    const digest = await push(openStore(args.root), name, p.say, p.bytes);
+    p.finish();
+    print(digest);
   },
 };
 export default command;

@@ -298,3 +298,37 @@ test("a setup failure in the container stage is reported, never a silent SIGPIPE
   }
   expect(readdirSync(join(store.root, "containers"))).toEqual(before);
 });
+
+test("logs --details: the labels and variables --log-opt labels=/env=/env-regex= chose, before each line", async () => {
+  ok(
+    h(
+      "run",
+      "--name",
+      "rf-details",
+      "-l",
+      "team=ci",
+      "-l",
+      "other=x",
+      "-e",
+      "STAGE=test",
+      "-e",
+      "APP_MODE=fast",
+      "--log-opt",
+      "labels=team,missing",
+      "--log-opt",
+      "env=STAGE",
+      "--log-opt",
+      "env-regex=^APP_",
+      "busybox",
+      "echo",
+      "hello",
+    ),
+  );
+  expect(ok(h("logs", "--details", "rf-details"))).toBe("APP_MODE=fast,STAGE=test,team=ci hello\n");
+  expect(ok(h("logs", "rf-details"))).toBe("hello\n");
+  ok(h("run", "--name", "rf-plain", "busybox", "echo", "plain"));
+  // docker's: a space alone where nothing was chosen
+  expect(ok(h("logs", "--details", "rf-plain"))).toBe(" plain\n");
+  ok(h("rm", "rf-details", "rf-plain"));
+  expect(h("run", "--rm", "--log-opt", "env-regex=(", "busybox", "true").stderr).toContain("not a regular expression");
+});

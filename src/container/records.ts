@@ -88,6 +88,8 @@ export const ContainerRecordSchema = v.object({
   /** its host name, and the --add-host lines that end its /etc/hosts (rewritten as peers come and go) */
   hostname: v.optional(v.string()),
   hostsTail: v.optional(v.string()),
+  /** --log-opt labels=/env=/env-regex=: the attributes `hull logs --details` shows */
+  logAttrs: v.optional(v.record(v.string(), v.string())),
   /** --domainname, --group-add, --device and --sysctl as given, for inspect */
   domainname: v.optional(v.string()),
   groupAdd: v.optional(v.array(v.string())),

@@ -160,9 +160,18 @@ export async function checkRunOptions(o: RunOptions): Promise<void> {
   }
 }
 
-/** --log-opt: docker's json-file options hull keeps, max-size and max-file; another is refused by name */
-export function parseLogOpts(opts: string[]): { max?: number; files?: number } {
-  const out: { max?: number; files?: number } = {};
+export interface LogOpts {
+  max?: number;
+  files?: number;
+  /** labels=, env=, env-regex=: what `hull logs --details` shows before each line */
+  labels?: string[];
+  env?: string[];
+  envRegex?: RegExp;
+}
+
+/** --log-opt: docker's json-file options hull keeps; another is refused by name */
+export function parseLogOpts(opts: string[]): LogOpts {
+  const out: LogOpts = {};
   for (const opt of opts) {
     const eq = opt.indexOf("=");
     const key = eq < 0 ? opt : opt.slice(0, eq);
@@ -177,11 +186,33 @@ export function parseLogOpts(opts: string[]): { max?: number; files?: number } {
       if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100)
         throw new RunError(`--log-opt max-file takes a number from 1 to 100, not ${value}`);
       out.files = Number(value);
+    } else if (key === "labels" || key === "env") {
+      out[key] = value.split(",").filter(Boolean);
+    } else if (key === "env-regex") {
+      try {
+        out.envRegex = new RegExp(value);
+      } catch {
+        throw new RunError(`--log-opt env-regex=${value}: not a regular expression`);
+      }
     } else {
-      throw new RunError(`--log-opt ${key} is not supported: hull's json-file log takes max-size and max-file`);
+      throw new RunError(
+        `--log-opt ${key} is not supported: hull's json-file log takes max-size, max-file, labels, env and env-regex`,
+      );
     }
   }
   return out;
+}
+
+/** The labels and variables --log-opt labels=/env=/env-regex= name, as docker's log attributes. */
+function logAttrs(log: LogOpts, labels: Record<string, string>, env: string[]): { logAttrs?: Record<string, string> } {
+  const attrs: Record<string, string> = {};
+  for (const k of log.labels ?? []) if (k in labels) attrs[k] = labels[k] as string;
+  for (const e of env) {
+    const eq = e.indexOf("=");
+    const k = eq < 0 ? e : e.slice(0, eq);
+    if (log.env?.includes(k) || log.envRegex?.test(k)) attrs[k] = eq < 0 ? "" : e.slice(eq + 1);
+  }
+  return Object.keys(attrs).length > 0 ? { logAttrs: attrs } : {};
 }
 
 /** --shm-size in bytes: 4 KiB to 2^53 (a size past that wraps in the kernel's tmpfs option) */
@@ -574,6 +605,12 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     const etcFiles = writeEtcFiles(dir, hostname, ownNetwork, names);
     // a joined network's names are its container's: its /etc/hosts and resolv.conf, bound as they are
     if (joined) Object.assign(etcFiles, joined.etcFiles);
+    const labelMap = {
+      ...(root.config?.Labels ?? {}),
+      ...Object.fromEntries(
+        labels.map((l) => (l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""])),
+      ),
+    };
     const record: ContainerRecord = {
       id,
       name,
@@ -594,14 +631,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(limited ? { limits: o.limits } : {}),
       ...(ports.length > 0 ? { ports } : {}),
       ...(limited && o.cgroupParent !== undefined ? { cgroupParent: o.cgroupParent } : {}),
-      labels: {
-        ...(root.config?.Labels ?? {}),
-        ...Object.fromEntries(
-          labels.map((l) => (l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""])),
-        ),
-      },
+      labels: labelMap,
       ...(o.userns || keepId ? { userns: o.userns || "keep-id" } : {}),
       hostname,
+      ...logAttrs(log, labelMap, env),
       ...(o.domainname ? { domainname: o.domainname } : {}),
       ...(o.groupAdd.length > 0 ? { groupAdd: o.groupAdd } : {}),
       ...(devices.length > 0 ? { devices } : {}),

@@ -110,14 +110,18 @@ function readLogSize(p: ReturnType<typeof paths>, key: string): number {
  * Print a container's output from byte OFFSET of its log as it comes, until it stops; its exit code.
  * (Output only: a detached container has no input to attach to yet.)
  */
-async function followFrom(root: unknown, key: string, offset: number, timestamps = false): Promise<number> {
+/** a log line as `hull logs` prints it: with -t its time, with --details its attributes first */
+type LineFormat = (l: LogLine) => string;
+const plainLine: LineFormat = (l) => l.log;
+
+async function followFrom(root: unknown, key: string, offset: number, format = plainLine): Promise<number> {
   const p = paths(root);
   const { id } = readLog(p, key);
   let at = offset;
   for (;;) {
     const running = isRunning(p, id);
     const next = readLogFrom(p, id, at);
-    for (const l of next.lines) write(timestamps ? `${l.time} ${l.log}` : l.log, l.stream);
+    for (const l of next.lines) write(format(l), l.stream);
     at = next.offset;
     if (!running) return waitContainer(p, id);
     await Bun.sleep(50);
@@ -196,7 +200,10 @@ export const logs: HullCommand = {
       description: "Only lines from this time on: a duration before now (10m, 1h30m), a unix time or an RFC 3339 date",
     },
     until: { type: "string", description: "Only lines before this time (same forms as --since)" },
-    details: { type: "boolean", description: "Accepted as docker's (hull keeps no log attributes)" },
+    details: {
+      type: "boolean",
+      description: "Put the attributes --log-opt labels=/env=/env-regex= chose before each line (k=v,k2=v2)",
+    },
     ...rootArg,
   },
   async run({ args }) {
@@ -213,10 +220,21 @@ export const logs: HullCommand = {
     };
     const since = args.since === undefined ? undefined : time("since", args.since);
     const until = args.until === undefined ? undefined : time("until", args.until);
-    const show = (lines: LogLine[]) => {
-      for (const l of lines) write(args.timestamps ? `${l.time} ${l.log}` : l.log, l.stream);
-    };
     const log = readLog(p, key);
+    // docker's: the attributes sorted by key, joined by commas, then a space (a space alone when none)
+    let details = "";
+    if (args.details) {
+      const { findContainer } = await import("../../container/records");
+      const attrs = findContainer(p, log.id).logAttrs ?? {};
+      details = `${Object.keys(attrs)
+        .sort()
+        .map((k) => `${k}=${attrs[k]}`)
+        .join(",")} `;
+    }
+    const format: LineFormat = (l) => `${args.timestamps ? `${l.time} ` : ""}${details}${l.log}`;
+    const show = (lines: LogLine[]) => {
+      for (const l of lines) write(format(l), l.stream);
+    };
     let lines = log.lines.filter((l) => {
       const t = Date.parse(l.time);
       return (since === undefined || t >= since) && (until === undefined || t < until);
@@ -228,7 +246,7 @@ export const logs: HullCommand = {
     }
     show(lines);
     // --until is a time already past or soon: following past it would print nothing docker would
-    if (args.follow && until === undefined) await followFrom(args.root, log.id, log.offset, Boolean(args.timestamps));
+    if (args.follow && until === undefined) await followFrom(args.root, log.id, log.offset, format);
   },
 };
 

@@ -117,7 +117,8 @@ export const runArgs = {
   },
   "log-opt": {
     type: "string",
-    description: "The log's max-size=SIZE (16m by default) and max-file=N (2) (repeatable)",
+    description:
+      "The log's max-size=SIZE (16m by default), max-file=N (2), and labels=K,.. env=V,.. env-regex=RE for logs --details (repeatable)",
   },
   "sig-proxy": { type: "boolean", description: "Signals to hull reach the container (the default; false is refused)" },
   ...LIMIT_ARGS,

@@ -130,6 +130,10 @@
 #define HULL_FLAG_NET_SHARED 4096
 /* `hull attach --sig-proxy=false`: a signal to the client ends the attachment, the container goes on */
 #define HULL_FLAG_NO_SIG_PROXY 8192
+/* --network none: the user namespace nested under the shared holder's (maps written by it, no
+ * newuidmap), with a network namespace of the container's own; without a holder to be had, a user
+ * namespace of its own as before */
+#define HULL_FLAG_HOLDER_USERNS 16384
 
 /* HULL_REC_OVERLAY_MODE values */
 #define HULL_OVERLAY_AUTO 0

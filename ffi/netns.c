@@ -538,16 +538,31 @@ int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len) {
 /* Start deleting the container's links (a child, joined to the holder's namespaces); its pid. Deleting
  * a veth waits for the kernel's grace period (ms): started when the container's first process ends,
  * it runs while the stage unmounts and removes the container. */
-pid_t net_detach_start(int userfd, int netfd) {
+pid_t net_detach_start(int userfd, int netfd, int users_fd) {
   pid_t y = fork();
   if (y == 0) {
     holder_release();
+    /* It may outlive the supervisor (a container that will not restart is not waited for): nothing of
+     * the supervisor's may stay open in it, such as the caller's stdout, whose reader would wait for
+     * this too. Kept: the holder's namespaces, and its use of the holder (USERS_FD), which ends here. */
+    int keep[3] = {userfd, netfd, users_fd};
+    for (int fd = 3; fd < 1024; fd++)
+      if (fd != keep[0] && fd != keep[1] && fd != keep[2]) close(fd);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      if (cfg.trace_origin <= 0) dup2(null, 2);
+      close(null);
+    }
+    prctl(PR_SET_NAME, "hull-unlink", 0, 0, 0);
     if (setns(userfd, CLONE_NEWUSER) < 0 || setns(netfd, CLONE_NEWNET) < 0) _exit(1);
     char f[6][64];
     trace("detach: joined");
     for (int i = 0; i < cfg.net_attach_n; i++)
       if (parse_attach(cfg.net_attach[i], f)) net_delete_link(f[2]);
     trace("detach: links deleted");
+    holder_unuse(users_fd);
     _exit(0);
   }
   return y;

@@ -697,6 +697,12 @@ static int run_once(int detach) {
   load_attach_file();
   if (cfg.holder_dir) {
     int rc = holder_open(1, &h_user, &h_net, nest_msg, sizeof nest_msg);
+    if (rc && (cfg.flags & HULL_FLAG_HOLDER_USERNS)) {
+      /* only a faster way to the same namespaces: without it, the container's own user namespace */
+      holder_release();
+      h_user = h_net = -1;
+      rc = 0;
+    }
     if (rc && (cfg.flags & HULL_FLAG_NET_SHARED)) {
       /* the default network has a way without the shared namespace: its own helper */
       drop_shared_bridge();
@@ -890,7 +896,7 @@ static int run_once(int detach) {
         {.fd = logs_open[0] ? log_pipes[0][0] : -1, .events = POLLIN},
         {.fd = logs_open[1] ? log_pipes[1][0] : -1, .events = POLLIN},
         /* the container's first process ended: its links can go while the stage cleans up */
-        {.fd = h_user >= 0 && detacher < 0 ? ctr_fd : -1, .events = POLLIN},
+        {.fd = h_user >= 0 && detacher < 0 && cfg.net_attach_n > 0 ? ctr_fd : -1, .events = POLLIN},
         {.fd = status < 0 ? health_timer : -1, .events = POLLIN},
         {.fd = attach_fd, .events = POLLIN},
     };
@@ -905,7 +911,7 @@ static int run_once(int detach) {
       if (prober > 0 && waitpid(prober, NULL, WNOHANG) == prober) prober = -1;
       if (prober <= 0) prober = spawn_quiet(cfg.health_argv);
     }
-    if (p[6].revents) detacher = net_detach_start(h_user, h_net);
+    if (p[6].revents) detacher = net_detach_start(h_user, h_net, users_fd);
     if (p[1].revents) {
       int n = read_full(err_pipe[0], &err, sizeof err);
       if (n == (int)sizeof err) have_err = 1;
@@ -960,13 +966,17 @@ static int run_once(int detach) {
   }
   if (master >= 0) close(master);
   if (h_user >= 0) {
-    if (detacher < 0) detacher = net_detach_start(h_user, h_net);
-    if (detacher > 0) waitpid(detacher, NULL, 0);
+    if (detacher < 0 && cfg.net_attach_n > 0) detacher = net_detach_start(h_user, h_net, users_fd);
+    /* Deleting a veth waits for the kernel's grace period, ~10 ms: only a container that may run
+     * again, with links of the same names, waits for it; else the deleter finishes on its own (the
+     * container's name and address are free already, its links' names are its own). */
+    int may_restart = detach && cfg.restart != HULL_RESTART_NO;
+    if (detacher > 0 && may_restart) waitpid(detacher, NULL, 0);
     close(h_user);
     close(h_net);
   }
   holder_unuse(users_fd);
-  trace("links deleted");
+  trace("holder released");
   if (helper > 0) {
     /* the container is gone: so is what its network needed */
     kill(helper, SIGTERM);

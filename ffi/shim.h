@@ -224,7 +224,8 @@ void push_list(const char ***list, int *n, int *cap, const char *item);
 pid_t clone_under(int userfd, int netfd, char *msg, size_t len);
 int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len);
 int run_net(int message_fd);
-pid_t net_detach_start(int userfd, int netfd);
+/* delete the container's links in a child that ends its use of the holder (USERS_FD) when done */
+pid_t net_detach_start(int userfd, int netfd, int users_fd);
 /* rootfs.c */
 int open_in_root(int rootfd, const char *path, int flags);
 int ensure_in_root(int rootfd, const char *path, int want_file);

@@ -101,8 +101,10 @@ export function containersLeft(root: string): string[] {
  */
 export function shimProcesses(): number[] {
   // not the shared network namespace's holder (hull-netns): it serves every container of a store
-  // and leaves by itself a second or more after the last (test/user-network.test.ts checks that)
-  return userProcesses((name) => name.startsWith("hull-") && name !== "hull-netns");
+  // and leaves by itself a second or more after the last (test/user-network.test.ts checks that);
+  // nor the deleter of an ended container's links (hull-unlink), which the kernel's grace period
+  // keeps ~10 ms after its supervisor is gone (test/network.test.ts checks that it goes)
+  return userProcesses((name) => name.startsWith("hull-") && name !== "hull-netns" && name !== "hull-unlink");
 }
 
 /** Live (not zombie) processes of this user whose name (comm) MATCH takes. */

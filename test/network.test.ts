@@ -82,6 +82,37 @@ describe("with pasta", () => {
     expect(ok(hull(["run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"], store)).trim()).toBe("lo");
   });
 
+  test("an ended container's links are deleted after hull returns, by a deleter that then goes", async () => {
+    requireUnprivileged();
+    if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;
+    // a detached keeper holds the shared namespace, so its links can be looked at after the run
+    ok(hull(["run", "-d", "--name", "unlink-keeper", "busybox", "sleep", "60"], store));
+    try {
+      const id = ok(hull(["run", "-d", "busybox", "true"], store)).trim();
+      ok(hull(["wait", id], store));
+      ok(hull(["rm", id], store));
+      ok(hull(["run", "--rm", "busybox", "true"], store));
+      const holder = readFileSync(join(store.root, "networks", "holder.pid"), "utf8").split(" ")[0] as string;
+      const vethsOf = () =>
+        Bun.spawnSync(["nsenter", "-U", "-n", "--preserve-credentials", "-t", holder, "ip", "-o", "link"])
+          .stdout.toString()
+          .split("\n")
+          .filter((l) => /: hv[0-9a-f]{13}@/.test(l));
+      let left = vethsOf();
+      let deleters = userProcesses((n) => n === "hull-unlink");
+      for (let i = 0; i < 40 && (left.length > 1 || deleters.length > 0); i++) {
+        await Bun.sleep(50);
+        left = vethsOf();
+        deleters = userProcesses((n) => n === "hull-unlink");
+      }
+      // the keeper's own link only, and no deleter left
+      expect(left).toHaveLength(1);
+      expect(deleters).toEqual([]);
+    } finally {
+      hull(["rm", "-f", "unlink-keeper"], store);
+    }
+  });
+
   test("a published port: the host reaches the container's server; port, ps and inspect show it", async () => {
     requireUnprivileged();
     if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;

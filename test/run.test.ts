@@ -55,17 +55,26 @@ const sh = (script: string, flags: string[] = [], opts: { env?: Record<string, s
 
 describe("user namespace", () => {
   test.if(subids)("with subordinate ids: root is the caller, 1..65535 the subordinate range", () => {
-    // --network none: a user namespace made from the host's; on the default network it is made under
-    // the shared network namespace's, whose map is this one, so there it reads as the identity
+    // a container's user namespace is made under the shared holder's (src/network/holder-userns.ts),
+    // whose map is this one, so there it reads as the identity, --network none too; HULL_NET_SHARED=0
+    // makes it from the host's, as without a holder
     expect(ok(sh("cat /proc/self/uid_map")).trim().split(/\s+/).map(Number).slice(0, 4)).toEqual([0, 0, 1, 1]);
-    const map = ok(sh("cat /proc/self/uid_map", ["--network", "none"]))
+    expect(
+      ok(sh("cat /proc/self/uid_map", ["--network", "none"]))
+        .trim()
+        .split(/\s+/)
+        .map(Number)
+        .slice(0, 4),
+    ).toEqual([0, 0, 1, 1]);
+    const own = { env: { HULL_NET_SHARED: "0" } };
+    const map = ok(sh("cat /proc/self/uid_map", ["--network", "none"], own))
       .trim()
       .split("\n")
       .map((l) => l.trim().split(/\s+/).map(Number));
     expect(map[0]).toEqual([0, uid, 1]);
     expect(map[1]?.[0]).toBe(1);
     expect(map[1]?.[2]).toBeGreaterThanOrEqual(65535);
-    const gmap = ok(sh("cat /proc/self/gid_map", ["--network", "none"]))
+    const gmap = ok(sh("cat /proc/self/gid_map", ["--network", "none"], own))
       .trim()
       .split("\n");
     expect(gmap[0]?.trim().split(/\s+/).map(Number)).toEqual([0, gid, 1]);
@@ -106,7 +115,7 @@ describe("user namespace", () => {
 
   test("without subordinate ids: a single-id map, a one-line warning, and files still owned by root inside", () => {
     const r = sh("cat /proc/self/uid_map; stat -c %u /bin/busybox; touch /x && stat -c %u /x", ["--network", "none"], {
-      env: { HULL_IDMAP: "single" },
+      env: { HULL_IDMAP: "single", HULL_NET_SHARED: "0" },
     });
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");

@@ -31,6 +31,7 @@ import {
 } from "../network/mode";
 import type { PortMapping } from "../network/publish";
 import type { NetworkRecord } from "../network/records";
+import { holderUserns } from "../network/holder-userns";
 import { buildEnv, readEnvFile } from "./env";
 import { overlayModeFromEnv, type RunOptions } from "./options";
 import { nameLink, releaseName, reserveName } from "./names";
@@ -797,6 +798,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       spec.userNets = userNets(paths, id, record.networks, ids, bridgeIp, routeNetwork(paths, record));
     } else if (bridge && bridgeIp) {
       spec.userNets = bridge.bridgeNets(paths, id, dir, bridgeIp, ids);
+    } else if (net.kind === "none" && !keepId) {
+      // the shared holder's user namespace, without newuidmap (src/network/holder-userns.ts)
+      spec.userNets = holderUserns(paths, ids);
+      if (spec.userNets) spec.flags |= ABI.HULL_FLAG_HOLDER_USERNS;
     }
     mark("exec of the shim");
     return await execShim(encodeMessage(spec));

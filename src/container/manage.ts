@@ -33,21 +33,26 @@ export interface ContainerView {
 }
 
 export function containers(paths: StorePaths, all: boolean): ContainerView[] {
-  return listContainers(paths)
+  return views(paths, listContainers(paths), all);
+}
+
+function views(paths: StorePaths, records: ContainerRecord[], all: boolean): ContainerView[] {
+  return records
     .map((record) => ({ record, state: containerState(paths, record) }))
     .filter((c) => all || c.state.status === "running")
-    .sort((a, b) => b.record.created.localeCompare(a.record.created));
+    .sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0));
 }
 
 /**
  * --rm containers whose hull died before anything of the container ran to clean up (a kill -9 while
- * it started): garbage, removed as `rm -f -v` would, by the next `hull ps`.
+ * it started): garbage, removed as `rm -f -v` would, by the next `hull ps`. The containers left, as
+ * `containers(paths, true)` gives them (each record read once: `hull ps` of 200 read them twice).
  */
-export async function sweepDeadRemovals(paths: StorePaths): Promise<void> {
-  for (const rec of listContainers(paths)) {
-    if (!rec.rm || containerState(paths, rec).status !== "dead") continue;
-    await removeContainer(paths, rec.id, true, true).catch(() => {});
-  }
+export async function sweepDeadRemovals(paths: StorePaths): Promise<ContainerView[]> {
+  const all = views(paths, listContainers(paths), true);
+  const dead = all.filter((c) => c.record.rm && c.state.status === "dead");
+  for (const c of dead) await removeContainer(paths, c.record.id, true, true).catch(() => {});
+  return dead.length === 0 ? all : containers(paths, true);
 }
 
 async function waitGone(paths: StorePaths, rec: ContainerRecord): Promise<void> {

@@ -1,5 +1,4 @@
 import {
-  containers,
   sweepDeadRemovals,
   inspectContainer,
   pruneContainers,
@@ -97,9 +96,8 @@ export const ps: HullCommand = {
     if (!Number.isInteger(last) || last < -1) throw new UsageError(`--last takes a number, not ${String(args.last)}`);
     const statusOf = (c: ContainerView) => (c.state.status === "running" && c.state.paused ? "paused" : c.state.status);
     const p = paths(args.root);
-    await sweepDeadRemovals(p);
+    const everyone = await sweepDeadRemovals(p);
     const wantsAll = Boolean(args.all) || f.has("status") || f.has("exited") || last >= 0;
-    const everyone = containers(p, true);
     // before=/since=: created before or after the container named (docker's rule: by creation)
     const createdOf = (key: string) => {
       const c = everyone.find((x) => x.record.id.startsWith(key) || x.record.name === key);

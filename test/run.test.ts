@@ -153,6 +153,17 @@ describe("mount namespace and root filesystem", () => {
     expect(r.stdout).toContain("x\n");
   });
 
+  test("a --rm container's layer skips fsync (overlay's volatile); a kept container's does not", () => {
+    const rootOpts = (info: string) => info.split("\n").find((l) => l.split(" ")[4] === "/") ?? "";
+    const kernel = { env: { HULL_OVERLAY: "kernel" } };
+    // the kernel shows it as fsync=volatile (6.x) or volatile
+    expect(rootOpts(ok(sh("cat /proc/self/mountinfo", [], kernel)))).toContain("volatile");
+    const kept = hull(["run", "--name", "kept-layer", "busybox", "cat", "/proc/self/mountinfo"], { root, ...kernel });
+    hull(["rm", "kept-layer"], { root });
+    expect(rootOpts(ok(kept))).toContain(" - overlay ");
+    expect(rootOpts(ok(kept))).not.toContain("volatile");
+  });
+
   const fuseOk = fuseUsable();
   test.if(hostHas(fuseOk, "fuse-overlayfs path: /dev/fuse not usable or fuse-overlayfs missing"))(
     "fuse-overlayfs path (HULL_OVERLAY=fuse): writes work and the layer still vanishes",

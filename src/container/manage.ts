@@ -102,11 +102,17 @@ async function removeLocked(paths: StorePaths, key: string, force: boolean, volu
   const dir = containerDir(paths, rec.id);
   if (accessible(dir, F_OK)) await discardContainerDir(paths, rec.id);
   releaseName(paths, rec.name, rec.id);
+  // A container that exited had its links deleted by its supervisor as it ended (ffi/netns.c); one
+  // killed outright (rm -f, or its supervisor killed) has them still, until the kernel's late
+  // teardown of its namespace: deleted here (a shim of its own, ~30 ms, so only then).
+  const linksLeft = state.status !== "exited";
   if (rec.bridgeIp) {
     // the same for its address on the shared bridge
-    const { vethName } = await import("../network/attach");
-    const { deleteLinks } = await import("../network/manage");
-    await deleteLinks(paths, [vethName(rec.id, "hull0")]).catch(() => {});
+    if (linksLeft) {
+      const { vethName } = await import("../network/veth");
+      const { deleteLinks } = await import("../network/manage");
+      await deleteLinks(paths, [vethName(rec.id, "hull0")]).catch(() => {});
+    }
     (await import("../network/bridge")).releaseAddress(paths, rec.bridgeIp);
   }
   if (rec.networks && Object.keys(rec.networks).length > 0) {
@@ -116,10 +122,11 @@ async function removeLocked(paths: StorePaths, key: string, force: boolean, volu
     const { refreshHosts, vethName } = await import("../network/attach");
     const { deleteLinks } = await import("../network/manage");
     const endpoints = Object.values(rec.networks);
-    await deleteLinks(
-      paths,
-      endpoints.map((e) => vethName(rec.id, e.networkId)),
-    ).catch(() => {});
+    if (linksLeft)
+      await deleteLinks(
+        paths,
+        endpoints.map((e) => vethName(rec.id, e.networkId)),
+      ).catch(() => {});
     const nets = Object.keys(rec.networks);
     await withNetworksLock(paths, () => refreshHosts(paths, nets));
   }

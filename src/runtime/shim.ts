@@ -67,18 +67,31 @@ async function readCapped(stream: ReadableStream<Uint8Array>, limit: number, exi
   const kept: Uint8Array[] = [];
   let size = 0;
   const reader = stream.getReader();
-  const late = exited.then(() => Bun.sleep(200)).then(() => "late" as const);
-  for (;;) {
-    const next = await Promise.race([reader.read(), late]);
-    if (next === "late") {
-      reader.cancel().catch(() => {});
-      break;
+  // cleared once the stream ends, and unref'd: a pending timer kept every `hull rm` (which spawns the
+  // shim) alive 200 ms after its work was done
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = exited.then(
+    () =>
+      new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), 200);
+        timer.unref();
+      }),
+  );
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), late]);
+      if (next === "late") {
+        reader.cancel().catch(() => {});
+        break;
+      }
+      if (next.done) break;
+      if (size >= limit) continue;
+      const part = next.value.subarray(0, limit - size);
+      kept.push(part);
+      size += part.length;
     }
-    if (next.done) break;
-    if (size >= limit) continue;
-    const part = next.value.subarray(0, limit - size);
-    kept.push(part);
-    size += part.length;
+  } finally {
+    if (timer) clearTimeout(timer);
   }
   return Buffer.concat(kept).toString("utf8");
 }

@@ -6,10 +6,10 @@
 // returns and is gone when `hull rm` or `network disconnect` does.
 import { join } from "node:path";
 import { containerDir, type ContainerRecord, listContainers } from "../container/records";
-import { hostIdMapping, nestedMap } from "../runtime/idmap";
+import { holderMaps } from "./holder-userns";
 import type { UserNets } from "../runtime/message";
 import type { StorePaths } from "../store/paths";
-import { bridgeName, networksDir, type NetworkRecord, pickAddress, readNetwork } from "./records";
+import { bridgeName, type NetworkRecord, pickAddress, readNetwork } from "./records";
 import { bridgeLine } from "./bridge";
 import { parseSubnet } from "./subnet";
 import { vethName } from "./veth";
@@ -101,13 +101,8 @@ export function userNets(
   routeVia?: string,
 ): UserNets | undefined {
   if ((!endpoints || Object.keys(endpoints).length === 0) && !bridgeIp) return undefined;
-  const holder = hostIdMapping();
   return {
-    dir: networksDir(paths),
-    holderUidMap: holder.uidMap,
-    holderGidMap: holder.gidMap,
-    nestUidMap: nestedMap(maps.uidMap, holder.uidMap),
-    nestGidMap: nestedMap(maps.gidMap, holder.gidMap),
+    ...holderMaps(paths, maps),
     attach: [
       ...(bridgeIp ? [bridgeLine(vethName(id, "hull0"), bridgeIp)] : []),
       ...networksOf(paths, endpoints ?? {}).map(([n, e]) => attachLine(id, n, e, n.name === routeVia)),

@@ -5,7 +5,7 @@
 // in 65,000 addresses, removed with the container (by hull rm, or by the shim after --rm).
 import { join } from "node:path";
 import { DNS_FORWARDER } from "../container/etc-files";
-import { hostIdMapping, nestedMap } from "../runtime/idmap";
+import { holderMaps } from "./holder-userns";
 import type { UserNets } from "../runtime/message";
 import { writeFileAtomic } from "../store/atomic";
 import type { StorePaths } from "../store/paths";
@@ -73,16 +73,7 @@ export function bridgeNets(
   const line = bridgeLine(vethName(id, "hull0"), ip);
   const file = join(dir, "links");
   writeFileAtomic(file, `${line}\n`, 0o644, false);
-  const holder = hostIdMapping();
-  return {
-    dir: join(paths.root, "networks"),
-    holderUidMap: holder.uidMap,
-    holderGidMap: holder.gidMap,
-    nestUidMap: nestedMap(maps.uidMap, holder.uidMap),
-    nestGidMap: nestedMap(maps.gidMap, holder.gidMap),
-    attach: [line],
-    file,
-  };
+  return { ...holderMaps(paths, maps), attach: [line], file };
 }
 
 /** The shared namespace's own pasta: no ports in, nothing to the host's loopback, DNS forwarded. */

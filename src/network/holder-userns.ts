@@ -10,20 +10,32 @@ import type { UserNets } from "../runtime/message";
 import type { StorePaths } from "../store/paths";
 import { mkdir } from "../sys/libc";
 
-/** The holder's part of the message for a container with MAPS (host ids), or undefined when its maps
- * cannot be written from the holder's (ids the holder does not have). */
+/**
+ * The holder's part of the message for a container with MAPS (host ids), with no links: its
+ * namespaces' directory, its maps, and the container's maps in its ids. Throws when MAPS names ids
+ * the holder does not have.
+ */
+export function holderMaps(paths: StorePaths, maps: Pick<IdMapping, "uidMap" | "gidMap">): UserNets {
+  const holder = hostIdMapping();
+  return {
+    dir: join(paths.root, "networks"),
+    holderUidMap: holder.uidMap,
+    holderGidMap: holder.gidMap,
+    nestUidMap: nestedMap(maps.uidMap, holder.uidMap),
+    nestGidMap: nestedMap(maps.gidMap, holder.gidMap),
+    attach: [],
+  };
+}
+
+/** holderMaps for `--network none`, its directory made; undefined where the holder cannot serve. */
 export function holderUserns(paths: StorePaths, maps: Pick<IdMapping, "uidMap" | "gidMap">): UserNets | undefined {
   if (process.env.HULL_NET_SHARED === "0") return undefined;
-  const holder = hostIdMapping();
-  let nestUidMap: string;
-  let nestGidMap: string;
+  let nets: UserNets;
   try {
-    nestUidMap = nestedMap(maps.uidMap, holder.uidMap);
-    nestGidMap = nestedMap(maps.gidMap, holder.gidMap);
+    nets = holderMaps(paths, maps);
   } catch {
     return undefined;
   }
-  const dir = join(paths.root, "networks");
-  mkdir(dir, 0o700, true);
-  return { dir, holderUidMap: holder.uidMap, holderGidMap: holder.gidMap, nestUidMap, nestGidMap, attach: [] };
+  mkdir(nets.dir, 0o700, true);
+  return nets;
 }

@@ -97,22 +97,24 @@ async function pullLocked(
   // the record names each layer's blob, so a blob that is missing is fetched even when its layer is
   // unpacked already (a layer made by a build has another blob; a prune killed between removing blobs
   // and layers leaves layers without theirs): else the image would name a blob it lacks
-  const missing = manifest.layers.filter((l) => !store.hasBlob(l.digest));
-  say(`${origin}: ${manifest.layers.length} layers, ${missing.length} to download`);
-  await bounded(missing, PARALLEL, async (layer) => {
+  const missing = manifest.layers.filter((l) => !store.hasBlob(l.digest)).length;
+  say(`${origin}: ${manifest.layers.length} layers, ${missing} to download`);
+  // each layer unpacked as soon as its blob is stored, while the others still download: layers
+  // unpack into directories of their own, so their order does not matter
+  await bounded([...manifest.layers.entries()], PARALLEL, async ([i, layer]) => {
     const id = layer.digest.slice(7, 19);
-    const body = counting(await registry.blob(ref.path, layer.digest), (n) => opts.bytes?.(id, n, layer.size));
-    await store.putBlob(layer.digest, body, layer.size);
-    if (!opts.bytes) say(`  ${id}: downloaded ${layer.size} bytes`);
-  });
-  for (const [i, layer] of manifest.layers.entries()) {
+    if (!store.hasBlob(layer.digest)) {
+      const body = counting(await registry.blob(ref.path, layer.digest), (n) => opts.bytes?.(id, n, layer.size));
+      await store.putBlob(layer.digest, body, layer.size);
+      if (!opts.bytes) say(`  ${id}: downloaded ${layer.size} bytes`);
+    }
     const { skipped } = await ensureUnpacked(store, layer.digest, layer.mediaType, diffIds[i] as string);
     if (skipped.length > 0) {
       say(
         `  note: ${skipped.length} device node(s) skipped (a user namespace cannot create them): ${skipped.slice(0, 3).join(", ")}`,
       );
     }
-  }
+  });
   const record: ImageRecord = {
     id: manifest.config.digest,
     manifestDigest,

@@ -22,6 +22,38 @@ static void holder_file(char *out, size_t len, const char *name) {
   snprintf(out, len, "%s/%s", cfg.holder_dir, name);
 }
 
+/* PID is a holder hull started: named hull-netns, the caller's, in the caller's pid namespace, its
+ * user namespace a child of the caller's. The pid file alone is not trusted: a pid file pointing at a
+ * container's process (which may name itself hull-netns) would nest the next containers under that
+ * container's user namespace, giving its root every capability over them. */
+static int is_holder(pid_t pid) {
+  char path[64], text[512];
+  snprintf(path, sizeof path, "/proc/%d/comm", pid);
+  if (read_small_file(path, text, sizeof text) <= 0 || strcmp(text, "hull-netns\n")) return 0;
+  /* a holder killed outright and not reaped yet (a pid 1 that reaps nothing) keeps its pid, name and
+   * start time: a zombie has no namespaces to lend */
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  const char *close_paren = read_small_file(path, text, sizeof text) > 0 ? strrchr(text, ')') : NULL;
+  if (!close_paren || close_paren[1] != ' ' || close_paren[2] == 'Z' || close_paren[2] == 'X') return 0;
+  struct stat mine, theirs;
+  snprintf(path, sizeof path, "/proc/%d", pid);
+  if (stat(path, &theirs) < 0 || theirs.st_uid != getuid()) return 0;
+  snprintf(path, sizeof path, "/proc/%d/ns/pid", pid);
+  if (stat("/proc/self/ns/pid", &mine) < 0 || stat(path, &theirs) < 0 || mine.st_dev != theirs.st_dev ||
+      mine.st_ino != theirs.st_ino)
+    return 0;
+  snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+  int user = open(path, O_RDONLY | O_CLOEXEC);
+  if (user < 0) return 0;
+  int parent = ioctl(user, NS_GET_PARENT);
+  close(user);
+  if (parent < 0) return 0;
+  int ok = fstat(parent, &theirs) == 0 && stat("/proc/self/ns/user", &mine) == 0 && mine.st_dev == theirs.st_dev &&
+           mine.st_ino == theirs.st_ino;
+  close(parent);
+  return ok;
+}
+
 /* The holder's pid while the process its pid file names ("pid starttime") lives, else 0. */
 static pid_t holder_pid(void) {
   char path[4200], text[128], start[32];
@@ -33,7 +65,8 @@ static pid_t holder_pid(void) {
   sp++;
   size_t n = strcspn(sp, " \n");
   proc_start(pid, start, sizeof start);
-  return start[0] && strlen(start) == n && !strncmp(start, sp, n) ? pid : 0;
+  if (!start[0] || strlen(start) != n || strncmp(start, sp, n)) return 0;
+  return is_holder(pid) ? pid : 0;
 }
 
 /* The pastas of this user whose target (the last argument) is HOLDER: found in /proc rather than
@@ -64,9 +97,8 @@ static int holder_pastas(pid_t holder, int kill_them) {
       int holders = 0;
       for (char *a = cmd; a < cmd + n - 1; a += strlen(a) + 1)
         if (strstr(a, "/holder.pasta.pid")) holders = 1;
-      char tcomm[32];
-      snprintf(path, sizeof path, "/proc/%.12s/comm", last);
-      if (!holders || (read_small_file(path, tcomm, sizeof tcomm) > 0 && !strncmp(tcomm, "hull-netns", 10))) continue;
+      /* a holder killed outright may linger as a zombie, still named hull-netns: not alive */
+      if (!holders || (atoi(last) > 0 && is_holder(atoi(last)))) continue;
     } else if (strcmp(last, want)) {
       continue;
     }
@@ -151,6 +183,8 @@ static pid_t holder_start(char *msg, size_t len) {
     setsid();
     pid_t b = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD), 0, 0, 0, 0);
     if (b == 0) {
+      /* named before its pid file exists: is_holder() checks the name */
+      prctl(PR_SET_NAME, "hull-netns", 0, 0, 0);
       char c;
       if (read_full(go[0], &c, 1) != 1) _exit(1);
       sigset_t none;
@@ -189,6 +223,14 @@ static pid_t holder_start(char *msg, size_t len) {
   }
   write_all(go[1], "g", 1);
   close(go[1]);
+  /* what a holder killed outright left: its way out was in its own namespace, gone with it; read as
+   * the new one's, holder.nat "ok" would skip making the new namespace's way out */
+  static const char *const stale[] = {"holder.nat", "holder.pasta.pid", "holder.pasta.err"};
+  for (size_t i = 0; i < sizeof stale / sizeof *stale; i++) {
+    char old[4200];
+    holder_file(old, sizeof old, stale[i]);
+    unlink(old);
+  }
   char path[4200], tmp[4300], start[32], text[64];
   proc_start(b, start, sizeof start);
   holder_file(path, sizeof path, "holder.pid");

@@ -231,6 +231,10 @@ test("cp in and out of a running container: owners mapped, symlinks kept inside,
   writeFileSync(join(dir, "in.txt"), "from host\n");
   ok(h("cp", join(dir, "in.txt"), "files:/data/"));
   expect(ok(h("exec", "files", "stat", "-c", "%u %n", "/data/in.txt")).trim()).toBe("0 /data/in.txt");
+  // straight under its root, whose host path is the link /proc/PID/root
+  ok(h("cp", join(dir, "in.txt"), "files:/top.txt"));
+  ok(h("cp", join(dir, "in.txt"), "files:/"));
+  expect(ok(h("exec", "files", "cat", "/top.txt", "/in.txt"))).toBe("from host\nfrom host\n");
   expect(psJson().find((c) => c.Names === "files").State).toBe("running");
   expect(h("cp", "files:/nope", dir).stderr).toContain("no such file or directory: /nope");
   expect(h("cp", "a", "b").stderr).toContain("between a container and the host");

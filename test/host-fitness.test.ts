@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { privateRuntimeDir, userRuntimeDir } from "../src/runtime/runtime-dir";
-import { fileSystemOf } from "../src/runtime/host";
+import { apparmorProfile, fileSystemOf } from "../src/runtime/host";
 import { hull, ok, requireUnprivileged, useStore } from "./helpers";
 
 requireUnprivileged();
@@ -41,9 +41,9 @@ test("AppArmor's restriction: doctor fails, names the sysctl, and prints the pro
   );
   const profile = ok(hull(["doctor", "--apparmor-profile"], store));
   expect(profile).toContain("abi <abi/4.0>,");
-  expect(profile).toMatch(/^profile hull \/\S+ flags=\(unconfined\) \{\n {2}userns,$/m);
+  expect(profile).toMatch(/^profile hull "\/[^"]+" flags=\(unconfined\) \{\n {2}userns,$/m);
   // the path named is the hull that printed it, which must exist
-  const path = /^profile hull (\S+) /m.exec(profile)?.[1] ?? "";
+  const path = /^profile hull "([^"]+)" /m.exec(profile)?.[1] ?? "";
   expect(statSync(path).isFile()).toBe(true);
   // once loaded, hull runs under it: the check passes
   const loaded = fakeProc({
@@ -52,6 +52,16 @@ test("AppArmor's restriction: doctor fails, names the sysctl, and prints the pro
   });
   const again = hull(["doctor"], { ...store, env: { HULL_TEST_PROC: loaded } });
   expect(again.stdout).toMatch(/ok\s+user namespaces\s+AppArmor restricts .* hull runs under its profile/);
+});
+
+test("the profile's path cannot add rules: line breaks refused, AppArmor's globs escaped", () => {
+  expect(() => apparmorProfile("/tmp/q\nprofile evil /usr/bin/** flags=(unconfined) { userns, }\n#")).toThrow(
+    "control character",
+  );
+  const p = apparmorProfile('/opt/a{b,c}/hu*ll [x] "q"');
+  expect(p).toContain('profile hull "/opt/a\\{b\\,c\\}/hu\\*ll \\[x\\] \\"q\\"" flags=(unconfined) {');
+  // one profile, whatever the path
+  expect(p.match(/^profile /gm)).toHaveLength(1);
 });
 
 test("a store on NFS: doctor names the file system and where to put the store instead", () => {

@@ -2,7 +2,7 @@
 // only to 127.0.0.1 and to the namespaces the containers are in. Every test ends with no pasta of
 // this user left.
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -110,6 +110,65 @@ describe("with pasta", () => {
       expect(deleters).toEqual([]);
     } finally {
       hull(["rm", "-f", "unlink-keeper"], store);
+    }
+  });
+
+  test("a holder killed outright: the next one makes its own way out, not trusting the dead one's files", async () => {
+    requireUnprivileged();
+    if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;
+    const holderFile = join(store.root, "networks", "holder.pid");
+    ok(hull(["run", "-d", "--name", "nat-1", "busybox", "sleep", "60"], store));
+    const first = Number(readFileSync(holderFile, "utf8").split(" ")[0]);
+    process.kill(first, "SIGKILL");
+    ok(hull(["rm", "-f", "nat-1"], store));
+    ok(hull(["run", "-d", "--name", "nat-2", "busybox", "sleep", "60"], store));
+    try {
+      const second = Number(readFileSync(holderFile, "utf8").split(" ")[0]);
+      expect(second).not.toBe(first);
+      // the new namespace's own pasta (its target, the last argument, is the new holder)
+      let found = false;
+      for (let i = 0; i < 50 && !found; i++) {
+        found = helpers().some((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).at(-1) === String(second);
+          } catch {
+            return false;
+          }
+        });
+        if (!found) await Bun.sleep(50);
+      }
+      expect(found).toBe(true);
+      expect(readFileSync(join(store.root, "networks", "holder.nat"), "utf8")).toContain("ok");
+    } finally {
+      hull(["rm", "-f", "nat-2"], store);
+    }
+  });
+
+  test("a holder.pid naming a container's process is not trusted: nothing is nested under that container", () => {
+    requireUnprivileged();
+    const holderFile = join(store.root, "networks", "holder.pid");
+    // its pid 1 named as the holder is named: a script called hull-netns (the kernel names a script's
+    // process after the script)
+    const script = "printf '#!/bin/sh\\nsleep 60\\n' > /hull-netns && chmod +x /hull-netns && exec /hull-netns";
+    ok(hull(["run", "-d", "--name", "fake-holder", "--network", "none", "busybox", "sh", "-c", script], store));
+    try {
+      const id = ok(hull(["inspect", "-f", "{{.Id}}", "fake-holder"], store)).trim();
+      const init = readFileSync(join(store.root, "containers", id, "init.pid"), "utf8");
+      let comm = "";
+      for (let i = 0; i < 50 && comm !== "hull-netns"; i++) {
+        comm = readFileSync(`/proc/${init.split(" ")[0]}/comm`, "utf8").trim();
+        if (comm !== "hull-netns") Bun.sleepSync(20);
+      }
+      expect(comm).toBe("hull-netns");
+      writeFileSync(holderFile, init);
+      ok(hull(["run", "--rm", "--network", "none", "busybox", "true"], store));
+      const now = readFileSync(holderFile, "utf8").split(" ")[0] as string;
+      expect(now).not.toBe(init.split(" ")[0]);
+      expect(readFileSync(`/proc/${now}/comm`, "utf8").trim()).toBe("hull-netns");
+      // its pid namespace is this one: a real holder, not a container's process
+      expect(readlinkSync(`/proc/${now}/ns/pid`)).toBe(readlinkSync("/proc/self/ns/pid"));
+    } finally {
+      hull(["rm", "-f", "fake-holder"], store);
     }
   });
 

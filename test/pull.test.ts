@@ -107,6 +107,12 @@ describe.if(tools)("hull pull", () => {
       expect(none.stderr).toContain(`${registry.host}/team/nowhere:1:`);
       // a name with its registry is only that registry's
       expect(hull(["pull", "127.0.0.1:9/team/searched:1"], { root, env }).stderr).not.toContain("Trying to pull");
+      // a short name of hex letters is a name too, never sent past the list to docker.io
+      const hex = hull(["pull", "cafe:1"], { root, env });
+      expect(hex.stderr).toContain("Trying to pull 127.0.0.1:9/cafe:1...");
+      expect(hex.stderr).toContain(`Trying to pull ${registry.host}/cafe:1...`);
+      writeFileSync(config, `[registries]\nsearch = ["registry"]\n`);
+      expect(hull(["pull", "team/searched:1"], { root, env }).stderr).toContain("with a dot or a port");
       writeFileSync(config, `[registries]\nsearch = ["not a host"]\n`);
       expect(hull(["pull", "team/searched:1"], { root, env }).stderr).toContain(
         "registries.search.0: a registry is host[:port]",

@@ -205,7 +205,7 @@ test("--device binds a node the caller may open, and refuses one it may not", ()
         "run",
         "--rm",
         "--device",
-        "/dev/zero:/dev/nothing:r",
+        "/dev/zero:/dev/nothing:rw",
         "busybox",
         "sh",
         "-c",
@@ -217,7 +217,10 @@ test("--device binds a node the caller may open, and refuses one it may not", ()
     "1\n",
   );
   for (const [spec, words] of [
-    ["/etc/passwd", "not a device"],
+    ["/etc/passwd", "not a device node"],
+    ["/dev", "not a device node"],
+    ["/dev/zero:/dev/z:r", "cannot be held to r (no device cgroup)"],
+    ["/dev/zero:m", "cannot be held to m"],
     ["/dev/no-such-device", "no such device"],
     ["/dev/zero:/proc/zero", "a device goes under /dev"],
     ["/dev/zero:rwx", "permissions are letters of rwm"],
@@ -331,4 +334,25 @@ test("logs --details: the labels and variables --log-opt labels=/env=/env-regex=
   expect(ok(h("logs", "--details", "rf-plain"))).toBe(" plain\n");
   ok(h("rm", "rf-details", "rf-plain"));
   expect(h("run", "--rm", "--log-opt", "env-regex=(", "busybox", "true").stderr).toContain("not a regular expression");
+  // values escaped as docker escapes them (a URL query's): a line break cannot forge a log line
+  ok(
+    h(
+      "run",
+      "--name",
+      "rf-forge",
+      "-l",
+      "x=1\nFAKE LINE",
+      "-e",
+      "V=a,b=c d",
+      "--log-opt",
+      "labels=x",
+      "--log-opt",
+      "env=V",
+      "busybox",
+      "echo",
+      "real",
+    ),
+  );
+  expect(ok(h("logs", "--details", "rf-forge"))).toBe("V=a%2Cb%3Dc+d,x=1%0AFAKE+LINE real\n");
+  ok(h("rm", "rf-forge"));
 });

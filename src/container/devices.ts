@@ -1,7 +1,8 @@
 // docker's --device HOST[:CONTAINER][:PERMS], rootless: a user namespace cannot mknod, so the host's
-// node is bound into the container's /dev, as rootless podman does. The kernel's own permission
-// check on the node stays the boundary (no device cgroup is ours to program), so a device is given
-// only when the caller may open it as PERMS asks; m (mknod) cannot be given at all.
+// node is bound into the container, as rootless podman does. The kernel's own permission check on
+// the node stays the boundary (no device cgroup is ours to program), so a node is given only when
+// the caller may open it for reading and writing, and only as that: PERMS narrower than rw would be
+// a promise nothing keeps, and are refused.
 import { statSync } from "node:fs";
 import { accessible, R_OK, W_OK } from "../sys/libc";
 
@@ -39,6 +40,12 @@ export function parseDevice(spec: string): DeviceMapping {
     throw new Error(`--device ${spec}: a device goes under /dev (or another path of the image), not ${container}`);
   if (!PERMS.test(permissions) || new Set(permissions).size !== permissions.length)
     throw new Error(`--device ${spec}: permissions are letters of rwm, each once`);
+  // docker enforces them with a device cgroup, which a rootless runtime does not have: a node bound
+  // in opens as the caller may open it, so "read only" would be a promise hull does not keep
+  if (!permissions.includes("r") || !permissions.includes("w"))
+    throw new Error(
+      `--device ${spec}: a rootless container cannot be held to ${permissions} (no device cgroup): the node opens as you may open it; give rw, or leave the permissions out`,
+    );
   return { host, container, permissions };
 }
 
@@ -52,17 +59,11 @@ export function checkDevice(d: DeviceMapping): void {
       `--device ${d.host}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such device" : (e as NodeJS.ErrnoException).code}`,
     );
   }
-  if (!st.isCharacterDevice() && !st.isBlockDevice() && !st.isDirectory())
-    throw new Error(`--device ${d.host}: not a device (give a node under /dev, or a directory of them)`);
-  const mode = (d.permissions.includes("r") ? R_OK : 0) | (d.permissions.includes("w") ? W_OK : 0);
-  if (mode !== 0 && !accessible(d.host, mode))
+  // a directory would be bound whole: whatever else is in it too, writable, --read-only or not
+  if (!st.isCharacterDevice() && !st.isBlockDevice())
+    throw new Error(`--device ${d.host}: not a device node (give each node, as /dev/fuse; for a directory, -v)`);
+  if (!accessible(d.host, R_OK | W_OK))
     throw new Error(
-      `--device ${d.host}: you cannot open it for ${d.permissions
-        .replace("m", "")
-        .split("")
-        .map((c) => (c === "r" ? "reading" : "writing"))
-        .join(
-          " and ",
-        )}, and a rootless container gets no more than you: ask for it in its group (ls -l ${d.host}), or give fewer permissions`,
+      `--device ${d.host}: you cannot open it for reading and writing, and a rootless container gets no more than you: join its group (ls -l ${d.host})`,
     );
 }

@@ -49,6 +49,10 @@ export function resolveInRoot(root: string, path: string): string {
 export function realIn(root: string, path: string): string {
   let p = resolveInRoot(root, path);
   for (let i = 0; i < 40; i++) {
+    // the root itself is no link to follow, even where it is one on the host: a running container's
+    // /proc/PID/root (which read back to itself 40 times: `hull cp F running:/name` failed); ROOT/.
+    // so that an lstat of what is returned sees the directory
+    if (p === join(root)) return `${p}/.`;
     const st = lstatSync(p);
     if (!st.isSymbolicLink()) return p;
     const link = readlinkSync(p);

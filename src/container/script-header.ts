@@ -8,6 +8,7 @@
 //   header  := line 1 "#!" ... , then lines that are empty or start with "#", up to the first other line
 //   option  := "# hull:" WORD*        (WORD: KEY, KEY=VALUE; VALUE may be "quoted" or 'quoted')
 //   interp  := "#!" COMMAND [ARG...]  (at most one, after line 1)
+import { CONTROL_CHARS } from "../sys/control-chars";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseReference } from "../image/reference";
 import { splitWords } from "../store/config";
@@ -148,9 +149,8 @@ export function shellLine(argv: string[]): string {
   return argv.map(shellWord).join(" ");
 }
 
-/** control characters (C0, DEL, C1, line separators): shown as escapes, never sent to the terminal */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
-const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+/** control characters: shown as escapes, never sent to the terminal */
+const CONTROL = CONTROL_CHARS;
 
 function shellWord(a: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a)) return a;

@@ -107,7 +107,9 @@ export function isShortName(name: string): boolean {
  * A name with its registry stands for itself.
  */
 export function nameCandidates(name: string): string[] {
-  if (!isShortName(name) || /^(sha256:)?[a-f0-9]{4,64}$/.test(name)) return [name];
+  // (an image id is looked for before a name, by findImage; `cafe` is a name here, and a pull never
+  // means an id: a short name of hex letters must not slip past the search list to docker.io)
+  if (!isShortName(name)) return [name];
   const { loadConfig } = require("../store/config") as typeof import("../store/config");
   const search = loadConfig().config.registries?.search;
   if (!search) return [name];

@@ -6,6 +6,7 @@ import { cgroupHost } from "./cgroup";
 import { findRange, hostIdMapping } from "./idmap";
 import { findProgram } from "./programs";
 import { userName } from "./whoami";
+import { CONTROL_CHARS } from "../sys/control-chars";
 import { privateRuntimeDir, userRuntimeDir } from "./runtime-dir";
 import { shimFd } from "./shim";
 
@@ -39,13 +40,20 @@ const read = (p: string): string | undefined => {
  * attaches no profile of its own), so naming hull's own executable is enough.
  */
 export function apparmorProfile(executable = process.execPath): string {
-  return `# hull's AppArmor profile: lets ${executable} make user namespaces under
+  // a path is text of the profile: a line break in it would add rules, and AppArmor reads * ? [ ] { }
+  // ^ as globs even in quotes, so they are escaped (else the rule would name other programs too)
+  if (CONTROL_CHARS.test(executable))
+    throw new Error(
+      `hull's path holds a control character (${JSON.stringify(executable)}): move it to a plain path first`,
+    );
+  const quoted = `"${executable.replace(/[\\*?[\]{}^",]/g, (c) => `\\${c}`)}"`;
+  return `# hull's AppArmor profile: lets the hull at ${quoted} make user namespaces under
 # kernel.apparmor_restrict_unprivileged_userns=1 (Ubuntu 23.10 and later), as the profiles Ubuntu
 # ships for podman, bwrap and buildah do. It confines nothing else.
 abi <abi/4.0>,
 include <tunables/global>
 
-profile hull ${/[\s"]/.test(executable) ? JSON.stringify(executable) : executable} flags=(unconfined) {
+profile hull ${quoted} flags=(unconfined) {
   userns,
 
   include if exists <local/hull>

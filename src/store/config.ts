@@ -32,6 +32,12 @@ const ConfigSchema = v.strictObject({
                 /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?$/,
                 "a registry is host[:port]",
               ),
+              // docker's rule for the first part of a name: a host has a dot or a port, or is
+              // localhost; "registry" alone would read as docker.io/registry/NAME
+              v.check(
+                (r) => r.includes(".") || r.includes(":") || r === "localhost",
+                "a registry is host[:port] with a dot or a port (registry.lan, registry:5000), or localhost",
+              ),
             ),
           ),
           v.minLength(1, "give at least one registry (docker.io is docker's)"),

@@ -221,14 +221,20 @@ export const logs: HullCommand = {
     const since = args.since === undefined ? undefined : time("since", args.since);
     const until = args.until === undefined ? undefined : time("until", args.until);
     const log = readLog(p, key);
-    // docker's: the attributes sorted by key, joined by commas, then a space (a space alone when none)
+    // docker's: the attributes sorted by key, each escaped as a URL query's (Go's url.QueryEscape: an
+    // image's label or variable holding a line break or a comma cannot forge lines or attributes),
+    // joined by commas, then a space (a space alone when none)
     let details = "";
     if (args.details) {
       const { findContainer } = await import("../../container/records");
       const attrs = findContainer(p, log.id).logAttrs ?? {};
+      const esc = (t: string) =>
+        encodeURIComponent(t)
+          .replace(/%20/g, "+")
+          .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
       details = `${Object.keys(attrs)
         .sort()
-        .map((k) => `${k}=${attrs[k]}`)
+        .map((k) => `${esc(k)}=${esc(attrs[k] as string)}`)
         .join(",")} `;
     }
     const format: LineFormat = (l) => `${args.timestamps ? `${l.time} ` : ""}${details}${l.log}`;

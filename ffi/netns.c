@@ -248,6 +248,27 @@ static pid_t holder_start(char *msg, size_t len) {
   return b;
 }
 
+/* With HULL_REC_HOLDER_DIR: join the live holder's user namespace as its root (the caller owns it, so
+ * setns gives every capability there, over every id of its map: the store's). 1 when joined; 0 when
+ * there is none to join, and nothing was changed. */
+int join_holder_userns(void) {
+  if (!cfg.holder_dir) return 0;
+  pid_t pid = holder_pid();
+  if (!pid) return 0;
+  char ns[64];
+  snprintf(ns, sizeof ns, "/proc/%d/ns/user", pid);
+  int fd = open(ns, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  /* the pid checked again with the namespace open: a holder that left meanwhile is not joined */
+  if (holder_pid() != pid || setns(fd, CLONE_NEWUSER) < 0) {
+    close(fd);
+    return 0;
+  }
+  close(fd);
+  if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die(errno, "become root in the holder's user namespace");
+  return 1;
+}
+
 /* Take the holder's lock, held until holder_release(), and open its user and network namespaces;
  * with CREATE a holder is started when none lives. 0, or an errno with MSG filled (ENOENT: no
  * holder, and CREATE was 0). */

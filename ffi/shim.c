@@ -1108,9 +1108,19 @@ static int probe_overlay(char **dirs) {
 /* `hull-shim exec` (message on stdin): run the message's command as root in a new user namespace
  * with the message's id maps, and nothing else: no other namespace, no rootfs. hull unpacks and
  * removes image layers this way, so that files of every mapped id can be created and deleted. */
+/* `hull-shim remove`: the message's arguments are trees to delete, files of any mapped id */
+static void __attribute__((noreturn)) remove_trees(void) {
+  for (int i = 0; i < cfg.argc; i++) remove_tree(cfg.argv[i]);
+  for (int i = 0; i < cfg.argc; i++)
+    if (access(cfg.argv[i], F_OK) == 0) die(ENOTEMPTY, "could not remove %s", cfg.argv[i]);
+  _exit(0);
+}
+
 static int run_exec(int remove) {
   reset_signals();
   read_message(0);
+  /* a live holder's user namespace has every id of the store: joined, it needs no newuidmap */
+  if (remove && join_holder_userns()) remove_trees();
   if (cfg.target_pid) {
     /* the user namespace of a running container (TARGET_PID), not a new one: only there may its
      * /proc/PID/root be read (hull cp) */
@@ -1161,13 +1171,7 @@ static int run_exec(int remove) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
       }
     }
-    if (remove) {
-      /* `hull-shim remove`: the message's arguments are trees to delete, files of any mapped id */
-      for (int i = 0; i < cfg.argc; i++) remove_tree(cfg.argv[i]);
-      for (int i = 0; i < cfg.argc; i++)
-        if (access(cfg.argv[i], F_OK) == 0) die(ENOTEMPTY, "could not remove %s", cfg.argv[i]);
-      _exit(0);
-    }
+    if (remove) remove_trees();
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0) die(errno, "stdin from /dev/null");
     execve(cfg.argv[0], (char *const *)cfg.argv, (char *const *)cfg.envp);

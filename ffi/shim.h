@@ -224,6 +224,7 @@ void push_list(const char ***list, int *n, int *cap, const char *item);
 pid_t clone_under(int userfd, int netfd, char *msg, size_t len);
 int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len);
 int run_net(int message_fd);
+int join_holder_userns(void);
 /* delete the container's links in a child that ends its use of the holder (USERS_FD) when done */
 pid_t net_detach_start(int userfd, int netfd, int users_fd);
 /* rootfs.c */

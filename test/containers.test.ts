@@ -241,6 +241,26 @@ test("cp in and out of a running container: owners mapped, symlinks kept inside,
   ok(h("rm", "-f", "files"));
 });
 
+test("rm under a live holder removes files of any id through its user namespace, without newuidmap", async () => {
+  // the default network keeps the holder alive while this container runs
+  ok(h("run", "-d", "--name", "rm-keeper", "busybox", "sleep", "60"));
+  try {
+    const id = ok(
+      h("run", "-d", "busybox", "sh", "-c", "mkdir -p /x/y && touch /x/y/f && chown -R 1000:1000 /x && chmod 000 /x/y"),
+    ).trim();
+    ok(h("wait", id));
+    // a single-id map of its own could not remove what subordinate id 1000 owns (mode 000): only the
+    // holder's namespace, which has every id of the store, can
+    const r = hull(["rm", id], { root, env: { HULL_IDMAP: "single" } });
+    expect(r.code, r.stderr).toBe(0);
+    const { existsSync } = await import("node:fs");
+    expect(existsSync(join(root, "containers", id))).toBe(false);
+    expect(readdirSync(join(root, "tmp")).filter((n) => n.startsWith("rm-"))).toEqual([]);
+  } finally {
+    h("rm", "-f", "rm-keeper");
+  }
+});
+
 test("cp with a stopped container mounts its layers for the copy", async () => {
   const { mkdtempSync, readFileSync, writeFileSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");

@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { ABI } from "../runtime/abi";
 import { readHealth } from "./health";
 import { containerAttrs, emitEvent } from "../store/events";
-import { removeTree } from "../image/layers";
+import { removeTreeIn } from "../image/layers";
 import { parseLimits } from "../runtime/cgroup";
 import type { StorePaths } from "../store/paths";
 import { accessible, F_OK, readFileText } from "../sys/libc";
@@ -345,7 +345,8 @@ async function discardContainerDir(paths: StorePaths, id: string): Promise<void>
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
     throw e;
   }
-  await removeTree(doomed);
+  // the holder's user namespace when it lives (a loop of run and rm): no newuidmap for the removal
+  await removeTreeIn(join(paths.root, "networks"), doomed);
 }
 
 /** rm -f of a container whose record cannot be read: its directory, and any name that points at it. */

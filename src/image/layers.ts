@@ -52,7 +52,12 @@ export async function unpackInside(blob: string, mediaType: string, diffId: stri
 
 /** Remove PATHS, which may hold files of subordinate ids, through the user namespace. */
 export async function removeTree(...paths: string[]): Promise<void> {
-  const r = await removeInUserNamespace(paths);
+  return removeTreeIn(undefined, ...paths);
+}
+
+/** removeTree in the store whose networks directory is HOLDER_DIR: its live holder's namespace serves. */
+export async function removeTreeIn(holderDir: string | undefined, ...paths: string[]): Promise<void> {
+  const r = await removeInUserNamespace(paths, holderDir);
   if (r.code !== 0) throw new Error(`cannot remove ${paths.join(" ")}: ${r.stderr.trim()}`);
 }
 

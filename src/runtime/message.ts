@@ -155,9 +155,12 @@ export function encodeExecMessage(
   maps: IdMaps,
   mount?: { rootfs: string; overlay: string; fuseProg: string; mode?: number },
   targetPid?: number,
+  /** `remove`: the store's networks directory, whose live holder's user namespace serves if there is one */
+  holderDir?: string,
 ): Uint8Array {
   const w = new MessageWriter();
   for (const a of argv) w.str(ABI.HULL_REC_ARG, a);
+  if (holderDir) w.str(ABI.HULL_REC_HOLDER_DIR, holderDir);
   for (const e of env) w.str(ABI.HULL_REC_ENV, e);
   writeMaps(w, maps);
   if (targetPid) w.u32(ABI.HULL_REC_TARGET_PID, targetPid);

@@ -37,12 +37,13 @@ export async function runInUserNamespace(
 
 /**
  * Delete PATHS, which may hold files of any id of the container range: the shim's `remove` mode,
- * root in the user namespace, with no program started for it.
+ * root in the user namespace, with no program started for it. With HOLDER_DIR (a store's networks
+ * directory), in its live holder's user namespace, where there is one: no newuidmap either.
  */
-export async function removeInUserNamespace(paths: string[]): Promise<ExecResult> {
+export async function removeInUserNamespace(paths: string[], holderDir?: string): Promise<ExecResult> {
   if (!shimPath) shimPath = `/proc/${process.pid}/fd/${await shimFd(false)}`;
   const p = Bun.spawn([shimPath, "remove"], {
-    stdin: encodeExecMessage(paths, [], hostIdMapping()),
+    stdin: encodeExecMessage(paths, [], hostIdMapping(), undefined, undefined, holderDir),
     stdout: "ignore",
     stderr: "pipe",
   });

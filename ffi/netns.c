@@ -35,23 +35,24 @@ static int is_holder(pid_t pid) {
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
   const char *close_paren = read_small_file(path, text, sizeof text) > 0 ? strrchr(text, ')') : NULL;
   if (!close_paren || close_paren[1] != ' ' || close_paren[2] == 'Z' || close_paren[2] == 'X') return 0;
-  struct stat mine, theirs;
+  struct stat st;
   snprintf(path, sizeof path, "/proc/%d", pid);
-  if (stat(path, &theirs) < 0 || theirs.st_uid != getuid()) return 0;
+  if (stat(path, &st) < 0 || st.st_uid != getuid()) return 0;
   snprintf(path, sizeof path, "/proc/%d/ns/pid", pid);
-  if (stat("/proc/self/ns/pid", &mine) < 0 || stat(path, &theirs) < 0 || mine.st_dev != theirs.st_dev ||
-      mine.st_ino != theirs.st_ino)
-    return 0;
+  int pidns = open(path, O_RDONLY | O_CLOEXEC);
+  if (pidns < 0) return 0;
+  int ours = fd_is(pidns, "/proc/self/ns/pid");
+  close(pidns);
+  if (!ours) return 0;
   snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
   int user = open(path, O_RDONLY | O_CLOEXEC);
   if (user < 0) return 0;
   int parent = ioctl(user, NS_GET_PARENT);
   close(user);
   if (parent < 0) return 0;
-  int ok = fstat(parent, &theirs) == 0 && stat("/proc/self/ns/user", &mine) == 0 && mine.st_dev == theirs.st_dev &&
-           mine.st_ino == theirs.st_ino;
+  ours = fd_is(parent, "/proc/self/ns/user");
   close(parent);
-  return ok;
+  return ours;
 }
 
 /* The holder's pid while the process its pid file names ("pid starttime") lives, else 0. */

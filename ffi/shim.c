@@ -1212,8 +1212,7 @@ static void join_container(void) {
     if (fds[i] < 0) die(errno, "the container's process %u is gone (is it running?)", cfg.target_pid);
     char own[64];
     snprintf(own, sizeof own, "/proc/self/ns/%s", names[i]);
-    struct stat a, b;
-    if (stat(own, &a) == 0 && fstat(fds[i], &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+    if (fd_is(fds[i], own)) {
       close(fds[i]);
       fds[i] = -1; /* shared with us already: joining it would need privileges we lack */
     }

@@ -97,6 +97,12 @@ int read_full(int fd, void *buf, size_t len) {
 }
 
 /* A small file of the kernel's (/proc, cgroup files) into BUF, NUL-terminated; its length, or -1. */
+/* FD is the file PATH names (a namespace: /proc/self/ns/user): the same device and inode */
+int fd_is(int fd, const char *path) {
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 ssize_t read_small_file(const char *path, char *buf, size_t size) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;

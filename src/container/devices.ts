@@ -49,7 +49,14 @@ export function parseDevice(spec: string): DeviceMapping {
   return { host, container, permissions };
 }
 
-/** Checks that the caller may open DEVICE's node as it asks; a directory gives what it holds. */
+/** SPECS parsed, each node checked. */
+export function checkedDevices(specs: string[]): DeviceMapping[] {
+  const devices = specs.map((s) => parseDevice(s));
+  for (const d of devices) checkDevice(d);
+  return devices;
+}
+
+/** Checks that DEVICE is a node the caller may open for reading and writing. */
 export function checkDevice(d: DeviceMapping): void {
   let st: ReturnType<typeof statSync>;
   try {

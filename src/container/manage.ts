@@ -1,4 +1,5 @@
 // ps, rm, container prune, container inspect over the store's container records.
+import { networksDir } from "../network/holder-userns";
 import { join } from "node:path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
@@ -346,7 +347,7 @@ async function discardContainerDir(paths: StorePaths, id: string): Promise<void>
     throw e;
   }
   // the holder's user namespace when it lives (a loop of run and rm): no newuidmap for the removal
-  await removeTreeIn(join(paths.root, "networks"), doomed);
+  await removeTreeIn(networksDir(paths), doomed);
 }
 
 /** rm -f of a container whose record cannot be read: its directory, and any name that points at it. */

@@ -34,6 +34,7 @@ import type { NetworkRecord } from "../network/records";
 import { holderUserns } from "../network/holder-userns";
 import { buildEnv, readEnvFile } from "./env";
 import { overlayModeFromEnv, type RunOptions } from "./options";
+import { labelMap } from "./labels";
 import { nameLink, releaseName, reserveName } from "./names";
 import { type ContainerRecord, processStart } from "./records";
 import { type ResolvedUser, resolveGroups, resolveUser } from "./user";
@@ -145,15 +146,8 @@ export async function checkRunOptions(o: RunOptions): Promise<void> {
       throw new Error(`--shm-size takes a size such as 64m or 1g, not ${o.shmSize}`);
     await resolveSecurity(o);
     const net = parseNetwork(o.network, () => {});
-    if (o.devices.length > 0) {
-      const { checkDevice, parseDevice } = await import("./devices");
-      for (const d of o.devices) checkDevice(parseDevice(d));
-    }
-    if (o.sysctls.length > 0) {
-      const { parseSysctl } = await import("./sysctls");
-      const where = net.kind === "host" ? "host" : net.kind === "container" ? "joined" : "own";
-      for (const c of o.sysctls) parseSysctl(c, where);
-    }
+    if (o.devices.length > 0) (await import("./devices")).checkedDevices(o.devices);
+    if (o.sysctls.length > 0) (await import("./sysctls")).parseSysctls(o.sysctls, net.kind);
     const { healthConfig } = await import("./health");
     if (o.healthCmd !== undefined || o.noHealthcheck) healthConfig(o, undefined);
   } catch (e) {
@@ -335,14 +329,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     throw new RunError(`--cidfile ${o.cidfile}: the file exists (is another container running?): remove it first`);
   const log = parseLogOpts(o.logOpts);
   let devices: DeviceMapping[] = [];
-  if (o.devices.length > 0) {
-    const { checkDevice, parseDevice } = await import("./devices");
-    try {
-      devices = o.devices.map((d) => parseDevice(d));
-      for (const d of devices) checkDevice(d);
-    } catch (e) {
-      throw RunError.from(e);
-    }
+  try {
+    if (o.devices.length > 0) devices = (await import("./devices")).checkedDevices(o.devices);
+  } catch (e) {
+    throw RunError.from(e);
   }
   let shmSize: number | undefined;
   if (o.shmSize !== undefined || o.stopSignal !== undefined) {
@@ -454,14 +444,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   }
   mark("network planned");
   let sysctls: Sysctl[] = [];
-  if (o.sysctls.length > 0) {
-    const { parseSysctl } = await import("./sysctls");
-    const where = net.kind === "host" ? "host" : joined ? "joined" : "own";
-    try {
-      sysctls = o.sysctls.map((c) => parseSysctl(c, where));
-    } catch (e) {
-      throw RunError.from(e);
-    }
+  try {
+    if (o.sysctls.length > 0) sysctls = (await import("./sysctls")).parseSysctls(o.sysctls, net.kind);
+  } catch (e) {
+    throw RunError.from(e);
   }
   const fuseProg = findProgram("fuse-overlayfs");
   // looked at only where keep-id may need it: not on every run's start
@@ -606,12 +592,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     const etcFiles = writeEtcFiles(dir, hostname, ownNetwork, names);
     // a joined network's names are its container's: its /etc/hosts and resolv.conf, bound as they are
     if (joined) Object.assign(etcFiles, joined.etcFiles);
-    const labelMap = {
-      ...(root.config?.Labels ?? {}),
-      ...Object.fromEntries(
-        labels.map((l) => (l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""])),
-      ),
-    };
+    const allLabels = { ...(root.config?.Labels ?? {}), ...labelMap(labels) };
     const record: ContainerRecord = {
       id,
       name,
@@ -632,10 +613,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(limited ? { limits: o.limits } : {}),
       ...(ports.length > 0 ? { ports } : {}),
       ...(limited && o.cgroupParent !== undefined ? { cgroupParent: o.cgroupParent } : {}),
-      labels: labelMap,
+      labels: allLabels,
       ...(o.userns || keepId ? { userns: o.userns || "keep-id" } : {}),
       hostname,
-      ...logAttrs(log, labelMap, env),
+      ...logAttrs(log, allLabels, env),
       ...(o.domainname ? { domainname: o.domainname } : {}),
       ...(o.groupAdd.length > 0 ? { groupAdd: o.groupAdd } : {}),
       ...(devices.length > 0 ? { devices } : {}),

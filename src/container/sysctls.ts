@@ -22,6 +22,12 @@ const IPC = new Set([
   "kernel.shm_rmid_forced",
 ]);
 
+/** SPECS for a container whose --network is of kind NET_KIND (src/network/mode.ts). */
+export function parseSysctls(specs: string[], netKind: string): Sysctl[] {
+  const where = netKind === "host" ? "host" : netKind === "container" ? "joined" : "own";
+  return specs.map((s) => parseSysctl(s, where));
+}
+
 /** NETWORK: whose network namespace the container has (its own, the host's, or another container's) */
 export function parseSysctl(spec: string, network: "own" | "host" | "joined"): Sysctl {
   const eq = spec.indexOf("=");

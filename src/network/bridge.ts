@@ -5,7 +5,7 @@
 // in 65,000 addresses, removed with the container (by hull rm, or by the shim after --rm).
 import { join } from "node:path";
 import { DNS_FORWARDER } from "../container/etc-files";
-import { holderMaps } from "./holder-userns";
+import { holderMaps, networksDir } from "./holder-userns";
 import type { UserNets } from "../runtime/message";
 import { writeFileAtomic } from "../store/atomic";
 import type { StorePaths } from "../store/paths";
@@ -17,7 +17,7 @@ import { vethName } from "./veth";
 const SUBNET = "10.88.0.0/16";
 const GATEWAY = "10.88.0.1";
 
-const leaseDir = (paths: StorePaths) => join(paths.root, "networks", "bridge");
+const leaseDir = (paths: StorePaths) => join(networksDir(paths), "bridge");
 export const leasePath = (paths: StorePaths, ip: string) => join(leaseDir(paths), ip);
 
 /** Can the shared bridge be had here: its subnet clashes with no route of the host's. */
@@ -28,7 +28,7 @@ export function sharedUsable(): boolean {
 
 /** A free address of hull0 for container ID, leased; undefined after 32 taken picks. */
 export function leaseAddress(paths: StorePaths, id: string): string | undefined {
-  mkdir(join(paths.root, "networks"), 0o700, true);
+  mkdir(networksDir(paths), 0o700, true);
   mkdir(leaseDir(paths), 0o700, true);
   const pick = crypto.getRandomValues(new Uint8Array(64));
   for (let i = 0; i < 32; i++) {
@@ -83,7 +83,7 @@ export function holderHelperArgv(pasta: string, paths: StorePaths): string[] {
     "--config-net",
     "--quiet",
     "--pid",
-    join(paths.root, "networks", "holder.pasta.pid"),
+    join(networksDir(paths), "holder.pasta.pid"),
     "--ns-ifname",
     "eth0",
     "-t",

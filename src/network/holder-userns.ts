@@ -10,6 +10,9 @@ import type { UserNets } from "../runtime/message";
 import type { StorePaths } from "../store/paths";
 import { mkdir } from "../sys/libc";
 
+/** The store's directory of networks and of the shared namespace's holder (its pid file, its locks). */
+export const networksDir = (paths: StorePaths) => join(paths.root, "networks");
+
 /**
  * The holder's part of the message for a container with MAPS (host ids), with no links: its
  * namespaces' directory, its maps, and the container's maps in its ids. Throws when MAPS names ids
@@ -18,7 +21,7 @@ import { mkdir } from "../sys/libc";
 export function holderMaps(paths: StorePaths, maps: Pick<IdMapping, "uidMap" | "gidMap">): UserNets {
   const holder = hostIdMapping();
   return {
-    dir: join(paths.root, "networks"),
+    dir: networksDir(paths),
     holderUidMap: holder.uidMap,
     holderGidMap: holder.gidMap,
     nestUidMap: nestedMap(maps.uidMap, holder.uidMap),

@@ -3,6 +3,7 @@
 // addresses given to containers). Which containers are on a network is kept in their own records
 // (ContainerRecord.networks), so a container removed, even by its shim after --rm, leaves nothing
 // behind here.
+import { networksDir } from "./holder-userns";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
@@ -40,9 +41,7 @@ export const NetworkRecordSchema = v.object({
 });
 export type NetworkRecord = v.InferOutput<typeof NetworkRecordSchema>;
 
-export function networksDir(paths: StorePaths): string {
-  return join(paths.root, "networks");
-}
+export { networksDir };
 
 /** FN under networks/lock: one change of networks and addresses at a time. */
 export function withNetworksLock<T>(paths: StorePaths, fn: () => Promise<T> | T): Promise<T> {

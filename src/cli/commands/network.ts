@@ -1,4 +1,5 @@
 // `hull network`: user-defined networks (src/network/), as docker's and podman's command.
+import { labelMap } from "../../container/labels";
 import type { ArgsDef } from "citty";
 import { storePaths, storeRoot } from "../../store/paths";
 import { all, flag, last, parseInterspersed } from "../argv";
@@ -76,11 +77,7 @@ export const network: HullCommand = {
         const [name, ...extra] = p.positionals;
         if (!name || extra.length > 0) throw new Error("hull network create takes one name: hull network create NAME");
         const { createNetwork } = await import("../../network/records");
-        const labels = Object.fromEntries(
-          all(p, "label").map((l) =>
-            l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""],
-          ),
-        );
+        const labels = labelMap(all(p, "label"));
         const rec = await createNetwork(paths(last(p, "root")), name, {
           driver: last(p, "driver"),
           subnet: last(p, "subnet"),

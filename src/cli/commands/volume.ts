@@ -1,3 +1,4 @@
+import { labelMap } from "../../container/labels";
 import {
   ensureVolume,
   inspectVolume,
@@ -67,11 +68,7 @@ export const volume: HullCommand = {
       async run({ args, rawArgs }) {
         if (args.driver !== undefined && args.driver !== "local")
           throw new Error(`--driver ${String(args.driver)}: hull's volumes are local directories (--driver local)`);
-        const labels = Object.fromEntries(
-          all(parseInterspersed(rawArgs, createArgs, "volume create", true), "label").map((l) =>
-            l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""],
-          ),
-        );
+        const labels = labelMap(all(parseInterspersed(rawArgs, createArgs, "volume create", true), "label"));
         const name = args.name
           ? String(args.name)
           : Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");

@@ -118,8 +118,20 @@ async function followFrom(root: unknown, key: string, offset: number, format = p
   const p = paths(root);
   const { id } = readLog(p, key);
   let at = offset;
+  // the exit is the stage's word, written before the supervisor has put the container's last output
+  // in the log: once the container is not running, one more read after the supervisor is gone (a
+  // second at most: one that restarts the container stays). A `start -a` of a quick command printed
+  // nothing where the race went the other way.
   for (;;) {
     const running = isRunning(p, id);
+    if (!running) {
+      const { pidFile, processStart } = await import("../../container/records");
+      for (let i = 0; i < 50; i++) {
+        const sup = pidFile(p, id, "supervisor.pid");
+        if (!sup || processStart(sup.pid) !== sup.start) break;
+        await Bun.sleep(20);
+      }
+    }
     const next = readLogFrom(p, id, at);
     for (const l of next.lines) write(format(l), l.stream);
     at = next.offset;

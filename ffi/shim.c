@@ -842,6 +842,9 @@ static int run_once(int detach) {
     if (up && cfg.net_helper && !cfg.net_no_outbound && !shared) {
       helper = start_net_helper(ctr, &err);
       if (helper <= 0) have_err = 1, up = 0;
+      /* `hull rm -f` kills this process outright; the helper then dies by its parent-death signal,
+       * a moment later, holding the published ports until it has: rm waits for it by this file */
+      else write_pidfile("helper.pid", helper);
     }
     trace("network attached");
     if (up) write_to_stage(net_pipe[1], "1", 1);

@@ -412,7 +412,11 @@ test("slirp4netns where pasta is missing: the default network, -p, doctor says s
     ).trim();
     expect(await fetchRetry(`http://127.0.0.1:${port}/hostname`)).toBe(`${id.slice(0, 12)}\n`);
     ok(hull(["rm", "-f", id], store));
+    // rm -f returns once the helper is gone: a script's next run can publish the same port
     expect(userProcesses((n) => n === "slirp4netns")).toEqual([]);
+    const again = hull(["run", "-d", "-p", `127.0.0.1:${port}:80`, "busybox", "true"], { ...store, env });
+    expect(again.stderr).toBe("");
+    ok(hull(["rm", "-f", again.stdout.trim()], store));
     expect(ok(hull(["doctor"], { ...store, env }))).toMatch(/ok +rootless networking +slirp4netns/);
     const bad = hull(["run", "--rm", "--network", "slirp4netns:cidr=10.9.0.0/24", "busybox", "true"], store);
     expect(bad.code).toBe(125);

@@ -188,7 +188,7 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
   const text = readFileText(join(dir, "spec.json"));
   if (!text) throw new Error(`container ${key} cannot be started again: it has no saved spec (made by an older hull?)`);
   const saved = v.parse(SavedSpec, JSON.parse(text)) as unknown as ShimSpec;
-  for (const f of ["state.json", "supervisor.pid", "init.pid", "paused", "stopping", "restarts"]) {
+  for (const f of ["state.json", "supervisor.pid", "init.pid", "helper.pid", "paused", "stopping", "restarts"]) {
     unlinkIfExists(join(dir, f));
   }
   if (rec.health) (await import("./health")).resetHealth(paths, rec.id);

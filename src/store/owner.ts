@@ -7,5 +7,8 @@ export function processStart(pid: number | "self"): string | undefined {
   const stat = readFileText(`/proc/${pid}/stat`);
   if (!stat) return undefined;
   // the command name (field 2) may hold spaces and parentheses: count from the last ')'
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // a zombie has ended: where no one reaps (an init that does not), it would seem to run forever
+  if (fields[0] === "Z" || fields[0] === "X") return undefined;
+  return fields[19];
 }

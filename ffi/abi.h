@@ -102,6 +102,24 @@
 #define HULL_REC_LOG_FILES 56
 /* --domainname: the UTS namespace's NIS domain name */
 #define HULL_REC_DOMAINNAME 57
+/* str: `hull oci create`: a FIFO in the container's state directory. The container, its setup done,
+ * says it is created (a struct hull_error of stage HULL_STAGE_CREATED on its error pipe) and waits for
+ * a byte on it (`hull oci start`) before it becomes its command */
+#define HULL_REC_START_FIFO 58
+/* 5 x u64: OCI's capability sets, bounding, effective, permitted, inheritable, ambient (bit N =
+ * capability N); with it the bounding set is the first, and the others are set as given */
+#define HULL_REC_CAP_SETS 59
+/* str: `hull oci create --console-socket`: with a pty, its master goes to this socket (SCM_RIGHTS),
+ * not to a relay of the supervisor's */
+#define HULL_REC_CONSOLE_SOCKET 60
+/* u32: the command's umask (an OCI bundle's process.user.umask; absent: the caller's) */
+#define HULL_REC_UMASK 61
+/* str, repeated: "net PATH", "ipc PATH" or "uts PATH": a namespace an OCI bundle names by path,
+ * joined before the container's own are made */
+#define HULL_REC_JOIN_NS 62
+/* str: hull oci --pid-file: where the shim writes the pid of the container (or of the exec'd
+ * process), as runc writes it (the number alone), before it returns */
+#define HULL_REC_PID_FILE 63
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0
@@ -134,6 +152,14 @@
  * newuidmap), with a network namespace of the container's own; without a holder to be had, a user
  * namespace of its own as before */
 #define HULL_FLAG_HOLDER_USERNS 16384
+/* `hull oci create`/`run -d`: no supervisor, and no stage of hull's waits for the container. The
+ * first process returns once the container is created (or has become its command); the container,
+ * with the caller's stdio, is then the child of the caller's subreaper (conmon, containerd's shim),
+ * which reaps it and takes its exit status, as runc's is */
+#define HULL_FLAG_ORPHAN 32768
+/* no user namespace of the container's own: the caller's (podman runs its runtime as root of a user
+ * namespace of its own, and gives bundles without one) */
+#define HULL_FLAG_NO_USERNS 65536
 
 /* HULL_REC_OVERLAY_MODE values */
 #define HULL_OVERLAY_AUTO 0
@@ -157,6 +183,8 @@
 #define HULL_STAGE_USERNS 2
 #define HULL_STAGE_CONTAINER 3
 #define HULL_STAGE_EXEC 4
+/* not an error: the container is created and waits on HULL_REC_START_FIFO */
+#define HULL_STAGE_CREATED 5
 
 /* One-byte sync messages on the parent <-> userns-stage pipe. */
 #define HULL_SYNC_MAPS_DONE 1

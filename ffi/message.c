@@ -145,6 +145,20 @@ void read_message(int fd) {
       memcpy(&cfg.caps, data, 8);
       cfg.have_caps = 1;
       break;
+    case HULL_REC_CAP_SETS:
+      if (len != 40) die(EINVAL, "setup message: bad capability sets");
+      memcpy(&cfg.caps, data, 8);
+      memcpy(cfg.cap_sets, data + 8, 32);
+      cfg.have_caps = cfg.have_cap_sets = 1;
+      break;
+    case HULL_REC_START_FIFO: cfg.start_fifo = data; break;
+    case HULL_REC_PID_FILE: cfg.pid_file = data; break;
+    case HULL_REC_JOIN_NS: push_list(&cfg.join_ns, &cfg.join_ns_n, &cfg.join_ns_cap, data); break;
+    case HULL_REC_UMASK:
+      cfg.umask = u & 0777;
+      cfg.have_umask = 1;
+      break;
+    case HULL_REC_CONSOLE_SOCKET: cfg.console_socket = data; break;
     case HULL_REC_SECCOMP:
       if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > 4096)
         die(EINVAL, "setup message: bad seccomp program");

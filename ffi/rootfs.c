@@ -170,6 +170,17 @@ void run_step(int rootfd, const struct step *s) {
     if (mount(s->src, target, s->fstype, is_bind ? (flags & (MS_BIND | MS_REC)) : flags, s->data) < 0)
       die(errno, "mount %s on %s", *s->fstype ? s->fstype : s->src, s->dst);
     close(fd);
+    unsigned long extra = flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if (is_bind && extra) {
+      /* a bind takes no flags of its own: an OCI bundle's nosuid, nodev, noexec need a remount, of
+       * the new mount (the fd above still names the directory it covers) */
+      int top = open_in_root(rootfd, s->dst, O_PATH);
+      if (top < 0) die(errno, "mount point %s", s->dst);
+      fd_path(target, sizeof target, top);
+      if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | extra | locked_flags(target), NULL) < 0)
+        die(errno, "remount %s nosuid/nodev/noexec", s->dst);
+      close(top);
+    }
     if (is_bind && (flags & MS_RDONLY)) remount_ro_in_root(rootfd, s->dst);
     break;
   }

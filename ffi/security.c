@@ -33,12 +33,20 @@ void drop_capabilities(void) {
 
 void set_capabilities(int is_root) {
   uint64_t keep = is_root ? bounding_set() : 0;
+  uint64_t eff = keep, perm = keep, inh = keep;
+  if (cfg.have_cap_sets) eff = cfg.cap_sets[0], perm = cfg.cap_sets[1], inh = cfg.cap_sets[2];
   struct cap_header h = {.version = LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct cap_data d[2];
   memset(d, 0, sizeof d);
-  d[0].effective = d[0].permitted = d[0].inheritable = (uint32_t)keep;
-  d[1].effective = d[1].permitted = d[1].inheritable = (uint32_t)(keep >> 32);
+  d[0].effective = (uint32_t)eff, d[0].permitted = (uint32_t)perm, d[0].inheritable = (uint32_t)inh;
+  d[1].effective = (uint32_t)(eff >> 32), d[1].permitted = (uint32_t)(perm >> 32), d[1].inheritable = (uint32_t)(inh >> 32);
   if (syscall(SYS_capset, &h, d) < 0) die(errno, "capset");
+  /* ambient: what a process of another uid than 0 keeps across its exec. The kernel takes only one
+   * that is permitted and inheritable too; runc and crun pass over the others (`crun spec --rootless`
+   * lists ambient capabilities with no inheritable ones), and so does hull. */
+  for (int c = 0; cfg.have_cap_sets && c < 64; c++)
+    if ((cfg.cap_sets[3] >> c) & 1 && (inh >> c) & 1 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+      die(errno, "raise ambient capability %d", c);
 }
 
 /* The seccomp filter goes on while this process still holds CAP_SYS_ADMIN in its user namespace,

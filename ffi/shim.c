@@ -53,6 +53,51 @@ static void send_fd(int sock, int fd) {
   if (sendmsg(sock, &msg, 0) < 0) die(errno, "send pty to hull");
 }
 
+/* the --console-socket, connected (exec connects before it enters the container's root) */
+static int console_fd = -1;
+
+static int connect_console(char *why, size_t len) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(cfg.console_socket) >= sizeof addr.sun_path) {
+    errno = ENAMETOOLONG;
+    snprintf(why, len, "--console-socket %s", cfg.console_socket);
+    return -1;
+  }
+  strcpy(addr.sun_path, cfg.console_socket);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    int e = errno;
+    if (s >= 0) close(s);
+    errno = e;
+    snprintf(why, len, "connect to --console-socket %s", cfg.console_socket);
+    return -1;
+  }
+  return s;
+}
+
+/* the pty's master to the --console-socket, as runc sends it: SCM_RIGHTS, the pty's name as data */
+static int send_console(int master, char *why, size_t len) {
+  int s = console_fd >= 0 ? console_fd : connect_console(why, len);
+  console_fd = -1;
+  if (s < 0) return -1;
+  char name[64] = "/dev/ptmx";
+  struct iovec iov = {.iov_base = name, .iov_len = strlen(name)};
+  char ctl[CMSG_SPACE(sizeof(int))];
+  memset(ctl, 0, sizeof ctl);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof master);
+  int rc = sendmsg(s, &msg, 0) < 0 ? -1 : 0;
+  int e = errno;
+  close(s);
+  errno = e;
+  if (rc < 0) snprintf(why, len, "send the pty to --console-socket %s", cfg.console_socket);
+  return rc;
+}
+
 static int recv_fd(int sock) {
   char dummy;
   struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
@@ -172,21 +217,25 @@ static void become_command(void) {
     die(errno, "setgroups");
   if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0)
     die(errno, "setresgid %u (is the group mapped? see hull doctor)", cfg.gid);
+  /* OCI's sets may give a process of another uid than 0 capabilities: they must outlive the change */
+  if (cfg.have_cap_sets && cfg.uid != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die(errno, "keepcaps");
   if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0)
     die(errno, "setresuid %u (is the user mapped? see hull doctor)", cfg.uid);
-  set_capabilities(cfg.uid == 0);
+  set_capabilities(cfg.uid == 0 || cfg.have_cap_sets);
   /* a change of ids clears the parent-death signal: set it again, or a container whose stage above
-   * was killed with SIGKILL would run on, unseen and never cleaned up */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
+   * was killed with SIGKILL would run on, unseen and never cleaned up (an orphan's stage above is
+   * gone by design) */
+  if (!(cfg.flags & HULL_FLAG_ORPHAN) && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
   if ((cfg.flags & HULL_FLAG_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die(errno, "no_new_privs");
   if (cfg.cwd && chdir(cfg.cwd) < 0) die(errno, "working directory %s", cfg.cwd);
+  if (cfg.have_umask) umask((mode_t)cfg.umask);
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
 static void __attribute__((noreturn)) container_stage(void) {
   stage = HULL_STAGE_CONTAINER;
   prctl(PR_SET_NAME, "hull-container", 0, 0, 0);
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
+  if (!(cfg.flags & HULL_FLAG_ORPHAN) && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die(errno, "pdeathsig");
   if (lo_pipe[1] >= 0) {
     close(lo_pipe[0]);
     loopback_up();
@@ -202,15 +251,16 @@ static void __attribute__((noreturn)) container_stage(void) {
     int fd = open(procs, O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) die(errno, "enter the container's cgroup %s", cfg.cgroup);
     close(fd);
-    /* its own cgroup namespace, rooted there: /proc/self/cgroup says "0::/", and the plan mounts
-     * its cgroup at /sys/fs/cgroup, as docker does on cgroup v2 */
-    if ((cfg.flags & HULL_FLAG_CGROUPNS) && unshare(CLONE_NEWCGROUP) < 0) die(errno, "cgroup namespace");
   }
+  /* its own cgroup namespace, rooted at its cgroup (or, an OCI bundle's without limits, at the one
+   * hull runs in): /proc/self/cgroup says "0::/", and the plan mounts its cgroup at /sys/fs/cgroup,
+   * as docker does on cgroup v2 */
+  if ((cfg.flags & HULL_FLAG_CGROUPNS) && unshare(CLONE_NEWCGROUP) < 0) die(errno, "cgroup namespace");
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
 
-  if ((cfg.nsflags & CLONE_NEWUTS) && cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
+  if ((cfg.nsflags & CLONE_NEWUTS) && cfg.hostname && *cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
     die(errno, "sethostname");
   if ((cfg.nsflags & CLONE_NEWUTS) && cfg.domainname && setdomainname(cfg.domainname, strlen(cfg.domainname)) < 0)
     die(errno, "setdomainname");
@@ -219,6 +269,9 @@ static void __attribute__((noreturn)) container_stage(void) {
   if (mount(cfg.rootfs, cfg.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die(errno, "bind rootfs %s", cfg.rootfs);
   int rootfd = open(cfg.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) die(errno, "open rootfs %s", cfg.rootfs);
+  /* opened for reading and writing, so the open never blocks; read below until a byte comes */
+  int gate = cfg.start_fifo ? open(cfg.start_fifo, O_RDWR | O_CLOEXEC) : -1;
+  if (cfg.start_fifo && gate < 0) die(errno, "open the start FIFO %s", cfg.start_fifo);
   for (int i = 0; i < cfg.nsteps; i++) run_step(rootfd, &cfg.steps[i]);
   if (cfg.cwd && cfg.uid == 0) {
     /* Docker creates a missing working directory; do it before the rootfs may turn read-only. */
@@ -280,6 +333,21 @@ static void __attribute__((noreturn)) container_stage(void) {
     close(null);
   }
   if (tty_sock >= 0) close(tty_sock);
+  if (gate >= 0) {
+    /* created: the supervisor tells `hull oci create` so, and the command waits for `hull oci start` */
+    struct hull_error created = {.stage = HULL_STAGE_CREATED};
+    write_all(err_fd, &created, sizeof created);
+    char go;
+    ssize_t n;
+    while ((n = read(gate, &go, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) die(errno, "wait for hull oci start");
+    close(gate);
+    /* nobody reads the error pipe after create: a failure from here (an exec) goes to stderr, which
+     * is the caller's (conmon's log of the container) */
+    close(err_fd);
+    err_fd = -1;
+  }
   become_command();
 
   if (cfg.flags & HULL_FLAG_INIT) {
@@ -411,6 +479,8 @@ static void __attribute__((noreturn)) userns_stage(void) {
     int32_t p = pid;
     write_all(sync_wr, &p, sizeof p);
     close(sync_wr);
+    /* an orphan is left to the caller's subreaper: nothing here waits for it or cleans up after it */
+    if (cfg.flags & HULL_FLAG_ORPHAN) _exit(0);
     if (net_pipe[0] >= 0) close(net_pipe[0]);
     close(err_fd);
     if (tty_sock >= 0) close(tty_sock);
@@ -489,8 +559,10 @@ static int await_ready(int fd) {
     return HULL_EXIT_SETUP;
   }
   if (e.exit_code == 0) {
-    printf("%s\n", cfg.id ? cfg.id : "");
-    fflush(stdout);
+    if (cfg.id) {
+      printf("%s\n", cfg.id);
+      fflush(stdout);
+    }
     return 0;
   }
   print_error(e.msg, e.err);
@@ -657,6 +729,53 @@ static pid_t start_net_helper(pid_t ctr, struct hull_error *e) {
   return -1;
 }
 
+/* the directory of --pid-file, opened before exec's chroot into the container */
+static int pid_dir_fd = AT_FDCWD;
+static const char *pid_name;
+
+static void open_pid_dir(void) {
+  if (!cfg.pid_file) return;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", cfg.pid_file);
+  char *slash = strrchr(dir, '/');
+  pid_name = slash ? cfg.pid_file + (slash - dir) + 1 : cfg.pid_file;
+  if (!slash) return;
+  *(slash == dir ? slash + 1 : slash) = 0;
+  pid_dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (pid_dir_fd < 0) die(errno, "--pid-file %s", cfg.pid_file);
+}
+
+/* hull oci --pid-file: the number alone, written whole (a temporary name, then renamed) */
+static void write_plain_pidfile(pid_t pid) {
+  if (!cfg.pid_file) return;
+  if (!pid_name) open_pid_dir();
+  char tmp[4200], text[16];
+  snprintf(tmp, sizeof tmp, "%s.tmp", pid_name);
+  int n = snprintf(text, sizeof text, "%d", (int)pid);
+  int fd = openat(pid_dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) die(errno, "--pid-file %s", cfg.pid_file);
+  write_all(fd, text, (size_t)n);
+  close(fd);
+  if (renameat(pid_dir_fd, tmp, pid_dir_fd, pid_name) < 0) die(errno, "--pid-file %s", cfg.pid_file);
+}
+
+/* hull oci: the namespaces a bundle names by path (podman's network namespace), joined by this
+ * process before the container's are made, so that its stages are cloned into them */
+static void join_paths(void) {
+  static const struct { const char *name; int type; } kinds[] = {
+      {"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}};
+  for (int i = 0; i < cfg.join_ns_n; i++) {
+    const char *e = cfg.join_ns[i], *path = strchr(e, ' ');
+    int type = 0;
+    for (size_t k = 0; path && k < sizeof kinds / sizeof *kinds; k++)
+      if ((size_t)(path - e) == strlen(kinds[k].name) && !strncmp(e, kinds[k].name, (size_t)(path - e))) type = kinds[k].type;
+    if (!type) die(EINVAL, "setup message: bad namespace to join: %s", e);
+    int fd = open(path + 1, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, type) < 0) die(errno, "join the namespace %s", path + 1);
+    close(fd);
+  }
+}
+
 /* One run of the container: namespaces, maps, the container, until it is gone. */
 static int run_once(int detach) {
   int tty_flag = (cfg.flags & HULL_FLAG_TTY) != 0;
@@ -665,7 +784,8 @@ static int run_once(int detach) {
   /* without -t the caller's terminal is never the container's stdio: a process there could read what
    * is typed (a password meant for something else) or change the terminal's modes */
   int term_out = !tty_flag && (isatty(1) || isatty(2));
-  int piped = detach || (!tty_flag && (log_fd >= 0 || term_out));
+  int orphan = (cfg.flags & HULL_FLAG_ORPHAN) != 0;
+  int piped = !orphan && (detach || (!tty_flag && (log_fd >= 0 || term_out)));
   if (piped)
     for (int i = 0; i < 2; i++)
       if (pipe2(log_pipes[i], O_CLOEXEC) < 0) die(errno, "pipe");
@@ -747,10 +867,12 @@ static int run_once(int detach) {
       die(e, "--network container: its process %u is gone (is it running?)", cfg.join_pid);
     }
   }
+  join_paths();
+  unsigned long own_userns = (cfg.flags & HULL_FLAG_NO_USERNS) ? 0 : CLONE_NEWUSER;
   trace(cfg.holder_dir ? "shared namespace opened" : "clone");
   pid_t ns_pid = h_user >= 0   ? clone_under(h_user, -1, nest_msg, sizeof nest_msg)
                  : j_user >= 0 ? clone_under(j_user, j_net, nest_msg, sizeof nest_msg)
-                               : (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD), 0, 0, 0, 0);
+                               : (pid_t)syscall(SYS_clone, (unsigned long)(own_userns | CLONE_NEWNS | SIGCHLD), 0, 0, 0, 0);
   if (j_user >= 0 && ns_pid != 0) close(j_user), close(j_net);
   if (ns_pid < 0) {
     int e = errno;
@@ -787,7 +909,7 @@ static int run_once(int detach) {
   err_fd = ready_fd;
   char msg[400];
   /* nested: written from the holder's namespace already */
-  int rc = h_user >= 0 || cfg.join_pid ? 0 : write_maps(ns_pid, msg, sizeof msg);
+  int rc = h_user >= 0 || cfg.join_pid || !own_userns ? 0 : write_maps(ns_pid, msg, sizeof msg);
   if (rc) {
     /* Nothing in the layer belongs to other ids yet, so the host user can remove it. */
     kill(ns_pid, SIGKILL);
@@ -806,6 +928,7 @@ static int run_once(int detach) {
   trace("container cloned");
   int ctr_fd = ctr > 0 ? (int)syscall(SYS_pidfd_open, ctr, 0) : -1;
   if (ctr > 0) write_pidfile("init.pid", ctr);
+  if (ctr > 0 && !orphan) write_plain_pidfile(ctr);
   int logs_open[2] = {0, 0};
   if (piped) {
     for (int i = 0; i < 2; i++) {
@@ -855,6 +978,39 @@ static int run_once(int detach) {
   int master = -1;
   if (tty && ctr > 0) master = recv_fd(sock[0]);
   if (sock[0] >= 0) close(sock[0]);
+  if (master >= 0 && cfg.console_socket) {
+    /* hull oci --console-socket: the pty is the caller's to relay, not ours */
+    char why[300] = "";
+    if (send_console(master, why, sizeof why) < 0) {
+      memset(&err, 0, sizeof err);
+      err.stage = HULL_STAGE_PARENT;
+      err.exit_code = HULL_EXIT_SETUP;
+      err.err = (uint32_t)errno;
+      snprintf(err.msg, sizeof err.msg, "%s", why);
+      have_err = 1;
+      kill(ctr, SIGKILL);
+    }
+    close(master);
+    master = -1;
+  }
+  if (orphan) {
+    /* created (it waits on its start FIFO), or its command started (the error pipe closed at the
+     * exec), or it failed: this process's work is done either way */
+    if (master >= 0) close(master);
+    while (!have_err) {
+      int n = read_full(err_pipe[0], &err, sizeof err);
+      if (n == (int)sizeof err && err.stage == HULL_STAGE_CREATED) break;
+      if (n == (int)sizeof err) have_err = 1;
+      else break;
+    }
+    close(err_pipe[0]);
+    if (ctr_fd >= 0) close(ctr_fd);
+    close(sfd);
+    waitpid(ns_pid, NULL, 0);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (!have_err && ctr > 0) write_plain_pidfile(ctr);
+    return final_status(0, &err, have_err);
+  }
   if (stdin_pipe[0] >= 0) {
     close(stdin_pipe[0]);
     stdin_pipe[0] = -1;
@@ -917,10 +1073,12 @@ static int run_once(int detach) {
     if (p[6].revents) detacher = net_detach_start(h_user, h_net, users_fd);
     if (p[1].revents) {
       int n = read_full(err_pipe[0], &err, sizeof err);
-      if (n == (int)sizeof err) have_err = 1;
+      int created = n == (int)sizeof err && err.stage == HULL_STAGE_CREATED;
+      if (created) memset(&err, 0, sizeof err);
+      else if (n == (int)sizeof err) have_err = 1;
       else err_open = 0;
       if (n == 0) err_open = 0;
-      if (ready_fd >= 0 && !have_err && n == 0) {
+      if (ready_fd >= 0 && !have_err && (n == 0 || created)) {
         /* the command was exec'd: tell the first process. A failure is told only once the
          * container is gone and its state written, so `hull ps` never shows it running. */
         struct hull_error ok = {0};
@@ -1302,6 +1460,11 @@ static int run_signal_all(int sig) {
 static int run_enter(int message_fd) {
   reset_signals();
   read_message(message_fd);
+  open_pid_dir();
+  if (cfg.console_socket && (cfg.flags & HULL_FLAG_TTY)) {
+    char why[300] = "";
+    if ((console_fd = connect_console(why, sizeof why)) < 0) die(errno, "%s", why);
+  }
   join_container();
 
   int tty = (cfg.flags & HULL_FLAG_TTY) != 0;
@@ -1317,10 +1480,13 @@ static int run_enter(int message_fd) {
   }
   int errp[2];
   if (pipe2(errp, O_CLOEXEC) < 0) die(errno, "pipe");
-  if (!tty && (isatty(1) || isatty(2)))
+  /* relayed through this process when it stays (an orphan's parent is gone at once) */
+  int stays = !(cfg.flags & HULL_FLAG_ORPHAN);
+  if (stays && !tty && (isatty(1) || isatty(2)))
     for (int i = 0; i < 2; i++)
       if (pipe2(log_pipes[i], O_CLOEXEC) < 0) die(errno, "pipe");
-  if (!tty && (cfg.flags & HULL_FLAG_STDIN) && isatty(0) && pipe2(stdin_pipe, O_CLOEXEC) < 0) die(errno, "pipe");
+  if (stays && !tty && (cfg.flags & HULL_FLAG_STDIN) && isatty(0) && pipe2(stdin_pipe, O_CLOEXEC) < 0)
+    die(errno, "pipe");
   sigset_t set;
   sigemptyset(&set);
   for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaddset(&set, forwarded[i]);
@@ -1349,6 +1515,27 @@ static int run_enter(int message_fd) {
   }
   close(errp[1]);
   if (slave >= 0) close(slave);
+  if (master >= 0 && cfg.console_socket) {
+    char why[300] = "";
+    if (send_console(master, why, sizeof why) < 0) {
+      kill(child, SIGKILL);
+      die(errno, "%s", why);
+    }
+    close(master);
+    master = -1;
+  }
+  if (!(cfg.flags & HULL_FLAG_ORPHAN)) write_plain_pidfile(child);
+  if (cfg.flags & HULL_FLAG_ORPHAN) {
+    /* hull oci exec --detach: done once the command started (the pipe closed at its exec) */
+    struct hull_error e;
+    int failed = read_full(errp[0], &e, sizeof e) == (int)sizeof e;
+    if (failed) {
+      waitpid(child, NULL, 0);
+      return final_status(0, &e, 1);
+    }
+    write_plain_pidfile(child);
+    return 0;
+  }
   int outs_open[2] = {0, 0};
   for (int i = 0; i < 2; i++) {
     if (log_pipes[i][1] < 0) continue;

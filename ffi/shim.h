@@ -119,6 +119,15 @@ struct config {
   uint32_t uid, gid, nsflags, flags, overlay_mode, target_pid, restart, restart_max;
   uint64_t caps;
   int have_caps;
+  /* HULL_REC_CAP_SETS: effective, permitted, inheritable, ambient (the bounding set is caps) */
+  uint64_t cap_sets[4];
+  int have_cap_sets;
+  const char *start_fifo, *console_socket;
+  int have_umask;
+  const char *pid_file;
+  const char **join_ns;
+  int join_ns_n, join_ns_cap;
+  uint32_t umask;
   uint32_t die_with;
   const char *cgroup;
   const char **net_helper;

@@ -166,4 +166,9 @@ export async function cli(argv: string[]): Promise<void> {
   }
 }
 
-cli(process.argv.slice(2));
+// multi-call: as hull-oci (a link to hull), the OCI runtime command line of `hull oci`
+if (/(^|\/)hull-oci$/.test(process.argv0)) {
+  import("../oci/cli").then(async (m) => process.exit(await m.ociMain(process.argv.slice(2))));
+} else {
+  cli(process.argv.slice(2));
+}

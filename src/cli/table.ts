@@ -60,6 +60,7 @@ export const commands: Record<string, () => Promise<HullCommand>> = {
   system: () => import("./commands/system").then((m) => m.system),
   info: () => import("./commands/system").then((m) => m.info),
   unshare: () => import("./commands/unshare").then((m) => m.default),
+  oci: () => import("./commands/oci").then((m) => m.default),
   __health: () => import("./commands/internal").then((m) => m.healthCommand),
   "__unpack-layer": () => import("./commands/internal").then((m) => m.unpackLayerCommand),
   version: () => import("./commands/version").then((m) => m.default),

@@ -15,11 +15,15 @@ export interface ProcessSpec {
   /** the capability bounding set (a decimal u64; absent: Docker's default) and the seccomp program
    * (base64 struct sock_filter[]; absent: none), from runtime/security.ts */
   capMask?: string;
+  /** an OCI bundle's five sets instead (bounding, effective, permitted, inheritable, ambient), decimal u64s */
+  capSets?: string[];
   seccomp?: string;
   /** --ulimit, as "resource soft hard" (decimal: JSON has no 64-bit integers), and --oom-score-adj:
    * for exec as for the container's first process */
   rlimits?: string[];
   oomScoreAdj?: number;
+  /** an OCI bundle's process.user.umask */
+  umask?: number;
 }
 
 export interface ShimSpec extends IdMaps, ProcessSpec {
@@ -68,6 +72,13 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
    * and its start time (a recycled pid is refused) */
   joinPid?: number;
   joinStart?: string;
+  /** hull oci create: the FIFO the created container waits on, and where its pty's master goes */
+  startFifo?: string;
+  consoleSocket?: string;
+  /** namespaces joined by path before the container's are made: "net PATH", "ipc PATH", "uts PATH" */
+  joinNs?: string[];
+  /** hull oci --pid-file */
+  pidFile?: string;
   flags: number;
   steps: Step[];
 }
@@ -179,6 +190,9 @@ export interface EnterSpec extends ProcessSpec {
   flags: number;
   /** the container's pid 1, as the host sees it */
   targetPid: number;
+  /** hull oci exec: where the pty's master goes, and where the process's pid is written */
+  consoleSocket?: string;
+  pidFile?: string;
 }
 
 function writeProcess(w: MessageWriter, p: ProcessSpec): void {
@@ -199,7 +213,12 @@ function writeProcess(w: MessageWriter, p: ProcessSpec): void {
     w.rec(ABI.HULL_REC_RLIMIT, new Uint8Array(b.buffer));
   }
   if (p.oomScoreAdj !== undefined) w.u32(ABI.HULL_REC_OOM_SCORE_ADJ, p.oomScoreAdj >>> 0);
-  if (p.capMask !== undefined) {
+  if (p.umask !== undefined) w.u32(ABI.HULL_REC_UMASK, p.umask);
+  if (p.capSets !== undefined) {
+    const b = new DataView(new ArrayBuffer(40));
+    for (const [i, s] of p.capSets.entries()) b.setBigUint64(i * 8, BigInt(s), true);
+    w.rec(ABI.HULL_REC_CAP_SETS, new Uint8Array(b.buffer));
+  } else if (p.capMask !== undefined) {
     const b = new Uint8Array(8);
     new DataView(b.buffer).setBigUint64(0, BigInt(p.capMask), true);
     w.rec(ABI.HULL_REC_CAPS, b);
@@ -218,6 +237,8 @@ export function encodeEnterMessage(s: EnterSpec): Uint8Array {
   writeProcess(w, s);
   w.u32(ABI.HULL_REC_FLAGS, s.flags);
   w.u32(ABI.HULL_REC_TARGET_PID, s.targetPid);
+  if (s.consoleSocket) w.str(ABI.HULL_REC_CONSOLE_SOCKET, s.consoleSocket);
+  if (s.pidFile) w.str(ABI.HULL_REC_PID_FILE, s.pidFile);
   return w.finish();
 }
 
@@ -304,6 +325,10 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
     u32(ABI.HULL_REC_HEALTH_INTERVAL, s.healthInterval);
   }
   if (s.joinPid) u32(ABI.HULL_REC_JOIN_PID, s.joinPid);
+  if (s.startFifo) str(ABI.HULL_REC_START_FIFO, s.startFifo);
+  if (s.consoleSocket) str(ABI.HULL_REC_CONSOLE_SOCKET, s.consoleSocket);
+  for (const j of s.joinNs ?? []) str(ABI.HULL_REC_JOIN_NS, j);
+  if (s.pidFile) str(ABI.HULL_REC_PID_FILE, s.pidFile);
   if (s.joinStart) str(ABI.HULL_REC_JOIN_START, s.joinStart);
   u32(ABI.HULL_REC_FLAGS, s.flags);
   for (const st of s.steps) {

@@ -7,7 +7,7 @@ import { SYSCALLS } from "./syscalls";
 
 export type SeccompArch = keyof typeof SYSCALLS;
 
-const ACTIONS = [
+export const ACTIONS = [
   "SCMP_ACT_ALLOW",
   "SCMP_ACT_ERRNO",
   "SCMP_ACT_KILL",
@@ -17,7 +17,7 @@ const ACTIONS = [
   "SCMP_ACT_TRACE",
   "SCMP_ACT_LOG",
 ] as const;
-const OPS = [
+export const OPS = [
   "SCMP_CMP_NE",
   "SCMP_CMP_LT",
   "SCMP_CMP_LE",

@@ -29,7 +29,7 @@ const BUILTIN = builtinFilters();
 
 export const DEFAULT_SECURITY: SecurityOptions = { privileged: false, capAdd: [], capDrop: [], securityOpt: [] };
 
-function seccompArch(): "x86_64" | "aarch64" | undefined {
+export function seccompArch(): "x86_64" | "aarch64" | undefined {
   return process.arch === "x64" ? "x86_64" : process.arch === "arm64" ? "aarch64" : undefined;
 }
 

@@ -35,6 +35,7 @@ const EEXIST = 17;
 const EINVAL = 22;
 const ENOENT = 2;
 const ENOTDIR = 20;
+const ENXIO = 6;
 const O_NONBLOCK = 0o4000;
 const O_NOCTTY = 0o400;
 const O_DIRECTORY = 0o200000;
@@ -102,6 +103,13 @@ export function addSeals(fd: Fd, seals: number): void {
 
 export function open(path: string, flags: number, mode = 0o644): Fd {
   return check("open", lib.symbols.open(cstr(path), flags | O_CLOEXEC, mode), path) as Fd;
+}
+
+/** The FIFO at PATH opened for writing without waiting, or undefined when nothing reads it (ENXIO). */
+export function openFifoWriter(path: string): Fd | undefined {
+  const ret = lib.symbols.open(cstr(path), O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (ret < 0 && errno() === ENXIO) return undefined;
+  return check("open", ret, path) as Fd;
 }
 
 export function writeAll(fd: Fd, data: Uint8Array): void {

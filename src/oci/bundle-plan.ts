@@ -1,0 +1,395 @@
+// An OCI bundle as the shim's setup message: the same core `hull run` drives, with the bundle's
+// namespaces, maps, mounts, process and security in place of an image's and hull's defaults.
+import { statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import * as v from "valibot";
+import {
+  ABI,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUTS,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_RDONLY,
+  MS_REC,
+  MS_STRICTATIME,
+} from "../runtime/abi";
+import { CAPABILITIES, type Capability } from "../runtime/capabilities";
+import type { ProcessSpec, ShimSpec } from "../runtime/message";
+import { DEVICES, type Step } from "../runtime/plan";
+import { findProgram } from "../runtime/programs";
+import { accessible, R_OK, W_OK } from "../sys/libc";
+import type { OciConfig, OciIdMap, OciMount, OciProcess } from "./config";
+
+// mount(8)'s flag words; the others go to the file system as its data
+const MS_SYNCHRONOUS = 16;
+const MS_MANDLOCK = 64;
+const MS_DIRSYNC = 128;
+const MS_NOATIME = 1024;
+const MS_NODIRATIME = 2048;
+const MS_RELATIME = 1 << 21;
+const FLAG_WORDS: Record<string, { set?: number; clear?: number }> = {
+  ro: { set: MS_RDONLY },
+  rw: { clear: MS_RDONLY },
+  nosuid: { set: MS_NOSUID },
+  suid: { clear: MS_NOSUID },
+  nodev: { set: MS_NODEV },
+  dev: { clear: MS_NODEV },
+  noexec: { set: MS_NOEXEC },
+  exec: { clear: MS_NOEXEC },
+  sync: { set: MS_SYNCHRONOUS },
+  async: { clear: MS_SYNCHRONOUS },
+  dirsync: { set: MS_DIRSYNC },
+  mand: { set: MS_MANDLOCK },
+  nomand: { clear: MS_MANDLOCK },
+  noatime: { set: MS_NOATIME },
+  atime: { clear: MS_NOATIME },
+  nodiratime: { set: MS_NODIRATIME },
+  diratime: { clear: MS_NODIRATIME },
+  relatime: { set: MS_RELATIME },
+  norelatime: { clear: MS_RELATIME },
+  strictatime: { set: MS_STRICTATIME },
+  nostrictatime: { clear: MS_STRICTATIME },
+  bind: { set: MS_BIND },
+  rbind: { set: MS_BIND | MS_REC },
+  // the container's mounts are private already (a mount namespace of its own, made private first)
+  private: {},
+  rprivate: {},
+};
+
+export interface BundleRun {
+  /** the bundle directory (absolute) and the state directory of the container */
+  bundle: string;
+  stateDir: string;
+  detach: boolean;
+  /** create: the FIFO the container waits on before its command */
+  startFifo?: string;
+  consoleSocket?: string;
+  pidFile?: string;
+}
+
+const where = (path: string, why: string): never => {
+  throw new Error(`config.json: ${path}: ${why}`);
+};
+
+/** "0 1000 1 1 100000 65536" from a bundle's mappings; the single caller's own id needs no newuidmap */
+function mapText(maps: OciIdMap[] | undefined, own: number): { map: string; single: boolean } {
+  if (!maps || maps.length === 0) return { map: `0 ${own} 1`, single: true };
+  const map = maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join(" ");
+  const single = maps.length === 1 && maps[0]?.hostID === own && maps[0]?.size === 1;
+  return { map, single };
+}
+
+function capBits(names: string[] | undefined, path: string): bigint {
+  let mask = 0n;
+  (names ?? []).forEach((n, i) => {
+    const at = CAPABILITIES.indexOf(n as Capability);
+    if (at < 0) where(`${path}[${i}]`, `unknown capability ${JSON.stringify(n)} (see capabilities(7))`);
+    mask |= 1n << BigInt(at);
+  });
+  return mask;
+}
+
+const RLIMITS: Record<string, number> = {
+  RLIMIT_CPU: 0,
+  RLIMIT_FSIZE: 1,
+  RLIMIT_DATA: 2,
+  RLIMIT_STACK: 3,
+  RLIMIT_CORE: 4,
+  RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6,
+  RLIMIT_NOFILE: 7,
+  RLIMIT_MEMLOCK: 8,
+  RLIMIT_AS: 9,
+  RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11,
+  RLIMIT_MSGQUEUE: 12,
+  RLIMIT_NICE: 13,
+  RLIMIT_RTPRIO: 14,
+  RLIMIT_RTTIME: 15,
+};
+
+const step = (op: number, flags: number, src: string, dst: string, fstype = "", data = ""): Step => ({
+  op,
+  flags,
+  src,
+  dst,
+  fstype,
+  data,
+});
+
+/**
+ * One of the bundle's mounts as a step, or where in config.json it is wrong. OWNED: the namespaces
+ * the container's user namespace owns (made with it, or any when it has none of its own).
+ */
+function mountStep(m: OciMount, i: number, bundle: string, owned: Set<string>, ns: Set<string>): Step {
+  let flags = 0;
+  const data: string[] = [];
+  for (const o of m.options ?? []) {
+    const word = FLAG_WORDS[o];
+    if (word) {
+      flags = (flags | (word.set ?? 0)) & ~(word.clear ?? 0);
+      continue;
+    }
+    if (/^(r?(shared|slave|unbindable))$/.test(o))
+      where(`mounts[${i}].options`, `${o}: the container's mounts are private in hull`);
+    data.push(o);
+  }
+  const type = m.type ?? "";
+  if (type === "bind") flags |= MS_BIND;
+  const dst = m.destination;
+  if (flags & MS_BIND) {
+    const src = m.source ?? where(`mounts[${i}].source`, "a bind mount needs a source");
+    const abs = isAbsolute(src) ? src : resolve(bundle, src);
+    return step(ABI.HULL_STEP_MOUNT, flags, abs, dst);
+  }
+  // what a user namespace may not mount without a namespace of its own, the host's is bound instead
+  // (read-only), as rootless crun and podman do: sysfs needs the network namespace, mqueue the IPC one
+  if (type === "sysfs" && !owned.has("network"))
+    return step(ABI.HULL_STEP_MOUNT, MS_BIND | MS_REC | MS_RDONLY, "/sys", dst);
+  if (type === "mqueue" && !owned.has("ipc"))
+    return step(ABI.HULL_STEP_MOUNT, MS_BIND | MS_REC | (flags & MS_RDONLY), "/dev/mqueue", dst);
+  if (type === "cgroup" || type === "cgroup2") {
+    // cgroup v2 with a namespace of the container's own: its own view; else the host's, read-only
+    if (ns.has("cgroup") && fsType("/sys/fs/cgroup") === "cgroup2")
+      return step(ABI.HULL_STEP_MOUNT, flags, "cgroup2", dst, "cgroup2", data.join(","));
+    return step(ABI.HULL_STEP_MOUNT, MS_BIND | MS_REC | MS_RDONLY, "/sys/fs/cgroup", dst);
+  }
+  if (!type) where(`mounts[${i}].type`, "a mount that is not a bind needs a type");
+  return step(ABI.HULL_STEP_MOUNT, flags, m.source ?? type, dst, type, data.join(","));
+}
+
+/** CAP_SYS_ADMIN in this process's user namespace: root of one (podman's), or real root. */
+function mayAdminister(): boolean {
+  const { readFileText } = require("../sys/libc") as typeof import("../sys/libc");
+  const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileText("/proc/self/status") ?? "")?.[1];
+  return eff !== undefined && ((BigInt(`0x${eff}`) >> 21n) & 1n) === 1n;
+}
+
+function fsType(path: string): string | undefined {
+  const { readFileText } = require("../sys/libc") as typeof import("../sys/libc");
+  for (const line of (readFileText("/proc/self/mountinfo") ?? "").split("\n")) {
+    const [pre, post] = line.split(" - ");
+    if (pre?.split(" ")[4] === path) return post?.split(" ")[0];
+  }
+  return undefined;
+}
+
+/** The bundle's linux.devices: the host's node of the same path, type and numbers, bound in. */
+function deviceSteps(c: OciConfig): Step[] {
+  return (c.linux?.devices ?? []).map((d, i) => {
+    let st: ReturnType<typeof statSync> | undefined;
+    try {
+      st = statSync(d.path);
+    } catch {}
+    const kind = d.type === "b" ? st?.isBlockDevice() : d.type === "p" ? st?.isFIFO() : st?.isCharacterDevice();
+    const dev = Number(st?.rdev ?? 0);
+    // glibc's major() and minor() of a dev_t
+    const rdev = [Math.floor(dev / 256) & 0xfff, (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00)];
+    if (
+      !st ||
+      !kind ||
+      (d.major !== undefined && rdev[0] !== d.major) ||
+      (d.minor !== undefined && rdev[1] !== d.minor)
+    )
+      where(
+        `linux.devices[${i}]`,
+        `${d.path}: a user namespace cannot make device nodes; hull binds the host's, and there is none of that type and number`,
+      );
+    if (!accessible(d.path, R_OK | W_OK))
+      where(`linux.devices[${i}]`, `${d.path}: you cannot open it for reading and writing (ls -l ${d.path})`);
+    return step(ABI.HULL_STEP_MOUNT, MS_BIND, d.path, d.path);
+  });
+}
+
+/** /dev as runtime-spec says a runtime fills it: its default devices and links, when /dev is a tmpfs of the bundle's. */
+function defaultDev(mounts: OciMount[]): Step[] {
+  if (!mounts.some((m) => m.destination === "/dev" && m.type === "tmpfs")) return [];
+  const taken = new Set(mounts.map((m) => m.destination));
+  const out: Step[] = DEVICES.filter((d) => !taken.has(`/dev/${d}`)).map((d) =>
+    step(ABI.HULL_STEP_MOUNT, MS_BIND, `/dev/${d}`, `/dev/${d}`),
+  );
+  const link = (target: string, dst: string) => {
+    if (!taken.has(dst)) out.push(step(ABI.HULL_STEP_SYMLINK, 0, target, dst));
+  };
+  if (taken.has("/dev/pts")) link("pts/ptmx", "/dev/ptmx");
+  link("/proc/self/fd", "/dev/fd");
+  link("/proc/self/fd/0", "/dev/stdin");
+  link("/proc/self/fd/1", "/dev/stdout");
+  link("/proc/self/fd/2", "/dev/stderr");
+  link("/proc/kcore", "/dev/core");
+  return out;
+}
+
+async function seccompProgram(c: OciConfig, bounding: bigint): Promise<string | undefined> {
+  const raw = c.linux?.seccomp;
+  if (!raw) return undefined;
+  for (const field of ["listenerPath", "listenerMetadata", "flags"] as const) {
+    const value = (raw as Record<string, unknown>)[field];
+    if (value !== undefined && value !== "" && !(Array.isArray(value) && value.length === 0))
+      where(`linux.seccomp.${field}`, "not supported by hull (refused rather than ignored)");
+  }
+  const { compileSeccomp, SeccompProfileSchema } = await import("../runtime/seccomp");
+  const r = v.safeParse(SeccompProfileSchema, raw);
+  if (!r.success)
+    where(`linux.seccomp.${r.issues[0].path?.map((p) => String(p.key)).join(".") ?? ""}`, r.issues[0].message);
+  const { seccompArch } = await import("../runtime/security");
+  const arch =
+    seccompArch() ?? where("linux.seccomp", `seccomp is supported on x86_64 and arm64 only, not ${process.arch}`);
+  const caps = new Set(CAPABILITIES.filter((_, i) => (bounding >> BigInt(i)) & 1n));
+  return Buffer.from(compileSeccomp(r.output as never, { arch, caps })).toString("base64");
+}
+
+/** The shim's message for the bundle's container. */
+/** What the process of a bundle (or of an exec into its container) is: ids, capabilities, limits, filter. */
+export async function planProcess(
+  p: OciProcess,
+  c: OciConfig,
+  at = "process",
+): Promise<{ spec: ProcessSpec; flags: number }> {
+  const ownUserns = (c.linux?.namespaces ?? []).some((n) => n.type === "user");
+  const gidMapsThroughProg = ownUserns && !mapText(c.linux?.gidMappings, process.getgid?.() ?? 0).single;
+  const groups = p.user.additionalGids ?? [];
+  if (groups.length > 0 && ownUserns && !gidMapsThroughProg)
+    where(`${at}.user.additionalGids`, "supplementary groups need a gid map through newgidmap (linux.gidMappings)");
+  const caps = p.capabilities;
+  const bounding = capBits(caps?.bounding, `${at}.capabilities.bounding`);
+  const sets = [
+    bounding,
+    capBits(caps?.effective, `${at}.capabilities.effective`),
+    capBits(caps?.permitted, `${at}.capabilities.permitted`),
+    capBits(caps?.inheritable, `${at}.capabilities.inheritable`),
+    capBits(caps?.ambient, `${at}.capabilities.ambient`),
+  ];
+  const rlimits = (p.rlimits ?? []).map((r, i) => {
+    const n = RLIMITS[r.type] ?? where(`${at}.rlimits[${i}].type`, `${r.type} is not a Linux rlimit`);
+    if (r.soft > r.hard) where(`${at}.rlimits[${i}]`, "the soft limit is above the hard one");
+    return `${n} ${r.soft} ${r.hard}`;
+  });
+  let flags = 0;
+  if (gidMapsThroughProg || !ownUserns) flags |= ABI.HULL_FLAG_SETGROUPS;
+  if (p.noNewPrivileges) flags |= ABI.HULL_FLAG_NO_NEW_PRIVS;
+  return {
+    spec: {
+      argv: p.args,
+      env: p.env ?? [],
+      cwd: p.cwd,
+      uid: p.user.uid,
+      gid: p.user.gid,
+      groups,
+      capSets: sets.map(String),
+      seccomp: await seccompProgram(c, bounding),
+      rlimits,
+      oomScoreAdj: p.oomScoreAdj,
+      umask: p.user.umask,
+    },
+    flags,
+  };
+}
+
+export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec> {
+  const p = c.process ?? where("process", "a container needs a process to run");
+  const rootfs = resolve(run.bundle, c.root.path);
+  try {
+    if (!statSync(rootfs).isDirectory()) where("root.path", `${rootfs} is not a directory`);
+  } catch (e) {
+    if ((e as Error).message.startsWith("config.json")) throw e;
+    where("root.path", `${rootfs}: no such directory`);
+  }
+  const ns = new Set<string>();
+  const joins: string[] = [];
+  for (const n of c.linux?.namespaces ?? []) {
+    ns.add(n.type);
+    if (n.path) joins.push(`${n.type === "network" ? "net" : n.type} ${n.path}`);
+  }
+  // without a user namespace of its own, the container has the caller's: only for a caller that is
+  // root there already (podman runs its runtime inside its own user namespace)
+  const ownUserns = ns.has("user");
+  if (!ownUserns && !mayAdminister())
+    where(
+      "linux.namespaces",
+      'hull runs rootless and needs a user namespace: add {"type": "user"} (hull oci spec --rootless has one)',
+    );
+  // what the container's user namespace owns: a namespace made with it, or every one when the
+  // container has the caller's
+  const owned = new Set(
+    [...ns].filter((t) => !ownUserns || !(c.linux?.namespaces ?? []).some((n) => n.type === t && n.path)),
+  );
+  if (!ns.has("mount")) where("linux.namespaces", 'a container needs a mount namespace: add {"type": "mount"}');
+  if (!ns.has("pid")) where("linux.namespaces", 'hull runs a container as pid 1 of its own: add {"type": "pid"}');
+  if (c.hostname && !ns.has("uts")) where("hostname", 'a hostname needs a UTS namespace: add {"type": "uts"}');
+  // a namespace joined by path is entered before the clone, and not made again
+  const made = (t: string) => ns.has(t) && !joins.some((j) => j.startsWith(`${t === "network" ? "net" : t} `));
+  const nsFlags =
+    CLONE_NEWNS |
+    CLONE_NEWPID |
+    (made("uts") ? CLONE_NEWUTS : 0) |
+    (made("ipc") ? CLONE_NEWIPC : 0) |
+    (made("network") ? CLONE_NEWNET : 0);
+
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const u = mapText(c.linux?.uidMappings, uid);
+  const g = mapText(c.linux?.gidMappings, gid);
+  const needProg = (name: string) =>
+    findProgram(name) ||
+    where(
+      `linux.${name === "newuidmap" ? "uid" : "gid"}Mappings`,
+      `maps beyond your own id need ${name} (Debian: uidmap)`,
+    );
+  const uidMapProg = u.single || !ownUserns ? "" : needProg("newuidmap");
+  const gidMapProg = g.single || !ownUserns ? "" : needProg("newgidmap");
+  const proc = await planProcess(p, c);
+
+  const mounts = c.mounts ?? [];
+  const steps: Step[] = [
+    ...mounts.map((m, i) => mountStep(m, i, run.bundle, owned, ns)),
+    ...defaultDev(mounts),
+    ...deviceSteps(c),
+    ...Object.entries(c.linux?.sysctl ?? {}).map(([key, value]) => {
+      if (!/^[a-z0-9_]+(\.[a-z0-9_-]+)+$/.test(key)) where(`linux.sysctl.${key}`, "not a sysctl name");
+      return step(ABI.HULL_STEP_SYSCTL, 0, key.replaceAll(".", "/"), key, "", value);
+    }),
+    ...(c.linux?.maskedPaths ?? []).map((d) => step(ABI.HULL_STEP_MASK, 0, "", d)),
+    ...(c.linux?.readonlyPaths ?? []).map((d) => step(ABI.HULL_STEP_READONLY, 0, "", d)),
+  ];
+
+  let flags = proc.flags;
+  if (p.terminal) flags |= ABI.HULL_FLAG_TTY | (run.detach ? 0 : ABI.HULL_FLAG_STDIN);
+  if (!run.detach && !p.terminal) flags |= ABI.HULL_FLAG_STDIN;
+  if (c.root.readonly) flags |= ABI.HULL_FLAG_READONLY;
+  if (owned.has("network")) flags |= ABI.HULL_FLAG_NET_LO;
+  if (!ownUserns) flags |= ABI.HULL_FLAG_NO_USERNS;
+  if (ns.has("cgroup")) flags |= ABI.HULL_FLAG_CGROUPNS;
+  // detached: no supervisor; the container is the caller's subreaper's, its stdio the caller's
+  if (run.detach) flags |= ABI.HULL_FLAG_ORPHAN | ABI.HULL_FLAG_STDIN;
+
+  return {
+    ...proc.spec,
+    hostname: c.hostname ?? "",
+    domainname: c.domainname,
+    nsFlags,
+    uidMap: u.map,
+    gidMap: g.map,
+    uidMapProg,
+    gidMapProg,
+    rootfs,
+    overlay: "",
+    fuseProg: "",
+    overlayMode: 0,
+    // run without -d: the state directory goes with the container, as runc's does
+    cleanup: run.detach ? [] : [run.stateDir],
+    stateFile: `${run.stateDir}/exit.json`,
+    runDir: run.stateDir,
+    startFifo: run.startFifo,
+    joinNs: joins,
+    pidFile: run.pidFile,
+    consoleSocket: run.consoleSocket,
+    flags,
+    steps,
+  };
+}

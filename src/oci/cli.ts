@@ -1,0 +1,611 @@
+// `hull oci` and `hull-oci`: the OCI runtime command line as runc and crun take it, so that podman,
+// conmon and containerd can drive hull on a bundle. runc's global flags come before the command;
+// errors are one line on stderr (and in --log), and exit 1 as runc's do.
+import { mkdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as v from "valibot";
+import { encodeMessage } from "../runtime/message";
+import { shimFd } from "../runtime/shim";
+import { writeFileAtomic } from "../store/atomic";
+import {
+  close,
+  memfdCreate,
+  mknod,
+  openFifoWriter,
+  readFileText,
+  S_IFIFO,
+  unlinkIfExists,
+  writeAll,
+} from "../sys/libc";
+import { planBundle } from "./bundle-plan";
+import { type OciProcess, parseOciConfig } from "./config";
+import { ABI } from "../runtime/abi";
+import { checkId, listIds, OCI_VERSION, ociRoot, ociState, ociStatus, readOciRecord, stateDir } from "./state";
+
+export class OciError extends Error {}
+
+interface Global {
+  root?: string;
+  log?: string;
+  logFormat: "text" | "json";
+}
+
+/** a subcommand's flags: those that take a value, and those that do not (booleans) */
+interface FlagTable {
+  values: Record<string, string>;
+  bools: Record<string, string>;
+  /** flags that may come more than once (exec's --env, --cap) */
+  lists?: Record<string, string>;
+}
+
+interface Parsed {
+  flags: Record<string, string>;
+  lists: Record<string, string[]>;
+  rest: string[];
+}
+
+/** runc's flags come as --name, -name, --name=value or -n; ALIASES maps each spelling to its key */
+function parseFlags(words: string[], table: FlagTable, cmd: string): Parsed {
+  const flags: Record<string, string> = {};
+  const lists: Record<string, string[]> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    if (w === "--") {
+      rest.push(...words.slice(i + 1));
+      break;
+    }
+    if (!w.startsWith("-") || w === "-" || rest.length > 0) {
+      // the first positional ends the flags: what follows is the id and a command's own words
+      rest.push(w);
+      continue;
+    }
+    const [name, inline] = w.replace(/^--?/, "").split(/=(.*)/s, 2) as [string, string | undefined];
+    const valueKey = table.values[name];
+    const boolKey = table.bools[name];
+    const listKey = table.lists?.[name];
+    if (listKey) {
+      const value = inline ?? words[++i];
+      if (value === undefined) throw new OciError(`${cmd}: ${w} needs a value`);
+      lists[listKey] = [...(lists[listKey] ?? []), value];
+    } else if (valueKey) {
+      const value = inline ?? words[++i];
+      if (value === undefined) throw new OciError(`${cmd}: ${w} needs a value`);
+      flags[valueKey] = value;
+    } else if (boolKey) {
+      if (inline !== undefined && inline !== "true" && inline !== "false")
+        throw new OciError(`${cmd}: ${w} takes true or false`);
+      if (inline !== "false") flags[boolKey] = "true";
+    } else {
+      throw new OciError(`${cmd}: unknown flag ${w} (see 'hull oci --help')`);
+    }
+  }
+  return { flags, lists, rest };
+}
+
+const GLOBAL: FlagTable = {
+  values: { root: "root", log: "log", "log-format": "logFormat", rootless: "rootless", criu: "criu" },
+  bools: {
+    "systemd-cgroup": "systemdCgroup",
+    debug: "debug",
+    help: "help",
+    h: "help",
+    version: "version",
+    v: "version",
+  },
+};
+
+const SIGNALS: Record<string, number> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  BUS: 7,
+  FPE: 8,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  STKFLT: 16,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
+  WINCH: 28,
+  IO: 29,
+  PWR: 30,
+  SYS: 31,
+};
+
+const SignalSchema = v.pipe(
+  v.string(),
+  v.transform((s) => {
+    if (/^\d+$/.test(s)) return Number(s);
+    const name = s.toUpperCase().replace(/^SIG/, "");
+    return SIGNALS[name] ?? -1;
+  }),
+  v.number(),
+  v.minValue(1, "not a signal: give a name (TERM, SIGKILL) or a number"),
+  v.maxValue(64, "not a signal: give a name (TERM, SIGKILL) or a number"),
+);
+
+const FormatSchema = v.picklist(["table", "json"], "--format takes table or json");
+
+const USAGE = `hull oci: the OCI runtime command line (runc's), on bundles; hull-oci is the same
+
+global flags, before the command: --root DIR (state; default $XDG_RUNTIME_DIR/hull-oci), --log FILE,
+  --log-format text|json, --systemd-cgroup (accepted; hull makes no cgroup for a bundle)
+
+  spec [--rootless] [--bundle DIR]          write a config.json to start from
+  features                                  what this runtime carries out, as JSON
+  create [--bundle DIR] [--pid-file F] [--console-socket S] ID
+  start ID                                  run the command of a created container
+  run [--bundle DIR] [-d] [--pid-file F] [--console-socket S] ID
+  state ID                                  its state, as JSON
+  kill [--all] ID [SIGNAL]                  SIGTERM unless SIGNAL says
+  delete [--force] ID
+  list [--format table|json] [--quiet]
+  ps [--format table|json] ID
+  exec [--process FILE] [-d] [-t] [--pid-file F] [--console-socket S] [-e K=V] [-u UID[:GID]] [--cwd D] ID [CMD...]
+`;
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/** The config of the bundle at DIR. */
+function loadBundle(dir: string) {
+  const file = join(dir, "config.json");
+  const text = readFileText(file);
+  if (text === undefined) throw new OciError(`${file}: no such file (a bundle holds config.json and its rootfs)`);
+  return parseOciConfig(text);
+}
+
+/**
+ * create and run: the bundle's container as a detached supervisor (create: waiting on its start
+ * FIFO), or run in the foreground with this process become the shim.
+ */
+async function launch(
+  g: Global,
+  id: string,
+  f: Record<string, string>,
+  mode: "create" | "run" | "run-detached",
+): Promise<number> {
+  const root = ociRoot(g.root);
+  const bundle = resolve(f.bundle ?? ".");
+  const config = loadBundle(bundle);
+  if (config.process?.terminal && mode !== "run" && !f.consoleSocket)
+    throw new OciError("process.terminal needs --console-socket when the container runs detached (create, run -d)");
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const dir = stateDir(root, id);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new OciError(`container ${id} already exists`);
+    throw e;
+  }
+  try {
+    const spec = await planBundle(config, {
+      bundle,
+      stateDir: dir,
+      detach: mode !== "run",
+      startFifo: mode === "create" ? join(dir, "start.fifo") : undefined,
+      consoleSocket: f.consoleSocket ? resolve(f.consoleSocket) : undefined,
+      pidFile: f.pidFile ? resolve(f.pidFile) : undefined,
+    });
+    writeFileAtomic(
+      join(dir, "oci.json"),
+      JSON.stringify({
+        id,
+        bundle,
+        rootfs: spec.rootfs,
+        created: new Date().toISOString(),
+        annotations: config.annotations,
+      }),
+      0o600,
+    );
+    // exec's defaults come from the config the container was made with, not the bundle's of today
+    writeFileAtomic(join(dir, "config.json"), JSON.stringify(config), 0o600);
+    // written by `start`; whoever the container runs as may open it (the state directory is ours alone)
+    if (mode === "create") mknod(join(dir, "start.fifo"), S_IFIFO | 0o622, 0);
+    const message = encodeMessage(spec);
+    if (mode === "run") {
+      const { execShim } = await import("../runtime/shim");
+      return await execShim(message);
+    }
+    const code = await spawnShim(message, "run");
+    if (code !== 0) rmSync(dir, { recursive: true, force: true });
+    return code;
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** The shim as a child with this process's stdio (the container keeps it), its message on fd 3. */
+async function spawnShim(message: Uint8Array, mode: "run" | "enter"): Promise<number> {
+  const exe = await shimFd(false);
+  const msg = memfdCreate("hull-setup", 0);
+  writeAll(msg, message);
+  const p = Bun.spawn([`/proc/${process.pid}/fd/${exe}`, mode, "3"], {
+    stdio: ["inherit", "inherit", "inherit", msg],
+    argv0: "hull-shim",
+  });
+  const code = await p.exited;
+  close(msg);
+  close(exe);
+  return code;
+}
+
+const UserSchema = v.pipe(
+  v.string(),
+  v.regex(/^\d+(:\d+)?$/, "--user takes UID[:GID] (numbers: a bundle has no names to look up)"),
+  v.transform((s) => s.split(":").map(Number)),
+);
+
+/** exec: a process in the container, from --process or from the words and flags over the container's own. */
+async function exec(
+  g: Global,
+  id: string,
+  f: Record<string, string>,
+  lists: Record<string, string[]>,
+  args: string[],
+): Promise<number> {
+  const root = ociRoot(g.root);
+  readOciRecord(root, id);
+  const { status, pid } = ociStatus(root, id);
+  if (status !== "created" && status !== "running")
+    throw new OciError(`container ${id} is ${status}: nothing to exec in`);
+  const saved = readFileText(join(stateDir(root, id), "config.json"));
+  if (saved === undefined) throw new OciError(`container ${id}: its config is gone from the state directory`);
+  const config = parseOciConfig(saved);
+  const { ProcessSchema } = await import("./config");
+  let proc: OciProcess;
+  if (f.process) {
+    const text = readFileText(resolve(f.process));
+    if (text === undefined) throw new OciError(`--process ${f.process}: no such file`);
+    const r = v.safeParse(ProcessSchema, JSON.parse(text));
+    if (!r.success)
+      throw new OciError(
+        `${f.process}: ${r.issues[0].path?.map((p) => String(p.key)).join(".") ?? ""}: ${r.issues[0].message}`,
+      );
+    proc = r.output;
+  } else {
+    const base = config.process ?? { user: { uid: 0, gid: 0 }, args: ["sh"], cwd: "/" };
+    if (args.length === 0) throw new OciError("exec needs a command (or --process FILE)");
+    const user = f.user ? v.parse(UserSchema, f.user) : undefined;
+    const gids = (lists.gids ?? []).map(Number);
+    const caps = lists.cap ?? [];
+    const add = (set: string[] | undefined) => [...new Set([...(set ?? []), ...caps])];
+    proc = {
+      ...base,
+      args,
+      terminal: f.tty === "true",
+      env: [...(base.env ?? []), ...(lists.env ?? [])],
+      cwd: f.cwd ?? base.cwd,
+      user: user
+        ? { uid: user[0] ?? 0, gid: user[1] ?? 0, additionalGids: gids }
+        : { ...base.user, ...(gids.length ? { additionalGids: gids } : {}) },
+      capabilities: caps.length
+        ? {
+            bounding: add(base.capabilities?.bounding),
+            effective: add(base.capabilities?.effective),
+            permitted: add(base.capabilities?.permitted),
+          }
+        : base.capabilities,
+      noNewPrivileges: f.noNewPrivs === "true" || base.noNewPrivileges,
+    };
+  }
+  const detach = f.detach === "true";
+  if (proc.terminal && detach && !f.consoleSocket)
+    throw new OciError("a terminal needs --console-socket when the process runs detached");
+  const { planProcess } = await import("./bundle-plan");
+  const planned = await planProcess(proc, config);
+  let flags = planned.flags | ABI.HULL_FLAG_STDIN;
+  if (proc.terminal) flags |= ABI.HULL_FLAG_TTY;
+  if (detach) flags |= ABI.HULL_FLAG_ORPHAN;
+  const { encodeEnterMessage } = await import("../runtime/message");
+  const message = encodeEnterMessage({
+    ...planned.spec,
+    flags,
+    targetPid: pid,
+    consoleSocket: f.consoleSocket ? resolve(f.consoleSocket) : undefined,
+    pidFile: f.pidFile ? resolve(f.pidFile) : undefined,
+  });
+  if (detach) return spawnShim(message, "enter");
+  const { execShim } = await import("../runtime/shim");
+  return execShim(message, "enter");
+}
+
+async function start(g: Global, id: string): Promise<void> {
+  const root = ociRoot(g.root);
+  readOciRecord(root, id);
+  const { status } = ociStatus(root, id);
+  if (status !== "created") throw new OciError(`container ${id} is ${status}: only a created container starts`);
+  const fifo = join(stateDir(root, id), "start.fifo");
+  const fd = openFifoWriter(fifo);
+  if (fd === undefined) throw new OciError(`container ${id} is not waiting to start (its process is gone)`);
+  try {
+    writeAll(fd, new Uint8Array([1]));
+  } finally {
+    close(fd);
+  }
+  unlinkIfExists(fifo);
+}
+
+/** The processes of the container: those in its pid 1's pid namespace. */
+function containerPids(pid: number): number[] {
+  const { readdirSync, readlinkSync } = require("node:fs") as typeof import("node:fs");
+  let ns: string;
+  try {
+    ns = readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/ns/pid`) === ns) out.push(Number(name));
+    } catch {}
+  }
+  return out.sort((a, b) => a - b);
+}
+
+async function kill(g: Global, id: string, sig: string | undefined, all: boolean): Promise<void> {
+  const root = ociRoot(g.root);
+  readOciRecord(root, id);
+  const r = v.safeParse(SignalSchema, sig ?? "TERM");
+  if (!r.success) throw new OciError(`kill: ${sig}: ${r.issues[0].message}`);
+  const { status, pid } = ociStatus(root, id);
+  if (status !== "created" && status !== "running")
+    throw new OciError(`container ${id} is ${status}: nothing to signal`);
+  for (const p of all ? containerPids(pid) : [pid]) {
+    try {
+      process.kill(p, r.output);
+    } catch (e) {
+      if (!all) throw e;
+    }
+  }
+}
+
+async function remove(g: Global, id: string, force: boolean): Promise<void> {
+  const root = ociRoot(g.root);
+  const dir = stateDir(root, checkId(id));
+  if (readFileText(join(dir, "oci.json")) === undefined) {
+    // runc deletes a half-made container's directory with --force too
+    if (force) {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    }
+    readOciRecord(root, id);
+  }
+  const { status, pid } = ociStatus(root, id);
+  if (status !== "stopped") {
+    if (!force) throw new OciError(`container ${id} is ${status}: kill it first, or delete --force`);
+    // its supervisor, and with it the container (a parent-death signal), and the network of a pid 1
+    const sup = (readFileText(join(dir, "supervisor.pid")) ?? "").split(" ")[0];
+    for (const p of [pid, Number(sup)]) {
+      try {
+        if (p > 0) process.kill(p, "SIGKILL");
+      } catch {}
+    }
+    for (let i = 0; i < 400 && ociStatus(root, id).status !== "stopped"; i++) await Bun.sleep(5);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function list(g: Global, format: string, quiet: boolean): void {
+  const root = ociRoot(g.root);
+  const states = listIds(root).flatMap((id) => {
+    try {
+      return [ociState(root, id)];
+    } catch {
+      return [];
+    }
+  });
+  if (quiet) {
+    for (const s of states) print(String(s.id));
+    return;
+  }
+  if (format === "json") {
+    print(JSON.stringify(states));
+    return;
+  }
+  const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]];
+  for (const s of states)
+    rows.push([String(s.id), String(s.pid), String(s.status), String(s.bundle), String(s.created), String(s.owner)]);
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  for (const r of rows) print(r.map((c, i) => (i < r.length - 1 ? c.padEnd((widths[i] ?? 0) + 3) : c)).join(""));
+}
+
+function ps(g: Global, id: string, format: string): void {
+  const root = ociRoot(g.root);
+  readOciRecord(root, id);
+  const { pid, status } = ociStatus(root, id);
+  const pids = status === "stopped" ? [] : containerPids(pid);
+  if (format === "json") {
+    print(JSON.stringify(pids));
+    return;
+  }
+  print("PID   CMD");
+  for (const p of pids) {
+    const cmd = (readFileText(`/proc/${p}/cmdline`) ?? "").split("\0").filter(Boolean).join(" ");
+    print(`${String(p).padEnd(6)}${cmd}`);
+  }
+}
+
+async function spec(f: Record<string, string>): Promise<void> {
+  const file = join(resolve(f.bundle ?? "."), "config.json");
+  if (readFileText(file) !== undefined) throw new OciError(`${file} exists: remove it first`);
+  const { defaultSpec } = await import("./spec");
+  writeFileAtomic(file, `${JSON.stringify(defaultSpec(), null, "\t")}\n`, 0o644);
+}
+
+const COMMANDS: Record<string, FlagTable> = {
+  spec: { values: { bundle: "bundle", b: "bundle" }, bools: { rootless: "rootless" } },
+  features: { values: {}, bools: {} },
+  create: {
+    values: {
+      bundle: "bundle",
+      b: "bundle",
+      "pid-file": "pidFile",
+      "console-socket": "consoleSocket",
+      "preserve-fds": "preserveFds",
+    },
+    bools: { "no-pivot": "noPivot", "no-new-keyring": "noNewKeyring" },
+  },
+  run: {
+    values: {
+      bundle: "bundle",
+      b: "bundle",
+      "pid-file": "pidFile",
+      "console-socket": "consoleSocket",
+      "preserve-fds": "preserveFds",
+    },
+    bools: { detach: "detach", d: "detach", keep: "keep", "no-pivot": "noPivot", "no-new-keyring": "noNewKeyring" },
+  },
+  start: { values: {}, bools: {} },
+  state: { values: {}, bools: {} },
+  kill: { values: {}, bools: { all: "all", a: "all" } },
+  delete: { values: {}, bools: { force: "force", f: "force" } },
+  list: { values: { format: "format", f: "format" }, bools: { quiet: "quiet", q: "quiet" } },
+  ps: { values: { format: "format", f: "format" }, bools: {} },
+  exec: {
+    values: {
+      process: "process",
+      p: "process",
+      "pid-file": "pidFile",
+      "console-socket": "consoleSocket",
+      cwd: "cwd",
+      user: "user",
+      u: "user",
+      "preserve-fds": "preserveFds",
+      "process-label": "processLabel",
+      apparmor: "apparmor",
+      cgroup: "cgroup",
+    },
+    bools: { detach: "detach", d: "detach", tty: "tty", t: "tty", "no-new-privs": "noNewPrivs", "ignore-paused": "x" },
+    lists: { env: "env", e: "env", cap: "cap", c: "cap", "additional-gids": "gids", g: "gids" },
+  },
+};
+
+async function dispatch(g: Global, cmd: string, { flags: f, lists, rest }: Parsed): Promise<number> {
+  const takes = (n: number) => {
+    if (rest.length > n)
+      throw new OciError(`${cmd} takes ${n === 0 ? "no arguments" : `${n}`}, not ${rest.slice(n).join(" ")}`);
+  };
+  // what hull cannot do for a bundle is refused, never ignored
+  if (f.preserveFds && f.preserveFds !== "0") throw new OciError(`${cmd}: --preserve-fds is not supported by hull yet`);
+  if (f.noPivot) throw new OciError(`${cmd}: --no-pivot: hull always uses pivot_root`);
+  if (f.keep) throw new OciError(`${cmd}: --keep is not supported by hull yet`);
+  if (f.processLabel || f.apparmor) throw new OciError(`${cmd}: hull sets no SELinux label or AppArmor profile`);
+  if (f.cgroup) throw new OciError(`${cmd}: --cgroup: hull makes no cgroup for a bundle`);
+  const format = f.format === undefined ? "table" : v.parse(FormatSchema, f.format);
+  switch (cmd) {
+    case "spec":
+      takes(0);
+      await spec(f);
+      return 0;
+    case "features":
+      takes(0);
+      print(JSON.stringify(await (await import("./spec")).features(), null, 2));
+      return 0;
+    case "create":
+      takes(1);
+      return launch(g, checkId(rest[0]), f, "create");
+    case "run":
+      takes(1);
+      return launch(g, checkId(rest[0]), f, f.detach ? "run-detached" : "run");
+    case "start":
+      takes(1);
+      await start(g, checkId(rest[0]));
+      return 0;
+    case "state":
+      takes(1);
+      print(JSON.stringify(ociState(ociRoot(g.root), checkId(rest[0])), null, 2));
+      return 0;
+    case "kill":
+      takes(2);
+      await kill(g, checkId(rest[0]), rest[1], f.all === "true");
+      return 0;
+    case "delete":
+      takes(1);
+      await remove(g, checkId(rest[0]), f.force === "true");
+      return 0;
+    case "list":
+      takes(0);
+      list(g, format, f.quiet === "true");
+      return 0;
+    case "ps":
+      takes(1);
+      ps(g, checkId(rest[0]), format);
+      return 0;
+    case "exec":
+      return exec(g, checkId(rest[0]), f, lists, rest.slice(1));
+  }
+  throw new OciError(`unknown command ${cmd} (see 'hull oci --help')`);
+}
+
+function logError(g: Global, message: string): void {
+  process.stderr.write(`hull-oci: ${message}\n`);
+  if (!g.log) return;
+  const line =
+    g.logFormat === "json"
+      ? JSON.stringify({ level: "error", msg: message, time: new Date().toISOString() })
+      : `time="${new Date().toISOString()}" level=error msg=${JSON.stringify(message)}`;
+  const { appendFileSync } = require("node:fs") as typeof import("node:fs");
+  try {
+    appendFileSync(g.log, `${line}\n`);
+  } catch {}
+}
+
+/** The whole command line after `hull oci` (or `hull-oci`); the exit code. */
+export async function ociMain(argv: string[]): Promise<number> {
+  const g: Global = { logFormat: "text" };
+  try {
+    // the global flags, up to the command's name
+    const at = argv.findIndex((w, i) => !w.startsWith("-") && !GLOBAL.values[(argv[i - 1] ?? "").replace(/^--?/, "")]);
+    const head = at < 0 ? argv : argv.slice(0, at);
+    const { flags } = parseFlags(head, GLOBAL, "hull oci");
+    g.root = flags.root ? resolve(flags.root) : undefined;
+    g.log = flags.log;
+    if (flags.logFormat !== undefined) {
+      if (flags.logFormat !== "text" && flags.logFormat !== "json")
+        throw new OciError("--log-format takes text or json");
+      g.logFormat = flags.logFormat;
+    }
+    if (flags.version) {
+      print(`hull-oci version ${(await import("../cli/version")).VERSION}\nspec: ${OCI_VERSION}`);
+      return 0;
+    }
+    const cmd = at < 0 ? undefined : argv[at];
+    if (flags.help || cmd === undefined || cmd === "help") {
+      print(USAGE);
+      return cmd === undefined && !flags.help ? 1 : 0;
+    }
+    const table = COMMANDS[cmd];
+    if (!table) throw new OciError(`unknown command ${cmd} (see 'hull oci --help')`);
+    const words = argv.slice(at + 1);
+    if (words.includes("--help") || words.includes("-h")) {
+      print(USAGE);
+      return 0;
+    }
+    return await dispatch(g, cmd, parseFlags(words, table, cmd));
+  } catch (e) {
+    logError(g, (e as Error).message);
+    return 1;
+  }
+}

@@ -1,0 +1,197 @@
+// An OCI bundle's config.json (runtime-spec 1.x), parsed by a schema that knows each field hull
+// carries out. Every object is strict: a field hull does not carry out is refused by its JSON path
+// (`linux.intelRdt`), never ignored, so a bundle never runs with less isolation than it asked for.
+import * as v from "valibot";
+
+const absolute = (what: string) =>
+  v.pipe(
+    v.string(),
+    v.check((p) => p.startsWith("/"), `${what} must be an absolute path`),
+  );
+const u32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
+
+/** a field hull refuses unless it is empty: an AppArmor profile, an SELinux label */
+const emptyOnly = (why: string) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.check((s) => s === "", why),
+    ),
+  );
+
+const Capabilities = v.strictObject({
+  bounding: v.optional(v.array(v.string())),
+  effective: v.optional(v.array(v.string())),
+  inheritable: v.optional(v.array(v.string())),
+  permitted: v.optional(v.array(v.string())),
+  ambient: v.optional(v.array(v.string())),
+});
+
+export const ProcessSchema = v.strictObject({
+  terminal: v.optional(v.boolean()),
+  consoleSize: v.optional(v.strictObject({ height: u32, width: u32 })),
+  user: v.strictObject({
+    uid: u32,
+    gid: u32,
+    additionalGids: v.optional(v.array(u32)),
+    umask: v.optional(v.pipe(u32, v.maxValue(0o777))),
+  }),
+  args: v.pipe(v.array(v.string()), v.minLength(1, "process.args needs at least the command")),
+  env: v.optional(v.array(v.string())),
+  cwd: absolute("process.cwd"),
+  capabilities: v.optional(Capabilities),
+  rlimits: v.optional(
+    v.array(
+      v.strictObject({
+        type: v.pipe(v.string(), v.regex(/^RLIMIT_[A-Z]+$/, "an rlimit type is RLIMIT_NAME")),
+        hard: v.pipe(v.number(), v.integer(), v.minValue(0)),
+        soft: v.pipe(v.number(), v.integer(), v.minValue(0)),
+      }),
+    ),
+  ),
+  noNewPrivileges: v.optional(v.boolean()),
+  oomScoreAdj: v.optional(v.pipe(v.number(), v.integer(), v.minValue(-1000), v.maxValue(1000))),
+  apparmorProfile: emptyOnly("hull loads no AppArmor profile of a bundle's: leave it empty"),
+  selinuxLabel: emptyOnly("hull sets no SELinux label: leave it empty"),
+});
+
+const Mount = v.strictObject({
+  destination: absolute("a mount's destination"),
+  type: v.optional(v.string()),
+  source: v.optional(v.string()),
+  options: v.optional(v.array(v.string())),
+});
+
+const IdMap = v.strictObject({ containerID: u32, hostID: u32, size: v.pipe(u32, v.minValue(1)) });
+
+export const NAMESPACES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup"] as const;
+
+/** the namespaces hull joins by path (podman gives its network namespace so); the others it makes */
+export const JOINABLE = ["network", "ipc", "uts"];
+
+const Namespace = v.pipe(
+  v.strictObject({
+    type: v.picklist(NAMESPACES, `a namespace type is one of ${NAMESPACES.join(", ")} (time is not supported)`),
+    path: v.optional(v.string()),
+  }),
+  v.forward(
+    v.check((n) => !n.path || JOINABLE.includes(n.type), `hull joins only ${JOINABLE.join(", ")} namespaces by path`),
+    ["path"],
+  ),
+);
+
+const Device = v.strictObject({
+  path: absolute("a device's path"),
+  type: v.picklist(["c", "b", "u", "p"]),
+  major: v.optional(v.number()),
+  minor: v.optional(v.number()),
+  fileMode: v.optional(v.number()),
+  uid: v.optional(u32),
+  gid: v.optional(u32),
+});
+
+/** linux.resources: only device rules that deny (nothing rootless can enforce an allow list, and
+ * without a device cgroup a deny is what a user namespace gives anyway); limits need the cgroup
+ * code's delegated subtree, not reachable from a bundle yet */
+const Resources = v.strictObject({
+  devices: v.optional(
+    v.array(
+      v.strictObject({
+        allow: v.literal(false, "an allowing device rule cannot be enforced rootless (no device cgroup)"),
+        type: v.optional(v.string()),
+        major: v.optional(v.nullable(v.number())),
+        minor: v.optional(v.nullable(v.number())),
+        access: v.optional(v.string()),
+      }),
+    ),
+  ),
+});
+
+const Linux = v.strictObject({
+  uidMappings: v.optional(v.array(IdMap)),
+  gidMappings: v.optional(v.array(IdMap)),
+  sysctl: v.optional(v.record(v.string(), v.string())),
+  resources: v.optional(Resources),
+  // where a runtime with cgroups would put the container; hull makes no cgroup for a bundle (there
+  // are no limits to put in it), as rootless runc and crun do without a delegated subtree
+  cgroupsPath: v.optional(v.string()),
+  namespaces: v.optional(v.array(Namespace)),
+  devices: v.optional(v.array(Device)),
+  seccomp: v.optional(v.looseObject({ defaultAction: v.string() })),
+  rootfsPropagation: v.optional(
+    v.picklist(["private", "rprivate", ""], "hull's container mounts are private: rootfsPropagation private"),
+  ),
+  maskedPaths: v.optional(v.array(absolute("a masked path"))),
+  readonlyPaths: v.optional(v.array(absolute("a read-only path"))),
+  mountLabel: emptyOnly("hull sets no SELinux mount label: leave it empty"),
+});
+
+const Hook = v.strictObject({
+  path: absolute("a hook's path"),
+  args: v.optional(v.array(v.string())),
+  env: v.optional(v.array(v.string())),
+  timeout: v.optional(v.number()),
+});
+const noHooks = v.optional(
+  v.pipe(
+    v.array(Hook),
+    v.check((h) => h.length === 0, "hooks are not supported by hull yet"),
+  ),
+);
+
+export const OciConfigSchema = v.strictObject({
+  ociVersion: v.pipe(v.string(), v.regex(/^1\.\d+\.\d+/, "hull runs runtime-spec 1.x bundles")),
+  process: v.optional(ProcessSchema),
+  root: v.strictObject({ path: v.string(), readonly: v.optional(v.boolean()) }),
+  hostname: v.optional(v.string()),
+  domainname: v.optional(v.string()),
+  mounts: v.optional(v.array(Mount)),
+  hooks: v.optional(
+    v.strictObject({
+      prestart: noHooks,
+      createRuntime: noHooks,
+      createContainer: noHooks,
+      startContainer: noHooks,
+      poststart: noHooks,
+      poststop: noHooks,
+    }),
+  ),
+  annotations: v.optional(v.record(v.string(), v.string())),
+  linux: v.optional(Linux),
+});
+
+export type OciConfig = v.InferOutput<typeof OciConfigSchema>;
+export type OciMount = v.InferOutput<typeof Mount>;
+export type OciProcess = v.InferOutput<typeof ProcessSchema>;
+export type OciIdMap = v.InferOutput<typeof IdMap>;
+
+/** `process.args[0]`, `linux.namespaces[2].path`: where in config.json an issue is. */
+function jsonPath(issue: v.BaseIssue<unknown>): string {
+  let out = "";
+  for (const item of issue.path ?? []) {
+    const key = (item as { key: unknown }).key;
+    out += typeof key === "number" ? `[${key}]` : `${out ? "." : ""}${String(key)}`;
+  }
+  return out || "(the top)";
+}
+
+/** The config of TEXT, or an error naming the first field that is wrong or that hull does not carry out. */
+export function parseOciConfig(text: string, file = "config.json"): OciConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not JSON (${(e as Error).message})`);
+  }
+  const r = v.safeParse(OciConfigSchema, raw);
+  if (r.success) return r.output;
+  const issue = r.issues[0];
+  // a key the strict object does not know: say so in words, not "expected never"
+  const unknown = issue.type.startsWith("strict_object") && issue.expected === "never";
+  const why = unknown ? "not supported by hull (refused rather than ignored)" : issue.message;
+  return fail(`${file}: ${jsonPath(issue)}: ${why}`);
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}

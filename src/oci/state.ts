@@ -1,0 +1,98 @@
+// The containers of `hull oci`: a directory each under the runtime root (--root), holding what
+// create recorded (oci.json) and what the shim writes as the container runs (init.pid,
+// supervisor.pid, exit.json, start.fifo while it waits for `start`).
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import * as v from "valibot";
+import { privateRuntimeDir } from "../runtime/runtime-dir";
+import { processStart } from "../store/owner";
+import { accessible, F_OK, readFileText } from "../sys/libc";
+
+export const OCI_VERSION = "1.0.2";
+
+/** runc's rule for an id: it names a directory, so no slash and no dot-only name */
+export const IdSchema = v.pipe(
+  v.string(),
+  v.regex(/^[\w+.-]+$/, "a container id takes letters, digits and _ + . - only"),
+  v.check((s) => s !== "." && s !== "..", "a container id is not . or .."),
+  v.maxLength(1024),
+);
+
+const RecordSchema = v.object({
+  id: v.string(),
+  bundle: v.string(),
+  rootfs: v.string(),
+  created: v.string(),
+  annotations: v.optional(v.record(v.string(), v.string())),
+});
+export type OciRecord = v.InferOutput<typeof RecordSchema>;
+
+export type OciStatus = "creating" | "created" | "running" | "stopped";
+
+/** --root, else the user's runtime directory's hull-oci (runc's rootless default is its runc). */
+export function ociRoot(given: string | undefined): string {
+  return given ?? join(privateRuntimeDir().dir, "hull-oci");
+}
+
+export const stateDir = (root: string, id: string) => join(root, id);
+
+export function checkId(id: string | undefined): string {
+  if (id === undefined) throw new Error("a container id is needed");
+  const r = v.safeParse(IdSchema, id);
+  if (!r.success) throw new Error(`${JSON.stringify(id)}: ${r.issues[0].message}`);
+  return r.output;
+}
+
+export function readOciRecord(root: string, id: string): OciRecord {
+  const text = readFileText(join(stateDir(root, checkId(id)), "oci.json"));
+  if (text === undefined) throw new Error(`container ${id} does not exist`);
+  const r = v.safeParse(RecordSchema, JSON.parse(text));
+  if (!r.success) throw new Error(`container ${id}: its state (oci.json) is damaged: hull oci delete --force ${id}`);
+  return r.output;
+}
+
+function livePid(dir: string, name: string): number | undefined {
+  const [pid, start] = (readFileText(join(dir, name)) ?? "").trim().split(" ");
+  if (!pid || !start || !/^\d+$/.test(pid)) return undefined;
+  return processStart(Number(pid)) === start ? Number(pid) : undefined;
+}
+
+/** What runtime-spec's state says of the container, and its pid 1 as the host sees it (0 once stopped). */
+export function ociStatus(root: string, id: string): { status: OciStatus; pid: number } {
+  const dir = stateDir(root, id);
+  const init = livePid(dir, "init.pid");
+  if (init !== undefined)
+    return { status: accessible(join(dir, "start.fifo"), F_OK) ? "created" : "running", pid: init };
+  // the supervisor is there and the container not yet: it is being made (or set up failed, and the
+  // supervisor is on its way out)
+  if (livePid(dir, "supervisor.pid") !== undefined && readFileText(join(dir, "exit.json")) === undefined)
+    return { status: "creating", pid: 0 };
+  return { status: "stopped", pid: 0 };
+}
+
+/** runtime-spec's state of the container, as `runc state` prints it. */
+export function ociState(root: string, id: string): Record<string, unknown> {
+  const rec = readOciRecord(root, id);
+  const { status, pid } = ociStatus(root, id);
+  return {
+    ociVersion: OCI_VERSION,
+    id: rec.id,
+    pid,
+    status,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    owner: "",
+    ...(rec.annotations && Object.keys(rec.annotations).length > 0 ? { annotations: rec.annotations } : {}),
+  };
+}
+
+export function listIds(root: string): string[] {
+  try {
+    return readdirSync(root)
+      .filter((id) => readFileText(join(root, id, "oci.json")) !== undefined)
+      .sort();
+  } catch {
+    return [];
+  }
+}

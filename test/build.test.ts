@@ -28,6 +28,8 @@ import {
   hullOnTerminal,
   makeStore,
   ok,
+  type PodmanSandbox,
+  podmanSandbox,
   removeStore,
   requireUnprivileged,
   shimProcesses,
@@ -873,50 +875,16 @@ const tools = hostHas(
 
 describe.if(tools)("hull build, then push: read by other tools", () => {
   let registry: RegistryFixture;
-  let podmanHome = "";
+  let sandbox: PodmanSandbox;
   beforeAll(async () => {
     registry = await startRegistry();
-    podmanHome = mkdtempSync(join(tmpdir(), "hull-podman-"));
-    mkdirSync(join(podmanHome, "run"), { mode: 0o700 });
-    writeFileSync(
-      join(podmanHome, "containers.conf"),
-      '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime = "runc"\n',
-    );
+    sandbox = podmanSandbox();
   });
   afterAll(async () => {
     await registry.stop();
-    podman("unshare", "rm", "-rf", podmanHome);
-    // rootless podman leaves pause processes (catatonit, or its own "podman pause") behind: this test's go with it
-    for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-      try {
-        if (!["catatonit", "podman pause"].includes(readFileSync(`/proc/${pid}/comm`, "utf8").trim())) continue;
-        if (readFileSync(`/proc/${pid}/environ`, "utf8").includes(podmanHome)) process.kill(Number(pid));
-      } catch {}
-    }
-    rmSync(podmanHome, { recursive: true, force: true });
+    sandbox.remove();
   });
-
-  /**
-   * podman with its own throwaway storage and config, so the test neither reads nor changes the
-   * user's: cgroupfs and the file event logger (no systemd here), runc (crun refuses a hybrid
-   * cgroup layout).
-   */
-  function podmanEnv(): Record<string, string> {
-    return {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: podmanHome,
-      XDG_CONFIG_HOME: join(podmanHome, "config"),
-      XDG_DATA_HOME: join(podmanHome, "data"),
-      XDG_RUNTIME_DIR: join(podmanHome, "run"),
-      CONTAINERS_CONF: join(podmanHome, "containers.conf"),
-    };
-  }
-  const podman = (...args: string[]) =>
-    Bun.spawnSync(["podman", "--root", join(podmanHome, "root"), "--runroot", join(podmanHome, "runroot"), ...args], {
-      env: podmanEnv(),
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+  const podman = (...args: string[]) => sandbox.podman(...args);
 
   test("--cache-to and --cache-from a registry: a CI runner's empty store builds from cache", () => {
     const ref = `${registry.host}/me/cache:main`;
@@ -959,8 +927,8 @@ describe.if(tools)("hull build, then push: read by other tools", () => {
 
     const ours = ok(hull(["run", "--rm", ref], { root }));
     const p = podman("run", "--rm", "--tls-verify=false", "--network=none", ref);
-    expect(p.exitCode, p.stderr.toString()).toBe(0);
-    expect(p.stdout.toString()).toBe(ours);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toBe(ours);
     const q = podman(
       "run",
       "--rm",
@@ -971,8 +939,8 @@ describe.if(tools)("hull build, then push: read by other tools", () => {
       "-c",
       "id -u; ls -ln /app/conf; test -e /etc/os-release || echo gone",
     );
-    expect(q.exitCode, q.stderr.toString()).toBe(0);
-    expect(q.stdout.toString()).toMatch(/^1000\n.*-rw-r-----\s+1 1000\s+1000 .*app\.conf\ngone\n$/s);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stdout).toMatch(/^1000\n.*-rw-r-----\s+1 1000\s+1000 .*app\.conf\ngone\n$/s);
   });
 
   test("--platform builds for another platform: FROM pulls it, TARGETARCH says it, the image is marked so", async () => {
@@ -1004,16 +972,16 @@ describe.if(tools)("hull build, then push: read by other tools", () => {
   });
 
   test("hull save of a built image loads into podman and runs the same", () => {
-    const archive = join(podmanHome, "app.tar");
+    const archive = join(sandbox.home, "app.tar");
     ok(hull(["save", "-o", archive, "app:1"], { root }));
     const loaded = podman("load", "-i", archive);
-    expect(loaded.exitCode, loaded.stderr.toString()).toBe(0);
+    expect(loaded.code, loaded.stderr).toBe(0);
     // podman names it as the archive does: docker.io/library/app:1
-    const name = /Loaded image: (\S+)/.exec(loaded.stdout.toString())?.[1] ?? "";
+    const name = /Loaded image: (\S+)/.exec(loaded.stdout)?.[1] ?? "";
     expect(name).toMatch(/app:1$/);
     const p = podman("run", "--rm", "--network=none", name);
-    expect(p.exitCode, p.stderr.toString()).toBe(0);
-    expect(p.stdout.toString()).toBe(ok(hull(["run", "--rm", "app:1"], { root })));
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toBe(ok(hull(["run", "--rm", "app:1"], { root })));
   });
 
   test("a build pulls a base image it does not have, named by a build arg", () => {

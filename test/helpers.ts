@@ -197,3 +197,52 @@ export function useStore(): { root: string } {
   afterAll(() => removeStore(store.root));
   return store;
 }
+
+export interface PodmanSandbox {
+  home: string;
+  podman(...args: string[]): Result;
+  remove(): void;
+}
+
+/**
+ * Rootless podman with its own throwaway storage and config, so a test neither reads nor changes
+ * the user's: cgroupfs and the file event logger (no systemd here), runc (crun refuses a hybrid
+ * cgroup layout), and its pause processes gone with it.
+ */
+export function podmanSandbox(): PodmanSandbox {
+  const { mkdirSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
+  const home = mkdtempSync(join(tmpdir(), "hull-podman-"));
+  mkdirSync(join(home, "run"), { mode: 0o700 });
+  writeFileSync(
+    join(home, "containers.conf"),
+    '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime = "runc"\n',
+  );
+  const env = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, "config"),
+    XDG_DATA_HOME: join(home, "data"),
+    XDG_RUNTIME_DIR: join(home, "run"),
+    CONTAINERS_CONF: join(home, "containers.conf"),
+  };
+  const podman = (...args: string[]): Result => {
+    const r = Bun.spawnSync(["podman", "--root", join(home, "root"), "--runroot", join(home, "runroot"), ...args], {
+      env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  };
+  const remove = () => {
+    podman("unshare", "rm", "-rf", home);
+    // rootless podman leaves pause processes (catatonit, or its own "podman pause") behind: this sandbox's go with it
+    for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+      try {
+        if (!["catatonit", "podman pause"].includes(readFileSync(`/proc/${pid}/comm`, "utf8").trim())) continue;
+        if (readFileSync(`/proc/${pid}/environ`, "utf8").includes(home)) process.kill(Number(pid));
+      } catch {}
+    }
+    rmSync(home, { recursive: true, force: true });
+  };
+  return { home, podman, remove };
+}

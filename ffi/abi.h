@@ -120,6 +120,8 @@
 /* str: hull oci --pid-file: where the shim writes the pid of the container (or of the exec'd
  * process), as runc writes it (the number alone), before it returns */
 #define HULL_REC_PID_FILE 63
+/* u32: an OCI bundle's linux.rootfsPropagation, as mount flags for the container's / after pivot_root */
+#define HULL_REC_ROOTFS_PROPAGATION 64
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0
@@ -160,6 +162,9 @@
 /* no user namespace of the container's own: the caller's (podman runs its runtime as root of a user
  * namespace of its own, and gives bundles without one) */
 #define HULL_FLAG_NO_USERNS 65536
+/* the maps are written directly, every extent of them, by a caller that is root of the user
+ * namespace they map into (hull oci inside podman's): no newuidmap, and setgroups stays allowed */
+#define HULL_FLAG_MAPS_PRIVILEGED 131072
 
 /* HULL_REC_OVERLAY_MODE values */
 #define HULL_OVERLAY_AUTO 0
@@ -177,6 +182,9 @@
 #define HULL_STEP_VOLUME 6
 /* --sysctl: write data to /proc/sys/src (src a path under it, checked by hull; dst its name) */
 #define HULL_STEP_SYSCTL 7
+/* an OCI mount's propagation (shared, slave, private, unbindable; MS_REC for the r- forms): the
+ * flags on the mount at dst, once it is made */
+#define HULL_STEP_PROPAGATION 8
 
 /* Stages named in error reports: struct hull_error below. */
 #define HULL_STAGE_PARENT 1

@@ -28,6 +28,21 @@ void helper_argv(struct map_helper *h, const char *prog, pid_t pid, const char *
   h->argv[argc] = NULL;
 }
 
+/* "0 1000 1 1 100000 65536" as the kernel takes it: an extent (three numbers) a line */
+static void map_lines(char *out, size_t len, const char *map) {
+  size_t o = 0;
+  int words = 0;
+  for (const char *p = map; *p && o + 2 < len; p++) {
+    if (*p == ' ' && ++words % 3 == 0) {
+      out[o++] = '\n';
+      continue;
+    }
+    out[o++] = *p;
+  }
+  out[o++] = '\n';
+  out[o] = 0;
+}
+
 /* Write PID's uid and gid maps: through newuidmap and newgidmap, run side by side (each is a
  * setuid program that takes about a millisecond), or directly for a single-id map.
  * Returns 0, or fills MSG and returns an errno (or -1 when a helper program failed). */
@@ -50,17 +65,19 @@ int write_maps_of(pid_t pid, const char *uidmap, const char *gidmap, char *msg, 
              uid_failed ? urc : grc, uid_failed ? 'u' : 'g');
     return -1;
   }
-  char path[64], line[128];
+  char path[64], line[512];
+  int privileged = (cfg.flags & HULL_FLAG_MAPS_PRIVILEGED) != 0;
   snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
-  int rc = write_file_rc(path, "deny");
+  /* an unprivileged writer of a gid map must give up setgroups first (the kernel's rule) */
+  int rc = privileged ? 0 : write_file_rc(path, "deny");
   if (!rc) {
     snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
-    snprintf(line, sizeof line, "%s\n", gidmap);
+    map_lines(line, sizeof line, gidmap);
     rc = write_file_rc(path, line);
   }
   if (!rc) {
     snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
-    snprintf(line, sizeof line, "%s\n", uidmap);
+    map_lines(line, sizeof line, uidmap);
     rc = write_file_rc(path, line);
   }
   if (rc) snprintf(msg, msglen, "write %s", path);

@@ -153,6 +153,7 @@ void read_message(int fd) {
       break;
     case HULL_REC_START_FIFO: cfg.start_fifo = data; break;
     case HULL_REC_PID_FILE: cfg.pid_file = data; break;
+    case HULL_REC_ROOTFS_PROPAGATION: cfg.rootfs_propagation = u; break;
     case HULL_REC_JOIN_NS: push_list(&cfg.join_ns, &cfg.join_ns_n, &cfg.join_ns_cap, data); break;
     case HULL_REC_UMASK:
       cfg.umask = u & 0777;

@@ -208,6 +208,14 @@ void run_step(int rootfd, const struct step *s) {
     run_step(rootfd, &bind);
     break;
   }
+  case HULL_STEP_PROPAGATION: {
+    int fd = open_in_root(rootfd, s->dst, O_PATH);
+    if (fd < 0) die(errno, "mount point %s", s->dst);
+    fd_path(target, sizeof target, fd);
+    if (mount(NULL, target, NULL, s->flags, NULL) < 0) die(errno, "propagation of the mount at %s", s->dst);
+    close(fd);
+    break;
+  }
   case HULL_STEP_MKDIR: {
     int fd = ensure_in_root(rootfd, s->dst, 0);
     if (fd < 0) die(errno, "mkdir %s", s->dst);

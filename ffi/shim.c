@@ -38,6 +38,9 @@ static int net_pipe[2] = {-1, -1};
 static int lo_pipe[2] = {-1, -1};
 static struct winsize host_winsize; /* read before clone; applied to the new pty */
 static int have_winsize;
+/* hull oci create: the start FIFO, opened by the parent (the container's root may not reach the
+ * state directory) for reading and writing, so the open never blocks */
+static int gate = -1;
 
 static void send_fd(int sock, int fd) {
   char dummy = 'T';
@@ -269,9 +272,6 @@ static void __attribute__((noreturn)) container_stage(void) {
   if (mount(cfg.rootfs, cfg.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die(errno, "bind rootfs %s", cfg.rootfs);
   int rootfd = open(cfg.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) die(errno, "open rootfs %s", cfg.rootfs);
-  /* opened for reading and writing, so the open never blocks; read below until a byte comes */
-  int gate = cfg.start_fifo ? open(cfg.start_fifo, O_RDWR | O_CLOEXEC) : -1;
-  if (cfg.start_fifo && gate < 0) die(errno, "open the start FIFO %s", cfg.start_fifo);
   for (int i = 0; i < cfg.nsteps; i++) run_step(rootfd, &cfg.steps[i]);
   if (cfg.cwd && cfg.uid == 0) {
     /* Docker creates a missing working directory; do it before the rootfs may turn read-only. */
@@ -285,6 +285,8 @@ static void __attribute__((noreturn)) container_stage(void) {
   if (syscall(SYS_pivot_root, ".", ".") < 0) die(errno, "pivot_root");
   if (umount2(".", MNT_DETACH) < 0) die(errno, "detach old root");
   if (chdir("/") < 0) die(errno, "chdir /");
+  if (cfg.rootfs_propagation && mount(NULL, "/", NULL, cfg.rootfs_propagation, NULL) < 0)
+    die(errno, "rootfsPropagation of /");
 
   trace("container: root pivoted");
   if (net_pipe[0] >= 0) {
@@ -868,6 +870,8 @@ static int run_once(int detach) {
     }
   }
   join_paths();
+  if (cfg.start_fifo && (gate = open(cfg.start_fifo, O_RDWR | O_CLOEXEC)) < 0)
+    die(errno, "open the start FIFO %s", cfg.start_fifo);
   unsigned long own_userns = (cfg.flags & HULL_FLAG_NO_USERNS) ? 0 : CLONE_NEWUSER;
   trace(cfg.holder_dir ? "shared namespace opened" : "clone");
   pid_t ns_pid = h_user >= 0   ? clone_under(h_user, -1, nest_msg, sizeof nest_msg)
@@ -901,6 +905,7 @@ static int run_once(int detach) {
   close(sync_pipe[0]);
   close(back_pipe[1]);
   close(err_pipe[1]);
+  if (gate >= 0) close(gate);
   if (sock[1] >= 0) close(sock[1]);
   if (net_pipe[0] >= 0) close(net_pipe[0]);
   net_pipe[0] = -1;

@@ -125,6 +125,7 @@ struct config {
   const char *start_fifo, *console_socket;
   int have_umask;
   const char *pid_file;
+  uint32_t rootfs_propagation;
   const char **join_ns;
   int join_ns_n, join_ns_cap;
   uint32_t umask;

@@ -213,7 +213,7 @@ test("what hull does not carry out is refused by its JSON path, exit 1, and noth
     [
       "memory",
       (c) => (c.linux.resources = { memory: { limit: 1 } }),
-      "config.json: linux.resources.memory: not supported",
+      "config.json: linux.resources.memory: limits of a bundle are not supported",
     ],
     [
       "pidpath",
@@ -244,6 +244,26 @@ test("what hull does not carry out is refused by its JSON path, exit 1, and noth
   expect(bad.code).toBe(1);
   expect(bad.stderr).toContain("a container id takes letters, digits");
   expect(oci("--no-such-flag", "list").code).toBe(1);
+});
+
+test("a property runtime-spec does not define is ignored, as the spec says, and named in the --log", () => {
+  const dir = bundle("unknown", (c) => {
+    c.process.args = ["true"];
+    c.linux.vendorThing = { x: 1 };
+    c.mounts[0].note = "mine";
+  });
+  const log = join(work, "unknown.log");
+  const r = run([HULL, "oci", "--root", state, "--log", log, "--log-format", "json", "run", "--bundle", dir, "u1"]);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  const warned = readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l).msg);
+  expect(warned).toEqual([
+    "config.json: mounts[0].note: not in runtime-spec, ignored",
+    "config.json: linux.vendorThing: not in runtime-spec, ignored",
+  ]);
 });
 
 test("hull-oci is hull oci; --log --log-format json gets runc's error records", () => {

@@ -32,7 +32,7 @@ const MS_DIRSYNC = 128;
 const MS_NOATIME = 1024;
 const MS_NODIRATIME = 2048;
 const MS_RELATIME = 1 << 21;
-const FLAG_WORDS: Record<string, { set?: number; clear?: number }> = {
+export const FLAG_WORDS: Record<string, { set?: number; clear?: number }> = {
   ro: { set: MS_RDONLY },
   rw: { clear: MS_RDONLY },
   nosuid: { set: MS_NOSUID },
@@ -56,9 +56,22 @@ const FLAG_WORDS: Record<string, { set?: number; clear?: number }> = {
   nostrictatime: { clear: MS_STRICTATIME },
   bind: { set: MS_BIND },
   rbind: { set: MS_BIND | MS_REC },
-  // the container's mounts are private already (a mount namespace of its own, made private first)
-  private: {},
-  rprivate: {},
+};
+
+const MS_UNBINDABLE = 1 << 17;
+const MS_PRIVATE = 1 << 18;
+const MS_SLAVE = 1 << 19;
+const MS_SHARED = 1 << 20;
+/** a mount's propagation (and the rootfs's): the flags of a mount(2) that changes it */
+export const PROPAGATION: Record<string, number> = {
+  private: MS_PRIVATE,
+  rprivate: MS_PRIVATE | MS_REC,
+  shared: MS_SHARED,
+  rshared: MS_SHARED | MS_REC,
+  slave: MS_SLAVE,
+  rslave: MS_SLAVE | MS_REC,
+  unbindable: MS_UNBINDABLE,
+  runbindable: MS_UNBINDABLE | MS_REC,
 };
 
 export interface BundleRun {
@@ -126,6 +139,14 @@ const step = (op: number, flags: number, src: string, dst: string, fstype = "", 
  * One of the bundle's mounts as a step, or where in config.json it is wrong. OWNED: the namespaces
  * the container's user namespace owns (made with it, or any when it has none of its own).
  */
+function mountSteps(m: OciMount, i: number, bundle: string, owned: Set<string>, ns: Set<string>): Step[] {
+  let propagation = 0;
+  for (const o of m.options ?? []) propagation = PROPAGATION[o] ?? propagation;
+  const made = mountStep(m, i, bundle, owned, ns);
+  // the kernel takes a propagation change only on its own, once the mount is there
+  return propagation ? [made, step(ABI.HULL_STEP_PROPAGATION, propagation, "", m.destination)] : [made];
+}
+
 function mountStep(m: OciMount, i: number, bundle: string, owned: Set<string>, ns: Set<string>): Step {
   let flags = 0;
   const data: string[] = [];
@@ -135,9 +156,7 @@ function mountStep(m: OciMount, i: number, bundle: string, owned: Set<string>, n
       flags = (flags | (word.set ?? 0)) & ~(word.clear ?? 0);
       continue;
     }
-    if (/^(r?(shared|slave|unbindable))$/.test(o))
-      where(`mounts[${i}].options`, `${o}: the container's mounts are private in hull`);
-    data.push(o);
+    if (PROPAGATION[o] === undefined) data.push(o);
   }
   const type = m.type ?? "";
   if (type === "bind") flags |= MS_BIND;
@@ -252,7 +271,9 @@ export async function planProcess(
   at = "process",
 ): Promise<{ spec: ProcessSpec; flags: number }> {
   const ownUserns = (c.linux?.namespaces ?? []).some((n) => n.type === "user");
-  const gidMapsThroughProg = ownUserns && !mapText(c.linux?.gidMappings, process.getgid?.() ?? 0).single;
+  // setgroups is allowed where the gid map comes from newgidmap, or from a writer who is root already
+  const gidMapsThroughProg =
+    ownUserns && (mayAdminister() || !mapText(c.linux?.gidMappings, process.getgid?.() ?? 0).single);
   const groups = p.user.additionalGids ?? [];
   if (groups.length > 0 && ownUserns && !gidMapsThroughProg)
     where(`${at}.user.additionalGids`, "supplementary groups need a gid map through newgidmap (linux.gidMappings)");
@@ -341,13 +362,15 @@ export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec
       `linux.${name === "newuidmap" ? "uid" : "gid"}Mappings`,
       `maps beyond your own id need ${name} (Debian: uidmap)`,
     );
-  const uidMapProg = u.single || !ownUserns ? "" : needProg("newuidmap");
-  const gidMapProg = g.single || !ownUserns ? "" : needProg("newgidmap");
+  // root of a user namespace already (podman's) writes any map into it itself
+  const privileged = ownUserns && mayAdminister();
+  const uidMapProg = u.single || !ownUserns || privileged ? "" : needProg("newuidmap");
+  const gidMapProg = g.single || !ownUserns || privileged ? "" : needProg("newgidmap");
   const proc = await planProcess(p, c);
 
   const mounts = c.mounts ?? [];
   const steps: Step[] = [
-    ...mounts.map((m, i) => mountStep(m, i, run.bundle, owned, ns)),
+    ...mounts.flatMap((m, i) => mountSteps(m, i, run.bundle, owned, ns)),
     ...defaultDev(mounts),
     ...deviceSteps(c),
     ...Object.entries(c.linux?.sysctl ?? {}).map(([key, value]) => {
@@ -364,6 +387,7 @@ export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec
   if (c.root.readonly) flags |= ABI.HULL_FLAG_READONLY;
   if (owned.has("network")) flags |= ABI.HULL_FLAG_NET_LO;
   if (!ownUserns) flags |= ABI.HULL_FLAG_NO_USERNS;
+  if (privileged) flags |= ABI.HULL_FLAG_MAPS_PRIVILEGED | ABI.HULL_FLAG_SETGROUPS;
   if (ns.has("cgroup")) flags |= ABI.HULL_FLAG_CGROUPNS;
   // detached: no supervisor; the container is the caller's subreaper's, its stdio the caller's
   if (run.detach) flags |= ABI.HULL_FLAG_ORPHAN | ABI.HULL_FLAG_STDIN;
@@ -387,6 +411,7 @@ export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec
     runDir: run.stateDir,
     startFifo: run.startFifo,
     joinNs: joins,
+    rootfsPropagation: c.linux?.rootfsPropagation ? PROPAGATION[c.linux.rootfsPropagation] : undefined,
     pidFile: run.pidFile,
     consoleSocket: run.consoleSocket,
     flags,

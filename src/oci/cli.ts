@@ -18,7 +18,7 @@ import {
   writeAll,
 } from "../sys/libc";
 import { planBundle } from "./bundle-plan";
-import { type OciProcess, parseOciConfig } from "./config";
+import { type OciProcess, parseOciConfig, unknownProperties } from "./config";
 import { ABI } from "../runtime/abi";
 import { checkId, listIds, OCI_VERSION, ociRoot, ociState, ociStatus, readOciRecord, stateDir } from "./state";
 
@@ -165,12 +165,14 @@ function print(text: string): void {
   process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
-/** The config of the bundle at DIR. */
-function loadBundle(dir: string) {
+/** The config of the bundle at DIR; what runtime-spec does not define is ignored, and named in the --log. */
+function loadBundle(g: Global, dir: string) {
   const file = join(dir, "config.json");
   const text = readFileText(file);
   if (text === undefined) throw new OciError(`${file}: no such file (a bundle holds config.json and its rootfs)`);
-  return parseOciConfig(text);
+  const config = parseOciConfig(text);
+  for (const p of unknownProperties(text)) writeLog(g, "warning", `config.json: ${p}: not in runtime-spec, ignored`);
+  return config;
 }
 
 /**
@@ -185,7 +187,7 @@ async function launch(
 ): Promise<number> {
   const root = ociRoot(g.root);
   const bundle = resolve(f.bundle ?? ".");
-  const config = loadBundle(bundle);
+  const config = loadBundle(g, bundle);
   if (config.process?.terminal && mode !== "run" && !f.consoleSocket)
     throw new OciError("process.terminal needs --console-socket when the container runs detached (create, run -d)");
   mkdirSync(root, { recursive: true, mode: 0o700 });
@@ -561,11 +563,16 @@ async function dispatch(g: Global, cmd: string, { flags: f, lists, rest }: Parse
 
 function logError(g: Global, message: string): void {
   process.stderr.write(`hull-oci: ${message}\n`);
+  writeLog(g, "error", message);
+}
+
+/** A record in the --log file, as runc writes them (text or json); nothing without --log. */
+function writeLog(g: Global, level: "error" | "warning", message: string): void {
   if (!g.log) return;
   const line =
     g.logFormat === "json"
-      ? JSON.stringify({ level: "error", msg: message, time: new Date().toISOString() })
-      : `time="${new Date().toISOString()}" level=error msg=${JSON.stringify(message)}`;
+      ? JSON.stringify({ level, msg: message, time: new Date().toISOString() })
+      : `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(message)}`;
   const { appendFileSync } = require("node:fs") as typeof import("node:fs");
   try {
     appendFileSync(g.log, `${line}\n`);

@@ -2,6 +2,7 @@
 // from (as `crun spec --rootless`), and runtime-spec's features document of what hull carries out.
 import { CAPABILITIES } from "../runtime/capabilities";
 import { MASKED_PATHS, READONLY_PATHS } from "../runtime/plan";
+import { FLAG_WORDS, PROPAGATION } from "./bundle-plan";
 import { NAMESPACES } from "./config";
 import { OCI_VERSION } from "./state";
 
@@ -77,33 +78,7 @@ export async function features(): Promise<Record<string, unknown>> {
     ociVersionMin: "1.0.0",
     ociVersionMax: OCI_VERSION,
     hooks: [],
-    mountOptions: [
-      "async",
-      "atime",
-      "bind",
-      "dev",
-      "diratime",
-      "dirsync",
-      "exec",
-      "mand",
-      "noatime",
-      "nodev",
-      "nodiratime",
-      "noexec",
-      "nomand",
-      "norelatime",
-      "nostrictatime",
-      "nosuid",
-      "private",
-      "rbind",
-      "relatime",
-      "ro",
-      "rprivate",
-      "rw",
-      "strictatime",
-      "suid",
-      "sync",
-    ],
+    mountOptions: [...Object.keys(FLAG_WORDS), ...Object.keys(PROPAGATION)].sort(),
     linux: {
       namespaces: NAMESPACES,
       capabilities: CAPABILITIES,

@@ -79,6 +79,8 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   joinNs?: string[];
   /** hull oci --pid-file */
   pidFile?: string;
+  /** an OCI bundle's linux.rootfsPropagation, as mount flags */
+  rootfsPropagation?: number;
   flags: number;
   steps: Step[];
 }
@@ -329,6 +331,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   if (s.consoleSocket) str(ABI.HULL_REC_CONSOLE_SOCKET, s.consoleSocket);
   for (const j of s.joinNs ?? []) str(ABI.HULL_REC_JOIN_NS, j);
   if (s.pidFile) str(ABI.HULL_REC_PID_FILE, s.pidFile);
+  if (s.rootfsPropagation) u32(ABI.HULL_REC_ROOTFS_PROPAGATION, s.rootfsPropagation);
   if (s.joinStart) str(ABI.HULL_REC_JOIN_START, s.joinStart);
   u32(ABI.HULL_REC_FLAGS, s.flags);
   for (const st of s.steps) {

@@ -31,6 +31,13 @@ const single = byName.get("hull, single-id map") as number;
 const bwrapAll = byName.get("bwrap, hull's namespaces") as number;
 console.log("");
 console.log(`crun without its wrapper: ~${ms(crunNet)} ms`);
+const oci = byName.get("hull oci run (crun's bundle)");
+const ociWrapped = byName.get("hull oci run (with wrapper)");
+const crunWrapped = byName.get("crun (with wrapper)");
+if (oci && ociWrapped && crunWrapped)
+  console.log(
+    `hull as the OCI runtime <= 1.5x crun: hull oci run / crun on crun's bundle = ${(ociWrapped / crunWrapped).toFixed(2)} (both in the wrapper); hull oci run alone ${ms(oci)} ms`,
+  );
 console.log(
   `target 1, hull <= 2x bwrap:        hull/bwrap = ${(hull / bwrap).toFixed(2)}; against bwrap with hull's namespaces: ${(hull / bwrapAll).toFixed(2)} (single-id map, as bwrap: ${(single / bwrap).toFixed(2)} and ${(single / bwrapAll).toFixed(2)})`,
 );

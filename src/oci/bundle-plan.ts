@@ -189,6 +189,12 @@ function mayAdminister(): boolean {
   return eff !== undefined && ((BigInt(`0x${eff}`) >> 21n) & 1n) === 1n;
 }
 
+/** setgroups(2) is allowed in this process's user namespace (`unshare -U` denies it for good). */
+function setgroupsAllowed(): boolean {
+  const { readFileText } = require("../sys/libc") as typeof import("../sys/libc");
+  return (readFileText("/proc/self/setgroups") ?? "allow").trim() === "allow";
+}
+
 function fsType(path: string): string | undefined {
   const { readFileText } = require("../sys/libc") as typeof import("../sys/libc");
   for (const line of (readFileText("/proc/self/mountinfo") ?? "").split("\n")) {
@@ -263,7 +269,6 @@ async function seccompProgram(c: OciConfig, bounding: bigint): Promise<string | 
   return Buffer.from(compileSeccomp(r.output as never, { arch, caps })).toString("base64");
 }
 
-/** The shim's message for the bundle's container. */
 /** What the process of a bundle (or of an exec into its container) is: ids, capabilities, limits, filter. */
 export async function planProcess(
   p: OciProcess,
@@ -271,12 +276,19 @@ export async function planProcess(
   at = "process",
 ): Promise<{ spec: ProcessSpec; flags: number }> {
   const ownUserns = (c.linux?.namespaces ?? []).some((n) => n.type === "user");
-  // setgroups is allowed where the gid map comes from newgidmap, or from a writer who is root already
-  const gidMapsThroughProg =
-    ownUserns && (mayAdminister() || !mapText(c.linux?.gidMappings, process.getgid?.() ?? 0).single);
+  // setgroups is allowed where the gid map comes from newgidmap, or where the caller is root of a
+  // user namespace that allows it
+  const mayGroups = ownUserns
+    ? mayAdminister()
+      ? setgroupsAllowed()
+      : !mapText(c.linux?.gidMappings, process.getgid?.() ?? 0).single
+    : setgroupsAllowed();
   const groups = p.user.additionalGids ?? [];
-  if (groups.length > 0 && ownUserns && !gidMapsThroughProg)
-    where(`${at}.user.additionalGids`, "supplementary groups need a gid map through newgidmap (linux.gidMappings)");
+  if (groups.length > 0 && ownUserns && !mayGroups)
+    where(
+      `${at}.user.additionalGids`,
+      "supplementary groups need a gid map through newgidmap (linux.gidMappings), and setgroups allowed",
+    );
   const caps = p.capabilities;
   const bounding = capBits(caps?.bounding, `${at}.capabilities.bounding`);
   const sets = [
@@ -292,7 +304,7 @@ export async function planProcess(
     return `${n} ${r.soft} ${r.hard}`;
   });
   let flags = 0;
-  if (gidMapsThroughProg || !ownUserns) flags |= ABI.HULL_FLAG_SETGROUPS;
+  if (mayGroups) flags |= ABI.HULL_FLAG_SETGROUPS;
   if (p.noNewPrivileges) flags |= ABI.HULL_FLAG_NO_NEW_PRIVS;
   return {
     spec: {
@@ -312,6 +324,7 @@ export async function planProcess(
   };
 }
 
+/** The shim's message for the bundle's container. */
 export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec> {
   const p = c.process ?? where("process", "a container needs a process to run");
   const rootfs = resolve(run.bundle, c.root.path);
@@ -387,7 +400,7 @@ export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec
   if (c.root.readonly) flags |= ABI.HULL_FLAG_READONLY;
   if (owned.has("network")) flags |= ABI.HULL_FLAG_NET_LO;
   if (!ownUserns) flags |= ABI.HULL_FLAG_NO_USERNS;
-  if (privileged) flags |= ABI.HULL_FLAG_MAPS_PRIVILEGED | ABI.HULL_FLAG_SETGROUPS;
+  if (privileged) flags |= ABI.HULL_FLAG_MAPS_PRIVILEGED;
   if (ns.has("cgroup")) flags |= ABI.HULL_FLAG_CGROUPNS;
   // detached: no supervisor; the container is the caller's subreaper's, its stdio the caller's
   if (run.detach) flags |= ABI.HULL_FLAG_ORPHAN | ABI.HULL_FLAG_STDIN;

@@ -2,6 +2,7 @@
 // conmon and containerd can drive hull on a bundle. runc's global flags come before the command;
 // errors are one line on stderr (and in --log), and exit 1 as runc's do.
 import { mkdirSync, rmSync } from "node:fs";
+import { mark } from "../sys/trace";
 import { join, resolve } from "node:path";
 import * as v from "valibot";
 import { encodeMessage } from "../runtime/message";
@@ -187,7 +188,9 @@ async function launch(
 ): Promise<number> {
   const root = ociRoot(g.root);
   const bundle = resolve(f.bundle ?? ".");
+  mark("oci: modules loaded");
   const config = loadBundle(g, bundle);
+  mark("oci: config parsed");
   if (config.process?.terminal && mode !== "run" && !f.consoleSocket)
     throw new OciError("process.terminal needs --console-socket when the container runs detached (create, run -d)");
   mkdirSync(root, { recursive: true, mode: 0o700 });
@@ -217,11 +220,14 @@ async function launch(
         annotations: config.annotations,
       }),
       0o600,
+      // runtime state, in a runtime directory (a tmpfs): it does not outlive a reboot, so no fsync
+      false,
     );
     // exec's defaults come from the config the container was made with, not the bundle's of today
-    writeFileAtomic(join(dir, "config.json"), JSON.stringify(config), 0o600);
+    writeFileAtomic(join(dir, "config.json"), JSON.stringify(config), 0o600, false);
     // written by `start`; whoever the container runs as may open it (the state directory is ours alone)
     if (mode === "create") mknod(join(dir, "start.fifo"), S_IFIFO | 0o622, 0);
+    mark("oci: planned, state written");
     const message = encodeMessage(spec);
     if (mode === "run") {
       const { execShim } = await import("../runtime/shim");

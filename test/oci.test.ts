@@ -211,9 +211,9 @@ test("what hull does not carry out is refused by its JSON path, exit 1, and noth
       "config.json: hooks.prestart: hooks are not supported",
     ],
     [
-      "memory",
-      (c) => (c.linux.resources = { memory: { limit: 1 } }),
-      "config.json: linux.resources.memory: limits of a bundle are not supported",
+      "kmem",
+      (c) => (c.linux.resources = { memory: { kernel: 1 } }),
+      "config.json: linux.resources.memory.kernel: memory.kernel has no cgroup v2 file",
     ],
     [
       "pidpath",

@@ -23,6 +23,7 @@ import type { ProcessSpec, ShimSpec } from "../runtime/message";
 import { DEVICES, type Step } from "../runtime/plan";
 import { findProgram } from "../runtime/programs";
 import { accessible, R_OK, W_OK } from "../sys/libc";
+import type { Limits } from "../runtime/cgroup";
 import type { OciConfig, OciIdMap, OciMount, OciProcess } from "./config";
 
 // mount(8)'s flag words; the others go to the file system as its data
@@ -83,6 +84,8 @@ export interface BundleRun {
   startFifo?: string;
   consoleSocket?: string;
   pidFile?: string;
+  /** --systemd-cgroup: linux.cgroupsPath is "SLICE:PREFIX:NAME" */
+  systemdCgroup?: boolean;
 }
 
 const where = (path: string, why: string): never => {
@@ -324,6 +327,48 @@ export async function planProcess(
   };
 }
 
+/** linux.resources as hull run's limits (the same units as docker's flags), or undefined for none. */
+export function bundleLimits(c: OciConfig): Limits | undefined {
+  const r = c.linux?.resources;
+  // a negative memory value is no limit (runc's reading); -1 swap is unlimited swap
+  const bytes = (n: number | undefined) => (n !== undefined && n >= 0 ? n : undefined);
+  const l: Limits = {
+    memory: bytes(r?.memory?.limit),
+    memoryReservation: bytes(r?.memory?.reservation),
+    memorySwap: r?.memory?.swap,
+    cpuQuota: r?.cpu?.quota !== undefined && r.cpu.quota > 0 ? r.cpu.quota : undefined,
+    cpuPeriod: r?.cpu?.period,
+    cpuShares: r?.cpu?.shares,
+    cpusetCpus: r?.cpu?.cpus || undefined,
+    cpusetMems: r?.cpu?.mems || undefined,
+    pidsLimit: r?.pids?.limit,
+    blkioWeight: r?.blockIO?.weight,
+    unified: r?.unified && Object.keys(r.unified).length > 0 ? r.unified : undefined,
+  };
+  for (const k of Object.keys(l) as (keyof Limits)[]) if (l[k] === undefined) delete l[k];
+  // a period alone limits nothing (runc writes it only with a quota)
+  if (l.cpuPeriod !== undefined && l.cpuQuota === undefined) delete l.cpuPeriod;
+  return Object.keys(l).length > 0 ? l : undefined;
+}
+
+/**
+ * The container's cgroup with the bundle's limits written, in the subtree delegated to the user
+ * (hull moves into a scope of its own first, and the container stays in it when hull is gone), or
+ * undefined for a bundle without limits. With --systemd-cgroup, cgroupsPath's slice is the parent.
+ */
+async function placeBundle(c: OciConfig, systemd: boolean): Promise<string | undefined> {
+  const limits = bundleLimits(c);
+  if (!limits) return undefined;
+  const { checkCgroupParent, placeContainer } = await import("../runtime/cgroup");
+  const path = c.linux?.cgroupsPath ?? "";
+  const slice = systemd && path.includes(":") ? path.split(":")[0] : undefined;
+  try {
+    return placeContainer(limits, slice ? checkCgroupParent(slice) : undefined);
+  } catch (e) {
+    return where("linux.resources", (e as Error).message);
+  }
+}
+
 /** The shim's message for the bundle's container. */
 export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec> {
   const p = c.process ?? where("process", "a container needs a process to run");
@@ -402,6 +447,7 @@ export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec
   if (!ownUserns) flags |= ABI.HULL_FLAG_NO_USERNS;
   if (privileged) flags |= ABI.HULL_FLAG_MAPS_PRIVILEGED;
   if (ns.has("cgroup")) flags |= ABI.HULL_FLAG_CGROUPNS;
+  const cgroup = await placeBundle(c, run.systemdCgroup ?? false);
   // detached: no supervisor; the container is the caller's subreaper's, its stdio the caller's
   if (run.detach) flags |= ABI.HULL_FLAG_ORPHAN | ABI.HULL_FLAG_STDIN;
 
@@ -424,6 +470,7 @@ export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec
     runDir: run.stateDir,
     startFifo: run.startFifo,
     joinNs: joins,
+    cgroup,
     rootfsPropagation: c.linux?.rootfsPropagation ? PROPAGATION[c.linux.rootfsPropagation] : undefined,
     pidFile: run.pidFile,
     consoleSocket: run.consoleSocket,

@@ -27,6 +27,7 @@ export class OciError extends Error {}
 
 interface Global {
   root?: string;
+  systemdCgroup?: boolean;
   log?: string;
   logFormat: "text" | "json";
 }
@@ -147,7 +148,7 @@ const FormatSchema = v.picklist(["table", "json"], "--format takes table or json
 const USAGE = `hull oci: the OCI runtime command line (runc's), on bundles; hull-oci is the same
 
 global flags, before the command: --root DIR (state; default $XDG_RUNTIME_DIR/hull-oci), --log FILE,
-  --log-format text|json, --systemd-cgroup (accepted; hull makes no cgroup for a bundle)
+  --log-format text|json, --systemd-cgroup (linux.cgroupsPath's slice is the parent of the container's)
 
   spec [--rootless] [--bundle DIR]          write a config.json to start from
   features                                  what this runtime carries out, as JSON
@@ -209,6 +210,7 @@ async function launch(
       startFifo: mode === "create" ? join(dir, "start.fifo") : undefined,
       consoleSocket: f.consoleSocket ? resolve(f.consoleSocket) : undefined,
       pidFile: f.pidFile ? resolve(f.pidFile) : undefined,
+      systemdCgroup: g.systemdCgroup,
     });
     writeFileAtomic(
       join(dir, "oci.json"),
@@ -595,6 +597,7 @@ export async function ociMain(argv: string[]): Promise<number> {
     const { flags } = parseFlags(head, GLOBAL, "hull oci");
     g.root = flags.root ? resolve(flags.root) : undefined;
     g.log = flags.log;
+    g.systemdCgroup = flags.systemdCgroup === "true";
     if (flags.logFormat !== undefined) {
       if (flags.logFormat !== "text" && flags.logFormat !== "json")
         throw new OciError("--log-format takes text or json");

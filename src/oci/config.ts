@@ -100,18 +100,58 @@ const Device = v.looseObject({
   gid: v.optional(u32),
 });
 
-/** linux.resources: only device rules that deny (nothing rootless can enforce an allow list, and
- * without a device cgroup a deny is what a user namespace gives anyway); limits need the cgroup
- * code's delegated subtree, not reachable from a bundle yet */
+const i64 = v.pipe(v.number(), v.integer());
+const u64 = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+/**
+ * linux.resources: the limits hull run's flags give, in the cgroup v2 subtree delegated to the user
+ * (src/runtime/cgroup.ts); device rules only that deny (nothing rootless can enforce an allow list,
+ * and without a device cgroup a deny is what a user namespace gives anyway). What cgroup v2 has no
+ * file for, or hull no code for, is refused.
+ */
 const Resources = v.looseObject({
-  memory: unsupported("limits of a bundle are not supported by hull yet (hull run has --memory)"),
-  cpu: unsupported("limits of a bundle are not supported by hull yet (hull run has --cpus)"),
-  pids: unsupported("limits of a bundle are not supported by hull yet (hull run has --pids-limit)"),
-  blockIO: unsupported(),
+  memory: v.optional(
+    v.looseObject({
+      limit: v.optional(i64),
+      reservation: v.optional(i64),
+      swap: v.optional(i64),
+      kernel: unsupported("memory.kernel has no cgroup v2 file"),
+      kernelTCP: unsupported("memory.kernelTCP has no cgroup v2 file"),
+      swappiness: unsupported("memory.swappiness has no cgroup v2 file"),
+      disableOOMKiller: unsupported(),
+      useHierarchy: unsupported(),
+      checkBeforeUpdate: unsupported(),
+    }),
+  ),
+  cpu: v.optional(
+    v.looseObject({
+      shares: v.optional(u64),
+      quota: v.optional(i64),
+      period: v.optional(u64),
+      cpus: v.optional(v.string()),
+      mems: v.optional(v.string()),
+      realtimeRuntime: unsupported("cpu.realtimeRuntime has no cgroup v2 file"),
+      realtimePeriod: unsupported("cpu.realtimePeriod has no cgroup v2 file"),
+      burst: unsupported(),
+      idle: unsupported(),
+    }),
+  ),
+  pids: v.optional(v.looseObject({ limit: i64 })),
+  blockIO: v.optional(
+    v.looseObject({
+      weight: v.optional(v.pipe(u64, v.minValue(10), v.maxValue(1000))),
+      leafWeight: unsupported(),
+      weightDevice: unsupported(),
+      throttleReadBpsDevice: unsupported(),
+      throttleWriteBpsDevice: unsupported(),
+      throttleReadIOPSDevice: unsupported(),
+      throttleWriteIOPSDevice: unsupported(),
+    }),
+  ),
+  unified: v.optional(v.record(v.string(), v.string())),
   hugepageLimits: unsupported(),
   network: unsupported(),
   rdma: unsupported(),
-  unified: unsupported(),
   devices: v.optional(
     v.array(
       v.looseObject({

@@ -182,5 +182,23 @@ out=$($H run --rm busybox cat /proc/self/cgroup 2>&1)
 case "$out" in */container) r=1 ;; *) r=0 ;; esac
 check "without limits, no scope and no cgroup are made" $r "$out"
 
+# hull oci: a bundle's linux.resources are the same files, on the container's first process, in a
+# scope of its own that outlives hull oci create
+b=$HOME/bundle
+rm -rf "$b" && mkdir -p "$b/rootfs"
+$H export "$($H create busybox)" | tar -x -C "$b/rootfs"
+(cd "$b" && $H oci spec)
+sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"sleep", "60"/; s/"namespaces": \[/"resources": {"memory": {"limit": 67108864, "swap": 67108864}, "pids": {"limit": 20}, "cpu": {"quota": 50000, "period": 100000}},\n"namespaces": [/' "$b/config.json"
+# the container keeps create's stdio: a file, not this script's pipe
+$H oci --root "$HOME/oci" create --bundle "$b" lim1 >"$HOME/oci.out" 2>&1 </dev/null
+out=$(cat "$HOME/oci.out")
+pid=$($H oci --root "$HOME/oci" state lim1 2>/dev/null | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')
+dir=/sys/fs/cgroup$(cg_of "$pid" 2>/dev/null)
+got=$(cat "$dir/memory.max" "$dir/memory.swap.max" "$dir/pids.max" "$dir/cpu.max" 2>&1 | tr '\n' ' ')
+[ "$got" = "67108864 0 20 50000 100000 " ]; check "hull oci: linux.resources in a cgroup of the container's own" $? "$out / $dir: $got"
+$H oci --root "$HOME/oci" delete --force lim1 >/dev/null 2>&1
+$H oci --root "$HOME/oci" state lim1 >/dev/null 2>&1
+[ $? = 1 ]; check "hull oci delete --force: the container is gone" $?
+
 $H unshare rm -rf "$HULL_ROOT"
 exit $failed

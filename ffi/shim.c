@@ -42,9 +42,9 @@ static int have_winsize;
  * state directory) for reading and writing, so the open never blocks */
 static int gate = -1;
 
-static void send_fd(int sock, int fd) {
-  char dummy = 'T';
-  struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
+/* FD over the unix socket SOCK (SCM_RIGHTS), with DATA as the message's bytes; sendmsg's result */
+static ssize_t send_fd_with(int sock, int fd, const char *data) {
+  struct iovec iov = {.iov_base = (void *)data, .iov_len = strlen(data)};
   char ctl[CMSG_SPACE(sizeof(int))];
   memset(ctl, 0, sizeof ctl);
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
@@ -53,7 +53,11 @@ static void send_fd(int sock, int fd) {
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (sendmsg(sock, &msg, 0) < 0) die(errno, "send pty to hull");
+  return sendmsg(sock, &msg, 0);
+}
+
+static void send_fd(int sock, int fd) {
+  if (send_fd_with(sock, fd, "T") < 0) die(errno, "send pty to hull");
 }
 
 /* the --console-socket, connected (exec connects before it enters the container's root) */
@@ -83,17 +87,7 @@ static int send_console(int master, char *why, size_t len) {
   int s = console_fd >= 0 ? console_fd : connect_console(why, len);
   console_fd = -1;
   if (s < 0) return -1;
-  char name[64] = "/dev/ptmx";
-  struct iovec iov = {.iov_base = name, .iov_len = strlen(name)};
-  char ctl[CMSG_SPACE(sizeof(int))];
-  memset(ctl, 0, sizeof ctl);
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof master);
-  int rc = sendmsg(s, &msg, 0) < 0 ? -1 : 0;
+  int rc = send_fd_with(s, master, "/dev/ptmx") < 0 ? -1 : 0;
   int e = errno;
   close(s);
   errno = e;

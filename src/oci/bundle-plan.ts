@@ -20,7 +20,7 @@ import {
 } from "../runtime/abi";
 import { CAPABILITIES, type Capability } from "../runtime/capabilities";
 import type { ProcessSpec, ShimSpec } from "../runtime/message";
-import { DEVICES, type Step } from "../runtime/plan";
+import { DEVICES, type Step, step } from "../runtime/plan";
 import { findProgram } from "../runtime/programs";
 import { accessible, R_OK, W_OK } from "../sys/libc";
 import type { Limits } from "../runtime/cgroup";
@@ -128,15 +128,6 @@ const RLIMITS: Record<string, number> = {
   RLIMIT_RTPRIO: 14,
   RLIMIT_RTTIME: 15,
 };
-
-const step = (op: number, flags: number, src: string, dst: string, fstype = "", data = ""): Step => ({
-  op,
-  flags,
-  src,
-  dst,
-  fstype,
-  data,
-});
 
 /**
  * One of the bundle's mounts as a step, or where in config.json it is wrong. OWNED: the namespaces

@@ -464,29 +464,23 @@ async function spec(f: Record<string, string>): Promise<void> {
   writeFileAtomic(file, `${JSON.stringify(defaultSpec(), null, "\t")}\n`, 0o644);
 }
 
+/** create's flags, which run has too */
+const CREATE: FlagTable = {
+  values: {
+    bundle: "bundle",
+    b: "bundle",
+    "pid-file": "pidFile",
+    "console-socket": "consoleSocket",
+    "preserve-fds": "preserveFds",
+  },
+  bools: { "no-pivot": "noPivot", "no-new-keyring": "noNewKeyring" },
+};
+
 const COMMANDS: Record<string, FlagTable> = {
   spec: { values: { bundle: "bundle", b: "bundle" }, bools: { rootless: "rootless" } },
   features: { values: {}, bools: {} },
-  create: {
-    values: {
-      bundle: "bundle",
-      b: "bundle",
-      "pid-file": "pidFile",
-      "console-socket": "consoleSocket",
-      "preserve-fds": "preserveFds",
-    },
-    bools: { "no-pivot": "noPivot", "no-new-keyring": "noNewKeyring" },
-  },
-  run: {
-    values: {
-      bundle: "bundle",
-      b: "bundle",
-      "pid-file": "pidFile",
-      "console-socket": "consoleSocket",
-      "preserve-fds": "preserveFds",
-    },
-    bools: { detach: "detach", d: "detach", keep: "keep", "no-pivot": "noPivot", "no-new-keyring": "noNewKeyring" },
-  },
+  create: CREATE,
+  run: { values: CREATE.values, bools: { ...CREATE.bools, detach: "detach", d: "detach", keep: "keep" } },
   start: { values: {}, bools: {} },
   state: { values: {}, bools: {} },
   kill: { values: {}, bools: { all: "all", a: "all" } },

@@ -76,7 +76,7 @@ export const READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys"
 /** Host device nodes bound into the container's /dev (a user namespace cannot mknod them). */
 export const DEVICES = ["null", "zero", "full", "random", "urandom", "tty"];
 
-const step = (op: number, flags: number, src: string, dst: string, fstype = "", data = ""): Step => ({
+export const step = (op: number, flags: number, src: string, dst: string, fstype = "", data = ""): Step => ({
   op,
   flags,
   src,

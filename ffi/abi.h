@@ -122,6 +122,19 @@
 #define HULL_REC_PID_FILE 63
 /* u32: an OCI bundle's linux.rootfsPropagation, as mount flags for the container's / after pivot_root */
 #define HULL_REC_ROOTFS_PROPAGATION 64
+/* an OCI hook: u32 kind (HULL_HOOK_*), u32 timeout (s, 0: none), u32 argc, u32 envc, then the
+ * NUL-terminated path, argc args and envc env strings */
+#define HULL_REC_HOOK 65
+/* str: the state hooks read on stdin, with "{status}" and "{pid}" to fill in */
+#define HULL_REC_HOOK_STATE 66
+
+/* HULL_REC_HOOK kinds, runtime-spec's, in the order they run */
+#define HULL_HOOK_PRESTART 1
+#define HULL_HOOK_CREATE_RUNTIME 2
+#define HULL_HOOK_CREATE_CONTAINER 3
+#define HULL_HOOK_START_CONTAINER 4
+#define HULL_HOOK_POSTSTART 5
+#define HULL_HOOK_POSTSTOP 6
 
 /* HULL_REC_RESTART values (--restart) */
 #define HULL_RESTART_NO 0
@@ -193,6 +206,9 @@
 #define HULL_STAGE_EXEC 4
 /* not an error: the container is created and waits on HULL_REC_START_FIFO */
 #define HULL_STAGE_CREATED 5
+/* not an error: the container's mounts are made; the runtime's hooks run now, then one byte (its
+ * pid, as an int32) on the hooks pipe lets it go on */
+#define HULL_STAGE_HOOKS 6
 
 /* One-byte sync messages on the parent <-> userns-stage pipe. */
 #define HULL_SYNC_MAPS_DONE 1

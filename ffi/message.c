@@ -153,6 +153,33 @@ void read_message(int fd) {
       break;
     case HULL_REC_START_FIFO: cfg.start_fifo = data; break;
     case HULL_REC_PID_FILE: cfg.pid_file = data; break;
+    case HULL_REC_HOOK_STATE: cfg.hook_state = data; break;
+    case HULL_REC_HOOK: {
+      uint32_t head[4];
+      if (len < 17) die(EINVAL, "setup message: bad hook");
+      memcpy(head, data, 16);
+      if (head[2] > 4096 || head[3] > 4096) die(EINVAL, "setup message: bad hook");
+      struct hook *grown = realloc(cfg.hooks, (size_t)(cfg.nhooks + 1) * sizeof *grown);
+      const char **strs = calloc((size_t)head[2] + head[3] + 3, sizeof *strs);
+      if (!grown || !strs) die(ENOMEM, "setup message");
+      cfg.hooks = grown;
+      char *p = data + 16, *end = data + len;
+      size_t n = 1 + head[2] + head[3];
+      for (size_t k = 0; k < n; k++) {
+        char *nul = memchr(p, 0, (size_t)(end - p));
+        if (!nul) die(EINVAL, "setup message: unterminated hook field");
+        strs[k + (k > head[2] ? 1 : 0)] = p;
+        p = nul + 1;
+      }
+      /* path, args..., NULL, env..., NULL */
+      struct hook *h = &cfg.hooks[cfg.nhooks++];
+      h->kind = head[0];
+      h->timeout = head[1];
+      h->path = strs[0];
+      h->argv = strs + 1;
+      h->envp = strs + 2 + head[2];
+      break;
+    }
     case HULL_REC_ROOTFS_PROPAGATION: cfg.rootfs_propagation = u; break;
     case HULL_REC_JOIN_NS: push_list(&cfg.join_ns, &cfg.join_ns_n, &cfg.join_ns_cap, data); break;
     case HULL_REC_UMASK:
@@ -188,7 +215,7 @@ void read_message(int fd) {
     }
   }
   /* every message but `net`'s (links of a running container) runs a command */
-  if (cfg.argc == 0 && !cfg.target_pid && !cfg.holder_dir) die(EINVAL, "setup message: no command");
+  if (cfg.argc == 0 && !cfg.target_pid && !cfg.holder_dir && !cfg.nhooks) die(EINVAL, "setup message: no command");
   if (!cfg.envp && !(cfg.envp = calloc(1, sizeof *cfg.envp))) die(ENOMEM, "setup message"); /* an empty environment */
   /* The hull that started us (a build, a helper's caller) may be killed outright; we go with it,
    * and the user-namespace stage, told by its own parent-death signal, takes the container down

@@ -41,6 +41,11 @@ static int have_winsize;
 /* hull oci create: the start FIFO, opened by the parent (the container's root may not reach the
  * state directory) for reading and writing, so the open never blocks */
 static int gate = -1;
+/* hull oci: the parent -> the container, once the runtime's hooks (prestart, createRuntime) ran:
+ * the container's pid as the runtime sees it */
+static int hooks_pipe[2] = {-1, -1};
+/* the container's pid as the runtime sees it, for the state its own hooks read */
+static pid_t host_pid;
 
 /* FD over the unix socket SOCK (SCM_RIGHTS), with DATA as the message's bytes; sendmsg's result */
 static ssize_t send_fd_with(int sock, int fd, const char *data) {
@@ -267,6 +272,23 @@ static void __attribute__((noreturn)) container_stage(void) {
   int rootfd = open(cfg.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) die(errno, "open rootfs %s", cfg.rootfs);
   for (int i = 0; i < cfg.nsteps; i++) run_step(rootfd, &cfg.steps[i]);
+  if (cfg.nhooks > 0) {
+    /* the host's /proc is still here: its self is our pid as the runtime sees it */
+    char self[32] = "";
+    ssize_t n = readlink("/proc/self", self, sizeof self - 1);
+    host_pid = n > 0 ? (pid_t)atoi(self) : 0;
+  }
+  if (hooks_pipe[0] >= 0) {
+    /* the runtime's hooks first (the parent runs them), then the container's own, before pivot_root */
+    struct hull_error ask = {.stage = HULL_STAGE_HOOKS};
+    write_all(err_fd, &ask, sizeof ask);
+    int32_t go = 0;
+    if (read_full(hooks_pipe[0], &go, sizeof go) != sizeof go) _exit(HULL_EXIT_SETUP);
+    close(hooks_pipe[0]);
+  }
+  char hook_msg[600];
+  if (run_hooks(HULL_HOOK_CREATE_CONTAINER, "creating", host_pid, hook_msg, sizeof hook_msg))
+    die(0, "createContainer %s", hook_msg);
   if (cfg.cwd && cfg.uid == 0) {
     /* Docker creates a missing working directory; do it before the rootfs may turn read-only. */
     int fd = ensure_in_root(rootfd, cfg.cwd, 0);
@@ -344,6 +366,9 @@ static void __attribute__((noreturn)) container_stage(void) {
     close(err_fd);
     err_fd = -1;
   }
+  /* in the container's namespaces and root, before its command */
+  if (run_hooks(HULL_HOOK_START_CONTAINER, "created", host_pid, hook_msg, sizeof hook_msg))
+    die(0, "startContainer %s", hook_msg);
   become_command();
 
   if (cfg.flags & HULL_FLAG_INIT) {
@@ -453,6 +478,7 @@ static void __attribute__((noreturn)) userns_stage(void) {
   if (cfg.overlay && !overlay_mounted) mount_fuse_overlay(kernel_err);
 
   int code = HULL_EXIT_SETUP;
+  if (hooks_pipe[1] >= 0) close(hooks_pipe[1]);
 
   /* OOM kills are counted from here: a cgroup a restart reuses has the earlier runs' in it */
   long oom_before = oom_kills();
@@ -475,6 +501,7 @@ static void __attribute__((noreturn)) userns_stage(void) {
     int32_t p = pid;
     write_all(sync_wr, &p, sizeof p);
     close(sync_wr);
+    if (hooks_pipe[0] >= 0) close(hooks_pipe[0]);
     /* an orphan is left to the caller's subreaper: nothing here waits for it or cleans up after it */
     if (cfg.flags & HULL_FLAG_ORPHAN) _exit(0);
     if (net_pipe[0] >= 0) close(net_pipe[0]);
@@ -741,6 +768,33 @@ static void open_pid_dir(void) {
   if (pid_dir_fd < 0) die(errno, "--pid-file %s", cfg.pid_file);
 }
 
+/* The container asks for the runtime's hooks (HULL_STAGE_HOOKS): prestart, then createRuntime, in
+ * this process's namespaces; then it goes on. A failure is the container's error, and it goes. */
+static int runtime_hooks(pid_t ctr, struct hull_error *err) {
+  char msg[sizeof err->msg];
+  int rc = run_hooks(HULL_HOOK_PRESTART, "creating", ctr, msg, sizeof msg);
+  if (!rc) rc = run_hooks(HULL_HOOK_CREATE_RUNTIME, "creating", ctr, msg, sizeof msg);
+  memset(err, 0, sizeof *err);
+  if (rc) {
+    err->stage = HULL_STAGE_PARENT;
+    err->exit_code = HULL_EXIT_SETUP;
+    snprintf(err->msg, sizeof err->msg, "%s", msg);
+    kill(ctr, SIGKILL);
+  } else {
+    int32_t p = ctr;
+    write_all(hooks_pipe[1], &p, sizeof p);
+  }
+  close(hooks_pipe[1]);
+  hooks_pipe[1] = -1;
+  return rc;
+}
+
+/* poststart and poststop: a failure is a warning (the container runs on, or is gone already) */
+static void late_hooks(uint32_t kind, const char *status, pid_t ctr) {
+  char msg[600];
+  if (run_hooks(kind, status, ctr, msg, sizeof msg)) fprintf(stderr, "hull: warning: %s\n", msg);
+}
+
 /* hull oci --pid-file: the number alone, written whole (a temporary name, then renamed) */
 static void write_plain_pidfile(pid_t pid) {
   if (!cfg.pid_file) return;
@@ -866,6 +920,8 @@ static int run_once(int detach) {
   join_paths();
   if (cfg.start_fifo && (gate = open(cfg.start_fifo, O_RDWR | O_CLOEXEC)) < 0)
     die(errno, "open the start FIFO %s", cfg.start_fifo);
+  if ((have_hooks(HULL_HOOK_PRESTART) || have_hooks(HULL_HOOK_CREATE_RUNTIME)) && pipe2(hooks_pipe, O_CLOEXEC) < 0)
+    die(errno, "pipe");
   unsigned long own_userns = (cfg.flags & HULL_FLAG_NO_USERNS) ? 0 : CLONE_NEWUSER;
   trace(cfg.holder_dir ? "shared namespace opened" : "clone");
   pid_t ns_pid = h_user >= 0   ? clone_under(h_user, -1, nest_msg, sizeof nest_msg)
@@ -900,6 +956,7 @@ static int run_once(int detach) {
   close(back_pipe[1]);
   close(err_pipe[1]);
   if (gate >= 0) close(gate);
+  if (hooks_pipe[0] >= 0) close(hooks_pipe[0]);
   if (sock[1] >= 0) close(sock[1]);
   if (net_pipe[0] >= 0) close(net_pipe[0]);
   net_pipe[0] = -1;
@@ -996,12 +1053,22 @@ static int run_once(int detach) {
     /* created (it waits on its start FIFO), or its command started (the error pipe closed at the
      * exec), or it failed: this process's work is done either way */
     if (master >= 0) close(master);
+    int exec_seen = 0;
     while (!have_err) {
       int n = read_full(err_pipe[0], &err, sizeof err);
       if (n == (int)sizeof err && err.stage == HULL_STAGE_CREATED) break;
+      if (n == (int)sizeof err && err.stage == HULL_STAGE_HOOKS) {
+        if (runtime_hooks(ctr, &err)) have_err = 1;
+        continue;
+      }
       if (n == (int)sizeof err) have_err = 1;
-      else break;
+      else {
+        exec_seen = 1;
+        break;
+      }
     }
+    /* run -d: started as well as created (create's poststart is hull oci start's) */
+    if (exec_seen && !have_err) late_hooks(HULL_HOOK_POSTSTART, "running", ctr);
     close(err_pipe[0]);
     if (ctr_fd >= 0) close(ctr_fd);
     close(sfd);
@@ -1073,10 +1140,13 @@ static int run_once(int detach) {
     if (p[1].revents) {
       int n = read_full(err_pipe[0], &err, sizeof err);
       int created = n == (int)sizeof err && err.stage == HULL_STAGE_CREATED;
+      int hooks = n == (int)sizeof err && err.stage == HULL_STAGE_HOOKS;
       if (created) memset(&err, 0, sizeof err);
+      else if (hooks) have_err = runtime_hooks(ctr, &err) != 0;
       else if (n == (int)sizeof err) have_err = 1;
       else err_open = 0;
       if (n == 0) err_open = 0;
+      if (n == 0 && !have_err) late_hooks(HULL_HOOK_POSTSTART, "running", ctr);
       if (ready_fd >= 0 && !have_err && (n == 0 || created)) {
         /* the command was exec'd: tell the first process. A failure is told only once the
          * container is gone and its state written, so `hull ps` never shows it running. */
@@ -1099,6 +1169,7 @@ static int run_once(int detach) {
     if (status >= 0 && master_open) drain_pty(master, &master_open);
   }
   trace("container ended");
+  if (ctr > 0 && cfg.nhooks > 0) late_hooks(HULL_HOOK_POSTSTOP, "stopped", ctr);
   if (health_timer >= 0) close(health_timer);
   if (prober > 0) {
     /* its container is gone: what it would say no longer matters */
@@ -1599,6 +1670,7 @@ int main(int argc, char **argv) {
     return rc;
   }
   if (argc == 3 && !strcmp(argv[1], "net")) return run_net(atoi(argv[2]));
+  if (argc == 6 && !strcmp(argv[1], "hooks")) return run_hooks_mode(argv + 2);
   if (argc == 3 && !strcmp(argv[1], "attach")) return run_attach(atoi(argv[2]));
   if (argc == 2 && !strcmp(argv[1], "exec")) return run_exec(0);
   if (argc == 2 && !strcmp(argv[1], "remove")) return run_exec(1);

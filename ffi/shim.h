@@ -104,6 +104,12 @@ struct step {
   const char *src, *dst, *fstype, *data;
 };
 
+struct hook {
+  uint32_t kind, timeout;
+  const char *path;
+  const char **argv, **envp;
+};
+
 struct config {
   /* NULL-terminated, grown as the message holds more: the kernel, not the shim, sets the limit
    * (execve's E2BIG, reported as any failure to run the command) */
@@ -125,6 +131,9 @@ struct config {
   const char *start_fifo, *console_socket;
   int have_umask;
   const char *pid_file;
+  struct hook *hooks;
+  int nhooks;
+  const char *hook_state;
   uint32_t rootfs_propagation;
   const char **join_ns;
   int join_ns_n, join_ns_cap;
@@ -202,6 +211,10 @@ void remove_cleanup(void);
 void read_message(int fd);
 /* idmap.c */
 int write_maps(pid_t pid, char *msg, size_t msglen);
+/* hooks.c */
+int have_hooks(uint32_t kind);
+int run_hooks(uint32_t kind, const char *status, pid_t pid, char *msg, size_t len);
+int run_hooks_mode(char **argv);
 int write_maps_of(pid_t pid, const char *uidmap, const char *gidmap, char *msg, size_t msglen);
 int write_file_rc(const char *path, const char *text);
 /* netlink.c */

@@ -202,14 +202,73 @@ test("exec: in the foreground with the command's exit code, and detached with it
   }
 });
 
+test("hooks: each kind at its point, in order, with the state on stdin; one that fails before the command stops it", () => {
+  const log = join(work, "hooks.log");
+  const hook = (kind: string, extra = "") => ({
+    path: "/bin/sh",
+    args: ["sh", "-c", `echo "${kind} $(cat)" >> ${log}${extra}`],
+  });
+  const kinds = ["prestart", "createRuntime", "createContainer", "poststart", "poststop"];
+  const dir = bundle("hooks", (c) => {
+    c.root.readonly = false;
+    c.process.args = ["cat", "/started"];
+    c.hooks = Object.fromEntries(kinds.map((k) => [k, [hook(k)]]));
+    // startContainer runs in the container's root: what it read is the command's to print
+    c.hooks.startContainer = [{ path: "/bin/sh", args: ["sh", "-c", "cat > /started"] }];
+    c.hooks.poststart.push(hook("poststart-2"));
+  });
+  const lines = () => {
+    const text = existsSync(log) ? readFileSync(log, "utf8") : "";
+    rmSync(log, { force: true });
+    return text
+      .trim()
+      .split("\n")
+      .map((l) => {
+        const [kind, json] = [l.slice(0, l.indexOf(" ")), l.slice(l.indexOf(" ") + 1)];
+        const s = JSON.parse(json);
+        return `${kind} ${s.status} ${s.id}`;
+      });
+  };
+  const r = oci("run", "--bundle", dir, "h1");
+  expect(r.stderr).toBe("");
+  expect(JSON.parse(r.stdout)).toMatchObject({ status: "created", id: "h1", bundle: dir });
+  expect(lines()).toEqual([
+    "prestart creating h1",
+    "createRuntime creating h1",
+    "createContainer creating h1",
+    "poststart running h1",
+    "poststart-2 running h1",
+    "poststop stopped h1",
+  ]);
+  ok(detached(join(work, "h2.out"), "create", "--bundle", dir, "h2"));
+  expect(lines()).toEqual(["prestart creating h2", "createRuntime creating h2", "createContainer creating h2"]);
+  ok(oci("start", "h2"));
+  expect(lines()).toEqual(["poststart running h2", "poststart-2 running h2"]);
+  ok(oci("delete", "-f", "h2"));
+  expect(lines()).toEqual(["poststop stopped h2"]);
+
+  // a createRuntime hook that fails: create fails with its word, nothing is left; a poststart that
+  // fails is a warning, and the next poststart still runs
+  const failing = bundle("hooks-fail", (c) => {
+    c.process.args = ["true"];
+    c.hooks = { createRuntime: [{ path: "/bin/false" }], poststart: [{ path: "/bin/false" }, hook("after")] };
+  });
+  const bad = detached(join(work, "h3.out"), "create", "--bundle", failing, "h3");
+  expect(bad.code).toBe(125);
+  expect(bad.stderr).toBe("hull: hook /bin/false failed (exit 1)\n");
+  expect(oci("state", "h3").code).toBe(1);
+  const c = JSON.parse(readFileSync(join(failing, "config.json"), "utf8"));
+  c.hooks = { poststart: [{ path: "/bin/false" }, hook("after")] };
+  writeFileSync(join(failing, "config.json"), JSON.stringify(c));
+  const warned = oci("run", "--bundle", failing, "h4");
+  expect(warned.code).toBe(0);
+  expect(warned.stderr).toBe("hull: warning: hook /bin/false failed (exit 1)\n");
+  expect(lines()).toEqual(["after running h4"]);
+});
+
 test("what hull does not carry out is refused by its JSON path, exit 1, and nothing is left", () => {
   const cases: [string, (c: Config) => void, string][] = [
     ["intelrdt", (c) => (c.linux.intelRdt = { closID: "x" }), "config.json: linux.intelRdt: not supported by hull"],
-    [
-      "hooks",
-      (c) => (c.hooks = { prestart: [{ path: "/bin/true" }] }),
-      "config.json: hooks.prestart: hooks are not supported",
-    ],
     [
       "kmem",
       (c) => (c.linux.resources = { memory: { kernel: 1 } }),
@@ -277,7 +336,7 @@ test("hull-oci is hull oci; --log --log-format json gets runc's error records", 
   expect(rec).toMatchObject({ level: "error", msg: "container nope does not exist" });
   const features = JSON.parse(ok(run([link, "features"])));
   expect(features.linux.namespaces).toContain("user");
-  expect(features.hooks).toEqual([]);
+  expect(features.hooks).toContain("createContainer");
 });
 
 const CHECK =

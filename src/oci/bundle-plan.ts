@@ -19,12 +19,13 @@ import {
   MS_STRICTATIME,
 } from "../runtime/abi";
 import { CAPABILITIES, type Capability } from "../runtime/capabilities";
-import type { ProcessSpec, ShimSpec } from "../runtime/message";
+import type { HookSpec, ProcessSpec, ShimSpec } from "../runtime/message";
 import { DEVICES, type Step, step } from "../runtime/plan";
 import { findProgram } from "../runtime/programs";
 import { accessible, R_OK, W_OK } from "../sys/libc";
 import type { Limits } from "../runtime/cgroup";
 import type { OciConfig, OciIdMap, OciMount, OciProcess } from "./config";
+import { OCI_VERSION } from "./state";
 
 // mount(8)'s flag words; the others go to the file system as its data
 const MS_SYNCHRONOUS = 16;
@@ -86,6 +87,7 @@ export interface BundleRun {
   pidFile?: string;
   /** --systemd-cgroup: linux.cgroupsPath is "SLICE:PREFIX:NAME" */
   systemdCgroup?: boolean;
+  id: string;
 }
 
 const where = (path: string, why: string): never => {
@@ -360,6 +362,35 @@ async function placeBundle(c: OciConfig, systemd: boolean): Promise<string | und
   }
 }
 
+const HOOK_KINDS = [
+  ["prestart", ABI.HULL_HOOK_PRESTART],
+  ["createRuntime", ABI.HULL_HOOK_CREATE_RUNTIME],
+  ["createContainer", ABI.HULL_HOOK_CREATE_CONTAINER],
+  ["startContainer", ABI.HULL_HOOK_START_CONTAINER],
+  ["poststart", ABI.HULL_HOOK_POSTSTART],
+  ["poststop", ABI.HULL_HOOK_POSTSTOP],
+] as const;
+
+/**
+ * The bundle's hooks for the shim (ffi/hooks.c), and the state they read on stdin: runtime-spec's,
+ * with "{status}" and "{pid}" for the shim to fill in, first (before any string of the bundle's).
+ */
+export function bundleHooks(c: OciConfig, id: string, bundle: string): HookSpec | undefined {
+  const hooks: HookSpec["hooks"] = [];
+  for (const [name, kind] of HOOK_KINDS)
+    for (const h of c.hooks?.[name] ?? [])
+      hooks.push({
+        kind,
+        timeout: h.timeout ?? 0,
+        path: h.path,
+        args: h.args?.length ? h.args : [h.path],
+        env: h.env ?? [],
+      });
+  if (hooks.length === 0) return undefined;
+  const rest = JSON.stringify({ ociVersion: OCI_VERSION, id, bundle, annotations: c.annotations ?? {} });
+  return { state: `{"status":"{status}","pid":{pid},${rest.slice(1)}`, hooks };
+}
+
 /** The shim's message for the bundle's container. */
 export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec> {
   const p = c.process ?? where("process", "a container needs a process to run");
@@ -462,6 +493,7 @@ export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec
     startFifo: run.startFifo,
     joinNs: joins,
     cgroup,
+    hooks: bundleHooks(c, run.id, run.bundle),
     rootfsPropagation: c.linux?.rootfsPropagation ? PROPAGATION[c.linux.rootfsPropagation] : undefined,
     pidFile: run.pidFile,
     consoleSocket: run.consoleSocket,

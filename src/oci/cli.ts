@@ -211,6 +211,7 @@ async function launch(
       consoleSocket: f.consoleSocket ? resolve(f.consoleSocket) : undefined,
       pidFile: f.pidFile ? resolve(f.pidFile) : undefined,
       systemdCgroup: g.systemdCgroup,
+      id,
     });
     writeFileAtomic(
       join(dir, "oci.json"),
@@ -245,11 +246,11 @@ async function launch(
 }
 
 /** The shim as a child with this process's stdio (the container keeps it), its message on fd 3. */
-async function spawnShim(message: Uint8Array, mode: "run" | "enter"): Promise<number> {
+async function spawnShim(message: Uint8Array, mode: "run" | "enter" | "hooks", args: string[] = []): Promise<number> {
   const exe = await shimFd(false);
   const msg = memfdCreate("hull-setup", 0);
   writeAll(msg, message);
-  const p = Bun.spawn([`/proc/${process.pid}/fd/${exe}`, mode, "3"], {
+  const p = Bun.spawn([`/proc/${process.pid}/fd/${exe}`, mode, ...args, "3"], {
     stdio: ["inherit", "inherit", "inherit", msg],
     argv0: "hull-shim",
   });
@@ -339,6 +340,32 @@ async function exec(
   return execShim(message, "enter");
 }
 
+/**
+ * poststart (start) and poststop (delete): the hooks of the config the container was made with,
+ * run by the shim; one that fails is a warning, as runtime-spec says.
+ */
+async function lateHooks(
+  saved: { config: string | undefined; bundle: string },
+  id: string,
+  kind: "poststart" | "poststop",
+  pid: number,
+): Promise<void> {
+  if (saved.config === undefined) return;
+  const config = parseOciConfig(saved.config);
+  const list = config.hooks?.[kind];
+  if (!list || list.length === 0) return;
+  const { bundleHooks } = await import("./bundle-plan");
+  const { encodeHooksMessage } = await import("../runtime/message");
+  const spec = bundleHooks({ ...config, hooks: { [kind]: list } }, id, saved.bundle);
+  if (!spec) return;
+  const code = kind === "poststart" ? ABI.HULL_HOOK_POSTSTART : ABI.HULL_HOOK_POSTSTOP;
+  await spawnShim(encodeHooksMessage(spec), "hooks", [
+    String(code),
+    kind === "poststart" ? "running" : "stopped",
+    String(pid),
+  ]);
+}
+
 async function start(g: Global, id: string): Promise<void> {
   const root = ociRoot(g.root);
   readOciRecord(root, id);
@@ -353,6 +380,9 @@ async function start(g: Global, id: string): Promise<void> {
     close(fd);
   }
   unlinkIfExists(fifo);
+  const rec = readOciRecord(root, id);
+  const saved = readFileText(join(stateDir(root, id), "config.json"));
+  await lateHooks({ config: saved, bundle: rec.bundle }, id, "poststart", ociStatus(root, id).pid);
 }
 
 /** The processes of the container: those in its pid 1's pid namespace. */
@@ -414,7 +444,9 @@ async function remove(g: Global, id: string, force: boolean): Promise<void> {
     }
     for (let i = 0; i < 400 && ociStatus(root, id).status !== "stopped"; i++) await Bun.sleep(5);
   }
+  const saved = { config: readFileText(join(dir, "config.json")), bundle: readOciRecord(root, id).bundle };
   rmSync(dir, { recursive: true, force: true });
+  await lateHooks(saved, id, "poststop", 0);
 }
 
 function list(g: Global, format: string, quiet: boolean): void {

@@ -196,14 +196,9 @@ const Hook = v.looseObject({
   path: absolute("a hook's path"),
   args: v.optional(v.array(v.string())),
   env: v.optional(v.array(v.string())),
-  timeout: v.optional(v.number()),
+  timeout: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, "a hook's timeout is at least 1 s"))),
 });
-const noHooks = v.optional(
-  v.pipe(
-    v.array(Hook),
-    v.check((h) => h.length === 0, "hooks are not supported by hull yet"),
-  ),
-);
+const hooks = v.optional(v.array(Hook));
 
 export const OciConfigSchema = v.looseObject({
   ociVersion: v.pipe(v.string(), v.regex(/^1\.\d+\.\d+/, "hull runs runtime-spec 1.x bundles")),
@@ -214,12 +209,12 @@ export const OciConfigSchema = v.looseObject({
   mounts: v.optional(v.array(Mount)),
   hooks: v.optional(
     v.looseObject({
-      prestart: noHooks,
-      createRuntime: noHooks,
-      createContainer: noHooks,
-      startContainer: noHooks,
-      poststart: noHooks,
-      poststop: noHooks,
+      prestart: hooks,
+      createRuntime: hooks,
+      createContainer: hooks,
+      startContainer: hooks,
+      poststart: hooks,
+      poststop: hooks,
     }),
   ),
   annotations: v.optional(v.record(v.string(), v.string())),
@@ -229,6 +224,7 @@ export const OciConfigSchema = v.looseObject({
 export type OciConfig = v.InferOutput<typeof OciConfigSchema>;
 export type OciMount = v.InferOutput<typeof Mount>;
 export type OciProcess = v.InferOutput<typeof ProcessSchema>;
+export type OciHook = v.InferOutput<typeof Hook>;
 export type OciIdMap = v.InferOutput<typeof IdMap>;
 
 /** `process.args[0]`, `linux.namespaces[2].path`: where in config.json an issue is. */

@@ -77,7 +77,7 @@ export async function features(): Promise<Record<string, unknown>> {
   return {
     ociVersionMin: "1.0.0",
     ociVersionMax: OCI_VERSION,
-    hooks: [],
+    hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
     mountOptions: [...Object.keys(FLAG_WORDS), ...Object.keys(PROPAGATION)].sort(),
     linux: {
       namespaces: NAMESPACES,

@@ -81,6 +81,8 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   pidFile?: string;
   /** an OCI bundle's linux.rootfsPropagation, as mount flags */
   rootfsPropagation?: number;
+  /** an OCI bundle's hooks, and the state they read ("{status}" and "{pid}" filled in by the shim) */
+  hooks?: HookSpec;
   flags: number;
   steps: Step[];
 }
@@ -104,7 +106,7 @@ export interface UserNets {
 const enc = new TextEncoder();
 
 /** Collects records and frames them with the header. */
-class MessageWriter {
+export class MessageWriter {
   private parts: Uint8Array[] = [];
   private total = 12;
 
@@ -185,6 +187,36 @@ export function encodeExecMessage(
     if (mount.fuseProg) w.str(ABI.HULL_REC_FUSE_PROG, mount.fuseProg);
     if (mount.mode !== undefined) w.u32(ABI.HULL_REC_OVERLAY_MODE, mount.mode);
   }
+  return w.finish();
+}
+
+export interface HookSpec {
+  state: string;
+  hooks: { kind: number; timeout: number; path: string; args: string[]; env: string[] }[];
+}
+
+/** The hooks' records (ffi/hooks.c): for a container's message, and for `hull-shim hooks` alone. */
+export function writeHooks(w: MessageWriter, h: HookSpec): void {
+  w.str(ABI.HULL_REC_HOOK_STATE, h.state);
+  for (const k of h.hooks) {
+    const strs = [k.path, ...k.args, ...k.env];
+    if (strs.some((s) => s.includes("\0"))) throw new Error(`NUL byte in the hook ${JSON.stringify(k.path)}`);
+    const text = enc.encode(strs.map((s) => `${s}\0`).join(""));
+    const b = new Uint8Array(16 + text.length);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, k.kind, true);
+    dv.setUint32(4, k.timeout, true);
+    dv.setUint32(8, k.args.length, true);
+    dv.setUint32(12, k.env.length, true);
+    b.set(text, 16);
+    w.rec(ABI.HULL_REC_HOOK, b);
+  }
+}
+
+/** The message of `hull-shim hooks`: the hooks alone. */
+export function encodeHooksMessage(h: HookSpec): Uint8Array {
+  const w = new MessageWriter();
+  writeHooks(w, h);
   return w.finish();
 }
 
@@ -332,6 +364,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
   for (const j of s.joinNs ?? []) str(ABI.HULL_REC_JOIN_NS, j);
   if (s.pidFile) str(ABI.HULL_REC_PID_FILE, s.pidFile);
   if (s.rootfsPropagation) u32(ABI.HULL_REC_ROOTFS_PROPAGATION, s.rootfsPropagation);
+  if (s.hooks) writeHooks(w, s.hooks);
   if (s.joinStart) str(ABI.HULL_REC_JOIN_START, s.joinStart);
   u32(ABI.HULL_REC_FLAGS, s.flags);
   for (const st of s.steps) {

@@ -393,7 +393,10 @@ export function bundleHooks(c: OciConfig, id: string, bundle: string): HookSpec 
 
 /** The shim's message for the bundle's container. */
 export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec> {
-  const p = c.process ?? where("process", "a container needs a process to run");
+  // runtime-spec lets create go without a process (start then fails): the container waits with
+  // one that never runs
+  if (!c.process && !run.startFifo) where("process", "a container needs a process to run");
+  const p = c.process ?? { args: ["/"], cwd: "/", user: { uid: 0, gid: 0 } };
   const rootfs = resolve(run.bundle, c.root.path);
   try {
     if (!statSync(rootfs).isDirectory()) where("root.path", `${rootfs} is not a directory`);

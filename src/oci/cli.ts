@@ -371,6 +371,8 @@ async function start(g: Global, id: string): Promise<void> {
   readOciRecord(root, id);
   const { status } = ociStatus(root, id);
   if (status !== "created") throw new OciError(`container ${id} is ${status}: only a created container starts`);
+  const made = parseOciConfig(readFileText(join(stateDir(root, id), "config.json")) ?? "{}");
+  if (!made.process) throw new OciError(`container ${id} has no process (config.json had none): start needs one`);
   const fifo = join(stateDir(root, id), "start.fifo");
   const fd = openFifoWriter(fifo);
   if (fd === undefined) throw new OciError(`container ${id} is not waiting to start (its process is gone)`);

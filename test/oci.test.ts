@@ -154,6 +154,21 @@ test("delete --force of a created container, and of a running one, leaves no pro
   }
 });
 
+test("a bundle without a process: create makes it, start says it has none, run refuses it", () => {
+  const dir = bundle("noproc", (c) => {
+    delete c.process;
+  });
+  ok(detached(join(work, "np.out"), "create", "--bundle", dir, "np"));
+  const r = oci("start", "np");
+  expect(r.code).toBe(1);
+  expect(r.stderr).toBe("hull-oci: container np has no process (config.json had none): start needs one\n");
+  expect(status("np")).toBe("created");
+  ok(oci("delete", "-f", "np"));
+  const run = oci("run", "--bundle", dir, "np2");
+  expect(run.code).toBe(1);
+  expect(run.stderr).toBe("hull-oci: config.json: process: a container needs a process to run\n");
+});
+
 test("exec: in the foreground with the command's exit code, and detached with its pid written", async () => {
   const dir = bundle("exec", (c) => {
     c.process.args = ["sleep", "60"];

@@ -198,6 +198,9 @@
 /* an OCI mount's propagation (shared, slave, private, unbindable; MS_REC for the r- forms): the
  * flags on the mount at dst, once it is made */
 #define HULL_STEP_PROPAGATION 8
+/* a mount (as HULL_STEP_MOUNT, podman's tmpfs) that starts with what the root had at dst: podman's
+ * tmpcopyup */
+#define HULL_STEP_TMPCOPYUP 9
 
 /* Stages named in error reports: struct hull_error below. */
 #define HULL_STAGE_PARENT 1

@@ -92,9 +92,10 @@ int have_hooks(uint32_t kind) {
 
 int run_hooks(uint32_t kind, const char *status, pid_t pid, char *msg, size_t len) {
   if (!have_hooks(kind)) return 0;
-  char *state = malloc(65536);
+  size_t size = strlen(cfg.hook_state ? cfg.hook_state : "{}") + 64;
+  char *state = malloc(size);
   if (!state) die(ENOMEM, "hook state");
-  state_json(state, 65536, status, pid);
+  state_json(state, size, status, pid);
   int rc = 0, go_on = kind == HULL_HOOK_POSTSTART || kind == HULL_HOOK_POSTSTOP;
   char other[600];
   for (int i = 0; i < cfg.nhooks && (!rc || go_on); i++)

@@ -11,9 +11,10 @@ int write_file_rc(const char *path, const char *text) {
   return rc;
 }
 
+/* room for hull's most extents (20, checked by hull) of the largest numbers */
 struct map_helper {
   const char *argv[64];
-  char buf[512], pid[16];
+  char buf[4096], pid[16];
 };
 
 void helper_argv(struct map_helper *h, const char *prog, pid_t pid, const char *map) {
@@ -65,7 +66,7 @@ int write_maps_of(pid_t pid, const char *uidmap, const char *gidmap, char *msg, 
              uid_failed ? urc : grc, uid_failed ? 'u' : 'g');
     return -1;
   }
-  char path[64], line[512];
+  char path[64], line[4096];
   int privileged = (cfg.flags & HULL_FLAG_MAPS_PRIVILEGED) != 0;
   snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
   /* an unprivileged writer of a gid map must give up setgroups first (the kernel's rule) */

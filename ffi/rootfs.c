@@ -208,6 +208,26 @@ void run_step(int rootfd, const struct step *s) {
     run_step(rootfd, &bind);
     break;
   }
+  case HULL_STEP_TMPCOPYUP: {
+    /* what is there now, owners and modes too, copied into the new mount once it covers it */
+    int under = open_in_root(rootfd, s->dst, O_RDONLY | O_DIRECTORY);
+    struct step m = *s;
+    m.op = HULL_STEP_MOUNT;
+    run_step(rootfd, &m);
+    if (under >= 0) {
+      int top = open_in_root(rootfd, s->dst, O_RDONLY | O_DIRECTORY);
+      if (top < 0) die(errno, "tmpcopyup %s", s->dst);
+      copy_tree(under, top);
+      struct stat st;
+      if (fstat(under, &st) == 0) {
+        fchown(top, st.st_uid, st.st_gid);
+        fchmod(top, st.st_mode & 07777);
+      }
+      close(top);
+      close(under);
+    }
+    break;
+  }
   case HULL_STEP_PROPAGATION: {
     int fd = open_in_root(rootfd, s->dst, O_PATH);
     if (fd < 0) die(errno, "mount point %s", s->dst);

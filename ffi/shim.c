@@ -234,6 +234,10 @@ static void become_command(void) {
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
+static const int gate_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+static void gate_signal(int sig) { _exit(128 + sig); }
+
 static void __attribute__((noreturn)) container_stage(void) {
   stage = HULL_STAGE_CONTAINER;
   prctl(PR_SET_NAME, "hull-container", 0, 0, 0);
@@ -352,7 +356,11 @@ static void __attribute__((noreturn)) container_stage(void) {
   }
   if (tty_sock >= 0) close(tty_sock);
   if (gate >= 0) {
-    /* created: the supervisor tells `hull oci create` so, and the command waits for `hull oci start` */
+    /* created: the supervisor tells `hull oci create` so, and the command waits for `hull oci start`.
+     * A pid 1 gets no signal it has no handler for: `hull oci kill` (SIGTERM) of a created
+     * container would do nothing, where runc's goes */
+    struct sigaction ends = {.sa_handler = gate_signal};
+    for (size_t i = 0; i < sizeof gate_signals / sizeof *gate_signals; i++) sigaction(gate_signals[i], &ends, NULL);
     struct hull_error created = {.stage = HULL_STAGE_CREATED};
     write_all(err_fd, &created, sizeof created);
     char go;
@@ -361,6 +369,8 @@ static void __attribute__((noreturn)) container_stage(void) {
     }
     if (n != 1) die(errno, "wait for hull oci start");
     close(gate);
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (size_t i = 0; i < sizeof gate_signals / sizeof *gate_signals; i++) sigaction(gate_signals[i], &dfl, NULL);
     /* nobody reads the error pipe after create: a failure from here (an exec) goes to stderr, which
      * is the caller's (conmon's log of the container) */
     close(err_fd);
@@ -757,7 +767,7 @@ static int pid_dir_fd = AT_FDCWD;
 static const char *pid_name;
 
 static void open_pid_dir(void) {
-  if (!cfg.pid_file) return;
+  if (!cfg.pid_file || pid_name) return;
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", cfg.pid_file);
   char *slash = strrchr(dir, '/');
@@ -795,7 +805,9 @@ static void late_hooks(uint32_t kind, const char *status, pid_t ctr) {
   if (run_hooks(kind, status, ctr, msg, sizeof msg)) fprintf(stderr, "hull: warning: %s\n", msg);
 }
 
-/* hull oci --pid-file: the number alone, written whole (a temporary name, then renamed) */
+/* hull oci --pid-file: the number alone, written whole (a temporary name, then renamed). When it
+ * cannot be written, PID (a container or an exec'd process nothing of hull's would keep track of)
+ * is killed first, then the error said. */
 static void write_plain_pidfile(pid_t pid) {
   if (!cfg.pid_file) return;
   if (!pid_name) open_pid_dir();
@@ -803,10 +815,15 @@ static void write_plain_pidfile(pid_t pid) {
   snprintf(tmp, sizeof tmp, "%s.tmp", pid_name);
   int n = snprintf(text, sizeof text, "%d", (int)pid);
   int fd = openat(pid_dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) die(errno, "--pid-file %s", cfg.pid_file);
-  write_all(fd, text, (size_t)n);
-  close(fd);
-  if (renameat(pid_dir_fd, tmp, pid_dir_fd, pid_name) < 0) die(errno, "--pid-file %s", cfg.pid_file);
+  if (fd >= 0) {
+    write_all(fd, text, (size_t)n);
+    close(fd);
+  }
+  if (fd < 0 || renameat(pid_dir_fd, tmp, pid_dir_fd, pid_name) < 0) {
+    int e = errno;
+    kill(pid, SIGKILL);
+    die(e, "--pid-file %s", cfg.pid_file);
+  }
 }
 
 /* hull oci: the namespaces a bundle names by path (podman's network namespace), joined by this
@@ -820,8 +837,13 @@ static void join_paths(void) {
     for (size_t k = 0; path && k < sizeof kinds / sizeof *kinds; k++)
       if ((size_t)(path - e) == strlen(kinds[k].name) && !strncmp(e, kinds[k].name, (size_t)(path - e))) type = kinds[k].type;
     if (!type) die(EINVAL, "setup message: bad namespace to join: %s", e);
-    int fd = open(path + 1, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, type) < 0) die(errno, "join the namespace %s", path + 1);
+    /* non-blocking: a FIFO named as a namespace must not hold this process (and its signals) */
+    int fd = open(path + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || setns(fd, type) < 0) {
+      int e = errno;
+      remove_cleanup();
+      die(e, "join the namespace %s", path + 1);
+    }
     close(fd);
   }
 }

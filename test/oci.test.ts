@@ -202,6 +202,13 @@ test("exec: in the foreground with the command's exit code, and detached with it
       }),
     );
     expect(ok(oci("exec", "--process", proc, "e1"))).toBe("from-json\n/tmp\n");
+    // the command's own words are its own, `--` too; -e replaces the config's variable
+    expect(
+      ok(oci("exec", "-e", "FROM_CONFIG=9", "e1", "sh", "-c", 'echo "$FROM_CONFIG" "$@"', "sh", "a", "--", "b")),
+    ).toBe("9 a -- b\n");
+    const big = oci("exec", "-u", "4294967296", "e1", "id");
+    expect(big.code).toBe(1);
+    expect(big.stderr).toContain("--user: an id is at most 4294967294");
     // ids the container does not map are refused by the kernel, in words
     writeFileSync(proc, JSON.stringify({ args: ["id"], cwd: "/", user: { uid: 1000, gid: 1000 } }));
     const unmapped = oci("exec", "--process", proc, "e1");
@@ -318,6 +325,97 @@ test("what hull does not carry out is refused by its JSON path, exit 1, and noth
   expect(bad.code).toBe(1);
   expect(bad.stderr).toContain("a container id takes letters, digits");
   expect(oci("--no-such-flag", "list").code).toBe(1);
+});
+
+test("hostile bundles and careless calls (an attack run's findings): refused in words, nothing left running", async () => {
+  // CODE: 1 for what hull oci refuses, 125 for what the shim finds (it exits as hull run's does)
+  const refused = (name: string, edit: (c: Config) => void, message: string, code = 1) => {
+    const r = oci("run", "--bundle", bundle(name, edit), name);
+    expect(r.code, name).toBe(code);
+    expect(r.stderr, name).toContain(message);
+    expect(oci("state", name).code, name).toBe(1);
+  };
+  // the kernel takes no data on a bind: `rro` (or a typo of ro) would have left it writable
+  const vol = join(work, "vol");
+  mkdirSync(vol);
+  writeFileSync(join(vol, "f"), "host\n");
+  refused(
+    "rro",
+    (c) => {
+      c.process.args = ["sh", "-c", "echo x >> /v/f"];
+      c.mounts.push({ destination: "/v", type: "bind", source: vol, options: ["rbind", "rro"] });
+    },
+    "config.json: mounts[6].options: rro: not an option hull carries out on a bind mount",
+  );
+  expect(readFileSync(join(vol, "f"), "utf8")).toBe("host\n");
+  // (uid_t)-1 is "no change" to setresuid: the command would have stayed root
+  refused(
+    "uidmax",
+    (c) => (c.process.user.uid = 4294967295),
+    "config.json: process.user.uid: an id is at most 4294967294",
+  );
+  // an rlimit past what a JSON number carries exactly is refused, not wrapped to a small one
+  refused(
+    "rlim",
+    (c) => (c.process.rlimits = [{ type: "RLIMIT_CORE", soft: 1e30, hard: 1e30 }]),
+    "config.json: process.rlimits[0].soft: 1e+30 is past what JSON carries exactly",
+  );
+  // unlimited (2^64-1) is unlimited
+  const unl = bundle("unlimited", (c) => {
+    c.process.args = ["sh", "-c", "ulimit -Sc; ulimit -Hc"];
+    c.process.rlimits = [{ type: "RLIMIT_CORE", soft: 0, hard: 2 ** 64 }]; // JSON.parse of 18446744073709551615
+  });
+  expect(ok(oci("run", "--bundle", unl, "unl"))).toBe("0\nunlimited\n");
+  // a profile that refuses everything, exit too, once spun for ever at full CPU
+  const locked = bundle("noexit", (c) => {
+    c.process.args = ["true"];
+    c.linux.seccomp = { defaultAction: "SCMP_ACT_ERRNO" };
+  });
+  const started = Date.now();
+  const denied = oci("run", "--bundle", locked, "noexit");
+  expect(denied.code).toBe(125);
+  expect(Date.now() - started).toBeLessThan(15_000);
+  // a namespace path that is a FIFO once held run (and its signals) for ever
+  const fifo = join(work, "fifo");
+  run(["mkfifo", fifo]);
+  refused(
+    "nsfifo",
+    (c) =>
+      (c.linux.namespaces = c.linux.namespaces.map((n: Config) =>
+        n.type === "ipc" ? { type: "ipc", path: fifo } : n,
+      )),
+    `join the namespace ${fifo}`,
+    125,
+  );
+  // a pid file that cannot be written: refused before anything runs
+  const sleeper = bundle("pidfile", (c) => (c.process.args = ["sleep", "4711"]));
+  const bad = detached(
+    join(work, "pf.out"),
+    "run",
+    "-d",
+    "--bundle",
+    sleeper,
+    "--pid-file",
+    "/nonexistent/dir/pid",
+    "pf",
+  );
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toBe("hull-oci: --pid-file /nonexistent/dir/pid: /nonexistent/dir is not a directory\n");
+  expect(oci("state", "pf").code).toBe(1);
+  // SIGTERM ends a created container (a pid 1 with no handler would have taken no notice)
+  ok(detached(join(work, "term.out"), "create", "--bundle", sleeper, "term"));
+  ok(oci("kill", "term", "TERM"));
+  await until(() => status("term") === "stopped");
+  expect(status("term")).toBe("stopped");
+  ok(oci("delete", "term"));
+  expect(ok(run(["ps", "-o", "args=", "-u", String(process.getuid?.())])).includes("sleep 4711")).toBe(false);
+  // podman's tmpfs mounts: tmpcopyup starts the tmpfs with what the image had there
+  const copy = bundle("copyup", (c) => {
+    c.process.args = ["sh", "-c", "cat /etc/hostname >/dev/null; ls /etc | grep -c passwd; ls /opt | wc -l"];
+    c.mounts.push({ destination: "/etc", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "mode=755"] });
+    c.mounts.push({ destination: "/opt", type: "tmpfs", source: "tmpfs", options: ["mode=755"] });
+  });
+  expect(ok(oci("run", "--bundle", copy, "copyup"))).toBe("1\n0\n");
 });
 
 test("a property runtime-spec does not define is ignored, as the spec says, and named in the --log", () => {

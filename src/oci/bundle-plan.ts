@@ -145,6 +145,7 @@ function mountSteps(m: OciMount, i: number, bundle: string, owned: Set<string>, 
 
 function mountStep(m: OciMount, i: number, bundle: string, owned: Set<string>, ns: Set<string>): Step {
   let flags = 0;
+  let copyUp = false;
   const data: string[] = [];
   for (const o of m.options ?? []) {
     const word = FLAG_WORDS[o];
@@ -152,12 +153,21 @@ function mountStep(m: OciMount, i: number, bundle: string, owned: Set<string>, n
       flags = (flags | (word.set ?? 0)) & ~(word.clear ?? 0);
       continue;
     }
-    if (PROPAGATION[o] === undefined) data.push(o);
+    if (o === "tmpcopyup") copyUp = true;
+    else if (PROPAGATION[o] === undefined) data.push(o);
   }
   const type = m.type ?? "";
   if (type === "bind") flags |= MS_BIND;
   const dst = m.destination;
+  if (copyUp && type !== "tmpfs") where(`mounts[${i}].options`, "tmpcopyup is for a tmpfs");
   if (flags & MS_BIND) {
+    // the kernel takes no data on a bind: a word hull does not know there would be dropped, and an
+    // `rro` or a typo of `ro` leave the mount writable
+    if (data.length > 0)
+      where(
+        `mounts[${i}].options`,
+        `${data[0]}: not an option hull carries out on a bind mount (recursive rro, rnosuid... are not supported yet)`,
+      );
     const src = m.source ?? where(`mounts[${i}].source`, "a bind mount needs a source");
     const abs = isAbsolute(src) ? src : resolve(bundle, src);
     return step(ABI.HULL_STEP_MOUNT, flags, abs, dst);
@@ -175,7 +185,14 @@ function mountStep(m: OciMount, i: number, bundle: string, owned: Set<string>, n
     return step(ABI.HULL_STEP_MOUNT, MS_BIND | MS_REC | MS_RDONLY, "/sys/fs/cgroup", dst);
   }
   if (!type) where(`mounts[${i}].type`, "a mount that is not a bind needs a type");
-  return step(ABI.HULL_STEP_MOUNT, flags, m.source ?? type, dst, type, data.join(","));
+  return step(
+    copyUp ? ABI.HULL_STEP_TMPCOPYUP : ABI.HULL_STEP_MOUNT,
+    flags,
+    m.source ?? type,
+    dst,
+    type,
+    data.join(","),
+  );
 }
 
 /** CAP_SYS_ADMIN in this process's user namespace: root of one (podman's), or real root. */
@@ -265,6 +282,18 @@ async function seccompProgram(c: OciConfig, bounding: bigint): Promise<string | 
   return Buffer.from(compileSeccomp(r.output as never, { arch, caps })).toString("base64");
 }
 
+/**
+ * An rlimit as the kernel takes it. JSON numbers are doubles: RLIM_INFINITY (2^64-1, "unlimited")
+ * arrives as 2^64 and is taken as such; another number past 2^53 is not exact and is refused,
+ * rather than wrapped to a small limit.
+ */
+function rlimitValue(n: number, path: string): bigint {
+  if (n === 2 ** 64) return 0xffffffffffffffffn;
+  if (n > Number.MAX_SAFE_INTEGER)
+    return where(path, `${n} is past what JSON carries exactly: 18446744073709551615 is unlimited`);
+  return BigInt(n);
+}
+
 /** What the process of a bundle (or of an exec into its container) is: ids, capabilities, limits, filter. */
 export async function planProcess(
   p: OciProcess,
@@ -294,10 +323,14 @@ export async function planProcess(
     capBits(caps?.inheritable, `${at}.capabilities.inheritable`),
     capBits(caps?.ambient, `${at}.capabilities.ambient`),
   ];
+  if ((p.rlimits ?? []).length > 16) where(`${at}.rlimits`, "more than 16 (Linux has 16 kinds)");
+  if (groups.length > 64) where(`${at}.user.additionalGids`, "more than 64, hull's limit");
   const rlimits = (p.rlimits ?? []).map((r, i) => {
     const n = RLIMITS[r.type] ?? where(`${at}.rlimits[${i}].type`, `${r.type} is not a Linux rlimit`);
-    if (r.soft > r.hard) where(`${at}.rlimits[${i}]`, "the soft limit is above the hard one");
-    return `${n} ${r.soft} ${r.hard}`;
+    const soft = rlimitValue(r.soft, `${at}.rlimits[${i}].soft`);
+    const hard = rlimitValue(r.hard, `${at}.rlimits[${i}].hard`);
+    if (soft > hard) where(`${at}.rlimits[${i}]`, "the soft limit is above the hard one");
+    return `${n} ${soft} ${hard}`;
   });
   let flags = 0;
   if (mayGroups) flags |= ABI.HULL_FLAG_SETGROUPS;
@@ -464,6 +497,8 @@ export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec
     ...(c.linux?.readonlyPaths ?? []).map((d) => step(ABI.HULL_STEP_READONLY, 0, "", d)),
   ];
 
+  // the shim's own limits (ffi/shim.h), said here with the field rather than as a bad message there
+  if (steps.length > 256) where("mounts", `${steps.length} mounts and paths to mask, over hull's 256`);
   let flags = proc.flags;
   if (p.terminal) flags |= ABI.HULL_FLAG_TTY | (run.detach ? 0 : ABI.HULL_FLAG_STDIN);
   if (!run.detach && !p.terminal) flags |= ABI.HULL_FLAG_STDIN;

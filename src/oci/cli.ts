@@ -3,11 +3,12 @@
 // errors are one line on stderr (and in --log), and exit 1 as runc's do.
 import { mkdirSync, rmSync } from "node:fs";
 import { mark } from "../sys/trace";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
 import { encodeMessage } from "../runtime/message";
 import { shimFd } from "../runtime/shim";
 import { writeFileAtomic } from "../store/atomic";
+import { processStart } from "../store/owner";
 import {
   close,
   memfdCreate,
@@ -53,11 +54,16 @@ function parseFlags(words: string[], table: FlagTable, cmd: string): Parsed {
   const rest: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as string;
+    // the first positional ends the flags: what follows (exec's command) is kept as it is, `--` too
+    if (rest.length > 0) {
+      rest.push(w);
+      continue;
+    }
     if (w === "--") {
       rest.push(...words.slice(i + 1));
       break;
     }
-    if (!w.startsWith("-") || w === "-" || rest.length > 0) {
+    if (!w.startsWith("-") || w === "-") {
       // the first positional ends the flags: what follows is the id and a command's own words
       rest.push(w);
       continue;
@@ -68,18 +74,18 @@ function parseFlags(words: string[], table: FlagTable, cmd: string): Parsed {
     const listKey = table.lists?.[name];
     if (listKey) {
       const value = inline ?? words[++i];
-      if (value === undefined) throw new OciError(`${cmd}: ${w} needs a value`);
+      if (value === undefined) throw new OciError(`${cmd ? `${cmd}: ` : ""}${w} needs a value`);
       lists[listKey] = [...(lists[listKey] ?? []), value];
     } else if (valueKey) {
       const value = inline ?? words[++i];
-      if (value === undefined) throw new OciError(`${cmd}: ${w} needs a value`);
+      if (value === undefined) throw new OciError(`${cmd ? `${cmd}: ` : ""}${w} needs a value`);
       flags[valueKey] = value;
     } else if (boolKey) {
       if (inline !== undefined && inline !== "true" && inline !== "false")
-        throw new OciError(`${cmd}: ${w} takes true or false`);
+        throw new OciError(`${cmd ? `${cmd}: ` : ""}${w} takes true or false`);
       if (inline !== "false") flags[boolKey] = "true";
     } else {
-      throw new OciError(`${cmd}: unknown flag ${w} (see 'hull oci --help')`);
+      throw new OciError(`${cmd ? `${cmd}: ` : ""}unknown flag ${w} (see 'hull oci --help')`);
     }
   }
   return { flags, lists, rest };
@@ -194,6 +200,8 @@ async function launch(
   mark("oci: config parsed");
   if (config.process?.terminal && mode !== "run" && !f.consoleSocket)
     throw new OciError("process.terminal needs --console-socket when the container runs detached (create, run -d)");
+  // its directory first: a pid file that cannot be written would leave a container nobody knows of
+  if (f.pidFile) checkPidFileDir(f.pidFile);
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const dir = stateDir(root, id);
   try {
@@ -230,6 +238,9 @@ async function launch(
     writeFileAtomic(join(dir, "config.json"), JSON.stringify(config), 0o600, false);
     // written by `start`; whoever the container runs as may open it (the state directory is ours alone)
     if (mode === "create") mknod(join(dir, "start.fifo"), S_IFIFO | 0o622, 0);
+    // until the container's pid 1 is there, this process is what says it is being made (a delete
+    // meanwhile must not take the state from under it)
+    writeFileAtomic(join(dir, "creator.pid"), `${process.pid} ${processStart("self")}\n`, 0o600, false);
     mark("oci: planned, state written");
     const message = encodeMessage(spec);
     if (mode === "run") {
@@ -243,6 +254,16 @@ async function launch(
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+}
+
+function checkPidFileDir(file: string): void {
+  const { statSync } = require("node:fs") as typeof import("node:fs");
+  const dir = dirname(resolve(file));
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {}
+  if (!ok) throw new OciError(`--pid-file ${file}: ${dir} is not a directory`);
 }
 
 /** The shim as a child with this process's stdio (the container keeps it), its message on fd 3. */
@@ -264,6 +285,7 @@ const UserSchema = v.pipe(
   v.string(),
   v.regex(/^\d+(:\d+)?$/, "--user takes UID[:GID] (numbers: a bundle has no names to look up)"),
   v.transform((s) => s.split(":").map(Number)),
+  v.check((ids) => ids.every((n) => n <= 0xfffffffe), "--user: an id is at most 4294967294"),
 );
 
 /** exec: a process in the container, from --process or from the words and flags over the container's own. */
@@ -285,9 +307,16 @@ async function exec(
   const { ProcessSchema } = await import("./config");
   let proc: OciProcess;
   if (f.process) {
-    const text = readFileText(resolve(f.process));
-    if (text === undefined) throw new OciError(`--process ${f.process}: no such file`);
-    const r = v.safeParse(ProcessSchema, JSON.parse(text));
+    const file = Bun.file(resolve(f.process));
+    if (!(await file.exists())) throw new OciError(`--process ${f.process}: no such file`);
+    if (file.size > 1 << 20) throw new OciError(`--process ${f.process}: over 1 MiB, not a process.json`);
+    let json: unknown;
+    try {
+      json = JSON.parse(await file.text());
+    } catch (e) {
+      throw new OciError(`--process ${f.process}: not JSON (${(e as Error).message})`);
+    }
+    const r = v.safeParse(ProcessSchema, json);
     if (!r.success)
       throw new OciError(
         `${f.process}: ${r.issues[0].path?.map((p) => String(p.key)).join(".") ?? ""}: ${r.issues[0].message}`,
@@ -297,14 +326,21 @@ async function exec(
     const base = config.process ?? { user: { uid: 0, gid: 0 }, args: ["sh"], cwd: "/" };
     if (args.length === 0) throw new OciError("exec needs a command (or --process FILE)");
     const user = f.user ? v.parse(UserSchema, f.user) : undefined;
-    const gids = (lists.gids ?? []).map(Number);
+    const gids = (lists.gids ?? []).map((g) => {
+      if (!/^\d+$/.test(g) || Number(g) > 0xfffffffe) throw new OciError(`--additional-gids ${g}: not a gid`);
+      return Number(g);
+    });
     const caps = lists.cap ?? [];
     const add = (set: string[] | undefined) => [...new Set([...(set ?? []), ...caps])];
     proc = {
       ...base,
       args,
       terminal: f.tty === "true",
-      env: [...(base.env ?? []), ...(lists.env ?? [])],
+      // -e K=V replaces the config's K (a process reads the first of two)
+      env: [
+        ...(base.env ?? []).filter((e) => !(lists.env ?? []).some((x) => x.split("=")[0] === e.split("=")[0])),
+        ...(lists.env ?? []),
+      ],
       cwd: f.cwd ?? base.cwd,
       user: user
         ? { uid: user[0] ?? 0, gid: user[1] ?? 0, additionalGids: gids }
@@ -320,10 +356,11 @@ async function exec(
     };
   }
   const detach = f.detach === "true";
+  if (f.pidFile) checkPidFileDir(f.pidFile);
   if (proc.terminal && detach && !f.consoleSocket)
     throw new OciError("a terminal needs --console-socket when the process runs detached");
   const { planProcess } = await import("./bundle-plan");
-  const planned = await planProcess(proc, config);
+  const planned = await planProcess(proc, config, f.process ? f.process : "exec");
   let flags = planned.flags | ABI.HULL_FLAG_STDIN;
   if (proc.terminal) flags |= ABI.HULL_FLAG_TTY;
   if (detach) flags |= ABI.HULL_FLAG_ORPHAN;
@@ -434,7 +471,12 @@ async function remove(g: Global, id: string, force: boolean): Promise<void> {
     }
     readOciRecord(root, id);
   }
-  const { status, pid } = ociStatus(root, id);
+  let { status, pid } = ociStatus(root, id);
+  // one being made is made first (its state taken from under it would leave its process unknown)
+  for (let i = 0; i < 1000 && status === "creating"; i++) {
+    await Bun.sleep(5);
+    ({ status, pid } = ociStatus(root, id));
+  }
   if (status !== "stopped") {
     if (!force) throw new OciError(`container ${id} is ${status}: kill it first, or delete --force`);
     // its supervisor, and with it the container (a parent-death signal), and the network of a pid 1
@@ -446,9 +488,14 @@ async function remove(g: Global, id: string, force: boolean): Promise<void> {
     }
     for (let i = 0; i < 400 && ociStatus(root, id).status !== "stopped"; i++) await Bun.sleep(5);
   }
-  const saved = { config: readFileText(join(dir, "config.json")), bundle: readOciRecord(root, id).bundle };
+  let saved: { config: string | undefined; bundle: string } | undefined;
+  try {
+    saved = { config: readFileText(join(dir, "config.json")), bundle: readOciRecord(root, id).bundle };
+  } catch {
+    // a damaged record: no hooks to run, the state goes all the same
+  }
   rmSync(dir, { recursive: true, force: true });
-  await lateHooks(saved, id, "poststop", 0);
+  if (saved) await lateHooks(saved, id, "poststop", 0);
 }
 
 function list(g: Global, format: string, quiet: boolean): void {
@@ -492,7 +539,10 @@ function ps(g: Global, id: string, format: string): void {
 }
 
 async function spec(f: Record<string, string>): Promise<void> {
-  const file = join(resolve(f.bundle ?? "."), "config.json");
+  const dir = resolve(f.bundle ?? ".");
+  const { existsSync } = require("node:fs") as typeof import("node:fs");
+  if (!existsSync(dir)) throw new OciError(`--bundle ${dir}: no such directory`);
+  const file = join(dir, "config.json");
   if (readFileText(file) !== undefined) throw new OciError(`${file} exists: remove it first`);
   const { defaultSpec } = await import("./spec");
   writeFileAtomic(file, `${JSON.stringify(defaultSpec(), null, "\t")}\n`, 0o644);
@@ -622,7 +672,7 @@ export async function ociMain(argv: string[]): Promise<number> {
     // the global flags, up to the command's name
     const at = argv.findIndex((w, i) => !w.startsWith("-") && !GLOBAL.values[(argv[i - 1] ?? "").replace(/^--?/, "")]);
     const head = at < 0 ? argv : argv.slice(0, at);
-    const { flags } = parseFlags(head, GLOBAL, "hull oci");
+    const { flags } = parseFlags(head, GLOBAL, "");
     g.root = flags.root ? resolve(flags.root) : undefined;
     g.log = flags.log;
     g.systemdCgroup = flags.systemdCgroup === "true";

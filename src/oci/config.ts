@@ -10,6 +10,8 @@ const absolute = (what: string) =>
     v.check((p) => p.startsWith("/"), `${what} must be an absolute path`),
   );
 const u32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
+/** a uid or gid: (uid_t)-1 means "no change" to setresuid, so the container would stay root */
+const id = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xfffffffe, "an id is at most 4294967294"));
 
 /** a field of runtime-spec that hull does not carry out: refused whenever it is there */
 const unsupported = (why = "not supported by hull (refused rather than ignored)") =>
@@ -36,9 +38,9 @@ export const ProcessSchema = v.looseObject({
   terminal: v.optional(v.boolean()),
   consoleSize: v.optional(v.looseObject({ height: u32, width: u32 })),
   user: v.looseObject({
-    uid: u32,
-    gid: u32,
-    additionalGids: v.optional(v.array(u32)),
+    uid: id,
+    gid: id,
+    additionalGids: v.optional(v.array(id)),
     umask: v.optional(v.pipe(u32, v.maxValue(0o777))),
   }),
   args: v.pipe(v.array(v.string()), v.minLength(1, "process.args needs at least the command")),
@@ -73,6 +75,8 @@ const Mount = v.looseObject({
 });
 
 const IdMap = v.looseObject({ containerID: u32, hostID: u32, size: v.pipe(u32, v.minValue(1)) });
+/** hull writes at most 20 extents (newuidmap's arguments; the kernel takes 340) */
+const IdMaps = v.pipe(v.array(IdMap), v.maxLength(20, "at most 20 extents"));
 
 export const NAMESPACES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup"] as const;
 
@@ -166,8 +170,8 @@ const Resources = v.looseObject({
 });
 
 const Linux = v.looseObject({
-  uidMappings: v.optional(v.array(IdMap)),
-  gidMappings: v.optional(v.array(IdMap)),
+  uidMappings: v.optional(IdMaps),
+  gidMappings: v.optional(IdMaps),
   sysctl: v.optional(v.record(v.string(), v.string())),
   resources: v.optional(Resources),
   // where a runtime with cgroups would put the container; hull makes no cgroup for a bundle (there

@@ -78,11 +78,11 @@ export async function features(): Promise<Record<string, unknown>> {
     ociVersionMin: "1.0.0",
     ociVersionMax: OCI_VERSION,
     hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-    mountOptions: [...Object.keys(FLAG_WORDS), ...Object.keys(PROPAGATION)].sort(),
+    mountOptions: [...Object.keys(FLAG_WORDS), ...Object.keys(PROPAGATION), "tmpcopyup"].sort(),
     linux: {
       namespaces: NAMESPACES,
       capabilities: CAPABILITIES,
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: false, v2: true, systemd: false, systemdUser: true, rdma: false },
       seccomp: {
         enabled: true,
         actions: ACTIONS,

@@ -15,7 +15,8 @@ export const IdSchema = v.pipe(
   v.string(),
   v.regex(/^[\w+.-]+$/, "a container id takes letters, digits and _ + . - only"),
   v.check((s) => s !== "." && s !== "..", "a container id is not . or .."),
-  v.maxLength(1024),
+  // it names a directory: a file name is at most 255 bytes
+  v.maxLength(200, "a container id is at most 200 characters"),
 );
 
 const RecordSchema = v.object({
@@ -46,7 +47,11 @@ export function checkId(id: string | undefined): string {
 export function readOciRecord(root: string, id: string): OciRecord {
   const text = readFileText(join(stateDir(root, checkId(id)), "oci.json"));
   if (text === undefined) throw new Error(`container ${id} does not exist`);
-  const r = v.safeParse(RecordSchema, JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  const r = v.safeParse(RecordSchema, json);
   if (!r.success) throw new Error(`container ${id}: its state (oci.json) is damaged: hull oci delete --force ${id}`);
   return r.output;
 }
@@ -63,9 +68,9 @@ export function ociStatus(root: string, id: string): { status: OciStatus; pid: n
   const init = livePid(dir, "init.pid");
   if (init !== undefined)
     return { status: accessible(join(dir, "start.fifo"), F_OK) ? "created" : "running", pid: init };
-  // the supervisor is there and the container not yet: it is being made (or set up failed, and the
-  // supervisor is on its way out)
-  if (livePid(dir, "supervisor.pid") !== undefined && readFileText(join(dir, "exit.json")) === undefined)
+  // the process that makes it is there and the container not yet: it is being made (or setup failed,
+  // and that process is on its way out)
+  if (livePid(dir, "creator.pid") !== undefined && readFileText(join(dir, "exit.json")) === undefined)
     return { status: "creating", pid: 0 };
   return { status: "stopped", pid: 0 };
 }

@@ -410,6 +410,14 @@ export function compileSeccomp(profile: SeccompProfile, opts: SeccompOptions): U
       rulesByNr.set(nr, rules);
     }
   }
+  // a process that may not exit cannot end at all: libc's _exit loops on the refused call, at full
+  // CPU (a bundle's profile with no rules did that); every profile lets exit and exit_group through
+  for (const name of ["exit", "exit_group"]) {
+    const nr = ownNumber(table, name);
+    if (nr === undefined) continue;
+    highest = Math.max(highest, nr);
+    rulesByNr.set(nr, defaultRet === RET_ALLOW ? [] : [{ ret: RET_ALLOW, args: [] }]);
+  }
 
   // runc adds no ENOSYS stub when the default action lets syscalls run anyway
   const tailEnosys =

@@ -361,10 +361,21 @@ describe("custom profiles", () => {
     names.forEach((name, i) => {
       const nr = SYSCALLS.x86_64[name]!;
       const args = [0n, 0n, 0n, 0n, 0n, 0n];
-      expect(evaluate(program, { nr, arch: AUDIT_ARCH.x86_64, args })).toEqual(i === 0 ? ALLOW : EPERM);
+      // exit and exit_group go through whatever the profile says (the next test)
+      const always = name === "exit" || name === "exit_group";
+      expect(evaluate(program, { nr, arch: AUDIT_ARCH.x86_64, args })).toEqual(i === 0 || always ? ALLOW : EPERM);
       args[i % 6] = BigInt(i);
       expect(evaluate(program, { nr, arch: AUDIT_ARCH.x86_64, args })).toEqual(ALLOW);
     });
+  });
+
+  test("every profile lets exit and exit_group through: a process that may not exit spins for ever", () => {
+    const program = compileSeccomp({ defaultAction: "SCMP_ACT_ERRNO" }, { arch: "x86_64", caps: new Set() });
+    const call = (name: string) =>
+      evaluate(program, { nr: SYSCALLS.x86_64[name]!, arch: AUDIT_ARCH.x86_64, args: [0n, 0n, 0n, 0n, 0n, 0n] });
+    expect(call("exit")).toEqual(ALLOW);
+    expect(call("exit_group")).toEqual(ALLOW);
+    expect(call("getpid")).toEqual(EPERM);
   });
 
   test("a profile over BPF_MAXINSNS is refused", () => {

@@ -141,6 +141,16 @@ void copy_tree(int srcfd, int dstfd) {
   closedir(d);
 }
 
+/* SRC's content into DST, and SRC's owner and mode onto DST */
+static void copy_dir(int src, int dst) {
+  copy_tree(src, dst);
+  struct stat st;
+  if (fstat(src, &st) == 0) {
+    fchown(dst, st.st_uid, st.st_gid);
+    fchmod(dst, st.st_mode & 07777);
+  }
+}
+
 int dir_is_empty(const char *path) {
   DIR *d = opendir(path);
   if (!d) return 0;
@@ -192,12 +202,7 @@ void run_step(int rootfd, const struct step *s) {
       if (dir_is_empty(s->src)) {
         int dst = open(s->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dst >= 0) {
-          copy_tree(src, dst);
-          struct stat st;
-          if (fstat(src, &st) == 0) {
-            fchown(dst, st.st_uid, st.st_gid);
-            fchmod(dst, st.st_mode & 07777);
-          }
+          copy_dir(src, dst);
           close(dst);
         }
       }
@@ -217,12 +222,7 @@ void run_step(int rootfd, const struct step *s) {
     if (under >= 0) {
       int top = open_in_root(rootfd, s->dst, O_RDONLY | O_DIRECTORY);
       if (top < 0) die(errno, "tmpcopyup %s", s->dst);
-      copy_tree(under, top);
-      struct stat st;
-      if (fstat(under, &st) == 0) {
-        fchown(top, st.st_uid, st.st_gid);
-        fchmod(top, st.st_mode & 07777);
-      }
+      copy_dir(under, top);
       close(top);
       close(under);
     }

@@ -127,6 +127,10 @@
 #define HULL_REC_HOOK 65
 /* str: the state hooks read on stdin, with "{status}" and "{pid}" to fill in */
 #define HULL_REC_HOOK_STATE 66
+/* str: hull oci --log: where an error this shim prints goes too, as runc's record; with
+ * HULL_REC_ERROR_LOG_JSON (u32 1) as a JSON line, else as a logfmt line */
+#define HULL_REC_ERROR_LOG 67
+#define HULL_REC_ERROR_LOG_JSON 68
 
 /* HULL_REC_HOOK kinds, runtime-spec's, in the order they run */
 #define HULL_HOOK_PRESTART 1

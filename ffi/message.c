@@ -154,6 +154,8 @@ void read_message(int fd) {
     case HULL_REC_START_FIFO: cfg.start_fifo = data; break;
     case HULL_REC_PID_FILE: cfg.pid_file = data; break;
     case HULL_REC_HOOK_STATE: cfg.hook_state = data; break;
+    case HULL_REC_ERROR_LOG: cfg.error_log = data; break;
+    case HULL_REC_ERROR_LOG_JSON: cfg.error_log_json = u; break;
     case HULL_REC_HOOK: {
       uint32_t head[4];
       if (len < 17) die(EINVAL, "setup message: bad hook");

@@ -134,6 +134,8 @@ struct config {
   struct hook *hooks;
   int nhooks;
   const char *hook_state;
+  const char *error_log;
+  uint32_t error_log_json;
   uint32_t rootfs_propagation;
   const char **join_ns;
   int join_ns_n, join_ns_cap;

@@ -17,8 +17,38 @@ static int apparmor_restricts(void) {
   return c == '1';
 }
 
+/* hull oci --log: the error as runc writes it, so containerd and CRI-O find the reason there */
+static void log_error(const char *msg, int err) {
+  char text[700], line[1600];
+  snprintf(text, sizeof text, "%s%s%s", msg, err ? ": " : "", err ? strerror(err) : "");
+  char stamp[40];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  /* the message as a JSON string, which logfmt's quoted value takes as well */
+  char quoted[1400];
+  size_t o = 0;
+  quoted[o++] = '"';
+  for (const unsigned char *p = (const unsigned char *)text; *p && o + 8 < sizeof quoted; p++) {
+    if (*p == '"' || *p == '\\') o += (size_t)snprintf(quoted + o, sizeof quoted - o, "\\%c", *p);
+    else if (*p < 0x20) o += (size_t)snprintf(quoted + o, sizeof quoted - o, "\\u%04x", *p);
+    else quoted[o++] = (char)*p;
+  }
+  quoted[o++] = '"';
+  quoted[o] = 0;
+  int n = cfg.error_log_json
+              ? snprintf(line, sizeof line, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", quoted, stamp)
+              : snprintf(line, sizeof line, "time=\"%s\" level=error msg=%s\n", stamp, quoted);
+  int fd = open(cfg.error_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  write_all(fd, line, (size_t)n);
+  close(fd);
+}
+
 void print_error(const char *msg, int err) {
   fprintf(stderr, "hull: %s%s%s\n", msg, err ? ": " : "", err ? strerror(err) : "");
+  if (cfg.error_log) log_error(msg, err);
   if ((err == EPERM || err == EACCES) && apparmor_restricts())
     fprintf(stderr, "hull: AppArmor restricts user namespaces on this host (kernel.apparmor_restrict_unprivileged_userns=1): "
                     "hull doctor --apparmor-profile | sudo tee /etc/apparmor.d/hull && sudo apparmor_parser -r /etc/apparmor.d/hull\n");

@@ -275,10 +275,26 @@ test("hooks: each kind at its point, in order, with the state on stdin; one that
     c.process.args = ["true"];
     c.hooks = { createRuntime: [{ path: "/bin/false" }], poststart: [{ path: "/bin/false" }, hook("after")] };
   });
-  const bad = detached(join(work, "h3.out"), "create", "--bundle", failing, "h3");
+  const errors = join(work, "h3.log");
+  const bad = detached(
+    join(work, "h3.out"),
+    "--log",
+    errors,
+    "--log-format",
+    "json",
+    "create",
+    "--bundle",
+    failing,
+    "h3",
+  );
   expect(bad.code).toBe(125);
   expect(bad.stderr).toBe("hull: hook /bin/false failed (exit 1)\n");
   expect(oci("state", "h3").code).toBe(1);
+  // the shim's own error reaches the --log too, where containerd and CRI-O look for the reason
+  expect(JSON.parse(readFileSync(errors, "utf8"))).toMatchObject({
+    level: "error",
+    msg: "hook /bin/false failed (exit 1)",
+  });
   const c = JSON.parse(readFileSync(join(failing, "config.json"), "utf8"));
   c.hooks = { poststart: [{ path: "/bin/false" }, hook("after")] };
   writeFileSync(join(failing, "config.json"), JSON.stringify(c));

@@ -231,7 +231,7 @@ async function launch(
     // meanwhile must not take the state from under it)
     writeFileAtomic(join(dir, "creator.pid"), `${process.pid} ${processStart("self")}\n`, 0o600, false);
     mark("oci: planned, state written");
-    const message = encodeMessage(spec);
+    const message = encodeMessage({ ...spec, errorLog: errorLogOf(g) });
     if (mode === "run") {
       const { execShim } = await import("../runtime/shim");
       return await execShim(message);
@@ -510,9 +510,14 @@ async function dispatch(g: Global, cmd: string, { flags: f, lists, rest }: Parse
       ps(g, checkId(rest[0]), format);
       return 0;
     case "exec":
-      return (await import("./exec")).exec(ociRoot(g.root), checkId(rest[0]), f, lists, rest.slice(1));
+      return (await import("./exec")).exec(ociRoot(g.root), checkId(rest[0]), f, lists, rest.slice(1), errorLogOf(g));
   }
   throw new OciError(`unknown command ${cmd} (see 'hull oci --help')`);
+}
+
+/** --log for the shim, which writes its own errors there too */
+function errorLogOf(g: Global): { path: string; json: boolean } | undefined {
+  return g.log ? { path: resolve(g.log), json: g.logFormat === "json" } : undefined;
 }
 
 function logError(g: Global, message: string): void {

@@ -22,6 +22,7 @@ export async function exec(
   f: Record<string, string>,
   lists: Record<string, string[]>,
   args: string[],
+  errorLog?: { path: string; json: boolean },
 ): Promise<number> {
   readOciRecord(root, id);
   const { status, pid } = ociStatus(root, id);
@@ -97,6 +98,7 @@ export async function exec(
     targetPid: pid,
     consoleSocket: f.consoleSocket ? resolve(f.consoleSocket) : undefined,
     pidFile: f.pidFile ? resolve(f.pidFile) : undefined,
+    errorLog,
   });
   if (detach) return spawnShim(message, "enter");
   const { execShim } = await import("../runtime/shim");

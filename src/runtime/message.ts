@@ -24,6 +24,8 @@ export interface ProcessSpec {
   oomScoreAdj?: number;
   /** an OCI bundle's process.user.umask */
   umask?: number;
+  /** hull oci --log (and --log-format json): the shim's errors go there too */
+  errorLog?: { path: string; json: boolean };
 }
 
 export interface ShimSpec extends IdMaps, ProcessSpec {
@@ -248,6 +250,10 @@ function writeProcess(w: MessageWriter, p: ProcessSpec): void {
   }
   if (p.oomScoreAdj !== undefined) w.u32(ABI.HULL_REC_OOM_SCORE_ADJ, p.oomScoreAdj >>> 0);
   if (p.umask !== undefined) w.u32(ABI.HULL_REC_UMASK, p.umask);
+  if (p.errorLog) {
+    w.str(ABI.HULL_REC_ERROR_LOG, p.errorLog.path);
+    if (p.errorLog.json) w.u32(ABI.HULL_REC_ERROR_LOG_JSON, 1);
+  }
   if (p.capSets !== undefined) {
     const b = new DataView(new ArrayBuffer(40));
     for (const [i, s] of p.capSets.entries()) b.setBigUint64(i * 8, BigInt(s), true);

@@ -290,10 +290,14 @@ describe("with pasta", () => {
       stderr: "ignore",
     });
     const own = () => helpers().filter((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(store.root));
-    for (let i = 0; i < 200 && own().length === 0; i++) await Bun.sleep(20);
-    expect(own().length).toBe(1);
-    p.kill(9);
-    await p.exited;
+    try {
+      for (let i = 0; i < 200 && own().length === 0; i++) await Bun.sleep(20);
+      expect(own().length).toBe(1);
+    } finally {
+      // a failure above must not leave the container and its pasta for the next tests to find
+      p.kill(9);
+      await p.exited;
+    }
     await noHelperLeft();
     // and the next command finds no container of it
     hull(["ps", "-a"], store);

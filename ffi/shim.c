@@ -356,7 +356,7 @@ static void __attribute__((noreturn)) container_stage(void) {
   }
   if (tty_sock >= 0) close(tty_sock);
   if (gate >= 0) {
-    /* created: the supervisor tells `hull oci create` so, and the command waits for `hull oci start`.
+    /* created: the parent tells `hull oci create` so, and the command waits for `hull oci start`.
      * A pid 1 gets no signal it has no handler for: `hull oci kill` (SIGTERM) of a created
      * container would do nothing, where runc's goes */
     struct sigaction ends = {.sa_handler = gate_signal};
@@ -682,15 +682,25 @@ static int net_api_requests(char *msg, size_t len) {
   return 0;
 }
 
+/* E as a setup failure of this process's (exit 125): ERR (0 for none) and the words of FMT */
+static void __attribute__((format(printf, 3, 4))) parent_error(struct hull_error *e, int err, const char *fmt, ...) {
+  memset(e, 0, sizeof *e);
+  e->stage = HULL_STAGE_PARENT;
+  e->exit_code = HULL_EXIT_SETUP;
+  e->err = (uint32_t)err;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  va_end(ap);
+}
+
 /* The network helper (pasta or slirp4netns) for the container CTR: started in the foreground as this
  * process's child, in a session of its own (the terminal's Ctrl-C is the container's, not the
  * helper's), dying with this process; its pid once it says the network is up (its pid file, or a
  * byte on fd 3) and its API took every request. -1 with E filled when it failed or took over 5 s:
  * its stderr, kept beside the pid file (or socket), says why. */
 static pid_t start_net_helper(pid_t ctr, struct hull_error *e) {
-  memset(e, 0, sizeof *e);
-  e->stage = HULL_STAGE_PARENT;
-  e->exit_code = HULL_EXIT_SETUP;
+  parent_error(e, 0, "%s", "");
   char pid_arg[16], err_path[4200];
   const char *beside = cfg.net_pidfile ? cfg.net_pidfile : cfg.net_api ? cfg.net_api : cfg.run_dir;
   snprintf(pid_arg, sizeof pid_arg, "%d", (int)ctr);
@@ -784,13 +794,11 @@ static int runtime_hooks(pid_t ctr, struct hull_error *err) {
   char msg[sizeof err->msg];
   int rc = run_hooks(HULL_HOOK_PRESTART, "creating", ctr, msg, sizeof msg);
   if (!rc) rc = run_hooks(HULL_HOOK_CREATE_RUNTIME, "creating", ctr, msg, sizeof msg);
-  memset(err, 0, sizeof *err);
   if (rc) {
-    err->stage = HULL_STAGE_PARENT;
-    err->exit_code = HULL_EXIT_SETUP;
-    snprintf(err->msg, sizeof err->msg, "%s", msg);
+    parent_error(err, 0, "%s", msg);
     kill(ctr, SIGKILL);
   } else {
+    memset(err, 0, sizeof *err);
     int32_t p = ctr;
     write_all(hooks_pipe[1], &p, sizeof p);
   }
@@ -810,7 +818,7 @@ static void late_hooks(uint32_t kind, const char *status, pid_t ctr) {
  * is killed first, then the error said. */
 static void write_plain_pidfile(pid_t pid) {
   if (!cfg.pid_file) return;
-  if (!pid_name) open_pid_dir();
+  open_pid_dir();
   char tmp[4200], text[16];
   snprintf(tmp, sizeof tmp, "%s.tmp", pid_name);
   int n = snprintf(text, sizeof text, "%d", (int)pid);
@@ -1030,11 +1038,7 @@ static int run_once(int detach) {
       char why[300] = "";
       int rc = net_attach(ctr, h_user, h_net, why, sizeof why);
       if (rc) {
-        memset(&err, 0, sizeof err);
-        err.stage = HULL_STAGE_PARENT;
-        err.exit_code = HULL_EXIT_SETUP;
-        err.err = rc;
-        snprintf(err.msg, sizeof err.msg, "user network: %s", why);
+        parent_error(&err, rc, "user network: %s", why);
         have_err = 1;
         up = 0;
       }
@@ -1060,11 +1064,7 @@ static int run_once(int detach) {
     /* hull oci --console-socket: the pty is the caller's to relay, not ours */
     char why[300] = "";
     if (send_console(master, why, sizeof why) < 0) {
-      memset(&err, 0, sizeof err);
-      err.stage = HULL_STAGE_PARENT;
-      err.exit_code = HULL_EXIT_SETUP;
-      err.err = (uint32_t)errno;
-      snprintf(err.msg, sizeof err.msg, "%s", why);
+      parent_error(&err, errno, "%s", why);
       have_err = 1;
       kill(ctr, SIGKILL);
     }
@@ -1616,8 +1616,9 @@ static int run_enter(int message_fd) {
     close(master);
     master = -1;
   }
-  if (!(cfg.flags & HULL_FLAG_ORPHAN)) write_plain_pidfile(child);
-  if (cfg.flags & HULL_FLAG_ORPHAN) {
+  if (stays) {
+    write_plain_pidfile(child);
+  } else {
     /* hull oci exec --detach: done once the command started (the pipe closed at its exec) */
     struct hull_error e;
     int failed = read_full(errp[0], &e, sizeof e) == (int)sizeof e;

@@ -4,7 +4,7 @@
 // state.json with the exit code.
 import { join } from "node:path";
 import * as v from "valibot";
-import { processStart } from "../store/owner";
+import { processStart, readOwnerFile } from "../store/owner";
 import type { StorePaths } from "../store/paths";
 import { SysError } from "../sys/error";
 import { readFileText, readlink } from "../sys/libc";
@@ -113,10 +113,7 @@ export { processStart };
 
 /** RUN_DIR/<name>.pid as the shim writes it: "pid starttime". */
 export function pidFile(paths: StorePaths, id: string, name: string): { pid: number; start: string } | undefined {
-  const text = readFileText(join(containerDir(paths, id), name));
-  const [pid, start] = (text ?? "").trim().split(" ");
-  if (!pid || !start || !/^\d+$/.test(pid)) return undefined;
-  return { pid: Number(pid), start };
+  return readOwnerFile(join(containerDir(paths, id), name));
 }
 
 /** When the container's latest run started (the shim writes init.pid then), or undefined before any. */

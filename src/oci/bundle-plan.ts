@@ -22,9 +22,11 @@ import { CAPABILITIES, type Capability } from "../runtime/capabilities";
 import type { HookSpec, ProcessSpec, ShimSpec } from "../runtime/message";
 import { DEVICES, type Step, step } from "../runtime/plan";
 import { findProgram } from "../runtime/programs";
-import { accessible, R_OK, W_OK } from "../sys/libc";
+import { accessible, R_OK, readFileText, W_OK } from "../sys/libc";
+import { deviceNumbers } from "../sys/device-numbers";
+import { RESOURCES } from "../runtime/ulimits";
 import type { Limits } from "../runtime/cgroup";
-import type { OciConfig, OciIdMap, OciMount, OciProcess } from "./config";
+import { jsonPath, type OciConfig, type OciIdMap, type OciMount, type OciProcess } from "./config";
 import { OCI_VERSION } from "./state";
 
 // mount(8)'s flag words; the others go to the file system as its data
@@ -112,25 +114,6 @@ function capBits(names: string[] | undefined, path: string): bigint {
   return mask;
 }
 
-const RLIMITS: Record<string, number> = {
-  RLIMIT_CPU: 0,
-  RLIMIT_FSIZE: 1,
-  RLIMIT_DATA: 2,
-  RLIMIT_STACK: 3,
-  RLIMIT_CORE: 4,
-  RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6,
-  RLIMIT_NOFILE: 7,
-  RLIMIT_MEMLOCK: 8,
-  RLIMIT_AS: 9,
-  RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11,
-  RLIMIT_MSGQUEUE: 12,
-  RLIMIT_NICE: 13,
-  RLIMIT_RTPRIO: 14,
-  RLIMIT_RTTIME: 15,
-};
-
 /**
  * One of the bundle's mounts as a step, or where in config.json it is wrong. OWNED: the namespaces
  * the container's user namespace owns (made with it, or any when it has none of its own).
@@ -180,7 +163,8 @@ function mountStep(m: OciMount, i: number, bundle: string, owned: Set<string>, n
     return step(ABI.HULL_STEP_MOUNT, MS_BIND | MS_REC | (flags & MS_RDONLY), "/dev/mqueue", dst);
   if (type === "cgroup" || type === "cgroup2") {
     // cgroup v2 with a namespace of the container's own: its own view; else the host's, read-only
-    if (ns.has("cgroup") && fsType("/sys/fs/cgroup") === "cgroup2")
+    const { fileSystemOf } = require("../runtime/host") as typeof import("../runtime/host");
+    if (ns.has("cgroup") && fileSystemOf("/sys/fs/cgroup")?.type === "cgroup2")
       return step(ABI.HULL_STEP_MOUNT, flags, "cgroup2", dst, "cgroup2", data.join(","));
     return step(ABI.HULL_STEP_MOUNT, MS_BIND | MS_REC | MS_RDONLY, "/sys/fs/cgroup", dst);
   }
@@ -197,24 +181,13 @@ function mountStep(m: OciMount, i: number, bundle: string, owned: Set<string>, n
 
 /** CAP_SYS_ADMIN in this process's user namespace: root of one (podman's), or real root. */
 function mayAdminister(): boolean {
-  const { readFileText } = require("../sys/libc") as typeof import("../sys/libc");
   const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileText("/proc/self/status") ?? "")?.[1];
   return eff !== undefined && ((BigInt(`0x${eff}`) >> 21n) & 1n) === 1n;
 }
 
 /** setgroups(2) is allowed in this process's user namespace (`unshare -U` denies it for good). */
 function setgroupsAllowed(): boolean {
-  const { readFileText } = require("../sys/libc") as typeof import("../sys/libc");
   return (readFileText("/proc/self/setgroups") ?? "allow").trim() === "allow";
-}
-
-function fsType(path: string): string | undefined {
-  const { readFileText } = require("../sys/libc") as typeof import("../sys/libc");
-  for (const line of (readFileText("/proc/self/mountinfo") ?? "").split("\n")) {
-    const [pre, post] = line.split(" - ");
-    if (pre?.split(" ")[4] === path) return post?.split(" ")[0];
-  }
-  return undefined;
 }
 
 /** The bundle's linux.devices: the host's node of the same path, type and numbers, bound in. */
@@ -225,15 +198,8 @@ function deviceSteps(c: OciConfig): Step[] {
       st = statSync(d.path);
     } catch {}
     const kind = d.type === "b" ? st?.isBlockDevice() : d.type === "p" ? st?.isFIFO() : st?.isCharacterDevice();
-    const dev = Number(st?.rdev ?? 0);
-    // glibc's major() and minor() of a dev_t
-    const rdev = [Math.floor(dev / 256) & 0xfff, (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00)];
-    if (
-      !st ||
-      !kind ||
-      (d.major !== undefined && rdev[0] !== d.major) ||
-      (d.minor !== undefined && rdev[1] !== d.minor)
-    )
+    const { major, minor } = deviceNumbers(st?.rdev ?? 0);
+    if (!st || !kind || (d.major !== undefined && major !== d.major) || (d.minor !== undefined && minor !== d.minor))
       where(
         `linux.devices[${i}]`,
         `${d.path}: a user namespace cannot make device nodes; hull binds the host's, and there is none of that type and number`,
@@ -273,8 +239,7 @@ async function seccompProgram(c: OciConfig, bounding: bigint): Promise<string | 
   }
   const { compileSeccomp, SeccompProfileSchema } = await import("../runtime/seccomp");
   const r = v.safeParse(SeccompProfileSchema, raw);
-  if (!r.success)
-    where(`linux.seccomp.${r.issues[0].path?.map((p) => String(p.key)).join(".") ?? ""}`, r.issues[0].message);
+  if (!r.success) where(`linux.seccomp.${jsonPath(r.issues[0])}`, r.issues[0].message);
   const { seccompArch } = await import("../runtime/security");
   const arch =
     seccompArch() ?? where("linux.seccomp", `seccomp is supported on x86_64 and arm64 only, not ${process.arch}`);
@@ -326,7 +291,10 @@ export async function planProcess(
   if ((p.rlimits ?? []).length > 16) where(`${at}.rlimits`, "more than 16 (Linux has 16 kinds)");
   if (groups.length > 64) where(`${at}.user.additionalGids`, "more than 64, hull's limit");
   const rlimits = (p.rlimits ?? []).map((r, i) => {
-    const n = RLIMITS[r.type] ?? where(`${at}.rlimits[${i}].type`, `${r.type} is not a Linux rlimit`);
+    // RLIMIT_NOFILE is --ulimit's nofile
+    const n =
+      RESOURCES[r.type.replace(/^RLIMIT_/, "").toLowerCase()] ??
+      where(`${at}.rlimits[${i}].type`, `${r.type} is not a Linux rlimit`);
     const soft = rlimitValue(r.soft, `${at}.rlimits[${i}].soft`);
     const hard = rlimitValue(r.hard, `${at}.rlimits[${i}].hard`);
     if (soft > hard) where(`${at}.rlimits[${i}]`, "the soft limit is above the hard one");
@@ -437,30 +405,27 @@ export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec
     if ((e as Error).message.startsWith("config.json")) throw e;
     where("root.path", `${rootfs}: no such directory`);
   }
-  const ns = new Set<string>();
-  const joins: string[] = [];
-  for (const n of c.linux?.namespaces ?? []) {
-    ns.add(n.type);
-    if (n.path) joins.push(`${n.type === "network" ? "net" : n.type} ${n.path}`);
-  }
+  const namespaces = c.linux?.namespaces ?? [];
+  const ns = new Set<string>(namespaces.map((n) => n.type));
+  // joined by path: entered before the clone, and not made again
+  const joined = new Set<string>(namespaces.filter((n) => n.path).map((n) => n.type));
+  const joins = namespaces.filter((n) => n.path).map((n) => `${n.type === "network" ? "net" : n.type} ${n.path}`);
   // without a user namespace of its own, the container has the caller's: only for a caller that is
   // root there already (podman runs its runtime inside its own user namespace)
   const ownUserns = ns.has("user");
-  if (!ownUserns && !mayAdminister())
+  const admin = mayAdminister();
+  if (!ownUserns && !admin)
     where(
       "linux.namespaces",
       'hull runs rootless and needs a user namespace: add {"type": "user"} (hull oci spec --rootless has one)',
     );
   // what the container's user namespace owns: a namespace made with it, or every one when the
   // container has the caller's
-  const owned = new Set(
-    [...ns].filter((t) => !ownUserns || !(c.linux?.namespaces ?? []).some((n) => n.type === t && n.path)),
-  );
+  const owned = new Set([...ns].filter((t) => !ownUserns || !joined.has(t)));
   if (!ns.has("mount")) where("linux.namespaces", 'a container needs a mount namespace: add {"type": "mount"}');
   if (!ns.has("pid")) where("linux.namespaces", 'hull runs a container as pid 1 of its own: add {"type": "pid"}');
   if (c.hostname && !ns.has("uts")) where("hostname", 'a hostname needs a UTS namespace: add {"type": "uts"}');
-  // a namespace joined by path is entered before the clone, and not made again
-  const made = (t: string) => ns.has(t) && !joins.some((j) => j.startsWith(`${t === "network" ? "net" : t} `));
+  const made = (t: string) => ns.has(t) && !joined.has(t);
   const nsFlags =
     CLONE_NEWNS |
     CLONE_NEWPID |
@@ -479,7 +444,7 @@ export async function planBundle(c: OciConfig, run: BundleRun): Promise<ShimSpec
       `maps beyond your own id need ${name} (Debian: uidmap)`,
     );
   // root of a user namespace already (podman's) writes any map into it itself
-  const privileged = ownUserns && mayAdminister();
+  const privileged = ownUserns && admin;
   const uidMapProg = u.single || !ownUserns || privileged ? "" : needProg("newuidmap");
   const gidMapProg = g.single || !ownUserns || privileged ? "" : needProg("newgidmap");
   const proc = await planProcess(p, c);

@@ -11,9 +11,19 @@ import { processStart } from "../store/owner";
 import { close, mknod, openFifoWriter, readFileText, S_IFIFO, unlinkIfExists, writeAll } from "../sys/libc";
 import { planBundle } from "./bundle-plan";
 import { checkPidFileDir, OciError, spawnShim } from "./child";
-import { parseOciConfig, unknownProperties } from "./config";
+import { type OciConfig, parseOciConfig, unknownProperties } from "./config";
 import { ABI } from "../runtime/abi";
-import { checkId, listIds, OCI_VERSION, ociRoot, ociState, ociStatus, readOciRecord, stateDir } from "./state";
+import {
+  checkId,
+  listIds,
+  madeWith,
+  OCI_VERSION,
+  ociRoot,
+  ociState,
+  ociStatus,
+  readOciRecord,
+  stateDir,
+} from "./state";
 
 interface Global {
   root?: string;
@@ -36,15 +46,17 @@ interface Parsed {
   rest: string[];
 }
 
-/** runc's flags come as --name, -name, --name=value or -n; ALIASES maps each spelling to its key */
+/** runc's flags come as --name, -name, --name=value or -n; TABLE maps each spelling to its key */
 function parseFlags(words: string[], table: FlagTable, cmd: string): Parsed {
   const flags: Record<string, string> = {};
   const lists: Record<string, string[]> = {};
   const rest: string[] = [];
+  const fail = (why: string) => new OciError(`${cmd ? `${cmd}: ` : ""}${why}`);
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as string;
-    // the first positional ends the flags: what follows (exec's command) is kept as it is, `--` too
-    if (rest.length > 0) {
+    // the first positional ends the flags: what follows (the id, exec's command) is kept as it is,
+    // `--` too
+    if (rest.length > 0 || (!w.startsWith("-") && w !== "--") || w === "-") {
       rest.push(w);
       continue;
     }
@@ -52,29 +64,20 @@ function parseFlags(words: string[], table: FlagTable, cmd: string): Parsed {
       rest.push(...words.slice(i + 1));
       break;
     }
-    if (!w.startsWith("-") || w === "-") {
-      // the first positional ends the flags: what follows is the id and a command's own words
-      rest.push(w);
-      continue;
-    }
     const [name, inline] = w.replace(/^--?/, "").split(/=(.*)/s, 2) as [string, string | undefined];
     const valueKey = table.values[name];
     const boolKey = table.bools[name];
     const listKey = table.lists?.[name];
-    if (listKey) {
+    if (listKey || valueKey) {
       const value = inline ?? words[++i];
-      if (value === undefined) throw new OciError(`${cmd ? `${cmd}: ` : ""}${w} needs a value`);
-      lists[listKey] = [...(lists[listKey] ?? []), value];
-    } else if (valueKey) {
-      const value = inline ?? words[++i];
-      if (value === undefined) throw new OciError(`${cmd ? `${cmd}: ` : ""}${w} needs a value`);
-      flags[valueKey] = value;
+      if (value === undefined) throw fail(`${w} needs a value`);
+      if (listKey) lists[listKey] = [...(lists[listKey] ?? []), value];
+      else flags[valueKey as string] = value;
     } else if (boolKey) {
-      if (inline !== undefined && inline !== "true" && inline !== "false")
-        throw new OciError(`${cmd ? `${cmd}: ` : ""}${w} takes true or false`);
+      if (inline !== undefined && inline !== "true" && inline !== "false") throw fail(`${w} takes true or false`);
       if (inline !== "false") flags[boolKey] = "true";
     } else {
-      throw new OciError(`${cmd ? `${cmd}: ` : ""}unknown flag ${w} (see 'hull oci --help')`);
+      throw fail(`unknown flag ${w} (see 'hull oci --help')`);
     }
   }
   return { flags, lists, rest };
@@ -250,18 +253,17 @@ async function launch(
  * run by the shim; one that fails is a warning, as runtime-spec says.
  */
 async function lateHooks(
-  saved: { config: string | undefined; bundle: string },
+  config: OciConfig,
+  bundle: string,
   id: string,
   kind: "poststart" | "poststop",
   pid: number,
 ): Promise<void> {
-  if (saved.config === undefined) return;
-  const config = parseOciConfig(saved.config);
   const list = config.hooks?.[kind];
   if (!list || list.length === 0) return;
   const { bundleHooks } = await import("./bundle-plan");
   const { encodeHooksMessage } = await import("../runtime/message");
-  const spec = bundleHooks({ ...config, hooks: { [kind]: list } }, id, saved.bundle);
+  const spec = bundleHooks({ ...config, hooks: { [kind]: list } }, id, bundle);
   if (!spec) return;
   const code = kind === "poststart" ? ABI.HULL_HOOK_POSTSTART : ABI.HULL_HOOK_POSTSTOP;
   await spawnShim(encodeHooksMessage(spec), "hooks", [
@@ -273,11 +275,11 @@ async function lateHooks(
 
 async function start(g: Global, id: string): Promise<void> {
   const root = ociRoot(g.root);
-  readOciRecord(root, id);
+  const rec = readOciRecord(root, id);
   const { status } = ociStatus(root, id);
   if (status !== "created") throw new OciError(`container ${id} is ${status}: only a created container starts`);
-  const made = parseOciConfig(readFileText(join(stateDir(root, id), "config.json")) ?? "{}");
-  if (!made.process) throw new OciError(`container ${id} has no process (config.json had none): start needs one`);
+  const made = madeWith(root, id);
+  if (!made?.process) throw new OciError(`container ${id} has no process (config.json had none): start needs one`);
   const fifo = join(stateDir(root, id), "start.fifo");
   const fd = openFifoWriter(fifo);
   if (fd === undefined) throw new OciError(`container ${id} is not waiting to start (its process is gone)`);
@@ -287,28 +289,17 @@ async function start(g: Global, id: string): Promise<void> {
     close(fd);
   }
   unlinkIfExists(fifo);
-  const rec = readOciRecord(root, id);
-  const saved = readFileText(join(stateDir(root, id), "config.json"));
-  await lateHooks({ config: saved, bundle: rec.bundle }, id, "poststart", ociStatus(root, id).pid);
+  await lateHooks(made, rec.bundle, id, "poststart", ociStatus(root, id).pid);
 }
 
-/** The processes of the container: those in its pid 1's pid namespace. */
+/** The processes of the container: those in its pid 1's pid namespace (none once it is gone). */
 function containerPids(pid: number): number[] {
-  const { readdirSync, readlinkSync } = require("node:fs") as typeof import("node:fs");
-  let ns: string;
+  const { namespacePids } = require("../container/top") as typeof import("../container/top");
   try {
-    ns = readlinkSync(`/proc/${pid}/ns/pid`);
+    return namespacePids(pid).sort((a, b) => a - b);
   } catch {
     return [];
   }
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readlinkSync(`/proc/${name}/ns/pid`) === ns) out.push(Number(name));
-    } catch {}
-  }
-  return out.sort((a, b) => a - b);
 }
 
 async function kill(g: Global, id: string, sig: string | undefined, all: boolean): Promise<void> {
@@ -347,23 +338,20 @@ async function remove(g: Global, id: string, force: boolean): Promise<void> {
   }
   if (status !== "stopped") {
     if (!force) throw new OciError(`container ${id} is ${status}: kill it first, or delete --force`);
-    // its supervisor, and with it the container (a parent-death signal), and the network of a pid 1
-    const sup = (readFileText(join(dir, "supervisor.pid")) ?? "").split(" ")[0];
-    for (const p of [pid, Number(sup)]) {
-      try {
-        if (p > 0) process.kill(p, "SIGKILL");
-      } catch {}
-    }
+    // no process of hull's is above it (create leaves it to the caller's subreaper): its pid 1 goes
+    try {
+      if (pid > 0) process.kill(pid, "SIGKILL");
+    } catch {}
     for (let i = 0; i < 400 && ociStatus(root, id).status !== "stopped"; i++) await Bun.sleep(5);
   }
-  let saved: { config: string | undefined; bundle: string } | undefined;
+  let saved: { config: OciConfig | undefined; bundle: string } | undefined;
   try {
-    saved = { config: readFileText(join(dir, "config.json")), bundle: readOciRecord(root, id).bundle };
+    saved = { config: madeWith(root, id), bundle: readOciRecord(root, id).bundle };
   } catch {
     // a damaged record: no hooks to run, the state goes all the same
   }
   rmSync(dir, { recursive: true, force: true });
-  if (saved) await lateHooks(saved, id, "poststop", 0);
+  if (saved?.config) await lateHooks(saved.config, saved.bundle, id, "poststop", 0);
 }
 
 function list(g: Global, format: string, quiet: boolean): void {

@@ -232,7 +232,7 @@ export type OciHook = v.InferOutput<typeof Hook>;
 export type OciIdMap = v.InferOutput<typeof IdMap>;
 
 /** `process.args[0]`, `linux.namespaces[2].path`: where in config.json an issue is. */
-function jsonPath(issue: v.BaseIssue<unknown>): string {
+export function jsonPath(issue: v.BaseIssue<unknown>): string {
   let out = "";
   for (const item of issue.path ?? []) {
     const key = (item as { key: unknown }).key;

@@ -1,12 +1,11 @@
 // `hull oci exec`: a process in a container, from --process or from the words and flags over the
 // process of the config the container was made with.
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
-import { readFileText } from "../sys/libc";
 import { checkPidFileDir, OciError, spawnShim } from "./child";
-import { type OciProcess, parseOciConfig } from "./config";
-import { ociStatus, readOciRecord, stateDir } from "./state";
+import { jsonPath, type OciProcess } from "./config";
+import { madeWith, ociStatus, readOciRecord } from "./state";
 
 const UserSchema = v.pipe(
   v.string(),
@@ -28,9 +27,8 @@ export async function exec(
   const { status, pid } = ociStatus(root, id);
   if (status !== "created" && status !== "running")
     throw new OciError(`container ${id} is ${status}: nothing to exec in`);
-  const saved = readFileText(join(stateDir(root, id), "config.json"));
-  if (saved === undefined) throw new OciError(`container ${id}: its config is gone from the state directory`);
-  const config = parseOciConfig(saved);
+  const config = madeWith(root, id);
+  if (!config) throw new OciError(`container ${id}: its config is gone from the state directory`);
   const { ProcessSchema } = await import("./config");
   let proc: OciProcess;
   if (f.process) {
@@ -44,10 +42,7 @@ export async function exec(
       throw new OciError(`--process ${f.process}: not JSON (${(e as Error).message})`);
     }
     const r = v.safeParse(ProcessSchema, json);
-    if (!r.success)
-      throw new OciError(
-        `${f.process}: ${r.issues[0].path?.map((p) => String(p.key)).join(".") ?? ""}: ${r.issues[0].message}`,
-      );
+    if (!r.success) throw new OciError(`${f.process}: ${jsonPath(r.issues[0])}: ${r.issues[0].message}`);
     proc = r.output;
   } else {
     const base = config.process ?? { user: { uid: 0, gid: 0 }, args: ["sh"], cwd: "/" };

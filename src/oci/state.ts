@@ -5,8 +5,9 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { privateRuntimeDir } from "../runtime/runtime-dir";
-import { processStart } from "../store/owner";
+import { processStart, readOwnerFile } from "../store/owner";
 import { accessible, F_OK, readFileText } from "../sys/libc";
+import { type OciConfig, parseOciConfig } from "./config";
 
 export const OCI_VERSION = "1.0.2";
 
@@ -57,9 +58,8 @@ export function readOciRecord(root: string, id: string): OciRecord {
 }
 
 function livePid(dir: string, name: string): number | undefined {
-  const [pid, start] = (readFileText(join(dir, name)) ?? "").trim().split(" ");
-  if (!pid || !start || !/^\d+$/.test(pid)) return undefined;
-  return processStart(Number(pid)) === start ? Number(pid) : undefined;
+  const f = readOwnerFile(join(dir, name));
+  return f && processStart(f.pid) === f.start ? f.pid : undefined;
 }
 
 /** What runtime-spec's state says of the container, and its pid 1 as the host sees it (0 once stopped). */
@@ -90,6 +90,12 @@ export function ociState(root: string, id: string): Record<string, unknown> {
     owner: "",
     ...(rec.annotations && Object.keys(rec.annotations).length > 0 ? { annotations: rec.annotations } : {}),
   };
+}
+
+/** The config container ID was made with (kept in its state directory), or undefined when it is not there. */
+export function madeWith(root: string, id: string): OciConfig | undefined {
+  const text = readFileText(join(stateDir(root, id), "config.json"));
+  return text === undefined ? undefined : parseOciConfig(text);
 }
 
 export function listIds(root: string): string[] {

@@ -8,6 +8,7 @@
 // cgroup (`container`) beside it with the limits; the shim puts the container's first process in
 // it before the command runs.
 import { join } from "node:path";
+import { deviceNumbers } from "../sys/device-numbers";
 import { SysError } from "../sys/error";
 import { accessible, close, mkdir, O_WRONLY, open, readFileText, W_OK, writeAll } from "../sys/libc";
 
@@ -244,8 +245,7 @@ function ioLines(flags: Partial<Record<keyof typeof IO_FLAGS, string>>): string[
         throw new Error(`${flag} ${spec}: no such device ${path}`);
       }
       if (!st.isBlockDevice()) throw new Error(`${flag} ${spec}: ${path} is not a block device`);
-      const major = Math.floor(st.rdev / 256) & 0xfff;
-      const minor = (st.rdev & 0xff) | (Math.floor(st.rdev / 4096) & 0xfff00);
+      const { major, minor } = deviceNumbers(st.rdev);
       const dev = `${major}:${minor}`;
       byDevice.set(dev, [...(byDevice.get(dev) ?? []), `${name}=${rate}`]);
     }

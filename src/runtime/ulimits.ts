@@ -2,7 +2,7 @@
 // They need no cgroup; the kernel lets a user lower them, and raise a soft limit up to the hard one.
 
 /** Linux's RLIMIT_* numbers (the same on x86_64 and the generic table of arm64). */
-const RESOURCES: Record<string, number> = {
+export const RESOURCES: Record<string, number> = {
   cpu: 0,
   fsize: 1,
   data: 2,

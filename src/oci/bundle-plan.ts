@@ -163,9 +163,11 @@ function mountStep(m: OciMount, i: number, bundle: string, owned: Set<string>, n
     return step(ABI.HULL_STEP_MOUNT, MS_BIND | MS_REC | (flags & MS_RDONLY), "/dev/mqueue", dst);
   if (type === "cgroup" || type === "cgroup2") {
     // cgroup v2 with a namespace of the container's own: its own view; else the host's, read-only
-    const { fileSystemOf } = require("../runtime/host") as typeof import("../runtime/host");
-    if (ns.has("cgroup") && fileSystemOf("/sys/fs/cgroup")?.type === "cgroup2")
-      return step(ABI.HULL_STEP_MOUNT, flags, "cgroup2", dst, "cgroup2", data.join(","));
+    // host.ts loaded only for a bundle that asks for a cgroup namespace
+    const v2 = () =>
+      (require("../runtime/host") as typeof import("../runtime/host")).fileSystemOf("/sys/fs/cgroup")?.type ===
+      "cgroup2";
+    if (ns.has("cgroup") && v2()) return step(ABI.HULL_STEP_MOUNT, flags, "cgroup2", dst, "cgroup2", data.join(","));
     return step(ABI.HULL_STEP_MOUNT, MS_BIND | MS_REC | MS_RDONLY, "/sys/fs/cgroup", dst);
   }
   if (!type) where(`mounts[${i}].type`, "a mount that is not a bind needs a type");

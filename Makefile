@@ -27,7 +27,7 @@ build/busybox-image/layer.tar: rootfs/build.sh $(wildcard rootfs/etc/*)
 
 dist/hull: $(BUN) $(SRC) build/hull-shim build/busybox-image/layer.tar
 	@mkdir -p dist
-	$(BUN) build --compile --minify --splitting --bytecode --format=esm --sourcemap=none src/cli/main.ts --outfile $@
+	$(BUN) build --compile --minify --splitting --bytecode --format=esm --sourcemap=none src/cli/main.ts src/image/inflate-worker.ts --outfile $@
 
 test: dist/hull
 	$(BUN) test --timeout 60000

@@ -1,7 +1,16 @@
 // Image management: tag, rmi, prune, inspect, history, save/load/import, login/logout, search,
 // unshare. The registry parts use the real docker-registry; archives are checked with skopeo.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildLayout, busyboxLayer, file, push, skopeoInspect } from "./fixtures/oci";
@@ -112,6 +121,55 @@ describe("save, load, import", () => {
     const id = ok(h("import", tarball, "imp/root:1")).trim();
     expect(id).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(ok(h("run", "--rm", "imp/root:1", "/bin/busybox", "cat", "/hello"))).toBe("imported\n");
+  });
+
+  // a layer of 1 MiB or more is decompressed and hashed by a worker thread, a smaller one in line:
+  // both must refuse content that is not what the config's diff id names
+  test("load checks every layer against its diff id, small and large (the worker's), leaving nothing", () => {
+    for (const [kind, bytes] of [
+      ["small", 4096],
+      ["large", 3 * 1024 * 1024],
+    ] as const) {
+      const src = join(scratch, `diff-${kind}`);
+      mkdirSync(src);
+      writeFileSync(join(src, "data"), crypto.getRandomValues(new Uint8Array(bytes)));
+      const layerTar = Bun.spawnSync(["tar", "-c", "-C", src, "."]).stdout;
+      const layerGz = Bun.gzipSync(new Uint8Array(layerTar));
+      const realDiff = `sha256:${new Bun.CryptoHasher("sha256").update(layerTar).digest("hex")}`;
+      for (const diff of [`sha256:${"0".repeat(64)}`, realDiff]) {
+        const config = JSON.stringify({
+          architecture: "amd64",
+          os: "linux",
+          rootfs: { type: "layers", diff_ids: [diff] },
+        });
+        const dir = join(scratch, `archive-${kind}-${diff.slice(7, 12)}`);
+        mkdirSync(dir);
+        writeFileSync(join(dir, "config.json"), config);
+        writeFileSync(join(dir, "layer.tar.gz"), layerGz);
+        const tag = `diff/${kind}:${diff === realDiff ? "good" : "bad"}`;
+        writeFileSync(
+          join(dir, "manifest.json"),
+          JSON.stringify([{ Config: "config.json", RepoTags: [tag], Layers: ["layer.tar.gz"] }]),
+        );
+        const archive = `${dir}.tar`;
+        expect(Bun.spawnSync(["tar", "-cf", archive, "-C", dir, "."]).exitCode).toBe(0);
+        const r = h("load", "-i", archive);
+        if (diff === realDiff) {
+          expect(r.code).toBe(0);
+          // no shell in this image: the file comes out with cp
+          const cid = ok(h("create", tag, "none")).trim();
+          ok(h("cp", `${cid}:/data`, join(scratch, `out-${kind}`)));
+          ok(h("rm", cid));
+          expect(Bun.file(join(scratch, `out-${kind}`)).size).toBe(bytes);
+          expect(Buffer.compare(readFileSync(join(scratch, `out-${kind}`)), readFileSync(join(src, "data")))).toBe(0);
+        } else {
+          expect(r.code).toBe(125);
+          expect(r.stderr).toContain(`content of ${diff} hashes to ${realDiff}`);
+          expect(h("image", "inspect", tag).code).toBe(1);
+        }
+        expect(readdirSync(join(root, "tmp"))).toEqual([]);
+      }
+    }
   });
 
   test("load refuses what is not an image archive, leaving nothing behind", () => {

@@ -2,7 +2,8 @@
 // every id of the container's range can own files: unpacking by hull itself re-executed there
 // (`hull __unpack-layer`), removal by the shim's `remove` mode.
 import { removeInUserNamespace, runInUserNamespace } from "../runtime/userns-exec";
-import { verifyingStream } from "./digest";
+import { DigestMismatchError, digestHex, verifyingStream } from "./digest";
+import type { InflateReply, InflateRequest } from "./inflate-protocol";
 import { compressionByMagic } from "./magic";
 import type { ImageStore } from "./store";
 import type { UnpackReport } from "./unpack";
@@ -23,8 +24,35 @@ export function compressionOf(mediaType: string, head?: Uint8Array): Compression
 export async function unpackInside(blob: string, mediaType: string, diffId: string, dest: string): Promise<void> {
   const file = Bun.file(blob);
   const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
-  let stream: ReadableStream<Uint8Array> = file.stream();
   const c = compressionOf(mediaType, head);
+  const content = file.size >= WORKER_FROM ? inflatedInWorker(blob, c, diffId) : inflatedHere(file, c, diffId);
+  const { unpackLayer } = await import("./unpack");
+  const report: UnpackReport & { size?: number } = await unpackLayer(content.stream, dest, { owners: true });
+  report.size = content.size();
+  console.log(JSON.stringify(report));
+}
+
+/** A blob this large is decompressed and hashed by a Worker (its start, ~10 ms, would dominate a small one). */
+const WORKER_FROM = 1024 * 1024;
+
+/**
+ * The worker's module: in the compiled binary an entry point of its own (the Makefile names it),
+ * found by its path under the entry points' common root (src/), since this code runs from a chunk.
+ */
+function workerEntry(): string {
+  return Bun.main.startsWith("/$bunfs/")
+    ? "/$bunfs/root/image/inflate-worker.ts"
+    : new URL("./inflate-worker.ts", import.meta.url).href;
+}
+
+interface Inflated {
+  stream: ReadableStream<Uint8Array>;
+  /** the uncompressed size, once the stream has ended */
+  size(): number;
+}
+
+function inflatedHere(file: Blob, c: Compression, diffId: string): Inflated {
+  let stream: ReadableStream<Uint8Array> = file.stream();
   if (c !== "none")
     stream = stream.pipeThrough(
       new DecompressionStream(c as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
@@ -38,16 +66,50 @@ export async function unpackInside(blob: string, mediaType: string, diffId: stri
       },
     }),
   );
-  const { unpackLayer } = await import("./unpack");
-  const report: UnpackReport & { size?: number } = await unpackLayer(
-    counted.pipeThrough(verifyingStream(diffId)),
-    dest,
-    {
-      owners: true,
+  return { stream: counted.pipeThrough(verifyingStream(diffId)), size: () => size };
+}
+
+function inflatedInWorker(blob: string, c: Compression, diffId: string): Inflated {
+  digestHex(diffId);
+  const worker = new Worker(workerEntry());
+  const replies: InflateReply[] = [];
+  let waiting: (() => void) | undefined;
+  let size = 0;
+  worker.onmessage = (e: MessageEvent<InflateReply>) => {
+    replies.push(e.data);
+    waiting?.();
+  };
+  worker.onerror = (e) => {
+    replies.push({ error: e.message });
+    waiting?.();
+  };
+  const request: InflateRequest = { blob, compression: c };
+  worker.postMessage(request);
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      while (replies.length === 0) await new Promise<void>((r) => (waiting = r));
+      waiting = undefined;
+      const reply = replies.shift() as InflateReply;
+      if ("chunk" in reply) {
+        const ack: InflateRequest = { ack: reply.chunk.length };
+        worker.postMessage(ack);
+        ctl.enqueue(reply.chunk);
+        return;
+      }
+      worker.terminate();
+      if ("error" in reply) ctl.error(new Error(reply.error));
+      else if (reply.end.digest !== diffId)
+        ctl.error(new DigestMismatchError(`content of ${diffId} hashes to ${reply.end.digest}`));
+      else {
+        size = reply.end.size;
+        ctl.close();
+      }
     },
-  );
-  report.size = size;
-  console.log(JSON.stringify(report));
+    cancel() {
+      worker.terminate();
+    },
+  });
+  return { stream, size: () => size };
 }
 
 /** Remove PATHS, which may hold files of subordinate ids, through the user namespace. */

@@ -1,0 +1,7 @@
+// The messages between the unpacking thread and inflate-worker.ts. Both ends are hull's own code in one
+// process, so the shapes are types, not schemas.
+import type { Compression } from "./layers";
+
+export type InflateRequest = { blob: string; compression: Compression } | { ack: number };
+
+export type InflateReply = { chunk: Uint8Array } | { end: { digest: string; size: number } } | { error: string };

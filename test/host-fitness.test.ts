@@ -120,3 +120,34 @@ test("another user's XDG_RUNTIME_DIR (after su or sudo) is passed over for a pri
   const r = hull(["doctor"], { ...store, env: { XDG_RUNTIME_DIR: "/etc" } });
   expect(r.stdout).toMatch(/no\s+runtime directory\s+\/\S+, as \/etc belongs to uid 0, not to you/);
 });
+
+// a host without uidmap, and a user without a subordinate range: doctor names each with its fix, and
+// containers still run, with the single-id map (root inside is the caller)
+test("no newuidmap: doctor says so with the package to install, and a container runs as the caller's one id", () => {
+  const env = { PATH: join(dir, "empty-path"), HULL_TEST_SYSTEM_DIRS: "" };
+  const fresh = { root: mkdtempSync(join(dir, "store-")) };
+  const r = hull(["doctor"], { ...fresh, env });
+  expect(r.stdout).toMatch(/^no\s+newuidmap\/newgidmap\s+not installed: single-id map only/m);
+  expect(r.stdout).toContain("fix: sudo apt-get install uidmap");
+  expect(r.stdout).toMatch(/container ids\s+only 0 mapped \(newuidmap\/newgidmap not installed\)/);
+  expect(ok(hull(["info", "--format", "{{.Newuidmap}}"], { ...fresh, env })).trim()).toBe("false");
+  // the container's /proc/self/uid_map: one line, one id (its parent may be the shared namespace's
+  // holder, whose root is the caller)
+  const map = ok(hull(["run", "--rm", "busybox", "cat", "/proc/self/uid_map"], { ...fresh, env }));
+  expect(map.trim().split(/\s+/)).toEqual(["0", expect.any(String), "1"]);
+  hull(["unshare", "rm", "-rf", fresh.root], { ...fresh, env });
+});
+
+test("no subordinate ids for the user: doctor gives the usermod line, and a container runs with one id", () => {
+  const etc = mkdtempSync(join(dir, "etc-"));
+  writeFileSync(join(etc, "subuid"), "someone-else:100000:65536\n");
+  writeFileSync(join(etc, "subgid"), "someone-else:100000:65536\n");
+  const env = { HULL_TEST_ETC: etc };
+  const fresh = { root: mkdtempSync(join(dir, "store-")) };
+  const r = hull(["doctor"], { ...fresh, env });
+  expect(r.stdout).toMatch(/^no\s+subordinate ids\s+no entry for \S+ in \/etc\/subuid or \/etc\/subgid/m);
+  expect(r.stdout).toMatch(/fix: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 \S+/);
+  const map = ok(hull(["run", "--rm", "busybox", "cat", "/proc/self/uid_map"], { ...fresh, env }));
+  expect(map.trim().split(/\s+/)).toEqual(["0", expect.any(String), "1"]);
+  hull(["unshare", "rm", "-rf", fresh.root], { ...fresh, env });
+});

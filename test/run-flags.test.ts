@@ -356,3 +356,86 @@ test("logs --details: the labels and variables --log-opt labels=/env=/env-regex=
   expect(ok(h("logs", "--details", "rf-forge"))).toBe("V=a%2Cb%3Dc+d,x=1%0AFAKE+LINE real\n");
   ok(h("rm", "rf-forge"));
 });
+
+// what docker scripts read back with inspect -f: the default network under docker's name "bridge",
+// HostConfig's common fields, the exposed ports (also in ps's PORTS)
+test("inspect: the default network as bridge, HostConfig as given, --expose in ExposedPorts and ps", () => {
+  ok(
+    h(
+      "run",
+      "-d",
+      "--name",
+      "rf-inspect",
+      "--expose",
+      "9000",
+      "--expose",
+      "53/udp",
+      "--restart",
+      "on-failure:2",
+      "--log-opt",
+      "max-size=1m",
+      "--annotation",
+      "team=ci",
+      "--ipc",
+      "shareable",
+      "--read-only",
+      "-v",
+      `${dir}:/host:ro`,
+      "busybox",
+      "sleep",
+      "60",
+    ),
+  );
+  const f = (tpl: string) => ok(h("inspect", "-f", tpl, "rf-inspect")).trim();
+  const ip = f("{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}");
+  const shared = f("{{.NetworkSettings.IPAddress}}");
+  // on the shared bridge it has an address; with a helper of its own (no shared namespace) none
+  expect(ip).toBe(shared);
+  if (shared !== "") expect(f("{{.NetworkSettings.Networks.bridge.Gateway}}")).toBe("10.88.0.1");
+  expect(f("{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}")).toBe("on-failure:2");
+  expect(f("{{.HostConfig.LogConfig.Type}} {{json .HostConfig.LogConfig.Config}}")).toBe('json-file {"max-size":"1m"}');
+  expect(f("{{.HostConfig.Privileged}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.IpcMode}}")).toBe(
+    "false true shareable",
+  );
+  expect(f("{{json .HostConfig.Binds}} {{json .HostConfig.Annotations}}")).toBe(`["${dir}:/host:ro"] {"team":"ci"}`);
+  expect(f("{{json .Config.ExposedPorts}}")).toBe('{"53/udp":{},"9000/tcp":{}}');
+  expect(ok(h("ps", "--filter", "name=rf-inspect", "--format", "{{.Ports}}")).trim()).toBe("53/udp, 9000/tcp");
+  ok(h("rm", "-f", "rf-inspect"));
+  // refused: another --ipc than the container's own; an --expose that is no port
+  expect(h("run", "--rm", "--ipc", "host", "busybox", "true").stderr).toContain("--ipc takes private or shareable");
+  const bad = h("run", "--rm", "--expose", "80:80", "busybox", "true");
+  expect(bad.code).toBe(125);
+  expect(bad.stderr).toContain("--expose 80:80: takes PORT[-PORT][/tcp|udp]");
+});
+
+test("listings: a field a row lacks and a filter value docker refuses are errors (125), not empty output", () => {
+  ok(h("create", "--name", "rf-listing", "busybox", "true"));
+  for (const [args, says] of [
+    [["ps", "-a", "--format", "{{.Bogus}}"], "can't evaluate field Bogus"],
+    [["ps", "-a", "--format", "{{.Label}}"], "wrong number of args for Label: want 1 got 0"],
+    [["ps", "-a", "--filter", "status=bogus"], "--filter status=bogus: give one of created,"],
+    [["ps", "-a", "--filter", "exited=x"], "--filter exited=x: give an exit code"],
+    [["images", "--format", "{{.Nope}}"], "can't evaluate field Nope"],
+  ] as const) {
+    const r = h(...args);
+    expect({ args, code: r.code, out: r.stdout }).toEqual({ args, code: 125, out: "" });
+    expect(r.stderr).toContain(says);
+  }
+  expect(ok(h("ps", "-a", "--filter", "name=rf-listing", "--format", '{{.Names}} {{.Label "x"}}|')).trim()).toBe(
+    "rf-listing |",
+  );
+  // start -a of a command the image lacks: 127, as run's
+  ok(h("rm", "rf-listing"));
+  const id = ok(h("create", "busybox", "/nonexistent")).trim();
+  expect(h("start", "-a", id).code).toBe(127);
+  ok(h("rm", "-f", id));
+});
+
+test("run -q keeps a pull quiet; help writes long aliases with two dashes and no trailing spaces", () => {
+  expect(ok(h("run", "--rm", "-q", "busybox", "echo", "quiet"))).toBe("quiet\n");
+  const help = ok(h("run", "--help"));
+  expect(help).toContain("--net, --network=<network>");
+  expect(help).toContain("--net-alias, --network-alias=");
+  expect(help).not.toMatch(/ -net,/);
+  expect(help.split("\n").filter((l) => l !== l.trimEnd())).toEqual([]);
+});

@@ -54,6 +54,7 @@ test("the header: keys are run's options, relative paths the script's, safest de
       "--read-only=true",
     ],
     interpreter: ["/bin/sh"],
+    lineOf: { volume: "s.sh:5", workdir: "s.sh:4", memory: "s.sh:4", env: "s.sh:4", "read-only": "s.sh:5" },
   });
   const net = parseScriptHeader(
     `${SHEBANG}# hull: image=busybox network=bridge "env=A=b c"\n#!/usr/bin/env python3 -u\nprint(1)\n`,
@@ -132,7 +133,25 @@ test("hull script --explain and --check; header mistakes stop it with the line, 
   const badValue = script("badvalue.sh", `${SHEBANG}# hull: image=busybox restart=sometimes\necho ran\n`);
   const c = hull(["script", "--check", badValue], store);
   expect(c.code).toBe(125);
-  expect(c.stderr).toContain(`${badValue}:`);
+  // ... and both name the line that gave it, as a key's mistake is named
+  expect(c.stderr.trim()).toBe(`hull: ${badValue}:2: --restart takes no, on-failure[:N], always or unless-stopped`);
+  const run = direct(badValue);
+  expect(run.code).toBe(125);
+  expect(run.stdout).toBe("");
+  expect(run.stderr.trim()).toBe(c.stderr.trim());
+  // a refusal the run makes itself (not --check's): the line of the option it names
+  const badSignal = script(
+    "badsignal.sh",
+    `${SHEBANG}# hull: image=busybox
+# hull: hostname=x
+# hull: stop-signal=NOPE
+echo ran
+`,
+  );
+  const sig = direct(badSignal);
+  expect(sig.code).toBe(125);
+  expect(sig.stdout).toBe("");
+  expect(sig.stderr).toContain(`hull: ${badSignal}:4: `);
   expect(hull(["script", join(dir, "missing.sh")], store).stderr.trim()).toBe(
     `hull: ${join(dir, "missing.sh")}: no such script`,
   );

@@ -2,7 +2,7 @@
 // docker learns what is missing instead of "unknown flag". Consulted only when a flag is unknown.
 
 const LIMITS = "cgroup v2, the only cgroups hull uses, has no such setting (docker ignores it there with a warning)";
-const NETWORK = "IPv6 addresses and fixed MAC addresses on user networks are not supported yet";
+const NETWORK = "IPv6, link-local and fixed MAC addresses on user networks are not supported yet";
 const NAMESPACES = "sharing another container's or the host's namespaces is not supported yet";
 const DEVICES = "a rootless container cannot be given device cgroup rules or GPUs (--device binds a node you may open)";
 
@@ -14,7 +14,6 @@ const RUN: Record<string, string> = {
   "mac-address": NETWORK,
   link: "--link is docker's legacy: put both containers on a user network (hull network create), where they reach each other by name",
   pid: NAMESPACES,
-  ipc: NAMESPACES,
   uts: NAMESPACES,
   "health-start-interval": "--health-start-interval is not supported yet (--health-interval is used throughout)",
   gpus: DEVICES,
@@ -25,6 +24,16 @@ const RUN: Record<string, string> = {
   isolation: "hull is its own runtime",
   "volume-driver": "volumes are local directories only",
   "storage-opt": "the writable layer has no size limit yet",
+  "blkio-weight-device":
+    "cgroup v2 weighs io per device only under the BFQ scheduler, which hull does not program: --blkio-weight (io.weight) applies to every device",
+  "cpu-count": "--cpu-count is docker's on Windows only: give --cpus",
+  "cpu-percent": "--cpu-percent is docker's on Windows only: give --cpus",
+  "cpu-rt-period": "cgroup v2 has no real-time cpu budget (docker needs cgroup v1 for it)",
+  "cpu-rt-runtime": "cgroup v2 has no real-time cpu budget (docker needs cgroup v1 for it)",
+  "io-maxbandwidth": "--io-maxbandwidth is docker's on Windows only: give --device-read-bps/--device-write-bps",
+  "io-maxiops": "--io-maxiops is docker's on Windows only: give --device-read-iops/--device-write-iops",
+  "link-local-ip": NETWORK,
+  "use-api-socket": "hull has no daemon, so there is no API socket to give the container",
 };
 
 const BUILD: Record<string, string> = {

@@ -18,6 +18,12 @@ export function parseFilters(given: string[], known: readonly string[], command:
   return out;
 }
 
+/** Refuse a value of KEY that is none of ALLOWED (docker's: an invalid status is an error, not an empty list). */
+export function checkValues(filters: Filters, key: string, allowed: readonly string[]): void {
+  for (const v of filters.get(key) ?? [])
+    if (!allowed.includes(v)) throw new UsageError(`--filter ${key}=${v}: give one of ${allowed.join(", ")}`);
+}
+
 /** Does VALUE pass the filter KEY (any of its values, by TEST)? A key not given passes everything. */
 export function passes(filters: Filters, key: string, test: (want: string) => boolean): boolean {
   const wants = filters.get(key);

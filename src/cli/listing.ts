@@ -3,7 +3,7 @@
 // header, then TEMPLATE per row, in columns (Go's tabwriter as docker sets it: at least 10 wide, 3
 // spaces apart); any other TEMPLATE: its text per row. A literal \t or \n in the format is a tab or a
 // newline (shells hand docker the two characters).
-import { parseTemplate, TemplateError } from "./template";
+import { parseTemplate, STRUCT, TemplateError } from "./template";
 
 /** --format's value (given more than once: the last, as docker's flag parser takes it) */
 export function formatArg(value: unknown): string | undefined {
@@ -65,9 +65,10 @@ export function renderListing(
   const isTable = f.startsWith("table ") || f.startsWith("table\t");
   const text = (isTable ? f.slice(6) : (format ?? "")).replace(/\\t/g, "\t").replace(/\\n/g, "\n");
   const tpl = parseTemplate(isTable ? text.trim() : text);
-  const lines = rows.map((r) => run(tpl, r));
+  // each row is a struct of docker's formatter, as Go sees it: a name it lacks is an error
+  const lines = rows.map((r) => run(tpl, { ...r, [STRUCT]: "row" }));
   if (!isTable) return lines.join("\n");
-  const header: Row = { ...headers, Label: () => "LABEL" };
+  const header: Row = { ...headers, Label: (_key: string) => "LABEL", [STRUCT]: "row" };
   return tabulate([run(tpl, header), ...lines].join("\n"));
 }
 

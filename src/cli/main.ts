@@ -35,12 +35,20 @@ function fail(e: unknown, debug: boolean, args: string[] = []): never {
 
 async function usage(cmd: HullCommand, parent?: HullCommand): Promise<void> {
   const { renderUsage } = await import("citty");
-  const text = await renderUsage(cmd, parent);
+  const rendered = await renderUsage(cmd, parent);
   // colours only for a person at a terminal who has not asked for none (NO_COLOR, no-color.org)
   const { isatty } = await import("../sys/libc");
   const colour = isatty(1) && !process.env.NO_COLOR && process.env.TERM !== "dumb";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences are what goes
-  print(`${colour ? text : text.replace(/\x1b\[[0-9;]*m/g, "")}\n`);
+  const text = colour ? rendered : rendered.replace(/\x1b\[[0-9;]*m/g, "");
+  // citty writes a long alias with one dash (-net: here --net, one space to its left taken, so the
+  // column stays aligned) and pads lines with spaces to the longest
+  const fixed = text
+    .split("\n")
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: a colour's escape may precede the alias
+    .map((l) => l.replace(/(^|\s)((?:\x1b\[[0-9;]*m)?)-([a-z][a-z-]+), --/, "$2--$3, --").trimEnd())
+    .join("\n");
+  print(`${fixed}\n`);
 }
 
 type SubCommands = Record<string, HullCommand | (() => Promise<HullCommand>)>;

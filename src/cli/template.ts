@@ -672,6 +672,9 @@ function setVar(s: Scope, name: string, v: unknown): void {
   throw new TemplateError(`undefined variable: ${name}`);
 }
 
+/** Marks data as a Go struct named by its value (a listing's row): a field it lacks is an error. */
+export const STRUCT: unique symbol = Symbol("struct");
+
 /** .A.B on V; ARGS go to the last name when its value is a function (a method). */
 function walk(v: unknown, names: string[], args: unknown[], label: string): unknown {
   let cur = v;
@@ -685,9 +688,18 @@ function walk(v: unknown, names: string[], args: unknown[], label: string): unkn
       );
     // own fields only: .constructor or .__proto__ are no field of the data (nor a way to its functions)
     const own = Object.hasOwn(cur, name);
+    // a struct (a listing's row) has only its fields: Go refuses another name, where a map prints <no value>
+    const struct = (cur as Record<symbol, unknown>)[STRUCT];
+    if (!own && typeof struct === "string")
+      throw new TemplateError(`executing at <${label}>: can't evaluate field ${name} in type ${struct}`);
     const next = own ? (cur as Record<string, unknown>)[name] : undefined;
     if (typeof next === "function") {
       const last = i === names.length - 1;
+      const want = (next as Fn).length;
+      if (struct !== undefined && (last ? args.length : 0) !== want)
+        throw new TemplateError(
+          `executing at <${label}>: wrong number of args for ${name}: want ${want} got ${last ? args.length : 0}`,
+        );
       cur = (next as Fn).apply(cur, last ? args : []);
       if (last) return cur;
       continue;

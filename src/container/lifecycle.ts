@@ -226,7 +226,11 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
     spec.joinStart = processStart(pid);
   }
   const r = await spawnShim(encodeMessage(spec));
-  if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^hull: /, "") || `start failed (${r.code})`);
+  // 126 and 127 (the command cannot be run, or is not there) are the exit status, as run's are
+  if (r.code !== 0)
+    throw Object.assign(new Error(r.stderr.trim().replace(/^hull: /, "") || `start failed (${r.code})`), {
+      exitCode: r.code === 126 || r.code === 127 ? r.code : 125,
+    });
   emitEvent(paths, "container", "start", rec.id, containerAttrs(rec));
 }
 

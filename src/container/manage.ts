@@ -1,5 +1,6 @@
 // ps, rm, container prune, container inspect over the store's container records.
 import { networksDir } from "../network/holder-userns";
+import { BRIDGE_GATEWAY, BRIDGE_PREFIX, DEFAULT_MODE } from "../network/bridge";
 import { join } from "node:path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
@@ -203,6 +204,34 @@ function readNetworkGateway(paths: StorePaths, name: string): string | undefined
   return readNetwork(paths, name)?.gateway;
 }
 
+/** docker's HostConfig.Binds: `-v`'s binds and named volumes as SOURCE:TARGET[:ro]; null for none. */
+function bindsOf(rec: ContainerRecord): string[] | null {
+  const binds = (rec.mounts ?? [])
+    .filter((m) => m.type !== "tmpfs")
+    .map((m) => `${m.source}:${m.target}${m.readonly ? ":ro" : ""}`);
+  return binds.length > 0 ? binds : null;
+}
+
+/** On the default network: no --network, or one of its names, and on no user network. */
+function onDefaultNetwork(rec: ContainerRecord): boolean {
+  const mode = rec.networkMode ?? "bridge";
+  return DEFAULT_MODE.test(mode) && Object.keys(rec.networks ?? {}).length === 0;
+}
+
+/** The default network's entry in NetworkSettings.Networks (an address only on the shared bridge). */
+function defaultNetworkEntry(rec: ContainerRecord, up: boolean): Record<string, unknown> {
+  const { builtinId } = require("../network/manage") as typeof import("../network/manage");
+  const ip = up ? (rec.bridgeIp ?? "") : "";
+  return {
+    NetworkID: builtinId("bridge"),
+    Aliases: null,
+    IPAddress: ip,
+    IPPrefixLen: ip ? BRIDGE_PREFIX : 0,
+    Gateway: ip ? BRIDGE_GATEWAY : "",
+    EndpointID: up ? rec.id : "",
+  };
+}
+
 export function inspectContainer(paths: StorePaths, key: string): Record<string, unknown> {
   const rec = findContainer(paths, key);
   const state = containerState(paths, rec);
@@ -239,6 +268,8 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
           }
         : {}),
       ...(rec.stopTimeout !== undefined ? { StopTimeout: rec.stopTimeout } : {}),
+      // a Go map: its keys in string order, as docker's json prints them
+      ExposedPorts: rec.exposed?.length ? Object.fromEntries([...rec.exposed].sort().map((k) => [k, {}])) : null,
     },
     Platform: "linux",
     Driver: "overlay",
@@ -256,6 +287,25 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
       })),
       Sysctls: rec.sysctls ?? {},
       ...hostConfigLimits(rec.limits ?? {}),
+      // docker's: -v's binds and named volumes as given, null for none
+      Binds: bindsOf(rec),
+      PortBindings: Object.fromEntries(
+        Object.entries(Object.groupBy(rec.ports ?? [], (p) => `${p.containerPort}/${p.proto}`)).map(([k, ps]) => [
+          k,
+          (ps ?? []).map((p) => ({ HostIp: p.hostIp, HostPort: String(p.hostPort) })),
+        ]),
+      ),
+      PublishAllPorts: rec.publishAll === true,
+      RestartPolicy: {
+        Name: (rec.restart ?? "no").split(":")[0],
+        MaximumRetryCount: Number(rec.restart?.split(":")[1] ?? 0),
+      },
+      LogConfig: { Type: "json-file", Config: rec.logOpts ?? {} },
+      Privileged: rec.privileged === true,
+      IpcMode: rec.ipc ?? "private",
+      ReadonlyRootfs: rec.readOnly === true,
+      Init: rec.init === true ? true : null,
+      ...(rec.annotations ? { Annotations: rec.annotations } : {}),
     },
     RestartCount: Number(readFileText(join(containerDir(paths, rec.id), "restarts")) ?? 0),
     State: {
@@ -292,9 +342,13 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
         ]),
       ),
       IPAddress: state.status === "running" ? (rec.bridgeIp ?? "") : "",
-      // docker's per network: the address while it runs, the names peers reach it by
-      Networks: Object.fromEntries(
-        Object.entries(rec.networks ?? {}).map(([name, e]) => {
+      IPPrefixLen: state.status === "running" && rec.bridgeIp ? BRIDGE_PREFIX : 0,
+      Gateway: state.status === "running" && rec.bridgeIp ? BRIDGE_GATEWAY : "",
+      // docker's per network: the address while it runs, the names peers reach it by; the default
+      // network is "bridge", as docker names it
+      Networks: Object.fromEntries([
+        ...(onDefaultNetwork(rec) ? [["bridge", defaultNetworkEntry(rec, state.status === "running")]] : []),
+        ...Object.entries(rec.networks ?? {}).map(([name, e]) => {
           const prefix = Number(readNetworkSubnetPrefix(paths, name));
           const up = state.status === "running";
           return [
@@ -309,7 +363,7 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
             },
           ];
         }),
-      ),
+      ]),
     },
     GraphDriver: { Name: "overlay", Data: { UpperDir: join(containerDir(paths, rec.id), "upper") } },
   };

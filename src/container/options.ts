@@ -15,6 +15,12 @@ export const RunOptionsSchema = v.object({
   tty: v.boolean(),
   init: v.boolean(),
   readOnly: v.boolean(),
+  ipc: v.optional(
+    v.picklist(
+      ["private", "shareable"],
+      "--ipc takes private or shareable (the container's own IPC namespace): sharing another container's or the host's is not supported yet",
+    ),
+  ),
   detach: v.boolean(),
   env: v.array(v.pipe(v.string(), v.regex(/^[^=\s][^=]*(=.*)?$/s, "-e takes KEY=VALUE or KEY"))),
   envFiles: v.array(v.string()),
@@ -66,6 +72,8 @@ export const RunOptionsSchema = v.object({
   command: v.array(v.string()),
   root: v.optional(v.string()),
   pull: v.picklist(["missing", "always", "never"], "--pull takes missing, always or never"),
+  quiet: v.optional(v.boolean(), false),
+  annotations: v.optional(v.array(v.pipe(v.string(), v.regex(/^[^=]+=/, "--annotation takes KEY=VALUE"))), []),
   restart: v.pipe(
     v.string(),
     v.regex(

@@ -97,6 +97,17 @@ export const ContainerRecordSchema = v.object({
   sysctls: v.optional(v.record(v.string(), v.string())),
   /** --network as given, for inspect's NetworkMode ("container:ID" with the id for container:NAME) */
   networkMode: v.optional(v.string()),
+  /** docker's HostConfig as given, for inspect: --restart, --privileged, --read-only, -P, --init, --log-opt */
+  restart: v.optional(v.string()),
+  privileged: v.optional(v.boolean()),
+  ipc: v.optional(v.string()),
+  readOnly: v.optional(v.boolean()),
+  publishAll: v.optional(v.boolean()),
+  init: v.optional(v.boolean()),
+  logOpts: v.optional(v.record(v.string(), v.string())),
+  annotations: v.optional(v.record(v.string(), v.string())),
+  /** the image's EXPOSE, --expose and -p's container ports ("80/tcp"): inspect's ExposedPorts, ps's PORTS */
+  exposed: v.optional(v.array(v.string())),
 });
 export type ContainerRecord = v.InferOutput<typeof ContainerRecordSchema>;
 

@@ -79,7 +79,8 @@ async function resolveRoot(o: RunOptions, paths: ReturnType<typeof storePaths>):
   let found: FoundImage | undefined;
   try {
     // the registry client loads only when a pull is needed
-    const pullNow = async () => (await import("../image/pull")).pull(store, name, { say: (l) => console.error(l) });
+    const say = o.quiet ? () => {} : (l: string) => console.error(l);
+    const pullNow = async () => (await import("../image/pull")).pull(store, name, { say });
     if (o.pull === "always") await pullNow();
     found = await findOrSeed(store, name);
     if (!found && o.pull === "missing") {
@@ -140,7 +141,7 @@ export async function checkRunOptions(o: RunOptions): Promise<void> {
     parseUserns(o.userns);
     for (const f of o.envFiles) readEnvFile(f);
     for (const f of o.labelFiles) if (readFileText(f) === undefined) throw new Error(`--label-file ${f}: no such file`);
-    if (o.stopSignal !== undefined) (await import("./lifecycle")).signalNumber(o.stopSignal);
+    if (o.stopSignal !== undefined) await checkStopSignal(o.stopSignal);
     parseLogOpts(o.logOpts);
     if (o.shmSize !== undefined && !shmBytes(o.shmSize))
       throw new Error(`--shm-size takes a size such as 64m or 1g, not ${o.shmSize}`);
@@ -165,6 +166,15 @@ export interface LogOpts {
 }
 
 /** --log-opt: docker's json-file options hull keeps; another is refused by name */
+/** --stop-signal's value checked; the refusal names the flag (a script's header line is found by it) */
+async function checkStopSignal(name: string): Promise<void> {
+  try {
+    (await import("./lifecycle")).signalNumber(name);
+  } catch (e) {
+    throw new RunError(`--stop-signal: ${(e as Error).message}`);
+  }
+}
+
 export function parseLogOpts(opts: string[]): LogOpts {
   const out: LogOpts = {};
   for (const opt of opts) {
@@ -337,16 +347,11 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   let shmSize: number | undefined;
   if (o.shmSize !== undefined || o.stopSignal !== undefined) {
     await import("../runtime/cgroup");
-    const { signalNumber } = await import("./lifecycle");
     if (o.shmSize !== undefined) {
       shmSize = shmBytes(o.shmSize);
       if (!shmSize) throw new RunError(`--shm-size takes a size from 4k to 8p, such as 64m or 1g, not ${o.shmSize}`);
     }
-    try {
-      if (o.stopSignal !== undefined) signalNumber(o.stopSignal);
-    } catch (e) {
-      throw RunError.from(e);
-    }
+    if (o.stopSignal !== undefined) await checkStopSignal(o.stopSignal);
   }
   let security: Security;
   try {
@@ -387,6 +392,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   // the network and the ports published into it, checked before anything is made
   let net: NetworkMode;
   let ports: PortMapping[] = [];
+  let exposedPorts: string[] = [];
   let names: ReturnType<typeof nameFiles>;
   // a user network's record, and the container a container: network joins
   let userNet: NetworkRecord | undefined;
@@ -416,6 +422,12 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     const exposed = o.publishAll
       ? [...Object.keys(root.config?.ExposedPorts ?? {}), ...o.expose].map((e) => `:${e}`)
       : [];
+    // what inspect's ExposedPorts and ps's PORTS show: the image's EXPOSE, --expose and -p's ports
+    const imageExposed = Object.keys(root.config?.ExposedPorts ?? {}).map((k) => (k.includes("/") ? k : `${k}/tcp`));
+    if (o.expose.length > 0) {
+      const { exposedKeys } = await import("../network/publish");
+      exposedPorts = [...imageExposed, ...o.expose.flatMap((e) => exposedKeys(e))];
+    } else exposedPorts = imageExposed;
     outbound = net.kind === "private" || net.kind === "user" ? net.helper : undefined;
     if (o.publish.length + exposed.length > 0) {
       if (outbound) {
@@ -625,6 +637,22 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       ...(bridgeIp ? { bridgeIp } : {}),
       ...(sharedOut && (bridgeIp || userNet) ? { sharedOut: true } : {}),
       ...(o.network !== undefined ? { networkMode: joined ? `container:${joined.id}` : o.network } : {}),
+      ...(o.restart !== "no" ? { restart: o.restart } : {}),
+      ...(o.annotations.length > 0 ? { annotations: labelMap(o.annotations) } : {}),
+      ...(o.privileged ? { privileged: true } : {}),
+      ...(o.ipc ? { ipc: o.ipc } : {}),
+      ...(o.readOnly ? { readOnly: true } : {}),
+      ...(o.publishAll ? { publishAll: true } : {}),
+      ...(o.init ? { init: true } : {}),
+      ...(o.logOpts.length > 0 ? { logOpts: labelMap(o.logOpts) } : {}),
+      ...(exposedPorts.length > 0 || ports.length > 0
+        ? {
+            // by port number, as docker's PORTS lists them
+            exposed: [...new Set([...exposedPorts, ...ports.map((p) => `${p.containerPort}/${p.proto}`)])].sort(
+              (a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10) || a.localeCompare(b),
+            ),
+          }
+        : {}),
     };
     const writeRecord = () =>
       writeFileAtomic(join(dir, "container.json"), `${JSON.stringify(record, null, 2)}\n`, 0o644, !o.rm);

@@ -26,6 +26,8 @@ export interface ScriptPlan {
   options: string[];
   /** the command inside, before the script's path: the #! line's, else the image's shell */
   interpreter: string[];
+  /** each key given, and where: "FILE:LINE" (the last line that gave it) */
+  lineOf: Record<string, string>;
 }
 
 /** Where the script is bound in the container (read-only); its file name is kept. */
@@ -84,6 +86,7 @@ export function parseScriptHeader(text: string, file: string, dir: string, flags
   let image: string | undefined;
   const options: string[] = [];
   const given = new Set<string>();
+  const lineOf: Record<string, string> = {};
   let interpreter: string[] | undefined;
   for (let n = 1; n < lines.length; n++) {
     const line = (lines[n] as string).replace(/\r$/, "");
@@ -124,6 +127,7 @@ export function parseScriptHeader(text: string, file: string, dir: string, flags
           `${where}: unknown key ${key} (a hull run option without its dashes, as memory=512m, or image=)`,
         );
       given.add(key);
+      lineOf[key] = where;
       if (def.type === "boolean") {
         if (value !== undefined && value !== "true" && value !== "false")
           throw new ScriptError(`${where}: ${key} takes true or false, not ${value}`);
@@ -141,7 +145,7 @@ export function parseScriptHeader(text: string, file: string, dir: string, flags
     throw new ScriptError(`${file}: no image: add a line "# hull: image=NAME" after the first (#!) line`);
   // the safest defaults, each only when the header says nothing of it
   const defaults = [...(given.has("network") ? [] : ["--network=none"]), ...(given.has("rm") ? [] : ["--rm=true"])];
-  return { image, options: [...defaults, ...options], interpreter: interpreter ?? ["/bin/sh"] };
+  return { image, options: [...defaults, ...options], interpreter: interpreter ?? ["/bin/sh"], lineOf };
 }
 
 /** ARGV as one shell line (for --explain): each word quoted when it must be. */

@@ -10,7 +10,7 @@ import { holderMaps } from "./holder-userns";
 import type { UserNets } from "../runtime/message";
 import type { StorePaths } from "../store/paths";
 import { bridgeName, type NetworkRecord, pickAddress, readNetwork } from "./records";
-import { bridgeLine } from "./bridge";
+import { bridgeLine, DEFAULT_MODE } from "./bridge";
 import { parseSubnet } from "./subnet";
 import { vethName } from "./veth";
 
@@ -120,7 +120,7 @@ export const linksFile = (paths: StorePaths, id: string) => join(containerDir(pa
  */
 export function wantsOutbound(paths: StorePaths, c: ContainerRecord): boolean {
   const mode = c.networkMode ?? "bridge";
-  const builtin = /^(bridge|default|private|pasta|slirp4netns)(:|$)/.test(mode);
+  const builtin = DEFAULT_MODE.test(mode);
   if (builtin) return true;
   return Object.keys(c.networks ?? {}).some((name) => readNetwork(paths, name)?.internal === false);
 }

@@ -16,6 +16,12 @@ import { vethName } from "./veth";
 
 const SUBNET = "10.88.0.0/16";
 const GATEWAY = "10.88.0.1";
+/** for inspect: the default network's gateway and prefix length, as docker shows its bridge's */
+export const BRIDGE_GATEWAY = GATEWAY;
+export const BRIDGE_SUBNET = SUBNET;
+export const BRIDGE_PREFIX = 16;
+/** --network values that mean the default network (with a helper's options after a colon) */
+export const DEFAULT_MODE = /^(bridge|default|private|pasta|slirp4netns)(:|$)/;
 
 const leaseDir = (paths: StorePaths) => join(networksDir(paths), "bridge");
 export const leasePath = (paths: StorePaths, ip: string) => join(leaseDir(paths), ip);

@@ -28,6 +28,7 @@ import {
   networksDir,
   withNetworksLock,
 } from "./records";
+import { BRIDGE_GATEWAY, BRIDGE_PREFIX, BRIDGE_SUBNET } from "./bridge";
 
 /** docker's three that always exist; hull's bridge is each container's own pasta network */
 export const LISTED_BUILTINS = [
@@ -44,19 +45,40 @@ function members(all: ContainerRecord[], name: string): ContainerRecord[] {
 
 export function inspectNetwork(paths: StorePaths, key: string): Record<string, unknown> {
   const builtin = LISTED_BUILTINS.find((b) => b.name === key);
-  if (builtin)
+  if (builtin) {
+    const { containerState } = require("../container/records") as typeof import("../container/records");
+    const bridge = builtin.name === "bridge";
     return {
       Name: builtin.name,
       Id: builtinId(builtin.name),
       Scope: "local",
       Driver: builtin.driver,
       EnableIPv6: false,
-      IPAM: { Driver: "default", Options: {}, Config: [] },
+      // the default network's shared bridge (a container with a helper of its own has no address on it)
+      IPAM: {
+        Driver: "default",
+        Options: {},
+        Config: bridge ? [{ Subnet: BRIDGE_SUBNET, Gateway: BRIDGE_GATEWAY }] : [],
+      },
       Internal: false,
-      Containers: {},
+      Containers: Object.fromEntries(
+        (bridge ? listContainers(paths) : [])
+          .filter((c) => c.bridgeIp && containerState(paths, c).status === "running")
+          .map((c) => [
+            c.id,
+            {
+              Name: c.name ?? "",
+              EndpointID: c.id,
+              MacAddress: "",
+              IPv4Address: `${c.bridgeIp}/${BRIDGE_PREFIX}`,
+              IPv6Address: "",
+            },
+          ]),
+      ),
       Options: {},
       Labels: {},
     };
+  }
   const n = findNetwork(paths, key);
   const prefix = n.subnet.split("/")[1];
   const { containerState } = require("../container/records") as typeof import("../container/records");

@@ -109,7 +109,24 @@ export function assignPorts(mappings: PortMapping[]): PortMapping[] {
   });
 }
 
-/** docker's PORTS column: "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp" */
-export function describePorts(ports: PortMapping[]): string {
-  return ports.map((p) => `${p.hostIp || "0.0.0.0"}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(", ");
+/** An EXPOSE or --expose value ("80", "53/udp", "7000-7002") as ExposedPorts' keys ("80/tcp"). */
+export function exposedKeys(spec: string, flag = "--expose"): string[] {
+  if (spec.includes(":")) throw new Error(`${flag} ${spec}: takes PORT[-PORT][/tcp|udp], with no host part`);
+  try {
+    return parsePublish(spec).map((m) => `${m.containerPort}/${m.proto}`);
+  } catch (e) {
+    throw new Error((e as Error).message.replace(/^-p /, `${flag} `));
+  }
+}
+
+/**
+ * docker's PORTS column: "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp", then the EXPOSED ports
+ * ("80/tcp" keys) that nothing publishes, bare ("9000/tcp").
+ */
+export function describePorts(ports: PortMapping[], exposed: string[] = []): string {
+  const published = new Set(ports.map((p) => `${p.containerPort}/${p.proto}`));
+  return [
+    ...ports.map((p) => `${p.hostIp || "0.0.0.0"}:${p.hostPort}->${p.containerPort}/${p.proto}`),
+    ...exposed.filter((k) => !published.has(k)),
+  ].join(", ");
 }

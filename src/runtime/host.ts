@@ -3,7 +3,7 @@ import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readFileSync,
 import { join } from "node:path";
 import { accessible, W_OK } from "../sys/libc";
 import { cgroupHost } from "./cgroup";
-import { findRange, hostIdMapping } from "./idmap";
+import { findRange, hostIdMapping, subIdFile } from "./idmap";
 import { findProgram } from "./programs";
 import { userName } from "./whoami";
 import { CONTROL_CHARS } from "../sys/control-chars";
@@ -111,8 +111,8 @@ function userNamespaces(): Check {
 async function subordinateIds(): Promise<Check[]> {
   const name = userName();
   const uid = process.getuid?.() ?? 0;
-  const ur = findRange(read("/etc/subuid") ?? "", name, uid);
-  const gr = findRange(read("/etc/subgid") ?? "", name, uid);
+  const ur = findRange(read(subIdFile("subuid")) ?? "", name, uid);
+  const gr = findRange(read(subIdFile("subgid")) ?? "", name, uid);
   const helpers = ["newuidmap", "newgidmap"].map((p) => findProgram(p));
   const ids = hostIdMapping();
   return [

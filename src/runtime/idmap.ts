@@ -42,6 +42,9 @@ export function findRange(text: string, name: string, id: number): IdRange | und
 
 const readOr = (path: string): string => readFileText(path) ?? "";
 
+/** /etc/subuid or /etc/subgid, or the file of that name in HULL_TEST_ETC (a test's stand-in /etc) */
+export const subIdFile = (name: "subuid" | "subgid"): string => `${process.env.HULL_TEST_ETC ?? "/etc"}/${name}`;
+
 export function hostIdMapping(): IdMapping {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -59,8 +62,8 @@ export function hostIdMapping(): IdMapping {
   const uidProg = findProgram("newuidmap");
   const gidProg = findProgram("newgidmap");
   if (!uidProg || !gidProg) return { ...single, fallbackReason: "newuidmap/newgidmap not installed" };
-  const ur = findRange(readOr("/etc/subuid"), name, uid);
-  const gr = findRange(readOr("/etc/subgid"), name, uid);
+  const ur = findRange(readOr(subIdFile("subuid")), name, uid);
+  const gr = findRange(readOr(subIdFile("subgid")), name, uid);
   if (!ur || !gr) return { ...single, fallbackReason: `no range for ${name} in /etc/subuid and /etc/subgid` };
   const size = 1 + Math.min(ur.count, gr.count);
   return {

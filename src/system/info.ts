@@ -72,7 +72,8 @@ export function systemInfo(paths: StorePaths, version: string, rootFrom = "defau
     // hull's own: the helpers it found, daemonless
     Rootless: true,
     NetworkBackend: helper?.kind ?? "none",
-    Newuidmap: findProgram("newuidmap", true) !== "",
+    // what hull itself would use (PATH, then the system's directories), as doctor reports it
+    Newuidmap: findProgram("newuidmap") !== "",
     FuseOverlayfs: findProgram("fuse-overlayfs") !== "",
     CgroupsDelegated: cg.ok && cg.delegated,
     ConfigFile: loadConfig().path,

@@ -21,9 +21,10 @@ import { UsageError } from "../argv";
 import { join } from "node:path";
 import { treeSize } from "../../store/tree-size";
 import { healthWords, readHealth } from "../../container/health";
-import { labelsPass, parseFilters, passes } from "../filters";
+import { checkValues, labelsPass, parseFilters, passes } from "../filters";
 import { eachName } from "../each";
 import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
+import { DEFAULT_MODE } from "../../network/bridge";
 import { describePorts } from "../../network/publish";
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
@@ -44,7 +45,7 @@ function networkNames(c: ContainerView): string[] {
   if (own.length > 0) return own;
   const mode = c.record.networkMode ?? "bridge";
   if (mode.startsWith("container:")) return [];
-  return [/^(default|private|pasta|slirp4netns)(:|$)/.test(mode) ? "bridge" : mode];
+  return [DEFAULT_MODE.test(mode) ? "bridge" : mode];
 }
 
 const PS_HEADERS = {
@@ -92,6 +93,10 @@ export const ps: HullCommand = {
       ["name", "id", "status", "exited", "ancestor", "label", "volume", "network", "before", "since", "health"],
       "ps",
     );
+    checkValues(f, "status", ["created", "restarting", "running", "removing", "paused", "exited", "dead"]);
+    checkValues(f, "health", ["starting", "healthy", "unhealthy", "none"]);
+    for (const code of f.get("exited") ?? [])
+      if (!/^-?\d+$/.test(code)) throw new UsageError(`--filter exited=${code}: give an exit code (a number)`);
     const last = args.latest ? 1 : args.last === undefined ? -1 : Number(args.last);
     if (!Number.isInteger(last) || last < -1) throw new UsageError(`--last takes a number, not ${String(args.last)}`);
     const statusOf = (c: ContainerView) => (c.state.status === "running" && c.state.paused ? "paused" : c.state.status);
@@ -162,7 +167,7 @@ export const ps: HullCommand = {
       Command: command(c.record.command),
       CreatedAt: goTime(c.record.created),
       RunningFor: format.ago(c.record.created),
-      Ports: c.state.status === "running" ? describePorts(c.record.ports ?? []) : "",
+      Ports: c.state.status === "running" ? describePorts(c.record.ports ?? [], c.record.exposed) : "",
       State: statusOf(c),
       Status: status(c, p),
       Size: sizeOf(c),

@@ -62,6 +62,7 @@ export const runArgs = {
   },
   "network-alias": {
     type: "string",
+    alias: "net-alias",
     description: "Another name peers on the user network reach the container by (repeatable)",
   },
   ip: { type: "string", description: "The container's address on the user network (default: the lowest free)" },
@@ -79,11 +80,25 @@ export const runArgs = {
     type: "string",
     description: "A line of /etc/hosts: HOST:IP (IP host-gateway: the host, as the container reaches it; repeatable)",
   },
+  ipc: {
+    type: "string",
+    description:
+      "private or shareable: the container's own IPC namespace (docker's defaults); host and container: are not supported",
+  },
   "read-only": { type: "boolean", description: "Mount the container's root filesystem read-only" },
   init: { type: "boolean", description: "Run a tiny init as pid 1 that forwards signals and reaps zombies" },
   rootfs: { type: "string", description: "Run a root filesystem directory instead of an image" },
   root: { type: "string", description: "Store directory (default $HULL_ROOT or ~/.local/share/hull)" },
   pull: { type: "string", description: "Pull the image: missing (default), always or never" },
+  quiet: { type: "boolean", alias: "q", description: "Print nothing of a pull (errors still)" },
+  annotation: {
+    type: "string",
+    description: "A KEY=VALUE annotation, kept for inspect's HostConfig.Annotations (repeatable)",
+  },
+  "disable-content-trust": {
+    type: "boolean",
+    description: "Accepted as docker's default: hull checks every blob by digest, and has no signing to skip",
+  },
   name: { type: "string", description: "Name the container (default: a generated adjective_name)" },
   restart: { type: "string", description: "With -d: no (default), on-failure[:N], always, unless-stopped" },
   privileged: {
@@ -170,6 +185,7 @@ export function runOptions(rawArgs: string[], verb: string) {
     detach: flag(p, "detach"),
     init: flag(p, "init"),
     readOnly: flag(p, "read-only"),
+    ipc: last(p, "ipc"),
     env: all(p, "env"),
     envFiles: all(p, "env-file"),
     workdir: last(p, "workdir"),
@@ -200,6 +216,8 @@ export function runOptions(rawArgs: string[], verb: string) {
     command,
     root: last(p, "root"),
     pull: last(p, "pull") ?? defaults.pull ?? "missing",
+    quiet: flag(p, "quiet"),
+    annotations: all(p, "annotation"),
     name: last(p, "name"),
     restart: last(p, "restart") ?? "no",
     privileged: flag(p, "privileged"),

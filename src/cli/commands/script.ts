@@ -14,7 +14,23 @@ import { checkRunOptions, runContainer } from "../../container/run";
 import { runArgs, runOptions } from "./run";
 
 /** The `hull run` arguments (after "run") that running FILE with ARGS means, and the script's directory. */
-export function scriptRunArgs(file: string, args: string[]): { argv: string[]; dir: string } {
+/** Where the header gave the first run option MESSAGE names (--restart, -p), if it did. */
+function blame(message: string, lineOf: Record<string, string>): string | undefined {
+  const defs = runArgs as Record<string, { alias?: string | string[] }>;
+  for (const m of message.matchAll(/(?:^|[\s(])--?([a-zA-Z][a-z-]*)/g)) {
+    const name = m[1] as string;
+    const key = Object.hasOwn(defs, name)
+      ? name
+      : Object.keys(defs).find((k) => [defs[k]?.alias ?? []].flat().includes(name));
+    if (key !== undefined && Object.hasOwn(lineOf, key)) return lineOf[key];
+  }
+  return undefined;
+}
+
+export function scriptRunArgs(
+  file: string,
+  args: string[],
+): { argv: string[]; dir: string; lineOf: Record<string, string> } {
   const path = realPath(file);
   if (path === undefined) throw new ScriptError(`${file}: no such script`);
   // non-blocking: a fifo named as the script reads as empty (and is refused) instead of hanging
@@ -39,7 +55,7 @@ export function scriptRunArgs(file: string, args: string[]): { argv: string[]; d
     inside,
     ...args,
   ];
-  return { argv, dir: dirname(path) };
+  return { argv, dir: dirname(path), lineOf: plan.lineOf };
 }
 
 const command: HullCommand = {
@@ -68,7 +84,7 @@ const command: HullCommand = {
     }
     const file = rawArgs[i];
     if (file === undefined) throw new UsageError("hull script needs a script: hull script FILE [ARG...]");
-    const { argv, dir } = scriptRunArgs(file, rawArgs.slice(i + 1));
+    const { argv, dir, lineOf } = scriptRunArgs(file, rawArgs.slice(i + 1));
     mark("script header read");
     if (mode === "explain") {
       print(`cd ${shellLine([dir])} && ${shellLine(["hull", "run", ...argv])}`);
@@ -83,14 +99,21 @@ const command: HullCommand = {
       // --check: all that run would refuse before it makes anything (a run finds it itself)
       if (mode === "check") await checkRunOptions(o);
     } catch (e) {
-      throw new ScriptError(`${file}: ${(e as Error).message}`);
+      throw new ScriptError(`${blame((e as Error).message, lineOf) ?? file}: ${(e as Error).message}`);
     }
     if (mode === "check") {
       print(`${file}: ok`);
       return;
     }
-    // the options parsed once: what `hull run` does with its command line
-    await runContainer(o);
+    // the options parsed once: what `hull run` does with its command line; a refusal that names an
+    // option names the header line that gave it
+    try {
+      await runContainer(o);
+    } catch (e) {
+      const where = e instanceof Error ? blame(e.message, lineOf) : undefined;
+      if (where && e instanceof Error) e.message = `${where}: ${e.message}`;
+      throw e;
+    }
   },
 };
 export default command;

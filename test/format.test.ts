@@ -134,6 +134,17 @@ test("info, system df and exists: docker's fields, podman's exit statuses", () =
     .split("\n");
   expect(df).toEqual(["Images=1/1", "Containers=2/1", "Local Volumes=1/1", "Build Cache=0/0"]);
   expect(ok(h("system", "df")).split("\n")[0]).toMatch(/^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$/);
+  // -v: docker's three tables, a line per image, container and volume, then the build cache
+  const verbose = ok(h("system", "df", "-v"));
+  expect(verbose).toMatch(
+    /^Images space usage:\n\nREPOSITORY +TAG +IMAGE ID +CREATED +SIZE +SHARED SIZE +UNIQUE SIZE +CONTAINERS\nbusybox +latest +[0-9a-f]{12} .* 2\n/,
+  );
+  expect(verbose).toMatch(
+    /\nContainers space usage:\n\nCONTAINER ID +IMAGE +COMMAND +LOCAL VOLUMES +SIZE +CREATED +STATUS +NAMES\n/,
+  );
+  expect(verbose.match(/\n[0-9a-f]{12} +busybox +"/g)).toHaveLength(2);
+  expect(verbose).toMatch(/\nLocal Volumes space usage:\n\nVOLUME NAME +LINKS +SIZE\nfmt-vol +1 +/);
+  expect(verbose).toMatch(/\nBuild cache usage: 0B\n$/);
   for (const [what, there] of [
     ["container", "fmt-up"],
     ["image", "busybox"],

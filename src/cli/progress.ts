@@ -35,36 +35,48 @@ export function progressLine(done: number, total: number, elapsedMs: number): st
   return `${bar} ${mb(done)}/${mb(total)}  ${perSecond}${eta}`;
 }
 
-export function progress(enabled: boolean): Progress {
+/** Where progress goes: stderr, drawn in place when it is a terminal (a test gives its own). */
+export interface ProgressSink {
+  tty: boolean;
+  write(text: string): void;
+}
+
+const stderrSink = (): ProgressSink => ({ tty: isatty(2), write: (t) => process.stderr.write(t) });
+
+export function progress(enabled: boolean, sink: ProgressSink = stderrSink()): Progress {
   if (!enabled) return { say() {}, finish() {} };
-  if (!isatty(2)) return { say: (l) => console.error(l), finish() {} };
+  if (!sink.tty) return { say: (l) => sink.write(`${l}\n`), finish() {} };
   const order: string[] = [];
   const state = new Map<string, string>();
   const started = new Map<string, number>();
   let drawn = 0;
   let last = 0;
+  // a state not drawn yet: finish() draws only that (after a say(), a redraw would repeat the block)
+  let dirty = false;
   const draw = (force = false) => {
     const now = Date.now();
     if (!force && now - last < 100) return;
     last = now;
+    dirty = false;
     let out = drawn > 0 ? `\x1b[${drawn}A` : "";
     for (const id of order) out += `\x1b[2K${id}: ${state.get(id)}\n`;
     drawn = order.length;
-    process.stderr.write(out);
+    sink.write(out);
   };
   return {
     say(line) {
-      process.stderr.write(`${line}\n`);
+      sink.write(`${line}\n`);
       drawn = 0;
     },
     bytes(id, done, total) {
       if (!state.has(id)) order.push(id);
       if (!started.has(id)) started.set(id, performance.now());
       state.set(id, progressLine(done, total, performance.now() - (started.get(id) as number)));
+      dirty = true;
       draw(done >= total);
     },
     finish() {
-      draw(true);
+      if (dirty) draw(true);
     },
   };
 }

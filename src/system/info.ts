@@ -96,56 +96,111 @@ export interface DfRow {
 }
 
 /** docker system df: images, containers, volumes and the build cache, in bytes. */
+/** `system df -v`'s lines: each image, container and volume with its size. */
+export interface DiskDetail {
+  images: {
+    id: string;
+    created: string;
+    size: number;
+    shared: number;
+    containers: number;
+    layers: { digest: string; size: number }[];
+  }[];
+  containers: {
+    id: string;
+    image: string;
+    command: string[];
+    name: string;
+    created: string;
+    size: number;
+    volumes: number;
+    status: string;
+  }[];
+  volumes: { name: string; links: number; size: number }[];
+  cache: number;
+  cacheEntries: number;
+}
+
 export function diskUsage(paths: StorePaths): DfRow[] {
+  return diskUsageOf(diskDetail(paths));
+}
+
+export function diskDetail(paths: StorePaths): DiskDetail {
   const store = new ImageStore(paths);
   const all = containers(paths, true);
-  const used = new Set(all.map((c) => c.record.imageId).filter(Boolean));
   const images = store.images();
+  // a layer in more than one image is their shared size
+  const imagesOfLayer = new Map<string, number>();
+  for (const img of images)
+    for (const l of img.layers) imagesOfLayer.set(l.digest, (imagesOfLayer.get(l.digest) ?? 0) + 1);
+  return {
+    images: images.map((img) => ({
+      id: img.id,
+      created: img.created,
+      size: img.layers.reduce((a, l) => a + l.size, 0),
+      shared: img.layers.reduce((a, l) => a + ((imagesOfLayer.get(l.digest) ?? 0) > 1 ? l.size : 0), 0),
+      containers: all.filter((c) => c.record.imageId === img.id).length,
+      layers: img.layers,
+    })),
+    containers: all.map((c) => ({
+      id: c.record.id,
+      image: c.record.image,
+      command: c.record.command,
+      name: c.record.name ?? "",
+      created: c.record.created,
+      size: treeSize(join(containerDir(paths, c.record.id), "upper")),
+      volumes: (c.record.volumes ?? []).length,
+      status: c.state.status,
+    })),
+    volumes: listVolumes(paths).map((v) => ({
+      name: v.name,
+      links: usersOf(paths, v.name).length,
+      size: treeSize(volumeData(paths, v.name)),
+    })),
+    cache: treeSize(join(paths.root, "build-cache")),
+    cacheEntries: entryCount(join(paths.root, "build-cache")),
+  };
+}
+
+function diskUsageOf(d: DiskDetail): DfRow[] {
   // a layer shared by images counts once
   const layerSize = new Map<string, number>();
   const usedLayers = new Set<string>();
-  for (const img of images)
+  for (const img of d.images)
     for (const l of img.layers) {
       layerSize.set(l.digest, l.size);
-      if (used.has(img.id)) usedLayers.add(l.digest);
+      if (img.containers > 0) usedLayers.add(l.digest);
     }
   const imageBytes = [...layerSize.values()].reduce((a, b) => a + b, 0);
-  const usedBytes = [...usedLayers].reduce((a, d) => a + (layerSize.get(d) ?? 0), 0);
-  const ctrSizes = all.map((c) => ({ c, size: treeSize(join(containerDir(paths, c.record.id), "upper")) }));
-  const vols = listVolumes(paths).map((v) => ({
-    v,
-    size: treeSize(volumeData(paths, v.name)),
-    users: usersOf(paths, v.name),
-  }));
-  const cache = treeSize(join(paths.root, "build-cache"));
+  const usedBytes = [...usedLayers].reduce((a, x) => a + (layerSize.get(x) ?? 0), 0);
   return [
     {
       Type: "Images",
-      TotalCount: images.length,
-      Active: images.filter((i) => used.has(i.id)).length,
+      TotalCount: d.images.length,
+      Active: d.images.filter((i) => i.containers > 0).length,
       Size: imageBytes,
       Reclaimable: imageBytes - usedBytes,
     },
     {
       Type: "Containers",
-      TotalCount: all.length,
-      Active: all.filter((c) => c.state.status === "running").length,
-      Size: ctrSizes.reduce((a, x) => a + x.size, 0),
-      Reclaimable: ctrSizes.filter((x) => x.c.state.status !== "running").reduce((a, x) => a + x.size, 0),
+      TotalCount: d.containers.length,
+      Active: d.containers.filter((c) => c.status === "running").length,
+      Size: d.containers.reduce((a, x) => a + x.size, 0),
+      Reclaimable: d.containers.filter((c) => c.status !== "running").reduce((a, x) => a + x.size, 0),
     },
     {
       Type: "Local Volumes",
-      TotalCount: vols.length,
-      Active: vols.filter((x) => x.users.length > 0).length,
-      Size: vols.reduce((a, x) => a + x.size, 0),
-      Reclaimable: vols.filter((x) => x.users.length === 0).reduce((a, x) => a + x.size, 0),
+      TotalCount: d.volumes.length,
+      Active: d.volumes.filter((x) => x.links > 0).length,
+      Size: d.volumes.reduce((a, x) => a + x.size, 0),
+      Reclaimable: d.volumes.filter((x) => x.links === 0).reduce((a, x) => a + x.size, 0),
     },
     {
       Type: "Build Cache",
-      TotalCount: entryCount(join(paths.root, "build-cache")),
+      TotalCount: d.cacheEntries,
       Active: 0,
-      Size: cache,
-      Reclaimable: cache,
+      Size: d.cache,
+      Reclaimable: d.cache,
     },
   ];
 }

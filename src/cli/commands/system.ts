@@ -3,6 +3,9 @@ import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
 import { checkStore } from "../../system/check";
 import { storePaths, storeRoot } from "../../store/paths";
 import type { HullCommand } from "../command";
+import { familiarName, parseReference } from "../../image/reference";
+import { ImageStore } from "../../image/store";
+import type { StorePaths } from "../../store/paths";
 import { print } from "../output";
 import { rootArg } from "./image-common";
 import { inspectPrinter } from "../inspected";
@@ -89,11 +92,73 @@ export const info: HullCommand = {
 
 const dfArgs = {
   format: { type: "string", description: "table, json, a Go template ({{.Type}} {{.Size}}), or table TEMPLATE" },
-  verbose: { type: "boolean", alias: "v", description: "Accepted as docker's (the summary is printed)" },
+  verbose: { type: "boolean", alias: "v", description: "Each image, container and volume with its size, as docker's" },
   ...rootArg,
 } as const satisfies ArgsDef;
 
 const DF_HEADERS = { Type: "TYPE", TotalCount: "TOTAL", Active: "ACTIVE", Size: "SIZE", Reclaimable: "RECLAIMABLE" };
+
+/** docker's `system df -v`: a table of images, of containers and of volumes, then the build cache. */
+function verboseDf(
+  d: import("../../system/info").DiskDetail,
+  paths: StorePaths,
+  format: typeof import("./image-common").format,
+  table: typeof import("./image-common").table,
+): string {
+  const index = new ImageStore(paths).readableTags();
+  const names = (id: string) =>
+    Object.entries(index.tags)
+      .filter(([, v]) => v === id)
+      .map(([k]) => k);
+  const imageRows = d.images.flatMap((img) => {
+    const tags = names(img.id);
+    const row = (repo: string, tag: string) => [
+      repo,
+      tag,
+      img.id.slice(7, 19),
+      format.ago(img.created),
+      format.human(img.size),
+      format.human(img.shared),
+      format.human(img.size - img.shared),
+      String(img.containers),
+    ];
+    if (tags.length === 0) return [row("<none>", "<none>")];
+    return tags.map((t) => {
+      const r = parseReference(t);
+      return row(familiarName(r), r.tag ?? "");
+    });
+  });
+  return [
+    "Images space usage:",
+    "",
+    table([
+      ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"],
+      ...imageRows,
+    ]),
+    "",
+    "Containers space usage:",
+    "",
+    table([
+      ["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"],
+      ...d.containers.map((c) => [
+        c.id.slice(0, 12),
+        c.image,
+        JSON.stringify(c.command.join(" ").slice(0, 20)),
+        String(c.volumes),
+        format.human(c.size),
+        format.ago(c.created),
+        c.status,
+        c.name,
+      ]),
+    ]),
+    "",
+    "Local Volumes space usage:",
+    "",
+    table([["VOLUME NAME", "LINKS", "SIZE"], ...d.volumes.map((v) => [v.name, String(v.links), format.human(v.size)])]),
+    "",
+    `Build cache usage: ${format.human(d.cache)}`,
+  ].join("\n");
+}
 
 export const df: HullCommand = {
   meta: { name: "df", description: "Show the store's disk usage: images, containers, volumes, build cache" },
@@ -101,8 +166,12 @@ export const df: HullCommand = {
   args: dfArgs,
   async run({ args }) {
     const paths = storePaths(storeRoot(typeof args.root === "string" ? args.root : undefined));
-    const { diskUsage } = await import("../../system/info");
+    const { diskDetail, diskUsage } = await import("../../system/info");
     const { format, table } = await import("./image-common");
+    if (args.verbose && formatArg(args.format) === undefined) {
+      print(verboseDf(diskDetail(paths), paths, format, table));
+      return;
+    }
     const rows = diskUsage(paths).map((r) => ({
       Type: r.Type,
       TotalCount: String(r.TotalCount),

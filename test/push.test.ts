@@ -29,7 +29,11 @@ describe.if(tools)("hull push", () => {
     ok(hull(["run", "--rm", "busybox", "true"], { root }));
     const ref = `${registry.host}/me/box:1`;
     ok(hull(["tag", "busybox", ref], { root }));
+    // docker's SIZE is the uncompressed layers', whatever blob (gzip, after a push) holds them
+    const size = (r: string, at: string) => ok(hull(["image", "inspect", "-f", "{{.Size}}", r], { root: at })).trim();
+    const before = size(ref, root);
     const digest = ok(hull(["push", "-q", ref], { root })).trim();
+    expect(size(ref, root)).toBe(before);
     expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     const seen = skopeoInspect(ref);
     expect(seen.Digest).toBe(digest);
@@ -39,6 +43,7 @@ describe.if(tools)("hull push", () => {
     const fresh = makeStore();
     try {
       expect(ok(hull(["run", "--rm", ref, "echo", "round trip"], { root: fresh }))).toBe("round trip\n");
+      expect(size(ref, fresh)).toBe(before);
     } finally {
       removeStore(fresh);
     }

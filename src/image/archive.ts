@@ -9,7 +9,7 @@ import * as v from "valibot";
 import { schemaProblem } from "./schema-problem";
 import { type ImageConfig, parseImageConfig } from "./config";
 import { sha256 } from "./digest";
-import { compressionOf, ensureUnpacked } from "./layers";
+import { compressionOf, diffSizeOf, ensureUnpacked } from "./layers";
 import { isTarHeader } from "./magic";
 import { findImage } from "./lookup";
 import { hostPlatform, MEDIA, parseManifest, selectPlatform } from "./manifest";
@@ -232,8 +232,8 @@ async function register(
     const c = compressionOf(mediaTypes?.[i] ?? "", head);
     const mediaType = `application/vnd.oci.image.layer.v1.tar${c === "none" ? "" : `+${c}`}`;
     const diffId = config.rootfs.diff_ids[i] as string;
-    await ensureUnpacked(store, digest, mediaType, diffId);
-    layers.push({ digest, diffId, size, mediaType });
+    const unpacked = await ensureUnpacked(store, digest, mediaType, diffId);
+    layers.push({ digest, diffId, size, mediaType, ...diffSizeOf(store, diffId, mediaType, unpacked.size) });
   }
   const record: ImageRecord = { id, layers, created: new Date().toISOString() };
   await store.putImage(record);

@@ -112,6 +112,28 @@ function inflatedInWorker(blob: string, c: Compression, diffId: string): Inflate
   return { stream, size: () => size };
 }
 
+/**
+ * The diffSize field of a layer record whose blob has MEDIA_TYPE: UNPACKED (the size ensureUnpacked
+ * just measured), else what another image's record knows of layer DIFF_ID; none for an
+ * uncompressed blob (its size is the layer's).
+ */
+export function diffSizeOf(
+  store: ImageStore,
+  diffId: string,
+  mediaType: string,
+  unpacked: number | undefined,
+): { diffSize?: number } {
+  if (compressionOf(mediaType) === "none") return {};
+  if (unpacked) return { diffSize: unpacked };
+  for (const img of store.images())
+    for (const l of img.layers) {
+      if (l.diffId !== diffId) continue;
+      const known = l.diffSize ?? (compressionOf(l.mediaType) === "none" ? l.size : undefined);
+      if (known !== undefined) return { diffSize: known };
+    }
+  return {};
+}
+
 /** Remove PATHS, which may hold files of subordinate ids, through the user namespace. */
 export async function removeTree(...paths: string[]): Promise<void> {
   return removeTreeIn(undefined, ...paths);

@@ -9,7 +9,7 @@ import type { ImageConfig } from "./config";
 import { removeTree } from "./layers";
 import { findImage, type FoundImage } from "./lookup";
 import { familiarName, parseReference } from "./reference";
-import type { ImageRecord, ImageStore, TagIndex } from "./store";
+import { type ImageRecord, type ImageStore, layerBytes, type TagIndex } from "./store";
 
 export class ImageConflictError extends Error {}
 
@@ -179,7 +179,7 @@ export function inspectImage(store: ImageStore, name: string): Record<string, un
     Created: config.created ?? "",
     Architecture: config.architecture ?? "",
     Os: config.os ?? "",
-    Size: record.layers.reduce((a, l) => a + l.size, 0),
+    Size: record.layers.reduce((a, l) => a + layerBytes(l), 0),
     Config: config.config ?? {},
     RootFS: { Type: "layers", Layers: config.rootfs.diff_ids },
     Metadata: { PulledAt: record.created, ManifestDigest: record.manifestDigest ?? null },
@@ -217,7 +217,7 @@ export function imageHistory(store: ImageStore, name: string): HistoryRow[] {
   }
   if (rows.length === 0) {
     for (const l of record.layers)
-      rows.push({ id: "<missing>", created: "", createdBy: "", size: l.size, comment: "" });
+      rows.push({ id: "<missing>", created: "", createdBy: "", size: layerBytes(l), comment: "" });
   }
   rows.reverse();
   if (rows[0]) rows[0].id = record.id.slice(7, 19);

@@ -2,7 +2,7 @@
 // each verified against its digest while it streams into the store, then unpacked once per diff id.
 import { parseImageConfig } from "./config";
 import { counting } from "./counting";
-import { ensureUnpacked } from "./layers";
+import { diffSizeOf, ensureUnpacked } from "./layers";
 import { hostPlatform, parseManifest, type Platform, selectPlatform } from "./manifest";
 import { formatReference, nameCandidates, parseReference, type Reference } from "./reference";
 import { loadConfig } from "../store/config";
@@ -101,6 +101,7 @@ async function pullLocked(
   say(`${origin}: ${manifest.layers.length} layers, ${missing} to download`);
   // each layer unpacked as soon as its blob is stored, while the others still download: layers
   // unpack into directories of their own, so their order does not matter
+  const diffSizes: (number | undefined)[] = [];
   await bounded([...manifest.layers.entries()], PARALLEL, async ([i, layer]) => {
     const id = layer.digest.slice(7, 19);
     if (!store.hasBlob(layer.digest)) {
@@ -108,7 +109,8 @@ async function pullLocked(
       await store.putBlob(layer.digest, body, layer.size);
       if (!opts.bytes) say(`  ${id}: downloaded ${layer.size} bytes`);
     }
-    const { skipped } = await ensureUnpacked(store, layer.digest, layer.mediaType, diffIds[i] as string);
+    const { skipped, size } = await ensureUnpacked(store, layer.digest, layer.mediaType, diffIds[i] as string);
+    if (size > 0) diffSizes[i] = size;
     if (skipped.length > 0) {
       say(
         `  note: ${skipped.length} device node(s) skipped (a user namespace cannot create them): ${skipped.slice(0, 3).join(", ")}`,
@@ -123,6 +125,7 @@ async function pullLocked(
       diffId: diffIds[i] as string,
       size: l.size,
       mediaType: l.mediaType,
+      ...diffSizeOf(store, diffIds[i] as string, l.mediaType, diffSizes[i]),
     })),
     created: new Date().toISOString(),
   };

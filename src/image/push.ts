@@ -116,7 +116,7 @@ async function compressLayers(
         const digest = `sha256:${hasher.digest("hex")}`;
         if (!store.hasBlob(digest)) await store.putBlob(digest, Bun.file(tmp).stream(), size);
         say(`  ${l.diffId.slice(7, 19)}: compressed ${l.size} -> ${size} bytes`);
-        layers.push({ digest, diffId: l.diffId, size, mediaType: GZIP_LAYER });
+        layers.push({ digest, diffId: l.diffId, size, mediaType: GZIP_LAYER, diffSize: l.size });
       } finally {
         rmSync(tmp, { force: true });
       }

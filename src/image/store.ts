@@ -16,10 +16,23 @@ export const ImageRecordSchema = v.object({
   id: Digest,
   /** digest of the manifest the image was pulled by, when it came from a registry */
   manifestDigest: v.optional(Digest),
-  layers: v.array(v.object({ digest: Digest, diffId: Digest, size: v.number(), mediaType: v.string() })),
+  layers: v.array(
+    v.object({
+      digest: Digest,
+      diffId: Digest,
+      /** the blob's size (compressed, for a pulled or pushed layer) */
+      size: v.number(),
+      mediaType: v.string(),
+      /** the layer's uncompressed size, when its blob is compressed: what docker's SIZE adds up */
+      diffSize: v.optional(v.number()),
+    }),
+  ),
   created: v.string(),
 });
 export type ImageRecord = v.InferOutput<typeof ImageRecordSchema>;
+
+/** A layer's size as docker's SIZE counts it: uncompressed (an uncompressed blob's size is that). */
+export const layerBytes = (l: ImageRecord["layers"][number]): number => l.diffSize ?? l.size;
 
 export const TagIndexSchema = v.object({
   /** "docker.io/library/busybox:latest" -> image id */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { containers } from "../container/manage";
 import { containerDir } from "../container/records";
 import { listVolumes, usersOf, volumeData } from "../container/volumes";
-import { ImageStore } from "../image/store";
+import { ImageStore, layerBytes } from "../image/store";
 import { findHelper } from "../network/mode";
 import { cgroupHost } from "../runtime/cgroup";
 import { findProgram } from "../runtime/programs";
@@ -137,10 +137,10 @@ export function diskDetail(paths: StorePaths): DiskDetail {
     images: images.map((img) => ({
       id: img.id,
       created: img.created,
-      size: img.layers.reduce((a, l) => a + l.size, 0),
-      shared: img.layers.reduce((a, l) => a + ((imagesOfLayer.get(l.digest) ?? 0) > 1 ? l.size : 0), 0),
+      size: img.layers.reduce((a, l) => a + layerBytes(l), 0),
+      shared: img.layers.reduce((a, l) => a + ((imagesOfLayer.get(l.digest) ?? 0) > 1 ? layerBytes(l) : 0), 0),
       containers: all.filter((c) => c.record.imageId === img.id).length,
-      layers: img.layers,
+      layers: img.layers.map((l) => ({ digest: l.digest, size: layerBytes(l) })),
     })),
     containers: all.map((c) => ({
       id: c.record.id,

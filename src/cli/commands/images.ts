@@ -1,4 +1,5 @@
 import { familiarName, parseReference } from "../../image/reference";
+import { layerBytes } from "../../image/store";
 import type { HullCommand } from "../command";
 import type { ArgsDef } from "citty";
 import { all, parseInterspersed } from "../argv";
@@ -129,7 +130,7 @@ const command: HullCommand = {
     const out = await Promise.all(
       rows.map(async (r) => {
         const created = await createdOf(r);
-        const size = (r.rec?.layers ?? []).reduce((a, l) => a + l.size, 0);
+        const size = (r.rec?.layers ?? []).reduce((a, l) => a + layerBytes(l), 0);
         const digest = Object.entries(digests).find(([ref, id]) => id === r.id && ref.includes("@"))?.[0];
         const labels = ((await r.config.json()) as { config?: { Labels?: Record<string, string> | null } }).config
           ?.Labels;

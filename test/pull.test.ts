@@ -94,6 +94,11 @@ describe.if(tools)("hull pull", () => {
       expect(r.stderr).toContain("Trying to pull 127.0.0.1:9/team/searched:1...");
       expect(r.stderr).toContain(`Trying to pull ${registry.host}/team/searched:1...`);
       expect(ok(hull(["images"], { root }))).toContain(`${registry.host}/team/searched   1`);
+      // images NAME: the short name lists it, as podman does; without the search list it does not
+      expect(ok(hull(["images", "--format", "{{.Repository}}", "team/searched"], { root, env })).trim()).toBe(
+        `${registry.host}/team/searched`,
+      );
+      expect(ok(hull(["images", "-q", "team/searched"], { root }))).toBe("");
       // here: the short name finds it without a registry asked
       expect(ok(hull(["run", "--rm", "--pull", "never", "team/searched:1", "echo", "found"], { root, env }))).toBe(
         "found\n",

@@ -1,4 +1,4 @@
-import { familiarName, parseReference } from "../../image/reference";
+import { familiarName, nameCandidates, parseReference } from "../../image/reference";
 import { layerBytes } from "../../image/store";
 import type { HullCommand } from "../command";
 import type { ArgsDef } from "citty";
@@ -49,6 +49,11 @@ const command: HullCommand = {
     );
     // docker images REPOSITORY[:TAG]: a reference filter of its own, ANDed with the others
     const named = args._[0] === undefined ? undefined : String(args._[0]);
+    // a short name also under each registry of the config's registries.search, as podman lists it
+    const namedPatterns =
+      named === undefined
+        ? []
+        : [...new Set([named, ...nameCandidates(named).map((c) => c.replace(/^docker\.io\/(library\/)?/, ""))])];
     // docker's reference patterns: * and ? within one path segment, against NAME and NAME:TAG
     const glob = (pattern: string) =>
       new RegExp(
@@ -86,7 +91,8 @@ const command: HullCommand = {
         (r) =>
           passes(f, "dangling", (d) => boolFilter(d, "dangling") === (r.tag === "<none>")) &&
           passes(f, "reference", (p) => glob(p).test(r.repository) || glob(p).test(`${r.repository}:${r.tag}`)) &&
-          (named === undefined || glob(named).test(r.repository) || glob(named).test(`${r.repository}:${r.tag}`)),
+          (named === undefined ||
+            namedPatterns.some((n) => glob(n).test(r.repository) || glob(n).test(`${r.repository}:${r.tag}`))),
       );
     if (f.has("label")) {
       const labelled = await Promise.all(

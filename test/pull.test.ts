@@ -28,6 +28,7 @@ import {
   requireUnprivileged,
   shimProcesses,
   ok,
+  userProcesses,
 } from "./helpers";
 
 requireUnprivileged();
@@ -301,6 +302,61 @@ describe.if(tools)("hull pull", () => {
       const second = await hullAsync(["pull", `127.0.0.1:${server.port}/test/flaky:1`], { root: fresh });
       expect(second.code).toBe(0);
       expect(second.stderr).toContain("3 layers, 1 to download");
+    } finally {
+      server.stop(true);
+      removeStore(fresh);
+    }
+  });
+
+  // a layer of 1 MiB or more is unpacked while it downloads: the unpacker follows the blob's temp file
+  test("a large layer unpacks while it downloads, slowly; a download cut short stops both, leaving nothing", async () => {
+    const data = crypto.getRandomValues(new Uint8Array(3 * 1024 * 1024));
+    await publish("test/big:1", {
+      layers: [busyboxLayer(), [{ header: { name: "data", size: data.length, mode: 0o644 }, body: data }]],
+    });
+    const big = skopeoInspect(`${registry.host}/test/big:1`).Layers[1] as string;
+    let cut = true;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req): Promise<Response> {
+        const url = new URL(req.url);
+        if (req.method !== "GET" || !url.pathname.endsWith(`/blobs/${big}`)) return forward(req, registry.host);
+        const whole = new Uint8Array(await (await forward(req, registry.host)).arrayBuffer());
+        // 256 KiB every 20 ms; cut: the body ends after 2 MiB
+        const end = cut ? 2 * 1024 * 1024 : whole.length;
+        let at = 0;
+        const body = new ReadableStream<Uint8Array>({
+          async pull(ctl) {
+            await Bun.sleep(20);
+            if (at >= end) {
+              ctl.close();
+              return;
+            }
+            ctl.enqueue(whole.slice(at, Math.min(end, at + 256 * 1024)));
+            at += 256 * 1024;
+          },
+        });
+        return new Response(body);
+      },
+    });
+    const fresh = makeStore();
+    try {
+      const ref = `127.0.0.1:${server.port}/test/big:1`;
+      const first = await hullAsync(["pull", ref], { root: fresh });
+      expect(first.code).toBe(125);
+      // the download's own error, not the unpacker's
+      expect(first.stderr).toContain(`content of ${big} hashes to`);
+      expect(existsSync(join(fresh, "blobs", "sha256", big.slice(7)))).toBe(false);
+      expect(readdirSync(join(fresh, "tmp"))).toEqual([]);
+      expect(readdirSync(join(fresh, "layers")).length).toBeLessThanOrEqual(1);
+      // no unpacker left waiting for the rest of the blob
+      expect(userProcesses((n) => n === "hull")).toEqual([]);
+      cut = false;
+      expect((await hullAsync(["pull", ref], { root: fresh })).code).toBe(0);
+      const sum = ok(hull(["run", "--rm", ref, "busybox", "sha256sum", "/data"], { root: fresh })).split(" ")[0];
+      expect(sum).toBe(new Bun.CryptoHasher("sha256").update(data).digest("hex"));
+      expect(readdirSync(join(fresh, "tmp"))).toEqual([]);
     } finally {
       server.stop(true);
       removeStore(fresh);

@@ -3,6 +3,7 @@
 // a third of a cold pull when they ran on the thread that creates the files (GNU tar -z gets the
 // same overlap from a gzip process of its own). Chunks go across by transfer, not copy, and the
 // worker stops reading once WINDOW bytes are unacknowledged, so a large layer is never held whole.
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { InflateReply, InflateRequest } from "./inflate-protocol";
 
 declare const self: Worker;
@@ -16,8 +17,55 @@ function post(reply: InflateReply, transfer?: ArrayBuffer[]): void {
   else self.postMessage(reply);
 }
 
+/**
+ * The blob at PATH as a download writes it, up to SIZE bytes: a read at its end waits for more. The
+ * writer removes the file when the download fails, so a file with no name left ends the wait. A
+ * download that ended before this opened it has renamed it to DONE (and removed it from PATH).
+ */
+function followed(path: string, done: string, size: number): ReadableStream<Uint8Array> {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    try {
+      fd = openSync(done, "r");
+    } catch {
+      throw new Error("the layer's download stopped before its end");
+    }
+  }
+  let offset = 0;
+  const close = () => closeSync(fd);
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      for (;;) {
+        if (offset >= size) {
+          close();
+          ctl.close();
+          return;
+        }
+        const buf = new Uint8Array(Math.min(1024 * 1024, size - offset));
+        const n = readSync(fd, buf, 0, buf.length, offset);
+        if (n > 0) {
+          offset += n;
+          ctl.enqueue(n === buf.length ? buf : buf.slice(0, n));
+          return;
+        }
+        if (fstatSync(fd).nlink === 0) {
+          close();
+          ctl.error(new Error("the layer's download stopped before its end"));
+          return;
+        }
+        await Bun.sleep(5);
+      }
+    },
+    cancel: close,
+  });
+}
+
 async function inflate(req: Extract<InflateRequest, { blob: string }>): Promise<void> {
-  let stream: ReadableStream<Uint8Array> = Bun.file(req.blob).stream();
+  let stream: ReadableStream<Uint8Array> =
+    req.follow === undefined ? Bun.file(req.blob).stream() : followed(req.blob, req.follow.done, req.follow.size);
   if (req.compression !== "none")
     stream = stream.pipeThrough(
       new DecompressionStream(req.compression as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,

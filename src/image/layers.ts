@@ -21,11 +21,23 @@ export function compressionOf(mediaType: string, head?: Uint8Array): Compression
 }
 
 /** Inside the namespace: blob -> decompress -> check the diff id -> files. Prints the report as JSON. */
-export async function unpackInside(blob: string, mediaType: string, diffId: string, dest: string): Promise<void> {
+export async function unpackInside(
+  blob: string,
+  mediaType: string,
+  diffId: string,
+  dest: string,
+  follow?: { done: string; size: number },
+): Promise<void> {
   const file = Bun.file(blob);
-  const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
-  const c = compressionOf(mediaType, head);
-  const content = file.size >= WORKER_FROM ? inflatedInWorker(blob, c, diffId) : inflatedHere(file, c, diffId);
+  // a blob still downloading has no head to read yet: its media type says what it is
+  const c =
+    follow === undefined
+      ? compressionOf(mediaType, new Uint8Array(await file.slice(0, 4).arrayBuffer()))
+      : compressionOf(mediaType);
+  const content =
+    follow !== undefined || file.size >= WORKER_FROM
+      ? inflatedInWorker(blob, c, diffId, follow)
+      : inflatedHere(file, c, diffId);
   const { unpackLayer } = await import("./unpack");
   const report: UnpackReport & { size?: number } = await unpackLayer(content.stream, dest, { owners: true });
   report.size = content.size();
@@ -69,7 +81,12 @@ function inflatedHere(file: Blob, c: Compression, diffId: string): Inflated {
   return { stream: counted.pipeThrough(verifyingStream(diffId)), size: () => size };
 }
 
-function inflatedInWorker(blob: string, c: Compression, diffId: string): Inflated {
+function inflatedInWorker(
+  blob: string,
+  c: Compression,
+  diffId: string,
+  follow?: { done: string; size: number },
+): Inflated {
   digestHex(diffId);
   const worker = new Worker(workerEntry());
   const replies: InflateReply[] = [];
@@ -83,7 +100,7 @@ function inflatedInWorker(blob: string, c: Compression, diffId: string): Inflate
     replies.push({ error: e.message });
     waiting?.();
   };
-  const request: InflateRequest = { blob, compression: c };
+  const request: InflateRequest = { blob, compression: c, ...(follow !== undefined ? { follow } : {}) };
   worker.postMessage(request);
   const stream = new ReadableStream<Uint8Array>({
     async pull(ctl) {
@@ -110,6 +127,43 @@ function inflatedInWorker(blob: string, c: Compression, diffId: string): Inflate
     },
   });
   return { stream, size: () => size };
+}
+
+/** A blob this large is unpacked while it downloads (a smaller one first downloads, then unpacks). */
+const FOLLOW_FROM = WORKER_FROM;
+
+/**
+ * Download blob DIGEST of SIZE bytes from BODY into the store and unpack its layer DIFF_ID; a large
+ * one is unpacked while it downloads (the unpacker follows the blob's temp file), so the time of
+ * the two is about the longer one's, not their sum. Either failing fails both.
+ */
+export async function downloadAndUnpack(
+  store: ImageStore,
+  layer: { digest: string; size: number; mediaType: string },
+  diffId: string,
+  body: ReadableStream<Uint8Array>,
+): Promise<{ size: number; skipped: string[] }> {
+  if (layer.size < FOLLOW_FROM || store.hasLayer(diffId)) {
+    await store.putBlob(layer.digest, body, layer.size);
+    return ensureUnpacked(store, layer.digest, layer.mediaType, diffId);
+  }
+  let ready!: (path: string) => void;
+  let failed!: (e: unknown) => void;
+  const tmp = new Promise<string>((resolve, reject) => {
+    ready = resolve;
+    failed = reject;
+  });
+  const download = store.putBlob(layer.digest, body, layer.size, ready);
+  // a download that fails before its temp file exists fails the unpacking too, which would wait for it
+  download.catch(failed);
+  const unpack = tmp.then((path) =>
+    ensureUnpacked(store, layer.digest, layer.mediaType, diffId, { path, size: layer.size }),
+  );
+  const [d, u] = await Promise.allSettled([download, unpack]);
+  // the download's own error says more than the unpacker's "stopped before its end"
+  if (d.status === "rejected") throw d.reason;
+  if (u.status === "rejected") throw u.reason;
+  return u.value;
 }
 
 /**
@@ -155,6 +209,7 @@ export async function ensureUnpacked(
   digest: string,
   mediaType: string,
   diffId: string,
+  downloading?: { path: string; size: number },
 ): Promise<{ size: number; skipped: string[] }> {
   const { mkdirSync, renameSync } = await import("node:fs");
   if (store.hasLayer(diffId)) return { size: 0, skipped: [] };
@@ -162,7 +217,10 @@ export async function ensureUnpacked(
   mkdirSync(store.paths.tmp, { recursive: true });
   const tmp = tmpEntry(store.paths, "layer");
   let stdout = "";
-  const r = await runInUserNamespace(["__unpack-layer", store.blobPath(digest), mediaType, diffId, tmp], {}, (s) => {
+  const source = downloading
+    ? [downloading.path, mediaType, diffId, tmp, String(downloading.size), store.blobPath(digest)]
+    : [store.blobPath(digest), mediaType, diffId, tmp];
+  const r = await runInUserNamespace(["__unpack-layer", ...source], {}, (s) => {
     stdout = s;
   });
   if (r.code !== 0) {

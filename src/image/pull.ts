@@ -2,7 +2,7 @@
 // each verified against its digest while it streams into the store, then unpacked once per diff id.
 import { parseImageConfig } from "./config";
 import { counting } from "./counting";
-import { diffSizeOf, ensureUnpacked } from "./layers";
+import { diffSizeOf, downloadAndUnpack, ensureUnpacked } from "./layers";
 import { hostPlatform, parseManifest, type Platform, selectPlatform } from "./manifest";
 import { formatReference, nameCandidates, parseReference, type Reference } from "./reference";
 import { loadConfig } from "../store/config";
@@ -104,12 +104,14 @@ async function pullLocked(
   const diffSizes: (number | undefined)[] = [];
   await bounded([...manifest.layers.entries()], PARALLEL, async ([i, layer]) => {
     const id = layer.digest.slice(7, 19);
+    const diffId = diffIds[i] as string;
+    let unpacked: { size: number; skipped: string[] };
     if (!store.hasBlob(layer.digest)) {
       const body = counting(await registry.blob(ref.path, layer.digest), (n) => opts.bytes?.(id, n, layer.size));
-      await store.putBlob(layer.digest, body, layer.size);
+      unpacked = await downloadAndUnpack(store, layer, diffId, body);
       if (!opts.bytes) say(`  ${id}: downloaded ${layer.size} bytes`);
-    }
-    const { skipped, size } = await ensureUnpacked(store, layer.digest, layer.mediaType, diffIds[i] as string);
+    } else unpacked = await ensureUnpacked(store, layer.digest, layer.mediaType, diffId);
+    const { skipped, size } = unpacked;
     if (size > 0) diffSizes[i] = size;
     if (skipped.length > 0) {
       say(

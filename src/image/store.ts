@@ -89,13 +89,27 @@ export class ImageStore {
    * Store STREAM as the blob DIGEST. Written under a temp name and renamed only once the digest (and
    * size, when known) matched, so an interrupted or corrupt download never becomes visible.
    */
-  async putBlob(digest: string, stream: ReadableStream<Uint8Array>, size?: number): Promise<void> {
+  /**
+   * Store STREAM as blob DIGEST (checked against it, and SIZE when given). TMP_READY gets the temp
+   * file's path once it exists and before a byte is in it, for a reader that follows the download
+   * (the file is renamed into place when complete, or removed when the download fails).
+   */
+  async putBlob(
+    digest: string,
+    stream: ReadableStream<Uint8Array>,
+    size?: number,
+    tmpReady?: (path: string) => void,
+  ): Promise<void> {
     const { mkdirSync, renameSync, rmSync, openSync, fsyncSync, closeSync } = await import("node:fs");
     const dest = this.blobPath(digest);
     mkdirSync(join(this.paths.root, "blobs", "sha256"), { recursive: true });
     mkdirSync(this.paths.tmp, { recursive: true });
     const tmp = tmpEntry(this.paths, "blob");
     try {
+      if (tmpReady) {
+        closeSync(openSync(tmp, "wx"));
+        tmpReady(tmp);
+      }
       const sink = Bun.file(tmp).writer();
       try {
         for await (const chunk of stream.pipeThrough(verifyingStream(digest, size))) sink.write(chunk);

@@ -24,10 +24,17 @@ export const unpackLayerCommand: HullCommand = {
   meta: { name: "__unpack-layer", hidden: true },
   ownArgs: true,
   async run({ rawArgs }) {
-    const [blob, mediaType, diffId, dest] = rawArgs;
-    if (!blob || !mediaType || !diffId || !dest) throw new Error("__unpack-layer BLOB MEDIATYPE DIFFID DEST");
+    const [blob, mediaType, diffId, dest, size, done] = rawArgs;
+    if (!blob || !mediaType || !diffId || !dest || (size !== undefined && (!/^\d+$/.test(size) || !done)))
+      throw new Error("__unpack-layer BLOB MEDIATYPE DIFFID DEST [SIZE BLOB_ONCE_DOWNLOADED]");
     if (process.getuid?.() !== 0) throw new Error("__unpack-layer runs as root in hull's user namespace");
-    await unpackInside(blob, mediaType, diffId, dest);
+    await unpackInside(
+      blob,
+      mediaType,
+      diffId,
+      dest,
+      size === undefined || done === undefined ? undefined : { done, size: Number(size) },
+    );
   },
 };
 

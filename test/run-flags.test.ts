@@ -439,3 +439,50 @@ test("run -q keeps a pull quiet; help writes long aliases with two dashes and no
   expect(help).not.toMatch(/ -net,/);
   expect(help.split("\n").filter((l) => l !== l.trimEnd())).toEqual([]);
 });
+
+test("an image's EXPOSE keys that are no port are left out: nothing of them reaches ps or inspect", () => {
+  const work = join(dir, "evil-expose");
+  const archive = join(dir, "evil-expose.tar");
+  ok(h("save", "-o", archive, "busybox"));
+  Bun.spawnSync(["mkdir", "-p", work]);
+  expect(Bun.spawnSync(["tar", "-xf", archive, "-C", work]).exitCode).toBe(0);
+  const manifest = JSON.parse(readFileSync(join(work, "manifest.json"), "utf8"));
+  const configPath = join(work, manifest[0].Config);
+  const config = JSON.parse(readFileSync(configPath, "utf8"));
+  config.config.ExposedPorts = {
+    "\u001b[31mRED\u001b[0m": {},
+    "80/tcp\nFAKEROW  up 2 days": {},
+    "99999/tcp": {},
+    ["__proto__"]: {},
+    "8080/tcp": {},
+    "53/UDP": {},
+  };
+  writeFileSync(configPath, JSON.stringify(config));
+  manifest[0].RepoTags = ["evil/expose:1"];
+  writeFileSync(join(work, "manifest.json"), JSON.stringify(manifest));
+  const evil = join(dir, "evil-expose-2.tar");
+  expect(Bun.spawnSync(["tar", "-cf", evil, "-C", work, "."]).exitCode).toBe(0);
+  ok(h("load", "-i", evil));
+  ok(h("run", "-d", "--name", "rf-evil-expose", "evil/expose:1", "sleep", "60"));
+  expect(ok(h("inspect", "-f", "{{json .Config.ExposedPorts}}", "rf-evil-expose")).trim()).toBe(
+    '{"53/udp":{},"8080/tcp":{}}',
+  );
+  const ps = ok(h("ps", "--filter", "name=rf-evil-expose", "--format", "{{.Ports}}"));
+  expect(ps).toBe("53/udp, 8080/tcp\n");
+  ok(h("rm", "-f", "rf-evil-expose"));
+});
+
+test("label and annotation keys a record cannot keep are refused, not lost", () => {
+  for (const args of [
+    ["--annotation", "__proto__=x"],
+    ["--label", "constructor=y"],
+    ["--label-file", join(dir, "proto-labels")],
+  ]) {
+    writeFileSync(join(dir, "proto-labels"), "__proto__=z\n");
+    const r = h("create", "--name", "rf-proto", ...args, "busybox", "true");
+    expect({ args, code: r.code }).toEqual({ args, code: 125 });
+    expect(r.stderr).toContain("__proto__, constructor and prototype cannot be keys");
+    expect(h("container", "exists", "rf-proto").code).toBe(1);
+  }
+  expect(h("volume", "create", "--label", "prototype=1", "rf-proto-vol").code).toBe(125);
+});

@@ -54,7 +54,16 @@ test("the header: keys are run's options, relative paths the script's, safest de
       "--read-only=true",
     ],
     interpreter: ["/bin/sh"],
-    lineOf: { volume: "s.sh:5", workdir: "s.sh:4", memory: "s.sh:4", env: "s.sh:4", "read-only": "s.sh:5" },
+    lineOf: {
+      volume: [
+        { where: "s.sh:4", value: ".:/work:ro" },
+        { where: "s.sh:5", value: "cache:/cache" },
+      ],
+      workdir: [{ where: "s.sh:4", value: "/work" }],
+      memory: [{ where: "s.sh:4", value: "512m" }],
+      env: [{ where: "s.sh:4", value: "CI" }],
+      "read-only": [{ where: "s.sh:5", value: "" }],
+    },
   });
   const net = parseScriptHeader(
     `${SHEBANG}# hull: image=busybox network=bridge "env=A=b c"\n#!/usr/bin/env python3 -u\nprint(1)\n`,
@@ -152,6 +161,18 @@ echo ran
   expect(sig.code).toBe(125);
   expect(sig.stdout).toBe("");
   expect(sig.stderr).toContain(`hull: ${badSignal}:4: `);
+  // a value's text cannot move the blame to another option's line; a key given twice is blamed on
+  // the line whose value the message quotes, or on none
+  const injected = script(
+    "injected.sh",
+    `${SHEBANG}# hull: image=busybox\n# hull: privileged=true\n# hull: "env-file=/nonexistent (--privileged"\necho ran\n`,
+  );
+  expect(direct(injected).stderr).not.toContain(`${injected}:3:`);
+  const twice = script(
+    "twice.sh",
+    `${SHEBANG}# hull: image=busybox\n# hull: env==bad\n# hull: hostname=x\n# hull: env=GOOD=1\necho ran\n`,
+  );
+  expect(direct(twice).stderr.trim()).toBe(`hull: ${twice}:3: -e "=bad": takes KEY=VALUE or KEY`);
   expect(hull(["script", join(dir, "missing.sh")], store).stderr.trim()).toBe(
     `hull: ${join(dir, "missing.sh")}: no such script`,
   );

@@ -1,5 +1,6 @@
 // The validated shape of `hull run`'s options: every CLI value passes through this schema.
 import * as v from "valibot";
+import { reservedKey } from "./labels";
 import { ABI } from "../runtime/abi";
 import { NAME_RE } from "./names";
 
@@ -22,7 +23,12 @@ export const RunOptionsSchema = v.object({
     ),
   ),
   detach: v.boolean(),
-  env: v.array(v.pipe(v.string(), v.regex(/^[^=\s][^=]*(=.*)?$/s, "-e takes KEY=VALUE or KEY"))),
+  env: v.array(
+    v.pipe(
+      v.string(),
+      v.regex(/^[^=\s][^=]*(=.*)?$/s, (i) => `-e ${JSON.stringify(i.input)}: takes KEY=VALUE or KEY`),
+    ),
+  ),
   envFiles: v.array(v.string()),
   workdir: v.optional(absolutePath("the working directory (-w)")),
   user: v.optional(
@@ -73,7 +79,16 @@ export const RunOptionsSchema = v.object({
   root: v.optional(v.string()),
   pull: v.picklist(["missing", "always", "never"], "--pull takes missing, always or never"),
   quiet: v.optional(v.boolean(), false),
-  annotations: v.optional(v.array(v.pipe(v.string(), v.regex(/^[^=]+=/, "--annotation takes KEY=VALUE"))), []),
+  annotations: v.optional(
+    v.array(
+      v.pipe(
+        v.string(),
+        v.regex(/^[^=]+=/, "--annotation takes KEY=VALUE"),
+        v.check((a) => !reservedKey(a), "--annotation: __proto__, constructor and prototype cannot be keys"),
+      ),
+    ),
+    [],
+  ),
   restart: v.pipe(
     v.string(),
     v.regex(
@@ -109,7 +124,13 @@ export const RunOptionsSchema = v.object({
   limits: v.optional(v.record(v.string(), v.string()), {}),
   /** a systemd slice of the user's manager (checkCgroupParent) */
   cgroupParent: v.optional(v.string()),
-  labels: v.array(v.pipe(v.string(), v.regex(/^[^=\s][^=]*(=.*)?$/s, "--label takes KEY=VALUE or KEY"))),
+  labels: v.array(
+    v.pipe(
+      v.string(),
+      v.regex(/^[^=\s][^=]*(=.*)?$/s, "--label takes KEY=VALUE or KEY"),
+      v.check((l) => !reservedKey(l), "--label: __proto__, constructor and prototype cannot be keys"),
+    ),
+  ),
   labelFiles: v.optional(v.array(v.string()), []),
   cidfile: v.optional(v.pipe(v.string(), v.minLength(1, "--cidfile needs a file"))),
   stopSignal: v.optional(v.string()),

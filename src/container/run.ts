@@ -34,7 +34,7 @@ import type { NetworkRecord } from "../network/records";
 import { holderUserns } from "../network/holder-userns";
 import { buildEnv, readEnvFile } from "./env";
 import { overlayModeFromEnv, type RunOptions } from "./options";
-import { labelMap } from "./labels";
+import { labelMap, reservedKey } from "./labels";
 import { nameLink, releaseName, reserveName } from "./names";
 import { type ContainerRecord, processStart } from "./records";
 import { type ResolvedUser, resolveGroups, resolveUser } from "./user";
@@ -334,6 +334,9 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     );
   }
   labels.push(...o.labels);
+  const reserved = labels.find(reservedKey);
+  if (reserved !== undefined)
+    throw new RunError(`--label ${reserved}: __proto__, constructor and prototype cannot be keys`);
   // lstat's view: a dangling link there would make the id's file fail later, past the checks
   if (o.cidfile !== undefined && (accessible(o.cidfile, F_OK) || readlink(o.cidfile) !== undefined))
     throw new RunError(`--cidfile ${o.cidfile}: the file exists (is another container running?): remove it first`);
@@ -418,16 +421,23 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       if (o.userns !== undefined)
         throw new Error("--userns and --network container: conflict: the container's user namespace is joined");
     }
-    // -P: each EXPOSEd port (the image's and --expose's) on a free host port
-    const exposed = o.publishAll
-      ? [...Object.keys(root.config?.ExposedPorts ?? {}), ...o.expose].map((e) => `:${e}`)
-      : [];
-    // what inspect's ExposedPorts and ps's PORTS show: the image's EXPOSE, --expose and -p's ports
-    const imageExposed = Object.keys(root.config?.ExposedPorts ?? {}).map((k) => (k.includes("/") ? k : `${k}/tcp`));
-    if (o.expose.length > 0) {
+    // what inspect's ExposedPorts and ps's PORTS show (with -p's ports): the image's EXPOSE as
+    // "80/tcp" keys, one that is no port left out (an image is untrusted, and its keys would reach
+    // the terminal through ps), then --expose's, refused when not a port
+    const imageKeys = Object.keys(root.config?.ExposedPorts ?? {});
+    if (imageKeys.length + o.expose.length > 0) {
       const { exposedKeys } = await import("../network/publish");
-      exposedPorts = [...imageExposed, ...o.expose.flatMap((e) => exposedKeys(e))];
-    } else exposedPorts = imageExposed;
+      const fromImage = imageKeys.flatMap((k) => {
+        try {
+          return exposedKeys(k, "EXPOSE");
+        } catch {
+          return [];
+        }
+      });
+      exposedPorts = [...fromImage, ...o.expose.flatMap((e) => exposedKeys(e))];
+    }
+    // -P: each of them on a free host port
+    const exposed = o.publishAll ? exposedPorts.map((k) => `:${k}`) : [];
     outbound = net.kind === "private" || net.kind === "user" ? net.helper : undefined;
     if (o.publish.length + exposed.length > 0) {
       if (outbound) {

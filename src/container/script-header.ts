@@ -26,8 +26,8 @@ export interface ScriptPlan {
   options: string[];
   /** the command inside, before the script's path: the #! line's, else the image's shell */
   interpreter: string[];
-  /** each key given, and where: "FILE:LINE" (the last line that gave it) */
-  lineOf: Record<string, string>;
+  /** each key given, where ("FILE:LINE") and with what value, in the header's order */
+  lineOf: Record<string, { where: string; value: string }[]>;
 }
 
 /** Where the script is bound in the container (read-only); its file name is kept. */
@@ -86,7 +86,7 @@ export function parseScriptHeader(text: string, file: string, dir: string, flags
   let image: string | undefined;
   const options: string[] = [];
   const given = new Set<string>();
-  const lineOf: Record<string, string> = {};
+  const lineOf: Record<string, { where: string; value: string }[]> = {};
   let interpreter: string[] | undefined;
   for (let n = 1; n < lines.length; n++) {
     const line = (lines[n] as string).replace(/\r$/, "");
@@ -127,7 +127,7 @@ export function parseScriptHeader(text: string, file: string, dir: string, flags
           `${where}: unknown key ${key} (a hull run option without its dashes, as memory=512m, or image=)`,
         );
       given.add(key);
-      lineOf[key] = where;
+      lineOf[key] = [...(lineOf[key] ?? []), { where, value: value ?? "" }];
       if (def.type === "boolean") {
         if (value !== undefined && value !== "true" && value !== "false")
           throw new ScriptError(`${where}: ${key} takes true or false, not ${value}`);

@@ -4,7 +4,7 @@
 // relative host path in it is the script directory's, whichever option holds it): a script costs
 // what `hull run` costs.
 import { basename, dirname, resolve } from "node:path";
-import { parseScriptHeader, SCRIPT_DIR, ScriptError, shellLine } from "../../container/script-header";
+import { parseScriptHeader, SCRIPT_DIR, ScriptError, type ScriptPlan, shellLine } from "../../container/script-header";
 import { isatty, readFileText, realPath } from "../../sys/libc";
 import { UsageError } from "../argv";
 import type { HullCommand } from "../command";
@@ -14,23 +14,29 @@ import { checkRunOptions, runContainer } from "../../container/run";
 import { runArgs, runOptions } from "./run";
 
 /** The `hull run` arguments (after "run") that running FILE with ARGS means, and the script's directory. */
-/** Where the header gave the first run option MESSAGE names (--restart, -p), if it did. */
-function blame(message: string, lineOf: Record<string, string>): string | undefined {
+/**
+ * Where the header gave the run option MESSAGE starts with (`--restart takes ...`, `-e takes ...`):
+ * its line, or of the lines that gave it, the one whose value the message quotes. Undefined when
+ * that cannot be told (a message that names no option first: a value may hold any text).
+ */
+function blame(message: string, lineOf: ScriptPlan["lineOf"]): string | undefined {
+  const m = /^--?([a-zA-Z][a-z-]*)/.exec(message);
+  if (!m) return undefined;
+  const name = m[1] as string;
   const defs = runArgs as Record<string, { alias?: string | string[] }>;
-  for (const m of message.matchAll(/(?:^|[\s(])--?([a-zA-Z][a-z-]*)/g)) {
-    const name = m[1] as string;
-    const key = Object.hasOwn(defs, name)
-      ? name
-      : Object.keys(defs).find((k) => [defs[k]?.alias ?? []].flat().includes(name));
-    if (key !== undefined && Object.hasOwn(lineOf, key)) return lineOf[key];
-  }
-  return undefined;
+  const key = Object.hasOwn(defs, name)
+    ? name
+    : Object.keys(defs).find((k) => [defs[k]?.alias ?? []].flat().includes(name));
+  const given = key !== undefined && Object.hasOwn(lineOf, key) ? (lineOf[key] ?? []) : [];
+  if (given.length === 1) return given[0]?.where;
+  const quoted = given.filter((g) => g.value !== "" && message.includes(g.value));
+  return quoted.length === 1 ? quoted[0]?.where : undefined;
 }
 
 export function scriptRunArgs(
   file: string,
   args: string[],
-): { argv: string[]; dir: string; lineOf: Record<string, string> } {
+): { argv: string[]; dir: string; lineOf: ScriptPlan["lineOf"] } {
   const path = realPath(file);
   if (path === undefined) throw new ScriptError(`${file}: no such script`);
   // non-blocking: a fifo named as the script reads as empty (and is refused) instead of hanging

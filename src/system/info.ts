@@ -2,7 +2,7 @@
 // with docker's field names, so `--format '{{.CgroupVersion}}'` and `{{.Images}}` mean the same.
 import { cpus, hostname, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { containers } from "../container/manage";
+import { containers, type ContainerView } from "../container/manage";
 import { containerDir } from "../container/records";
 import { listVolumes, usersOf, volumeData } from "../container/volumes";
 import { ImageStore, layerBytes } from "../image/store";
@@ -106,16 +106,7 @@ export interface DiskDetail {
     containers: number;
     layers: { digest: string; size: number }[];
   }[];
-  containers: {
-    id: string;
-    image: string;
-    command: string[];
-    name: string;
-    created: string;
-    size: number;
-    volumes: number;
-    status: string;
-  }[];
+  containers: { view: ContainerView; size: number }[];
   volumes: { name: string; links: number; size: number }[];
   cache: number;
   cacheEntries: number;
@@ -143,14 +134,8 @@ export function diskDetail(paths: StorePaths): DiskDetail {
       layers: img.layers.map((l) => ({ digest: l.digest, size: layerBytes(l) })),
     })),
     containers: all.map((c) => ({
-      id: c.record.id,
-      image: c.record.image,
-      command: c.record.command,
-      name: c.record.name ?? "",
-      created: c.record.created,
+      view: c,
       size: treeSize(join(containerDir(paths, c.record.id), "upper")),
-      volumes: (c.record.volumes ?? []).length,
-      status: c.state.status,
     })),
     volumes: listVolumes(paths).map((v) => ({
       name: v.name,
@@ -184,9 +169,9 @@ function diskUsageOf(d: DiskDetail): DfRow[] {
     {
       Type: "Containers",
       TotalCount: d.containers.length,
-      Active: d.containers.filter((c) => c.status === "running").length,
+      Active: d.containers.filter((c) => c.view.state.status === "running").length,
       Size: d.containers.reduce((a, x) => a + x.size, 0),
-      Reclaimable: d.containers.filter((c) => c.status !== "running").reduce((a, x) => a + x.size, 0),
+      Reclaimable: d.containers.filter((c) => c.view.state.status !== "running").reduce((a, x) => a + x.size, 0),
     },
     {
       Type: "Local Volumes",

@@ -26,10 +26,19 @@ import { eachName } from "../each";
 import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
 import { DEFAULT_MODE } from "../../network/bridge";
 import { describePorts } from "../../network/publish";
+import { layerBytes } from "../../image/store";
 
 const paths = (root: unknown) => storePaths(storeRoot(typeof root === "string" ? root : undefined));
 
-function status(c: ContainerView, p: ReturnType<typeof paths>): string {
+/** docker's COMMAND column: quoted, and cut at 20 characters (whole ones, not UTF-16 halves) with … */
+export function commandColumn(c: string[], trunc = true): string {
+  const text = c.join(" ");
+  if (!trunc) return JSON.stringify(text);
+  return JSON.stringify([...text].length > 20 ? `${[...text].slice(0, 19).join("")}…` : text);
+}
+
+/** docker's STATUS column: "Up 2 minutes (healthy)", "Exited (0) 3 seconds ago", "Created" */
+export function status(c: ContainerView, p: ReturnType<typeof paths>): string {
   const s = c.state;
   // "Up" counts from the latest start, not from the creation (docker's rule after a restart)
   if (s.status === "running")
@@ -151,16 +160,12 @@ export const ps: HullCommand = {
         const rec = id ? openStore(args.root).readableImage(id) : undefined;
         imageSizes.set(
           id,
-          (rec?.layers ?? []).reduce((a, l) => a + l.size, 0),
+          (rec?.layers ?? []).reduce((a, l) => a + layerBytes(l), 0),
         );
       }
       return `${format.human(rw)} (virtual ${format.human(rw + (imageSizes.get(id) ?? 0))})`;
     };
-    const command = (c: string[]) => {
-      const text = c.join(" ");
-      if (!trunc) return JSON.stringify(text);
-      return JSON.stringify([...text].length > 20 ? `${[...text].slice(0, 19).join("")}…` : text);
-    };
+    const command = (c: string[]) => commandColumn(c, trunc);
     const rows = list.map((c) => ({
       ID: trunc ? c.record.id.slice(0, 12) : c.record.id,
       Image: c.record.image,

@@ -99,35 +99,46 @@ const dfArgs = {
 const DF_HEADERS = { Type: "TYPE", TotalCount: "TOTAL", Active: "ACTIVE", Size: "SIZE", Reclaimable: "RECLAIMABLE" };
 
 /** docker's `system df -v`: a table of images, of containers and of volumes, then the build cache. */
-function verboseDf(
+async function verboseDf(
   d: import("../../system/info").DiskDetail,
   paths: StorePaths,
   format: typeof import("./image-common").format,
   table: typeof import("./image-common").table,
-): string {
-  const index = new ImageStore(paths).readableTags();
+): Promise<string> {
+  const { commandColumn, status } = await import("./containers");
+  const store = new ImageStore(paths);
+  const index = store.readableTags();
   const names = (id: string) =>
     Object.entries(index.tags)
       .filter(([, v]) => v === id)
       .map(([k]) => k);
-  const imageRows = d.images.flatMap((img) => {
-    const tags = names(img.id);
+  const imageRows: string[][] = [];
+  for (const img of d.images) {
+    // the image's own creation, as hull images shows it (the config's), not the record's
+    let created = img.created;
+    try {
+      created = ((await Bun.file(store.blobPath(img.id)).json()) as { created?: string }).created ?? created;
+    } catch {}
     const row = (repo: string, tag: string) => [
       repo,
       tag,
       img.id.slice(7, 19),
-      format.ago(img.created),
+      format.ago(created),
       format.human(img.size),
       format.human(img.shared),
       format.human(img.size - img.shared),
       String(img.containers),
     ];
-    if (tags.length === 0) return [row("<none>", "<none>")];
-    return tags.map((t) => {
-      const r = parseReference(t);
-      return row(familiarName(r), r.tag ?? "");
+    const tags = names(img.id).flatMap((t) => {
+      try {
+        return [parseReference(t)];
+      } catch {
+        return [];
+      }
     });
-  });
+    if (tags.length === 0) imageRows.push(row("<none>", "<none>"));
+    for (const r of tags) imageRows.push(row(familiarName(r), r.tag ?? ""));
+  }
   return [
     "Images space usage:",
     "",
@@ -140,15 +151,15 @@ function verboseDf(
     "",
     table([
       ["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"],
-      ...d.containers.map((c) => [
-        c.id.slice(0, 12),
-        c.image,
-        JSON.stringify(c.command.join(" ").slice(0, 20)),
-        String(c.volumes),
-        format.human(c.size),
-        format.ago(c.created),
-        c.status,
-        c.name,
+      ...d.containers.map(({ view, size }) => [
+        view.record.id.slice(0, 12),
+        view.record.image,
+        commandColumn(view.record.command),
+        String((view.record.volumes ?? []).length),
+        format.human(size),
+        format.ago(view.record.created),
+        status(view, paths),
+        view.record.name ?? "",
       ]),
     ]),
     "",
@@ -169,7 +180,7 @@ export const df: HullCommand = {
     const { diskDetail, diskUsage } = await import("../../system/info");
     const { format, table } = await import("./image-common");
     if (args.verbose && formatArg(args.format) === undefined) {
-      print(verboseDf(diskDetail(paths), paths, format, table));
+      print(await verboseDf(diskDetail(paths), paths, format, table));
       return;
     }
     const rows = diskUsage(paths).map((r) => ({

@@ -252,10 +252,38 @@ static pid_t holder_start(char *msg, size_t len) {
 /* With HULL_REC_HOLDER_DIR: join the live holder's user namespace as its root (the caller owns it, so
  * setns gives every capability there, over every id of its map: the store's). 1 when joined; 0 when
  * there is none to join, and nothing was changed. */
+/* Do MAP (a message's "0 1000 1 1 100000 65536") and the text of a /proc uid_map or gid_map name the
+ * same extents? Both are lists of numbers, spaced differently. */
+static int same_map(const char *map, const char *proc_text) {
+  const char *a = map, *b = proc_text;
+  for (;;) {
+    while (*a == ' ' || *a == '\n') a++;
+    while (*b == ' ' || *b == '\n') b++;
+    if (!*a || !*b) return !*a && !*b;
+    char *ea, *eb;
+    unsigned long x = strtoul(a, &ea, 10), y = strtoul(b, &eb, 10);
+    if (ea == a || eb == b || x != y) return 0;
+    a = ea;
+    b = eb;
+  }
+}
+
+/* Were the holder PID's maps the ones this message's holder maps say? A holder started while the
+ * user's id ranges were others (a subordinate range added or gone since, or a run with a single-id
+ * map) cannot nest this run's maps: the kernel refuses them with a bare EPERM. */
+static int holder_maps_match(pid_t pid) {
+  if (!cfg.holder_uidmap || !cfg.holder_gidmap) return 1;
+  char path[64], text[4096];
+  snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+  if (read_small_file(path, text, sizeof text) <= 0 || !same_map(cfg.holder_uidmap, text)) return 0;
+  snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+  return read_small_file(path, text, sizeof text) > 0 && same_map(cfg.holder_gidmap, text);
+}
+
 int join_holder_userns(void) {
   if (!cfg.holder_dir) return 0;
   pid_t pid = holder_pid();
-  if (!pid) return 0;
+  if (!pid || !holder_maps_match(pid)) return 0;
   char ns[64];
   snprintf(ns, sizeof ns, "/proc/%d/ns/user", pid);
   int fd = open(ns, O_RDONLY | O_CLOEXEC);
@@ -289,6 +317,12 @@ int holder_open(int create, int *userfd, int *netfd, char *msg, size_t len) {
   if (!pid) {
     pid = holder_start(msg, len);
     if (pid < 0) return -pid;
+  } else if (!holder_maps_match(pid)) {
+    snprintf(msg, len,
+             "the store's shared network namespace (holder %d) has other id maps than this run (the subordinate "
+             "ids changed since it started): it leaves a second after the last container using it ends (hull ps)",
+             pid);
+    return ESTALE;
   }
   char ns[64];
   snprintf(ns, sizeof ns, "/proc/%d/ns/user", pid);

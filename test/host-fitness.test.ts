@@ -149,5 +149,11 @@ test("no subordinate ids for the user: doctor gives the usermod line, and a cont
   expect(r.stdout).toMatch(/fix: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 \S+/);
   const map = ok(hull(["run", "--rm", "busybox", "cat", "/proc/self/uid_map"], { ...fresh, env }));
   expect(map.trim().split(/\s+/)).toEqual(["0", expect.any(String), "1"]);
+  // the shared namespace's holder, started with the single-id map, lives on with this container: a
+  // run with the range (the range given since) is not nested under it, and works
+  ok(hull(["run", "-d", "--name", "one-id", "busybox", "sleep", "30"], { ...fresh, env }));
+  expect(ok(hull(["run", "--rm", "busybox", "echo", "ranged"], fresh))).toBe("ranged\n");
+  expect(ok(hull(["run", "--rm", "--network", "none", "busybox", "echo", "none"], fresh))).toBe("none\n");
+  ok(hull(["rm", "-f", "one-id"], fresh));
   hull(["unshare", "rm", "-rf", fresh.root], { ...fresh, env });
 });

@@ -144,6 +144,11 @@ test("hull script --explain and --check; header mistakes stop it with the line, 
   expect(c.code).toBe(125);
   // ... and both name the line that gave it, as a key's mistake is named
   expect(c.stderr.trim()).toBe(`hull: ${badValue}:2: --restart takes no, on-failure[:N], always or unless-stopped`);
+  // options that conflict: --check finds them as the run does
+  const conflict = script("conflict.sh", `${SHEBANG}# hull: image=busybox restart=always\necho ran\n`);
+  const cc = hull(["script", "--check", conflict], store);
+  expect(cc.code).toBe(125);
+  expect(cc.stderr).toContain("--restart and --rm conflict");
   const run = direct(badValue);
   expect(run.code).toBe(125);
   expect(run.stdout).toBe("");

@@ -126,11 +126,22 @@ function newId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
 }
 
+/** Options that cannot go together (run's first refusals, and hull script --check's). */
+function flagConflicts(o: RunOptions): void {
+  if (o.detach && o.attach.length > 0)
+    throw new RunError("-a and -d conflict: a detached container is attached to nothing");
+  if (o.restart !== "no" && o.rm)
+    throw new RunError("--restart and --rm conflict: a container removed on exit cannot be restarted");
+  if (o.restart !== "no" && !o.detach)
+    throw new RunError("--restart needs -d: the supervisor of a detached container restarts it");
+}
+
 /**
  * What `hull run` would refuse in O before it makes anything, checked without making anything (hull
  * script --check): the values of the mounts, limits, ulimits, files, signals, sizes and network.
  */
 export async function checkRunOptions(o: RunOptions): Promise<void> {
+  flagConflicts(o);
   try {
     for (const s of o.volumes) parseVolumeFlag(s);
     for (const s of o.mounts) parseMountFlag(s);
@@ -231,12 +242,7 @@ export function shmBytes(text: string): number | undefined {
 export async function runContainer(o: RunOptions): Promise<never>;
 export async function runContainer(o: RunOptions, createOnly: true): Promise<string>;
 export async function runContainer(o: RunOptions, createOnly = false): Promise<string> {
-  if (o.detach && o.attach.length > 0)
-    throw new RunError("-a and -d conflict: a detached container is attached to nothing");
-  if (o.restart !== "no" && o.rm)
-    throw new RunError("--restart and --rm conflict: a container removed on exit cannot be restarted");
-  if (o.restart !== "no" && !o.detach)
-    throw new RunError("--restart needs -d: the supervisor of a detached container restarts it");
+  flagConflicts(o);
   if (o.tty && o.interactive && !o.detach && !isatty(0))
     throw new RunError("the input device is not a TTY: drop -t, or run from a terminal");
   const paths = storePaths(storeRoot(o.root));

@@ -35,7 +35,7 @@ test("unknown flags and missing values are usage errors that name the flag", () 
     "--oom-kill-disable is not supported by hull run: cgroup v2",
   );
   expect(() => parse(["--mac-address", "02:00:00:00:00:01", "busybox"])).toThrow(
-    "--mac-address is not supported by hull run: IPv6 addresses and fixed MAC addresses",
+    "--mac-address is not supported by hull run: IPv6, link-local and fixed MAC addresses",
   );
 });
 

@@ -74,7 +74,7 @@ test("run options: bad values are refused with a message that says what is expec
   expect(() => parseRunOptions({ ...ok, workdir: "rel" })).toThrow("absolute path");
   expect(() => parseRunOptions({ ...ok, user: "a:b:c" })).toThrow("-u takes");
   expect(() => parseRunOptions({ ...ok, hostname: "bad host" })).toThrow("--hostname");
-  expect(() => parseRunOptions({ ...ok, env: ["=x"] })).toThrow("-e takes");
+  expect(() => parseRunOptions({ ...ok, env: ["=x"] })).toThrow('-e "=x": takes KEY=VALUE or KEY');
   expect(() => parseRunOptions({ ...ok, pull: "sometimes" })).toThrow("--pull takes");
 });
 

@@ -110,6 +110,6 @@ int run_hooks_mode(char **argv) {
   read_message(atoi(argv[3]));
   char msg[600];
   if (run_hooks((uint32_t)atoi(argv[0]), argv[1], (pid_t)atoi(argv[2]), msg, sizeof msg) == 0) return 0;
-  fprintf(stderr, "hull: %s\n", msg);
+  print_line("hull: warning: ", msg);
   return 1;
 }

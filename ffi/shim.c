@@ -810,7 +810,7 @@ static int runtime_hooks(pid_t ctr, struct hull_error *err) {
 /* poststart and poststop: a failure is a warning (the container runs on, or is gone already) */
 static void late_hooks(uint32_t kind, const char *status, pid_t ctr) {
   char msg[600];
-  if (run_hooks(kind, status, ctr, msg, sizeof msg)) fprintf(stderr, "hull: warning: %s\n", msg);
+  if (run_hooks(kind, status, ctr, msg, sizeof msg)) print_line("hull: warning: ", msg);
 }
 
 /* hull oci --pid-file: the number alone, written whole (a temporary name, then renamed). When it

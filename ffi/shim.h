@@ -202,6 +202,7 @@ void print_error(const char *msg, int err);
 void trace(const char *label);
 int read_full(int fd, void *buf, size_t len);
 ssize_t read_small_file(const char *path, char *buf, size_t size);
+void print_line(const char *prefix, const char *msg);
 int fd_is(int fd, const char *path);
 pid_t spawn(const char *const argv[]);
 pid_t spawn_quiet(const char *const argv[]);

@@ -46,8 +46,33 @@ static void log_error(const char *msg, int err) {
   close(fd);
 }
 
+/* S on F with its control characters (C0, DEL, and C1 as UTF-8 encodes them) shown as \xHH: a message
+ * may quote an image's words (its entrypoint, a path), which must not reach the caller's terminal as
+ * escape sequences, nor break the error's one line in two */
+static void put_visible(FILE *f, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p < 0x20 || *p == 0x7f) {
+      fprintf(f, "\\x%02x", *p);
+    } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+      fprintf(f, "\\x%02x", p[1]);
+      p++;
+    } else {
+      fputc(*p, f);
+    }
+  }
+}
+
+/* PREFIX, then MSG made visible (put_visible), then a line end, on stderr */
+void print_line(const char *prefix, const char *msg) {
+  fputs(prefix, stderr);
+  put_visible(stderr, msg);
+  fputc('\n', stderr);
+}
+
 void print_error(const char *msg, int err) {
-  fprintf(stderr, "hull: %s%s%s\n", msg, err ? ": " : "", err ? strerror(err) : "");
+  fputs("hull: ", stderr);
+  put_visible(stderr, msg);
+  fprintf(stderr, "%s%s\n", err ? ": " : "", err ? strerror(err) : "");
   if (cfg.error_log) log_error(msg, err);
   if ((err == EPERM || err == EACCES) && apparmor_restricts())
     fprintf(stderr, "hull: AppArmor restricts user namespaces on this host (kernel.apparmor_restrict_unprivileged_userns=1): "

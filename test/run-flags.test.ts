@@ -440,29 +440,36 @@ test("run -q keeps a pull quiet; help writes long aliases with two dashes and no
   expect(help.split("\n").filter((l) => l !== l.trimEnd())).toEqual([]);
 });
 
-test("an image's EXPOSE keys that are no port are left out: nothing of them reaches ps or inspect", () => {
-  const work = join(dir, "evil-expose");
-  const archive = join(dir, "evil-expose.tar");
+/** busybox saved, its config edited by EDIT, and loaded back as TAG: a hostile image of the test's making */
+function loadEdited(tag: string, edit: (config: { config: Record<string, unknown> }) => void): void {
+  const work = join(dir, `edit-${tag.replace(/\W/g, "-")}`);
+  const archive = `${work}.tar`;
   ok(h("save", "-o", archive, "busybox"));
   Bun.spawnSync(["mkdir", "-p", work]);
   expect(Bun.spawnSync(["tar", "-xf", archive, "-C", work]).exitCode).toBe(0);
   const manifest = JSON.parse(readFileSync(join(work, "manifest.json"), "utf8"));
   const configPath = join(work, manifest[0].Config);
   const config = JSON.parse(readFileSync(configPath, "utf8"));
-  config.config.ExposedPorts = {
-    "\u001b[31mRED\u001b[0m": {},
-    "80/tcp\nFAKEROW  up 2 days": {},
-    "99999/tcp": {},
-    ["__proto__"]: {},
-    "8080/tcp": {},
-    "53/UDP": {},
-  };
+  edit(config);
   writeFileSync(configPath, JSON.stringify(config));
-  manifest[0].RepoTags = ["evil/expose:1"];
+  manifest[0].RepoTags = [tag];
   writeFileSync(join(work, "manifest.json"), JSON.stringify(manifest));
-  const evil = join(dir, "evil-expose-2.tar");
-  expect(Bun.spawnSync(["tar", "-cf", evil, "-C", work, "."]).exitCode).toBe(0);
-  ok(h("load", "-i", evil));
+  const edited = `${work}-edited.tar`;
+  expect(Bun.spawnSync(["tar", "-cf", edited, "-C", work, "."]).exitCode).toBe(0);
+  ok(h("load", "-i", edited));
+}
+
+test("an image's EXPOSE keys that are no port are left out: nothing of them reaches ps or inspect", () => {
+  loadEdited("evil/expose:1", (config) => {
+    config.config.ExposedPorts = {
+      "\u001b[31mRED\u001b[0m": {},
+      "80/tcp\nFAKEROW  up 2 days": {},
+      "99999/tcp": {},
+      ["__proto__"]: {},
+      "8080/tcp": {},
+      "53/UDP": {},
+    };
+  });
   ok(h("run", "-d", "--name", "rf-evil-expose", "evil/expose:1", "sleep", "60"));
   expect(ok(h("inspect", "-f", "{{json .Config.ExposedPorts}}", "rf-evil-expose")).trim()).toBe(
     '{"53/udp":{},"8080/tcp":{}}',
@@ -485,4 +492,18 @@ test("label and annotation keys a record cannot keep are refused, not lost", () 
     expect(h("container", "exists", "rf-proto").code).toBe(1);
   }
   expect(h("volume", "create", "--label", "prototype=1", "rf-proto-vol").code).toBe(125);
+});
+
+test("an image's words in an error (its entrypoint) reach the terminal escaped, on one line", () => {
+  loadEdited("evil/escape:1", (config) => {
+    config.config.Entrypoint = ["\u001b[31mRED\u001b]0;title\u0007\nsecond line\u009b"];
+  });
+  const r = h("run", "--rm", "evil/escape:1");
+  expect(r.code).toBe(127);
+  expect(r.stderr).toBe(
+    "hull: executable file not found in $PATH: \\x1b[31mRED\\x1b]0;title\\x07\\x0asecond line\\x9b (is it in the image?): No such file or directory\n",
+  );
+  // hull's own errors too (here a name from the command line)
+  const n = h("inspect", "no\u001bsuch");
+  expect(n.stderr).toBe("hull: no such object: no\\x1bsuch\n");
 });

@@ -1,6 +1,6 @@
 // Commands that take several names (rm, stop, kill, rmi...) act on each, as docker does: a failure
 // is one line of its own and the others still happen; the exit status is 1 when any failed.
-import { printErr } from "./output";
+import { printErr, visible } from "./output";
 
 export async function eachName(
   names: string[],
@@ -14,7 +14,7 @@ export async function eachName(
       await act(name);
     } catch (e) {
       if (ignore(e)) continue;
-      printErr(`hull: ${(e as Error).message}`);
+      printErr(`hull: ${visible((e as Error).message)}`);
       failed = true;
     }
   }

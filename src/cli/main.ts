@@ -3,7 +3,7 @@
 import type { ArgsDef } from "citty";
 import { parseInterspersed, UsageError } from "./argv";
 import type { HullCommand } from "./command";
-import { print, printErr } from "./output";
+import { print, printErr, visible } from "./output";
 import { mark } from "../sys/trace";
 import { commands } from "./table";
 import { VERSION } from "./version";
@@ -22,7 +22,7 @@ function fail(e: unknown, debug: boolean, args: string[] = []): never {
   try {
     root = storeRoot();
   } catch {}
-  printErr(`hull: ${(root && pathErrorInWords(e, storeFromArgs(args, root))) || err?.message || String(e)}`);
+  printErr(`hull: ${visible((root && pathErrorInWords(e, storeFromArgs(args, root))) || err?.message || String(e))}`);
   if (debug) {
     let c: unknown = err;
     while (c) {

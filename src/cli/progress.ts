@@ -1,6 +1,7 @@
 // Transfer progress for pull, push and load: on a terminal, one line per layer redrawn in place, with
 // bytes, rate and time left; elsewhere, one line per event (a log keeps no redraws).
 // (process.stderr is loaded only here: its first use costs ~10 ms, which a transfer can afford.)
+import { visible } from "./output";
 import { isatty } from "../sys/libc";
 
 export interface Progress {
@@ -45,7 +46,7 @@ const stderrSink = (): ProgressSink => ({ tty: isatty(2), write: (t) => process.
 
 export function progress(enabled: boolean, sink: ProgressSink = stderrSink()): Progress {
   if (!enabled) return { say() {}, finish() {} };
-  if (!sink.tty) return { say: (l) => sink.write(`${l}\n`), finish() {} };
+  if (!sink.tty) return { say: (l) => sink.write(`${visible(l)}\n`), finish() {} };
   const order: string[] = [];
   const state = new Map<string, string>();
   const started = new Map<string, number>();
@@ -65,7 +66,7 @@ export function progress(enabled: boolean, sink: ProgressSink = stderrSink()): P
   };
   return {
     say(line) {
-      sink.write(`${line}\n`);
+      sink.write(`${visible(line)}\n`);
       drawn = 0;
     },
     bytes(id, done, total) {

@@ -35,6 +35,7 @@ import { holderUserns } from "../network/holder-userns";
 import { buildEnv, readEnvFile } from "./env";
 import { overlayModeFromEnv, type RunOptions } from "./options";
 import { labelMap, reservedKey } from "./labels";
+import { visible } from "../cli/output";
 import { nameLink, releaseName, reserveName } from "./names";
 import { type ContainerRecord, processStart } from "./records";
 import { type ResolvedUser, resolveGroups, resolveUser } from "./user";
@@ -79,7 +80,7 @@ async function resolveRoot(o: RunOptions, paths: ReturnType<typeof storePaths>):
   let found: FoundImage | undefined;
   try {
     // the registry client loads only when a pull is needed
-    const say = o.quiet ? () => {} : (l: string) => console.error(l);
+    const say = o.quiet ? () => {} : (l: string) => console.error(visible(l));
     const pullNow = async () => (await import("../image/pull")).pull(store, name, { say });
     if (o.pull === "always") await pullNow();
     found = await findOrSeed(store, name);

@@ -507,3 +507,14 @@ test("an image's words in an error (its entrypoint) reach the terminal escaped, 
   const n = h("inspect", "no\u001bsuch");
   expect(n.stderr).toBe("hull: no such object: no\\x1bsuch\n");
 });
+
+test("a container's file names and command lines reach diff and top escaped, not as escape sequences", () => {
+  ok(
+    h("run", "-d", "--name", "rf-esc", "busybox", "sh", "-c", "touch \"$(printf 'a\\033]0;t\\007b')\"; exec sleep 60"),
+  );
+  for (let i = 0; i < 50 && !ok(h("diff", "rf-esc")).includes("A /a"); i++) Bun.sleepSync(50);
+  expect(ok(h("diff", "rf-esc"))).toContain("A /a\\x1b]0;t\\x07b\n");
+  expect(ok(h("diff", "rf-esc"))).not.toContain("\u001b");
+  expect(ok(h("top", "rf-esc"))).toContain("sleep 60");
+  ok(h("rm", "-f", "rf-esc"));
+});

@@ -12,7 +12,7 @@ import { storePaths, storeRoot } from "../../store/paths";
 import type { ArgsDef } from "citty";
 import { all, last, parseInterspersed } from "../argv";
 import type { HullCommand } from "../command";
-import { print } from "../output";
+import { print, visible } from "../output";
 import { format, openStore, rootArg, table } from "./image-common";
 import { formatArg, labelFields, renderListing, noTrunc } from "../listing";
 import { formatFlag, inspectPrinter } from "../inspected";
@@ -309,7 +309,8 @@ export const diff: HullCommand = {
     if (!args.container) throw new Error("hull diff needs a container");
     const { containerDiff } = await import("../../container/diff");
     const changes = await containerDiff(paths(args.root), String(args.container));
-    if (changes.length) print(changes.map((c) => `${c.kind} ${c.path}`).join("\n"));
+    // a path is the container's to name: its control characters shown, not sent to the terminal
+    if (changes.length) print(changes.map((c) => `${c.kind} ${visible(c.path)}`).join("\n"));
   },
 };
 
@@ -361,12 +362,19 @@ export const top: HullCommand = {
     const [container, ...psOptions] = p.positionals;
     if (!container) throw new Error("hull top needs a container: hull top CONTAINER [ps OPTIONS]");
     const { containerTop, containerTopWithPs } = await import("../../container/top");
-    if (psOptions.length > 0) return print(containerTopWithPs(paths(last(p, "root")), container, psOptions));
+    if (psOptions.length > 0)
+      return print(
+        containerTopWithPs(paths(last(p, "root")), container, psOptions)
+          .split("\n")
+          .map(visible)
+          .join("\n"),
+      );
     const rows = containerTop(paths(last(p, "root")), container);
     print(
       table([
         ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
-        ...rows.map((r) => [r.uid, String(r.pid), String(r.ppid), String(r.c), r.stime, r.tty, r.time, r.cmd]),
+        // a command line is the container's to write
+        ...rows.map((r) => [r.uid, String(r.pid), String(r.ppid), String(r.c), r.stime, r.tty, r.time, visible(r.cmd)]),
       ]),
     );
   },

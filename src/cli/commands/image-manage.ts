@@ -3,7 +3,7 @@ import { readFileText } from "../../sys/libc";
 import { confirmed, filterArg, forceArg, pruneFilter } from "../prune";
 import { imageHistory, inspectImage, pruneImages, removeImage, tagImage } from "../../image/manage";
 import type { HullCommand } from "../command";
-import { print } from "../output";
+import { print, visible } from "../output";
 import { format, openStore, rootArg, table } from "./image-common";
 import { formatFlag, inspectPrinter } from "../inspected";
 import { eachName } from "../each";
@@ -98,9 +98,10 @@ export const history: HullCommand = {
         ...rows.map((r) => [
           r.id,
           r.created ? format.ago(r.created) : "N/A",
-          cut(r.createdBy),
+          // the image's words: shown, not sent to the terminal
+          cut(visible(r.createdBy)),
           format.human(r.size),
-          r.comment,
+          visible(r.comment),
         ]),
       ]),
     );

@@ -363,6 +363,53 @@ describe.if(tools)("hull pull", () => {
     }
   });
 
+  test("a layer that fails while a large one still downloads: hull waits for it, and leaves no temp file", async () => {
+    const data = crypto.getRandomValues(new Uint8Array(3 * 1024 * 1024));
+    await publish("test/mixed:1", {
+      layers: [[{ header: { name: "data", size: data.length, mode: 0o644 }, body: data }], [file("small", "s\n")]],
+    });
+    const [big, small] = skopeoInspect(`${registry.host}/test/mixed:1`).Layers as [string, string];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req): Promise<Response> {
+        const url = new URL(req.url);
+        if (url.pathname.endsWith(`/blobs/${small}`)) {
+          // once the large one is well under way
+          await Bun.sleep(300);
+          // content that is not the digest: no retry, the pull fails at once
+          return new Response(Bun.gzipSync(new TextEncoder().encode("forged")));
+        }
+        if (req.method !== "GET" || !url.pathname.endsWith(`/blobs/${big}`)) return forward(req, registry.host);
+        const whole = new Uint8Array(await (await forward(req, registry.host)).arrayBuffer());
+        let at = 0;
+        // 256 KiB every 60 ms: the small layer's failure comes long before the end
+        const body = new ReadableStream<Uint8Array>({
+          async pull(ctl) {
+            await Bun.sleep(60);
+            if (at >= whole.length) return ctl.close();
+            ctl.enqueue(whole.slice(at, at + 256 * 1024));
+            at += 256 * 1024;
+          },
+        });
+        return new Response(body);
+      },
+    });
+    const fresh = makeStore();
+    try {
+      const r = await hullAsync(["pull", `127.0.0.1:${server.port}/test/mixed:1`], { root: fresh });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain(`content of ${small} hashes to`);
+      expect(readdirSync(join(fresh, "tmp"))).toEqual([]);
+      // the large one finished and is kept for the next pull
+      expect(existsSync(join(fresh, "blobs", "sha256", big.slice(7)))).toBe(true);
+      expect(userProcesses((n) => n === "hull")).toEqual([]);
+    } finally {
+      server.stop(true);
+      removeStore(fresh);
+    }
+  });
+
   test("two pulls of the same image at once leave one consistent store", async () => {
     await publish("test/race:1", { layers: [busyboxLayer(), [file("r1", "1\n")], [file("r2", "2\n")]] });
     const fresh = makeStore();

@@ -19,12 +19,25 @@ export interface PullEvents {
 const PARALLEL = 3;
 const MAX_CONFIG = 16 * 1024 * 1024;
 
+/**
+ * FN on each of ITEMS, LIMIT at a time. After a failure no new item starts, and the first failure is
+ * thrown once those running have ended: hull must not exit while a download or an unpacking still
+ * runs, or its temp file or directory outlives it.
+ */
 async function bounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
+    while (!failure && next < items.length) {
+      try {
+        await fn(items[next++] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   });
   await Promise.all(workers);
+  if (failure) throw failure.error;
 }
 
 export async function pull(

@@ -518,3 +518,13 @@ test("a container's file names and command lines reach diff and top escaped, not
   expect(ok(h("top", "rf-esc"))).toContain("sleep 60");
   ok(h("rm", "-f", "rf-esc"));
 });
+
+test("a zombie in the container (its io cannot be read) does not fail hull stats", () => {
+  // the child ends and pid 1 (exec'd sleep) never reaps it
+  ok(h("run", "-d", "--name", "rf-zombie", "busybox", "sh", "-c", "sleep 0.2 & exec sleep 60"));
+  Bun.sleepSync(1200);
+  const r = h("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "rf-zombie");
+  expect(r.stderr).toBe("");
+  expect(r.stdout.trim()).toBe("rf-zombie 2");
+  ok(h("rm", "-f", "rf-zombie"));
+});

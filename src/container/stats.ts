@@ -72,17 +72,29 @@ function sample(pid: number): Sample {
   }
   const s: Sample = { cpu: 0, memory: 0, limit: hostMemory(), pids: 0, read: 0, written: 0, ...network(pid) };
   for (const p of namespacePids(pid)) {
-    const stat = readFileText(`/proc/${p}/stat`);
+    const stat = procText(`/proc/${p}/stat`);
     if (!stat) continue;
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     s.cpu += ((num(f[11]) + num(f[12])) / TICKS) * 1e6;
-    s.memory += num(/^VmRSS:\s+(\d+)/m.exec(readFileText(`/proc/${p}/status`) ?? "")?.[1]) * 1024;
-    const io = readFileText(`/proc/${p}/io`) ?? "";
+    s.memory += num(/^VmRSS:\s+(\d+)/m.exec(procText(`/proc/${p}/status`))?.[1]) * 1024;
+    const io = procText(`/proc/${p}/io`);
     s.read += num(/^read_bytes: (\d+)/m.exec(io)?.[1]);
     s.written += num(/^write_bytes: (\d+)/m.exec(io)?.[1]);
     s.pids++;
   }
   return s;
+}
+
+/**
+ * A /proc file of one of the container's processes, "" when it cannot be read: the process may have
+ * ended, and a zombie's io refuses to be read (EACCES), which let any container fail hull stats.
+ */
+function procText(path: string): string {
+  try {
+    return readFileText(path) ?? "";
+  } catch {
+    return "";
+  }
 }
 
 /** The running containers KEYS names (all running ones when none), measured over INTERVAL ms. */

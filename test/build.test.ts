@@ -523,6 +523,18 @@ describe("more of the Dockerfile reference", () => {
     expect(child.Config.OnBuild ?? null).toBeNull();
   });
 
+  test("a base image's words in the build's lines (an ONBUILD trigger) show their control characters escaped", () => {
+    ok(
+      hull(["build", "-t", "parent:esc", context({ Dockerfile: "FROM busybox\nONBUILD LABEL x=\u001b]0;t\u0007\n" })], {
+        root,
+      }),
+    );
+    const r = hull(["build", "-t", "child:esc", context({ Dockerfile: "FROM parent:esc\n" })], { root });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("LABEL x=\\x1b]0;t\\x07");
+    expect(r.stderr).not.toContain("\u001b");
+  });
+
   test("FROM a stage, COPY --from by index and from an image, wildcards, USER by name", () => {
     const dir = context({
       Dockerfile: [

@@ -230,3 +230,26 @@ test("hull unshare runs a command as root in the user namespace", () => {
   expect(ok(hull(["unshare", "id", "-u"], { root })).trim()).toBe("0");
   expect(HULL).toBeTruthy();
 });
+
+test("search shows a registry's names with their control characters escaped: no escape sequence, no fake row", async () => {
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req) {
+      const url = new URL(req.url);
+      if (url.pathname === "/v2/_catalog")
+        return Response.json({ repositories: ["xa\u001b]0;PWNED\u0007b", "xline\nfake/row"] });
+      return Response.json({});
+    },
+  });
+  try {
+    const out = ok(await hullAsync(["search", `127.0.0.1:${server.port}/x`], { root }));
+    expect(out.trim().split("\n")).toEqual([
+      "NAME",
+      `127.0.0.1:${server.port}/xa\\x1b]0;PWNED\\x07b`,
+      `127.0.0.1:${server.port}/xline\\x0afake/row`,
+    ]);
+  } finally {
+    server.stop(true);
+  }
+});

@@ -10,7 +10,7 @@ import { writeFileAtomic } from "../../store/atomic";
 import { all, flag, last, parseInterspersed } from "../argv";
 import { type LimitFlag, limitArgs, limitsGiven } from "../limit-flags";
 import type { HullCommand } from "../command";
-import { print, printErr } from "../output";
+import { print, printErr, visible } from "../output";
 import { confirmed, forceArg } from "../prune";
 import { openStore } from "./image-common";
 
@@ -129,7 +129,9 @@ export const build: HullCommand = {
     });
     if (!r.success) throw new Error(r.issues[0].message);
     const quiet = r.output.quiet;
-    const id = await Builder.run(openStore(last(p, "root")), r.output, quiet ? () => {} : printErr);
+    // hull's own lines; they quote a base image's ONBUILD triggers and other words that are not ours
+    const say = (line: string) => printErr(visible(line));
+    const id = await Builder.run(openStore(last(p, "root")), r.output, quiet ? () => {} : say);
     const iidfile = last(p, "iidfile");
     if (iidfile) writeFileAtomic(resolve(iidfile), `${id}\n`);
     // -o - put a tar on stdout: the id after it would spoil it

@@ -1,6 +1,6 @@
 import { searchRegistry } from "../../image/search";
 import type { HullCommand } from "../command";
-import { print } from "../output";
+import { print, visible } from "../output";
 
 const command: HullCommand = {
   meta: { name: "search", description: "Search a registry's catalog: hull search REGISTRY/TERM" },
@@ -20,7 +20,8 @@ const command: HullCommand = {
     if (!Number.isInteger(limit) || limit < 1) throw new Error("--limit takes a positive whole number");
     const domain = spec.slice(0, slash);
     const found = await searchRegistry(domain, spec.slice(slash + 1), limit);
-    print(["NAME", ...found.map((r) => `${domain}/${r}`)].join("\n"));
+    // the registry's names: their control characters shown, not sent to the terminal (nor a fake row)
+    print(["NAME", ...found.map((r) => visible(`${domain}/${r}`))].join("\n"));
   },
 };
 export default command;

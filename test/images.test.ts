@@ -253,3 +253,28 @@ test("search shows a registry's names with their control characters escaped: no 
     server.stop(true);
   }
 });
+
+test("load of an archive whose tag is no name stores nothing: no untagged image is left", () => {
+  ok(h("run", "--rm", "busybox", "true"));
+  const before = ok(h("images", "-q", "-a"));
+  const archive = join(scratch, "badtag.tar");
+  const work = join(scratch, "badtag");
+  ok(h("save", "-o", archive, "busybox"));
+  mkdirSync(work);
+  expect(Bun.spawnSync(["tar", "-xf", archive, "-C", work]).exitCode).toBe(0);
+  const manifest = JSON.parse(readFileSync(join(work, "manifest.json"), "utf8"));
+  // another config (a label), so the image would be new
+  const config = JSON.parse(readFileSync(join(work, manifest[0].Config), "utf8"));
+  config.config.Labels = { fresh: "1" };
+  writeFileSync(join(work, "other.json"), JSON.stringify(config));
+  manifest[0].Config = "other.json";
+  manifest[0].RepoTags = ["bad\u001b:tag"];
+  writeFileSync(join(work, "manifest.json"), JSON.stringify(manifest));
+  const bad = join(scratch, "badtag-2.tar");
+  expect(Bun.spawnSync(["tar", "-cf", bad, "-C", work, "."]).exitCode).toBe(0);
+  const r = h("load", "-i", bad);
+  expect(r.code).toBe(125);
+  expect(r.stderr).toContain("invalid image reference");
+  expect(ok(h("images", "-q", "-a"))).toBe(before);
+  expect(readdirSync(join(root, "tmp"))).toEqual([]);
+});

@@ -217,6 +217,8 @@ async function register(
   mediaTypes?: string[],
   bytes?: LoadBytes,
 ): Promise<ImageRecord> {
+  // the tags parsed before anything is stored: a name that is none leaves no untagged image behind
+  const refs = tags.map((t) => parseReference(t));
   const { digest: id } = await importBlob(store, configPath);
   if (statSync(configPath).size > MAX_ARCHIVE_JSON) throw new Error(`${configPath}: the image config is too large`);
   const config = parseImageConfig(readFileSync(configPath, "utf8"), configPath);
@@ -238,10 +240,7 @@ async function register(
   const record: ImageRecord = { id, layers, created: new Date().toISOString() };
   await store.putImage(record);
   await store.editTags((index) => {
-    for (const t of tags) {
-      const r = parseReference(t);
-      index.tags[`${r.domain}/${r.path}:${r.tag ?? "latest"}`] = id;
-    }
+    for (const r of refs) index.tags[`${r.domain}/${r.path}:${r.tag ?? "latest"}`] = id;
   });
   return record;
 }

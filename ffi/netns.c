@@ -319,8 +319,9 @@ int holder_open(int create, int *userfd, int *netfd, char *msg, size_t len) {
     if (pid < 0) return -pid;
   } else if (!holder_maps_match(pid)) {
     snprintf(msg, len,
-             "the store's shared network namespace (holder %d) has other id maps than this run (the subordinate "
-             "ids changed since it started): it leaves a second after the last container using it ends (hull ps)",
+             "the store's shared network namespace (holder %d) was made with other id maps than this run's (by a run "
+             "with a single-id map, or before your subordinate ids changed): it leaves a second after the last "
+             "container using it ends (hull ps)",
              pid);
     return ESTALE;
   }
@@ -676,7 +677,7 @@ int run_net(int message_fd) {
   int rc = holder_open(0, &userfd, &netfd, msg, sizeof msg);
   if (rc == ENOENT && cfg.net_attach_n == 0) return 0; /* nothing to detach from */
   if (rc == ENOENT) return 3;
-  if (rc) die(rc, "%s", msg);
+  if (rc) die(rc == ESTALE ? 0 : rc, "%s", msg);
   if (cfg.net_attach_n == 0) {
     /* links (and bridges) deleted by name: the container may be gone already (hull rm) */
     rc = attach_here(userfd, netfd, -1, msg, sizeof msg);

@@ -912,7 +912,8 @@ static int run_once(int detach) {
     }
     if (rc) {
       remove_cleanup();
-      die(rc, "network: %s", nest_msg);
+      /* ESTALE: a holder of other maps, which the message says in words */
+      die(rc == ESTALE ? 0 : rc, "network: %s", nest_msg);
     }
     /* the default network through the shared namespace, when it has a way out; else as before */
     shared = h_user >= 0 && (cfg.flags & HULL_FLAG_NET_SHARED) && holder_outbound(h_user, h_net);

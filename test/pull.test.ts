@@ -410,6 +410,45 @@ describe.if(tools)("hull pull", () => {
     }
   });
 
+  test("a connection that breaks in the middle of a blob is one line naming the blob and the registry", async () => {
+    const data = crypto.getRandomValues(new Uint8Array(2 * 1024 * 1024));
+    await publish("test/reset:1", {
+      layers: [[{ header: { name: "d", size: data.length, mode: 0o644 }, body: data }]],
+    });
+    const [blob] = skopeoInspect(`${registry.host}/test/reset:1`).Layers as [string];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req): Promise<Response> {
+        const url = new URL(req.url);
+        if (req.method !== "GET" || !url.pathname.endsWith(`/blobs/${blob}`)) return forward(req, registry.host);
+        const whole = new Uint8Array(await (await forward(req, registry.host)).arrayBuffer());
+        let sent = false;
+        const body = new ReadableStream<Uint8Array>({
+          pull(ctl) {
+            if (sent) return ctl.error(new Error("reset by the test"));
+            sent = true;
+            ctl.enqueue(whole.slice(0, 512 * 1024));
+          },
+        });
+        return new Response(body, { headers: { "content-length": String(whole.length) } });
+      },
+      error: () => new Response("", { status: 500 }),
+    });
+    const fresh = makeStore();
+    try {
+      const r = await hullAsync(["pull", `127.0.0.1:${server.port}/test/reset:1`], { root: fresh });
+      expect(r.code).toBe(125);
+      const last = r.stderr.trim().split("\n").at(-1) ?? "";
+      expect(last).toStartWith(`hull: blob ${blob} from 127.0.0.1:${server.port}: `);
+      expect(last).not.toContain("verbose");
+      expect(readdirSync(join(fresh, "tmp"))).toEqual([]);
+    } finally {
+      server.stop(true);
+      removeStore(fresh);
+    }
+  });
+
   test("two pulls of the same image at once leave one consistent store", async () => {
     await publish("test/race:1", { layers: [busyboxLayer(), [file("r1", "1\n")], [file("r2", "2\n")]] });
     const fresh = makeStore();

@@ -62,7 +62,8 @@ export function idleLimited(stream: ReadableStream<Uint8Array>, ms: number, what
         else ctl.enqueue(value);
       } catch (e) {
         reader.cancel().catch(() => {});
-        ctl.error(e);
+        // a connection that broke mid-body: said in words, with what was being read
+        ctl.error(e instanceof RegistryError ? e : new RegistryError(`${what}: ${networkReason(e)}`));
       } finally {
         clearTimeout(timer);
       }
@@ -112,7 +113,13 @@ export function networkReason(e: unknown): string {
   };
   if (err?.code && byCode[err.code]) return byCode[err.code] as string;
   if (/redirect/i.test(err?.message ?? "")) return "too many redirects";
-  return (err?.message ?? String(e)).split("\n")[0]?.replace(/ Is the computer able to access the url\?$/, "") ?? "";
+  // Bun's advice to its own developers is no help to a user
+  return (
+    (err?.message ?? String(e))
+      .split("\n")[0]
+      ?.replace(/ Is the computer able to access the url\?$/, "")
+      .replace(/ For more information, pass `verbose: true` in the second argument to fetch\(\)$/, "") ?? ""
+  );
 }
 
 /**

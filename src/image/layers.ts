@@ -11,10 +11,17 @@ import { tmpEntry } from "../store/tmp";
 
 export type Compression = "none" | "gzip" | "zstd";
 
-export function compressionOf(mediaType: string, head?: Uint8Array): Compression {
+/** The compression a layer's MEDIA_TYPE names; undefined for a type hull does not know. */
+function compressionByType(mediaType: string): Compression | undefined {
   if (mediaType.endsWith("+gzip") || mediaType.endsWith(".tar.gzip")) return "gzip";
   if (mediaType.endsWith("+zstd")) return "zstd";
   if (mediaType.endsWith(".tar") || mediaType.endsWith(".tar.foreign")) return "none";
+  return undefined;
+}
+
+export function compressionOf(mediaType: string, head?: Uint8Array): Compression {
+  const byType = compressionByType(mediaType);
+  if (byType) return byType;
   // unknown media type: trust the magic bytes (a layer is never bzip2 or xz)
   const m = head ? compressionByMagic(head) : "none";
   return m === "gzip" || m === "zstd" ? m : "none";
@@ -143,7 +150,8 @@ export async function downloadAndUnpack(
   diffId: string,
   body: ReadableStream<Uint8Array>,
 ): Promise<{ size: number; skipped: string[] }> {
-  if (layer.size < FOLLOW_FROM || store.hasLayer(diffId)) {
+  // a media type hull does not know is told by the blob's first bytes, which must be there first
+  if (layer.size < FOLLOW_FROM || store.hasLayer(diffId) || compressionByType(layer.mediaType) === undefined) {
     await store.putBlob(layer.digest, body, layer.size);
     return ensureUnpacked(store, layer.digest, layer.mediaType, diffId);
   }

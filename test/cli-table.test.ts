@@ -118,6 +118,11 @@ test("docs/commands.md is the command table's; completions for bash, zsh and fis
   expect(complete("hull netw")).toEqual(["network"]);
   expect(complete("hull network c")).toEqual(["connect", "create"]);
   expect(complete("hull ps --f")).toEqual(["--filter", "--format"]);
+  // a flag's value that is a word, not a file
+  expect(complete("hull ps --filter st")).toEqual(["status="]);
+  expect(complete("hull inspect --type vo")).toEqual(["volume"]);
+  expect(complete("hull run --restart un")).toEqual(["unless-stopped"]);
+  expect(complete("hull run --network no")).toEqual(["none"]);
   expect(complete("hull logs ke")).toEqual(["kept"]);
   expect(complete("hull rmi ke")).toEqual(["kept:1"]);
   for (const shell of ["zsh", "fish"]) expect(ok(hull(["completion", shell], { root }))).toContain("network");

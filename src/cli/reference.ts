@@ -98,6 +98,29 @@ const TAKES_IMAGE = new Set(["create", "history", "image inspect", "image rm", "
 
 const flagsOf = (l: Leaf) => l.flags.flatMap((f) => [`--${f.long}`, ...(f.short ? [`-${f.short}`] : [])]).join(" ");
 
+/** the keys of every listing's --filter (ps, images, volume ls, network ls, events, prune) */
+const FILTER_KEYS = [
+  "ancestor",
+  "before",
+  "container",
+  "dangling",
+  "driver",
+  "event",
+  "exited",
+  "health",
+  "id",
+  "image",
+  "label",
+  "name",
+  "network",
+  "reference",
+  "since",
+  "status",
+  "type",
+  "until",
+  "volume",
+];
+
 /** `hull completion bash`: source it (or put it in ~/.local/share/bash-completion/completions/hull) */
 export function bashCompletion(groups: Map<string, string[]>, leaves: Leaf[]): string {
   const cases: string[] = [];
@@ -106,7 +129,16 @@ export function bashCompletion(groups: Map<string, string[]>, leaves: Leaf[]): s
   const objects = (set: Set<string>) => [...set].map((w) => `"${w}"`).join("|");
   return `# bash completion for hull, made by \`hull completion bash\` from its command table
 _hull() {
-  local cur=\${COMP_WORDS[COMP_CWORD]} path="" i w words="" flags=""
+  local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} path="" i w words="" flags=""
+  # the values of a few flags are words, not files
+  case "$prev" in
+    --filter) COMPREPLY=($(compgen -W "${FILTER_KEYS.map((k) => `${k}=`).join(" ")}" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
+    --type) COMPREPLY=($(compgen -W "container image volume network" -- "$cur")); return ;;
+    --network|--net) COMPREPLY=($(compgen -W "pasta slirp4netns $(hull network ls --format '{{.Name}}' 2>/dev/null)" -- "$cur")); return ;;
+    --format) COMPREPLY=($(compgen -W "json table" -- "$cur")); return ;;
+    --pull) COMPREPLY=($(compgen -W "missing always never" -- "$cur")); return ;;
+    --restart) COMPREPLY=($(compgen -W "no on-failure always unless-stopped" -- "$cur")); return ;;
+  esac
   # the command's words so far (not flags, not values)
   for ((i = 1; i < COMP_CWORD; i++)); do
     w=\${COMP_WORDS[i]}

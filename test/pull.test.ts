@@ -48,6 +48,25 @@ async function publish(name: string, ...specs: ImageSpec[]): Promise<BuiltImage>
   return layout;
 }
 
+/** One file NAME of BYTES random bytes (nothing compresses it), as a layer; and the bytes. */
+function randomLayer(name: string, bytes: number): [ImageSpec["layers"][number], Uint8Array] {
+  const data = crypto.getRandomValues(new Uint8Array(bytes));
+  return [[{ header: { name, size: data.length, mode: 0o644 }, body: data }], data];
+}
+
+/** WHOLE as a slow registry sends it: 256 KiB every MS, and nothing past END (a body cut short). */
+function slowly(whole: Uint8Array, ms: number, end = whole.length): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      await Bun.sleep(ms);
+      if (at >= end) return ctl.close();
+      ctl.enqueue(whole.slice(at, Math.min(end, at + 256 * 1024)));
+      at += 256 * 1024;
+    },
+  });
+}
+
 beforeAll(async () => {
   if (!tools) return;
   registry = await startRegistry();
@@ -310,10 +329,8 @@ describe.if(tools)("hull pull", () => {
 
   // a layer of 1 MiB or more is unpacked while it downloads: the unpacker follows the blob's temp file
   test("a large layer unpacks while it downloads, slowly; a download cut short stops both, leaving nothing", async () => {
-    const data = crypto.getRandomValues(new Uint8Array(3 * 1024 * 1024));
-    await publish("test/big:1", {
-      layers: [busyboxLayer(), [{ header: { name: "data", size: data.length, mode: 0o644 }, body: data }]],
-    });
+    const [layer, data] = randomLayer("data", 3 * 1024 * 1024);
+    await publish("test/big:1", { layers: [busyboxLayer(), layer] });
     const big = skopeoInspect(`${registry.host}/test/big:1`).Layers[1] as string;
     let cut = true;
     const server = Bun.serve({
@@ -323,21 +340,8 @@ describe.if(tools)("hull pull", () => {
         const url = new URL(req.url);
         if (req.method !== "GET" || !url.pathname.endsWith(`/blobs/${big}`)) return forward(req, registry.host);
         const whole = new Uint8Array(await (await forward(req, registry.host)).arrayBuffer());
-        // 256 KiB every 20 ms; cut: the body ends after 2 MiB
-        const end = cut ? 2 * 1024 * 1024 : whole.length;
-        let at = 0;
-        const body = new ReadableStream<Uint8Array>({
-          async pull(ctl) {
-            await Bun.sleep(20);
-            if (at >= end) {
-              ctl.close();
-              return;
-            }
-            ctl.enqueue(whole.slice(at, Math.min(end, at + 256 * 1024)));
-            at += 256 * 1024;
-          },
-        });
-        return new Response(body);
+        // cut: the body ends after 2 MiB
+        return new Response(slowly(whole, 20, cut ? 2 * 1024 * 1024 : whole.length));
       },
     });
     const fresh = makeStore();
@@ -364,10 +368,7 @@ describe.if(tools)("hull pull", () => {
   });
 
   test("a layer that fails while a large one still downloads: hull waits for it, and leaves no temp file", async () => {
-    const data = crypto.getRandomValues(new Uint8Array(3 * 1024 * 1024));
-    await publish("test/mixed:1", {
-      layers: [[{ header: { name: "data", size: data.length, mode: 0o644 }, body: data }], [file("small", "s\n")]],
-    });
+    await publish("test/mixed:1", { layers: [randomLayer("data", 3 * 1024 * 1024)[0], [file("small", "s\n")]] });
     const [big, small] = skopeoInspect(`${registry.host}/test/mixed:1`).Layers as [string, string];
     const server = Bun.serve({
       hostname: "127.0.0.1",
@@ -382,17 +383,8 @@ describe.if(tools)("hull pull", () => {
         }
         if (req.method !== "GET" || !url.pathname.endsWith(`/blobs/${big}`)) return forward(req, registry.host);
         const whole = new Uint8Array(await (await forward(req, registry.host)).arrayBuffer());
-        let at = 0;
         // 256 KiB every 60 ms: the small layer's failure comes long before the end
-        const body = new ReadableStream<Uint8Array>({
-          async pull(ctl) {
-            await Bun.sleep(60);
-            if (at >= whole.length) return ctl.close();
-            ctl.enqueue(whole.slice(at, at + 256 * 1024));
-            at += 256 * 1024;
-          },
-        });
-        return new Response(body);
+        return new Response(slowly(whole, 60));
       },
     });
     const fresh = makeStore();
@@ -411,10 +403,7 @@ describe.if(tools)("hull pull", () => {
   });
 
   test("a connection that breaks in the middle of a blob is one line naming the blob and the registry", async () => {
-    const data = crypto.getRandomValues(new Uint8Array(2 * 1024 * 1024));
-    await publish("test/reset:1", {
-      layers: [[{ header: { name: "d", size: data.length, mode: 0o644 }, body: data }]],
-    });
+    await publish("test/reset:1", { layers: [randomLayer("d", 2 * 1024 * 1024)[0]] });
     const [blob] = skopeoInspect(`${registry.host}/test/reset:1`).Layers as [string];
     const server = Bun.serve({
       hostname: "127.0.0.1",

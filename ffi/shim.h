@@ -203,6 +203,15 @@ void trace(const char *label);
 int read_full(int fd, void *buf, size_t len);
 ssize_t read_small_file(const char *path, char *buf, size_t size);
 void print_line(const char *prefix, const char *msg);
+/* FD over the unix socket SOCK (SCM_RIGHTS), with DATA as the message's bytes; sendmsg's result */
+ssize_t send_fd_with(int sock, int fd, const char *data);
+
+/* oci.c: hull oci's --console-socket, --pid-file and namespaces joined by path */
+int send_console(int master, char *why, size_t len);
+void oci_console_connect_now(void);
+void open_pid_dir(void);
+void write_plain_pidfile(pid_t pid);
+void join_paths(void);
 int fd_is(int fd, const char *path);
 pid_t spawn(const char *const argv[]);
 pid_t spawn_quiet(const char *const argv[]);

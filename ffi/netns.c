@@ -249,9 +249,6 @@ static pid_t holder_start(char *msg, size_t len) {
   return b;
 }
 
-/* With HULL_REC_HOLDER_DIR: join the live holder's user namespace as its root (the caller owns it, so
- * setns gives every capability there, over every id of its map: the store's). 1 when joined; 0 when
- * there is none to join, and nothing was changed. */
 /* Do MAP (a message's "0 1000 1 1 100000 65536") and the text of a /proc uid_map or gid_map name the
  * same extents? Both are lists of numbers, spaced differently. */
 static int same_map(const char *map, const char *proc_text) {
@@ -280,6 +277,9 @@ static int holder_maps_match(pid_t pid) {
   return read_small_file(path, text, sizeof text) > 0 && same_map(cfg.holder_gidmap, text);
 }
 
+/* With HULL_REC_HOLDER_DIR: join the live holder's user namespace as its root (the caller owns it, so
+ * setns gives every capability there, over every id of its map: the store's). 1 when joined; 0 when
+ * there is none to join, or its maps are not this run's (holder_maps_match), and nothing was changed. */
 int join_holder_userns(void) {
   if (!cfg.holder_dir) return 0;
   pid_t pid = holder_pid();

@@ -177,7 +177,6 @@ export interface LogOpts {
   envRegex?: RegExp;
 }
 
-/** --log-opt: docker's json-file options hull keeps; another is refused by name */
 /** --stop-signal's value checked; the refusal names the flag (a script's header line is found by it) */
 async function checkStopSignal(name: string): Promise<void> {
   try {
@@ -187,6 +186,7 @@ async function checkStopSignal(name: string): Promise<void> {
   }
 }
 
+/** --log-opt: docker's json-file options hull keeps; another is refused by name */
 export function parseLogOpts(opts: string[]): LogOpts {
   const out: LogOpts = {};
   for (const opt of opts) {

@@ -88,11 +88,8 @@ export class ImageStore {
   /**
    * Store STREAM as the blob DIGEST. Written under a temp name and renamed only once the digest (and
    * size, when known) matched, so an interrupted or corrupt download never becomes visible.
-   */
-  /**
-   * Store STREAM as blob DIGEST (checked against it, and SIZE when given). TMP_READY gets the temp
-   * file's path once it exists and before a byte is in it, for a reader that follows the download
-   * (the file is renamed into place when complete, or removed when the download fails).
+   * TMP_READY gets the temp file's path once it exists and before a byte is in it, for a reader that
+   * follows the download (the file is renamed into place when complete, or removed when it fails).
    */
   async putBlob(
     digest: string,

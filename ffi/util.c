@@ -46,16 +46,20 @@ static void log_error(const char *msg, int err) {
   close(fd);
 }
 
-/* S on F with its control characters (C0, DEL, and C1 as UTF-8 encodes them) shown as \xHH: a message
- * may quote an image's words (its entrypoint, a path), which must not reach the caller's terminal as
- * escape sequences, nor break the error's one line in two */
+/* S on F with its control characters (C0 but tab, DEL, and C1 as UTF-8 encodes them) shown as \xHH, and the
+ * line separators U+2028 and U+2029 as \uHHHH, as src/sys/control-chars.ts's visible() shows them: a
+ * message may quote an image's words (its entrypoint, a path), which must not reach the caller's
+ * terminal as escape sequences, nor break the error's one line in two */
 static void put_visible(FILE *f, const char *s) {
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p < 0x20 || *p == 0x7f) {
+    if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
       fprintf(f, "\\x%02x", *p);
     } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
       fprintf(f, "\\x%02x", p[1]);
       p++;
+    } else if (*p == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+      fprintf(f, "\\u20%02x", p[2] - 0x80);
+      p += 2;
     } else {
       fputc(*p, f);
     }

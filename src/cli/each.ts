@@ -1,6 +1,7 @@
 // Commands that take several names (rm, stop, kill, rmi...) act on each, as docker does: a failure
 // is one line of its own and the others still happen; the exit status is 1 when any failed.
-import { printErr, visible } from "./output";
+import { printErr } from "./output";
+import { visible } from "../sys/control-chars";
 
 export async function eachName(
   names: string[],

@@ -3,7 +3,8 @@
 import type { ArgsDef } from "citty";
 import { parseInterspersed, UsageError } from "./argv";
 import type { HullCommand } from "./command";
-import { print, printErr, visible } from "./output";
+import { print, printErr } from "./output";
+import { visible } from "../sys/control-chars";
 import { mark } from "../sys/trace";
 import { commands } from "./table";
 import { VERSION } from "./version";

@@ -3,16 +3,6 @@
 // console.* writes straight to the descriptor.
 import { type Fd, writeAll } from "../sys/libc";
 
-/**
- * TEXT with its control characters (C0 but tab, DEL, C1) shown as \xHH: an error or a note may quote
- * an image's or a layer's words (an entrypoint, a file name), which must neither reach a terminal as
- * escape sequences nor break the one line in two.
- */
-export function visible(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
-
 /** TEXT plus a newline on stdout. */
 export function print(text: string): void {
   console.log(text);

@@ -1,7 +1,7 @@
 // Transfer progress for pull, push and load: on a terminal, one line per layer redrawn in place, with
 // bytes, rate and time left; elsewhere, one line per event (a log keeps no redraws).
 // (process.stderr is loaded only here: its first use costs ~10 ms, which a transfer can afford.)
-import { visible } from "./output";
+import { visible } from "../sys/control-chars";
 import { isatty } from "../sys/libc";
 
 export interface Progress {

@@ -35,7 +35,7 @@ import { holderUserns } from "../network/holder-userns";
 import { buildEnv, readEnvFile } from "./env";
 import { overlayModeFromEnv, type RunOptions } from "./options";
 import { labelMap, reservedKey } from "./labels";
-import { visible } from "../cli/output";
+import { visible } from "../sys/control-chars";
 import { nameLink, releaseName, reserveName } from "./names";
 import { type ContainerRecord, processStart } from "./records";
 import { type ResolvedUser, resolveGroups, resolveUser } from "./user";

@@ -10,7 +10,8 @@ import { writeFileAtomic } from "../../store/atomic";
 import { all, flag, last, parseInterspersed } from "../argv";
 import { type LimitFlag, limitArgs, limitsGiven } from "../limit-flags";
 import type { HullCommand } from "../command";
-import { print, printErr, visible } from "../output";
+import { print, printErr } from "../output";
+import { visible } from "../../sys/control-chars";
 import { confirmed, forceArg } from "../prune";
 import { openStore } from "./image-common";
 

@@ -1,6 +1,7 @@
 import { searchRegistry } from "../../image/search";
 import type { HullCommand } from "../command";
-import { print, visible } from "../output";
+import { print } from "../output";
+import { visible } from "../../sys/control-chars";
 
 const command: HullCommand = {
   meta: { name: "search", description: "Search a registry's catalog: hull search REGISTRY/TERM" },

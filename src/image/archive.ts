@@ -9,7 +9,7 @@ import * as v from "valibot";
 import { schemaProblem } from "./schema-problem";
 import { type ImageConfig, parseImageConfig } from "./config";
 import { sha256 } from "./digest";
-import { compressionOf, diffSizeOf, ensureUnpacked } from "./layers";
+import { compressionOf, diffSizesOf, ensureUnpacked } from "./layers";
 import { isTarHeader } from "./magic";
 import { findImage } from "./lookup";
 import { hostPlatform, MEDIA, parseManifest, selectPlatform } from "./manifest";
@@ -228,6 +228,7 @@ async function register(
     );
   }
   const layers: ImageRecord["layers"] = [];
+  const measured: number[] = [];
   for (const [i, p] of layerPaths.entries()) {
     const { digest, size } = await importBlob(store, p, bytes);
     const head = new Uint8Array(await Bun.file(p).slice(0, 4).arrayBuffer());
@@ -235,9 +236,18 @@ async function register(
     const mediaType = `application/vnd.oci.image.layer.v1.tar${c === "none" ? "" : `+${c}`}`;
     const diffId = config.rootfs.diff_ids[i] as string;
     const unpacked = await ensureUnpacked(store, digest, mediaType, diffId);
-    layers.push({ digest, diffId, size, mediaType, ...diffSizeOf(store, diffId, mediaType, unpacked.size) });
+    layers.push({ digest, diffId, size, mediaType });
+    measured.push(unpacked.size);
   }
-  const record: ImageRecord = { id, layers, created: new Date().toISOString() };
+  const sizes = diffSizesOf(
+    store,
+    layers.map((l, i) => ({ diffId: l.diffId, mediaType: l.mediaType, unpacked: measured[i] })),
+  );
+  const record: ImageRecord = {
+    id,
+    layers: layers.map((l, i) => ({ ...l, ...sizes[i] })),
+    created: new Date().toISOString(),
+  };
   await store.putImage(record);
   await store.editTags((index) => {
     for (const r of refs) index.tags[`${r.domain}/${r.path}:${r.tag ?? "latest"}`] = id;

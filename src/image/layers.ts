@@ -175,25 +175,32 @@ export async function downloadAndUnpack(
 }
 
 /**
- * The diffSize field of a layer record whose blob has MEDIA_TYPE: UNPACKED (the size ensureUnpacked
- * just measured), else what another image's record knows of layer DIFF_ID; none for an
- * uncompressed blob (its size is the layer's).
+ * The diffSize fields of an image's layer records, each blob of MEDIA_TYPE: UNPACKED (the size
+ * ensureUnpacked just measured), else what another image's record knows of layer DIFF_ID; none for
+ * an uncompressed blob (its size is the layer's). The store's records are read once, and only when
+ * a layer needs them.
  */
-export function diffSizeOf(
+export function diffSizesOf(
   store: ImageStore,
-  diffId: string,
-  mediaType: string,
-  unpacked: number | undefined,
-): { diffSize?: number } {
-  if (compressionOf(mediaType) === "none") return {};
-  if (unpacked) return { diffSize: unpacked };
-  for (const img of store.images())
-    for (const l of img.layers) {
-      if (l.diffId !== diffId) continue;
-      const known = l.diffSize ?? (compressionOf(l.mediaType) === "none" ? l.size : undefined);
-      if (known !== undefined) return { diffSize: known };
+  layers: { diffId: string; mediaType: string; unpacked?: number }[],
+): { diffSize?: number }[] {
+  let known: Map<string, number> | undefined;
+  const knownSize = (diffId: string) => {
+    if (!known) {
+      known = new Map();
+      for (const img of store.images())
+        for (const l of img.layers) {
+          const size = l.diffSize ?? (compressionOf(l.mediaType) === "none" ? l.size : undefined);
+          if (size !== undefined && !known.has(l.diffId)) known.set(l.diffId, size);
+        }
     }
-  return {};
+    return known.get(diffId);
+  };
+  return layers.map(({ diffId, mediaType, unpacked }) => {
+    if (compressionOf(mediaType) === "none") return {};
+    const size = unpacked || knownSize(diffId);
+    return size === undefined ? {} : { diffSize: size };
+  });
 }
 
 /** Remove PATHS, which may hold files of subordinate ids, through the user namespace. */

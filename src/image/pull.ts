@@ -2,7 +2,7 @@
 // each verified against its digest while it streams into the store, then unpacked once per diff id.
 import { parseImageConfig } from "./config";
 import { counting } from "./counting";
-import { diffSizeOf, downloadAndUnpack, ensureUnpacked } from "./layers";
+import { diffSizesOf, downloadAndUnpack, ensureUnpacked } from "./layers";
 import { hostPlatform, parseManifest, type Platform, selectPlatform } from "./manifest";
 import { formatReference, nameCandidates, parseReference, type Reference } from "./reference";
 import { loadConfig } from "../store/config";
@@ -132,6 +132,10 @@ async function pullLocked(
       );
     }
   });
+  const sizes = diffSizesOf(
+    store,
+    manifest.layers.map((l, i) => ({ diffId: diffIds[i] as string, mediaType: l.mediaType, unpacked: diffSizes[i] })),
+  );
   const record: ImageRecord = {
     id: manifest.config.digest,
     manifestDigest,
@@ -140,7 +144,7 @@ async function pullLocked(
       diffId: diffIds[i] as string,
       size: l.size,
       mediaType: l.mediaType,
-      ...diffSizeOf(store, diffIds[i] as string, l.mediaType, diffSizes[i]),
+      ...sizes[i],
     })),
     created: new Date().toISOString(),
   };

@@ -9,6 +9,8 @@ import type { InflateReply, InflateRequest } from "./inflate-protocol";
 declare const self: Worker;
 
 const WINDOW = 8 * 1024 * 1024;
+/** the follower's word for a download that failed (its temp file gone before the end) */
+const STOPPED = "the layer's download stopped before its end";
 let inFlight = 0;
 let wake: (() => void) | undefined;
 
@@ -31,7 +33,7 @@ function followed(path: string, done: string, size: number): ReadableStream<Uint
     try {
       fd = openSync(done, "r");
     } catch {
-      throw new Error("the layer's download stopped before its end");
+      throw new Error(STOPPED);
     }
   }
   let offset = 0;
@@ -53,7 +55,7 @@ function followed(path: string, done: string, size: number): ReadableStream<Uint
         }
         if (fstatSync(fd).nlink === 0) {
           close();
-          ctl.error(new Error("the layer's download stopped before its end"));
+          ctl.error(new Error(STOPPED));
           return;
         }
         await Bun.sleep(5);

@@ -1,6 +1,10 @@
 // Content digests: every manifest and blob hull stores is checked against the digest that names it.
 export class DigestMismatchError extends Error {}
 
+/** Content that should hash to EXPECTED hashed to GOT: the error, in one wording wherever it is found. */
+export const contentMismatch = (expected: string, got: string) =>
+  new DigestMismatchError(`content of ${expected} hashes to ${got}`);
+
 export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
 export function sha256(data: Uint8Array | string): string {
@@ -31,7 +35,7 @@ export function verifyingStream(expected: string, expectedSize?: number): Transf
     },
     flush(controller) {
       const got = `sha256:${hasher.digest("hex")}`;
-      if (got !== expected) controller.error(new DigestMismatchError(`content of ${expected} hashes to ${got}`));
+      if (got !== expected) controller.error(contentMismatch(expected, got));
       else if (expectedSize !== undefined && size !== expectedSize)
         controller.error(new DigestMismatchError(`${expected}: ${size} bytes, the manifest announced ${expectedSize}`));
     },

@@ -2,7 +2,7 @@
 // every id of the container's range can own files: unpacking by hull itself re-executed there
 // (`hull __unpack-layer`), removal by the shim's `remove` mode.
 import { removeInUserNamespace, runInUserNamespace } from "../runtime/userns-exec";
-import { DigestMismatchError, digestHex, verifyingStream } from "./digest";
+import { contentMismatch, digestHex, verifyingStream } from "./digest";
 import type { InflateReply, InflateRequest } from "./inflate-protocol";
 import { compressionByMagic } from "./magic";
 import type { ImageStore } from "./store";
@@ -122,8 +122,7 @@ function inflatedInWorker(
       }
       worker.terminate();
       if ("error" in reply) ctl.error(new Error(reply.error));
-      else if (reply.end.digest !== diffId)
-        ctl.error(new DigestMismatchError(`content of ${diffId} hashes to ${reply.end.digest}`));
+      else if (reply.end.digest !== diffId) ctl.error(contentMismatch(diffId, reply.end.digest));
       else {
         size = reply.end.size;
         ctl.close();

@@ -355,14 +355,12 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     throw RunError.from(e);
   }
   let shmSize: number | undefined;
-  if (o.shmSize !== undefined || o.stopSignal !== undefined) {
+  if (o.shmSize !== undefined) {
     await import("../runtime/cgroup");
-    if (o.shmSize !== undefined) {
-      shmSize = shmBytes(o.shmSize);
-      if (!shmSize) throw new RunError(`--shm-size takes a size from 4k to 8p, such as 64m or 1g, not ${o.shmSize}`);
-    }
-    if (o.stopSignal !== undefined) await checkStopSignal(o.stopSignal);
+    shmSize = shmBytes(o.shmSize);
+    if (!shmSize) throw new RunError(`--shm-size takes a size from 4k to 8p, such as 64m or 1g, not ${o.shmSize}`);
   }
+  if (o.stopSignal !== undefined) await checkStopSignal(o.stopSignal);
   let security: Security;
   try {
     security = await resolveSecurity(o);

@@ -95,7 +95,6 @@ export interface DfRow {
   Reclaimable: number;
 }
 
-/** docker system df: images, containers, volumes and the build cache, in bytes. */
 /** `system df -v`'s lines: each image, container and volume with its size. */
 export interface DiskDetail {
   images: {
@@ -112,6 +111,7 @@ export interface DiskDetail {
   cacheEntries: number;
 }
 
+/** docker system df: images, containers, volumes and the build cache, in bytes. */
 export function diskUsage(paths: StorePaths): DfRow[] {
   return diskUsageOf(diskDetail(paths));
 }
@@ -124,13 +124,16 @@ export function diskDetail(paths: StorePaths): DiskDetail {
   const imagesOfLayer = new Map<string, number>();
   for (const img of images)
     for (const l of img.layers) imagesOfLayer.set(l.digest, (imagesOfLayer.get(l.digest) ?? 0) + 1);
+  const containersOf = new Map<string, number>();
+  for (const c of all)
+    if (c.record.imageId) containersOf.set(c.record.imageId, (containersOf.get(c.record.imageId) ?? 0) + 1);
   return {
     images: images.map((img) => ({
       id: img.id,
       created: img.created,
       size: img.layers.reduce((a, l) => a + layerBytes(l), 0),
       shared: img.layers.reduce((a, l) => a + ((imagesOfLayer.get(l.digest) ?? 0) > 1 ? layerBytes(l) : 0), 0),
-      containers: all.filter((c) => c.record.imageId === img.id).length,
+      containers: containersOf.get(img.id) ?? 0,
       layers: img.layers.map((l) => ({ digest: l.digest, size: layerBytes(l) })),
     })),
     containers: all.map((c) => ({

@@ -25,9 +25,11 @@ build/hull-shim: $(wildcard ffi/*.c ffi/*.h)
 build/busybox-image/layer.tar: rootfs/build.sh $(wildcard rootfs/etc/*)
 	busybox=$$(tools/static-busybox) && BUSYBOX=$$busybox sh rootfs/build.sh build/busybox-image
 
+# no .env or bunfig.toml autoloading: a compiled Bun program reads them from the working directory,
+# so a checkout's .env could set HULL_ROOT, PATH (the helpers hull starts) or HULL_CONFIG for hull
 dist/hull: $(BUN) $(SRC) build/hull-shim build/busybox-image/layer.tar
 	@mkdir -p dist
-	$(BUN) build --compile --minify --splitting --bytecode --format=esm --sourcemap=none src/cli/main.ts src/image/inflate-worker.ts --outfile $@
+	$(BUN) build --compile --no-compile-autoload-dotenv --no-compile-autoload-bunfig --minify --splitting --bytecode --format=esm --sourcemap=none src/cli/main.ts src/image/inflate-worker.ts --outfile $@
 
 test: dist/hull
 	$(BUN) test --timeout 60000

@@ -48,7 +48,7 @@ export function removeStore(root: string): void {
 }
 
 /** A bare environment for hull: PATH, HOME and the test's store. */
-function hullEnv(opts: { root: string; env?: Record<string, string> }): Record<string, string> {
+export function hullEnv(opts: { root: string; env?: Record<string, string> }): Record<string, string> {
   return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? "/tmp",

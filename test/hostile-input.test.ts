@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packTar, type TarEntry } from "modern-tar";
 import { busyboxLayer, dir, file, link } from "./fixtures/oci";
-import { hull, hullAsync, makeStore, ok, removeStore, requireUnprivileged } from "./helpers";
+import { HULL, hull, hullAsync, hullEnv, makeStore, ok, removeStore, requireUnprivileged } from "./helpers";
 
 requireUnprivileged();
 
@@ -62,6 +62,41 @@ describe("layers", () => {
       ),
     );
     expect(ok(hull(["run", "--rm", "fifo:1", "sh", "-c", "test -p /run/pipe && echo fifo"], { root }))).toBe("fifo\n");
+  });
+});
+
+describe("the working directory", () => {
+  // a compiled Bun program loads .env (and bunfig.toml) from where it is started: hull run in a
+  // checkout whose .env sets PATH would start the checkout's "pasta", a HULL_CONFIG its config
+  test("a .env where hull starts sets nothing in hull", () => {
+    const checkout = mkdtempSync(join(work, "checkout-"));
+    writeFileSync(join(checkout, ".env"), "FROM_DOTENV=leaked\nHULL_CONFIG=/nonexistent/hull.toml\n");
+    writeFileSync(join(checkout, ".env.local"), "FROM_DOTENV_LOCAL=leaked\n");
+    const r = Bun.spawnSync(
+      [
+        HULL,
+        "run",
+        "--rm",
+        "-e",
+        "FROM_DOTENV",
+        "-e",
+        "FROM_DOTENV_LOCAL",
+        "busybox",
+        "sh",
+        "-c",
+        'echo "${FROM_DOTENV:-unset} ${FROM_DOTENV_LOCAL:-unset}"',
+      ],
+      { cwd: checkout, env: hullEnv({ root }), stdout: "pipe", stderr: "pipe" },
+    );
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString()).toBe("unset unset\n");
+    const info = Bun.spawnSync([HULL, "info"], {
+      cwd: checkout,
+      env: hullEnv({ root }),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(info.stdout.toString()).not.toContain("/nonexistent/hull.toml");
   });
 });
 

@@ -84,6 +84,7 @@ describe("the working directory", () => {
         "busybox",
         "sh",
         "-c",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the container's shell expands it
         'echo "${FROM_DOTENV:-unset} ${FROM_DOTENV_LOCAL:-unset}"',
       ],
       { cwd: checkout, env: hullEnv({ root }), stdout: "pipe", stderr: "pipe" },

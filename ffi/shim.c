@@ -36,6 +36,9 @@ static int net_pipe[2] = {-1, -1};
 /* the container stage -> the user-namespace stage: lo is up in the new network namespace. pasta binds
  * its sockets for loopback traffic (udp to 127.0.0.1) there as it starts, and needs lo up for it. */
 static int lo_pipe[2] = {-1, -1};
+/* this container's network has a helper of its own (pasta, slirp4netns) to start on its pid: not one
+ * through the shared namespace, whose pasta runs already */
+static int own_helper;
 static struct winsize host_winsize; /* read before clone; applied to the new pty */
 static int have_winsize;
 /* hull oci create: the start FIFO, opened by the parent (the container's root may not reach the
@@ -198,6 +201,8 @@ static void __attribute__((noreturn)) container_stage(void) {
     loopback_up();
     write_all(lo_pipe[1], "1", 1);
     close(lo_pipe[1]);
+  } else if (cfg.net_helper) {
+    loopback_up();
   }
   /* Into the limits before anything else runs, so every process of the container is in them;
    * the host's /sys/fs/cgroup is still there (no pivot yet). Only the container: hull's own
@@ -437,6 +442,7 @@ static void __attribute__((noreturn)) userns_stage(void) {
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die(errno, "make mounts private");
   int kernel_err = mount_kernel_overlay();
   if (cfg.overlay && !overlay_mounted) mount_fuse_overlay(kernel_err);
+  trace("stage: root mounted");
 
   int code = HULL_EXIT_SETUP;
   if (hooks_pipe[1] >= 0) close(hooks_pipe[1]);
@@ -444,7 +450,7 @@ static void __attribute__((noreturn)) userns_stage(void) {
   /* OOM kills are counted from here: a cgroup a restart reuses has the earlier runs' in it */
   long oom_before = oom_kills();
   /* The container stage gets the remaining namespaces; with NEWPID it is pid 1 there. */
-  if (cfg.net_helper && pipe2(lo_pipe, O_CLOEXEC) < 0) report(errno, HULL_EXIT_SETUP, "pipe");
+  if (own_helper && pipe2(lo_pipe, O_CLOEXEC) < 0) report(errno, HULL_EXIT_SETUP, "pipe");
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(cfg.nsflags | SIGCHLD), 0, 0, 0, 0);
   if (pid < 0) {
     report(errno, HULL_EXIT_SETUP, "clone container namespaces");
@@ -452,12 +458,14 @@ static void __attribute__((noreturn)) userns_stage(void) {
     close(sync_wr);
     container_stage();
   } else {
+    trace("stage: container cloned");
     if (lo_pipe[0] >= 0) {
       /* the parent starts the helper on the pid: only once lo is up (or the container is gone) */
       char up;
       close(lo_pipe[1]);
       if (read_full(lo_pipe[0], &up, 1) != 1) {}
       close(lo_pipe[0]);
+      trace("stage: lo up");
     }
     int32_t p = pid;
     write_all(sync_wr, &p, sizeof p);
@@ -845,6 +853,7 @@ static int run_once(int detach) {
     die(errno, "open the start FIFO %s", cfg.start_fifo);
   if ((have_hooks(HULL_HOOK_PRESTART) || have_hooks(HULL_HOOK_CREATE_RUNTIME)) && pipe2(hooks_pipe, O_CLOEXEC) < 0)
     die(errno, "pipe");
+  own_helper = cfg.net_helper && !cfg.net_no_outbound && !shared;
   unsigned long own_userns = (cfg.flags & HULL_FLAG_NO_USERNS) ? 0 : CLONE_NEWUSER;
   trace(cfg.holder_dir ? "shared namespace opened" : "clone");
   pid_t ns_pid = h_user >= 0   ? clone_under(h_user, -1, nest_msg, sizeof nest_msg)
@@ -937,7 +946,7 @@ static int run_once(int detach) {
       }
     }
     holder_release();
-    if (up && cfg.net_helper && !cfg.net_no_outbound && !shared) {
+    if (up && own_helper) {
       helper = start_net_helper(ctr, &err);
       if (helper <= 0) have_err = 1, up = 0;
       /* `hull rm -f` kills this process outright; the helper then dies by its parent-death signal,

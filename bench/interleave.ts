@@ -1,0 +1,60 @@
+// Times commands in turns (a, b, c, a, b, c, ...) rather than one after another as hyperfine does.
+// On these shared 2-core machines a host's speed drifts by 20% within a minute; run back to back, a
+// command measured in a slow minute looks slower than its neighbour by more than the few ms a
+// comparison such as "the default network adds at most 5 ms" is about. In turns, every command sees
+// the same drift. Writes hyperfine's --export-json shape (seconds), so the benches' reports read either.
+//   bun bench/interleave.ts [--runs N] [--warmup N] --export-json FILE -n NAME 'CMD ARGS' [-n NAME 'CMD'] ...
+// A command is split at spaces and run without a shell (as hyperfine -N); its output is discarded,
+// and a command that fails stops the run with its exit code.
+import * as v from "valibot";
+
+const Count = v.pipe(v.string(), v.regex(/^\d+$/, "a whole number"), v.transform(Number));
+const args = process.argv.slice(2);
+let runs = 10;
+let warmup = 2;
+let out = "";
+const commands: { name: string; argv: string[] }[] = [];
+for (let i = 0; i < args.length; i++) {
+  const a = args[i] as string;
+  const value = () => {
+    const next = args[++i];
+    if (next === undefined) throw new Error(`interleave: ${a} needs a value`);
+    return next;
+  };
+  if (a === "--runs") runs = v.parse(Count, value());
+  else if (a === "--warmup") warmup = v.parse(Count, value());
+  else if (a === "--export-json") out = value();
+  else if (a === "-n") {
+    const name = value();
+    commands.push({ name, argv: value().split(" ").filter(Boolean) });
+  } else throw new Error(`interleave: unknown argument ${a} (see the header of bench/interleave.ts)`);
+}
+if (!out || commands.length === 0) throw new Error("interleave: give --export-json FILE and at least one -n NAME CMD");
+
+function once(argv: string[]): number {
+  const start = performance.now();
+  const p = Bun.spawnSync(argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const ms = performance.now() - start;
+  if (p.exitCode !== 0) {
+    process.stderr.write(p.stderr);
+    throw new Error(`interleave: ${argv.join(" ")} exited with ${p.exitCode}`);
+  }
+  return ms;
+}
+
+for (let w = 0; w < warmup; w++) for (const c of commands) once(c.argv);
+const times = commands.map(() => [] as number[]);
+for (let r = 0; r < runs; r++) commands.forEach((c, i) => times[i]?.push(once(c.argv) / 1000));
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const results = commands.map((c, i) => {
+  const t = times[i] as number[];
+  const mean = t.reduce((a, b) => a + b, 0) / t.length;
+  const stddev = t.length > 1 ? Math.sqrt(t.reduce((a, b) => a + (b - mean) ** 2, 0) / (t.length - 1)) : null;
+  return { command: c.name, median: median(t), mean, stddev, times: t };
+});
+await Bun.write(out, JSON.stringify({ results }, null, 1));

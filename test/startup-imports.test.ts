@@ -1,12 +1,25 @@
 // `hull run` is timed against bwrap and crun (bench/startup), and in a compiled Bun binary some
 // builtins cost milliseconds just to load (node:fs ~3 ms, node:crypto ~6 ms, node:tty with
-// process.stdout ~10 ms). This fails when the code `hull run` loads statically imports one of them.
+// process.stdout ~10 ms, node:path ~1.3 ms, node:os ~1.5 ms). This fails when the code `hull run`
+// loads statically imports one of them.
 import { expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-const HEAVY = ["fs", "fs/promises", "crypto", "tty", "util", "stream", "stream/promises", "zlib", "child_process"];
+const HEAVY = [
+  "fs",
+  "fs/promises",
+  "crypto",
+  "tty",
+  "util",
+  "stream",
+  "stream/promises",
+  "zlib",
+  "child_process",
+  "path",
+  "os",
+];
 
 test("the run command's chunks import no heavy node builtin", async () => {
   const out = mkdtempSync(join(tmpdir(), "hull-chunks-"));

@@ -9,7 +9,7 @@ import {
   mkdirSync,
   readdirSync,
 } from "node:fs";
-import { basename, join, posix } from "node:path";
+import { basename, join, posix } from "../sys/path";
 import * as v from "valibot";
 import { layerEntries, writeLayerTar } from "../container/commit";
 import { compressionByMagic, isTarHeader } from "../image/magic";

@@ -2,7 +2,7 @@
 // a file step (RUN, COPY, ADD, WORKDIR) runs on an overlay of the previous step and its writable layer
 // becomes one layer (src/build/apply.ts). Every step's result is cached under a key of its parent, its
 // text, the build args it sees and the digest of what it copies (src/build/cache.ts).
-import { join, posix, resolve } from "node:path";
+import { join, posix, resolve } from "../sys/path";
 import * as v from "valibot";
 import { overlayModeFromEnv } from "../container/options";
 import { resolveUser } from "../container/user";

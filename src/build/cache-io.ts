@@ -6,7 +6,7 @@
 // against its digest as it arrives and every layer against its diff id, and a blob is fetched
 // only when a step of this build asks for its entry.
 import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { parseImageConfig } from "../image/config";
 import { sha256 } from "../image/digest";

@@ -2,7 +2,7 @@
 // copies) -> the image it made: a config blob and the layers. One small file per key, written
 // atomically; an entry whose blobs or layers were removed since counts as a miss. The blobs and
 // layers it names are roots for garbage collection until `hull builder prune` drops the cache.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { sha256 } from "../image/digest";
 import { ImageRecordSchema, type ImageRecord, type ImageStore } from "../image/store";

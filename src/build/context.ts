@@ -2,7 +2,7 @@
 // only ever read. COPY and ADD sources are matched here (wildcards as Go's filepath.Match: `*` and `?`
 // stay within one path component), and hashed by content for the cache.
 import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { writeFileAtomic } from "../store/atomic";
 import { readFileText } from "../sys/libc";

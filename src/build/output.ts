@@ -3,7 +3,7 @@
 // container's); docker and oci give the image as `hull save` writes it (an OCI layout with docker's
 // manifest.json, which both docker load and OCI tools read).
 import { rmdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { resolve } from "../sys/path";
 import { tmpEntry } from "../store/tmp";
 import { saveImages } from "../image/archive";
 import type { ImageStore } from "../image/store";

@@ -3,7 +3,7 @@
 // or image, read-only), type=tmpfs, and type=secret (a file given with `hull build --secret`).
 // ssh agents have no way in yet.
 import { mkdirSync } from "node:fs";
-import { join, posix } from "node:path";
+import { join, posix } from "../sys/path";
 import * as v from "valibot";
 import { sha256 } from "../image/digest";
 import type { BuildContext, ContextSource } from "./context";

@@ -1,7 +1,7 @@
 // A build's RUN: the command in a container of the previous step, with the same isolation core as
 // `hull run` (the shim, pid 1 in its own namespaces), on an overlay whose writable layer becomes the
 // step's layer. Nothing is recorded as a container: the step's directory is the build's to remove.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { buildEnv } from "../container/env";
 import { writeEtcFiles } from "../container/etc-files";
 import { resolveUser } from "../container/user";

@@ -2,7 +2,7 @@
 // what .dockerignore leaves out, symlinks followed), heredocs written to files, and for ADD, http(s)
 // URLs fetched and local archives marked for unpacking. With each, its part of the cache key.
 import { mkdirSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join } from "../sys/path";
 import { sha256 } from "../image/digest";
 import { compressionByMagic, isTarHeader } from "../image/magic";
 import type { BuildLayerRequest } from "./apply";

@@ -3,7 +3,7 @@
 // `hull __build-layer` helper in the user namespace, layers moved into the store, exports of
 // another image's paths, downloads.
 import { mkdirSync, readdirSync, renameSync } from "node:fs";
-import { join, posix } from "node:path";
+import { join, posix } from "../sys/path";
 import * as v from "valibot";
 import { removeTree } from "../image/layers";
 import type { ImageRecord, ImageStore } from "../image/store";

@@ -2,7 +2,7 @@
 // its supervisor (ffi/attach.c): input, the terminal's size and signals go in, output comes out,
 // ctrl-p ctrl-q leaves it running. Other containers have no input to take: their output is followed
 // from the log until they stop, as before.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
 import { encodeAttachMessage } from "../runtime/message";

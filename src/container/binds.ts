@@ -1,5 +1,5 @@
 // -v, --mount and --tmpfs, parsed into what the plan mounts: host paths (bind), named volumes, tmpfs.
-import { resolve } from "node:path";
+import { resolve } from "../sys/path";
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from "../runtime/abi";
 import { accessible, F_OK } from "../sys/libc";
 

@@ -2,7 +2,7 @@
 // overlay's forms go back to the OCI ones: a 0:0 character device becomes a .wh.<name> entry, an
 // opaque directory gets .wh..wh..opq. The tar is written as root in the user namespace, where the
 // files' owners read as the container's ids.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { createTarPacker, type TarHeader } from "modern-tar";
 import type { Instruction } from "../build/dockerfile";
 import type { RunConfig } from "../build/metadata";
@@ -182,7 +182,7 @@ async function applyChanges(config: RunConfig, changes: string[]): Promise<RunCo
     }
     try {
       if (ins.cmd === "WORKDIR") {
-        const { posix } = await import("node:path");
+        const { posix } = await import("../sys/path");
         c = { ...c, WorkingDir: posix.resolve(c.WorkingDir || "/", ins.args.trim()) };
       } else c = applyMetadata(ins, c, { vars: envMap(c), escape: "\\", cmdSet });
     } catch (e) {

@@ -5,7 +5,7 @@
 // (as the caller, so nothing in the stream can own or reach anything of the host's) and copies each
 // top-level entry in as a host directory would be.
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, writeSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative } from "../sys/path";
 import { createTarPacker } from "modern-tar";
 import { removeTree } from "../image/layers";
 import { unpackLayer } from "../image/unpack";

@@ -3,7 +3,7 @@
 // to the caller, what is copied in to the container's root). Paths inside the container resolve with
 // its symlinks followed beneath its root, never out of it; a running container is paused while the
 // copy runs, so it cannot swap a path for a symlink halfway (Docker's CVE-2018-15664).
-import { basename, join, posix, relative } from "node:path";
+import { basename, join, posix, relative } from "../sys/path";
 import * as v from "valibot";
 import { mkdirSync } from "node:fs";
 import { removeTree } from "../image/layers";
@@ -180,7 +180,7 @@ export async function copy(paths: StorePaths, from: string, to: string): Promise
   const side = (src ?? dst) as { container: string; path: string };
   const hostPath = src ? to : from;
   const direction = src ? "out" : "in";
-  const { resolve } = await import("node:path");
+  const { resolve } = await import("../sys/path");
   await withContainerRoot(paths, side.container, async (root, mount, targetPid) => {
     // out of a running container, copied as its root: for keep-id that root is not the caller
     const owner = direction === "out" && targetPid ? callerInside(targetPid) : { uid: 0, gid: 0 };

@@ -1,7 +1,7 @@
 // `hull diff`: what the container changed against its image, from its writable layer. A, C and D as
 // Docker prints them: added, changed (a path the image has, or a directory with changes in it),
 // deleted (an overlay whiteout, a 0:0 character device).
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { runInUserNamespace } from "../runtime/userns-exec";
 import type { StorePaths } from "../store/paths";

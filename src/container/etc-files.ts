@@ -1,6 +1,6 @@
 // The /etc/hostname, /etc/hosts and /etc/resolv.conf a container gets: files in its directory that
 // the shim binds over the image's (plan.ts), for `hull run` and for a build's RUN alike.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { writeNewFile } from "../store/atomic";
 import { readFileText } from "../sys/libc";
 

@@ -1,6 +1,6 @@
 // `hull exec`: a new process in a running container's namespaces, with the container's
 // environment, user and working directory unless -e, -u, -w say otherwise.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
 import { encodeEnterMessage } from "../runtime/message";

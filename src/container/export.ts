@@ -1,6 +1,6 @@
 // `hull export`: a container's root filesystem as one tar, docker's export.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../sys/path";
 import type { StorePaths } from "../store/paths";
 import { onInterrupt } from "../sys/interrupt";
 import { packFromContainer, type TarSink } from "./cp-stream";

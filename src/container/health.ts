@@ -3,7 +3,7 @@
 // the start period count for nothing while it is still starting. The container's parent (the shim)
 // starts `hull __health ID` on a timer, one at a time; each probe runs the command as `hull exec`
 // would, with the timeout, and writes health.json (atomically: inspect and ps read it any time).
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import type { ImageConfig } from "../image/config";
 import { goDuration } from "../cli/go-time";

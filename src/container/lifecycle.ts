@@ -1,7 +1,7 @@
 // stop, kill, wait, start, restart and logs of containers, with no daemon: signals go to the
 // container's pid 1 (init.pid), state comes from the records and the shim's files, and `start`
 // runs the shim again, detached, with the spec saved at creation.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
 import { encodeEnterMessage, encodeMessage, type ShimSpec } from "../runtime/message";

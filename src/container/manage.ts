@@ -1,7 +1,7 @@
 // ps, rm, container prune, container inspect over the store's container records.
 import { networksDir } from "../network/holder-userns";
 import { BRIDGE_GATEWAY, BRIDGE_PREFIX, DEFAULT_MODE } from "../network/bridge";
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
 import { readHealth } from "./health";

@@ -1,7 +1,7 @@
 // Container names are unique: each is a symlink names/<name> -> <container id>, created with
 // symlink(2), which fails if the name exists, so two hull processes cannot both take it. A link whose
 // container is gone (removed, or a --rm container the shim cleaned up) is stale and reclaimed.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { withLock } from "../store/lock";
 import type { StorePaths } from "../store/paths";
 import { accessible, F_OK, mkdir, readlink, symlinkIfAbsent, unlinkIfExists } from "../sys/libc";

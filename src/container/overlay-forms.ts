@@ -1,7 +1,7 @@
 // How an overlay's writable layer records deletions, in the two forms hull meets: the kernel's (a 0:0
 // character device for a deleted path, the user.overlay.opaque xattr for a directory that hides
 // what is below) and fuse-overlayfs's, which may also write `.wh.NAME` files and marker entries.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { lgetxattr } from "../sys/libc";
 
 /** fuse-overlayfs's markers of an opaque directory: not entries of the layer. */

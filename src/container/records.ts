@@ -2,7 +2,7 @@
 // daemon: a container is running while the process that ran it (whose pid and start time the record
 // keeps, so a recycled pid is not mistaken for it) is alive; once it exits, the shim writes
 // state.json with the exit code.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { processStart, readOwnerFile } from "../store/owner";
 import type { StorePaths } from "../store/paths";

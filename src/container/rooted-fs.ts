@@ -14,7 +14,7 @@ import {
   symlinkSync,
   utimesSync,
 } from "node:fs";
-import { join, posix } from "node:path";
+import { join, posix } from "../sys/path";
 
 /** PATH beneath ROOT as the container sees it: symlinks followed, but never above ROOT; the last
  * component is left as it is (a link there is the entry itself). */

@@ -1,6 +1,6 @@
 // `hull run`: resolve image and options into a ShimSpec, lay out the container's directory, and exec
 // the shim, which owns the container from there (see docs/architecture.md).
-import { join, resolve } from "node:path";
+import { join, resolve } from "../sys/path";
 import type { ImageConfig } from "../image/config";
 import { type FoundImage, findImage, findOrSeed } from "../image/lookup";
 import { ImageStore } from "../image/store";
@@ -11,7 +11,7 @@ import { hostIdMapping } from "../runtime/idmap";
 import { keepIdMapping, parseUserns } from "../runtime/userns-mode";
 import { encodeMessage, type ShimSpec } from "../runtime/message";
 import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
-import { execShim } from "../runtime/shim";
+import { execShim, readShimSoon } from "../runtime/shim";
 import { selfCommand } from "../runtime/userns-exec";
 import { mark } from "../sys/trace";
 import { emitEvent, emitEvents, eventLine, journalPath } from "../store/events";
@@ -244,6 +244,7 @@ export async function runContainer(o: RunOptions): Promise<never>;
 export async function runContainer(o: RunOptions, createOnly: true): Promise<string>;
 export async function runContainer(o: RunOptions, createOnly = false): Promise<string> {
   flagConflicts(o);
+  if (!createOnly) readShimSoon();
   if (o.tty && o.interactive && !o.detach && !isatty(0))
     throw new RunError("the input device is not a TTY: drop -t, or run from a terminal");
   const paths = storePaths(storeRoot(o.root));
@@ -305,14 +306,16 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     }
   }
   let rlimits: string[] = [];
-  try {
-    const { parseUlimit } = await import("../runtime/ulimits");
-    // the last of one resource wins, as docker's
-    const byResource = new Map(o.ulimits.map((u) => parseUlimit(u)).map((r) => [r.resource, r]));
-    rlimits = [...byResource.values()].map((r) => `${r.resource} ${r.soft} ${r.hard}`);
-  } catch (e) {
-    throw RunError.from(e);
-  }
+  // a dynamic import is a chunk to load and a turn of the event loop: only when there is a --ulimit
+  if (o.ulimits.length > 0)
+    try {
+      const { parseUlimit } = await import("../runtime/ulimits");
+      // the last of one resource wins, as docker's
+      const byResource = new Map(o.ulimits.map((u) => parseUlimit(u)).map((r) => [r.resource, r]));
+      rlimits = [...byResource.values()].map((r) => `${r.resource} ${r.soft} ${r.hard}`);
+    } catch (e) {
+      throw RunError.from(e);
+    }
   const envFiles: string[] = [];
   for (const f of o.envFiles) {
     try {

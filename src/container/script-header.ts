@@ -9,7 +9,7 @@
 //   option  := "# hull:" WORD*        (WORD: KEY, KEY=VALUE; VALUE may be "quoted" or 'quoted')
 //   interp  := "#!" COMMAND [ARG...]  (at most one, after line 1)
 import { CONTROL_CHARS } from "../sys/control-chars";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "../sys/path";
 import { parseReference } from "../image/reference";
 import { splitWords } from "../store/config";
 

@@ -2,7 +2,7 @@
 // columns. A container with a cgroup of its own (run with limits) is read from it, as docker reads
 // its; one without is summed from its processes in /proc (found by pid namespace, as top finds
 // them), with the host's memory as its limit.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { containerCgroup } from "../runtime/cgroup";
 import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";

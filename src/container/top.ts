@@ -2,7 +2,7 @@
 // container's own /proc is out of reach when its root is a FUSE mount, which only the namespace may
 // enter) and shown as the container sees them: its pids and its uids, in docker's columns. With ps
 // options, the host's ps is run as docker runs it and its rows are kept for the container's pids.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import type { StorePaths } from "../store/paths";
 import { insideId } from "../runtime/idmap";
 import { readFileText, readlink } from "../sys/libc";

@@ -1,6 +1,6 @@
 // `hull update`: new limits for a container. The record keeps them (its next start uses them); a
 // running container with a cgroup of its own gets them at once, written where the kernel reads them.
-import { dirname, join } from "node:path";
+import { dirname, join } from "../sys/path";
 import {
   cgroupHost,
   containerCgroup,

@@ -1,7 +1,7 @@
 // Named volumes: volumes/<name>/_data, with a small record. Data in a volume outlives every
 // container that used it; a container's anonymous volumes (from the image's VOLUME list) go with
 // `hull rm -v`.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { removeTree } from "../image/layers";
 import { writeFileAtomic } from "../store/atomic";

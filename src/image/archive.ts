@@ -3,7 +3,7 @@
 // oci-archive:) all read it. `hull load` reads either form; `hull import` makes a one-layer image
 // from a root filesystem tarball.
 import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../sys/path";
 import { createTarPacker } from "modern-tar";
 import * as v from "valibot";
 import { schemaProblem } from "./schema-problem";

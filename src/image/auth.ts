@@ -1,8 +1,8 @@
 // Registry credentials, from the files Docker and podman keep (both in Docker's format): hull's own
 // ($XDG_CONFIG_HOME/hull/auth.json, written by `hull login`), podman's
 // ($XDG_RUNTIME_DIR/containers/auth.json) and Docker's (~/.docker/config.json), first match wins.
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { homeDir } from "../sys/home";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { readFileText } from "../sys/libc";
 
@@ -16,14 +16,14 @@ const AuthFile = v.object({
 });
 
 export function authFiles(): string[] {
-  const config = process.env.XDG_CONFIG_HOME || join(homedir(), ".config");
+  const config = process.env.XDG_CONFIG_HOME || join(homeDir(), ".config");
   // only the caller's own: after su, XDG_RUNTIME_DIR may still name the other user's
   const { userRuntimeDir } = require("../runtime/runtime-dir") as typeof import("../runtime/runtime-dir");
   const runtime = userRuntimeDir()?.dir;
   return [
     process.env.HULL_AUTH_FILE || join(config, "hull", "auth.json"),
     ...(runtime ? [join(runtime, "containers", "auth.json")] : []),
-    join(homedir(), ".docker", "config.json"),
+    join(homeDir(), ".docker", "config.json"),
   ];
 }
 

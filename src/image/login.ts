@@ -1,7 +1,7 @@
 // `hull login` / `hull logout`: credentials checked against the registry, then kept in hull's auth
 // file (Docker's config.json format, mode 0600), which `hull pull` reads first.
 import { mkdirSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname } from "../sys/path";
 import { writeFileAtomic } from "../store/atomic";
 import { authFiles, type Credentials } from "./auth";
 import { Registry, RegistryError } from "./registry";

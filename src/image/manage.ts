@@ -3,7 +3,7 @@
 import { emitEvent } from "../store/events";
 import { cacheEntries } from "../build/cache";
 import { readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { listContainers } from "../container/records";
 import type { ImageConfig } from "./config";
 import { removeTree } from "./layers";

@@ -1,7 +1,7 @@
 // The content store: blobs by digest (stored once, verified while they stream in), unpacked layers by
 // diff id, image records by image id (the config's digest), and one tag index. Every update is a
 // write to a temp name, fsync and rename; the tag index changes only under the store's lock.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { accessible, F_OK, readFileText } from "../sys/libc";
 import { writeFileAtomic } from "../store/atomic";

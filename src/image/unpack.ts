@@ -21,7 +21,7 @@ import {
   symlinkSync,
   utimesSync,
 } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../sys/path";
 import { createTarDecoder } from "modern-tar";
 import { lsetxattr, mknod, S_IFCHR, S_IFIFO } from "../sys/libc";
 

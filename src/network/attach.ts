@@ -4,7 +4,7 @@
 // file, which a rename would leave behind) whenever a container joins or leaves a network, under
 // the networks lock, so a peer's name resolves from the moment `hull run` or `network connect`
 // returns and is gone when `hull rm` or `network disconnect` does.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { containerDir, type ContainerRecord, listContainers } from "../container/records";
 import { holderMaps } from "./holder-userns";
 import type { UserNets } from "../runtime/message";

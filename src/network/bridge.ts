@@ -3,7 +3,7 @@
 // ffi/netlink.c). Starting a container then costs a veth, not a pasta of its own. Addresses are
 // leases, networks/bridge/<ip> created exclusively (no lock, no scan of the records): a random pick
 // in 65,000 addresses, removed with the container (by hull rm, or by the shim after --rm).
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { DNS_FORWARDER } from "../container/etc-files";
 import { holderMaps, networksDir } from "./holder-userns";
 import type { UserNets } from "../runtime/message";

@@ -4,7 +4,7 @@
 // the rest of the namespaces together; the holder pays them once and stays a second past its last
 // use, so a loop of runs pays them once. Without a holder to be had, the shim falls back to a user
 // namespace of the container's own (HULL_FLAG_HOLDER_USERNS). HULL_NET_SHARED=0 turns it off.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { hostIdMapping, type IdMapping, nestedMap } from "../runtime/idmap";
 import type { UserNets } from "../runtime/message";
 import type { StorePaths } from "../store/paths";

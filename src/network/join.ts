@@ -1,6 +1,6 @@
 // --network container:NAME: which running container's network namespace a new one joins, and what
 // it takes from it (its user namespace's maps, its host name, its /etc/hosts and resolv.conf).
-import { join } from "node:path";
+import { join } from "../sys/path";
 import type { RunOptions } from "../container/options";
 import { containerDir, findContainer, initPid, processStart, savedMaps } from "../container/records";
 import type { StorePaths } from "../store/paths";

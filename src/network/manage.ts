@@ -3,7 +3,7 @@
 // delete its link in the shared namespace through the shim (ffi/netns.c).
 import { emitEvent } from "../store/events";
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { join } from "../sys/path";
 import {
   containerDir,
   savedMaps,

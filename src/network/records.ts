@@ -5,7 +5,7 @@
 // behind here.
 import { networksDir } from "./holder-userns";
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { writeFileAtomic } from "../store/atomic";
 import { emitEvent } from "../store/events";

@@ -1,7 +1,7 @@
 // An OCI bundle as the shim's setup message: the same core `hull run` drives, with the bundle's
 // namespaces, maps, mounts, process and security in place of an image's and hull's defaults.
 import { statSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "../sys/path";
 import * as v from "valibot";
 import {
   ABI,

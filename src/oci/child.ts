@@ -1,6 +1,6 @@
 // The shim as a child of hull oci, with hull oci's own stdio: a detached container, or a process
 // exec'd into one, keeps that stdio once hull oci has returned, as runc's do.
-import { dirname, resolve } from "node:path";
+import { dirname, resolve } from "../sys/path";
 import { shimFd } from "../runtime/shim";
 import { close, memfdCreate, writeAll } from "../sys/libc";
 

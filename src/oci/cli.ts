@@ -3,7 +3,7 @@
 // errors are one line on stderr (and in --log), and exit 1 as runc's do.
 import { mkdirSync, rmSync } from "node:fs";
 import { mark } from "../sys/trace";
-import { join, resolve } from "node:path";
+import { join, resolve } from "../sys/path";
 import * as v from "valibot";
 import { encodeMessage } from "../runtime/message";
 import { writeFileAtomic } from "../store/atomic";

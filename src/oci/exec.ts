@@ -1,6 +1,6 @@
 // `hull oci exec`: a process in a container, from --process or from the words and flags over the
 // process of the config the container was made with.
-import { resolve } from "node:path";
+import { resolve } from "../sys/path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
 import { checkPidFileDir, OciError, spawnShim } from "./child";

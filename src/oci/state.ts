@@ -2,7 +2,7 @@
 // create recorded (oci.json) and what the shim writes as the container runs (init.pid,
 // supervisor.pid, exit.json, start.fifo while it waits for `start`).
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { privateRuntimeDir } from "../runtime/runtime-dir";
 import { processStart, readOwnerFile } from "../store/owner";

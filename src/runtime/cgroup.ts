@@ -7,7 +7,7 @@
 // the kernel lets a cgroup with processes in it hand no controller down) and makes the container's
 // cgroup (`container`) beside it with the limits; the shim puts the container's first process in
 // it before the command runs.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { deviceNumbers } from "../sys/device-numbers";
 import { SysError } from "../sys/error";
 import { accessible, close, mkdir, O_WRONLY, open, readFileText, W_OK, writeAll } from "../sys/libc";

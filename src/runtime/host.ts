@@ -1,6 +1,6 @@
 // What this host offers hull, each with the command that fixes a missing piece. Used by `hull doctor`.
 import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { accessible, W_OK } from "../sys/libc";
 import { cgroupHost } from "./cgroup";
 import { findRange, hostIdMapping, subIdFile } from "./idmap";

@@ -16,9 +16,20 @@ import {
   writeAll,
 } from "../sys/libc";
 
+let bytesRead: Promise<Uint8Array> | undefined;
+
+/**
+ * Start reading the shim's bytes, for a shimFd to come: the read (1-3 ms, on Bun's I/O threads) then
+ * runs while the caller prepares the container, off `hull run`'s critical path.
+ */
+export function readShimSoon(): void {
+  bytesRead ??= Bun.file(shimPath).bytes();
+}
+
 /** The shim as an executable memfd. CLOEXEC: exec of a memfd ELF needs no open descriptor after. */
 export async function shimFd(cloexec = true): Promise<Fd> {
-  const bytes = await Bun.file(shimPath).bytes();
+  readShimSoon();
+  const bytes = await (bytesRead as Promise<Uint8Array>);
   const fd = memfdCreate("hull-shim", (cloexec ? MFD_CLOEXEC : 0) | MFD_ALLOW_SEALING | MFD_EXEC);
   writeAll(fd, bytes);
   addSeals(fd, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);

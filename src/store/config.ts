@@ -13,8 +13,8 @@
 //   ulimits = ["nofile=1024:2048"]        # --ulimit, before the command line's
 //   [aliases]
 //   ll = "ps -a --format 'table {{.Names}}\t{{.Status}}'"
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { homeDir } from "../sys/home";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { readFileText } from "../sys/libc";
 
@@ -58,7 +58,7 @@ export type Config = v.InferOutput<typeof ConfigSchema>;
 
 export function configPath(): string {
   if (process.env.HULL_CONFIG) return process.env.HULL_CONFIG;
-  return join(process.env.XDG_CONFIG_HOME || join(homedir(), ".config"), "hull", "config.toml");
+  return join(process.env.XDG_CONFIG_HOME || join(homeDir(), ".config"), "hull", "config.toml");
 }
 
 let cached: { config: Config; path: string; found: boolean } | undefined;
@@ -121,5 +121,5 @@ export function splitWords(
 
 /** ~/x as the user's home */
 export function expandHome(p: string): string {
-  return p === "~" || p.startsWith("~/") ? join(homedir(), p.slice(1)) : p;
+  return p === "~" || p.startsWith("~/") ? join(homeDir(), p.slice(1)) : p;
 }

@@ -3,7 +3,7 @@
 // container's destroy, ffi/events.c). With no daemon there is no event stream to subscribe to: the
 // journal is it. O_APPEND keeps concurrent writers' lines whole; past 4 MiB the journal moves to
 // events.log.1 (one generation kept).
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import type { StorePaths } from "./paths";
 import { close, O_CREAT, O_WRONLY, open, readFileText, rename, writeAll } from "../sys/libc";

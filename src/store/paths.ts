@@ -1,5 +1,5 @@
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { homeDir } from "../sys/home";
+import { join, resolve } from "../sys/path";
 import { expandHome, loadConfig } from "./config";
 
 /**
@@ -19,7 +19,7 @@ export function storeRootFrom(override?: string): { root: string; from: string }
   if (override) return { root: resolve(override), from: "--root" };
   if (process.env.HULL_ROOT) return { root: resolve(process.env.HULL_ROOT), from: "HULL_ROOT" };
   if (config.storage?.root) return { root: resolve(expandHome(config.storage.root)), from: path };
-  const data = process.env.XDG_DATA_HOME || join(homedir(), ".local", "share");
+  const data = process.env.XDG_DATA_HOME || join(homeDir(), ".local", "share");
   return { root: join(data, "hull"), from: "default" };
 }
 

@@ -2,7 +2,7 @@
 // (KIND-PID-STARTTIME-RANDOM), so that what a killed hull left half-written (a blob, an unpacked
 // layer, a loaded archive, a build) is recognised and removed by the next command, and never by one
 // that races the process still writing it.
-import { join } from "node:path";
+import { join } from "../sys/path";
 import type { StorePaths } from "./paths";
 import { processStart } from "./owner";
 

@@ -3,7 +3,7 @@
 // from an older hull; a killed hull leaves only temp entries, which the next command sweeps anyway.
 // Repair removes what cannot be used and says so; it never guesses at content it cannot check.
 import { lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../sys/path";
 import * as v from "valibot";
 import { ContainerRecordSchema, containerDir, pidFile, processStart } from "../container/records";
 import { removeTree } from "../image/layers";

@@ -1,7 +1,7 @@
 // `hull info` (docker info) and `hull system df`: what a script reads about the host and the store,
 // with docker's field names, so `--format '{{.CgroupVersion}}'` and `{{.Images}}` mean the same.
 import { cpus, hostname, release, totalmem } from "node:os";
-import { join } from "node:path";
+import { join } from "../sys/path";
 import { containers, type ContainerView } from "../container/manage";
 import { containerDir } from "../container/records";
 import { listVolumes, usersOf, volumeData } from "../container/volumes";

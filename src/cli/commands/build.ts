@@ -1,6 +1,6 @@
 import { isatty } from "../../sys/libc";
 // `hull build` and `hull builder prune`.
-import { resolve } from "node:path";
+import { resolve } from "../../sys/path";
 import type { ArgsDef } from "citty";
 import * as v from "valibot";
 import { Builder, BuildOptionsSchema } from "../../build/builder";

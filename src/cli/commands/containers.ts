@@ -19,7 +19,7 @@ import { formatArg, labelFields, renderListing, noTrunc } from "../listing";
 import { formatFlag, inspectPrinter } from "../inspected";
 import { goTime } from "../go-time";
 import { UsageError } from "../argv";
-import { join } from "node:path";
+import { join } from "../../sys/path";
 import { treeSize } from "../../store/tree-size";
 import { healthWords, readHealth } from "../../container/health";
 import { checkValues, labelsPass, parseFilters, passes } from "../filters";

@@ -3,7 +3,7 @@
 // It becomes one `hull run` command line, run in this process from the script's directory (so any
 // relative host path in it is the script directory's, whichever option holds it): a script costs
 // what `hull run` costs.
-import { basename, dirname, resolve } from "node:path";
+import { basename, dirname, resolve } from "../../sys/path";
 import { parseScriptHeader, SCRIPT_DIR, ScriptError, type ScriptPlan, shellLine } from "../../container/script-header";
 import { isatty, readFileText, realPath } from "../../sys/libc";
 import { UsageError } from "../argv";

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { all, flag, last, parseInterspersed, UsageError } from "../src/cli/argv";
+import { all, commandArgs, flag, last, parseInterspersed, UsageError } from "../src/cli/argv";
 import { runArgs } from "../src/cli/commands/run";
 
 const parse = (argv: string[]) => parseInterspersed(argv, runArgs, "run");
@@ -41,4 +41,35 @@ test("unknown flags and missing values are usage errors that name the flag", () 
 
 test("-- ends hull's flags", () => {
   expect(parse(["--rm", "--", "-weird-image"]).positionals).toEqual(["-weird-image"]);
+});
+
+test("commandArgs hands a command its flags as citty did: last value, camelCase, aliases, named positionals", () => {
+  const def = {
+    all: { type: "boolean", alias: "a" },
+    "no-trunc": { type: "boolean" },
+    format: { type: "string", alias: "f" },
+    container: { type: "positional" },
+    name: { type: "positional", required: false },
+  } as const;
+  const p = parseInterspersed(["-a", "web", "--format", "x", "-f", "y", "--no-trunc"], def, "t", true);
+  const args = commandArgs(p, def, "t");
+  expect(args).toEqual({
+    _: ["web"],
+    all: true,
+    a: true,
+    format: "y",
+    f: "y",
+    "no-trunc": true,
+    noTrunc: true,
+    container: "web",
+    name: undefined,
+  });
+  expect(commandArgs(parseInterspersed(["--all=false", "c", "n"], def, "t", true), def, "t")).toMatchObject({
+    all: false,
+    container: "c",
+    name: "n",
+  });
+  expect(() => commandArgs(parseInterspersed([], def, "t", true), def, "t")).toThrow(
+    "hull t needs CONTAINER (see 'hull t --help')",
+  );
 });

@@ -1,7 +1,7 @@
 // hull's entry point: route to a command, print failures as one line, exit non-zero.
 // Commands load lazily (bun build --splitting), so `hull run` pays only for what it uses.
 import type { ArgsDef } from "citty";
-import { parseInterspersed, UsageError } from "./argv";
+import { commandArgs, parseInterspersed, UsageError } from "./argv";
 import type { HullCommand } from "./command";
 import { print, printErr } from "./output";
 import { visible } from "../sys/control-chars";
@@ -163,13 +163,14 @@ export async function cli(argv: string[]): Promise<void> {
     if (!cmd.run) return usage(cmd, parent);
     // every flag must be one the command has: an ignored `--filter` turned `rmi $(images -q -f ...)`
     // into "remove every image"
-    const words = parseInterspersed(rest, (cmd.args ?? {}) as ArgsDef, path.join(" "), true).positionals;
+    const parsed = parseInterspersed(rest, (cmd.args ?? {}) as ArgsDef, path.join(" "), true);
+    const words = parsed.positionals;
     if (cmd.takes !== undefined && words.length > cmd.takes)
       throw new UsageError(
         `hull ${path.join(" ")} takes ${cmd.takes === 0 ? "no arguments" : `at most ${cmd.takes}`}, not ${words.slice(cmd.takes).join(" ")} (see 'hull ${path.join(" ")} --help')`,
       );
-    const { runCommand } = await import("citty");
-    await runCommand(cmd, { rawArgs: rest });
+    const given = commandArgs(parsed, (cmd.args ?? {}) as ArgsDef, path.join(" "));
+    await cmd.run({ rawArgs: rest, args: given as never, cmd });
   } catch (e) {
     fail(e, debug, args);
   }

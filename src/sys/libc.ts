@@ -76,8 +76,15 @@ const lib = dlopen("libc.so.6", {
 
 const trace = process.env.HULL_TRACE_FFI === "1";
 
+/**
+ * errno's address: thread-local, and every call here runs on the thread that loaded this module (a
+ * Worker loads a module instance of its own). Asked once: `hull ps` of 200 containers sees some
+ * 400 ENOENTs, each of which cost a second FFI call.
+ */
+const errnoAt = lib.symbols.__errno_location() as Pointer;
+
 function errno(): number {
-  return read.i32(lib.symbols.__errno_location() as Pointer, 0);
+  return read.i32(errnoAt, 0);
 }
 
 function check(name: string, ret: number, path?: string): number {

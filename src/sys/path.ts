@@ -20,8 +20,14 @@ export function isAbsolute(p: string): boolean {
   return p.startsWith("/");
 }
 
+/** A path with no "." or ".." segment and no doubled slash: normalize leaves it as it is. */
+const UNCLEAN = /\/\/|(^|\/)\.\.?(\/|$)/;
+
 export function normalize(p: string): string {
   if (p === "") return ".";
+  // the common case, by one regular expression rather than a split and a join (`hull ps` joins
+  // a few paths for each container)
+  if (!UNCLEAN.test(p)) return p;
   const absolute = isAbsolute(p);
   let body = segments(p, absolute).join("/");
   if (body === "" && !absolute) body = ".";
@@ -42,6 +48,7 @@ export function resolve(...parts: string[]): string {
     if (p !== "") path = path === "" ? p : `${p}/${path}`;
   }
   if (!isAbsolute(path)) path = path === "" ? process.cwd() : `${process.cwd()}/${path}`;
+  if (!UNCLEAN.test(path)) return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
   return `/${segments(path, true).join("/")}`;
 }
 

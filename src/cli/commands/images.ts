@@ -25,6 +25,9 @@ const IMAGE_HEADERS = {
   Labels: "LABELS",
 };
 
+/** The fields of an image's config a listing reads. */
+type ImageConfigFields = { created?: string; config?: { Labels?: Record<string, string> | null } };
+
 const command: HullCommand = {
   meta: { name: "images", description: "List images: hull images [OPTIONS] [REPOSITORY[:TAG]]" },
   takes: 1,
@@ -64,12 +67,24 @@ const command: HullCommand = {
       );
     const store = openStore(args.root);
     const { tags, digests } = store.readableTags();
+    // every record once (200 images: a tag's record was read a second time for the untagged ones)
+    const records = new Map(store.images().map((rec) => [rec.id, rec]));
+    // each image's config once, however many tags and fields need it
+    const configs = new Map<string, Promise<ImageConfigFields>>();
+    const configOf = (id: string) => {
+      let c = configs.get(id);
+      if (!c) {
+        c = Bun.file(store.blobPath(id)).json() as Promise<ImageConfigFields>;
+        configs.set(id, c);
+      }
+      return c;
+    };
     const row = (repository: string, tag: string, id: string) => ({
       repository,
       tag,
       id,
-      rec: store.readableImage(id),
-      config: Bun.file(store.blobPath(id)),
+      rec: records.get(id),
+      config: { json: () => configOf(id) },
     });
     const tagged = new Set(Object.values(tags));
     let rows = [
@@ -78,8 +93,7 @@ const command: HullCommand = {
         return row(familiarName(r), r.tag ?? "", id);
       }),
       // images no tag names, as Docker lists them: a build without -t, or one whose tag moved on
-      ...store
-        .images()
+      ...[...records.values()]
         .filter((rec) => !tagged.has(rec.id))
         .map((rec) => {
           const byDigest = Object.entries(digests).find(([, id]) => id === rec.id)?.[0];

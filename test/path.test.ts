@@ -53,3 +53,13 @@ test("posix is the same functions", () => {
   expect(ours.posix.dirname("/a//b")).toBe(node.posix.dirname("/a//b"));
   expect(ours.posix.basename("/a/b//")).toBe(node.posix.basename("/a/b//"));
 });
+
+test("what is not a string is refused, as node:path refuses it", () => {
+  for (const bad of [undefined, 5, [".."], null])
+    for (const f of [
+      (x: unknown) => ours.join("/r", x as string),
+      (x: unknown) => ours.normalize(x as string),
+      (x: unknown) => ours.resolve("/r", x as string),
+    ])
+      expect(() => f(bad)).toThrow(TypeError);
+});

@@ -163,13 +163,17 @@ export async function cli(argv: string[]): Promise<void> {
     if (!cmd.run) return usage(cmd, parent);
     // every flag must be one the command has: an ignored `--filter` turned `rmi $(images -q -f ...)`
     // into "remove every image"
-    const parsed = parseInterspersed(rest, (cmd.args ?? {}) as ArgsDef, path.join(" "), true);
+    const def = (cmd.args ?? {}) as ArgsDef;
+    const parsed = parseInterspersed(rest, def, path.join(" "), true);
     const words = parsed.positionals;
-    if (cmd.takes !== undefined && words.length > cmd.takes)
+    // a command of named positionals takes those, as docker's (`hull tag SRC T1 T2` tagged T1 only)
+    const named = Object.values(def).filter((d) => d.type === "positional").length;
+    const takes = cmd.takes ?? (named > 0 ? named : undefined);
+    if (takes !== undefined && words.length > takes)
       throw new UsageError(
-        `hull ${path.join(" ")} takes ${cmd.takes === 0 ? "no arguments" : `at most ${cmd.takes}`}, not ${words.slice(cmd.takes).join(" ")} (see 'hull ${path.join(" ")} --help')`,
+        `hull ${path.join(" ")} takes ${takes === 0 ? "no arguments" : `at most ${takes}`}, not ${words.slice(takes).join(" ")} (see 'hull ${path.join(" ")} --help')`,
       );
-    const given = commandArgs(parsed, (cmd.args ?? {}) as ArgsDef, path.join(" "));
+    const given = commandArgs(parsed, def, path.join(" "));
     await cmd.run({ rawArgs: rest, args: given as never, cmd });
   } catch (e) {
     fail(e, debug, args);

@@ -16,6 +16,12 @@ function segments(p: string, absolute: boolean): string[] {
   return out;
 }
 
+/** node:path's refusal of what is not a string: a stray undefined must not become a path ("root/") */
+function strings(parts: unknown[]): void {
+  for (const p of parts)
+    if (typeof p !== "string") throw new TypeError(`The "path" argument must be of type string. Received ${typeof p}`);
+}
+
 export function isAbsolute(p: string): boolean {
   return p.startsWith("/");
 }
@@ -24,6 +30,7 @@ export function isAbsolute(p: string): boolean {
 const UNCLEAN = /\/\/|(^|\/)\.\.?(\/|$)/;
 
 export function normalize(p: string): string {
+  strings([p]);
   if (p === "") return ".";
   // the common case, by one regular expression rather than a split and a join (`hull ps` joins
   // a few paths for each container)
@@ -36,12 +43,14 @@ export function normalize(p: string): string {
 }
 
 export function join(...parts: string[]): string {
+  strings(parts);
   const given = parts.filter((p) => p !== "");
   return given.length === 0 ? "." : normalize(given.join("/"));
 }
 
 /** The absolute path PARTS name, from the right until one is absolute, else from the working directory. */
 export function resolve(...parts: string[]): string {
+  strings(parts);
   let path = "";
   for (let i = parts.length - 1; i >= 0 && !isAbsolute(path); i--) {
     const p = parts[i] as string;

@@ -248,6 +248,7 @@ export const CASES: Case[] = [
   { docker: "docker ps web", verdict: "works", fails: true, stderr: "takes no arguments" },
   { docker: "docker images --filter reference=busybox -q", verdict: "works", stdout: SHORT_IDS },
   { docker: "docker tag busybox mine/bb:1", verdict: "works" },
+  { docker: "docker tag busybox mine/bb:2 mine/bb:3", verdict: "works", fails: true, stderr: "takes at most 2" },
   { docker: "docker history busybox", verdict: "works", stdout: /IMAGE/ },
   { docker: "docker image inspect busybox", verdict: "works", stdout: /"RepoTags"/ },
   { docker: 'docker save busybox -o "$DIR/bb.tar"', verdict: "works" },

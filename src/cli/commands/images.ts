@@ -83,7 +83,8 @@ const command: HullCommand = {
       repository,
       tag,
       id,
-      rec: records.get(id),
+      // by its file too: a record whose id is not its file's name is the store's damage, not a reason to hide a tag
+      rec: records.get(id) ?? store.readableImage(id),
       config: { json: () => configOf(id) },
     });
     const tagged = new Set(Object.values(tags));

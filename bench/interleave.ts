@@ -4,8 +4,8 @@
 // comparison such as "the default network adds at most 5 ms" is about. In turns, every command sees
 // the same drift. Writes hyperfine's --export-json shape (seconds), so the benches' reports read either.
 //   bun bench/interleave.ts [--runs N] [--warmup N] --export-json FILE -n NAME 'CMD ARGS' [-n NAME 'CMD'] ...
-// A command is split at spaces and run without a shell (as hyperfine -N); its output is discarded,
-// and a command that fails stops the run with its exit code.
+// A command is split into words as hyperfine -N splits it (spaces; '...' and "..." keep a word
+// whole) and run without a shell; its output is discarded, and a command that fails stops the run.
 import * as v from "valibot";
 
 const Count = v.pipe(v.string(), v.regex(/^\d+$/, "a whole number"), v.transform(Number));
@@ -14,6 +14,30 @@ let runs = 10;
 let warmup = 2;
 let out = "";
 const commands: { name: string; argv: string[] }[] = [];
+/** TEXT's words: split at blanks, where '...' and "..." (quotes dropped) keep blanks inside one. */
+function words(text: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quote = "";
+  let has = false;
+  for (const c of text) {
+    if (quote) {
+      if (c === quote) quote = "";
+      else cur += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      has = true;
+    } else if (c === " " || c === "\t") {
+      if (has || cur) out.push(cur);
+      cur = "";
+      has = false;
+    } else cur += c;
+  }
+  if (quote) throw new Error(`interleave: an unclosed quote in ${text}`);
+  if (has || cur) out.push(cur);
+  return out;
+}
+
 for (let i = 0; i < args.length; i++) {
   const a = args[i] as string;
   const value = () => {
@@ -26,7 +50,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--export-json") out = value();
   else if (a === "-n") {
     const name = value();
-    commands.push({ name, argv: value().split(" ").filter(Boolean) });
+    commands.push({ name, argv: words(value()) });
   } else throw new Error(`interleave: unknown argument ${a} (see the header of bench/interleave.ts)`);
 }
 if (!out || commands.length === 0) throw new Error("interleave: give --export-json FILE and at least one -n NAME CMD");

@@ -3,7 +3,9 @@
 // command measured in a slow minute looks slower than its neighbour by more than the few ms a
 // comparison such as "the default network adds at most 5 ms" is about. In turns, every command sees
 // the same drift. Writes hyperfine's --export-json shape (seconds), so the benches' reports read either.
-//   bun bench/interleave.ts [--runs N] [--warmup N] --export-json FILE -n NAME 'CMD ARGS' [-n NAME 'CMD'] ...
+//   bun bench/interleave.ts [--runs N] [--warmup N] [--gap MS] --export-json FILE -n NAME 'CMD' ...
+// --gap: a pause after each sample, untimed, so that what a command leaves running for a moment
+// (podman's cleanup after `stop` and `rm`, hull's link deletion) does not fall on its neighbour's.
 // A command is split into words as hyperfine -N splits it (spaces; '...' and "..." keep a word
 // whole) and run without a shell; its output is discarded, and a command that fails stops the run.
 import * as v from "valibot";
@@ -12,6 +14,7 @@ const Count = v.pipe(v.string(), v.regex(/^\d+$/, "a whole number"), v.transform
 const args = process.argv.slice(2);
 let runs = 10;
 let warmup = 2;
+let gap = 0;
 let out = "";
 const commands: { name: string; argv: string[] }[] = [];
 /** TEXT's words: split at blanks, where '...' and "..." (quotes dropped) keep blanks inside one. */
@@ -47,6 +50,7 @@ for (let i = 0; i < args.length; i++) {
   };
   if (a === "--runs") runs = v.parse(Count, value());
   else if (a === "--warmup") warmup = v.parse(Count, value());
+  else if (a === "--gap") gap = v.parse(Count, value());
   else if (a === "--export-json") out = value();
   else if (a === "-n") {
     const name = value();
@@ -63,6 +67,7 @@ function once(argv: string[]): number {
     process.stderr.write(p.stderr);
     throw new Error(`interleave: ${argv.join(" ")} exited with ${p.exitCode}`);
   }
+  if (gap > 0) Bun.sleepSync(gap);
   return ms;
 }
 

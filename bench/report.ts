@@ -3,7 +3,14 @@ import * as v from "valibot";
 
 const Results = v.object({
   results: v.array(
-    v.object({ command: v.string(), median: v.number(), mean: v.number(), stddev: v.nullable(v.number()) }),
+    v.object({
+      command: v.string(),
+      median: v.number(),
+      mean: v.number(),
+      stddev: v.nullable(v.number()),
+      // each sample, in seconds (bench/interleave.ts runs the rows in turns: sample i of each is one turn)
+      times: v.optional(v.array(v.number())),
+    }),
   ),
 });
 
@@ -53,7 +60,17 @@ if (own)
     `the holder's user namespace (no newuidmap per run) saves ${ms(own - hull)} ms: ${ms(own)} ms with the container's own`,
   );
 const network = byName.get("hull, default network");
-if (network) console.log(`the default network adds ${ms(network - hull)} ms to hull run --network none`);
+/** The median of A's sample minus B's within each turn (ms): the host's drift between turns cancels. */
+const paired = (a: string, b: string) => {
+  const ta = data.results.find((r) => r.command === a)?.times ?? [];
+  const tb = data.results.find((r) => r.command === b)?.times ?? [];
+  const d = ta.map((t, i) => t - (tb[i] ?? Number.NaN)).sort((x, y) => x - y);
+  return d.length > 0 ? ms(d[d.length >> 1] as number) : "?";
+};
+if (network)
+  console.log(
+    `the default network adds ${ms(network - hull)} ms to hull run --network none (median of the differences within a turn: ${paired("hull, default network", "hull")} ms)`,
+  );
 const script = byName.get("hull script");
 const scriptLine = byName.get("hull run, the script's line");
 if (script && scriptLine)

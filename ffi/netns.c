@@ -566,12 +566,10 @@ static int bad(char *msg, size_t len, int rc, const char *what, const char *name
   return rc;
 }
 
-/* In this process: join H (USERFD, NETFD); make each HULL_REC_NET_ATTACH's bridge and veth pair,
- * the peer moved into CNET; delete each HULL_REC_NET_DETACH link; then in CNET address the peers and
+/* In this process, joined to H already: make each HULL_REC_NET_ATTACH's bridge and veth pair, the
+ * peer moved into CNET; delete each HULL_REC_NET_DETACH link; then in CNET address the peers and
  * bring them up. 0, or an errno with MSG. */
-static int attach_here(int userfd, int netfd, int cnet, char *msg, size_t len) {
-  if (setns(userfd, CLONE_NEWUSER) < 0) return bad(msg, len, errno, "join", "the holder's user namespace");
-  if (setns(netfd, CLONE_NEWNET) < 0) return bad(msg, len, errno, "join", "the holder's network namespace");
+static int attach_links(int cnet, char *msg, size_t len) {
   for (int i = 0; i < cfg.net_detach_n; i++) {
     int rc = net_delete_link(cfg.net_detach[i]);
     if (rc) return bad(msg, len, rc, "delete link", cfg.net_detach[i]);
@@ -579,13 +577,22 @@ static int attach_here(int userfd, int netfd, int cnet, char *msg, size_t len) {
   char f[6][64];
   for (int i = 0; i < cfg.net_attach_n; i++) {
     if (!parse_attach(cfg.net_attach[i], f)) return bad(msg, len, EINVAL, "attachment", cfg.net_attach[i]);
-    int rc = net_make_bridge(f[0]);
-    if (!rc) rc = net_add_address(f[0], f[1]);
-    if (!rc) rc = net_link_up(f[0]);
-    if (rc) return bad(msg, len, rc, "bridge", f[0]);
-    /* one left by an earlier run whose namespace lives on (a container that joined it) */
-    net_delete_link(f[2]);
-    rc = net_make_veth(f[2], f[3], cnet, f[0]);
+    /* the veth first: its bridge is there but for a network's first container (made then) */
+    int rc = net_make_veth(f[2], f[3], cnet, f[0]);
+    if (rc == ENODEV) {
+      rc = net_make_bridge(f[0]);
+      if (rc) return bad(msg, len, rc, "bridge", f[0]);
+      rc = net_make_veth(f[2], f[3], cnet, f[0]);
+    }
+    /* addressed and up every time (both are no-ops then): an earlier attach may have stopped halfway */
+    int brc = net_add_address(f[0], f[1]);
+    if (!brc) brc = net_link_up(f[0]);
+    if (brc) return bad(msg, len, brc, "bridge", f[0]);
+    if (rc == EEXIST) {
+      /* one left by an earlier run whose namespace lives on (a container that joined it) */
+      net_delete_link(f[2]);
+      rc = net_make_veth(f[2], f[3], cnet, f[0]);
+    }
     if (!rc) rc = net_link_up(f[2]);
     if (rc) return bad(msg, len, rc, "veth", f[2]);
   }
@@ -600,6 +607,84 @@ static int attach_here(int userfd, int netfd, int cnet, char *msg, size_t len) {
     if (rc) return bad(msg, len, rc, "address the container's", f[3]);
   }
   return 0;
+}
+
+/* attach_links, after joining H (USERFD, NETFD) from here */
+static int attach_here(int userfd, int netfd, int cnet, char *msg, size_t len) {
+  if (setns(userfd, CLONE_NEWUSER) < 0) return bad(msg, len, errno, "join", "the holder's user namespace");
+  if (setns(netfd, CLONE_NEWNET) < 0) return bad(msg, len, errno, "join", "the holder's network namespace");
+  return attach_links(cnet, msg, len);
+}
+
+/* The links' child, forked before the container is: it joins H (USERFD, NETFD) while the container
+ * is made, then waits for the container's network namespace on a socket and makes the links there.
+ * The fork and the two setns took 1-3 ms of the default network's critical path when they came
+ * after the container. 0, or -1 (then net_attach does it all later). */
+int net_attach_begin(int userfd, int netfd, struct net_attacher *a) {
+  int sv[2];
+  a->pid = -1;
+  a->sock = -1;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return -1;
+  pid_t y = fork();
+  if (y < 0) {
+    close(sv[0]);
+    close(sv[1]);
+    return -1;
+  }
+  if (y == 0) {
+    holder_release();
+    /* nothing else of the parent's kept: a pipe end held here would hold off an end of file the
+     * parent or a stage waits for (0-2 stay: the caller's, as any stage has them) */
+    int u = fcntl(userfd, F_DUPFD_CLOEXEC, 100), n = fcntl(netfd, F_DUPFD_CLOEXEC, 100);
+    int s = fcntl(sv[1], F_DUPFD_CLOEXEC, 100);
+    if (u < 0 || n < 0 || s < 0 || dup2(u, 3) < 0 || dup2(n, 4) < 0 || dup2(s, 5) < 0) _exit(1);
+    syscall(SYS_close_range, 6, ~0U, 0);
+    prctl(PR_SET_NAME, "hull-attach", 0, 0, 0);
+    char why[300] = "";
+    int32_t rc = 0;
+    if (setns(3, CLONE_NEWUSER) < 0) rc = bad(why, sizeof why, errno, "join", "the holder's user namespace");
+    else if (setns(4, CLONE_NEWNET) < 0) rc = bad(why, sizeof why, errno, "join", "the holder's network namespace");
+    trace("attach: joined");
+    int cnet = recv_fd(5);
+    /* no container came: nothing to do */
+    if (cnet < 0) _exit(0);
+    if (!rc) rc = attach_links(cnet, why, sizeof why);
+    write_all(5, &rc, sizeof rc);
+    if (rc) write_all(5, why, sizeof why);
+    _exit(0);
+  }
+  close(sv[1]);
+  a->pid = y;
+  a->sock = sv[0];
+  return 0;
+}
+
+/* The links of the container CTR, by A's child; with CTR 0 (no container), only A's end. 0, or an
+ * errno with MSG. */
+int net_attach_end(struct net_attacher *a, pid_t ctr, char *msg, size_t len) {
+  int32_t rc = 0;
+  if (ctr > 0) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/net", ctr);
+    int cnet = open(path, O_RDONLY | O_CLOEXEC);
+    if (cnet < 0) {
+      rc = bad(msg, len, errno, "open", path);
+    } else {
+      if (send_fd_with(a->sock, cnet, "N") < 0) rc = bad(msg, len, errno, "hand over", path);
+      close(cnet);
+      if (!rc && read_full(a->sock, &rc, sizeof rc) != sizeof rc) {
+        rc = EAGAIN;
+        snprintf(msg, len, "the network attach failed");
+      } else if (rc && read_full(a->sock, msg, len < 300 ? len : 300) <= 0) {
+        snprintf(msg, len, "the network attach failed");
+      }
+    }
+  }
+  if (a->sock >= 0) close(a->sock);
+  a->sock = -1;
+  if (a->pid > 0) waitpid(a->pid, NULL, 0);
+  a->pid = -1;
+  return rc;
 }
 
 /* The attachments of the container CTR, made by a child that joins H (this process stays where it

@@ -54,18 +54,6 @@ static void send_fd(int sock, int fd) {
   if (send_fd_with(sock, fd, "T") < 0) die(errno, "send pty to hull");
 }
 
-static int recv_fd(int sock) {
-  char dummy;
-  struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
-  char ctl[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
-}
 
 static void loopback_up(void) {
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -854,6 +842,10 @@ static int run_once(int detach) {
   if ((have_hooks(HULL_HOOK_PRESTART) || have_hooks(HULL_HOOK_CREATE_RUNTIME)) && pipe2(hooks_pipe, O_CLOEXEC) < 0)
     die(errno, "pipe");
   own_helper = cfg.net_helper && !cfg.net_no_outbound && !shared;
+  /* the links' child joins the holder's namespaces now, while the container is made (netns.c) */
+  struct net_attacher att = {.pid = -1, .sock = -1};
+  if (net_pipe[1] >= 0 && h_user >= 0 && (cfg.net_attach_n > 0 || cfg.net_detach_n > 0))
+    net_attach_begin(h_user, h_net, &att);
   unsigned long own_userns = (cfg.flags & HULL_FLAG_NO_USERNS) ? 0 : CLONE_NEWUSER;
   trace(cfg.holder_dir ? "shared namespace opened" : "clone");
   pid_t ns_pid = h_user >= 0   ? clone_under(h_user, -1, nest_msg, sizeof nest_msg)
@@ -868,6 +860,7 @@ static int run_once(int detach) {
   }
   if (ns_pid == 0) {
     if (j_user >= 0) close(j_user), close(j_net);
+    if (att.sock >= 0) close(att.sock);
     /* the lock is the open file's: a copy kept here would hold it for the container's life */
     holder_release();
     if (h_user >= 0) close(h_user);
@@ -935,10 +928,12 @@ static int run_once(int detach) {
   pid_t helper = -1;
   if (net_pipe[1] >= 0) {
     int up = ctr > 0;
-    if (up && h_user >= 0) {
+    /* --network none under the holder's user namespace has no link to make: no child to join it */
+    if (att.pid > 0 || (up && h_user >= 0 && (cfg.net_attach_n > 0 || cfg.net_detach_n > 0))) {
       /* the user networks' links first: pasta, started after, finds them there */
       char why[300] = "";
-      int rc = net_attach(ctr, h_user, h_net, why, sizeof why);
+      int rc = att.pid > 0 ? net_attach_end(&att, up ? ctr : 0, why, sizeof why)
+                           : net_attach(ctr, h_user, h_net, why, sizeof why);
       if (rc) {
         parent_error(&err, rc, "user network: %s", why);
         have_err = 1;

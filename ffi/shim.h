@@ -205,6 +205,7 @@ ssize_t read_small_file(const char *path, char *buf, size_t size);
 void print_line(const char *prefix, const char *msg);
 /* FD over the unix socket SOCK (SCM_RIGHTS), with DATA as the message's bytes; sendmsg's result */
 ssize_t send_fd_with(int sock, int fd, const char *data);
+int recv_fd(int sock);
 
 /* oci.c: hull oci's --console-socket, --pid-file and namespaces joined by path */
 int send_console(int master, char *why, size_t len);
@@ -259,6 +260,12 @@ void drop_shared_bridge(void);
 void push_list(const char ***list, int *n, int *cap, const char *item);
 pid_t clone_under(int userfd, int netfd, char *msg, size_t len);
 int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len);
+struct net_attacher {
+  pid_t pid;
+  int sock;
+};
+int net_attach_begin(int userfd, int netfd, struct net_attacher *a);
+int net_attach_end(struct net_attacher *a, pid_t ctr, char *msg, size_t len);
 int run_net(int message_fd);
 int join_holder_userns(void);
 /* delete the container's links in a child that ends its use of the holder (USERS_FD) when done */

@@ -267,6 +267,20 @@ void remove_cleanup(void) {
   }
 }
 
+/* An FD sent over the unix socket SOCK (SCM_RIGHTS, one byte of data), CLOEXEC; -1 at the end or on error */
+int recv_fd(int sock) {
+  char dummy;
+  struct iovec iov = {.iov_base = &dummy, .iov_len = 1};
+  char ctl[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
 /* FD over the unix socket SOCK (SCM_RIGHTS), with DATA as the message's bytes; sendmsg's result */
 ssize_t send_fd_with(int sock, int fd, const char *data) {
   struct iovec iov = {.iov_base = (void *)data, .iov_len = strlen(data)};

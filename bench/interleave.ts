@@ -9,6 +9,7 @@
 // A command is split into words as hyperfine -N splits it (spaces; '...' and "..." keep a word
 // whole) and run without a shell; its output is discarded, and a command that fails stops the run.
 import * as v from "valibot";
+import { splitWords } from "../src/store/config";
 
 const Count = v.pipe(v.string(), v.regex(/^\d+$/, "a whole number"), v.transform(Number));
 const args = process.argv.slice(2);
@@ -17,30 +18,6 @@ let warmup = 2;
 let gap = 0;
 let out = "";
 const commands: { name: string; argv: string[] }[] = [];
-/** TEXT's words: split at blanks, where '...' and "..." (quotes dropped) keep blanks inside one. */
-function words(text: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let quote = "";
-  let has = false;
-  for (const c of text) {
-    if (quote) {
-      if (c === quote) quote = "";
-      else cur += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      has = true;
-    } else if (c === " " || c === "\t") {
-      if (has || cur) out.push(cur);
-      cur = "";
-      has = false;
-    } else cur += c;
-  }
-  if (quote) throw new Error(`interleave: an unclosed quote in ${text}`);
-  if (has || cur) out.push(cur);
-  return out;
-}
-
 for (let i = 0; i < args.length; i++) {
   const a = args[i] as string;
   const value = () => {
@@ -54,7 +31,9 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--export-json") out = value();
   else if (a === "-n") {
     const name = value();
-    commands.push({ name, argv: words(value()) });
+    const line = value();
+    // words as a shell splits them ('...' and "..." keep blanks), hyperfine -N's way
+    commands.push({ name, argv: splitWords(line, () => new Error(`interleave: an unclosed quote in ${line}`)) });
   } else throw new Error(`interleave: unknown argument ${a} (see the header of bench/interleave.ts)`);
 }
 if (!out || commands.length === 0) throw new Error("interleave: give --export-json FILE and at least one -n NAME CMD");

@@ -619,7 +619,7 @@ static int attach_here(int userfd, int netfd, int cnet, char *msg, size_t len) {
 /* The links' child, forked before the container is: it joins H (USERFD, NETFD) while the container
  * is made, then waits for the container's network namespace on a socket and makes the links there.
  * The fork and the two setns took 1-3 ms of the default network's critical path when they came
- * after the container. 0, or -1 (then net_attach does it all later). */
+ * after the container. 0, or -1 (A's pid stays -1). */
 int net_attach_begin(int userfd, int netfd, struct net_attacher *a) {
   int sv[2];
   a->pid = -1;
@@ -684,35 +684,6 @@ int net_attach_end(struct net_attacher *a, pid_t ctr, char *msg, size_t len) {
   a->sock = -1;
   if (a->pid > 0) waitpid(a->pid, NULL, 0);
   a->pid = -1;
-  return rc;
-}
-
-/* The attachments of the container CTR, made by a child that joins H (this process stays where it
- * is). 0, or an errno with MSG. */
-int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/ns/net", ctr);
-  int cnet = open(path, O_RDONLY | O_CLOEXEC);
-  if (cnet < 0) return bad(msg, len, errno, "open", path);
-  int back[2];
-  if (pipe2(back, O_CLOEXEC) < 0) return bad(msg, len, errno, "pipe", "");
-  pid_t y = fork();
-  if (y == 0) {
-    close(back[0]);
-    holder_release();
-    char why[300] = "";
-    int32_t rc = attach_here(userfd, netfd, cnet, why, sizeof why);
-    write_all(back[1], &rc, sizeof rc);
-    if (rc) write_all(back[1], why, sizeof why);
-    _exit(0);
-  }
-  close(back[1]);
-  close(cnet);
-  int32_t rc = EAGAIN;
-  if (y < 0 || read_full(back[0], &rc, sizeof rc) != sizeof rc) snprintf(msg, len, "the network attach failed");
-  else if (rc && read_full(back[0], msg, len < 300 ? len : 300) <= 0) snprintf(msg, len, "the network attach failed");
-  close(back[0]);
-  if (y > 0) waitpid(y, NULL, 0);
   return rc;
 }
 

@@ -54,7 +54,6 @@ static void send_fd(int sock, int fd) {
   if (send_fd_with(sock, fd, "T") < 0) die(errno, "send pty to hull");
 }
 
-
 static void loopback_up(void) {
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) die(errno, "socket for lo");
@@ -928,12 +927,18 @@ static int run_once(int detach) {
   pid_t helper = -1;
   if (net_pipe[1] >= 0) {
     int up = ctr > 0;
-    /* --network none under the holder's user namespace has no link to make: no child to join it */
-    if (att.pid > 0 || (up && h_user >= 0 && (cfg.net_attach_n > 0 || cfg.net_detach_n > 0))) {
+    /* --network none under the holder's user namespace has no link to make: no child to join it
+     * (one that could not be forked before the container is tried again here) */
+    if (att.pid < 0 && up && h_user >= 0 && (cfg.net_attach_n > 0 || cfg.net_detach_n > 0) &&
+        net_attach_begin(h_user, h_net, &att) < 0) {
+      parent_error(&err, errno, "user network: fork");
+      have_err = 1;
+      up = 0;
+    }
+    if (att.pid > 0) {
       /* the user networks' links first: pasta, started after, finds them there */
       char why[300] = "";
-      int rc = att.pid > 0 ? net_attach_end(&att, up ? ctr : 0, why, sizeof why)
-                           : net_attach(ctr, h_user, h_net, why, sizeof why);
+      int rc = net_attach_end(&att, up ? ctr : 0, why, sizeof why);
       if (rc) {
         parent_error(&err, rc, "user network: %s", why);
         have_err = 1;

@@ -259,7 +259,6 @@ int holder_outbound(int userfd, int netfd);
 void drop_shared_bridge(void);
 void push_list(const char ***list, int *n, int *cap, const char *item);
 pid_t clone_under(int userfd, int netfd, char *msg, size_t len);
-int net_attach(pid_t ctr, int userfd, int netfd, char *msg, size_t len);
 struct net_attacher {
   pid_t pid;
   int sock;

@@ -4,7 +4,7 @@ import { join } from "../sys/path";
 import * as v from "valibot";
 import { ABI } from "../runtime/abi";
 import { encodeEnterMessage } from "../runtime/message";
-import { execShim } from "../runtime/shim";
+import { execShim, readShimSoon } from "../runtime/shim";
 import type { StorePaths } from "../store/paths";
 import { isatty, readFileText } from "../sys/libc";
 import { containerDir, containerState, findContainer, initPid } from "./records";
@@ -35,6 +35,8 @@ const Saved = v.looseObject({
 
 export async function execInContainer(paths: StorePaths, o: ExecOptions): Promise<never> {
   if (o.argv.length === 0) throw new Error("hull exec needs a command: hull exec CONTAINER COMMAND [ARG...]");
+  // the shim's bytes are read on Bun's I/O threads while the container is looked up
+  readShimSoon();
   if (o.tty && o.interactive && !isatty(0))
     throw new Error("the input device is not a TTY: drop -t, or run from a terminal");
   return execShim(await enterMessage(paths, o), "enter");

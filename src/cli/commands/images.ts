@@ -85,7 +85,6 @@ const command: HullCommand = {
       id,
       // by its file too: a record whose id is not its file's name is the store's damage, not a reason to hide a tag
       rec: records.get(id) ?? store.readableImage(id),
-      config: { json: () => configOf(id) },
     });
     const tagged = new Set(Object.values(tags));
     let rows = [
@@ -112,14 +111,13 @@ const command: HullCommand = {
     if (f.has("label")) {
       const labelled = await Promise.all(
         rows.map(async (r) => {
-          const config = (await r.config.json()) as { config?: { Labels?: Record<string, string> | null } };
+          const config = await configOf(r.id);
           return labelsPass(f, config.config?.Labels) ? r : undefined;
         }),
       );
       rows = labelled.filter((r) => r !== undefined);
     }
-    const createdOf = async (r: (typeof rows)[number]) =>
-      ((await r.config.json()) as { created?: string }).created ?? r.rec?.created ?? "";
+    const createdOf = async (r: (typeof rows)[number]) => (await configOf(r.id)).created ?? r.rec?.created ?? "";
     // before=/since=: images created before or after the one named (docker's rule: by creation)
     if (f.has("before") || f.has("since")) {
       const at = async (ref: string) => {
@@ -153,8 +151,7 @@ const command: HullCommand = {
         const created = await createdOf(r);
         const size = (r.rec?.layers ?? []).reduce((a, l) => a + layerBytes(l), 0);
         const digest = Object.entries(digests).find(([ref, id]) => id === r.id && ref.includes("@"))?.[0];
-        const labels = ((await r.config.json()) as { config?: { Labels?: Record<string, string> | null } }).config
-          ?.Labels;
+        const labels = (await configOf(r.id)).config?.Labels;
         return {
           ID: shortId(r.id),
           Repository: r.repository,

@@ -1,7 +1,7 @@
 // Two hull processes at once on one container or one name: one lock per container, and names that
 // change hands only while their owner is really gone.
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync, readlinkSync, symlinkSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { hull, hullAsync, ok, requireUnprivileged, useStore, shimProcesses } from "./helpers";
 
@@ -60,4 +60,19 @@ test("a stale name is taken by exactly one of eight creates at once", async () =
     .split("\n");
   expect(all).toHaveLength(1);
   ok(hull(["rm", "contested"], store));
+});
+
+test("a process that ends between the open and the read of its /proc/PID/stat is gone, not an error", async () => {
+  // hull start -a of a short command failed so in the systemd guest ("read /proc/619/stat: ESRCH"):
+  // the shim reaped the command after hull's open and before its read. Reopening a descriptor that
+  // was opened while the process lived gives that read, every time.
+  const { readFileText } = await import("../src/sys/libc");
+  const child = Bun.spawn(["sleep", "0.05"]);
+  const fd = openSync(`/proc/${child.pid}/stat`, "r");
+  try {
+    await child.exited;
+    expect(readFileText(`/proc/self/fd/${fd}`)).toBeUndefined();
+  } finally {
+    closeSync(fd);
+  }
 });

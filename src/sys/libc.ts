@@ -34,6 +34,7 @@ const EINTR = 4;
 const EEXIST = 17;
 const EINVAL = 22;
 const ENOENT = 2;
+const ESRCH = 3;
 const ENOTDIR = 20;
 const ENXIO = 6;
 const O_NONBLOCK = 0o4000;
@@ -143,6 +144,10 @@ export function readFileText(path: string, nonBlocking = false): string | undefi
   }
   try {
     return readAll(fd, path);
+  } catch (e) {
+    // /proc/PID/... of a process that ended between the open and the read: gone, as ENOENT is
+    if (e instanceof SysError && e.errno === ESRCH) return undefined;
+    throw e;
   } finally {
     lib.symbols.close(fd);
   }

@@ -1,6 +1,9 @@
 // The container's privileges from --privileged, --cap-add/--cap-drop and --security-opt: its
 // capability bounding set, its seccomp filter (Docker's default profile unless told otherwise), the
 // no_new_privs bit and the /proc and /sys paths it may not see or change.
+// safeParse by name, statically: an `await import("valibot")` made the bundle keep the whole
+// library (81 KB: every check and transformation it has) in the chunk every command loads
+import { safeParse } from "valibot";
 import { type Capability, capabilityMask, capabilitySet, DEFAULT_CAPS } from "./capabilities";
 import { MASKED_PATHS, READONLY_PATHS } from "./plan";
 import { builtinFilters } from "./seccomp-builtin" with { type: "macro" };
@@ -122,7 +125,6 @@ async function compileFor(file: string | undefined, arch: "x86_64" | "aarch64", 
   if (file === undefined) {
     profile = (await import("./seccomp-profile")).defaultProfile;
   } else {
-    const v = await import("valibot");
     let json: unknown;
     try {
       json = JSON.parse(await Bun.file(file).text());
@@ -132,7 +134,7 @@ async function compileFor(file: string | undefined, arch: "x86_64" | "aarch64", 
         code === "ENOENT" ? `seccomp profile ${file}: no such file` : `seccomp profile ${file}: not valid JSON`,
       );
     }
-    const r = v.safeParse(SeccompProfileSchema, json);
+    const r = safeParse(SeccompProfileSchema, json);
     if (!r.success) {
       const issue = r.issues[0];
       const where = issue?.path?.map((p) => String(p.key)).join(".");

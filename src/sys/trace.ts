@@ -9,7 +9,24 @@ export function traceOrigin(): number | undefined {
   return on ? performance.timeOrigin : undefined;
 }
 
-/** One line, "hull-trace   12.34 ms  LABEL", when tracing. */
+/**
+ * The page faults so far and the private (written) memory, in pages: on a host where the first
+ * write to a page costs ~10 µs (a VM with shadow page tables), they explain more of a phase than
+ * its code does.
+ */
+function pages(): string {
+  try {
+    const stat = require("node:fs").readFileSync("/proc/self/stat", "latin1") as string;
+    const statm = require("node:fs").readFileSync("/proc/self/statm", "latin1") as string;
+    const minflt = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7];
+    const [, resident, shared] = statm.split(" ").map(Number) as number[];
+    return `  (${minflt} faults, ${(resident as number) - (shared as number)} private pages)`;
+  } catch {
+    return "";
+  }
+}
+
+/** One line, "hull-trace   12.34 ms  LABEL  (N faults, M private pages)", when tracing. */
 export function mark(label: string): void {
-  if (on) console.error(`hull-trace ${performance.now().toFixed(2).padStart(8)} ms  ${label}`);
+  if (on) console.error(`hull-trace ${performance.now().toFixed(2).padStart(8)} ms  ${label}${pages()}`);
 }

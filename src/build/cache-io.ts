@@ -15,7 +15,7 @@ import { MEDIA } from "../image/manifest";
 import { parseReference } from "../image/reference";
 import { readCapped, Registry } from "../image/registry";
 import type { ImageStore } from "../image/store";
-import { ImageRecordSchema } from "../image/store";
+import { DigestSchema, ImageLayersSchema } from "../image/store";
 import { schemaProblem } from "../image/schema-problem";
 import { writeFileAtomic } from "../store/atomic";
 import { readFileText } from "../sys/libc";
@@ -77,7 +77,7 @@ export function parseCacheTo(spec: string): CacheTarget {
 }
 
 const Hex = v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/));
-const CacheEntrySchema = v.object({ config: ImageRecordSchema.entries.id, layers: ImageRecordSchema.entries.layers });
+const CacheEntrySchema = v.object({ config: DigestSchema, layers: ImageLayersSchema });
 const Bundle = v.object({
   hull: v.literal("build-cache/1"),
   entries: v.record(Hex, CacheEntrySchema),

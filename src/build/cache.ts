@@ -5,11 +5,11 @@
 import { join } from "../sys/path";
 import * as v from "valibot";
 import { sha256 } from "../image/digest";
-import { ImageRecordSchema, type ImageRecord, type ImageStore } from "../image/store";
+import { ImageLayersSchema, type ImageRecord, type ImageStore } from "../image/store";
 import { writeFileAtomic } from "../store/atomic";
 import { mkdir, readFileText } from "../sys/libc";
 
-const CacheEntry = v.object({ config: v.string(), layers: ImageRecordSchema.entries.layers });
+const CacheEntry = v.object({ config: v.string(), layers: ImageLayersSchema });
 export type CacheEntry = v.InferOutput<typeof CacheEntry>;
 
 export function cacheDir(store: ImageStore): string {

@@ -4,6 +4,7 @@
 // from the log until they stop, as before.
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { ABI } from "../runtime/abi";
 import { encodeAttachMessage } from "../runtime/message";
 import { execShim } from "../runtime/shim";
@@ -38,7 +39,7 @@ export function parseDetachKeys(spec: string): string {
     .join("");
 }
 
-const SavedFlags = v.looseObject({ flags: v.number() });
+const SavedFlags = lazily(() => v.looseObject({ flags: v.number() }));
 
 /** Whether KEY takes input through its supervisor (run -d with -i or -t); the flags it was run with. */
 export function attachable(paths: StorePaths, id: string): { socket: boolean; flags: number } {

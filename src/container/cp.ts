@@ -5,6 +5,7 @@
 // copy runs, so it cannot swap a path for a symlink halfway (Docker's CVE-2018-15664).
 import { basename, join, posix, relative } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { mkdirSync } from "node:fs";
 import { removeTree } from "../image/layers";
 import { ABI } from "../runtime/abi";
@@ -90,7 +91,9 @@ function callerInside(pid: number): { uid: number; gid: number } {
   return { uid: inside("uid_map", process.getuid?.() ?? 0), gid: inside("gid_map", process.getgid?.() ?? 0) };
 }
 
-const Spec = v.looseObject({ overlay: v.string(), rootfs: v.string(), overlayMode: v.optional(v.number()) });
+const Spec = lazily(() =>
+  v.looseObject({ overlay: v.string(), rootfs: v.string(), overlayMode: v.optional(v.number()) }),
+);
 
 /** a container's layers to mount for a helper; MODE HULL_OVERLAY_FUSE when fuse-overlayfs wrote them */
 export type LayerMount = { rootfs: string; overlay: string; fuseProg: string; mode?: number };

@@ -3,6 +3,7 @@
 // deleted (an overlay whiteout, a 0:0 character device).
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { runInUserNamespace } from "../runtime/userns-exec";
 import type { StorePaths } from "../store/paths";
 import { readFileText } from "../sys/libc";
@@ -56,7 +57,7 @@ export async function diffInside(upper: string, lowers: string[]): Promise<void>
 
 const HULL_FILES = new Set(["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"]);
 
-const Spec = v.looseObject({ overlay: v.string() });
+const Spec = lazily(() => v.looseObject({ overlay: v.string() }));
 
 export async function containerDiff(paths: StorePaths, key: string): Promise<Change[]> {
   const rec = findContainer(paths, key);

@@ -2,6 +2,7 @@
 // environment, user and working directory unless -e, -u, -w say otherwise.
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { ABI } from "../runtime/abi";
 import { encodeEnterMessage } from "../runtime/message";
 import { execShim, readShimSoon } from "../runtime/shim";
@@ -20,18 +21,20 @@ export interface ExecOptions {
   interactive: boolean;
 }
 
-const Saved = v.looseObject({
-  env: v.array(v.string()),
-  cwd: v.string(),
-  uid: v.number(),
-  gid: v.number(),
-  groups: v.array(v.number()),
-  flags: v.number(),
-  capMask: v.optional(v.pipe(v.string(), v.regex(/^\d+$/))),
-  seccomp: v.optional(v.string()),
-  rlimits: v.optional(v.array(v.string())),
-  oomScoreAdj: v.optional(v.number()),
-});
+const Saved = lazily(() =>
+  v.looseObject({
+    env: v.array(v.string()),
+    cwd: v.string(),
+    uid: v.number(),
+    gid: v.number(),
+    groups: v.array(v.number()),
+    flags: v.number(),
+    capMask: v.optional(v.pipe(v.string(), v.regex(/^\d+$/))),
+    seccomp: v.optional(v.string()),
+    rlimits: v.optional(v.array(v.string())),
+    oomScoreAdj: v.optional(v.number()),
+  }),
+);
 
 export async function execInContainer(paths: StorePaths, o: ExecOptions): Promise<never> {
   if (o.argv.length === 0) throw new Error("hull exec needs a command: hull exec CONTAINER COMMAND [ARG...]");

@@ -5,6 +5,7 @@
 // would, with the timeout, and writes health.json (atomically: inspect and ps read it any time).
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import type { ImageConfig } from "../image/config";
 import { goDuration } from "../cli/go-time";
 import { writeFileAtomic } from "../store/atomic";
@@ -15,11 +16,13 @@ import { containerDir, HealthConfigSchema } from "./records";
 export { HealthConfigSchema };
 export type HealthConfig = v.InferOutput<typeof HealthConfigSchema>;
 
-const HealthStateSchema = v.object({
-  Status: v.picklist(["starting", "healthy", "unhealthy"]),
-  FailingStreak: v.number(),
-  Log: v.array(v.object({ Start: v.string(), End: v.string(), ExitCode: v.number(), Output: v.string() })),
-});
+const HealthStateSchema = lazily(() =>
+  v.object({
+    Status: v.picklist(["starting", "healthy", "unhealthy"]),
+    FailingStreak: v.number(),
+    Log: v.array(v.object({ Start: v.string(), End: v.string(), ExitCode: v.number(), Output: v.string() })),
+  }),
+);
 export type HealthState = v.InferOutput<typeof HealthStateSchema>;
 
 /** docker's defaults: every 30 s, 30 s to answer, 3 failures, no start period */

@@ -3,6 +3,7 @@
 // runs the shim again, detached, with the spec saved at creation.
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { ABI } from "../runtime/abi";
 import { encodeEnterMessage, encodeMessage, type ShimSpec } from "../runtime/message";
 import { writeFileAtomic } from "../store/atomic";
@@ -166,7 +167,7 @@ export async function waitContainer(paths: StorePaths, key: string): Promise<num
   }
 }
 
-const SavedSpec = v.looseObject({ argv: v.array(v.string()), rootfs: v.string(), flags: v.number() });
+const SavedSpec = lazily(() => v.looseObject({ argv: v.array(v.string()), rootfs: v.string(), flags: v.number() }));
 
 /** `hull start`: run a stopped container again, detached, on its kept writable layer. */
 export async function startContainer(paths: StorePaths, key: string): Promise<void> {
@@ -234,7 +235,9 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
   emitEvent(paths, "container", "start", rec.id, containerAttrs(rec));
 }
 
-export const LogLine = v.object({ log: v.string(), stream: v.picklist(["stdout", "stderr"]), time: v.string() });
+export const LogLine = lazily(() =>
+  v.object({ log: v.string(), stream: v.picklist(["stdout", "stderr"]), time: v.string() }),
+);
 export type LogLine = v.InferOutput<typeof LogLine>;
 
 function parseLog(text: string): LogLine[] {

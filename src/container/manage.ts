@@ -3,6 +3,7 @@ import { networksDir } from "../network/holder-userns";
 import { BRIDGE_GATEWAY, BRIDGE_PREFIX, DEFAULT_MODE } from "../network/bridge";
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { ABI } from "../runtime/abi";
 import { readHealth } from "./health";
 import { containerAttrs, emitEvent } from "../store/events";
@@ -178,13 +179,15 @@ function hostConfigLimits(flags: Record<string, string>): Record<string, number 
   };
 }
 
-const SavedProcess = v.looseObject({
-  env: v.array(v.string()),
-  cwd: v.string(),
-  uid: v.number(),
-  gid: v.number(),
-  flags: v.number(),
-});
+const SavedProcess = lazily(() =>
+  v.looseObject({
+    env: v.array(v.string()),
+    cwd: v.string(),
+    uid: v.number(),
+    gid: v.number(),
+    flags: v.number(),
+  }),
+);
 
 /** What container ID runs, as its spec.json keeps it (undefined for a record without one). */
 function savedProcess(paths: StorePaths, id: string): v.InferOutput<typeof SavedProcess> | undefined {

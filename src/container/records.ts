@@ -4,115 +4,122 @@
 // state.json with the exit code.
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { processStart, readOwnerFile } from "../store/owner";
 import type { StorePaths } from "../store/paths";
 import { SysError } from "../sys/error";
 import { readFileText, readlink } from "../sys/libc";
 
 /** A health check as a container's record keeps it: the command inside, and milliseconds. */
-export const HealthConfigSchema = v.object({
-  test: v.array(v.string()),
-  interval: v.number(),
-  timeout: v.number(),
-  retries: v.number(),
-  startPeriod: v.number(),
-});
+export const HealthConfigSchema = lazily(() =>
+  v.object({
+    test: v.array(v.string()),
+    interval: v.number(),
+    timeout: v.number(),
+    retries: v.number(),
+    startPeriod: v.number(),
+  }),
+);
 
-export const ContainerRecordSchema = v.object({
-  id: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
-  name: v.optional(v.string()),
-  image: v.string(),
-  imageId: v.optional(v.string()),
-  command: v.array(v.string()),
-  created: v.string(),
-  rm: v.boolean(),
-  pid: v.optional(v.number()),
-  pidStart: v.optional(v.string()),
-  /** named and anonymous volumes it mounts */
-  volumes: v.optional(v.array(v.string())),
-  anonymousVolumes: v.optional(v.array(v.string())),
-  /** the image's StopSignal, which `hull stop` sends first */
-  stopSignal: v.optional(v.string()),
-  /** --stop-timeout: what hull stop waits before SIGKILL when -t is not given */
-  stopTimeout: v.optional(v.number()),
-  /** the health check (src/container/health.ts); absent: none */
-  health: v.optional(HealthConfigSchema),
-  /** what was mounted where: for --volumes-from and inspect's Mounts (absent in records of older hulls) */
-  mounts: v.optional(
-    v.array(
-      v.object({
-        type: v.picklist(["bind", "volume", "tmpfs"]),
-        /** a host path (bind) or a volume's name */
-        source: v.string(),
-        target: v.string(),
-        readonly: v.boolean(),
-      }),
+export const ContainerRecordSchema = lazily(() =>
+  v.object({
+    id: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
+    name: v.optional(v.string()),
+    image: v.string(),
+    imageId: v.optional(v.string()),
+    command: v.array(v.string()),
+    created: v.string(),
+    rm: v.boolean(),
+    pid: v.optional(v.number()),
+    pidStart: v.optional(v.string()),
+    /** named and anonymous volumes it mounts */
+    volumes: v.optional(v.array(v.string())),
+    anonymousVolumes: v.optional(v.array(v.string())),
+    /** the image's StopSignal, which `hull stop` sends first */
+    stopSignal: v.optional(v.string()),
+    /** --stop-timeout: what hull stop waits before SIGKILL when -t is not given */
+    stopTimeout: v.optional(v.number()),
+    /** the health check (src/container/health.ts); absent: none */
+    health: v.optional(HealthConfigSchema),
+    /** what was mounted where: for --volumes-from and inspect's Mounts (absent in records of older hulls) */
+    mounts: v.optional(
+      v.array(
+        v.object({
+          type: v.picklist(["bind", "volume", "tmpfs"]),
+          /** a host path (bind) or a volume's name */
+          source: v.string(),
+          target: v.string(),
+          readonly: v.boolean(),
+        }),
+      ),
     ),
-  ),
-  /** docker's resource flags as given (`hull start` makes the cgroup again from them) */
-  limits: v.optional(v.record(v.string(), v.string())),
-  /** -p and -P: the host ports that lead to the container's */
-  ports: v.optional(
-    v.array(
-      v.object({
-        hostIp: v.string(),
-        hostPort: v.number(),
-        containerPort: v.number(),
-        proto: v.picklist(["tcp", "udp"]),
-      }),
+    /** docker's resource flags as given (`hull start` makes the cgroup again from them) */
+    limits: v.optional(v.record(v.string(), v.string())),
+    /** -p and -P: the host ports that lead to the container's */
+    ports: v.optional(
+      v.array(
+        v.object({
+          hostIp: v.string(),
+          hostPort: v.number(),
+          containerPort: v.number(),
+          proto: v.picklist(["tcp", "udp"]),
+        }),
+      ),
     ),
-  ),
-  /** --cgroup-parent: the user's systemd slice the container's scope goes in */
-  cgroupParent: v.optional(v.string()),
-  /** the image's labels with run's --label over them */
-  labels: v.optional(v.record(v.string(), v.string())),
-  /** --userns as given ("" or absent: host) */
-  userns: v.optional(v.string()),
-  /** the user networks it is on, by network name (src/network/attach.ts) */
-  networks: v.optional(
-    v.record(
-      v.string(),
-      v.object({
-        ip: v.string(),
-        aliases: v.array(v.string()),
-        ifname: v.pipe(v.string(), v.regex(/^eth\d{1,2}$/)),
-        networkId: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
-      }),
+    /** --cgroup-parent: the user's systemd slice the container's scope goes in */
+    cgroupParent: v.optional(v.string()),
+    /** the image's labels with run's --label over them */
+    labels: v.optional(v.record(v.string(), v.string())),
+    /** --userns as given ("" or absent: host) */
+    userns: v.optional(v.string()),
+    /** the user networks it is on, by network name (src/network/attach.ts) */
+    networks: v.optional(
+      v.record(
+        v.string(),
+        v.object({
+          ip: v.string(),
+          aliases: v.array(v.string()),
+          ifname: v.pipe(v.string(), v.regex(/^eth\d{1,2}$/)),
+          networkId: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
+        }),
+      ),
     ),
-  ),
-  /** its address on the default network's shared bridge (src/network/bridge.ts), leased */
-  bridgeIp: v.optional(v.string()),
-  /** it goes out through the shared namespace (hull0's, or its first user network's gateway), not
-   * through a helper of its own */
-  sharedOut: v.optional(v.boolean()),
-  /** its host name, and the --add-host lines that end its /etc/hosts (rewritten as peers come and go) */
-  hostname: v.optional(v.string()),
-  hostsTail: v.optional(v.string()),
-  /** --log-opt labels=/env=/env-regex=: the attributes `hull logs --details` shows */
-  logAttrs: v.optional(v.record(v.string(), v.string())),
-  /** --domainname, --group-add, --device and --sysctl as given, for inspect */
-  domainname: v.optional(v.string()),
-  groupAdd: v.optional(v.array(v.string())),
-  devices: v.optional(v.array(v.object({ host: v.string(), container: v.string(), permissions: v.string() }))),
-  sysctls: v.optional(v.record(v.string(), v.string())),
-  /** --network as given, for inspect's NetworkMode ("container:ID" with the id for container:NAME) */
-  networkMode: v.optional(v.string()),
-  /** docker's HostConfig as given, for inspect: --restart, --privileged, --read-only, -P, --init, --log-opt */
-  restart: v.optional(v.string()),
-  privileged: v.optional(v.boolean()),
-  ipc: v.optional(v.string()),
-  readOnly: v.optional(v.boolean()),
-  publishAll: v.optional(v.boolean()),
-  init: v.optional(v.boolean()),
-  logOpts: v.optional(v.record(v.string(), v.string())),
-  annotations: v.optional(v.record(v.string(), v.string())),
-  /** the image's EXPOSE, --expose and -p's container ports ("80/tcp"): inspect's ExposedPorts, ps's PORTS */
-  exposed: v.optional(v.array(v.string())),
-});
+    /** its address on the default network's shared bridge (src/network/bridge.ts), leased */
+    bridgeIp: v.optional(v.string()),
+    /** it goes out through the shared namespace (hull0's, or its first user network's gateway), not
+     * through a helper of its own */
+    sharedOut: v.optional(v.boolean()),
+    /** its host name, and the --add-host lines that end its /etc/hosts (rewritten as peers come and go) */
+    hostname: v.optional(v.string()),
+    hostsTail: v.optional(v.string()),
+    /** --log-opt labels=/env=/env-regex=: the attributes `hull logs --details` shows */
+    logAttrs: v.optional(v.record(v.string(), v.string())),
+    /** --domainname, --group-add, --device and --sysctl as given, for inspect */
+    domainname: v.optional(v.string()),
+    groupAdd: v.optional(v.array(v.string())),
+    devices: v.optional(v.array(v.object({ host: v.string(), container: v.string(), permissions: v.string() }))),
+    sysctls: v.optional(v.record(v.string(), v.string())),
+    /** --network as given, for inspect's NetworkMode ("container:ID" with the id for container:NAME) */
+    networkMode: v.optional(v.string()),
+    /** docker's HostConfig as given, for inspect: --restart, --privileged, --read-only, -P, --init, --log-opt */
+    restart: v.optional(v.string()),
+    privileged: v.optional(v.boolean()),
+    ipc: v.optional(v.string()),
+    readOnly: v.optional(v.boolean()),
+    publishAll: v.optional(v.boolean()),
+    init: v.optional(v.boolean()),
+    logOpts: v.optional(v.record(v.string(), v.string())),
+    annotations: v.optional(v.record(v.string(), v.string())),
+    /** the image's EXPOSE, --expose and -p's container ports ("80/tcp"): inspect's ExposedPorts, ps's PORTS */
+    exposed: v.optional(v.array(v.string())),
+  }),
+);
 export type ContainerRecord = v.InferOutput<typeof ContainerRecordSchema>;
 
 /** what the shim writes when a kept container ends; oomKilled: the kernel's OOM killer ended it */
-const StateSchema = v.object({ exitCode: v.number(), finishedAt: v.string(), oomKilled: v.optional(v.boolean()) });
+const StateSchema = lazily(() =>
+  v.object({ exitCode: v.number(), finishedAt: v.string(), oomKilled: v.optional(v.boolean()) }),
+);
 
 export type ContainerState =
   | { status: "running"; pid: number; paused?: boolean }
@@ -137,12 +144,14 @@ export function startedAt(paths: StorePaths, id: string): string | undefined {
   }
 }
 
-const SavedMaps = v.looseObject({
-  uidMap: v.string(),
-  gidMap: v.string(),
-  uidMapProg: v.string(),
-  gidMapProg: v.string(),
-});
+const SavedMaps = lazily(() =>
+  v.looseObject({
+    uidMap: v.string(),
+    gidMap: v.string(),
+    uidMapProg: v.string(),
+    gidMapProg: v.string(),
+  }),
+);
 
 /** The id maps (host ids) container ID was run with, from its spec.json; KEY names it in the error. */
 export function savedMaps(paths: StorePaths, id: string, key: string): v.InferOutput<typeof SavedMaps> {

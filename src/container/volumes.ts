@@ -3,6 +3,7 @@
 // `hull rm -v`.
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { removeTree } from "../image/layers";
 import { writeFileAtomic } from "../store/atomic";
 import { emitEvent } from "../store/events";
@@ -14,13 +15,15 @@ import { listContainers } from "./records";
 // at most 200 characters, as container names: a longer one fails as ENAMETOOLONG deep in the store
 export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,199}$/;
 
-const VolumeRecord = v.object({
-  name: v.string(),
-  created: v.string(),
-  anonymous: v.boolean(),
-  /** volume create --label (absent in records of older hulls) */
-  labels: v.optional(v.record(v.string(), v.string())),
-});
+const VolumeRecord = lazily(() =>
+  v.object({
+    name: v.string(),
+    created: v.string(),
+    anonymous: v.boolean(),
+    /** volume create --label (absent in records of older hulls) */
+    labels: v.optional(v.record(v.string(), v.string())),
+  }),
+);
 export type VolumeRecord = v.InferOutput<typeof VolumeRecord>;
 
 /** The directory of volume NAME; a name that is not a volume name (`../x`) never becomes a path. */

@@ -6,6 +6,7 @@ import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } fr
 import { basename, dirname, join } from "../sys/path";
 import { createTarPacker } from "modern-tar";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { schemaProblem } from "./schema-problem";
 import { type ImageConfig, parseImageConfig } from "./config";
 import { sha256 } from "./digest";
@@ -161,24 +162,28 @@ function readJson(path: string, archive: string): unknown {
   }
 }
 
-const DockerArchiveManifest = v.array(
+const DockerArchiveManifest = lazily(() =>
+  v.array(
+    v.object({
+      Config: v.string(),
+      RepoTags: v.nullish(v.array(v.string())),
+      Layers: v.array(v.string()),
+    }),
+  ),
+);
+const OciIndexFile = lazily(() =>
   v.object({
-    Config: v.string(),
-    RepoTags: v.nullish(v.array(v.string())),
-    Layers: v.array(v.string()),
+    manifests: v.optional(
+      v.array(
+        v.object({
+          digest: v.pipe(v.string(), v.regex(/^sha256:[0-9a-f]{64}$/, "a sha256 digest")),
+          mediaType: v.optional(v.string()),
+          annotations: v.optional(v.record(v.string(), v.string())),
+        }),
+      ),
+    ),
   }),
 );
-const OciIndexFile = v.object({
-  manifests: v.optional(
-    v.array(
-      v.object({
-        digest: v.pipe(v.string(), v.regex(/^sha256:[0-9a-f]{64}$/, "a sha256 digest")),
-        mediaType: v.optional(v.string()),
-        annotations: v.optional(v.record(v.string(), v.string())),
-      }),
-    ),
-  ),
-});
 
 function parseArchiveJson<T>(schema: v.GenericSchema<unknown, T>, value: unknown, what: string, archive: string): T {
   const r = v.safeParse(schema, value);

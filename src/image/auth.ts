@@ -4,6 +4,7 @@
 import { homeDir } from "../sys/home";
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { readFileText } from "../sys/libc";
 
 export interface Credentials {
@@ -11,9 +12,11 @@ export interface Credentials {
   password: string;
 }
 
-const AuthFile = v.object({
-  auths: v.optional(v.record(v.string(), v.object({ auth: v.optional(v.string()) }))),
-});
+const AuthFile = lazily(() =>
+  v.object({
+    auths: v.optional(v.record(v.string(), v.object({ auth: v.optional(v.string()) }))),
+  }),
+);
 
 export function authFiles(): string[] {
   const config = process.env.XDG_CONFIG_HOME || join(homeDir(), ".config");

@@ -1,6 +1,7 @@
 // Manifests as registries serve them: OCI image manifest and index, Docker schema 2 manifest and
 // manifest list. Parsed by schema; the index is resolved to one platform.
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { schemaProblem } from "./schema-problem";
 
 export const MEDIA = {
@@ -14,27 +15,33 @@ export const MEDIA = {
 
 export const ACCEPT = [MEDIA.ociIndex, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.dockerManifest].join(", ");
 
-const Descriptor = v.object({
-  mediaType: v.string(),
-  digest: v.pipe(v.string(), v.regex(/^sha256:[a-f0-9]{64}$/, "a sha256 digest")),
-  size: v.pipe(v.number(), v.integer(), v.minValue(0)),
-  platform: v.optional(v.object({ os: v.string(), architecture: v.string(), variant: v.optional(v.string()) })),
-});
+const Descriptor = lazily(() =>
+  v.object({
+    mediaType: v.string(),
+    digest: v.pipe(v.string(), v.regex(/^sha256:[a-f0-9]{64}$/, "a sha256 digest")),
+    size: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    platform: v.optional(v.object({ os: v.string(), architecture: v.string(), variant: v.optional(v.string()) })),
+  }),
+);
 export type Descriptor = v.InferOutput<typeof Descriptor>;
 
-const ImageManifest = v.object({
-  schemaVersion: v.literal(2),
-  mediaType: v.optional(v.string()),
-  config: Descriptor,
-  layers: v.array(Descriptor),
-});
+const ImageManifest = lazily(() =>
+  v.object({
+    schemaVersion: v.literal(2),
+    mediaType: v.optional(v.string()),
+    config: Descriptor,
+    layers: v.array(Descriptor),
+  }),
+);
 export type ImageManifest = v.InferOutput<typeof ImageManifest>;
 
-const ImageIndex = v.object({
-  schemaVersion: v.literal(2),
-  mediaType: v.optional(v.string()),
-  manifests: v.array(Descriptor),
-});
+const ImageIndex = lazily(() =>
+  v.object({
+    schemaVersion: v.literal(2),
+    mediaType: v.optional(v.string()),
+    manifests: v.array(Descriptor),
+  }),
+);
 export type ImageIndex = v.InferOutput<typeof ImageIndex>;
 
 export type Parsed = { kind: "manifest"; manifest: ImageManifest } | { kind: "index"; index: ImageIndex };

@@ -3,6 +3,7 @@
 // write to a temp name, fsync and rename; the tag index changes only under the store's lock.
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { accessible, F_OK, readFileText } from "../sys/libc";
 import { writeFileAtomic } from "../store/atomic";
 import { withLock } from "../store/lock";
@@ -10,13 +11,13 @@ import type { StorePaths } from "../store/paths";
 import { DIGEST_RE, digestHex, verifyingStream } from "./digest";
 import { tmpEntry } from "../store/tmp";
 
-const Digest = v.pipe(v.string(), v.regex(DIGEST_RE, "a sha256 digest"));
+/** A sha256 digest: an image's id, a blob's, a layer's diff id. */
+export const DigestSchema = lazily(() => v.pipe(v.string(), v.regex(DIGEST_RE, "a sha256 digest")));
+const Digest = DigestSchema;
 
-export const ImageRecordSchema = v.object({
-  id: Digest,
-  /** digest of the manifest the image was pulled by, when it came from a registry */
-  manifestDigest: v.optional(Digest),
-  layers: v.array(
+/** An image's layers, as its record keeps them (a build's cache entries keep them too). */
+export const ImageLayersSchema = lazily(() =>
+  v.array(
     v.object({
       digest: Digest,
       diffId: Digest,
@@ -27,19 +28,30 @@ export const ImageRecordSchema = v.object({
       diffSize: v.optional(v.number()),
     }),
   ),
-  created: v.string(),
-});
+);
+
+export const ImageRecordSchema = lazily(() =>
+  v.object({
+    id: Digest,
+    /** digest of the manifest the image was pulled by, when it came from a registry */
+    manifestDigest: v.optional(Digest),
+    layers: ImageLayersSchema,
+    created: v.string(),
+  }),
+);
 export type ImageRecord = v.InferOutput<typeof ImageRecordSchema>;
 
 /** A layer's size as docker's SIZE counts it: uncompressed (an uncompressed blob's size is that). */
 export const layerBytes = (l: ImageRecord["layers"][number]): number => l.diffSize ?? l.size;
 
-export const TagIndexSchema = v.object({
-  /** "docker.io/library/busybox:latest" -> image id */
-  tags: v.record(v.string(), Digest),
-  /** "docker.io/library/busybox@sha256:<manifest>" -> image id */
-  digests: v.record(v.string(), Digest),
-});
+export const TagIndexSchema = lazily(() =>
+  v.object({
+    /** "docker.io/library/busybox:latest" -> image id */
+    tags: v.record(v.string(), Digest),
+    /** "docker.io/library/busybox@sha256:<manifest>" -> image id */
+    digests: v.record(v.string(), Digest),
+  }),
+);
 export type TagIndex = v.InferOutput<typeof TagIndexSchema>;
 
 /** A record of the store that is not whole: names its file and the fix. */

@@ -7,6 +7,7 @@ import { networksDir } from "./holder-userns";
 import { readdirSync } from "node:fs";
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { writeFileAtomic } from "../store/atomic";
 import { emitEvent } from "../store/events";
 import { withLock } from "../store/lock";
@@ -28,17 +29,19 @@ import {
 export const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 export const BUILTIN_NETWORKS = ["bridge", "host", "none", "pasta", "private", "default", "slirp4netns", "container"];
 
-export const NetworkRecordSchema = v.object({
-  name: v.pipe(v.string(), v.regex(NETWORK_NAME)),
-  id: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
-  driver: v.literal("bridge"),
-  subnet: v.string(),
-  gateway: v.string(),
-  /** --internal: no way out but to the network's peers (no pasta) */
-  internal: v.boolean(),
-  labels: v.record(v.string(), v.string()),
-  created: v.string(),
-});
+export const NetworkRecordSchema = lazily(() =>
+  v.object({
+    name: v.pipe(v.string(), v.regex(NETWORK_NAME)),
+    id: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
+    driver: v.literal("bridge"),
+    subnet: v.string(),
+    gateway: v.string(),
+    /** --internal: no way out but to the network's peers (no pasta) */
+    internal: v.boolean(),
+    labels: v.record(v.string(), v.string()),
+    created: v.string(),
+  }),
+);
 export type NetworkRecord = v.InferOutput<typeof NetworkRecordSchema>;
 
 export { networksDir };

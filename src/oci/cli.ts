@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { mark } from "../sys/trace";
 import { join, resolve } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { encodeMessage } from "../runtime/message";
 import { writeFileAtomic } from "../store/atomic";
 import { processStart } from "../store/owner";
@@ -129,19 +130,21 @@ const SIGNALS: Record<string, number> = {
   SYS: 31,
 };
 
-const SignalSchema = v.pipe(
-  v.string(),
-  v.transform((s) => {
-    if (/^\d+$/.test(s)) return Number(s);
-    const name = s.toUpperCase().replace(/^SIG/, "");
-    return SIGNALS[name] ?? -1;
-  }),
-  v.number(),
-  v.minValue(1, "not a signal: give a name (TERM, SIGKILL) or a number"),
-  v.maxValue(64, "not a signal: give a name (TERM, SIGKILL) or a number"),
+const SignalSchema = lazily(() =>
+  v.pipe(
+    v.string(),
+    v.transform((s) => {
+      if (/^\d+$/.test(s)) return Number(s);
+      const name = s.toUpperCase().replace(/^SIG/, "");
+      return SIGNALS[name] ?? -1;
+    }),
+    v.number(),
+    v.minValue(1, "not a signal: give a name (TERM, SIGKILL) or a number"),
+    v.maxValue(64, "not a signal: give a name (TERM, SIGKILL) or a number"),
+  ),
 );
 
-const FormatSchema = v.picklist(["table", "json"], "--format takes table or json");
+const FormatSchema = lazily(() => v.picklist(["table", "json"], "--format takes table or json"));
 
 const USAGE = `hull oci: the OCI runtime command line (runc's), on bundles; hull-oci is the same
 

@@ -2,16 +2,19 @@
 // process of the config the container was made with.
 import { resolve } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { ABI } from "../runtime/abi";
 import { checkPidFileDir, OciError, spawnShim } from "./child";
 import { jsonPath, type OciProcess } from "./config";
 import { madeWith, ociStatus, readOciRecord } from "./state";
 
-const UserSchema = v.pipe(
-  v.string(),
-  v.regex(/^\d+(:\d+)?$/, "--user takes UID[:GID] (numbers: a bundle has no names to look up)"),
-  v.transform((s) => s.split(":").map(Number)),
-  v.check((ids) => ids.every((n) => n <= 0xfffffffe), "--user: an id is at most 4294967294"),
+const UserSchema = lazily(() =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+(:\d+)?$/, "--user takes UID[:GID] (numbers: a bundle has no names to look up)"),
+    v.transform((s) => s.split(":").map(Number)),
+    v.check((ids) => ids.every((n) => n <= 0xfffffffe), "--user: an id is at most 4294967294"),
+  ),
 );
 
 /** exec: a process in the container, from --process or from the words and flags over the container's own. */

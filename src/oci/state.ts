@@ -4,6 +4,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { privateRuntimeDir } from "../runtime/runtime-dir";
 import { processStart, readOwnerFile } from "../store/owner";
 import { accessible, F_OK, readFileText } from "../sys/libc";
@@ -12,21 +13,25 @@ import { type OciConfig, parseOciConfig } from "./config";
 export const OCI_VERSION = "1.0.2";
 
 /** runc's rule for an id: it names a directory, so no slash and no dot-only name */
-export const IdSchema = v.pipe(
-  v.string(),
-  v.regex(/^[\w+.-]+$/, "a container id takes letters, digits and _ + . - only"),
-  v.check((s) => s !== "." && s !== "..", "a container id is not . or .."),
-  // it names a directory: a file name is at most 255 bytes
-  v.maxLength(200, "a container id is at most 200 characters"),
+export const IdSchema = lazily(() =>
+  v.pipe(
+    v.string(),
+    v.regex(/^[\w+.-]+$/, "a container id takes letters, digits and _ + . - only"),
+    v.check((s) => s !== "." && s !== "..", "a container id is not . or .."),
+    // it names a directory: a file name is at most 255 bytes
+    v.maxLength(200, "a container id is at most 200 characters"),
+  ),
 );
 
-const RecordSchema = v.object({
-  id: v.string(),
-  bundle: v.string(),
-  rootfs: v.string(),
-  created: v.string(),
-  annotations: v.optional(v.record(v.string(), v.string())),
-});
+const RecordSchema = lazily(() =>
+  v.object({
+    id: v.string(),
+    bundle: v.string(),
+    rootfs: v.string(),
+    created: v.string(),
+    annotations: v.optional(v.record(v.string(), v.string())),
+  }),
+);
 export type OciRecord = v.InferOutput<typeof RecordSchema>;
 
 export type OciStatus = "creating" | "created" | "running" | "stopped";

@@ -3,6 +3,7 @@
 // moby (includes/excludes by capability, arch and kernel), the runtime behaviour follows runc (ENOSYS
 // above the highest syscall the profile knows, rules equal to the default action dropped).
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { SYSCALLS } from "./syscalls";
 
 export type SeccompArch = keyof typeof SYSCALLS;
@@ -28,52 +29,63 @@ export const OPS = [
 ] as const;
 type Action = (typeof ACTIONS)[number];
 
-const ActionSchema = v.picklist(
-  ACTIONS,
-  (issue) => `unsupported seccomp action ${issue.received}, expected one of ${ACTIONS.join(", ")}`,
+const ActionSchema = lazily(() =>
+  v.picklist(ACTIONS, (issue) => `unsupported seccomp action ${issue.received}, expected one of ${ACTIONS.join(", ")}`),
 );
 // RET_DATA is 16 bits; the kernel caps an errno at 4095 itself.
-const RetData = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffff));
+const RetData = lazily(() => v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffff)));
 // Go reads these as uint64; JSON.parse keeps integers exact only up to 2^53.
-const U64 = v.pipe(
-  v.number(),
-  v.safeInteger("argument values must be integers below 2^53 (JSON numbers lose precision above)"),
-  v.minValue(0),
+const U64 = lazily(() =>
+  v.pipe(
+    v.number(),
+    v.safeInteger("argument values must be integers below 2^53 (JSON numbers lose precision above)"),
+    v.minValue(0),
+  ),
 );
-const Filter = v.object({
-  caps: v.nullish(v.array(v.string())),
-  arches: v.nullish(v.array(v.string())),
-  minKernel: v.nullish(v.pipe(v.string(), v.regex(/^(\d+\.\d+)?$/, 'minKernel must look like "4.8"'))),
-});
-const Arg = v.object({
-  index: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(5)),
-  value: U64,
-  valueTwo: v.nullish(U64),
-  op: v.picklist(OPS, (issue) => `unsupported seccomp operator ${issue.received}, expected one of ${OPS.join(", ")}`),
-});
-const Syscall = v.pipe(
+const Filter = lazily(() =>
   v.object({
-    names: v.nullish(v.array(v.string())),
-    /** moby's older single-name form */
-    name: v.nullish(v.string()),
-    action: ActionSchema,
-    errnoRet: v.nullish(RetData),
-    args: v.nullish(v.array(Arg)),
-    comment: v.nullish(v.string()),
-    includes: v.nullish(Filter),
-    excludes: v.nullish(Filter),
+    caps: v.nullish(v.array(v.string())),
+    arches: v.nullish(v.array(v.string())),
+    minKernel: v.nullish(v.pipe(v.string(), v.regex(/^(\d+\.\d+)?$/, 'minKernel must look like "4.8"'))),
   }),
-  v.check((s) => !(s.name && s.names?.length), "a syscall rule has both name and names"),
+);
+const Arg = lazily(() =>
+  v.object({
+    index: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(5)),
+    value: U64,
+    valueTwo: v.nullish(U64),
+    op: v.picklist(OPS, (issue) => `unsupported seccomp operator ${issue.received}, expected one of ${OPS.join(", ")}`),
+  }),
+);
+const Syscall = lazily(() =>
+  v.pipe(
+    v.object({
+      names: v.nullish(v.array(v.string())),
+      /** moby's older single-name form */
+      name: v.nullish(v.string()),
+      action: ActionSchema,
+      errnoRet: v.nullish(RetData),
+      args: v.nullish(v.array(Arg)),
+      comment: v.nullish(v.string()),
+      includes: v.nullish(Filter),
+      excludes: v.nullish(Filter),
+    }),
+    v.check((s) => !(s.name && s.names?.length), "a syscall rule has both name and names"),
+  ),
 );
 
 /** Docker's seccomp profile JSON (`--security-opt seccomp=FILE.json`); fields hull does not use pass through. */
-export const SeccompProfileSchema = v.looseObject({
-  defaultAction: ActionSchema,
-  defaultErrnoRet: v.nullish(RetData),
-  architectures: v.nullish(v.array(v.string())),
-  archMap: v.nullish(v.array(v.object({ architecture: v.string(), subArchitectures: v.nullish(v.array(v.string())) }))),
-  syscalls: v.nullish(v.array(Syscall)),
-});
+export const SeccompProfileSchema = lazily(() =>
+  v.looseObject({
+    defaultAction: ActionSchema,
+    defaultErrnoRet: v.nullish(RetData),
+    architectures: v.nullish(v.array(v.string())),
+    archMap: v.nullish(
+      v.array(v.object({ architecture: v.string(), subArchitectures: v.nullish(v.array(v.string())) })),
+    ),
+    syscalls: v.nullish(v.array(Syscall)),
+  }),
+);
 
 export type SeccompProfile = v.InferOutput<typeof SeccompProfileSchema>;
 type SyscallRule = v.InferOutput<typeof Syscall>;

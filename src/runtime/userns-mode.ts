@@ -6,11 +6,12 @@
 // back in its view. Only the view moves: no file is chowned, and a stopped container's layers read
 // the same under the default map as before (the store never holds a second, shifted copy).
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import type { IdMapping, IdRange } from "./idmap";
 
 export type UsernsMode = { kind: "host" } | { kind: "keep-id"; uid?: number; gid?: number };
 
-const KeepIdOption = v.pipe(v.string(), v.regex(/^(uid|gid)=\d{1,9}$/, "keep-id takes uid=N and gid=N"));
+const KeepIdOption = lazily(() => v.pipe(v.string(), v.regex(/^(uid|gid)=\d{1,9}$/, "keep-id takes uid=N and gid=N")));
 
 /** The value of --userns; refuses the modes hull cannot give, with the reason. */
 export function parseUserns(text: string | undefined): UsernsMode {

@@ -16,44 +16,47 @@
 import { homeDir } from "../sys/home";
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import { readFileText } from "../sys/libc";
 
-const ConfigSchema = v.strictObject({
-  storage: v.optional(v.strictObject({ root: v.optional(v.pipe(v.string(), v.minLength(1))) })),
-  registries: v.optional(
-    v.strictObject({
-      insecure: v.optional(v.array(v.string())),
-      search: v.optional(
-        v.pipe(
-          v.array(
-            v.pipe(
-              v.string(),
-              v.regex(
-                /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?$/,
-                "a registry is host[:port]",
-              ),
-              // docker's rule for the first part of a name: a host has a dot or a port, or is
-              // localhost; "registry" alone would read as docker.io/registry/NAME
-              v.check(
-                (r) => r.includes(".") || r.includes(":") || r === "localhost",
-                "a registry is host[:port] with a dot or a port (registry.lan, registry:5000), or localhost",
+const ConfigSchema = lazily(() =>
+  v.strictObject({
+    storage: v.optional(v.strictObject({ root: v.optional(v.pipe(v.string(), v.minLength(1))) })),
+    registries: v.optional(
+      v.strictObject({
+        insecure: v.optional(v.array(v.string())),
+        search: v.optional(
+          v.pipe(
+            v.array(
+              v.pipe(
+                v.string(),
+                v.regex(
+                  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?$/,
+                  "a registry is host[:port]",
+                ),
+                // docker's rule for the first part of a name: a host has a dot or a port, or is
+                // localhost; "registry" alone would read as docker.io/registry/NAME
+                v.check(
+                  (r) => r.includes(".") || r.includes(":") || r === "localhost",
+                  "a registry is host[:port] with a dot or a port (registry.lan, registry:5000), or localhost",
+                ),
               ),
             ),
+            v.minLength(1, "give at least one registry (docker.io is docker's)"),
           ),
-          v.minLength(1, "give at least one registry (docker.io is docker's)"),
         ),
-      ),
-    }),
-  ),
-  run: v.optional(
-    v.strictObject({
-      network: v.optional(v.pipe(v.string(), v.minLength(1))),
-      pull: v.optional(v.picklist(["missing", "always", "never"], "takes missing, always or never")),
-      ulimits: v.optional(v.array(v.string())),
-    }),
-  ),
-  aliases: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]*$/, "an alias is a word")), v.string())),
-});
+      }),
+    ),
+    run: v.optional(
+      v.strictObject({
+        network: v.optional(v.pipe(v.string(), v.minLength(1))),
+        pull: v.optional(v.picklist(["missing", "always", "never"], "takes missing, always or never")),
+        ulimits: v.optional(v.array(v.string())),
+      }),
+    ),
+    aliases: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]*$/, "an alias is a word")), v.string())),
+  }),
+);
 export type Config = v.InferOutput<typeof ConfigSchema>;
 
 export function configPath(): string {

@@ -5,20 +5,23 @@
 // events.log.1 (one generation kept).
 import { join } from "../sys/path";
 import * as v from "valibot";
+import { lazily } from "../sys/lazy-schema";
 import type { StorePaths } from "./paths";
 import { close, O_CREAT, O_WRONLY, open, readFileText, rename, writeAll } from "../sys/libc";
 
-export const EventSchema = v.object({
-  status: v.optional(v.string()),
-  id: v.optional(v.string()),
-  from: v.optional(v.string()),
-  Type: v.string(),
-  Action: v.string(),
-  Actor: v.object({ ID: v.string(), Attributes: v.record(v.string(), v.string()) }),
-  scope: v.string(),
-  time: v.number(),
-  timeNano: v.number(),
-});
+export const EventSchema = lazily(() =>
+  v.object({
+    status: v.optional(v.string()),
+    id: v.optional(v.string()),
+    from: v.optional(v.string()),
+    Type: v.string(),
+    Action: v.string(),
+    Actor: v.object({ ID: v.string(), Attributes: v.record(v.string(), v.string()) }),
+    scope: v.string(),
+    time: v.number(),
+    timeNano: v.number(),
+  }),
+);
 export type HullEvent = v.InferOutput<typeof EventSchema>;
 
 export type EventType = "container" | "image" | "volume" | "network";

@@ -650,7 +650,11 @@ describe("other commands", () => {
     const lines = r.stderr.trim().split("\n");
     const phases = lines.map((l) => /^hull-trace +([\d.]+) ms {2}(.*)$/.exec(l));
     expect(phases.every(Boolean), r.stderr).toBe(true);
-    const names = phases.map((m) => (m?.[2] ?? "").replace(/^shim \d+: /, ""));
+    // the TypeScript half's lines end with the page faults and private pages so far
+    expect(lines[0], r.stderr).toMatch(/hull started {2}\(\d+ faults, \d+ private pages\)$/);
+    const names = phases.map((m) =>
+      (m?.[2] ?? "").replace(/^shim \d+: /, "").replace(/ {2}\(\d+ faults, \d+ private pages\)$/, ""),
+    );
     for (const want of [
       "hull started",
       "image resolved",

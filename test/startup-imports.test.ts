@@ -21,7 +21,7 @@ const HEAVY = [
   "os",
 ];
 
-test("the run command's chunks import no heavy node builtin", async () => {
+test("the run command's and the listings' chunks import no heavy node builtin", async () => {
   const out = mkdtempSync(join(tmpdir(), "hull-chunks-"));
   try {
     const result = await Bun.build({
@@ -34,8 +34,12 @@ test("the run command's chunks import no heavy node builtin", async () => {
       naming: { chunk: "[name]-[hash].[ext]" },
     });
     expect(result.success).toBe(true);
-    const runChunk = readdirSync(out).find((f) => /^run-.*\.js$/.test(f));
-    expect(runChunk).toBeDefined();
+    const chunk = (name: string) => {
+      const file = readdirSync(out).find((f) => new RegExp(`^${name}-.*\\.js$`).test(f));
+      expect(file).toBeDefined();
+      return file as string;
+    };
+    const runChunk = chunk("run");
     const seen = new Set<string>();
     const builtins = new Set<string>();
     const walk = (file: string) => {
@@ -56,6 +60,18 @@ test("the run command's chunks import no heavy node builtin", async () => {
     // costs ~10 µs, that was 6-8 ms of every command. IMEI's check is one hull never uses.
     const loaded = [...seen].map((f) => readFileSync(join(out, f), "utf8")).join("");
     expect(loaded.includes('type:"imei"')).toBe(false);
+    // the listings too (hull ps, hull images: bench/listing): node:fs was 3 ms of each, for a
+    // readdirSync that src/sys/libc.ts's readDir does
+    for (const listing of ["containers", "images"]) {
+      seen.clear();
+      builtins.clear();
+      walk("main.js");
+      walk(chunk(listing));
+      expect(
+        [...builtins].filter((b) => HEAVY.includes(b)),
+        listing,
+      ).toEqual([]);
+    }
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -2,7 +2,6 @@
 // from standard input (at end of input, or anything but y, nothing is removed: a prune typed from
 // habit, or run by a script that forgot -f, deletes nothing); --filter until= and label=.
 import { goDuration } from "./go-time";
-import { readSync } from "node:fs";
 import type { ArgsDef } from "citty";
 import { all, parseInterspersed, UsageError } from "./argv";
 import { type Filters, labelsPass, parseFilters } from "./filters";
@@ -25,7 +24,8 @@ export function confirmed(force: boolean, warning: string): boolean {
   for (;;) {
     let n = 0;
     try {
-      n = readSync(0, byte);
+      // required here: `hull ps` loads this module (container prune), and node:fs costs ~3 ms to load
+      n = (require("node:fs") as typeof import("node:fs")).readSync(0, byte);
     } catch {
       break; // no stdin at all
     }

@@ -8,7 +8,7 @@ import { lazily } from "../sys/lazy-schema";
 import { processStart, readOwnerFile } from "../store/owner";
 import type { StorePaths } from "../store/paths";
 import { SysError } from "../sys/error";
-import { readFileText, readlink } from "../sys/libc";
+import { readDir, readFileText, readlink } from "../sys/libc";
 
 /** A health check as a container's record keeps it: the command inside, and milliseconds. */
 export const HealthConfigSchema = lazily(() =>
@@ -217,10 +217,9 @@ export function containerState(paths: StorePaths, rec: ContainerRecord): Contain
 }
 
 export function listContainers(paths: StorePaths): ContainerRecord[] {
-  const { readdirSync } = require("node:fs") as typeof import("node:fs");
   let ids: string[];
   try {
-    ids = readdirSync(paths.containers);
+    ids = readDir(paths.containers) ?? [];
   } catch {
     return [];
   }
@@ -250,10 +249,9 @@ export class DamagedContainerError extends Error {
 
 /** KEY as a container directory whose record cannot be read: a full id, a name, a unique id prefix. */
 function damagedContainer(paths: StorePaths, key: string): string | undefined {
-  const { readdirSync } = require("node:fs") as typeof import("node:fs");
   let ids: string[] = [];
   try {
-    ids = readdirSync(paths.containers).filter((id) => /^[a-f0-9]{64}$/.test(id));
+    ids = (readDir(paths.containers) ?? []).filter((id) => /^[a-f0-9]{64}$/.test(id));
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@
 // uses the image), prune, inspect, history; and the garbage collection that follows a removal.
 import { emitEvent } from "../store/events";
 import { cacheEntries } from "../build/cache";
-import { readdirSync, rmSync } from "node:fs";
+import { readDir, unlinkIfExists } from "../sys/libc";
 import { join } from "../sys/path";
 import { listContainers } from "../container/records";
 import type { ImageConfig } from "./config";
@@ -83,7 +83,7 @@ export async function removeImage(store: ImageStore, name: string, force: boolea
     deleteImage = last && users.length === 0;
   });
   if (deleteImage) {
-    rmSync(store.imagePath(record.id), { force: true });
+    unlinkIfExists(store.imagePath(record.id));
     out.push(`Deleted: ${record.id}`);
     await collectGarbage(store);
   }
@@ -116,7 +116,7 @@ export async function pruneImages(
         delete idx.digests[k];
       }
     });
-    rmSync(store.imagePath(rec.id), { force: true });
+    unlinkIfExists(store.imagePath(rec.id));
     out.push(`Deleted: ${rec.id}`);
   }
   if (out.length > 0) await collectGarbage(store);
@@ -147,7 +147,7 @@ export async function collectGarbage(store: ImageStore): Promise<void> {
     // index manifests of kept images are kept through their digests in the tag index
     for (const d of Object.keys(store.tags().digests)) keepBlobs.add(d.slice(d.indexOf("@sha256:") + 8));
     const blobDir = join(store.paths.root, "blobs", "sha256");
-    for (const hex of safeList(blobDir)) if (!keepBlobs.has(hex)) rmSync(join(blobDir, hex), { force: true });
+    for (const hex of safeList(blobDir)) if (!keepBlobs.has(hex)) unlinkIfExists(join(blobDir, hex));
     const doomed = safeList(store.paths.layers).filter((hex) => !keepLayers.has(hex) && !layerInUse(store, hex));
     if (doomed.length > 0) await removeTree(...doomed.map((hex) => join(store.paths.layers, hex)));
   }, true);
@@ -162,7 +162,7 @@ function layerInUse(store: ImageStore, hex: string): boolean {
 
 function safeList(dir: string): string[] {
   try {
-    return readdirSync(dir);
+    return readDir(dir) ?? [];
   } catch {
     return [];
   }

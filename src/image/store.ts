@@ -4,7 +4,7 @@
 import { join } from "../sys/path";
 import * as v from "valibot";
 import { lazily } from "../sys/lazy-schema";
-import { accessible, F_OK, readFileText } from "../sys/libc";
+import { accessible, F_OK, readDir, readFileText } from "../sys/libc";
 import { writeFileAtomic } from "../store/atomic";
 import { withLock } from "../store/lock";
 import type { StorePaths } from "../store/paths";
@@ -216,11 +216,9 @@ export class ImageStore {
   }
 
   images(): ImageRecord[] {
-    // required here, not imported: `hull run` loads this module and must not load node:fs
-    const { readdirSync } = require("node:fs") as typeof import("node:fs");
     let names: string[] = [];
     try {
-      names = readdirSync(join(this.paths.root, "images"));
+      names = readDir(join(this.paths.root, "images")) ?? [];
     } catch {}
     const out: ImageRecord[] = [];
     for (const n of names) {

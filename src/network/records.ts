@@ -4,7 +4,6 @@
 // (ContainerRecord.networks), so a container removed, even by its shim after --rm, leaves nothing
 // behind here.
 import { networksDir } from "./holder-userns";
-import { readdirSync } from "node:fs";
 import { join } from "../sys/path";
 import * as v from "valibot";
 import { lazily } from "../sys/lazy-schema";
@@ -12,7 +11,7 @@ import { writeFileAtomic } from "../store/atomic";
 import { emitEvent } from "../store/events";
 import { withLock } from "../store/lock";
 import type { StorePaths } from "../store/paths";
-import { readFileText, unlinkIfExists } from "../sys/libc";
+import { readDir, readFileText, unlinkIfExists } from "../sys/libc";
 import {
   contains,
   formatSubnet,
@@ -85,7 +84,7 @@ export function readNetwork(paths: StorePaths, name: string): NetworkRecord | un
 export function listNetworks(paths: StorePaths): NetworkRecord[] {
   let names: string[];
   try {
-    names = readdirSync(networksDir(paths));
+    names = readDir(networksDir(paths)) ?? [];
   } catch {
     return [];
   }

@@ -1,8 +1,10 @@
 // How many bytes a directory tree holds (ps -s, system df): files' sizes, hard links once, links not
 // followed, directories that vanish while counted skipped (a container removed meanwhile).
-import { lstatSync, readdirSync } from "node:fs";
+// node:fs required where used: `hull ps` loads this module for -s, and node:fs costs ~3 ms to load
+import { readDir } from "../sys/libc";
 
 export function treeSize(dir: string): number {
+  const { lstatSync, readdirSync } = require("node:fs") as typeof import("node:fs");
   let total = 0;
   // a file with several names counts once, as du counts it
   const seen = new Set<string>();
@@ -32,7 +34,7 @@ export function treeSize(dir: string): number {
 /** How many entries DIR has (0 when it does not exist). */
 export function entryCount(dir: string): number {
   try {
-    return readdirSync(dir).length;
+    return readDir(dir)?.length ?? 0;
   } catch {
     return 0;
   }

@@ -29,6 +29,22 @@ describe("damage made by hand", () => {
     expect(r.code).toBe(0);
   });
 
+  test("a stray file among the containers is no container: ps and df go on", () => {
+    // an editor's backup, and a file named as an id would be: ps failed on either ("a part of the
+    // path is not a directory"), and with it every script that lists containers
+    const stray = [join(root, "containers", "notes.txt~"), join(root, "containers", "f".repeat(64))];
+    try {
+      for (const f of stray) writeFileSync(f, "x\n");
+      const ps = hull(["ps", "-a", "--format", "{{.Names}}"], { root });
+      expect(ps.code, ps.stderr).toBe(0);
+      expect(ps.stdout).toContain("keeper");
+      expect(ps.stderr).toBe("");
+      expect(hull(["system", "df"], { root }).code).toBe(0);
+    } finally {
+      for (const f of stray) rmSync(f, { force: true });
+    }
+  });
+
   test("each kind of damage is named on its own line; --repair fixes it and the store works again", async () => {
     const tar = join(root, "img.tar");
     writeFileSync(tar, await packTar([...busyboxLayer(), file("marker", "x\n")]));

@@ -224,8 +224,17 @@ export function listContainers(paths: StorePaths): ContainerRecord[] {
     return [];
   }
   const out: ContainerRecord[] = [];
+  // only a container's id names a container: a stray file there (an editor's backup, a copy made by
+  // hand) made every `hull ps` fail with "a part of the path is not a directory"
   for (const id of ids) {
-    const rec = readRecord(paths, id);
+    if (!CONTAINER_ID.test(id)) continue;
+    let rec: ContainerRecord | undefined;
+    try {
+      rec = readRecord(paths, id);
+    } catch (e) {
+      if (e instanceof SysError && e.code === "ENOTDIR") continue;
+      throw e;
+    }
     if (rec) out.push(rec);
     else if (readFileText(join(paths.containers, id, "container.json")) !== undefined && !warned.has(id)) {
       // hidden from the list, but never silently: say which, and how to be rid of it
@@ -239,6 +248,7 @@ export function listContainers(paths: StorePaths): ContainerRecord[] {
 }
 
 const warned = new Set<string>();
+const CONTAINER_ID = /^[a-f0-9]{64}$/;
 
 /** The container's record is damaged: only `rm -f` (or `system check --repair`) can act on it. */
 export class DamagedContainerError extends Error {

@@ -261,7 +261,7 @@ export class DamagedContainerError extends Error {
 function damagedContainer(paths: StorePaths, key: string): string | undefined {
   let ids: string[] = [];
   try {
-    ids = (readDir(paths.containers) ?? []).filter((id) => /^[a-f0-9]{64}$/.test(id));
+    ids = (readDir(paths.containers) ?? []).filter((id) => CONTAINER_ID.test(id));
   } catch {
     return undefined;
   }
@@ -290,12 +290,12 @@ export class NoSuchContainerError extends Error {
 /** A container by full id, unique id prefix, or name. */
 export function findContainer(paths: StorePaths, key: string): ContainerRecord {
   // the common cases without listing the store (which would load node:fs): a full id, a name
-  if (/^[a-f0-9]{64}$/.test(key)) {
+  if (CONTAINER_ID.test(key)) {
     const rec = readRecord(paths, key);
     if (rec) return rec;
   }
   const named = readlink(join(paths.root, "names", key));
-  if (named && /^[a-f0-9]{64}$/.test(named)) {
+  if (named && CONTAINER_ID.test(named)) {
     const rec = readRecord(paths, named);
     if (rec?.name === key) return rec;
   }

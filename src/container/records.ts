@@ -10,6 +10,9 @@ import type { StorePaths } from "../store/paths";
 import { SysError } from "../sys/error";
 import { readDir, readFileText, readlink } from "../sys/libc";
 
+/** A container's id, which also names its directory and its record's id field. */
+const CONTAINER_ID = /^[a-f0-9]{64}$/;
+
 /** A health check as a container's record keeps it: the command inside, and milliseconds. */
 export const HealthConfigSchema = lazily(() =>
   v.object({
@@ -23,7 +26,7 @@ export const HealthConfigSchema = lazily(() =>
 
 export const ContainerRecordSchema = lazily(() =>
   v.object({
-    id: v.pipe(v.string(), v.regex(/^[a-f0-9]{64}$/)),
+    id: v.pipe(v.string(), v.regex(CONTAINER_ID)),
     name: v.optional(v.string()),
     image: v.string(),
     imageId: v.optional(v.string()),
@@ -248,7 +251,6 @@ export function listContainers(paths: StorePaths): ContainerRecord[] {
 }
 
 const warned = new Set<string>();
-const CONTAINER_ID = /^[a-f0-9]{64}$/;
 
 /** The container's record is damaged: only `rm -f` (or `system check --repair`) can act on it. */
 export class DamagedContainerError extends Error {

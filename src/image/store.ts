@@ -13,14 +13,13 @@ import { tmpEntry } from "../store/tmp";
 
 /** A sha256 digest: an image's id, a blob's, a layer's diff id. */
 export const DigestSchema = lazily(() => v.pipe(v.string(), v.regex(DIGEST_RE, "a sha256 digest")));
-const Digest = DigestSchema;
 
 /** An image's layers, as its record keeps them (a build's cache entries keep them too). */
 export const ImageLayersSchema = lazily(() =>
   v.array(
     v.object({
-      digest: Digest,
-      diffId: Digest,
+      digest: DigestSchema,
+      diffId: DigestSchema,
       /** the blob's size (compressed, for a pulled or pushed layer) */
       size: v.number(),
       mediaType: v.string(),
@@ -32,9 +31,9 @@ export const ImageLayersSchema = lazily(() =>
 
 export const ImageRecordSchema = lazily(() =>
   v.object({
-    id: Digest,
+    id: DigestSchema,
     /** digest of the manifest the image was pulled by, when it came from a registry */
-    manifestDigest: v.optional(Digest),
+    manifestDigest: v.optional(DigestSchema),
     layers: ImageLayersSchema,
     created: v.string(),
   }),
@@ -47,9 +46,9 @@ export const layerBytes = (l: ImageRecord["layers"][number]): number => l.diffSi
 export const TagIndexSchema = lazily(() =>
   v.object({
     /** "docker.io/library/busybox:latest" -> image id */
-    tags: v.record(v.string(), Digest),
+    tags: v.record(v.string(), DigestSchema),
     /** "docker.io/library/busybox@sha256:<manifest>" -> image id */
-    digests: v.record(v.string(), Digest),
+    digests: v.record(v.string(), DigestSchema),
   }),
 );
 export type TagIndex = v.InferOutput<typeof TagIndexSchema>;

@@ -100,6 +100,7 @@ function cstr(s: string): Buffer {
 }
 
 const encoder = new TextEncoder();
+const utf8 = new TextDecoder();
 const scratch = [new Uint8Array(4097), new Uint8Array(4097)] as const;
 const scratchBody = [scratch[0].subarray(0, 4096), scratch[1].subarray(0, 4096)] as const;
 
@@ -269,7 +270,7 @@ export function readlink(path: string): string | undefined {
   const n = Number(lib.symbols.readlink(carg(path), ptr(buf), buf.length));
   if (n < 0 && errno() === 2) return undefined;
   check("readlink", n, path);
-  return new TextDecoder().decode(buf.subarray(0, n));
+  return utf8.decode(buf.subarray(0, n));
 }
 
 /**
@@ -307,8 +308,6 @@ export function readDir(path: string): string[] | undefined {
   return names;
 }
 
-const utf8 = new TextDecoder();
-
 /** realpath(3): PATH with every link and . or .. resolved; undefined when it does not exist. */
 export function realPath(path: string): string | undefined {
   const buf = new Uint8Array(4097);
@@ -317,7 +316,7 @@ export function realPath(path: string): string | undefined {
     if (errno() === 2 || errno() === 20) return undefined;
     throw new SysError("realpath", errno(), path);
   }
-  return new TextDecoder().decode(buf.subarray(0, buf.indexOf(0)));
+  return utf8.decode(buf.subarray(0, buf.indexOf(0)));
 }
 
 /** mkdir; an existing directory is success when EXIST_OK. */

@@ -280,6 +280,24 @@ describe("with pasta", () => {
     }
   });
 
+  test("stop returns once the published ports are free: the host binds them at once, start gets them back", async () => {
+    requireUnprivileged();
+    if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;
+    const port = freePort();
+    ok(hull(["run", "-d", "--name", "sp", "-p", `127.0.0.1:${port}:80`, "busybox", "sleep", "60"], store));
+    try {
+      for (let round = 0; round < 3; round++) {
+        ok(hull(["stop", "-t", "0", "sp"], store));
+        // the container's pasta dies a moment after its supervisor; stop waits for it
+        const s = Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } });
+        s.stop(true);
+        ok(hull(["start", "sp"], store));
+      }
+    } finally {
+      ok(hull(["rm", "-f", "sp"], store));
+    }
+  });
+
   test("a kill -9 of the hull running a container takes its pasta with it", async () => {
     requireUnprivileged();
     if (!hostHas(pasta(), "no pasta on PATH (Debian: passt)")) return;

@@ -260,7 +260,8 @@ test("nothing is left: after --rm, rm -f, and a kill -9 of hull with the next co
     const ids = ok(hull(["ps", "-q"], store)).trim();
     return ids !== "" && JSON.parse(ok(hull(["inspect", ids], store)))[0].State.Pid > 0;
   };
-  for (let i = 0; i < 200 && !running(); i++) await Bun.sleep(20);
+  // the record may name a pid before the namespace's holder is up: wait for both
+  for (let i = 0; i < 200 && !(running() && holders().length === 1); i++) await Bun.sleep(20);
   expect(holders()).toHaveLength(1);
   p.kill(9);
   await p.exited;

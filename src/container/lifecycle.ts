@@ -11,7 +11,15 @@ import { containerAttrs, emitEvent } from "../store/events";
 import { spawnShim } from "../runtime/shim";
 import type { StorePaths } from "../store/paths";
 import { readFileText, unlinkIfExists } from "../sys/libc";
-import { containerDir, containerState, findContainer, initPid, processStart, withContainerLock } from "./records";
+import {
+  containerDir,
+  containerState,
+  findContainer,
+  helperGone,
+  initPid,
+  processStart,
+  withContainerLock,
+} from "./records";
 
 const SIGNALS: Record<string, number> = {
   HUP: 1,
@@ -142,6 +150,7 @@ export async function stopContainer(paths: StorePaths, key: string, given?: numb
       process.kill(pid, signalNumber(signal));
     } catch {}
     if (await waitExit(paths, key, timeout * 1000)) {
+      await helperGone(paths, rec.id);
       emitEvent(paths, "container", "stop", rec.id, containerAttrs(rec));
       return;
     }
@@ -151,6 +160,7 @@ export async function stopContainer(paths: StorePaths, key: string, given?: numb
     } catch {}
   }
   if (!(await waitExit(paths, key, 10_000))) throw new Error(`container ${key} did not stop`);
+  await helperGone(paths, rec.id);
   emitEvent(paths, "container", "stop", rec.id, containerAttrs(rec));
 }
 
@@ -189,6 +199,8 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
   const text = readFileText(join(dir, "spec.json"));
   if (!text) throw new Error(`container ${key} cannot be started again: it has no saved spec (made by an older hull?)`);
   const saved = v.parse(SavedSpec, JSON.parse(text)) as unknown as ShimSpec;
+  // a container that ended by itself a moment ago may have its helper on the ports still
+  await helperGone(paths, rec.id);
   for (const f of ["state.json", "supervisor.pid", "init.pid", "helper.pid", "paused", "stopping", "restarts"]) {
     unlinkIfExists(join(dir, f));
   }

@@ -21,6 +21,7 @@ import {
   containerState,
   DamagedContainerError,
   findContainer,
+  helperGone,
   initPid,
   listContainers,
   pidFile,
@@ -66,10 +67,6 @@ async function waitGone(paths: StorePaths, rec: ContainerRecord): Promise<void> 
   throw new Error(`container ${rec.id.slice(0, 12)} did not stop`);
 }
 
-async function waitExit(proc: { pid: number; start: string }): Promise<void> {
-  for (let i = 0; i < 400 && processStart(proc.pid) === proc.start; i++) await Bun.sleep(5);
-}
-
 /** `hull rm [-f] CONTAINER`: a running one only with -f, which kills it first. */
 export async function removeContainer(
   paths: StorePaths,
@@ -103,12 +100,9 @@ async function removeLocked(paths: StorePaths, key: string, force: boolean, volu
     if (!force) throw new Error(`container ${key} is running: stop it first, or use rm -f`);
     // killing hull's own process: its user-namespace stage then kills the container and, for a
     // --rm container, removes it
-    const helper = pidFile(paths, rec.id, "helper.pid");
     process.kill(state.pid, "SIGKILL");
     await waitGone(paths, rec);
-    // its network helper dies by its parent-death signal, a moment after: until then it holds the
-    // published ports, and a script's next `run -p` of the same port would fail
-    if (helper) await waitExit(helper);
+    await helperGone(paths, rec.id);
   }
   const dir = containerDir(paths, rec.id);
   if (accessible(dir, F_OK)) await discardContainerDir(paths, rec.id);

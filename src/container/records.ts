@@ -137,6 +137,18 @@ export function pidFile(paths: StorePaths, id: string, name: string): { pid: num
   return readOwnerFile(join(containerDir(paths, id), name));
 }
 
+/**
+ * Wait (up to 2 s) for the network helper of container ID's last run to end. It dies by its
+ * parent-death signal a moment after the container's supervisor, and until then holds the published
+ * ports: a `stop` that returned before would make the next `start` (or a script's `run -p` of the
+ * same port) fail to bind them.
+ */
+export async function helperGone(paths: StorePaths, id: string): Promise<void> {
+  const helper = pidFile(paths, id, "helper.pid");
+  if (!helper) return;
+  for (let i = 0; i < 400 && processStart(helper.pid) === helper.start; i++) await Bun.sleep(5);
+}
+
 /** When the container's latest run started (the shim writes init.pid then), or undefined before any. */
 export function startedAt(paths: StorePaths, id: string): string | undefined {
   const { statSync } = require("node:fs") as typeof import("node:fs");

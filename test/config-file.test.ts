@@ -71,6 +71,15 @@ test("a typo in the file is one line naming the file and the key; commands that 
   expect(h(["run", "--rm", "busybox", "true"]).stderr.trim()).toBe(
     `hull: ${config}: run.pull: takes missing, always or never (docs/config.md lists the keys)`,
   );
+  // a key of the wrong kind is named as such, not as unknown
+  writeFileSync(config, `run = 3\n`);
+  expect(h(["ps"]).stderr.trim()).toBe(
+    `hull: ${config}: run must be a table ([run] with its keys under it) (docs/config.md lists the keys)`,
+  );
+  writeFileSync(config, `[storage]\nroot = 5\n`);
+  expect(h(["ps"]).stderr.trim()).toBe(
+    `hull: ${config}: storage.root must be a string (docs/config.md lists the keys)`,
+  );
   writeFileSync(config, `[run\n`);
   expect(h(["images"]).stderr).toContain(`hull: ${config}: not TOML`);
   expect(ok(h(["version"]))).toMatch(/^hull /);

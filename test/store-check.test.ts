@@ -60,6 +60,15 @@ describe("damage made by hand", () => {
     mkdirSync(join(root, "containers", "e".repeat(64)));
     writeFileSync(join(root, "containers", "e".repeat(64), "container.json"), "\u0000garbage");
     mkdirSync(join(root, "tmp", "blob-999999-1-deadbeef"), { recursive: true });
+    // a network record cut short; a volume whose record is gone, and one whose record is not JSON
+    ok(hull(["network", "create", "netx"], { root }));
+    writeFileSync(join(root, "networks", "netx.json"), '{"name": "netx", "id": ');
+    for (const vol of ["vol-a", "vol-b"]) {
+      ok(hull(["volume", "create", vol], { root }));
+      writeFileSync(join(root, "volumes", vol, "_data", "keep"), "precious\n");
+    }
+    rmSync(join(root, "volumes", "vol-a", "volume.json"));
+    writeFileSync(join(root, "volumes", "vol-b", "volume.json"), "]");
 
     const before = check(root);
     expect(before.code).toBe(1);
@@ -69,6 +78,9 @@ describe("damage made by hand", () => {
     expect(before.stdout).toContain(`containers/${"e".repeat(64)}: damaged container record`);
     expect(before.stdout).toContain("tmp/blob-999999-1-deadbeef: left half-written");
     expect(before.stdout).toMatch(/dangling|tag\(s\) name no image/);
+    expect(before.stdout).toContain("networks/netx.json: damaged network record: not JSON");
+    expect(before.stdout).toContain("volumes/vol-a/volume.json: a volume without its record");
+    expect(before.stdout).toContain("volumes/vol-b/volume.json: damaged volume record: not JSON");
 
     const repaired = check(root, true);
     expect(repaired.code, repaired.stdout).toBe(0);
@@ -83,6 +95,11 @@ describe("damage made by hand", () => {
         .split("\n"),
     ).toHaveLength(1);
     ok(hull(["images"], { root }));
+    // the volumes are back, data and all; the network is gone, and can be made again
+    expect(ok(hull(["volume", "ls", "-q"], { root })).split("\n")).toEqual(expect.arrayContaining(["vol-a", "vol-b"]));
+    for (const vol of ["vol-a", "vol-b"])
+      expect(readFileSync(join(root, "volumes", vol, "_data", "keep"), "utf8")).toBe("precious\n");
+    ok(hull(["network", "create", "netx"], { root }));
   });
 });
 

@@ -15,7 +15,7 @@ import { listContainers } from "./records";
 // at most 200 characters, as container names: a longer one fails as ENAMETOOLONG deep in the store
 export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,199}$/;
 
-const VolumeRecord = lazily(() =>
+export const VolumeRecordSchema = lazily(() =>
   v.object({
     name: v.string(),
     created: v.string(),
@@ -24,7 +24,7 @@ const VolumeRecord = lazily(() =>
     labels: v.optional(v.record(v.string(), v.string())),
   }),
 );
-export type VolumeRecord = v.InferOutput<typeof VolumeRecord>;
+export type VolumeRecord = v.InferOutput<typeof VolumeRecordSchema>;
 
 /** The directory of volume NAME; a name that is not a volume name (`../x`) never becomes a path. */
 export function volumeDir(paths: StorePaths, name: string): string {
@@ -93,7 +93,7 @@ export function readVolume(paths: StorePaths, name: string): VolumeRecord | unde
   } catch {
     data = undefined;
   }
-  const r = v.safeParse(VolumeRecord, data);
+  const r = v.safeParse(VolumeRecordSchema, data);
   if (!r.success)
     throw new Error(`volume ${name} has a damaged record (${file}): hull volume rm -f ${name}, or repair it`);
   return r.output;

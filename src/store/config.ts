@@ -85,11 +85,24 @@ export function loadConfig(): { config: Config; path: string; found: boolean } {
   if (!r.success) {
     const issue = r.issues[0];
     const key = issue?.path?.map((p) => String(p.key)).join(".") ?? "";
-    const what = issue?.type === "strict_object" ? `unknown key ${key}` : `${key}: ${issue?.message ?? "invalid"}`;
-    throw new Error(`${path}: ${what} (docs/config.md lists the keys)`);
+    throw new Error(`${path}: ${configProblem(issue, key)} (docs/config.md lists the keys)`);
   }
   cached = { config: r.output, path, found: true };
   return cached;
+}
+
+/** What is wrong with KEY, in words: a strict object reports an unknown key and a wrong kind alike. */
+function configProblem(issue: v.BaseIssue<unknown> | undefined, key: string): string {
+  if (!issue) return `${key}: invalid`;
+  // an unknown key is an issue of the object around it, expecting nothing there
+  if (issue.expected === "never") return `unknown key ${key}`;
+  const kinds: Record<string, string> = {
+    Object: `a table ([${key}] with its keys under it)`,
+    Array: "a list ([...])",
+    string: "a string",
+  };
+  const kind = issue.kind === "schema" && issue.expected ? kinds[issue.expected] : undefined;
+  return kind ? `${key} must be ${kind}` : `${key}: ${issue.message}`;
 }
 
 /**

@@ -7,7 +7,9 @@ import { join } from "../sys/path";
 import * as v from "valibot";
 import { ContainerRecordSchema, containerDir, pidFile, processStart } from "../container/records";
 import { removeTree } from "../image/layers";
+import { VOLUME_NAME, type VolumeRecord, VolumeRecordSchema } from "../container/volumes";
 import { ImageRecordSchema, ImageStore, TagIndexSchema } from "../image/store";
+import { NETWORK_NAME, NetworkRecordSchema, networksDir } from "../network/records";
 import { writeFileAtomic } from "../store/atomic";
 import { withLock } from "../store/lock";
 import type { StorePaths } from "../store/paths";
@@ -227,6 +229,53 @@ async function checkLocked(paths: StorePaths, store: ImageStore, repair: boolean
     } catch {}
     if (!containers.has(target))
       problem("leftover", p, `the name ${name} names no container`, "released", removeFile(p));
+  }
+
+  // networks: NAME.json, whole and naming itself
+  const netDir = networksDir(paths);
+  for (const file of list(netDir)) {
+    if (!file.endsWith(".json") || file.startsWith(".")) continue;
+    const p = join(netDir, file);
+    const name = file.slice(0, -5);
+    const parsed = parseJson(p);
+    const r = parsed.ok ? v.safeParse(NetworkRecordSchema, parsed.value) : undefined;
+    const why = !parsed.ok
+      ? parsed.why
+      : !r?.success
+        ? "not a network record"
+        : r.output.name !== name || !NETWORK_NAME.test(name)
+          ? `it names network ${JSON.stringify(r.output.name)}`
+          : undefined;
+    if (why)
+      problem(
+        "damaged",
+        p,
+        `damaged network record: ${why}`,
+        `removed (hull network create ${NETWORK_NAME.test(name) ? name : "NAME"} makes it again)`,
+        removeFile(p),
+      );
+  }
+
+  // volumes: a record beside each volume's data; the data is never touched
+  const volumesDir = join(root, "volumes");
+  for (const name of list(volumesDir)) {
+    const dir = join(volumesDir, name);
+    if (!VOLUME_NAME.test(name)) {
+      problem("leftover", dir, "not a volume name: hull never made it", undefined);
+      continue;
+    }
+    const p = join(dir, "volume.json");
+    const parsed = parseJson(p);
+    const r = parsed.ok ? v.safeParse(VolumeRecordSchema, parsed.value) : undefined;
+    if (parsed.ok && r?.success && r.output.name === name) continue;
+    const missing = !parsed.ok && parsed.why.includes("ENOENT");
+    const why = missing
+      ? "a volume without its record (an interrupted create)"
+      : `damaged volume record: ${parsed.ok ? "not a volume record" : parsed.why}`;
+    problem(missing ? "leftover" : "damaged", p, why, "record written again; its data kept", () => {
+      const rec: VolumeRecord = { name, created: new Date().toISOString(), anonymous: false };
+      writeFileAtomic(p, `${JSON.stringify(rec)}\n`);
+    });
   }
 
   // tmp: what killed hulls left

@@ -241,7 +241,7 @@ export const system: HullCommand = {
       meta: {
         name: "check",
         description:
-          "Check every record of the store against what it names (blobs by digest, layers, tags, containers, names); --repair removes what cannot be used",
+          "Check every record of the store against what it names (blobs by digest, layers, tags, containers, names, networks, volumes); --repair removes what cannot be used",
       },
       takes: 0,
       args: {

@@ -3,9 +3,10 @@
 // command measured in a slow minute looks slower than its neighbour by more than the few ms a
 // comparison such as "the default network adds at most 5 ms" is about. In turns, every command sees
 // the same drift. Writes hyperfine's --export-json shape (seconds), so the benches' reports read either.
-//   bun bench/interleave.ts [--runs N] [--warmup N] [--gap MS] --export-json FILE -n NAME 'CMD' ...
+//   bun bench/interleave.ts [--runs N] [--warmup N] [--gap MS] --export-json FILE [--prepare 'CMD'] -n NAME 'CMD' ...
 // --gap: a pause after each sample, untimed, so that what a command leaves running for a moment
 // (podman's cleanup after `stop` and `rm`, hull's link deletion) does not fall on its neighbour's.
+// --prepare: a command run, untimed, before each sample of the next -n (hyperfine's --prepare).
 // A command is split into words as hyperfine -N splits it (spaces; '...' and "..." keep a word
 // whole) and run without a shell; its output is discarded, and a command that fails stops the run.
 import * as v from "valibot";
@@ -17,7 +18,8 @@ let runs = 10;
 let warmup = 2;
 let gap = 0;
 let out = "";
-const commands: { name: string; argv: string[] }[] = [];
+const commands: { name: string; argv: string[]; prepare?: string[] }[] = [];
+let prepare: string[] | undefined;
 for (let i = 0; i < args.length; i++) {
   const a = args[i] as string;
   const value = () => {
@@ -29,16 +31,21 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--warmup") warmup = v.parse(Count, value());
   else if (a === "--gap") gap = v.parse(Count, value());
   else if (a === "--export-json") out = value();
+  else if (a === "--prepare") {
+    const line = value();
+    prepare = splitWords(line, () => new Error(`interleave: an unclosed quote in ${line}`));
+  }
   else if (a === "-n") {
     const name = value();
     const line = value();
     // words as a shell splits them ('...' and "..." keep blanks), hyperfine -N's way
-    commands.push({ name, argv: splitWords(line, () => new Error(`interleave: an unclosed quote in ${line}`)) });
+    commands.push({ name, argv: splitWords(line, () => new Error(`interleave: an unclosed quote in ${line}`)), prepare });
+    prepare = undefined;
   } else throw new Error(`interleave: unknown argument ${a} (see the header of bench/interleave.ts)`);
 }
 if (!out || commands.length === 0) throw new Error("interleave: give --export-json FILE and at least one -n NAME CMD");
 
-function once(argv: string[]): number {
+function run(argv: string[]): number {
   const start = performance.now();
   const p = Bun.spawnSync(argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   const ms = performance.now() - start;
@@ -50,9 +57,14 @@ function once(argv: string[]): number {
   return ms;
 }
 
-for (let w = 0; w < warmup; w++) for (const c of commands) once(c.argv);
+function once(c: (typeof commands)[number]): number {
+  if (c.prepare) run(c.prepare);
+  return run(c.argv);
+}
+
+for (let w = 0; w < warmup; w++) for (const c of commands) once(c);
 const times = commands.map(() => [] as number[]);
-for (let r = 0; r < runs; r++) commands.forEach((c, i) => times[i]?.push(once(c.argv) / 1000));
+for (let r = 0; r < runs; r++) commands.forEach((c, i) => times[i]?.push(once(c) / 1000));
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

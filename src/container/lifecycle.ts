@@ -11,6 +11,7 @@ import { containerAttrs, emitEvent } from "../store/events";
 import { spawnShim } from "../runtime/shim";
 import type { StorePaths } from "../store/paths";
 import { readFileText, unlinkIfExists } from "../sys/libc";
+import { pollUntil } from "../sys/poll-until";
 import {
   containerDir,
   containerState,
@@ -122,12 +123,7 @@ export function killContainer(paths: StorePaths, key: string, signal: string): v
 
 async function waitExit(paths: StorePaths, key: string, ms: number): Promise<boolean> {
   const rec = findContainer(paths, key);
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (containerState(paths, rec).status !== "running") return true;
-    await Bun.sleep(5);
-  }
-  return containerState(paths, rec).status !== "running";
+  return pollUntil(() => containerState(paths, rec).status !== "running", ms);
 }
 
 /** Docker's stop: --stop-signal or the image's StopSignal (SIGTERM when neither), then SIGKILL after the timeout. */

@@ -11,6 +11,7 @@ import { removeTreeIn } from "../image/layers";
 import { parseLimits } from "../runtime/cgroup";
 import type { StorePaths } from "../store/paths";
 import { accessible, F_OK, readFileText } from "../sys/libc";
+import { pollUntil } from "../sys/poll-until";
 import { writeFileAtomic } from "../store/atomic";
 import { releaseName, reserveName } from "./names";
 import { removeVolume, volumeData } from "./volumes";
@@ -60,10 +61,7 @@ export async function sweepDeadRemovals(paths: StorePaths): Promise<ContainerVie
 }
 
 async function waitGone(paths: StorePaths, rec: ContainerRecord): Promise<void> {
-  for (let i = 0; i < 250; i++) {
-    if (containerState(paths, rec).status !== "running") return;
-    await Bun.sleep(5);
-  }
+  if (await pollUntil(() => containerState(paths, rec).status !== "running", 1250)) return;
   throw new Error(`container ${rec.id.slice(0, 12)} did not stop`);
 }
 

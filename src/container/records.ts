@@ -6,6 +6,7 @@ import { join } from "../sys/path";
 import * as v from "valibot";
 import { lazily } from "../sys/lazy-schema";
 import { processStart, readOwnerFile } from "../store/owner";
+import { pollUntil } from "../sys/poll-until";
 import type { StorePaths } from "../store/paths";
 import { SysError } from "../sys/error";
 import { readDir, readFileText, readlink } from "../sys/libc";
@@ -146,7 +147,7 @@ export function pidFile(paths: StorePaths, id: string, name: string): { pid: num
 export async function helperGone(paths: StorePaths, id: string): Promise<void> {
   const helper = pidFile(paths, id, "helper.pid");
   if (!helper) return;
-  for (let i = 0; i < 400 && processStart(helper.pid) === helper.start; i++) await Bun.sleep(5);
+  await pollUntil(() => processStart(helper.pid) !== helper.start, 2000);
 }
 
 /** When the container's latest run started (the shim writes init.pid then), or undefined before any. */

@@ -14,6 +14,7 @@ import { planBundle } from "./bundle-plan";
 import { checkPidFileDir, OciError, spawnShim } from "./child";
 import { type OciConfig, parseOciConfig, unknownProperties } from "./config";
 import { ABI } from "../runtime/abi";
+import { pollUntil } from "../sys/poll-until";
 import {
   checkId,
   listIds,
@@ -345,7 +346,7 @@ async function remove(g: Global, id: string, force: boolean): Promise<void> {
     try {
       if (pid > 0) process.kill(pid, "SIGKILL");
     } catch {}
-    for (let i = 0; i < 400 && ociStatus(root, id).status !== "stopped"; i++) await Bun.sleep(5);
+    await pollUntil(() => ociStatus(root, id).status === "stopped", 2000);
   }
   let saved: { config: OciConfig | undefined; bundle: string } | undefined;
   try {

@@ -261,6 +261,29 @@ test("rm under a live holder removes files of any id through its user namespace,
   }
 });
 
+test("rm removes a layer of the caller's own files itself; links in it are removed, not followed", async () => {
+  const { existsSync, mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const outside = mkdtempSync(join(tmpdir(), "hull-rm-"));
+  writeFileSync(join(outside, "keep"), "k\n");
+  try {
+    // links to the caller's files, a directory the container made unreadable (its root is the
+    // caller: mode 000 stops a removal from outside the namespace), and plain files
+    const files = `ln -s ${outside} /link; ln -s ${outside}/keep /file-link; mkdir -p /a/b /locked/c; echo x > /a/b/f`;
+    for (const script of [files, `${files}; chmod 000 /locked`]) {
+      const id = ok(h("run", "-d", "busybox", "sh", "-c", script)).trim();
+      ok(h("wait", id));
+      ok(h("rm", id));
+      expect(existsSync(join(root, "containers", id))).toBe(false);
+      expect(readdirSync(join(root, "tmp")).filter((n) => n.startsWith("rm-"))).toEqual([]);
+    }
+    expect(readdirSync(outside)).toEqual(["keep"]);
+  } finally {
+    const { rmSync } = await import("node:fs");
+    rmSync(outside, { recursive: true, force: true });
+  }
+});
+
 test("cp with a stopped container mounts its layers for the copy", async () => {
   const { mkdtempSync, readFileSync, writeFileSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");

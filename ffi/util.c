@@ -226,26 +226,71 @@ struct linux_dirent64 {
   char d_name[];
 };
 
+/* NAME under DIRFD as a directory, never through a link; one of mode 000 (overlay's work/work) is
+ * opened after a chmod */
+static int open_dir_at(int dirfd, const char *name) {
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == EACCES) {
+    fchmodat(dirfd, name, 0700, 0);
+    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
+  return fd;
+}
+
+/* Unlink what CUR holds, from its first entry: 1 with SUB set, a subdirectory not empty yet (the
+ * scan stops there); 0, CUR is empty now; -1, an entry that cannot be removed */
+static int clear_dir(int cur, char sub[256]) {
+  char buf[8192];
+  long n;
+  while ((n = syscall(SYS_getdents64, cur, buf, sizeof buf)) > 0)
+    for (long off = 0; off < n;) {
+      struct linux_dirent64 *d = (void *)(buf + off);
+      off += d->d_reclen;
+      if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..")) continue;
+      if (d->d_type != DT_DIR) {
+        if (unlinkat(cur, d->d_name, 0) == 0 || errno == ENOENT) continue;
+        if (errno != EISDIR) return -1;
+      }
+      if (unlinkat(cur, d->d_name, AT_REMOVEDIR) == 0 || errno == ENOENT) continue;
+      if (errno != ENOTEMPTY && errno != EEXIST) return -1;
+      snprintf(sub, 256, "%s", d->d_name);
+      return 1;
+    }
+  return n < 0 ? -1 : 0;
+}
+
+/* Remove NAME under DIRFD and everything below it, at any depth: a loop, not a recursion, with one
+ * directory open at a time (down by name, up by ".."), and each directory read once per visit. A
+ * container can nest directories thousands deep: a recursion with a buffer a level overflowed the
+ * stack (or the descriptor limit) there and left the tree, and a removal by paths from the top
+ * costs the square of the depth. The tree is a stopped container's, moved out of its place: nothing
+ * else changes it meanwhile. */
 void remove_tree_at(int dirfd, const char *name) {
   if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return;
-  for (int pass = 0; pass < 3; pass++) {
-    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == EACCES) {
-      fchmodat(dirfd, name, 0700, 0); /* overlay's work/work is mode 000 */
-      fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return;
+  int cur = open_dir_at(dirfd, name);
+  if (cur < 0) return;
+  unsigned long depth = 0;
+  for (;;) {
+    char sub[256];
+    int r = clear_dir(cur, sub);
+    if (r < 0) break;
+    int next;
+    if (r == 1) {
+      next = open_dir_at(cur, sub);
+      depth++;
+    } else {
+      /* empty: back up, where the next scan removes it */
+      if (depth == 0) break;
+      next = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      depth--;
     }
-    if (fd < 0) return;
-    char buf[8192];
-    long n;
-    while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
-      for (long off = 0; off < n;) {
-        struct linux_dirent64 *d = (void *)(buf + off);
-        off += d->d_reclen;
-        if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..")) remove_tree_at(fd, d->d_name);
-      }
-    close(fd);
-    if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno != ENOTEMPTY) return;
+    close(cur);
+    if (next < 0) return;
+    cur = next;
   }
+  close(cur);
+  unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
 void remove_tree(const char *path) { remove_tree_at(AT_FDCWD, path); }

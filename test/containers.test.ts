@@ -284,6 +284,29 @@ test("rm removes a layer of the caller's own files itself; links in it are remov
   }
 });
 
+test("rm of a container that nested directories 3,000 deep, with files of another id at the bottom", async () => {
+  // chains of 500 moved into each other: deeper than any path the container could name at once.
+  // At the bottom, a directory of uid 1000 the caller cannot write: the namespace's removal has to
+  // go down the whole tree too (it recursed with a buffer a level, and overflowed its stack)
+  const chain = Array(500).fill("d").join("/");
+  const script = [
+    "for i in 0 1 2 3 4 5; do mkdir -p /deep/c$i/$0; done",
+    "mkdir /deep/c5/$0/theirs && touch /deep/c5/$0/theirs/f && chown -R 1000:1000 /deep/c5/$0/theirs",
+    "for i in 1 2 3 4 5; do mv /deep/c$((i - 1)) /deep/c$i/$0/c || exit 1; done",
+  ].join("; ");
+  for (const theirs of [true, false]) {
+    const id = ok(
+      h("run", "-d", "busybox", "sh", "-c", theirs ? script : script.replace(/ && chown -R [^;]*/, ""), chain),
+    ).trim();
+    expect(ok(h("wait", id)).trim()).toBe("0");
+    const r = h("rm", id);
+    expect(r.code, r.stderr).toBe(0);
+    const { existsSync } = await import("node:fs");
+    expect(existsSync(join(root, "containers", id))).toBe(false);
+    expect(readdirSync(join(root, "tmp")).filter((n) => n.startsWith("rm-"))).toEqual([]);
+  }
+});
+
 test("cp with a stopped container mounts its layers for the copy", async () => {
   const { mkdtempSync, readFileSync, writeFileSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");

@@ -1,10 +1,10 @@
 // The FFI module's own calls, against node:fs on the same files: readDir replaced readdirSync on
 // the listings' path, and the C strings of every call now share two scratch buffers.
 import { expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readDir, readFileText, rename } from "../src/sys/libc";
+import { readDir, readFileText, removeOwnTree, rename } from "../src/sys/libc";
 
 test("readDir lists what readdirSync lists: odd names, and more than one buffer of entries", () => {
   const dir = mkdtempSync(join(tmpdir(), "hull-readdir-"));
@@ -39,5 +39,55 @@ test("two paths in one call each keep their own buffer; a path longer than the b
     expect(readFileText(join(dir, "to"))).toBe("moved");
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A chain of 500 directories, as a path */
+const CHAIN = Array(500).fill("d").join("/");
+
+/** COUNT chains of 500 directories under TOP, each moved into the next: TOP/c{COUNT-1} is 501 x COUNT deep */
+function deepTree(top: string, count: number): void {
+  for (let i = 0; i < count; i++) mkdirSync(join(top, `c${i}`, CHAIN), { recursive: true });
+  for (let i = 1; i < count; i++) renameSync(join(top, `c${i - 1}`), join(top, `c${i}`, CHAIN, "c"));
+}
+
+test("removeOwnTree: any depth, names that are not UTF-8, mode 000, and links removed, never followed", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hull-rmtree-"));
+  const outside = mkdtempSync(join(tmpdir(), "hull-rmtree-outside-"));
+  try {
+    writeFileSync(join(outside, "keep"), "k");
+    const tree = join(dir, "tree");
+    mkdirSync(tree);
+    // 3,000 directories deep, past PATH_MAX from the top: chains of 500 moved into each other
+    deepTree(tree, 6);
+    writeFileSync(join(tree, "c5", CHAIN, "f"), "x");
+    // a name of bytes that are not UTF-8, a directory of mode 000 with a file in it, links out
+    writeFileSync(Buffer.from([...Buffer.from(`${tree}/`), 0xff, 0xfe, 0x0a]), "");
+    mkdirSync(join(tree, "locked"));
+    writeFileSync(join(tree, "locked", "f"), "");
+    Bun.spawnSync(["chmod", "000", join(tree, "locked")]);
+    symlinkSync(outside, join(tree, "dir-link"));
+    symlinkSync(join(outside, "keep"), join(tree, "file-link"));
+    for (let i = 0; i < 100; i++) writeFileSync(join(tree, `wide-${i}`), "");
+    expect(removeOwnTree(tree)).toBe(true);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(outside)).toEqual(["keep"]);
+    // what is not there is gone already; a file or a link in the tree's place is removed itself
+    expect(removeOwnTree(join(dir, "missing"))).toBe(true);
+    symlinkSync(outside, join(dir, "a-link"));
+    expect(removeOwnTree(join(dir, "a-link"))).toBe(true);
+    expect(readdirSync(outside)).toEqual(["keep"]);
+    // an entry it may not remove (its directory is read-only and not 000): false, the rest left whole
+    const stuck = join(dir, "stuck");
+    mkdirSync(join(stuck, "ro"), { recursive: true });
+    writeFileSync(join(stuck, "ro", "f"), "");
+    Bun.spawnSync(["chmod", "555", join(stuck, "ro")]);
+    expect(removeOwnTree(stuck)).toBe(false);
+    expect(readdirSync(join(stuck, "ro"))).toEqual(["f"]);
+    Bun.spawnSync(["chmod", "755", join(stuck, "ro")]);
+  } finally {
+    // (node's rmSync would take the square of a deep tree's depth: removeOwnTree removed it above)
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
   }
 });

@@ -64,6 +64,9 @@ const lib = dlopen("libc.so.6", {
   isatty: { args: [i32], returns: i32 },
   realpath: { args: [cstring, P], returns: P },
   getdents64: { args: [i32, P, FFIType.u64], returns: FFIType.i64 },
+  openat: { args: [i32, P, i32, u32], returns: i32 },
+  unlinkat: { args: [i32, P, i32], returns: i32 },
+  fchmodat: { args: [i32, P, u32, i32], returns: i32 },
   flock: { args: [i32, i32], returns: i32 },
   mknod: { args: [cstring, u32, FFIType.u64], returns: i32 },
   lsetxattr: { args: [cstring, cstring, P, FFIType.u64, i32], returns: i32 },
@@ -306,6 +309,98 @@ export function readDir(path: string): string[] | undefined {
     lib.symbols.close(fd);
   }
   return names;
+}
+
+const O_NOFOLLOW = 0o400000;
+const AT_REMOVEDIR = 0x200;
+const EACCES = 13;
+const EISDIR = 21;
+const ELOOP = 40;
+const ENOTEMPTY = 39;
+const DT_DIR = 4;
+/** ".." as a C string, for the climb back up */
+const DOTDOT = new Uint8Array([46, 46, 0]);
+
+/** NAME (a C string's address) under DIRFD as a directory, never through a link; mode 000 after a chmod */
+function openDirAt(dirfd: number, name: Pointer): number {
+  const flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  let fd = lib.symbols.openat(dirfd, name, flags, 0);
+  if (fd < 0 && errno() === EACCES) {
+    lib.symbols.fchmodat(dirfd, name, 0o700, 0);
+    fd = lib.symbols.openat(dirfd, name, flags, 0);
+  }
+  return fd;
+}
+
+/**
+ * Unlink what directory FD holds, from its first entry: the offset in readBuffer of the name of a
+ * subdirectory not empty yet (the scan stops there), 0 when FD is empty now, -1 when an entry cannot
+ * be removed. Names go back to the kernel as the bytes it gave (a name need not be UTF-8).
+ */
+function clearDir(fd: number): number {
+  const view = new DataView(readBuffer.buffer, readBuffer.byteOffset, readBuffer.byteLength);
+  for (;;) {
+    const n = Number(lib.symbols.getdents64(fd, ptr(readBuffer), readBuffer.length));
+    if (n < 0 && errno() === EINTR) continue;
+    if (n < 0) return -1;
+    if (n === 0) return 0;
+    for (let at = 0; at < n; ) {
+      const reclen = view.getUint16(at + 16, true);
+      const type = readBuffer[at + 18];
+      const start = at + 19;
+      at += reclen;
+      if (
+        readBuffer[start] === 46 &&
+        (readBuffer[start + 1] === 0 || (readBuffer[start + 1] === 46 && readBuffer[start + 2] === 0))
+      )
+        continue;
+      const name = ptr(readBuffer, start);
+      if (type !== DT_DIR) {
+        if (lib.symbols.unlinkat(fd, name, 0) === 0 || errno() === ENOENT) continue;
+        if (errno() !== EISDIR) return -1;
+      }
+      if (lib.symbols.unlinkat(fd, name, AT_REMOVEDIR) === 0 || errno() === ENOENT) continue;
+      if (errno() !== ENOTEMPTY && errno() !== EEXIST) return -1;
+      return start;
+    }
+  }
+}
+
+/**
+ * Remove PATH and everything below it, as this process may: true when it is gone, false when an
+ * entry could not be removed (a file of another id in a directory that is not ours), which leaves the
+ * rest in place. A loop with one directory open at a time (down by name, up by ".."), as the shim's
+ * remove_tree: a container can nest directories thousands deep, and a removal by paths from the
+ * top (node's rmSync) costs the square of the depth, minutes for 10,000.
+ */
+export function removeOwnTree(path: string): boolean {
+  let cur = openDirAt(AT_FDCWD, ptr(carg(path)));
+  if (cur < 0) {
+    if (errno() === ENOENT) return true;
+    // a file or a link in its place: itself only
+    if (errno() !== ENOTDIR && errno() !== ELOOP) return false;
+    return lib.symbols.unlink(carg(path)) === 0 || errno() === ENOENT;
+  }
+  let depth = 0;
+  for (;;) {
+    const sub = clearDir(cur);
+    if (sub < 0) break;
+    let next: number;
+    if (sub > 0) {
+      next = openDirAt(cur, ptr(readBuffer, sub));
+      depth++;
+    } else {
+      // empty: back up, where the next scan removes it
+      if (depth === 0) break;
+      next = lib.symbols.openat(cur, ptr(DOTDOT), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+      depth--;
+    }
+    lib.symbols.close(cur);
+    if (next < 0) return false;
+    cur = next;
+  }
+  lib.symbols.close(cur);
+  return lib.symbols.unlinkat(AT_FDCWD, ptr(carg(path)), AT_REMOVEDIR) === 0 || errno() === ENOENT;
 }
 
 /** realpath(3): PATH with every link and . or .. resolved; undefined when it does not exist. */

@@ -2,7 +2,8 @@
 // that write the store: afterwards the check finds nothing damaged, and the next command works.
 // HULL_KILL_INJECTIONS=N runs N injections (default 24 here; the long mode is 100+).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packTar } from "modern-tar";
 import { busyboxLayer, buildLayout, file, push } from "./fixtures/oci";
@@ -100,6 +101,49 @@ describe("damage made by hand", () => {
     for (const vol of ["vol-a", "vol-b"])
       expect(readFileSync(join(root, "volumes", vol, "_data", "keep"), "utf8")).toBe("precious\n");
     ok(hull(["network", "create", "netx"], { root }));
+  });
+});
+
+describe("repairs stay in the store", () => {
+  let root = "";
+  const outside = mkdtempSync(join(tmpdir(), "hull-check-outside-"));
+  beforeAll(() => {
+    root = makeStore();
+  });
+  afterAll(() => {
+    for (const f of [join(root, "networks", "m0.json"), join(root, "volumes", "v0", "volume.json")])
+      Bun.spawnSync(["chmod", "644", f]);
+    removeStore(root);
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  test("links are not followed, what cannot be read is not rewritten, names are escaped", () => {
+    mkdirSync(join(outside, "a"));
+    mkdirSync(join(outside, "b"));
+    writeFileSync(join(outside, "b", "volume.json"), "theirs\n");
+    ok(hull(["volume", "create", "--label", "k=v", "v0"], { root }));
+    ok(hull(["network", "create", "m0"], { root }));
+    // volumes/ entries that are links out of the store, a record and a network record this user
+    // cannot read (whole all the same), and a name with an escape sequence in it
+    symlinkSync(join(outside, "a"), join(root, "volumes", "link-a"));
+    symlinkSync(join(outside, "b"), join(root, "volumes", "link-b"));
+    const record = readFileSync(join(root, "volumes", "v0", "volume.json"), "utf8");
+    Bun.spawnSync(["chmod", "000", join(root, "volumes", "v0", "volume.json"), join(root, "networks", "m0.json")]);
+    mkdirSync(join(root, "volumes", "esc\u001b[31mRED"));
+
+    const before = check(root);
+    expect(before.stdout).toContain("volumes/link-a: not a directory (a link or a file)");
+    expect(before.stdout).toContain("volumes/v0/volume.json: volume record unreadable (EACCES)");
+    expect(before.stdout).toContain("networks/m0.json: network record unreadable (EACCES)");
+    expect(before.stdout).toContain("volumes/esc\\x1b[31mRED: not a volume name");
+    expect(before.stdout).not.toContain("\u001b");
+
+    check(root, true);
+    expect(readdirSync(join(outside, "a"))).toEqual([]);
+    expect(readFileSync(join(outside, "b", "volume.json"), "utf8")).toBe("theirs\n");
+    Bun.spawnSync(["chmod", "644", join(root, "volumes", "v0", "volume.json"), join(root, "networks", "m0.json")]);
+    expect(readFileSync(join(root, "volumes", "v0", "volume.json"), "utf8")).toBe(record);
+    expect(ok(hull(["network", "ls", "--format", "{{.Name}}"], { root }))).toContain("m0");
   });
 });
 

@@ -238,6 +238,11 @@ async function checkLocked(paths: StorePaths, store: ImageStore, repair: boolean
     const p = join(netDir, file);
     const name = file.slice(0, -5);
     const parsed = parseJson(p);
+    // a record this process cannot read may be whole: said, never removed
+    if (!parsed.ok && parsed.why.startsWith("unreadable")) {
+      problem("damaged", p, `network record ${parsed.why}: see to its permissions`);
+      continue;
+    }
     const r = parsed.ok ? v.safeParse(NetworkRecordSchema, parsed.value) : undefined;
     const why = !parsed.ok
       ? parsed.why
@@ -261,11 +266,25 @@ async function checkLocked(paths: StorePaths, store: ImageStore, repair: boolean
   for (const name of list(volumesDir)) {
     const dir = join(volumesDir, name);
     if (!VOLUME_NAME.test(name)) {
-      problem("leftover", dir, "not a volume name: hull never made it", undefined);
+      problem("leftover", dir, "not a volume name: hull never made it (remove it if it is not yours)");
+      continue;
+    }
+    // only a real directory is a volume: a repair through a link would write where it points
+    let isDir = false;
+    try {
+      isDir = lstatSync(dir).isDirectory();
+    } catch {}
+    if (!isDir) {
+      problem("leftover", dir, "not a directory (a link or a file): hull never made it (remove it if it is not yours)");
       continue;
     }
     const p = join(dir, "volume.json");
     const parsed = parseJson(p);
+    // a record this process cannot read (or a directory in its place) may be whole: said, not rewritten
+    if (!parsed.ok && parsed.why.startsWith("unreadable") && !parsed.why.includes("ENOENT")) {
+      problem("damaged", p, `volume record ${parsed.why}: see to its permissions`);
+      continue;
+    }
     const r = parsed.ok ? v.safeParse(VolumeRecordSchema, parsed.value) : undefined;
     if (parsed.ok && r?.success && r.output.name === name) continue;
     const missing = !parsed.ok && parsed.why.includes("ENOENT");

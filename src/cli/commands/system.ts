@@ -7,6 +7,7 @@ import { familiarName, parseReference } from "../../image/reference";
 import { ImageStore } from "../../image/store";
 import type { StorePaths } from "../../store/paths";
 import { print } from "../output";
+import { visible } from "../../sys/control-chars";
 import { rootArg } from "./image-common";
 import { inspectPrinter } from "../inspected";
 import { formatArg, renderListing } from "../listing";
@@ -253,7 +254,8 @@ export const system: HullCommand = {
         const problems = await checkStore(paths, args.repair === true);
         for (const p of problems) {
           const action = p.repaired ? `repaired: ${p.repair}` : p.repair ? `--repair: ${p.repair}` : "left as it is";
-          print(`${p.kind}: ${p.path}: ${p.what} [${action}]`);
+          // a store's names are anyone's bytes: no escape sequence reaches the terminal
+          print(visible(`${p.kind}: ${p.path}: ${p.what} [${action}]`));
         }
         const left = problems.filter((p) => !p.repaired).length;
         print(

@@ -76,6 +76,14 @@ test("a typo in the file is one line naming the file and the key; commands that 
   expect(h(["ps"]).stderr.trim()).toBe(
     `hull: ${config}: run must be a table ([run] with its keys under it) (docs/config.md lists the keys)`,
   );
+  for (const text of [`run = [1]\n`, `[[run]]\nnetwork = "none"\n`]) {
+    writeFileSync(config, text);
+    expect(h(["ps"]).stderr.trim()).toBe(
+      `hull: ${config}: run must be a table ([run] with its keys under it) (docs/config.md lists the keys)`,
+    );
+  }
+  writeFileSync(config, `aliases = []\n`);
+  expect(h(["ps"]).stderr).toContain("aliases must be a table");
   writeFileSync(config, `[storage]\nroot = 5\n`);
   expect(h(["ps"]).stderr.trim()).toBe(
     `hull: ${config}: storage.root must be a string (docs/config.md lists the keys)`,

@@ -81,6 +81,13 @@ export function loadConfig(): { config: Config; path: string; found: boolean } {
   } catch (e) {
     throw new Error(`${path}: not TOML (${(e as Error).message}): fix it, or move it away`);
   }
+  // a list where a table belongs passes an object schema (a list is an object): named here, or
+  // `run = [1]` read as "unknown key run.0" and `aliases = []` as no aliases
+  for (const table of ["storage", "registries", "run", "aliases"])
+    if (Array.isArray((data as Record<string, unknown>)[table]))
+      throw new Error(
+        `${path}: ${table} must be a table ([${table}] with its keys under it) (docs/config.md lists the keys)`,
+      );
   const r = v.safeParse(ConfigSchema, data);
   if (!r.success) {
     const issue = r.issues[0];

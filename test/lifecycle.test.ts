@@ -287,6 +287,32 @@ test("a restarting supervisor keeps no descriptor per run, and rm -f ends it eve
   await until(() => shimProcesses().length === 0);
 });
 
+test("stop of a --restart container between two runs ends its supervisor: no run after it", async () => {
+  const id = ok(
+    h("run", "-d", "--name", "pausing", "--network", "none", "--restart", "always", "busybox", "sh", "-c", "exit 1"),
+  ).trim();
+  const restarts = () => Number(JSON.parse(ok(h("container", "inspect", "pausing")))[0].RestartCount);
+  const sup = readFileSync(join(root, "containers", id, "supervisor.pid"), "utf8").split(" ")[0];
+  // from the third restart on the pause is 800 ms and more, and the command lasts a few: a stop now
+  // almost always comes between two runs, where the container reads as exited
+  await until(() => restarts() >= 3, 15000);
+  ok(h("stop", "-t", "0", "pausing"));
+  // it ends (a zombie until its new parent reaps it), and no run comes after
+  const alive = () => {
+    try {
+      return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${sup}/stat`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+  await until(() => !alive(), 2000);
+  expect(alive()).toBe(false);
+  const after = restarts();
+  await Bun.sleep(1500);
+  expect(restarts()).toBe(after);
+  ok(h("rm", "pausing"));
+});
+
 test("start -a and attach show the output as it comes and exit with the container's code", async () => {
   ok(h("create", "--name", "talker", "busybox", "sh", "-c", "echo one; sleep 0.3; echo two >&2; exit 4"));
   const started = h("start", "-a", "talker");

@@ -18,6 +18,7 @@ import {
   findContainer,
   helperGone,
   initPid,
+  pidFile,
   processStart,
   withContainerLock,
 } from "./records";
@@ -133,10 +134,22 @@ export async function stopContainer(paths: StorePaths, key: string, given?: numb
   const t = given ?? rec.stopTimeout ?? 10;
   const timeout = t < 0 ? Number.POSITIVE_INFINITY : t;
   const signal = rec.stopSignal || "TERM";
-  const state = containerState(paths, rec);
-  if (state.status !== "running") return;
+  const sup = pidFile(paths, rec.id, "supervisor.pid");
+  const restarting = rec.restart !== undefined && sup !== undefined && processStart(sup.pid) === sup.start;
+  let state = containerState(paths, rec);
+  if (state.status !== "running" && !restarting) return;
   // the supervisor does not restart a container that was stopped on purpose
   writeFileAtomic(join(containerDir(paths, rec.id), "stopping"), "", 0o644, false);
+  // a --restart container between two runs: its supervisor waits out the pause (with the network
+  // helper, and the ports, of the last run) and ends once it sees the mark; unless it started the
+  // next run just before the mark, which is then stopped as any running container
+  state = containerState(paths, rec);
+  if (state.status !== "running") {
+    if (sup) await pollUntil(() => processStart(sup.pid) !== sup.start, 2000);
+    await helperGone(paths, rec.id);
+    emitEvent(paths, "container", "stop", rec.id, containerAttrs(rec));
+    return;
+  }
   // a stopped process would hold the stop signal until it is continued
   if (state.paused) await pauseContainer(paths, key, false, true);
   const pid = initPid(paths, rec.id);

@@ -76,3 +76,29 @@ test("a process that ends between the open and the read of its /proc/PID/stat is
     closeSync(fd);
   }
 });
+
+test("commit of a stopped container while a cp writes into it gets all of the copy or none", async () => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const src = mkdtempSync(join(tmpdir(), "hull-cp-commit-"));
+  for (let i = 0; i < 400; i++) writeFileSync(join(src, `f${i}`), `${i}\n`);
+  try {
+    for (let round = 0; round < 3; round++) {
+      ok(hull(["run", "--name", `cc${round}`, "busybox", "true"], store));
+      const [cp, commit] = await Promise.all([
+        hullAsync(["cp", src, `cc${round}:/dst`], store),
+        hullAsync(["commit", `cc${round}`, `cc-img:${round}`], store),
+      ]);
+      expect(cp.code, cp.stderr).toBe(0);
+      expect(commit.code, commit.stderr).toBe(0);
+      const n = Number(
+        ok(hull(["run", "--rm", `cc-img:${round}`, "sh", "-c", "ls /dst 2>/dev/null | wc -l"], store)).trim(),
+      );
+      expect([0, 400]).toContain(n);
+      ok(hull(["rm", `cc${round}`], store));
+      ok(hull(["rmi", `cc-img:${round}`], store));
+    }
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
+});

@@ -15,7 +15,7 @@ import { runInUserNamespace } from "../runtime/userns-exec";
 import { readFileText } from "../sys/libc";
 import { isOpaque, OPAQUE_MARKERS, whiteoutOf } from "./overlay-forms";
 import { whilePaused } from "./lifecycle";
-import { containerDir, findContainer } from "./records";
+import { containerDir, findContainer, withContainerLock } from "./records";
 import { tmpEntry } from "../store/tmp";
 
 const PLACEHOLDERS = new Set(["etc/hostname", "etc/hosts", "etc/resolv.conf"]);
@@ -215,10 +215,18 @@ export async function commitContainer(
     // a running container is paused while its writable layer is read, as docker commit does: else it
     // could swap a path for a symlink to a host file between hull's look and its read, and the host
     // file would land in the image (and be pushed with it)
+    // under the container's lock: a `hull cp` into it (or a start, or an rm) is not half done in
+    // what the image gets
     const read = () =>
-      runInUserNamespace(["__commit-layer", join(containerDir(store.paths, rec.id), "upper"), tar], {}, (s) => {
-        stdout = s;
-      });
+      withContainerLock(
+        store.paths,
+        rec.id,
+        () =>
+          runInUserNamespace(["__commit-layer", join(containerDir(store.paths, rec.id), "upper"), tar], {}, (s) => {
+            stdout = s;
+          }),
+        key,
+      );
     const r = opts.pause === false ? await read() : await whilePaused(store.paths, key, read);
     if (r.code !== 0) throw new Error(`commit failed: ${r.stderr.trim()}`);
     const made = JSON.parse(stdout) as { diffId: string; size: number } | { empty: true };

@@ -237,59 +237,112 @@ static int open_dir_at(int dirfd, const char *name) {
   return fd;
 }
 
-/* Unlink what CUR holds, from its first entry: 1 with SUB set, a subdirectory not empty yet (the
- * scan stops there); 0, CUR is empty now; -1, an entry that cannot be removed */
-static int clear_dir(int cur, char sub[256]) {
+/* A directory on the way down: the subdirectories it still has to empty, by name (the scan that
+ * found them does not run again), its name in its parent, and what it is, to know it again when
+ * the walk climbs back to it through ".." */
+struct level {
+  char **subs;
+  size_t nsubs, cap;
+  char *name;
+  dev_t dev;
+  ino_t ino;
+};
+
+/* Unlink what directory FD holds, reading it once; the subdirectories that are not empty yet go on
+ * LV's list. 0, or -1 for an entry that cannot be removed (or no memory). */
+static int scan_dir(int fd, struct level *lv) {
   char buf[8192];
   long n;
-  while ((n = syscall(SYS_getdents64, cur, buf, sizeof buf)) > 0)
+  while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
     for (long off = 0; off < n;) {
       struct linux_dirent64 *d = (void *)(buf + off);
       off += d->d_reclen;
       if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..")) continue;
       if (d->d_type != DT_DIR) {
-        if (unlinkat(cur, d->d_name, 0) == 0 || errno == ENOENT) continue;
+        if (unlinkat(fd, d->d_name, 0) == 0 || errno == ENOENT) continue;
         if (errno != EISDIR) return -1;
       }
-      if (unlinkat(cur, d->d_name, AT_REMOVEDIR) == 0 || errno == ENOENT) continue;
+      if (unlinkat(fd, d->d_name, AT_REMOVEDIR) == 0 || errno == ENOENT) continue;
       if (errno != ENOTEMPTY && errno != EEXIST) return -1;
-      snprintf(sub, 256, "%s", d->d_name);
-      return 1;
+      if (lv->nsubs == lv->cap) {
+        size_t cap = lv->cap ? lv->cap * 2 : 16;
+        char **subs = realloc(lv->subs, cap * sizeof *subs);
+        if (!subs) return -1;
+        lv->subs = subs;
+        lv->cap = cap;
+      }
+      if (!(lv->subs[lv->nsubs] = strdup(d->d_name))) return -1;
+      lv->nsubs++;
     }
   return n < 0 ? -1 : 0;
 }
 
-/* Remove NAME under DIRFD and everything below it, at any depth: a loop, not a recursion, with one
- * directory open at a time (down by name, up by ".."), and each directory read once per visit. A
- * container can nest directories thousands deep: a recursion with a buffer a level overflowed the
- * stack (or the descriptor limit) there and left the tree, and a removal by paths from the top
- * costs the square of the depth. The tree is a stopped container's, moved out of its place: nothing
- * else changes it meanwhile. */
+/* Remove NAME under DIRFD and everything below it, at any depth and width: a loop, not a
+ * recursion, with one directory open at a time (down by name, up by ".."), each directory read
+ * once, and what is left to visit kept on the heap. A container can nest directories thousands
+ * deep (a recursion with a buffer a level overflowed the stack there, and one descriptor a level
+ * would pass the limit) or put 40,000 full directories side by side (reading the parent again after
+ * each costs the square of their number). Climbing, ".." must be the directory the walk came down
+ * from: a tree moved under the walk ends it rather than let it climb out. */
 void remove_tree_at(int dirfd, const char *name) {
   if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return;
   if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return;
   int cur = open_dir_at(dirfd, name);
   if (cur < 0) return;
-  unsigned long depth = 0;
+  struct level *stack = NULL;
+  size_t depth = 0, cap = 0;
+  char *sub = NULL;
   for (;;) {
-    char sub[256];
-    int r = clear_dir(cur, sub);
-    if (r < 0) break;
-    int next;
-    if (r == 1) {
-      next = open_dir_at(cur, sub);
+    if (depth == 0 || sub) {
+      /* a new level for CUR, reached by SUB (none at the top) */
+      struct stat st;
+      if (depth == cap) {
+        size_t ncap = cap ? cap * 2 : 64;
+        struct level *ns = realloc(stack, ncap * sizeof *ns);
+        if (!ns) break;
+        stack = ns;
+        cap = ncap;
+      }
+      if (fstat(cur, &st) < 0) break;
+      stack[depth] = (struct level){.name = sub, .dev = st.st_dev, .ino = st.st_ino};
+      sub = NULL;
       depth++;
-    } else {
-      /* empty: back up, where the next scan removes it */
-      if (depth == 0) break;
-      next = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      depth--;
+      if (scan_dir(cur, &stack[depth - 1]) < 0) break;
+    }
+    struct level *lv = &stack[depth - 1];
+    if (lv->nsubs > 0) {
+      sub = lv->subs[--lv->nsubs];
+      int next = open_dir_at(cur, sub);
+      if (next < 0) break;
+      close(cur);
+      cur = next;
+      continue;
+    }
+    if (depth == 1) break;
+    int up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    const struct level *parent = &stack[depth - 2];
+    if (up < 0 || fstat(up, &st) < 0 || st.st_dev != parent->dev || st.st_ino != parent->ino) {
+      if (up >= 0) close(up);
+      break;
     }
     close(cur);
-    if (next < 0) return;
-    cur = next;
+    cur = up;
+    depth--;
+    int gone = unlinkat(cur, stack[depth].name, AT_REMOVEDIR) == 0 || errno == ENOENT;
+    free(stack[depth].name);
+    free(stack[depth].subs);
+    if (!gone) break;
   }
   close(cur);
+  free(sub);
+  while (depth > 0) {
+    struct level *lv = &stack[--depth];
+    while (lv->nsubs > 0) free(lv->subs[--lv->nsubs]);
+    free(lv->subs);
+    free(lv->name);
+  }
+  free(stack);
   unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 

@@ -51,7 +51,7 @@ function deepTree(top: string, count: number): void {
   for (let i = 1; i < count; i++) renameSync(join(top, `c${i - 1}`), join(top, `c${i}`, CHAIN, "c"));
 }
 
-test("removeOwnTree: any depth, names that are not UTF-8, mode 000, and links removed, never followed", () => {
+test("removeOwnTree: any depth and width, names that are not UTF-8, mode 000, and links removed, never followed", () => {
   const dir = mkdtempSync(join(tmpdir(), "hull-rmtree-"));
   const outside = mkdtempSync(join(tmpdir(), "hull-rmtree-outside-"));
   try {
@@ -69,6 +69,11 @@ test("removeOwnTree: any depth, names that are not UTF-8, mode 000, and links re
     symlinkSync(outside, join(tree, "dir-link"));
     symlinkSync(join(outside, "keep"), join(tree, "file-link"));
     for (let i = 0; i < 100; i++) writeFileSync(join(tree, `wide-${i}`), "");
+    // and wide: 2,000 directories side by side, each with a file and one more directory in it
+    for (let i = 0; i < 2000; i++) {
+      mkdirSync(join(tree, "side", `d${i}`, "inner"), { recursive: true });
+      writeFileSync(join(tree, "side", `d${i}`, "f"), "");
+    }
     expect(removeOwnTree(tree)).toBe(true);
     expect(readdirSync(dir)).toEqual([]);
     expect(readdirSync(outside)).toEqual(["keep"]);

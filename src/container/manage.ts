@@ -98,9 +98,13 @@ async function removeLocked(paths: StorePaths, key: string, force: boolean, volu
     if (!force) throw new Error(`container ${key} is running: stop it first, or use rm -f`);
     // killing hull's own process: its user-namespace stage then kills the container and, for a
     // --rm container, removes it
+    const init = pidFile(paths, rec.id, "init.pid");
     process.kill(state.pid, "SIGKILL");
     await waitGone(paths, rec);
     await helperGone(paths, rec.id);
+    // and its pid 1, which ends only once the kernel has ended every other process of its pid
+    // namespace: none is left to change the layer while it is removed
+    if (init) await pollUntil(() => processStart(init.pid) !== init.start, 2000);
   }
   const dir = containerDir(paths, rec.id);
   if (accessible(dir, F_OK)) await discardContainerDir(paths, rec.id);

@@ -332,46 +332,55 @@ function openDirAt(dirfd: number, name: Pointer): number {
   return fd;
 }
 
+/** A directory on the way down: what it still has to empty, and its name in its parent */
+interface Level {
+  subs: Uint8Array[];
+  name?: Uint8Array;
+}
+
 /**
- * Unlink what directory FD holds, from its first entry: the offset in readBuffer of the name of a
- * subdirectory not empty yet (the scan stops there), 0 when FD is empty now, -1 when an entry cannot
- * be removed. Names go back to the kernel as the bytes it gave (a name need not be UTF-8).
+ * Unlink what directory FD holds, reading it once; the names (as the kernel gave their bytes: a name
+ * need not be UTF-8) of the subdirectories not empty yet go on SUBS. False for an entry that
+ * cannot be removed.
  */
-function clearDir(fd: number): number {
+function scanDir(fd: number, subs: Uint8Array[]): boolean {
   const view = new DataView(readBuffer.buffer, readBuffer.byteOffset, readBuffer.byteLength);
   for (;;) {
     const n = Number(lib.symbols.getdents64(fd, ptr(readBuffer), readBuffer.length));
     if (n < 0 && errno() === EINTR) continue;
-    if (n < 0) return -1;
-    if (n === 0) return 0;
+    if (n < 0) return false;
+    if (n === 0) return true;
     for (let at = 0; at < n; ) {
       const reclen = view.getUint16(at + 16, true);
       const type = readBuffer[at + 18];
       const start = at + 19;
       at += reclen;
-      if (
-        readBuffer[start] === 46 &&
-        (readBuffer[start + 1] === 0 || (readBuffer[start + 1] === 46 && readBuffer[start + 2] === 0))
-      )
+      const dot = readBuffer[start] === 46;
+      if (dot && (readBuffer[start + 1] === 0 || (readBuffer[start + 1] === 46 && readBuffer[start + 2] === 0)))
         continue;
       const name = ptr(readBuffer, start);
       if (type !== DT_DIR) {
         if (lib.symbols.unlinkat(fd, name, 0) === 0 || errno() === ENOENT) continue;
-        if (errno() !== EISDIR) return -1;
+        if (errno() !== EISDIR) return false;
       }
       if (lib.symbols.unlinkat(fd, name, AT_REMOVEDIR) === 0 || errno() === ENOENT) continue;
-      if (errno() !== ENOTEMPTY && errno() !== EEXIST) return -1;
-      return start;
+      if (errno() !== ENOTEMPTY && errno() !== EEXIST) return false;
+      subs.push(readBuffer.slice(start, readBuffer.indexOf(0, start) + 1));
     }
   }
 }
 
 /**
  * Remove PATH and everything below it, as this process may: true when it is gone, false when an
- * entry could not be removed (a file of another id in a directory that is not ours), which leaves the
- * rest in place. A loop with one directory open at a time (down by name, up by ".."), as the shim's
- * remove_tree: a container can nest directories thousands deep, and a removal by paths from the
- * top (node's rmSync) costs the square of the depth, minutes for 10,000.
+ * entry could not be removed (a file of another id in a directory that is not ours), which leaves
+ * the rest in place. As the shim's remove_tree: a loop with one directory open at a time (down by
+ * name, up by ".."), each directory read once, what is left to visit kept in memory. A container
+ * can nest directories thousands deep, or put 40,000 full directories side by side: node's rmSync
+ * (paths from the top) costs the square of the depth, and reading a parent again after each
+ * subdirectory the square of their number. The climb by ".." needs a tree nothing moves meanwhile:
+ * a stopped container's, whose every process is gone (rm -f waits for its pid 1, and the kernel ends
+ * the rest of its pid namespace first). The shim's also checks each "..": it needs fstat, which
+ * glibc exports only since 2.33.
  */
 export function removeOwnTree(path: string): boolean {
   let cur = openDirAt(AT_FDCWD, ptr(carg(path)));
@@ -381,26 +390,39 @@ export function removeOwnTree(path: string): boolean {
     if (errno() !== ENOTDIR && errno() !== ELOOP) return false;
     return lib.symbols.unlink(carg(path)) === 0 || errno() === ENOENT;
   }
-  let depth = 0;
-  for (;;) {
-    const sub = clearDir(cur);
-    if (sub < 0) break;
-    let next: number;
-    if (sub > 0) {
-      next = openDirAt(cur, ptr(readBuffer, sub));
-      depth++;
-    } else {
-      // empty: back up, where the next scan removes it
-      if (depth === 0) break;
-      next = lib.symbols.openat(cur, ptr(DOTDOT), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-      depth--;
+  const stack: Level[] = [];
+  let ok = false;
+  try {
+    let sub: Uint8Array | undefined;
+    for (;;) {
+      if (stack.length === 0 || sub) {
+        const level: Level = { subs: [], name: sub };
+        sub = undefined;
+        stack.push(level);
+        if (!scanDir(cur, level.subs)) return false;
+      }
+      const level = stack[stack.length - 1] as Level;
+      sub = level.subs.pop();
+      if (sub) {
+        const next = openDirAt(cur, ptr(sub));
+        if (next < 0) return false;
+        lib.symbols.close(cur);
+        cur = next;
+        continue;
+      }
+      if (stack.length === 1) break;
+      const up = lib.symbols.openat(cur, ptr(DOTDOT), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+      if (up < 0) return false;
+      lib.symbols.close(cur);
+      cur = up;
+      const done = stack.pop() as Level;
+      if (lib.symbols.unlinkat(cur, ptr(done.name as Uint8Array), AT_REMOVEDIR) < 0 && errno() !== ENOENT) return false;
     }
+    ok = true;
+  } finally {
     lib.symbols.close(cur);
-    if (next < 0) return false;
-    cur = next;
   }
-  lib.symbols.close(cur);
-  return lib.symbols.unlinkat(AT_FDCWD, ptr(carg(path)), AT_REMOVEDIR) === 0 || errno() === ENOENT;
+  return ok && (lib.symbols.unlinkat(AT_FDCWD, ptr(carg(path)), AT_REMOVEDIR) === 0 || errno() === ENOENT);
 }
 
 /** realpath(3): PATH with every link and . or .. resolved; undefined when it does not exist. */

@@ -127,12 +127,16 @@ describe("repairs stay in the store", () => {
     // cannot read (whole all the same), and a name with an escape sequence in it
     symlinkSync(join(outside, "a"), join(root, "volumes", "link-a"));
     symlinkSync(join(outside, "b"), join(root, "volumes", "link-b"));
+    // a volume whose data is a link out of the store, and no record: not adopted
+    mkdirSync(join(root, "volumes", "v-out"));
+    symlinkSync(join(outside, "a"), join(root, "volumes", "v-out", "_data"));
     const record = readFileSync(join(root, "volumes", "v0", "volume.json"), "utf8");
     Bun.spawnSync(["chmod", "000", join(root, "volumes", "v0", "volume.json"), join(root, "networks", "m0.json")]);
     mkdirSync(join(root, "volumes", "esc\u001b[31mRED"));
 
     const before = check(root);
     expect(before.stdout).toContain("volumes/link-a: not a directory (a link or a file)");
+    expect(before.stdout).toContain("volumes/v-out/_data: not a directory");
     expect(before.stdout).toContain("volumes/v0/volume.json: volume record unreadable (EACCES)");
     expect(before.stdout).toContain("networks/m0.json: network record unreadable (EACCES)");
     expect(before.stdout).toContain("volumes/esc\\x1b[31mRED: not a volume name");
@@ -144,6 +148,7 @@ describe("repairs stay in the store", () => {
     Bun.spawnSync(["chmod", "644", join(root, "volumes", "v0", "volume.json"), join(root, "networks", "m0.json")]);
     expect(readFileSync(join(root, "volumes", "v0", "volume.json"), "utf8")).toBe(record);
     expect(ok(hull(["network", "ls", "--format", "{{.Name}}"], { root }))).toContain("m0");
+    expect(ok(hull(["volume", "ls", "-q"], { root }))).not.toContain("v-out");
   });
 });
 

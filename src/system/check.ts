@@ -278,6 +278,15 @@ async function checkLocked(paths: StorePaths, store: ImageStore, repair: boolean
       problem("leftover", dir, "not a directory (a link or a file): hull never made it (remove it if it is not yours)");
       continue;
     }
+    // its data a real directory too: a link there would be mounted, wherever it points
+    let dataIsDir = false;
+    try {
+      dataIsDir = lstatSync(join(dir, "_data")).isDirectory();
+    } catch {}
+    if (!dataIsDir) {
+      problem("damaged", join(dir, "_data"), "not a directory (a link, a file, or missing): hull never made it so");
+      continue;
+    }
     const p = join(dir, "volume.json");
     const parsed = parseJson(p);
     // a record this process cannot read (or a directory in its place) may be whole: said, not rewritten

@@ -284,7 +284,7 @@ test("rm removes a layer of the caller's own files itself; links in it are remov
   }
 });
 
-test("rm of a container that nested directories 3,000 deep, with files of another id at the bottom", async () => {
+test("ps -s and rm of a container that nested directories 3,000 deep, with files of another id at the bottom", async () => {
   // chains of 500 moved into each other: deeper than any path the container could name at once.
   // At the bottom, a directory of uid 1000 the caller cannot write: the namespace's removal has to
   // go down the whole tree too (it recursed with a buffer a level, and overflowed its stack)
@@ -292,6 +292,7 @@ test("rm of a container that nested directories 3,000 deep, with files of anothe
   const script = [
     "for i in 0 1 2 3 4 5; do mkdir -p /deep/c$i/$0; done",
     "mkdir /deep/c5/$0/theirs && touch /deep/c5/$0/theirs/f && chown -R 1000:1000 /deep/c5/$0/theirs",
+    "dd if=/dev/zero of=/deep/c0/$0/big bs=1024 count=512 2>/dev/null",
     "for i in 1 2 3 4 5; do mv /deep/c$((i - 1)) /deep/c$i/$0/c || exit 1; done",
   ].join("; ");
   for (const theirs of [true, false]) {
@@ -299,6 +300,9 @@ test("rm of a container that nested directories 3,000 deep, with files of anothe
       h("run", "-d", "busybox", "sh", "-c", theirs ? script : script.replace(/ && chown -R [^;]*/, ""), chain),
     ).trim();
     expect(ok(h("wait", id)).trim()).toBe("0");
+    // what lies 3,000 deep counts in its size (a walk by paths stopped at PATH_MAX: 0B)
+    if (!theirs)
+      expect(ok(h("ps", "-a", "-s", "--filter", `id=${id}`, "--format", "{{.Size}}"))).toMatch(/^52\d(\.\d+)?kB /);
     const r = h("rm", id);
     expect(r.code, r.stderr).toBe(0);
     const { existsSync } = await import("node:fs");

@@ -1,10 +1,10 @@
 // The FFI module's own calls, against node:fs on the same files: readDir replaced readdirSync on
 // the listings' path, and the C strings of every call now share two scratch buffers.
 import { expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readDir, readFileText, removeOwnTree, rename } from "../src/sys/libc";
+import { readDir, readFileText, removeOwnTree, rename, treeBytes } from "../src/sys/libc";
 
 test("readDir lists what readdirSync lists: odd names, and more than one buffer of entries", () => {
   const dir = mkdtempSync(join(tmpdir(), "hull-readdir-"));
@@ -45,9 +45,10 @@ test("two paths in one call each keep their own buffer; a path longer than the b
 /** A chain of 500 directories, as a path */
 const CHAIN = Array(500).fill("d").join("/");
 
-/** COUNT chains of 500 directories under TOP, each moved into the next: TOP/c{COUNT-1} is 501 x COUNT deep */
-function deepTree(top: string, count: number): void {
+/** COUNT chains of 500 directories under TOP, each moved into the next: TOP/c{COUNT-1} is 501 x COUNT deep, AT_BOTTOM's files at its bottom */
+function deepTree(top: string, count: number, atBottom?: (dir: string) => void): void {
   for (let i = 0; i < count; i++) mkdirSync(join(top, `c${i}`, CHAIN), { recursive: true });
+  atBottom?.(join(top, "c0", CHAIN));
   for (let i = 1; i < count; i++) renameSync(join(top, `c${i - 1}`), join(top, `c${i}`, CHAIN, "c"));
 }
 
@@ -94,5 +95,21 @@ test("removeOwnTree: any depth and width, names that are not UTF-8, mode 000, an
     // (node's rmSync would take the square of a deep tree's depth: removeOwnTree removed it above)
     rmSync(dir, { recursive: true, force: true });
     rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+test("treeBytes counts what lies past PATH_MAX, a file of two names once, a link by its length", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hull-treebytes-"));
+  try {
+    // 3,000 deep, with 1 MiB at the bottom: a walk by paths never reached it
+    deepTree(dir, 6, (bottom) => writeFileSync(join(bottom, "big"), new Uint8Array(1 << 20)));
+    writeFileSync(join(dir, "small"), "12345");
+    linkSync(join(dir, "small"), join(dir, "small-again"));
+    symlinkSync("abc", join(dir, "link"));
+    expect(treeBytes(dir)).toBe((1 << 20) + 5 + 3);
+    expect(treeBytes(join(dir, "missing"))).toBe(0);
+    expect(treeBytes(join(dir, "small"))).toBe(0);
+  } finally {
+    removeOwnTree(dir);
   }
 });

@@ -287,7 +287,7 @@ test("a restarting supervisor keeps no descriptor per run, and rm -f ends it eve
   await until(() => shimProcesses().length === 0);
 });
 
-test("stop of a --restart container between two runs ends its supervisor: no run after it", async () => {
+test("a --restart container between two runs is Restarting; stop ends its supervisor: no run after it", async () => {
   const id = ok(
     h("run", "-d", "--name", "pausing", "--network", "none", "--restart", "always", "busybox", "sh", "-c", "exit 1"),
   ).trim();
@@ -296,6 +296,20 @@ test("stop of a --restart container between two runs ends its supervisor: no run
   // from the third restart on the pause is 800 ms and more, and the command lasts a few: a stop now
   // almost always comes between two runs, where the container reads as exited
   await until(() => restarts() >= 3, 15000);
+  // between two runs it reads as docker's "Restarting": in ps (without -a), its filter and inspect;
+  // rm without -f is refused, and start does not run it a second time
+  // (each look again until it lands in a pause, not in the few ms of a run)
+  await until(() => ok(h("ps", "--filter", "status=restarting", "--format", "{{.Names}}")).trim() === "pausing");
+  await until(() => /^Restarting \(1\) /.test(ok(h("ps", "--format", "{{.Status}}"))));
+  await until(() => {
+    const state = JSON.parse(ok(h("inspect", "pausing")))[0].State;
+    return state.Status === "restarting" && state.Restarting === true;
+  });
+  await until(() => h("rm", "pausing").stderr.includes("is restarting: stop it first, or use rm -f"));
+  ok(h("container", "prune", "-f"));
+  expect(ok(h("ps", "-a", "--format", "{{.Names}}"))).toContain("pausing");
+  ok(h("start", "pausing"));
+  expect(readFileSync(join(root, "containers", id, "supervisor.pid"), "utf8").split(" ")[0]).toBe(sup);
   ok(h("stop", "-t", "0", "pausing"));
   // it ends (a zombie until its new parent reaps it), and no run comes after
   const alive = () => {

@@ -203,7 +203,9 @@ export async function startContainer(paths: StorePaths, key: string): Promise<vo
 
 async function startLocked(paths: StorePaths, key: string, cgroup?: string): Promise<void> {
   const rec = findContainer(paths, key);
-  if (containerState(paths, rec).status === "running") return;
+  const now = containerState(paths, rec);
+  // a restarting one has its supervisor still: a second would run it twice
+  if (now.status === "running" || (now.status === "exited" && now.restarting)) return;
   const dir = containerDir(paths, rec.id);
   const text = readFileText(join(dir, "spec.json"));
   if (!text) throw new Error(`container ${key} cannot be started again: it has no saved spec (made by an older hull?)`);

@@ -87,7 +87,13 @@ export async function removeContainer(
 async function removeLocked(paths: StorePaths, key: string, force: boolean, volumes: boolean): Promise<string> {
   const rec = findContainer(paths, key);
   const state = containerState(paths, rec);
-  // a supervisor waiting to restart the container (it exited; its policy says run again) goes too
+  if (state.status === "exited" && state.restarting) {
+    // docker's rule; with -f its supervisor ends first, and with it the helper holding its ports
+    if (!force) throw new Error(`container ${key} is restarting: stop it first, or use rm -f`);
+    const { stopContainer } = await import("./lifecycle");
+    await stopContainer(paths, rec.id, 0);
+  }
+  // a supervisor still there for a container that exited goes too
   const sup = pidFile(paths, rec.id, "supervisor.pid");
   if (state.status !== "running" && sup && processStart(sup.pid) === sup.start) {
     try {
@@ -150,7 +156,9 @@ export async function pruneContainers(
 ): Promise<string[]> {
   const out: string[] = [];
   for (const c of containers(paths, true)) {
-    if (c.state.status === "running" || !allows(c.record)) continue;
+    // a restarting one is not stopped (docker's prune leaves it too)
+    if (c.state.status === "running" || (c.state.status === "exited" && c.state.restarting) || !allows(c.record))
+      continue;
     await removeContainer(paths, c.record.id, false);
     out.push(c.record.id);
   }
@@ -308,10 +316,10 @@ export function inspectContainer(paths: StorePaths, key: string): Record<string,
     },
     RestartCount: Number(readFileText(join(containerDir(paths, rec.id), "restarts")) ?? 0),
     State: {
-      Status: state.status,
+      Status: state.status === "exited" && state.restarting ? "restarting" : state.status,
       Running: state.status === "running",
       Paused: state.status === "running" && state.paused === true,
-      Restarting: false,
+      Restarting: state.status === "exited" && state.restarting === true,
       Dead: state.status === "dead",
       Error: "",
       // docker's Pid: the container's first process as the host numbers it, not hull's supervisor

@@ -127,7 +127,7 @@ const StateSchema = lazily(() =>
 
 export type ContainerState =
   | { status: "running"; pid: number; paused?: boolean }
-  | { status: "exited"; exitCode: number; finishedAt: string; oomKilled?: boolean }
+  | { status: "exited"; exitCode: number; finishedAt: string; oomKilled?: boolean; restarting?: boolean }
   | { status: "created" }
   | { status: "dead" };
 
@@ -215,7 +215,15 @@ export function containerState(paths: StorePaths, rec: ContainerRecord): Contain
   const text = readFileText(join(containerDir(paths, rec.id), "state.json"));
   if (text !== undefined) {
     const r = v.safeParse(StateSchema, JSON.parse(text));
-    if (r.success) return { status: "exited", ...r.output };
+    if (r.success) {
+      // a --restart container between two runs: its supervisor waits out the pause (docker's
+      // "Restarting"); looked for only when it has a policy
+      if (rec.restart !== undefined) {
+        const sup = pidFile(paths, rec.id, "supervisor.pid");
+        if (sup && processStart(sup.pid) === sup.start) return { status: "exited", ...r.output, restarting: true };
+      }
+      return { status: "exited", ...r.output };
+    }
   }
   // a detached container (or a started one) is watched by its supervisor; a foreground one by the
   // process that ran it, whose pid the record keeps

@@ -38,13 +38,14 @@ export function commandColumn(c: string[], trunc = true): string {
   return JSON.stringify([...text].length > 20 ? `${[...text].slice(0, 19).join("")}…` : text);
 }
 
-/** docker's STATUS column: "Up 2 minutes (healthy)", "Exited (0) 3 seconds ago", "Created" */
+/** docker's STATUS column: "Up 2 minutes (healthy)", "Exited (0) 3 seconds ago", "Restarting (1) 1 second ago", "Created" */
 export function status(c: ContainerView, p: ReturnType<typeof paths>): string {
   const s = c.state;
   // "Up" counts from the latest start, not from the creation (docker's rule after a restart)
   if (s.status === "running")
     return `Up ${format.ago(startedAt(p, c.record.id) ?? c.record.created).replace(/ ago$/, "")}${s.paused ? " (Paused)" : c.record.health ? healthWords(readHealth(p, c.record.id)) : ""}`;
-  if (s.status === "exited") return `Exited (${s.exitCode}) ${format.ago(s.finishedAt)}`;
+  if (s.status === "exited")
+    return `${s.restarting ? "Restarting" : "Exited"} (${s.exitCode}) ${format.ago(s.finishedAt)}`;
   if (s.status === "created") return "Created";
   return "Dead";
 }
@@ -109,7 +110,12 @@ export const ps: HullCommand = {
       if (!/^-?\d+$/.test(code)) throw new UsageError(`--filter exited=${code}: give an exit code (a number)`);
     const last = args.latest ? 1 : args.last === undefined ? -1 : Number(args.last);
     if (!Number.isInteger(last) || last < -1) throw new UsageError(`--last takes a number, not ${String(args.last)}`);
-    const statusOf = (c: ContainerView) => (c.state.status === "running" && c.state.paused ? "paused" : c.state.status);
+    const statusOf = (c: ContainerView) =>
+      c.state.status === "running" && c.state.paused
+        ? "paused"
+        : c.state.status === "exited" && c.state.restarting
+          ? "restarting"
+          : c.state.status;
     const p = paths(args.root);
     const everyone = await sweepDeadRemovals(p);
     const wantsAll = Boolean(args.all) || f.has("status") || f.has("exited") || last >= 0;
@@ -123,7 +129,8 @@ export const ps: HullCommand = {
     const since = (f.get("since") ?? []).map(createdOf);
     let list = everyone.filter(
       (c) =>
-        (wantsAll || c.state.status === "running") &&
+        // docker ps lists a restarting container with the running ones
+        (wantsAll || c.state.status === "running" || statusOf(c) === "restarting") &&
         passes(f, "name", (n) => new RegExp(n).test(c.record.name ?? "")) &&
         passes(f, "id", (id) => c.record.id.startsWith(id)) &&
         passes(f, "status", (st) => statusOf(c) === st) &&

@@ -341,11 +341,11 @@ interface Level {
 }
 
 /**
- * Unlink what directory FD holds, reading it once; the names (as the kernel gave their bytes: a name
- * need not be UTF-8) of the subdirectories not empty yet go on SUBS. False for an entry that
- * cannot be removed.
+ * FN on each entry of directory FD but "." and "..", with its d_type and the offset of its name (a
+ * C string) in readBuffer, in the order the kernel gives them; FN false stops. False when FN
+ * stopped or getdents64 failed.
  */
-function scanDir(fd: number, subs: Uint8Array[]): boolean {
+function eachEntry(fd: number, fn: (type: number, start: number) => boolean): boolean {
   const view = new DataView(readBuffer.buffer, readBuffer.byteOffset, readBuffer.byteLength);
   for (;;) {
     const n = Number(lib.symbols.getdents64(fd, ptr(readBuffer), readBuffer.length));
@@ -354,22 +354,37 @@ function scanDir(fd: number, subs: Uint8Array[]): boolean {
     if (n === 0) return true;
     for (let at = 0; at < n; ) {
       const reclen = view.getUint16(at + 16, true);
-      const type = readBuffer[at + 18];
+      const type = readBuffer[at + 18] as number;
       const start = at + 19;
       at += reclen;
       const dot = readBuffer[start] === 46;
       if (dot && (readBuffer[start + 1] === 0 || (readBuffer[start + 1] === 46 && readBuffer[start + 2] === 0)))
         continue;
-      const name = ptr(readBuffer, start);
-      if (type !== DT_DIR) {
-        if (lib.symbols.unlinkat(fd, name, 0) === 0 || errno() === ENOENT) continue;
-        if (errno() !== EISDIR) return false;
-      }
-      if (lib.symbols.unlinkat(fd, name, AT_REMOVEDIR) === 0 || errno() === ENOENT) continue;
-      if (errno() !== ENOTEMPTY && errno() !== EEXIST) return false;
-      subs.push(readBuffer.slice(start, readBuffer.indexOf(0, start) + 1));
+      if (!fn(type, start)) return false;
     }
   }
+}
+
+/** The name at START in readBuffer, with its NUL, in a buffer of its own */
+const entryName = (start: number) => readBuffer.slice(start, readBuffer.indexOf(0, start) + 1);
+
+/**
+ * Unlink what directory FD holds, reading it once; the names (as the kernel gave their bytes: a name
+ * need not be UTF-8) of the subdirectories not empty yet go on SUBS. False for an entry that
+ * cannot be removed.
+ */
+function scanDir(fd: number, subs: Uint8Array[]): boolean {
+  return eachEntry(fd, (type, start) => {
+    const name = ptr(readBuffer, start);
+    if (type !== DT_DIR) {
+      if (lib.symbols.unlinkat(fd, name, 0) === 0 || errno() === ENOENT) return true;
+      if (errno() !== EISDIR) return false;
+    }
+    if (lib.symbols.unlinkat(fd, name, AT_REMOVEDIR) === 0 || errno() === ENOENT) return true;
+    if (errno() !== ENOTEMPTY && errno() !== EEXIST) return false;
+    subs.push(entryName(start));
+    return true;
+  });
 }
 
 /**
@@ -462,42 +477,29 @@ export function treeBytes(path: string): number {
   if (cur < 0) return 0;
   let total = 0;
   const seen = new Set<string>();
-  const view = new DataView(readBuffer.buffer, readBuffer.byteOffset, readBuffer.byteLength);
   const mask = STATX_TYPE | STATX_NLINK | STATX_INO | STATX_SIZE;
   const scan = (fd: number): Uint8Array[] => {
     const subs: Uint8Array[] = [];
-    for (;;) {
-      const n = Number(lib.symbols.getdents64(fd, ptr(readBuffer), readBuffer.length));
-      if (n < 0 && errno() === EINTR) continue;
-      if (n <= 0) return subs;
-      for (let at = 0; at < n; ) {
-        const reclen = view.getUint16(at + 16, true);
-        const type = readBuffer[at + 18];
-        const start = at + 19;
-        at += reclen;
-        const dot = readBuffer[start] === 46;
-        if (dot && (readBuffer[start + 1] === 0 || (readBuffer[start + 1] === 46 && readBuffer[start + 2] === 0)))
-          continue;
-        const name = () => readBuffer.slice(start, readBuffer.indexOf(0, start) + 1);
-        if (type === DT_DIR) {
-          subs.push(name());
-          continue;
-        }
-        if (lib.symbols.statx(fd, ptr(readBuffer, start), AT_SYMLINK_NOFOLLOW, mask, ptr(statxBuffer)) < 0) continue;
-        if ((statxView.getUint16(28, true) & S_IFMT) === S_IFDIR) {
-          subs.push(name());
-          continue;
-        }
-        const size = Number(statxView.getBigUint64(40, true));
-        if (statxView.getUint32(16, true) > 1) {
-          // st_dev (major:minor) and st_ino
-          const key = `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}:${statxView.getBigUint64(32, true)}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-        }
-        total += size;
+    eachEntry(fd, (type, start) => {
+      if (type === DT_DIR) {
+        subs.push(entryName(start));
+        return true;
       }
-    }
+      if (lib.symbols.statx(fd, ptr(readBuffer, start), AT_SYMLINK_NOFOLLOW, mask, ptr(statxBuffer)) < 0) return true;
+      if ((statxView.getUint16(28, true) & S_IFMT) === S_IFDIR) {
+        subs.push(entryName(start));
+        return true;
+      }
+      if (statxView.getUint32(16, true) > 1) {
+        // st_dev (major:minor) and st_ino
+        const key = `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}:${statxView.getBigUint64(32, true)}`;
+        if (seen.has(key)) return true;
+        seen.add(key);
+      }
+      total += Number(statxView.getBigUint64(40, true));
+      return true;
+    });
+    return subs;
   };
   const stack: { subs: Uint8Array[]; id: string | undefined }[] = [{ id: identity(cur), subs: scan(cur) }];
   try {

@@ -1,7 +1,17 @@
 // The FFI module's own calls, against node:fs on the same files: readDir replaced readdirSync on
 // the listings' path, and the C strings of every call now share two scratch buffers.
 import { expect, test } from "bun:test";
-import { linkSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readDir, readFileText, removeOwnTree, rename, treeBytes } from "../src/sys/libc";
@@ -108,6 +118,12 @@ test("treeBytes counts what lies past PATH_MAX, a file of two names once, a link
     symlinkSync("abc", join(dir, "link"));
     expect(treeBytes(dir)).toBe((1 << 20) + 5 + 3);
     expect(treeBytes(join(dir, "missing"))).toBe(0);
+    // a measure changes nothing: a directory it may not read keeps its mode, and counts 0
+    mkdirSync(join(dir, "shut"));
+    Bun.spawnSync(["chmod", "000", join(dir, "shut")]);
+    expect(treeBytes(join(dir, "shut"))).toBe(0);
+    expect(statSync(join(dir, "shut")).mode & 0o777).toBe(0);
+    Bun.spawnSync(["chmod", "755", join(dir, "shut")]);
     expect(treeBytes(join(dir, "small"))).toBe(0);
   } finally {
     removeOwnTree(dir);

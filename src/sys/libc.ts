@@ -473,7 +473,8 @@ function identity(fd: number): string | undefined {
  * counted at all (`ps -s` and `system df` showed 0 B for 50 MB).
  */
 export function treeBytes(path: string): number {
-  let cur = openDirAt(AT_FDCWD, ptr(carg(path)));
+  // opened as it is: openDirAt's chmod of a mode-000 directory is for a removal, not for a measure
+  let cur = lib.symbols.openat(AT_FDCWD, ptr(carg(path)), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
   if (cur < 0) return 0;
   let total = 0;
   const seen = new Set<string>();

@@ -322,22 +322,17 @@ const DT_DIR = 4;
 /** ".." as a C string, for the climb back up */
 const DOTDOT = new Uint8Array([46, 46, 0]);
 
-/** NAME (a C string's address) under DIRFD as a directory, never through a link; mode 000 after a chmod */
-function openDirAt(dirfd: number, name: Pointer): number {
-  const flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-  let fd = lib.symbols.openat(dirfd, name, flags, 0);
-  if (fd < 0 && errno() === EACCES) {
-    lib.symbols.fchmodat(dirfd, name, 0o700, 0);
-    fd = lib.symbols.openat(dirfd, name, flags, 0);
-  }
-  return fd;
+/** NAME (a C string's address) under DIRFD as a directory, never through a link */
+function openDir(dirfd: number, name: Pointer): number {
+  return lib.symbols.openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 }
 
-/** A directory on the way down: what it still has to empty, and its name in its parent */
-interface Level {
-  subs: Uint8Array[];
-  name?: Uint8Array;
-  id?: string;
+/** openDir, for a removal: one of mode 000 (overlay's work/work) is opened after a chmod */
+function openDirAt(dirfd: number, name: Pointer): number {
+  const fd = openDir(dirfd, name);
+  if (fd >= 0 || errno() !== EACCES) return fd;
+  lib.symbols.fchmodat(dirfd, name, 0o700, 0);
+  return openDir(dirfd, name);
 }
 
 /**
@@ -369,12 +364,13 @@ function eachEntry(fd: number, fn: (type: number, start: number) => boolean): bo
 const entryName = (start: number) => readBuffer.slice(start, readBuffer.indexOf(0, start) + 1);
 
 /**
- * Unlink what directory FD holds, reading it once; the names (as the kernel gave their bytes: a name
- * need not be UTF-8) of the subdirectories not empty yet go on SUBS. False for an entry that
- * cannot be removed.
+ * Unlink what directory FD holds, reading it once: the names (as the kernel gave their bytes: a name
+ * need not be UTF-8) of the subdirectories not empty yet, or undefined for an entry that cannot be
+ * removed.
  */
-function scanDir(fd: number, subs: Uint8Array[]): boolean {
-  return eachEntry(fd, (type, start) => {
+function scanDir(fd: number): Uint8Array[] | undefined {
+  const subs: Uint8Array[] = [];
+  const whole = eachEntry(fd, (type, start) => {
     const name = ptr(readBuffer, start);
     if (type !== DT_DIR) {
       if (lib.symbols.unlinkat(fd, name, 0) === 0 || errno() === ENOENT) return true;
@@ -385,66 +381,94 @@ function scanDir(fd: number, subs: Uint8Array[]): boolean {
     subs.push(entryName(start));
     return true;
   });
+  return whole ? subs : undefined;
 }
 
 /**
- * Remove PATH and everything below it, as this process may: true when it is gone, false when an
- * entry could not be removed (a file of another id in a directory that is not ours), which leaves
- * the rest in place. As the shim's remove_tree: a loop with one directory open at a time (down by
- * name, up by ".."), each directory read once, what is left to visit kept in memory. A container
- * can nest directories thousands deep, or put 40,000 full directories side by side: node's rmSync
- * (paths from the top) costs the square of the depth, and reading a parent again after each
- * subdirectory the square of their number. Each ".." must be the directory the walk came down
- * from: a tree moved under the walk ends it (rm -f also waits for the container's pid 1, which the
- * kernel ends only after the rest of its pid namespace, so none of its processes is left to).
+ * Walk the tree whose top directory is open as TOP (closed when the walk ends), as the shim's
+ * remove_tree walks: a loop with one directory open at a time, down by name and up by "..", each
+ * directory read once (SCAN: what it does there, and the subdirectories to go down into; undefined
+ * stops the walk), what is left to visit kept in memory. ENTER opens a subdirectory under its
+ * parent; one it cannot open stops the walk when STRICT, else it is left out. LEAVE runs in the
+ * parent once a subdirectory is done (false stops the walk). Each ".." must be the directory the walk
+ * came down from: a tree moved under the walk ends it rather than let it climb out. A container
+ * can nest directories thousands deep, or put 40,000 full directories side by side: a walk by
+ * paths from the top stops at PATH_MAX and costs the square of the depth, and reading a parent
+ * again after each subdirectory the square of their number. True when the walk reached its end.
  */
-export function removeOwnTree(path: string): boolean {
-  let cur = openDirAt(AT_FDCWD, ptr(carg(path)));
-  if (cur < 0) {
-    if (errno() === ENOENT) return true;
-    // a file or a link in its place: itself only
-    if (errno() !== ENOTDIR && errno() !== ELOOP) return false;
-    return lib.symbols.unlink(carg(path)) === 0 || errno() === ENOENT;
-  }
-  const stack: Level[] = [];
-  let ok = false;
+function walkTree(
+  top: number,
+  step: {
+    scan: (fd: number) => Uint8Array[] | undefined;
+    enter: (parent: number, name: Pointer) => number;
+    strict: boolean;
+    leave?: (parent: number, name: Uint8Array) => boolean;
+  },
+): boolean {
+  let cur = top;
+  const stack: { subs: Uint8Array[]; name?: Uint8Array; id: string }[] = [];
   try {
-    let sub: Uint8Array | undefined;
+    let name: Uint8Array | undefined;
     for (;;) {
-      if (stack.length === 0 || sub) {
-        const level: Level = { subs: [], name: sub, id: identity(cur) };
-        if (level.id === undefined) return false;
-        sub = undefined;
-        stack.push(level);
-        if (!scanDir(cur, level.subs)) return false;
+      if (stack.length === 0 || name) {
+        const id = identity(cur);
+        if (id === undefined) return false;
+        const subs = step.scan(cur);
+        if (!subs) return false;
+        stack.push({ subs, name, id });
+        name = undefined;
       }
-      const level = stack[stack.length - 1] as Level;
-      sub = level.subs.pop();
+      const sub = stack[stack.length - 1]?.subs.pop();
       if (sub) {
-        const next = openDirAt(cur, ptr(sub));
-        if (next < 0) return false;
+        const next = step.enter(cur, ptr(sub));
+        if (next < 0) {
+          if (step.strict) return false;
+          continue;
+        }
         lib.symbols.close(cur);
         cur = next;
+        name = sub;
         continue;
       }
-      if (stack.length === 1) break;
+      if (stack.length === 1) return true;
       const up = lib.symbols.openat(cur, ptr(DOTDOT), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
       if (up < 0) return false;
-      // a tree moved under the walk ends it rather than let it climb out
-      if (identity(up) !== (stack[stack.length - 2] as Level).id) {
+      if (identity(up) !== stack[stack.length - 2]?.id) {
         lib.symbols.close(up);
         return false;
       }
       lib.symbols.close(cur);
       cur = up;
-      const done = stack.pop() as Level;
-      if (lib.symbols.unlinkat(cur, ptr(done.name as Uint8Array), AT_REMOVEDIR) < 0 && errno() !== ENOENT) return false;
+      const done = stack.pop();
+      if (step.leave && !step.leave(cur, done?.name as Uint8Array)) return false;
     }
-    ok = true;
   } finally {
     lib.symbols.close(cur);
   }
-  return ok && (lib.symbols.unlinkat(AT_FDCWD, ptr(carg(path)), AT_REMOVEDIR) === 0 || errno() === ENOENT);
+}
+
+/**
+ * Remove PATH and everything below it, as this process may: true when it is gone, false when an
+ * entry could not be removed (a file of another id in a directory that is not ours), which leaves
+ * the rest in place. Walked by walkTree (rm -f also waits for the container's pid 1, which the
+ * kernel ends only after the rest of its pid namespace: none of its processes is left to move the
+ * tree).
+ */
+export function removeOwnTree(path: string): boolean {
+  const top = openDirAt(AT_FDCWD, ptr(carg(path)));
+  if (top < 0) {
+    if (errno() === ENOENT) return true;
+    // a file or a link in its place: itself only
+    if (errno() !== ENOTDIR && errno() !== ELOOP) return false;
+    return lib.symbols.unlink(carg(path)) === 0 || errno() === ENOENT;
+  }
+  const emptied = walkTree(top, {
+    scan: scanDir,
+    enter: openDirAt,
+    strict: true,
+    leave: (parent, name) => lib.symbols.unlinkat(parent, ptr(name), AT_REMOVEDIR) === 0 || errno() === ENOENT,
+  });
+  return emptied && (lib.symbols.unlinkat(AT_FDCWD, ptr(carg(path)), AT_REMOVEDIR) === 0 || errno() === ENOENT);
 }
 
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -459,23 +483,25 @@ const statxView = new DataView(statxBuffer.buffer);
 
 const EMPTY = new Uint8Array(1);
 
-/** What directory FD is (st_dev and st_ino, through statx: fstat is exported by glibc only since 2.33) */
+/** st_dev (major:minor) and st_ino of what statx last filled statxBuffer with */
+const statxKey = () =>
+  `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}:${statxView.getBigUint64(32, true)}`;
+
+/** What directory FD is (through statx: fstat is exported by glibc only since 2.33) */
 function identity(fd: number): string | undefined {
-  if (lib.symbols.statx(fd, ptr(EMPTY), AT_EMPTY_PATH, STATX_INO, ptr(statxBuffer)) < 0) return undefined;
-  return `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}:${statxView.getBigUint64(32, true)}`;
+  return lib.symbols.statx(fd, ptr(EMPTY), AT_EMPTY_PATH, STATX_INO, ptr(statxBuffer)) < 0 ? undefined : statxKey();
 }
 
 /**
  * The bytes the files under PATH hold (every entry but a directory, by its size: a link's is its
  * target's length), a file of several names once; what cannot be read is skipped, and 0 when PATH
- * is no directory. Walked as removeOwnTree walks, down by name and up by "..", each directory read
- * once: a walk by paths stops at PATH_MAX, so a container's files nested 3,000 deep were not
- * counted at all (`ps -s` and `system df` showed 0 B for 50 MB).
+ * is no directory. Walked by walkTree: a walk by paths stopped at PATH_MAX, so a container's files
+ * nested 3,000 deep were not counted at all (`ps -s` and `system df` showed 0 B for 50 MB).
  */
 export function treeBytes(path: string): number {
   // opened as it is: openDirAt's chmod of a mode-000 directory is for a removal, not for a measure
-  let cur = lib.symbols.openat(AT_FDCWD, ptr(carg(path)), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-  if (cur < 0) return 0;
+  const top = openDir(AT_FDCWD, ptr(carg(path)));
+  if (top < 0) return 0;
   let total = 0;
   const seen = new Set<string>();
   const mask = STATX_TYPE | STATX_NLINK | STATX_INO | STATX_SIZE;
@@ -492,8 +518,7 @@ export function treeBytes(path: string): number {
         return true;
       }
       if (statxView.getUint32(16, true) > 1) {
-        // st_dev (major:minor) and st_ino
-        const key = `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}:${statxView.getBigUint64(32, true)}`;
+        const key = statxKey();
         if (seen.has(key)) return true;
         seen.add(key);
       }
@@ -502,32 +527,12 @@ export function treeBytes(path: string): number {
     });
     return subs;
   };
-  const stack: { subs: Uint8Array[]; id: string | undefined }[] = [{ id: identity(cur), subs: scan(cur) }];
-  try {
-    for (;;) {
-      const sub = stack[stack.length - 1]?.subs.pop();
-      if (sub) {
-        const next = lib.symbols.openat(cur, ptr(sub), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-        // one this user may not read is left out
-        if (next < 0) continue;
-        lib.symbols.close(cur);
-        cur = next;
-        stack.push({ id: identity(cur), subs: scan(cur) });
-        continue;
-      }
-      if (stack.length === 1) break;
-      const up = lib.symbols.openat(cur, ptr(DOTDOT), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-      if (up < 0) break;
-      lib.symbols.close(cur);
-      cur = up;
-      stack.pop();
-      // a running container's tree can move under the walk: it stops rather than climb out of it
-      const back = identity(cur);
-      if (back === undefined || back !== stack[stack.length - 1]?.id) break;
-    }
-  } finally {
-    lib.symbols.close(cur);
-  }
+  walkTree(top, {
+    scan,
+    enter: openDir,
+    // one this user may not read is left out
+    strict: false,
+  });
   return total;
 }
 

@@ -134,10 +134,8 @@ export async function stopContainer(paths: StorePaths, key: string, given?: numb
   const t = given ?? rec.stopTimeout ?? 10;
   const timeout = t < 0 ? Number.POSITIVE_INFINITY : t;
   const signal = rec.stopSignal || "TERM";
-  const sup = pidFile(paths, rec.id, "supervisor.pid");
-  const restarting = rec.restart !== undefined && sup !== undefined && processStart(sup.pid) === sup.start;
   let state = containerState(paths, rec);
-  if (state.status !== "running" && !restarting) return;
+  if (state.status !== "running" && !(state.status === "exited" && state.restarting)) return;
   // the supervisor does not restart a container that was stopped on purpose
   writeFileAtomic(join(containerDir(paths, rec.id), "stopping"), "", 0o644, false);
   // a --restart container between two runs: its supervisor waits out the pause (with the network
@@ -145,6 +143,7 @@ export async function stopContainer(paths: StorePaths, key: string, given?: numb
   // next run just before the mark, which is then stopped as any running container
   state = containerState(paths, rec);
   if (state.status !== "running") {
+    const sup = pidFile(paths, rec.id, "supervisor.pid");
     if (sup) await pollUntil(() => processStart(sup.pid) !== sup.start, 2000);
     await helperGone(paths, rec.id);
     emitEvent(paths, "container", "stop", rec.id, containerAttrs(rec));

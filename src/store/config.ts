@@ -85,9 +85,7 @@ export function loadConfig(): { config: Config; path: string; found: boolean } {
   // `run = [1]` read as "unknown key run.0" and `aliases = []` as no aliases
   for (const table of ["storage", "registries", "run", "aliases"])
     if (Array.isArray((data as Record<string, unknown>)[table]))
-      throw new Error(
-        `${path}: ${table} must be a table ([${table}] with its keys under it) (docs/config.md lists the keys)`,
-      );
+      throw new Error(`${path}: ${table} must be ${tableKind(table)} (docs/config.md lists the keys)`);
   const r = v.safeParse(ConfigSchema, data);
   if (!r.success) {
     const issue = r.issues[0];
@@ -103,14 +101,18 @@ function configProblem(issue: v.BaseIssue<unknown> | undefined, key: string): st
   if (!issue) return `${key}: invalid`;
   // an unknown key is an issue of the object around it, expecting nothing there
   if (issue.expected === "never") return `unknown key ${key}`;
-  const kinds: Record<string, string> = {
-    Object: `a table ([${key}] with its keys under it)`,
-    Array: "a list ([...])",
-    string: "a string",
-  };
-  const kind = issue.kind === "schema" && issue.expected ? kinds[issue.expected] : undefined;
-  return kind ? `${key} must be ${kind}` : `${key}: ${issue.message}`;
+  const kind = issue.kind === "schema" && issue.expected ? KINDS[issue.expected] : undefined;
+  return kind ? `${key} must be ${kind(key)}` : `${key}: ${issue.message}`;
 }
+
+const tableKind = (key: string) => `a table ([${key}] with its keys under it)`;
+
+/** A value's kind in TOML's words, by valibot's name for what it expected at KEY */
+const KINDS: Record<string, (key: string) => string> = {
+  Object: tableKind,
+  Array: () => "a list ([...])",
+  string: () => "a string",
+};
 
 /**
  * Words as a shell splits them (an alias, a script's header line): spaces between words, '...' and

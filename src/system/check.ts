@@ -43,17 +43,28 @@ const list = (dir: string): string[] => {
   }
 };
 
-const parseJson = (path: string): { ok: true; value: unknown } | { ok: false; why: string } => {
+/** PATH's JSON; what is wrong in words, and for a file that could not be read, the errno's name */
+const parseJson = (path: string): { ok: true; value: unknown } | { ok: false; why: string; code?: string } => {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    return { ok: false, why: `unreadable (${(e as NodeJS.ErrnoException).code})` };
+    const code = (e as NodeJS.ErrnoException).code;
+    return { ok: false, why: `unreadable (${code})`, code };
   }
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
     return { ok: false, why: "not JSON" };
+  }
+};
+
+/** PATH is a directory itself, not a link to one */
+const isRealDir = (path: string): boolean => {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
   }
 };
 
@@ -212,7 +223,7 @@ async function checkLocked(paths: StorePaths, store: ImageStore, repair: boolean
       return pf && processStart(pf.pid) === pf.start;
     });
     // no record at all: a create or a removal that was interrupted; a record that is not whole: damage
-    const kind = !parsed.ok && parsed.why.includes("ENOENT") ? "leftover" : "damaged";
+    const kind = !parsed.ok && parsed.code === "ENOENT" ? "leftover" : "damaged";
     const why =
       kind === "leftover"
         ? "a container directory without its record (an interrupted create or removal)"
@@ -239,7 +250,7 @@ async function checkLocked(paths: StorePaths, store: ImageStore, repair: boolean
     const name = file.slice(0, -5);
     const parsed = parseJson(p);
     // a record this process cannot read may be whole: said, never removed
-    if (!parsed.ok && parsed.why.startsWith("unreadable")) {
+    if (!parsed.ok && parsed.code !== undefined) {
       problem("damaged", p, `network record ${parsed.why}: see to its permissions`);
       continue;
     }
@@ -270,33 +281,25 @@ async function checkLocked(paths: StorePaths, store: ImageStore, repair: boolean
       continue;
     }
     // only a real directory is a volume: a repair through a link would write where it points
-    let isDir = false;
-    try {
-      isDir = lstatSync(dir).isDirectory();
-    } catch {}
-    if (!isDir) {
+    if (!isRealDir(dir)) {
       problem("leftover", dir, "not a directory (a link or a file): hull never made it (remove it if it is not yours)");
       continue;
     }
     // its data a real directory too: a link there would be mounted, wherever it points
-    let dataIsDir = false;
-    try {
-      dataIsDir = lstatSync(join(dir, "_data")).isDirectory();
-    } catch {}
-    if (!dataIsDir) {
+    if (!isRealDir(join(dir, "_data"))) {
       problem("damaged", join(dir, "_data"), "not a directory (a link, a file, or missing): hull never made it so");
       continue;
     }
     const p = join(dir, "volume.json");
     const parsed = parseJson(p);
     // a record this process cannot read (or a directory in its place) may be whole: said, not rewritten
-    if (!parsed.ok && parsed.why.startsWith("unreadable") && !parsed.why.includes("ENOENT")) {
+    if (!parsed.ok && parsed.code !== undefined && parsed.code !== "ENOENT") {
       problem("damaged", p, `volume record ${parsed.why}: see to its permissions`);
       continue;
     }
     const r = parsed.ok ? v.safeParse(VolumeRecordSchema, parsed.value) : undefined;
     if (parsed.ok && r?.success && r.output.name === name) continue;
-    const missing = !parsed.ok && parsed.why.includes("ENOENT");
+    const missing = !parsed.ok && parsed.code === "ENOENT";
     const why = missing
       ? "a volume without its record (an interrupted create)"
       : `damaged volume record: ${parsed.ok ? "not a volume record" : parsed.why}`;

@@ -46,12 +46,12 @@ test-vm: dist/hull
 
 check: $(BUN)
 	node_modules/.bin/tsc -p .
-	node_modules/.bin/biome check src test tools bench/report.ts
+	node_modules/.bin/biome check src test tools bench/report.ts bench/floor-report.ts bench/floor-programs
 	@! grep -rln "bun:ffi" src | grep -v '^src/sys/' || { echo "bun:ffi imported outside src/sys/"; exit 1; }
 	@! grep -rln "process.exit" src | grep -v '^src/cli/' || { echo "process.exit outside src/cli/"; exit 1; }
 
 fmt: $(BUN)
-	node_modules/.bin/biome check --write src test tools bench/report.ts
+	node_modules/.bin/biome check --write src test tools bench/report.ts bench/floor-report.ts bench/floor-programs
 
 run: dist/hull
 	dist/hull run --rm busybox sh -c 'id; hostname; ps; cat /proc/self/uid_map'

@@ -2,7 +2,17 @@
 // that write the store: afterwards the check finds nothing damaged, and the next command works.
 // HULL_KILL_INJECTIONS=N runs N injections (default 24 here; the issue's long mode is 100+).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packTar } from "modern-tar";
@@ -101,6 +111,34 @@ describe("damage made by hand", () => {
     for (const vol of ["vol-a", "vol-b"])
       expect(readFileSync(join(root, "volumes", vol, "_data", "keep"), "utf8")).toBe("precious\n");
     ok(hull(["network", "create", "netx"], { root }));
+  });
+});
+
+describe("a network record under another name", () => {
+  let root = "";
+  beforeAll(() => {
+    root = makeStore();
+  });
+  afterAll(() => removeStore(root));
+
+  test("is renamed back with its subnet and labels, and a copy beside its own record is only said", () => {
+    ok(hull(["network", "create", "--subnet", "10.123.0.0/24", "--label", "team=a", "moved"], { root }));
+    ok(hull(["network", "create", "kept"], { root }));
+    const nets = join(root, "networks");
+    // a `mv` by hand, and a `cp` of a record beside the one it copies
+    renameSync(join(nets, "moved.json"), join(nets, "other.json"));
+    copyFileSync(join(nets, "kept.json"), join(nets, "kept-copy.json"));
+    const before = check(root);
+    expect(before.stdout).toContain('networks/other.json: a record of network "moved" under another name');
+    expect(before.stdout).toContain('networks/kept-copy.json: a record of network "kept" under another name, beside');
+    check(root, true);
+    // the old code removed other.json, and with it the network's subnet and label
+    const inspected = JSON.parse(ok(hull(["network", "inspect", "moved"], { root })));
+    expect(JSON.stringify(inspected)).toContain("10.123.0.0/24");
+    expect(JSON.stringify(inspected)).toContain('"team":"a"');
+    expect(readdirSync(nets)).toContain("kept-copy.json");
+    expect(readdirSync(nets)).not.toContain("other.json");
+    expect(check(root).stdout).not.toContain("other.json");
   });
 });
 

@@ -2,7 +2,7 @@
 // Damage comes from outside hull (a full disk, a hand edit, a crash of the machine below an fsync) or
 // from an older hull; a killed hull leaves only temp entries, which the next command sweeps anyway.
 // Repair removes what cannot be used and says so; it never guesses at content it cannot check.
-import { lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { linkSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "../sys/path";
 import * as v from "valibot";
 import { ContainerRecordSchema, containerDir, pidFile, processStart } from "../container/records";
@@ -63,6 +63,16 @@ const parseJson = (path: string): { ok: true; value: unknown } | { ok: false; wh
 const isRealDir = (path: string): boolean => {
   try {
     return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/** something is at PATH (a link counts, whatever it points at) */
+const exists = (path: string): boolean => {
+  try {
+    lstatSync(path);
+    return true;
   } catch {
     return false;
   }
@@ -255,11 +265,25 @@ async function checkLocked(paths: StorePaths, store: ImageStore, repair: boolean
       continue;
     }
     const r = parsed.ok ? v.safeParse(NetworkRecordSchema, parsed.value) : undefined;
+    // a whole record under another file name (a `mv` by hand): its subnet and labels are kept, under
+    // its own name when that is free; beside a record of that name it is only said
+    if (r?.success && r.output.name !== name && NETWORK_NAME.test(r.output.name)) {
+      const own = join(netDir, `${r.output.name}.json`);
+      const what = `a record of network ${JSON.stringify(r.output.name)} under another name`;
+      if (exists(own)) problem("leftover", p, `${what}, beside its own record (remove the copy if it is one)`);
+      else
+        problem("damaged", p, what, `renamed to networks/${r.output.name}.json`, () => {
+          // link, then unlink: a record made meanwhile under that name is not replaced (EEXIST)
+          linkSync(p, own);
+          rmSync(p);
+        });
+      continue;
+    }
     const why = !parsed.ok
       ? parsed.why
       : !r?.success
         ? "not a network record"
-        : r.output.name !== name || !NETWORK_NAME.test(name)
+        : !NETWORK_NAME.test(name)
           ? `it names network ${JSON.stringify(r.output.name)}`
           : undefined;
     if (why)

@@ -1,0 +1,2 @@
+// The least a compiled Bun program does: start, print nothing, end.
+export {};

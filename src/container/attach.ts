@@ -10,7 +10,7 @@ import { encodeAttachMessage } from "../runtime/message";
 import { execShim } from "../runtime/shim";
 import type { StorePaths } from "../store/paths";
 import { accessible, F_OK, readFileText } from "../sys/libc";
-import { containerDir, containerState, findContainer, initPid } from "./records";
+import { containerDir, containerState, findContainer, startedInit } from "./records";
 
 export interface AttachOptions {
   noStdin: boolean;
@@ -55,8 +55,7 @@ export async function attachContainer(paths: StorePaths, key: string, o: AttachO
     throw new Error(`container ${key} is not running: hull start it first (hull start -a shows its output)`);
   const { flags } = attachable(paths, rec.id);
   const keys = parseDetachKeys(o.detachKeys ?? "ctrl-p,ctrl-q");
-  const pid = initPid(paths, rec.id);
-  if (!pid) throw new Error(`container ${key} has not started its command yet`);
+  const pid = await startedInit(paths, rec, key);
   let f = flags & ABI.HULL_FLAG_TTY;
   if (flags & ABI.HULL_FLAG_STDIN && !o.noStdin) f |= ABI.HULL_FLAG_STDIN;
   if (!o.sigProxy) f |= ABI.HULL_FLAG_NO_SIG_PROXY;

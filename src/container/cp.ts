@@ -18,7 +18,7 @@ import { readFileText } from "../sys/libc";
 import { whilePaused } from "./lifecycle";
 import { withoutIdSwap } from "../runtime/userns-mode";
 import { copyIn, isDirIn, resolveInRoot, rooted } from "./rooted-fs";
-import { containerDir, containerState, findContainer, withContainerLock, initPid } from "./records";
+import { containerDir, containerState, findContainer, withContainerLock, startedInit } from "./records";
 
 /** "web:/etc/hosts" -> container and path; host paths (with a slash before any colon) -> undefined. */
 export function splitContainerPath(arg: string): { container: string; path: string } | undefined {
@@ -119,8 +119,7 @@ export async function withContainerRoot(
     async () => {
       const running = containerState(paths, rec).status === "running";
       if (running && !layersOnly) {
-        const pid = initPid(paths, rec.id);
-        if (!pid) throw new Error(`container ${key} has not started its command yet`);
+        const pid = await startedInit(paths, rec, key);
         await whilePaused(paths, key, () => fn(`/proc/${pid}/root`, undefined, pid));
         return;
       }

@@ -8,7 +8,7 @@ import { encodeEnterMessage } from "../runtime/message";
 import { execShim, readShimSoon } from "../runtime/shim";
 import type { StorePaths } from "../store/paths";
 import { isatty, readFileText } from "../sys/libc";
-import { containerDir, containerState, findContainer, initPid } from "./records";
+import { containerDir, containerState, findContainer, startedInit } from "./records";
 import { resolveUser } from "./user";
 
 export interface ExecOptions {
@@ -51,8 +51,7 @@ export async function enterMessage(paths: StorePaths, o: ExecOptions): Promise<U
   const state = containerState(paths, rec);
   if (state.status !== "running") throw new Error(`container ${o.container} is not running`);
   if (state.paused) throw new Error(`container ${o.container} is paused: hull unpause it first`);
-  const pid = initPid(paths, rec.id);
-  if (!pid) throw new Error(`container ${o.container} has not started its command yet`);
+  const pid = await startedInit(paths, rec, o.container);
   const text = readFileText(join(containerDir(paths, rec.id), "spec.json"));
   if (!text) throw new Error(`container ${o.container} has no saved spec (made by an older hull?)`);
   const spec = v.parse(Saved, JSON.parse(text));

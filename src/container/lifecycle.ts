@@ -20,6 +20,7 @@ import {
   initPid,
   pidFile,
   processStart,
+  startedInit,
   withContainerLock,
 } from "./records";
 
@@ -49,12 +50,10 @@ export function signalNumber(name: string): number {
   return n;
 }
 
-function runningInit(paths: StorePaths, key: string) {
+async function runningInit(paths: StorePaths, key: string) {
   const rec = findContainer(paths, key);
   if (containerState(paths, rec).status !== "running") throw new Error(`container ${key} is not running`);
-  const pid = initPid(paths, rec.id);
-  if (!pid) throw new Error(`container ${key} has not started its command yet`);
-  return { rec, pid };
+  return { rec, pid: await startedInit(paths, rec, key) };
 }
 
 /**
@@ -69,7 +68,7 @@ export async function pauseContainer(
   /** stop and cp pause and continue it themselves, whatever a user did */
   quiet = false,
 ): Promise<void> {
-  const { rec, pid } = runningInit(paths, key);
+  const { rec, pid } = await runningInit(paths, key);
   const paused = (containerState(paths, rec) as { paused?: boolean }).paused === true;
   if (!quiet && pause && paused) throw new Error(`container ${key} is already paused`);
   if (!quiet && !pause && !paused) throw new Error(`container ${key} is not paused`);
@@ -116,8 +115,8 @@ export async function whilePaused<T>(paths: StorePaths, key: string, fn: () => P
   }
 }
 
-export function killContainer(paths: StorePaths, key: string, signal: string): void {
-  const { rec, pid } = runningInit(paths, key);
+export async function killContainer(paths: StorePaths, key: string, signal: string): Promise<void> {
+  const { rec, pid } = await runningInit(paths, key);
   process.kill(pid, signalNumber(signal));
   emitEvent(paths, "container", "kill", rec.id, { ...containerAttrs(rec), signal: String(signalNumber(signal)) });
 }

@@ -182,6 +182,23 @@ export function initPid(paths: StorePaths, id: string): number | undefined {
   return f && processStart(f.pid) === f.start ? f.pid : undefined;
 }
 
+/**
+ * The host pid of running container REC's pid 1. A `start` or `run -d` under way has its supervisor,
+ * and so reads as running, some milliseconds before its command is exec'd: the caller waits for it
+ * (up to 3 s), as docker's daemon makes an exec, a cp or a kill wait for a start under way.
+ */
+export async function startedInit(paths: StorePaths, rec: ContainerRecord, key: string): Promise<number> {
+  let pid = initPid(paths, rec.id);
+  if (pid === undefined)
+    await pollUntil(() => {
+      pid = initPid(paths, rec.id);
+      return pid !== undefined || containerState(paths, rec).status !== "running";
+    }, 3000);
+  if (pid !== undefined) return pid;
+  if (containerState(paths, rec).status !== "running") throw new Error(`container ${key} is not running`);
+  throw new Error(`container ${key} has not started its command yet`);
+}
+
 export function containerDir(paths: StorePaths, id: string): string {
   return join(paths.containers, id);
 }

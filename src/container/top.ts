@@ -6,7 +6,7 @@ import { join } from "../sys/path";
 import type { StorePaths } from "../store/paths";
 import { insideId } from "../runtime/idmap";
 import { readFileText, readlink } from "../sys/libc";
-import { containerState, findContainer, initPid } from "./records";
+import { containerState, findContainer, startedInit } from "./records";
 
 /** A host uid as the container knows it, through its /proc/PID/uid_map; "N?" when it has none. */
 function insideUid(hostUid: number, map: string): string {
@@ -56,12 +56,10 @@ function ttyName(nr: number): string {
 }
 
 /** The running container KEY's pid 1 on the host; throws when it is not running. */
-function runningInit(paths: StorePaths, key: string): number {
+async function runningInit(paths: StorePaths, key: string): Promise<number> {
   const rec = findContainer(paths, key);
   if (containerState(paths, rec).status !== "running") throw new Error(`container ${key} is not running`);
-  const pid = initPid(paths, rec.id);
-  if (!pid) throw new Error(`container ${key} has not started its command yet`);
-  return pid;
+  return startedInit(paths, rec, key);
 }
 
 /** Host pids of every process in the pid namespace of INIT: those started by `hull exec` too. */
@@ -81,8 +79,8 @@ export function namespacePids(init: number): number[] {
     .map(Number);
 }
 
-export function containerTop(paths: StorePaths, key: string): ProcessRow[] {
-  const init = runningInit(paths, key);
+export async function containerTop(paths: StorePaths, key: string): Promise<ProcessRow[]> {
+  const init = await runningInit(paths, key);
   const map = readFileText(`/proc/${init}/uid_map`) ?? "";
   const btime = Number(/^btime (\d+)/m.exec(readFileText("/proc/stat") ?? "")?.[1] ?? 0);
   const uptime = Number((readFileText("/proc/uptime") ?? "0").split(" ")[0]);
@@ -122,8 +120,8 @@ export function containerTop(paths: StorePaths, key: string): ProcessRow[] {
 }
 
 /** `hull top KEY PS-OPTIONS`: the host's ps with those options, only the rows of the container's pids. */
-export function containerTopWithPs(paths: StorePaths, key: string, options: string[]): string {
-  const pids = new Set(namespacePids(runningInit(paths, key)).map(String));
+export async function containerTopWithPs(paths: StorePaths, key: string, options: string[]): Promise<string> {
+  const pids = new Set(namespacePids(await runningInit(paths, key)).map(String));
   const { findProgram } = require("../runtime/programs") as typeof import("../runtime/programs");
   const ps = findProgram("ps");
   if (!ps) throw new Error("hull top with ps options runs the host's ps, which is missing: apt-get install procps");

@@ -372,12 +372,9 @@ export const top: HullCommand = {
     const { containerTop, containerTopWithPs } = await import("../../container/top");
     if (psOptions.length > 0)
       return print(
-        containerTopWithPs(paths(last(p, "root")), container, psOptions)
-          .split("\n")
-          .map(visible)
-          .join("\n"),
+        (await containerTopWithPs(paths(last(p, "root")), container, psOptions)).split("\n").map(visible).join("\n"),
       );
-    const rows = containerTop(paths(last(p, "root")), container);
+    const rows = await containerTop(paths(last(p, "root")), container);
     print(
       table([
         ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],

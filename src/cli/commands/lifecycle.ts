@@ -59,8 +59,8 @@ export const kill: HullCommand = {
   async run({ args }) {
     const signal = typeof args.signal === "string" ? args.signal : "KILL";
     signalNumber(signal); // a bad signal is a usage error, before any container is touched
-    await eachName(keys(args, "kill"), (k) => {
-      killContainer(paths(args.root), k, signal);
+    await eachName(keys(args, "kill"), async (k) => {
+      await killContainer(paths(args.root), k, signal);
       print(k);
     });
   },

@@ -699,10 +699,17 @@ static pid_t start_net_helper(pid_t ctr, struct hull_error *e) {
       char text[400] = "";
       ssize_t n = read_small_file(err_path, text, sizeof text);
       while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = 0;
+      /* its last line says why, unless a usage text follows the reason (a bad option): then its first */
       char *last = strrchr(text, '\n');
+      char *why = last ? last + 1 : text;
+      if (strstr(text, "Usage:") || strstr(text, "usage:")) {
+        char *nl = strchr(text, '\n');
+        if (nl) *nl = 0;
+        why = text;
+      }
       snprintf(e->msg, sizeof e->msg, "the network helper %s failed (%s%d): %s", cfg.net_helper[0],
                WIFEXITED(ws) ? "exit " : "signal ", WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws),
-               n > 0 ? (last ? last + 1 : text) : "it said nothing");
+               n > 0 ? why : "it said nothing");
       if (ready[0] >= 0) close(ready[0]);
       return -1;
     }

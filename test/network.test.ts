@@ -453,3 +453,33 @@ test("slirp4netns where pasta is missing: the default network, -p, doctor says s
     rmSync(bin, { recursive: true, force: true });
   }
 });
+
+test("/etc/hosts names the container by host name and name at its address; --network host has the host's name", () => {
+  requireUnprivileged();
+  if (!hostHas(pasta(), "pasta is not installed")) return;
+  // the default network: its address on hull0, as podman writes it (only the host name before)
+  const hosts = ok(
+    hull(["run", "--rm", "--name", "named-one", "--hostname", "box", "busybox", "cat", "/etc/hosts"], store),
+  );
+  expect(hosts).toMatch(/^10\.88\.\d+\.\d+\tbox named-one$/m);
+  const none = ok(
+    hull(["run", "--rm", "--network", "none", "--name", "named-two", "busybox", "cat", "/etc/hosts"], store),
+  );
+  expect(none).toMatch(/^127\.0\.1\.1\t[0-9a-f]{12} named-two$/m);
+  const host = readFileSync("/proc/sys/kernel/hostname", "utf8").trim();
+  expect(ok(hull(["run", "--rm", "--network", "host", "busybox", "hostname"], store)).trim()).toBe(host);
+});
+
+test("--network pasta: OPTIONS' own ports replace hull's none; a bad option is pasta's own line", () => {
+  requireUnprivileged();
+  if (!hostHas(pasta(), "pasta is not installed")) return;
+  // pasta refused "-t 9500" beside the "-t none" hull added
+  for (const opts of ["pasta:-t,19500", "pasta:-T,13000,-u,19501", "pasta:--tcp-ports=19502"]) {
+    const r = hull(["run", "--rm", "--network", opts, "busybox", "true"], store);
+    expect(r.code, `${opts}: ${r.stderr}`).toBe(0);
+  }
+  const bad = hull(["run", "--rm", "--network", "pasta:--bogus", "busybox", "true"], store);
+  expect(bad.code).toBe(125);
+  expect(bad.stderr).toContain("unrecognized option '--bogus'");
+  expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+});

@@ -118,6 +118,15 @@ export function nameFiles(
 }
 
 /**
+ * The container's own line of /etc/hosts: its address (127.0.1.1, Debian's, where it has none of its
+ * own), its host name and its container name, as podman writes it.
+ */
+export function ownHostsLine(hostname: string, own: { name?: string; ip?: string }): string {
+  const names = own.name && own.name !== hostname ? `${hostname} ${own.name}` : hostname;
+  return `${own.ip ?? "127.0.1.1"}\t${names}`;
+}
+
+/**
  * Write them into DIR, which is new and private until the shim starts (plain writes suffice). With
  * the host's network the host's /etc/hosts; else localhost and HOSTNAME. resolv.conf is the host's,
  * or NAMES' (nameFiles); its --add-host lines end /etc/hosts.
@@ -127,6 +136,8 @@ export function writeEtcFiles(
   hostname: string,
   network: "none" | "host",
   names?: { hostsTail: string; resolv: string },
+  /** the container's name, and its address where it has one of its own (the default network's) */
+  own: { name?: string; ip?: string } = {},
 ): EtcFiles {
   const files = { hostname: join(dir, "hostname"), hosts: join(dir, "hosts"), resolvConf: join(dir, "resolv.conf") };
   writeNewFile(files.hostname, `${hostname}\n`);
@@ -134,7 +145,7 @@ export function writeEtcFiles(
     files.hosts,
     (network === "host"
       ? hostFile("/etc/hosts")
-      : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`) +
+      : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${ownHostsLine(hostname, own)}\n`) +
       (names?.hostsTail ?? ""),
   );
   writeNewFile(files.resolvConf, names?.resolv ?? hostFile("/etc/resolv.conf"));

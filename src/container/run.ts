@@ -548,7 +548,12 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
   }
   const argv = commandLine(o, root.config);
   const id = newId();
-  const hostname = o.hostname ?? joined?.hostname ?? id.slice(0, 12);
+  // the host's network, the host's name, as docker gives it
+  const hostname =
+    o.hostname ??
+    joined?.hostname ??
+    (net.kind === "host" ? readFileText("/proc/sys/kernel/hostname")?.trim() || undefined : undefined) ??
+    id.slice(0, 12);
   const env = buildEnv({
     imageEnv: root.config?.Env ?? [],
     hostname,
@@ -619,7 +624,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     name = await reserveName(paths, id, o.name);
     if (bridge && sharedOut && net.kind === "private") bridgeIp = bridge.leaseAddress(paths, id);
     for (const d of [upper, work, merged]) mkdir(d, 0o755);
-    const etcFiles = writeEtcFiles(dir, hostname, ownNetwork, names);
+    const etcFiles = writeEtcFiles(dir, hostname, ownNetwork, names, { name, ip: bridgeIp });
     // a joined network's names are its container's: its /etc/hosts and resolv.conf, bound as they are
     if (joined) Object.assign(etcFiles, joined.etcFiles);
     const allLabels = { ...(root.config?.Labels ?? {}), ...labelMap(labels) };

@@ -6,6 +6,7 @@
 // returns and is gone when `hull rm` or `network disconnect` does.
 import { join } from "../sys/path";
 import { containerDir, type ContainerRecord, listContainers } from "../container/records";
+import { ownHostsLine } from "../container/etc-files";
 import { holderMaps } from "./holder-userns";
 import type { UserNets } from "../runtime/message";
 import type { StorePaths } from "../store/paths";
@@ -145,7 +146,7 @@ export function writeLinks(paths: StorePaths, c: ContainerRecord): void {
 function hostsText(c: ContainerRecord, peers: Map<string, { id: string; ip: string; names: string[] }[]>): string {
   const hostname = c.hostname ?? c.id.slice(0, 12);
   const lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"];
-  if (Object.keys(c.networks ?? {}).length === 0) lines.push(`127.0.1.1\t${hostname}`);
+  if (Object.keys(c.networks ?? {}).length === 0) lines.push(ownHostsLine(hostname, { name: c.name, ip: c.bridgeIp }));
   const seen = new Set<string>();
   for (const name of Object.keys(c.networks ?? {}))
     for (const p of peers.get(name) ?? []) {

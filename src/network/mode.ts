@@ -176,6 +176,11 @@ function pastaArgv(helper: Helper, ports: PortMapping[], pidfile: string, reachH
   const spec = (p: PortMapping) => `${p.hostIp ? `${p.hostIp}/` : ""}${p.hostPort}:${p.containerPort}`;
   const tcp = ports.filter((p) => p.proto === "tcp").flatMap((p) => ["-t", spec(p)]);
   const udp = ports.filter((p) => p.proto === "udp").flatMap((p) => ["-u", spec(p)]);
+  // pasta refuses ports given beside "none": OPTIONS' own -t/-u/-T/-U replace hull's none, as podman's do
+  const given = (short: string, long: string) =>
+    helper.options.some((o) => o === long || o.startsWith(`${long}=`) || (o.startsWith(short) && !o.startsWith("--")));
+  const none = (short: string, long: string, own: string[]) =>
+    own.length > 0 ? own : given(short, long) ? [] : [short, "none"];
   return [
     helper.program,
     "--config-net",
@@ -186,12 +191,10 @@ function pastaArgv(helper: Helper, ports: PortMapping[], pidfile: string, reachH
     pidfile,
     "--ns-ifname",
     "eth0",
-    ...(tcp.length > 0 ? tcp : ["-t", "none"]),
-    ...(udp.length > 0 ? udp : ["-u", "none"]),
-    "-T",
-    "none",
-    "-U",
-    "none",
+    ...none("-t", "--tcp-ports", tcp),
+    ...none("-u", "--udp-ports", udp),
+    ...none("-T", "--tcp-ns", []),
+    ...none("-U", "--udp-ns", []),
     ...(reachHost ? [] : ["--no-map-gw"]),
     ...(dnsForward ? ["--dns-forward", DNS_FORWARDER] : []),
     ...helper.options,

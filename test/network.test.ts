@@ -483,3 +483,48 @@ test("--network pasta: OPTIONS' own ports replace hull's none; a bad option is p
   expect(bad.stderr).toContain("unrecognized option '--bogus'");
   expect(bad.stderr.trim().split("\n")).toHaveLength(1);
 });
+
+test("a UDP host port in use is refused at run as a TCP one is; start refuses a port taken since create", async () => {
+  requireUnprivileged();
+  if (!hostHas(pasta(), "pasta is not installed")) return;
+  const before = containersLeft(store.root);
+  // a host process on the UDP port: pasta's own refusal used to come back raw, with the container left
+  const port = freePort();
+  const held = await Bun.udpSocket({ hostname: "127.0.0.1", port });
+  try {
+    const r = hull(["run", "--rm", "-p", `127.0.0.1:${port}:${port}/udp`, "busybox", "true"], store);
+    expect(r.code).toBe(125);
+    expect(r.stderr.trim()).toBe(
+      `hull: -p 127.0.0.1:${port}:${port}: host port ${port} is in use: stop what listens there, or publish on another port`,
+    );
+  } finally {
+    held.close();
+  }
+  expect(containersLeft(store.root)).toEqual(before);
+  // another container on it: the second one used to start and take the first one's datagrams
+  const udp = freePort();
+  ok(hull(["run", "-d", "--name", "udp-one", "-p", `${udp}:${udp}/udp`, "busybox", "sleep", "60"], store));
+  try {
+    const second = hull(["run", "--rm", "-p", `${udp}:${udp}/udp`, "busybox", "true"], store);
+    expect(second.code).toBe(125);
+    expect(second.stderr).toContain(`host port ${udp} is in use`);
+  } finally {
+    ok(hull(["rm", "-f", "udp-one"], store));
+  }
+  // start: the port was free at create and is taken now
+  const tcp = freePort();
+  ok(hull(["create", "--name", "late-start", "-p", `127.0.0.1:${tcp}:80`, "busybox", "sleep", "60"], store));
+  const server = Bun.listen({ hostname: "127.0.0.1", port: tcp, socket: { data() {} } });
+  try {
+    // docker's start says 1 when a container cannot start
+    const r = hull(["start", "late-start"], store);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `hull: container late-start: host port 127.0.0.1:${tcp}/tcp, which it publishes, is in use: stop what listens there (hull ps shows the containers that publish it)`,
+    );
+  } finally {
+    server.stop(true);
+  }
+  ok(hull(["start", "late-start"], store));
+  ok(hull(["rm", "-f", "late-start"], store));
+});

@@ -210,6 +210,14 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
   const saved = v.parse(SavedSpec, JSON.parse(text)) as unknown as ShimSpec;
   // a container that ended by itself a moment ago may have its helper on the ports still
   await helperGone(paths, rec.id);
+  if (rec.ports && rec.ports.length > 0) {
+    const { checkPortsFree } = await import("../network/publish");
+    try {
+      checkPortsFree(rec.ports);
+    } catch (e) {
+      throw new Error(`container ${key}: ${(e as Error).message}`);
+    }
+  }
   for (const f of ["state.json", "supervisor.pid", "init.pid", "helper.pid", "paused", "stopping", "restarts"]) {
     unlinkIfExists(join(dir, f));
   }

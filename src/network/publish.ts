@@ -1,7 +1,7 @@
 // docker's -p/--publish and -P: which host ports lead to which of the container's, checked before
 // anything is made, so a port in use or one the kernel keeps for root is one line and exit 125,
 // never a container that started and then failed.
-import { readFileText } from "../sys/libc";
+import { probeUdpBind, readFileText } from "../sys/libc";
 
 export interface PortMapping {
   /** "" for every address of the host */
@@ -78,8 +78,53 @@ function probeTcp(hostIp: string, port: number): number {
 }
 
 /**
+ * `hull start`: the ports its record publishes, free again? Taken since (by a host process or
+ * another container), that is one line naming the port before anything starts, as at `run`.
+ */
+export function checkPortsFree(ports: PortMapping[]): void {
+  for (const m of ports) {
+    try {
+      if (m.proto === "tcp") probeTcp(m.hostIp, m.hostPort);
+      const address = m.proto === "udp" ? addressBytes(m.hostIp) : undefined;
+      if (address) probeUdpBind(address, m.hostPort);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? (e as Error).message;
+      if (!/EADDRINUSE|in use/i.test(code)) continue; // the helper's own bind then says what is wrong
+      throw new Error(
+        `host port ${m.hostIp ? `${m.hostIp}:` : ""}${m.hostPort}/${m.proto}, which it publishes, is in use: stop what listens there (hull ps shows the containers that publish it)`,
+      );
+    }
+  }
+}
+
+/** An IPv4 or IPv6 address in network order ("" is IPv4's any), for a bind; undefined if neither. */
+export function addressBytes(ip: string): Uint8Array | undefined {
+  if (ip === "" || /^\d+\.\d+\.\d+\.\d+$/.test(ip)) {
+    const parts = (ip || "0.0.0.0").split(".").map(Number);
+    return parts.every((n) => n <= 255) ? Uint8Array.from(parts) : undefined;
+  }
+  const bare = ip.replace(/^\[|\]$/g, "");
+  const halves = bare.split("::");
+  if (halves.length > 2) return undefined;
+  const groups = (s: string) => (s === "" ? [] : s.split(":"));
+  const head = groups(halves[0] as string);
+  const tail = halves.length === 2 ? groups(halves[1] as string) : [];
+  const fill = 8 - head.length - tail.length;
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined;
+  const all = [...head, ...Array(halves.length === 2 ? fill : 0).fill("0"), ...tail];
+  if (!all.every((g) => /^[0-9a-f]{1,4}$/i.test(g))) return undefined;
+  const out = new Uint8Array(16);
+  all.forEach((g, i) => {
+    const n = Number.parseInt(g, 16);
+    out[2 * i] = n >> 8;
+    out[2 * i + 1] = n & 255;
+  });
+  return out;
+}
+
+/**
  * MAPPINGS with their host ports chosen (a free port where 0) and checked: a privileged port and a
- * TCP port in use are refused with the fix. What is checked here can still be taken before the
+ * port in use (TCP or UDP) are refused with the fix. What is checked here can still be taken before the
  * helper binds it; the helper's own refusal is then the error.
  */
 export function assignPorts(mappings: PortMapping[]): PortMapping[] {
@@ -94,6 +139,8 @@ export function assignPorts(mappings: PortMapping[]): PortMapping[] {
     let hostPort = m.hostPort;
     try {
       if (m.proto === "tcp" || hostPort === 0) hostPort = probeTcp(m.hostIp, hostPort);
+      const address = m.proto === "udp" ? addressBytes(m.hostIp) : undefined;
+      if (address) probeUdpBind(address, hostPort);
     } catch (e) {
       const code = (e as { code?: string }).code ?? (e as Error).message;
       if (/EADDRINUSE|in use/i.test(code))

@@ -36,6 +36,10 @@ const NAMES: Record<number, string> = {
   40: "ELOOP",
   75: "EOVERFLOW",
   95: "EOPNOTSUPP",
+  97: "EAFNOSUPPORT",
+  98: "EADDRINUSE",
+  99: "EADDRNOTAVAIL",
+  111: "ECONNREFUSED",
 };
 
 export function errnoName(errno: number): string {

@@ -77,6 +77,7 @@ const lib = dlopen("libc.so.6", {
   signal: { args: [i32, FFIType.u64], returns: FFIType.u64 },
   socket: { args: [i32, i32, i32], returns: i32 },
   connect: { args: [i32, P, u32], returns: i32 },
+  bind: { args: [i32, P, u32], returns: i32 },
   setsockopt: { args: [i32, i32, i32, P, u32], returns: i32 },
 });
 
@@ -662,6 +663,30 @@ export function unixConnect(path: string, timeoutMs: number): Fd {
   } catch (e) {
     lib.symbols.close(fd);
     throw e;
+  }
+}
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_DGRAM = 2;
+
+/**
+ * Bind a UDP socket to ADDRESS (4 or 16 bytes, network order) and PORT, and close it: throws the
+ * kernel's refusal (EADDRINUSE). Without SO_REUSEADDR, which Bun's own UDP sockets set and a helper
+ * such as pasta sets too: with it on both sides a second bind succeeds and steals the datagrams.
+ */
+export function probeUdpBind(address: Uint8Array, port: number): void {
+  const v6 = address.length === 16;
+  const fd = check("socket", lib.symbols.socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | O_CLOEXEC, 0)) as Fd;
+  try {
+    // sockaddr_in (16 bytes) or sockaddr_in6 (28): family, port in network order, the address
+    const addr = new Uint8Array(v6 ? 28 : 16);
+    new DataView(addr.buffer).setUint16(0, v6 ? AF_INET6 : AF_INET, true);
+    new DataView(addr.buffer).setUint16(2, port, false);
+    addr.set(address, v6 ? 8 : 4);
+    check("bind", lib.symbols.bind(fd, ptr(addr), addr.length));
+  } finally {
+    lib.symbols.close(fd);
   }
 }
 

@@ -131,6 +131,9 @@
  * HULL_REC_ERROR_LOG_JSON (u32 1) as a JSON line, else as a logfmt line */
 #define HULL_REC_ERROR_LOG 67
 #define HULL_REC_ERROR_LOG_JSON 68
+/* str, repeated: what brings the container's peers up to date (hull's own binary: `hull __peers
+ * --root DIR`), run in the background as the container ends and as a restart starts it again */
+#define HULL_REC_PEERS_ARGV 69
 
 /* HULL_REC_HOOK kinds, runtime-spec's, in the order they run */
 #define HULL_HOOK_PRESTART 1

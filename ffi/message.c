@@ -115,6 +115,7 @@ void read_message(int fd) {
       push_list(&cfg.health_argv, &cfg.health_argc, &cfg.health_cap, data);
       break;
     case HULL_REC_HEALTH_INTERVAL: cfg.health_interval = u; break;
+    case HULL_REC_PEERS_ARGV: push_list(&cfg.peers_argv, &cfg.peers_argc, &cfg.peers_cap, data); break;
     case HULL_REC_DETACH_KEYS: cfg.detach_keys = data; break;
     case HULL_REC_EVENTS_FILE: cfg.events_file = data; break;
     case HULL_REC_EVENT_FROM: cfg.event_from = data; break;

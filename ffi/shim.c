@@ -1218,6 +1218,9 @@ static int run_parent(int message_fd) {
   for (int restarts = 0;; restarts++) {
     time_t started = time(NULL);
     int status = run_once(detach);
+    /* its peers on user networks stop naming it (hull stop, an exit, --rm): within a second, as a
+     * removal's; a restart below names it again */
+    if (cfg.peers_argc > 0) spawn_detached(cfg.peers_argv);
     int again = detach && (cfg.restart == HULL_RESTART_ALWAYS || cfg.restart == HULL_RESTART_UNLESS_STOPPED ||
                            (cfg.restart == HULL_RESTART_ON_FAILURE && status != 0 &&
                             (cfg.restart_max == 0 || (uint32_t)restarts < cfg.restart_max)));
@@ -1232,6 +1235,7 @@ static int run_parent(int message_fd) {
     backoff = backoff * 2 > 60000 ? 60000 : backoff * 2;
     if (cfg.state_file) unlink(cfg.state_file);
     write_count("restarts", restarts + 1);
+    if (cfg.peers_argc > 0) spawn_detached(cfg.peers_argv);
   }
 }
 

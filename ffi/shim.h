@@ -163,6 +163,9 @@ struct config {
   const char **health_argv;
   int health_argc, health_cap;
   uint32_t health_interval;
+  /* what brings the container's peers' /etc/hosts up to date (HULL_REC_PEERS_ARGV) */
+  const char **peers_argv;
+  int peers_argc, peers_cap;
   /* `hull attach`: the bytes that detach (HULL_REC_DETACH_KEYS) */
   const char *detach_keys;
   /* the event journal and what an event of this container says (ffi/events.c) */
@@ -216,6 +219,7 @@ void join_paths(void);
 int fd_is(int fd, const char *path);
 pid_t spawn(const char *const argv[]);
 pid_t spawn_quiet(const char *const argv[]);
+void spawn_detached(const char *const argv[]);
 void quiet_child(int errfd);
 int wait_status(pid_t pid);
 void remove_tree(const char *path);

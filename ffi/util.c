@@ -193,6 +193,21 @@ pid_t spawn_quiet(const char *const argv[]) {
   return pid;
 }
 
+/* ARGV in the background, never waited for: a grandchild in a session of its own, which init reaps
+ * (the caller reaps only the child between them, at once). */
+void spawn_detached(const char *const argv[]) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (fork() == 0) {
+      quiet_child(-1);
+      execv(argv[0], (char *const *)argv);
+      _exit(127);
+    }
+    _exit(0);
+  }
+  if (pid > 0) waitpid(pid, NULL, 0);
+}
+
 /* In a helper's child: no signal blocked, a session of its own, /dev/null for stdin and stdout, and
  * for stderr unless ERRFD says where it goes. */
 void quiet_child(int errfd) {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nestedMap } from "../src/runtime/idmap";
 import { freeSubnet, hostRoutes, parseSubnet } from "../src/network/subnet";
-import { containersLeft, HULL, hull, ok, requireUnprivileged, userProcesses, useStore } from "./helpers";
+import { containersLeft, HULL, hull, hullAsync, ok, requireUnprivileged, userProcesses, useStore } from "./helpers";
 
 const store = useStore();
 
@@ -486,4 +486,39 @@ test("a hull killed while it starts the holder leaves no half-started holder hol
   clearTimeout(timer);
   expect(code).toBe(0);
   rmSync(slow, { recursive: true, force: true });
+});
+
+test("a peer is named while it runs: gone within a second of stop, an exit or --rm, back at start", async () => {
+  ok(hull(["network", "create", "livenet"], store));
+  ok(hull(["run", "-d", "--network", "livenet", "--name", "watcher", "busybox", "sleep", "60"], store));
+  ok(hull(["run", "-d", "--network", "livenet", "--name", "comes-goes", "busybox", "sleep", "60"], store));
+  ok(hull(["create", "--network", "livenet", "--name", "never-started", "busybox", "sleep", "60"], store));
+  const hosts = () => ok(hull(["exec", "watcher", "cat", "/etc/hosts"], store));
+  /** the peers watcher names within a second, for CHECK */
+  const within = async (check: (text: string) => boolean, what: string) => {
+    let text = "";
+    for (let i = 0; i < 20; i++) {
+      text = hosts();
+      if (check(text)) return;
+      await Bun.sleep(50);
+    }
+    throw new Error(`watcher's /etc/hosts after a second: ${what}\n${text}`);
+  };
+  // a created container is not running: docker's resolver does not name it
+  expect(hosts()).toContain("comes-goes");
+  expect(hosts()).not.toContain("never-started");
+  ok(hull(["stop", "-t", "0", "comes-goes"], store));
+  await within((t) => !t.includes("comes-goes"), "comes-goes still named after its stop");
+  // at once when start returns, as when run returns
+  ok(hull(["start", "comes-goes"], store));
+  expect(hosts()).toContain("comes-goes");
+  // a --rm container that ends by itself: named while it runs, then not (its address stayed named
+  // until the next change on the network before)
+  const short = hullAsync(
+    ["run", "--rm", "--network", "livenet", "--name", "short-lived", "busybox", "sleep", "1"],
+    store,
+  );
+  await within((t) => t.includes("short-lived"), "short-lived never named");
+  expect((await short).code).toBe(0);
+  await within((t) => !t.includes("short-lived"), "short-lived still named after it ended");
 });

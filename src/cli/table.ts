@@ -62,6 +62,7 @@ export const commands: Record<string, () => Promise<HullCommand>> = {
   unshare: () => import("./commands/unshare").then((m) => m.default),
   oci: () => import("./commands/oci").then((m) => m.default),
   __health: () => import("./commands/internal").then((m) => m.healthCommand),
+  __peers: () => import("./commands/internal").then((m) => m.peersCommand),
   "__unpack-layer": () => import("./commands/internal").then((m) => m.unpackLayerCommand),
   version: () => import("./commands/version").then((m) => m.default),
   script: () => import("./commands/script").then((m) => m.default),

@@ -234,9 +234,11 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
   if (rec.networks || rec.bridgeIp) {
     // the networks as the record has them now: connect and disconnect while stopped change them,
     // and so whether it may go out (only internal networks: no helper)
-    const { routeNetwork, userNets, wantsOutbound, writeLinks } = await import("../network/attach");
+    const { peersCommand, routeNetwork, userNets, wantsOutbound, writeLinks } = await import("../network/attach");
     const { withNetworksLock } = await import("../network/records");
     spec.userNets = userNets(paths, rec.id, rec.networks, saved, rec.bridgeIp, routeNetwork(paths, rec));
+    // on user networks now (a connect while it was stopped counts): its peers forget it as it ends
+    spec.peersArgv = rec.networks && Object.keys(rec.networks).length > 0 ? peersCommand(paths) : undefined;
     await withNetworksLock(paths, () => writeLinks(paths, rec));
     if (!wantsOutbound(paths, rec)) spec.netHelper = undefined;
     else if (!spec.netHelper) {
@@ -262,6 +264,13 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
       exitCode: r.code === 126 || r.code === 127 ? r.code : 125,
     });
   emitEvent(paths, "container", "start", rec.id, containerAttrs(rec));
+  // running again: its peers name it again
+  if (rec.networks && Object.keys(rec.networks).length > 0) {
+    const { refreshHosts } = await import("../network/attach");
+    const { withNetworksLock } = await import("../network/records");
+    const nets = Object.keys(rec.networks);
+    await withNetworksLock(paths, () => refreshHosts(paths, nets));
+  }
 }
 
 export const LogLine = lazily(() =>

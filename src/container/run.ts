@@ -783,6 +783,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
             healthInterval: health.interval,
           }
         : {}),
+      // on a user network: its peers stop naming it as it ends (the shim runs hull for that)
+      ...(userNet ? { peersArgv: (await import("../network/attach")).peersCommand(paths) } : {}),
       ...(bridge && record.sharedOut && outbound
         ? {
             holderHelper: bridge.holderHelperArgv(outbound.program, paths),

@@ -5,7 +5,7 @@
 // the networks lock, so a peer's name resolves from the moment `hull run` or `network connect`
 // returns and is gone when `hull rm` or `network disconnect` does.
 import { join } from "../sys/path";
-import { containerDir, type ContainerRecord, listContainers } from "../container/records";
+import { containerDir, type ContainerRecord, containerState, listContainers } from "../container/records";
 import { ownHostsLine } from "../container/etc-files";
 import { holderMaps } from "./holder-userns";
 import type { UserNets } from "../runtime/message";
@@ -143,13 +143,18 @@ export function writeLinks(paths: StorePaths, c: ContainerRecord): void {
 }
 
 /** /etc/hosts of container C: localhost, its own name at its first address, every peer, --add-host. */
-function hostsText(c: ContainerRecord, peers: Map<string, { id: string; ip: string; names: string[] }[]>): string {
+function hostsText(
+  c: ContainerRecord,
+  peers: Map<string, { id: string; ip: string; names: string[] }[]>,
+  named: (p: { id: string }) => boolean,
+): string {
   const hostname = c.hostname ?? c.id.slice(0, 12);
   const lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"];
   if (Object.keys(c.networks ?? {}).length === 0) lines.push(ownHostsLine(hostname, { name: c.name, ip: c.bridgeIp }));
   const seen = new Set<string>();
   for (const name of Object.keys(c.networks ?? {}))
     for (const p of peers.get(name) ?? []) {
+      if (!named(p)) continue;
       // its own lines carry its host name too
       const names = p.id === c.id && !p.names.includes(hostname) ? [hostname, ...p.names] : p.names;
       const line = `${p.ip}\t${names.join(" ")}`;
@@ -157,6 +162,21 @@ function hostsText(c: ContainerRecord, peers: Map<string, { id: string; ip: stri
       seen.add(line);
     }
   return `${lines.join("\n")}\n${c.hostsTail ?? ""}`;
+}
+
+/** `hull __peers`, which the shim runs as a container on a user network ends or restarts: every network's hosts again. */
+export async function refreshAllPeers(paths: StorePaths): Promise<void> {
+  const { withNetworksLock } = await import("./records");
+  await withNetworksLock(paths, () => {
+    const nets = new Set(listContainers(paths).flatMap((c) => Object.keys(c.networks ?? {})));
+    refreshHosts(paths, [...nets]);
+  });
+}
+
+/** `hull __peers --root DIR`: what the shim runs for a container on user networks as it ends or restarts. */
+export function peersCommand(paths: StorePaths): string[] {
+  const { selfCommand } = require("../runtime/userns-exec") as typeof import("../runtime/userns-exec");
+  return [...selfCommand(), "__peers", "--root", paths.root];
 }
 
 /**
@@ -168,6 +188,9 @@ export function refreshHosts(paths: StorePaths, networks: string[], alsoIds: str
   const { openSync, writeSync, ftruncateSync, closeSync } = require("node:fs") as typeof import("node:fs");
   const all = listContainers(paths);
   const peers = new Map<string, { id: string; ip: string; names: string[] }[]>();
+  // as docker's resolver: a peer is named while it runs (a created or stopped one is not), and a
+  // container always names itself
+  const running = new Set(all.filter((c) => containerState(paths, c).status === "running").map((c) => c.id));
   for (const c of all)
     for (const [name, e] of Object.entries(c.networks ?? {})) {
       if (!peers.has(name)) peers.set(name, []);
@@ -176,9 +199,10 @@ export function refreshHosts(paths: StorePaths, networks: string[], alsoIds: str
         ?.push({ id: c.id, ip: e.ip, names: [...(c.name ? [c.name] : []), ...e.aliases, c.id.slice(0, 12)] });
     }
   const wanted = new Set(networks);
+  const named = (c: ContainerRecord, p: { id: string }) => p.id === c.id || running.has(p.id);
   for (const c of all) {
     if (!Object.keys(c.networks ?? {}).some((n) => wanted.has(n)) && !alsoIds.includes(c.id)) continue;
-    const bytes = Buffer.from(hostsText(c, peers));
+    const bytes = Buffer.from(hostsText(c, peers, (p) => named(c, p)));
     let fd: number;
     try {
       fd = openSync(join(containerDir(paths, c.id), "hosts"), "r+");

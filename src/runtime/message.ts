@@ -63,6 +63,8 @@ export interface ShimSpec extends IdMaps, ProcessSpec {
   /** the health check's prober (`hull __health ID --root DIR`) and the ms between two probes */
   healthArgv?: string[];
   healthInterval?: number;
+  /** what brings the peers' /etc/hosts up to date as the container ends or restarts (`hull __peers --root DIR`) */
+  peersArgv?: string[];
   /** the event journal, and the container's events' "from" (a JSON string) and attributes (JSON members) */
   eventsFile?: string;
   /** --log-opt max-size (bytes) and max-file */
@@ -364,6 +366,7 @@ export function encodeMessage(s: ShimSpec): Uint8Array {
     for (const a of s.healthArgv) str(ABI.HULL_REC_HEALTH_ARGV, a);
     u32(ABI.HULL_REC_HEALTH_INTERVAL, s.healthInterval);
   }
+  for (const a of s.peersArgv ?? []) str(ABI.HULL_REC_PEERS_ARGV, a);
   if (s.joinPid) u32(ABI.HULL_REC_JOIN_PID, s.joinPid);
   if (s.startFifo) str(ABI.HULL_REC_START_FIFO, s.startFifo);
   if (s.consoleSocket) str(ABI.HULL_REC_CONSOLE_SOCKET, s.consoleSocket);

@@ -20,6 +20,18 @@ export const healthCommand: HullCommand = {
   },
 };
 
+export const peersCommand: HullCommand = {
+  meta: { name: "__peers", hidden: true },
+  ownArgs: true,
+  async run({ rawArgs }) {
+    const [flag, root] = rawArgs;
+    if (flag !== "--root" || !root) throw new Error("__peers --root DIR");
+    const { storePaths } = await import("../../store/paths");
+    const { refreshAllPeers } = await import("../../network/attach");
+    await refreshAllPeers(storePaths(root));
+  },
+};
+
 export const unpackLayerCommand: HullCommand = {
   meta: { name: "__unpack-layer", hidden: true },
   ownArgs: true,

@@ -69,6 +69,10 @@ test("-p as docker writes it: addresses, ranges, udp, ports left to hull; mistak
   expect(() => parsePublish("80:80/sctp")).toThrow("the protocol is tcp or udp");
   expect(() => parsePublish("70000:80")).toThrow("70000 is not a port");
   expect(() => parsePublish("9000-9002:80-81")).toThrow("differ in length");
+  // docker's host range to one container port: the first free port of the range
+  expect(parsePublish("9000-9002:80")).toEqual([
+    { hostIp: "", hostPort: 9000, containerPort: 80, proto: "tcp", hostRange: [9000, 9002] },
+  ]);
   expect(() => parsePublish("a:b:c:d")).toThrow("takes [IP:][HOST_PORT:]CONTAINER_PORT");
 });
 
@@ -527,4 +531,29 @@ test("a UDP host port in use is refused at run as a TCP one is; start refuses a 
   }
   ok(hull(["start", "late-start"], store));
   ok(hull(["rm", "-f", "late-start"], store));
+});
+
+test("-p with a host range and one container port takes the first free port of the range", () => {
+  requireUnprivileged();
+  if (!hostHas(pasta(), "pasta is not installed")) return;
+  const first = freePort();
+  const held = Bun.listen({ hostname: "127.0.0.1", port: first, socket: { data() {} } });
+  try {
+    const spec = `127.0.0.1:${first}-${first + 5}:80`;
+    ok(hull(["run", "-d", "--name", "ranged", "-p", spec, "busybox", "sleep", "60"], store));
+    const got = Number(
+      ok(hull(["port", "ranged", "80"], store))
+        .trim()
+        .split(":")
+        .pop(),
+    );
+    expect(got).toBeGreaterThan(first);
+    expect(got).toBeLessThanOrEqual(first + 5);
+    // the record keeps the port it got, not the range
+    const inspect = JSON.parse(ok(hull(["inspect", "ranged"], store)))[0];
+    expect(inspect.NetworkSettings.Ports["80/tcp"]).toEqual([{ HostIp: "127.0.0.1", HostPort: String(got) }]);
+  } finally {
+    held.stop(true);
+    hull(["rm", "-f", "ranged"], store);
+  }
 });

@@ -9,6 +9,8 @@ export interface PortMapping {
   hostPort: number;
   containerPort: number;
   proto: "tcp" | "udp";
+  /** `-p 8000-8009:80`: the host ports to choose from (docker takes the first free one); parse only */
+  hostRange?: [number, number];
 }
 
 function port(text: string, spec: string): number {
@@ -57,6 +59,7 @@ export function parsePublish(spec: string): PortMapping[] {
     return out;
   }
   const [h0, h1] = range(hostText, spec);
+  if (c0 === c1 && h1 > h0) return [{ hostIp, hostPort: h0, containerPort: c0, proto, hostRange: [h0, h1] }];
   if (h1 - h0 !== c1 - c0) throw new Error(`-p ${spec}: the host range and the container range differ in length`);
   const out: PortMapping[] = [];
   for (let c = c0; c <= c1; c++) out.push({ hostIp, hostPort: h0 + (c - c0), containerPort: c, proto });
@@ -136,23 +139,35 @@ export function assignPorts(mappings: PortMapping[]): PortMapping[] {
       throw new Error(
         `-p ${where}:${m.containerPort}: host port ${m.hostPort} is below ${start}, where the kernel lets only root bind: publish on a higher port (-p ${8000 + m.hostPort}:${m.containerPort}), or allow it with sudo sysctl net.ipv4.ip_unprivileged_port_start=${m.hostPort}`,
       );
-    let hostPort = m.hostPort;
-    try {
-      if (m.proto === "tcp" || hostPort === 0) hostPort = probeTcp(m.hostIp, hostPort);
-      const address = m.proto === "udp" ? addressBytes(m.hostIp) : undefined;
-      if (address) probeUdpBind(address, hostPort);
-    } catch (e) {
-      const code = (e as { code?: string }).code ?? (e as Error).message;
-      if (/EADDRINUSE|in use/i.test(code))
-        throw new Error(
-          `-p ${where}:${m.containerPort}: host port ${m.hostPort} is in use: stop what listens there, or publish on another port`,
-        );
-      throw new Error(`-p ${where}:${m.containerPort}: cannot listen on ${m.hostIp || "the host"}: ${code}`);
+    const [first, last] = m.hostRange ?? [m.hostPort, m.hostPort];
+    for (let candidate = first; ; candidate++) {
+      let hostPort = candidate;
+      // a port of the range another mapping of this run has taken is not free either
+      if (m.hostRange && seen.has(`${m.hostIp}/${candidate}/${m.proto}`) && candidate < last) continue;
+      try {
+        if (m.proto === "tcp" || hostPort === 0) hostPort = probeTcp(m.hostIp, hostPort);
+        const address = m.proto === "udp" ? addressBytes(m.hostIp) : undefined;
+        if (address) probeUdpBind(address, hostPort);
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? (e as Error).message;
+        const inUse = /EADDRINUSE|in use/i.test(code);
+        if (inUse && candidate < last) continue;
+        if (inUse && m.hostRange)
+          throw new Error(
+            `-p ${m.hostIp ? `${m.hostIp}:` : ""}${first}-${last}:${m.containerPort}: every host port of ${first}-${last} is in use: publish on another range`,
+          );
+        if (inUse)
+          throw new Error(
+            `-p ${where}:${m.containerPort}: host port ${m.hostPort} is in use: stop what listens there, or publish on another port`,
+          );
+        throw new Error(`-p ${where}:${m.containerPort}: cannot listen on ${m.hostIp || "the host"}: ${code}`);
+      }
+      const key = `${m.hostIp}/${hostPort}/${m.proto}`;
+      if (seen.has(key)) throw new Error(`-p: host port ${hostPort}/${m.proto} is published twice`);
+      seen.add(key);
+      const { hostRange: _, ...chosen } = m;
+      return { ...chosen, hostPort };
     }
-    const key = `${m.hostIp}/${hostPort}/${m.proto}`;
-    if (seen.has(key)) throw new Error(`-p: host port ${hostPort}/${m.proto} is published twice`);
-    seen.add(key);
-    return { ...m, hostPort };
   });
 }
 

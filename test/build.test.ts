@@ -229,6 +229,22 @@ describe("hull build", () => {
     }
   });
 
+  test("--network default is the build's own default (the host's); another word is named", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hull-ctx-"));
+    try {
+      writeFileSync(join(dir, "Dockerfile"), "FROM busybox\nRUN ls /sys/class/net > /nets\nCMD cat /nets\n");
+      // docker's spelling, refused before ("takes none or host")
+      const r = hull(["build", "--network", "default", "-t", "netdefault:1", dir], { root });
+      expect(r.code, r.stderr).toBe(0);
+      expect(ok(hull(["run", "--rm", "netdefault:1"], { root }))).toContain("lo");
+      const bad = hull(["build", "--network", "bridged", dir], { root });
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain("--network takes default, host or none");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("ADD fetches an http URL into the image", async () => {
     const server = Bun.serve({
       hostname: "127.0.0.1",

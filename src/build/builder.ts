@@ -50,7 +50,11 @@ export const BuildOptionsSchema = v.object({
   quiet: v.boolean(),
   /** on a terminal: each step made says how long it took */
   elapsed: v.optional(v.boolean(), false),
-  network: v.picklist(["none", "host"], "--network takes none or host"),
+  // docker's "default" is the build's default: the host's network, as RUN steps have it here
+  network: v.pipe(
+    v.picklist(["none", "host", "default"], "--network takes default, host or none"),
+    v.transform((n) => (n === "default" ? "host" : n)),
+  ),
   /** --cache-from / --cache-to, as given (src/build/cache-io.ts reads them) */
   cacheFrom: v.optional(v.array(v.string()), []),
   cacheTo: v.optional(v.array(v.string()), []),

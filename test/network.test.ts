@@ -335,6 +335,10 @@ describe("with pasta", () => {
     expect(r.code).toBe(125);
     expect(r.stderr).toContain("sudo sysctl net.ipv4.ip_unprivileged_port_start=80");
     expect(containersLeft(store.root)).toEqual([]);
+    // the address and the protocol kept, in the flag quoted and in the one suggested
+    const udp = hull(["run", "--rm", "-p", "127.0.0.1:53:53/udp", "busybox", "true"], store);
+    expect(udp.stderr).toContain("-p 127.0.0.1:53:53/udp: host port 53 is below");
+    expect(udp.stderr).toContain("(-p 127.0.0.1:8053:53/udp)");
   });
 });
 

@@ -134,10 +134,12 @@ export function assignPorts(mappings: PortMapping[]): PortMapping[] {
   const start = unprivilegedPortStart();
   const seen = new Set<string>();
   return mappings.map((m) => {
-    const where = `${m.hostIp ? `${m.hostIp}:` : ""}${m.hostPort}`;
+    const ip = m.hostIp ? `${m.hostIp.includes(":") ? `[${m.hostIp}]` : m.hostIp}:` : "";
+    const where = `${ip}${m.hostPort}`;
+    const udp = m.proto === "udp" ? "/udp" : "";
     if (m.hostPort !== 0 && m.hostPort < start)
       throw new Error(
-        `-p ${where}:${m.containerPort}: host port ${m.hostPort} is below ${start}, where the kernel lets only root bind: publish on a higher port (-p ${8000 + m.hostPort}:${m.containerPort}), or allow it with sudo sysctl net.ipv4.ip_unprivileged_port_start=${m.hostPort}`,
+        `-p ${where}:${m.containerPort}${udp}: host port ${m.hostPort} is below ${start}, where the kernel lets only root bind: publish on a higher port (-p ${ip}${8000 + m.hostPort}:${m.containerPort}${udp}), or allow it with sudo sysctl net.ipv4.ip_unprivileged_port_start=${m.hostPort}`,
       );
     const [first, last] = m.hostRange ?? [m.hostPort, m.hostPort];
     for (let candidate = first; ; candidate++) {

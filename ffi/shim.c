@@ -914,7 +914,9 @@ static int run_once(int detach) {
   close(back_pipe[0]);
   trace("container cloned");
   int ctr_fd = ctr > 0 ? (int)syscall(SYS_pidfd_open, ctr, 0) : -1;
-  if (ctr > 0) write_pidfile("init.pid", ctr);
+  /* init.pid is written once the command was exec'd (below), not now: until its pivot_root the
+   * process's root is the host's, and `hull exec` or `pause` joining it then acted on the host */
+  int init_written = 0;
   if (ctr > 0 && !orphan) write_plain_pidfile(ctr);
   int logs_open[2] = {0, 0};
   if (piped) {
@@ -998,6 +1000,8 @@ static int run_once(int detach) {
         break;
       }
     }
+    /* created, or its command exec'd: its root is its own now */
+    if (!have_err && ctr > 0) write_pidfile("init.pid", ctr);
     /* run -d: started as well as created (create's poststart is hull oci start's) */
     if (exec_seen && !have_err) late_hooks(HULL_HOOK_POSTSTART, "running", ctr);
     close(err_pipe[0]);
@@ -1077,6 +1081,10 @@ static int run_once(int detach) {
       else if (n == (int)sizeof err) have_err = 1;
       else err_open = 0;
       if (n == 0) err_open = 0;
+      if (ctr > 0 && !have_err && (n == 0 || created) && !init_written) {
+        write_pidfile("init.pid", ctr);
+        init_written = 1;
+      }
       if (n == 0 && !have_err) late_hooks(HULL_HOOK_POSTSTART, "running", ctr);
       if (ready_fd >= 0 && !have_err && (n == 0 || created)) {
         /* the command was exec'd: tell the first process. A failure is told only once the

@@ -1,7 +1,17 @@
 // Two hull processes at once on one container or one name: one lock per container, and names that
 // change hands only while their owner is really gone.
 import { expect, test } from "bun:test";
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from "node:fs";
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { hull, hullAsync, ok, requireUnprivileged, useStore, shimProcesses } from "./helpers";
 
@@ -158,4 +168,36 @@ test("exec, kill and top while a start is under way wait for its command, as doc
   }
   // a host this fast that the window never showed would prove nothing: say so rather than pass
   expect(held).toBeGreaterThan(0);
+});
+
+test("exec into a container whose start is under way runs in its root, never the host's", async () => {
+  // init.pid was written as the container's process was cloned, before its mounts and pivot_root;
+  // an exec joining it then ran on the host's filesystem (150 binds widen that window to ~25 ms)
+  const src = mkdtempSync(join(tmpdir(), "hull-binds-"));
+  const user = userInfo().username;
+  try {
+    const binds = Array.from({ length: 150 }, (_, i) => ["-v", `${src}:/m${i}`]).flat();
+    for (let round = 0; round < 4; round++) {
+      const name = `pivoting${round}`;
+      const id = ok(hull(["create", "--name", name, ...binds, "busybox", "sleep", "60"], store)).trim();
+      const start = hullAsync(["start", name], store);
+      const sup = join(store.root, "containers", id, "supervisor.pid");
+      for (let i = 0; i < 10000; i++) {
+        try {
+          if (readFileSync(sup, "utf8").length > 0) break;
+        } catch {}
+        await Bun.sleep(0.1);
+      }
+      try {
+        const r = hull(["exec", name, "ls", "/home"], store);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).not.toContain(user);
+      } finally {
+        await start;
+        ok(hull(["rm", "-f", name], store));
+      }
+    }
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
 });

@@ -150,7 +150,8 @@ export async function stopContainer(paths: StorePaths, key: string, given?: numb
   }
   // a stopped process would hold the stop signal until it is continued
   if (state.paused) await pauseContainer(paths, key, false, true);
-  const pid = initPid(paths, rec.id);
+  // a start under way: its command first (an undefined pid waits below for the end the kill brings)
+  const pid = await startedInit(paths, rec, key).catch(() => undefined);
   if (pid) {
     emitEvent(paths, "container", "kill", rec.id, { ...containerAttrs(rec), signal: String(signalNumber(signal)) });
     try {

@@ -140,6 +140,40 @@ describe("a network record under another name", () => {
     expect(readdirSync(nets)).not.toContain("other.json");
     expect(check(root).stdout).not.toContain("other.json");
   });
+
+  test("is left where renaming it would clash: a network made since on its subnet, a built-in name, a link", () => {
+    const nets = join(root, "networks");
+    // moved away, then a network made that took the same subnet: both back would share addresses
+    ok(hull(["network", "create", "first"], { root }));
+    const subnet = JSON.parse(readFileSync(join(nets, "first.json"), "utf8")).subnet;
+    renameSync(join(nets, "first.json"), join(nets, "first (moved).json"));
+    ok(hull(["network", "create", "--subnet", subnet, "second"], { root }));
+    // a record naming a built-in network, and a link to a record outside the store
+    const outside = mkdtempSync(join(tmpdir(), "hull-check-net-"));
+    try {
+      const rec = JSON.parse(readFileSync(join(nets, "second.json"), "utf8"));
+      writeFileSync(join(nets, "builtin.json"), JSON.stringify({ ...rec, name: "bridge", subnet: "10.250.0.0/24" }));
+      writeFileSync(join(outside, "theirs.json"), JSON.stringify({ ...rec, name: "linked", subnet: "10.251.0.0/24" }));
+      symlinkSync(join(outside, "theirs.json"), join(nets, "link.json"));
+      const before = check(root);
+      expect(before.stdout).toContain(`its subnet ${subnet} is network second's now`);
+      // a built-in name is no user network's: removed, as before
+      expect(before.stdout).toContain('networks/builtin.json: damaged network record: it names network "bridge"');
+      expect(before.stdout).toContain(
+        'networks/link.json: a record of network "linked" under another name, and not a file',
+      );
+      check(root, true);
+      const left = readdirSync(nets);
+      expect(left).toContain("first (moved).json");
+      expect(left).not.toContain("first.json");
+      expect(left).not.toContain("bridge.json");
+      expect(left).not.toContain("builtin.json");
+      expect(left).not.toContain("linked.json");
+      expect(readFileSync(join(outside, "theirs.json"), "utf8")).toContain('"linked"');
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("repairs stay in the store", () => {

@@ -9,7 +9,8 @@ import { ContainerRecordSchema, containerDir, pidFile, processStart } from "../c
 import { removeTree } from "../image/layers";
 import { VOLUME_NAME, type VolumeRecord, VolumeRecordSchema } from "../container/volumes";
 import { ImageRecordSchema, ImageStore, TagIndexSchema } from "../image/store";
-import { NETWORK_NAME, NetworkRecordSchema, networksDir } from "../network/records";
+import { BUILTIN_NETWORKS, NETWORK_NAME, NetworkRecordSchema, networksDir, withNetworksLock } from "../network/records";
+import { overlaps, parseSubnet } from "../network/subnet";
 import { writeFileAtomic } from "../store/atomic";
 import { withLock } from "../store/lock";
 import type { StorePaths } from "../store/paths";
@@ -58,6 +59,24 @@ const parseJson = (path: string): { ok: true; value: unknown } | { ok: false; wh
     return { ok: false, why: "not JSON" };
   }
 };
+
+/** PATH is a regular file itself, not a link to one */
+const isRealFile = (path: string): boolean => {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/** Two subnets ("10.89.1.0/24") share addresses; a subnet that does not parse shares none. */
+function subnetsOverlap(a: string, b: string): boolean {
+  try {
+    return overlaps(parseSubnet(a), parseSubnet(b));
+  } catch {
+    return false;
+  }
+}
 
 /** PATH is a directory itself, not a link to one */
 const isRealDir = (path: string): boolean => {
@@ -254,6 +273,13 @@ async function checkLocked(paths: StorePaths, store: ImageStore, repair: boolean
 
   // networks: NAME.json, whole and naming itself
   const netDir = networksDir(paths);
+  // the whole records under their own names (a damaged one is said below, not thrown here)
+  const records = list(netDir).flatMap((file) => {
+    if (!file.endsWith(".json") || file.startsWith(".")) return [];
+    const parsed = parseJson(join(netDir, file));
+    const r = parsed.ok ? v.safeParse(NetworkRecordSchema, parsed.value) : undefined;
+    return r?.success && `${r.output.name}.json` === file ? [r.output] : [];
+  });
   for (const file of list(netDir)) {
     if (!file.endsWith(".json") || file.startsWith(".")) continue;
     const p = join(netDir, file);
@@ -267,23 +293,41 @@ async function checkLocked(paths: StorePaths, store: ImageStore, repair: boolean
     const r = parsed.ok ? v.safeParse(NetworkRecordSchema, parsed.value) : undefined;
     // a whole record under another file name (a `mv` by hand): its subnet and labels are kept, under
     // its own name when that is free; beside a record of that name it is only said
-    if (r?.success && r.output.name !== name && NETWORK_NAME.test(r.output.name)) {
-      const own = join(netDir, `${r.output.name}.json`);
-      const what = `a record of network ${JSON.stringify(r.output.name)} under another name`;
-      if (exists(own)) problem("leftover", p, `${what}, beside its own record (remove the copy if it is one)`);
+    if (
+      r?.success &&
+      r.output.name !== name &&
+      NETWORK_NAME.test(r.output.name) &&
+      !BUILTIN_NETWORKS.includes(r.output.name)
+    ) {
+      const rec = r.output;
+      const own = join(netDir, `${rec.name}.json`);
+      const what = `a record of network ${JSON.stringify(rec.name)} under another name`;
+      // a network made since with the same subnet (network create does not see this record)
+      const clash = records.find((n) => n.name !== rec.name && subnetsOverlap(n.subnet, rec.subnet));
+      if (!isRealFile(p)) problem("leftover", p, `${what}, and not a file (a link?): hull never made it`);
+      else if (exists(own)) problem("leftover", p, `${what}, beside its own record (remove the copy if it is one)`);
+      else if (clash)
+        problem(
+          "damaged",
+          p,
+          `${what}; its subnet ${rec.subnet} is network ${clash.name}'s now: remove one of them by hand`,
+        );
       else
-        problem("damaged", p, what, `renamed to networks/${r.output.name}.json`, () => {
-          // link, then unlink: a record made meanwhile under that name is not replaced (EEXIST)
-          linkSync(p, own);
-          rmSync(p);
-        });
+        problem("damaged", p, what, `renamed to networks/${rec.name}.json`, () =>
+          // under the networks lock, and link then unlink: a record made meanwhile under that name
+          // is not replaced (EEXIST)
+          withNetworksLock(paths, () => {
+            linkSync(p, own);
+            rmSync(p);
+          }),
+        );
       continue;
     }
     const why = !parsed.ok
       ? parsed.why
       : !r?.success
         ? "not a network record"
-        : !NETWORK_NAME.test(name)
+        : r.output.name !== name || !NETWORK_NAME.test(name)
           ? `it names network ${JSON.stringify(r.output.name)}`
           : undefined;
     if (why)

@@ -49,7 +49,10 @@ const buildArgs = {
   "no-cache": { type: "boolean", description: "Run every step again (results still go into the cache)" },
   pull: { type: "boolean", description: "Pull every base image, even those in the store" },
   quiet: { type: "boolean", alias: "q", description: "Print only the image id; a failing RUN's output is still shown" },
-  network: { type: "string", description: "The network of RUN steps: host (the default; docker's word default says the same) or none" },
+  network: {
+    type: "string",
+    description: "The network of RUN steps: host (the default; docker's word default says the same) or none",
+  },
   timestamp: {
     type: "string",
     description: "Seconds since the epoch for every time in the image (default $SOURCE_DATE_EPOCH)",

@@ -185,6 +185,9 @@
 /* the maps are written directly, every extent of them, by a caller that is root of the user
  * namespace they map into (hull oci inside podman's): no newuidmap, and setgroups stays allowed */
 #define HULL_FLAG_MAPS_PRIVILEGED 131072
+/* the container is on user networks as it starts: HULL_REC_PEERS_ARGV runs as it ends (else only
+ * when RUN_DIR/peers marks a `network connect` since) */
+#define HULL_FLAG_PEERS 262144
 
 /* HULL_REC_OVERLAY_MODE values */
 #define HULL_OVERLAY_AUTO 0

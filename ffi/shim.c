@@ -1166,6 +1166,19 @@ static int run_once(int detach) {
 }
 
 
+/* its peers on user networks to be told it ended or runs again: it is on one (HULL_FLAG_PEERS), or a
+ * `network connect` put it on one while it ran (RUN_DIR/peers) */
+static void tell_peers(void) {
+  char path[4200];
+  if (cfg.peers_argc == 0) return;
+  if (!(cfg.flags & HULL_FLAG_PEERS)) {
+    if (!cfg.run_dir) return;
+    snprintf(path, sizeof path, "%s/peers", cfg.run_dir);
+    if (access(path, F_OK) != 0) return;
+  }
+  spawn_detached(cfg.peers_argv);
+}
+
 /* `hull stop` marks the container stopped; `hull rm` removes its directory: either ends restarts. */
 static int stop_requested(void) {
   char path[4200];
@@ -1228,7 +1241,7 @@ static int run_parent(int message_fd) {
     int status = run_once(detach);
     /* its peers on user networks stop naming it (hull stop, an exit, --rm): within a second, as a
      * removal's; a restart below names it again */
-    if (cfg.peers_argc > 0) spawn_detached(cfg.peers_argv);
+    tell_peers();
     int again = detach && (cfg.restart == HULL_RESTART_ALWAYS || cfg.restart == HULL_RESTART_UNLESS_STOPPED ||
                            (cfg.restart == HULL_RESTART_ON_FAILURE && status != 0 &&
                             (cfg.restart_max == 0 || (uint32_t)restarts < cfg.restart_max)));
@@ -1243,7 +1256,7 @@ static int run_parent(int message_fd) {
     backoff = backoff * 2 > 60000 ? 60000 : backoff * 2;
     if (cfg.state_file) unlink(cfg.state_file);
     write_count("restarts", restarts + 1);
-    if (cfg.peers_argc > 0) spawn_detached(cfg.peers_argv);
+    tell_peers();
   }
 }
 

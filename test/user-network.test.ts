@@ -521,4 +521,10 @@ test("a peer is named while it runs: gone within a second of stop, an exit or --
   await within((t) => t.includes("short-lived"), "short-lived never named");
   expect((await short).code).toBe(0);
   await within((t) => !t.includes("short-lived"), "short-lived still named after it ended");
+  // on the default network, connected while it runs: its shim was told of no user network at its start
+  ok(hull(["run", "-d", "--name", "joined-late", "busybox", "sleep", "1"], store));
+  ok(hull(["network", "connect", "livenet", "joined-late"], store));
+  expect(hosts()).toContain("joined-late");
+  await Bun.sleep(1000);
+  await within((t) => !t.includes("joined-late"), "joined-late still named after it ended");
 });

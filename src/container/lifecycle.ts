@@ -239,7 +239,10 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
     const { withNetworksLock } = await import("../network/records");
     spec.userNets = userNets(paths, rec.id, rec.networks, saved, rec.bridgeIp, routeNetwork(paths, rec));
     // on user networks now (a connect while it was stopped counts): its peers forget it as it ends
-    spec.peersArgv = rec.networks && Object.keys(rec.networks).length > 0 ? peersCommand(paths) : undefined;
+    spec.peersArgv = peersCommand(paths);
+    spec.flags &= ~ABI.HULL_FLAG_PEERS;
+    if (rec.networks && Object.keys(rec.networks).length > 0) spec.flags |= ABI.HULL_FLAG_PEERS;
+    unlinkIfExists(join(dir, "peers"));
     await withNetworksLock(paths, () => writeLinks(paths, rec));
     if (!wantsOutbound(paths, rec)) spec.netHelper = undefined;
     else if (!spec.netHelper) {

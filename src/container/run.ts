@@ -719,6 +719,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
     const cgroupns = (cgroup !== undefined || (limited && createOnly)) && o.cgroupns === "private";
     if (cgroupns) flags |= ABI.HULL_FLAG_CGROUPNS;
     if (record.sharedOut) flags |= ABI.HULL_FLAG_NET_SHARED;
+    if (userNet) flags |= ABI.HULL_FLAG_PEERS;
     // a kept container's output is logged even in the foreground: `hull run --name t ... || hull logs t`
     if (!o.rm && !o.detach) flags |= ABI.HULL_FLAG_LOG;
 
@@ -784,7 +785,8 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
           }
         : {}),
       // on a user network: its peers stop naming it as it ends (the shim runs hull for that)
-      ...(userNet ? { peersArgv: (await import("../network/attach")).peersCommand(paths) } : {}),
+      // (a default network's container: in case a network connect puts it on one while it runs)
+      ...(userNet || bridgeIp ? { peersArgv: (await import("../network/attach")).peersCommand(paths) } : {}),
       ...(bridge && record.sharedOut && outbound
         ? {
             holderHelper: bridge.holderHelperArgv(outbound.program, paths),

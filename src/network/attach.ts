@@ -7,7 +7,9 @@
 import { join } from "../sys/path";
 import { containerDir, type ContainerRecord, containerState, listContainers } from "../container/records";
 import { ownHostsLine } from "../container/etc-files";
-import { holderMaps } from "./holder-userns";
+import { holderMaps, networksDir } from "./holder-userns";
+import { mkdir, unlinkIfExists } from "../sys/libc";
+import { writeFileAtomic } from "../store/atomic";
 import type { UserNets } from "../runtime/message";
 import type { StorePaths } from "../store/paths";
 import { bridgeName, type NetworkRecord, pickAddress, readNetwork } from "./records";
@@ -138,7 +140,6 @@ export function writeLinks(paths: StorePaths, c: ContainerRecord): void {
     if (n && n.id === e.networkId) lines.push(attachLine(c.id, n, e, name === route));
   }
   if (!wantsOutbound(paths, c)) lines.push("outbound no");
-  const { writeFileAtomic } = require("../store/atomic") as typeof import("../store/atomic");
   writeFileAtomic(linksFile(paths, c.id), lines.length > 0 ? `${lines.join("\n")}\n` : "", 0o644, false);
 }
 
@@ -167,7 +168,14 @@ function hostsText(
 /** `hull __peers`, which the shim runs as a container on a user network ends or restarts: every network's hosts again. */
 export async function refreshAllPeers(paths: StorePaths): Promise<void> {
   const { withNetworksLock } = await import("./records");
+  // Coalesced: many containers ending at once (a crash loop on a network) each start one of these.
+  // The mark says "a change since the last refresh"; whoever holds the lock next and finds it
+  // removes it and refreshes, seeing every change made before the mark; the others find it gone.
+  mkdir(networksDir(paths), 0o700, true);
+  const pending = join(networksDir(paths), "peers.pending");
+  writeFileAtomic(pending, "", 0o600, false);
   await withNetworksLock(paths, () => {
+    if (!unlinkIfExists(pending)) return;
     const nets = new Set(listContainers(paths).flatMap((c) => Object.keys(c.networks ?? {})));
     refreshHosts(paths, [...nets]);
   });

@@ -236,6 +236,8 @@ export async function connectNetwork(
       const updated = { ...rec, networks: { ...(rec.networks ?? {}), [n.name]: endpoint } };
       writeRecord(paths, updated);
       if (pid) writeLinks(paths, updated);
+      // its shim was told of no user network as it started: this mark makes it tell the peers as it ends
+      if (pid) writeFileAtomic(join(containerDir(paths, rec.id), "peers"), "", 0o644, false);
       refreshHosts(paths, [n.name]);
       emitEvent(paths, "network", "connect", n.id, { name: n.name, type: n.driver, container: rec.id });
     }),

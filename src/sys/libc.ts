@@ -255,10 +255,12 @@ export function rename(from: string, to: string): void {
 }
 
 /** unlink, ignoring a file that is already gone. */
-export function unlinkIfExists(path: string): void {
+/** unlink(2); false when there was nothing to remove. */
+export function unlinkIfExists(path: string): boolean {
   const ret = lib.symbols.unlink(carg(path));
-  if (ret < 0 && errno() === 2) return;
+  if (ret < 0 && errno() === 2) return false;
   check("unlink", ret, path);
+  return true;
 }
 
 /** symlink(2); false when LINKPATH exists already (the atomic test-and-set names rely on). */

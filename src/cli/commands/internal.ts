@@ -25,7 +25,8 @@ export const peersCommand: HullCommand = {
   ownArgs: true,
   async run({ rawArgs }) {
     const [flag, root] = rawArgs;
-    if (flag !== "--root" || !root) throw new Error("__peers --root DIR");
+    if (flag !== "--root" || !root?.startsWith("/"))
+      throw new Error("__peers --root DIR (the store, an absolute path)");
     const { storePaths } = await import("../../store/paths");
     const { refreshAllPeers } = await import("../../network/attach");
     await refreshAllPeers(storePaths(root));

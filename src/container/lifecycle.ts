@@ -235,7 +235,8 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
   if (rec.networks || rec.bridgeIp) {
     // the networks as the record has them now: connect and disconnect while stopped change them,
     // and so whether it may go out (only internal networks: no helper)
-    const { peersCommand, routeNetwork, userNets, wantsOutbound, writeLinks } = await import("../network/attach");
+    const { routeNetwork, userNets, wantsOutbound, writeLinks } = await import("../network/attach");
+    const { peersCommand } = await import("../network/peers-command");
     const { withNetworksLock } = await import("../network/records");
     spec.userNets = userNets(paths, rec.id, rec.networks, saved, rec.bridgeIp, routeNetwork(paths, rec));
     // on user networks now (a connect while it was stopped counts): its peers forget it as it ends

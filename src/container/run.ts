@@ -13,6 +13,7 @@ import { encodeMessage, type ShimSpec } from "../runtime/message";
 import { type BindMount, namespaceFlags, planMounts } from "../runtime/plan";
 import { execShim, readShimSoon } from "../runtime/shim";
 import { selfCommand } from "../runtime/userns-exec";
+import { peersCommand } from "../network/peers-command";
 import { mark } from "../sys/trace";
 import { emitEvent, emitEvents, eventLine, journalPath } from "../store/events";
 import { findProgram } from "../runtime/programs";
@@ -786,7 +787,7 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
         : {}),
       // on a user network: its peers stop naming it as it ends (the shim runs hull for that)
       // (a default network's container: in case a network connect puts it on one while it runs)
-      ...(userNet || bridgeIp ? { peersArgv: (await import("../network/attach")).peersCommand(paths) } : {}),
+      ...(userNet || bridgeIp ? { peersArgv: peersCommand(paths) } : {}),
       ...(bridge && record.sharedOut && outbound
         ? {
             holderHelper: bridge.holderHelperArgv(outbound.program, paths),

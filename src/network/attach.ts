@@ -181,12 +181,6 @@ export async function refreshAllPeers(paths: StorePaths): Promise<void> {
   });
 }
 
-/** `hull __peers --root DIR`: what the shim runs for a container on user networks as it ends or restarts. */
-export function peersCommand(paths: StorePaths): string[] {
-  const { selfCommand } = require("../runtime/userns-exec") as typeof import("../runtime/userns-exec");
-  return [...selfCommand(), "__peers", "--root", paths.root];
-}
-
 /**
  * Rewrite /etc/hosts of every container on NETWORKS (call under the networks lock): in place, so
  * the running containers see it. A container's peers are named by name, --network-alias and short id.

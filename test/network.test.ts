@@ -503,7 +503,7 @@ test("a UDP host port in use is refused at run as a TCP one is; start refuses a 
     const r = hull(["run", "--rm", "-p", `127.0.0.1:${port}:${port}/udp`, "busybox", "true"], store);
     expect(r.code).toBe(125);
     expect(r.stderr.trim()).toBe(
-      `hull: -p 127.0.0.1:${port}:${port}: host port ${port} is in use: stop what listens there, or publish on another port`,
+      `hull: -p 127.0.0.1:${port}:${port}/udp: host port ${port} is in use: stop what listens there, or publish on another port`,
     );
   } finally {
     held.close();
@@ -559,5 +559,43 @@ test("-p with a host range and one container port takes the first free port of t
   } finally {
     held.stop(true);
     hull(["rm", "-f", "ranged"], store);
+  }
+});
+
+test("-p: a range leaves the ports other -p name to them; a bad address is named; rename reaches the hosts line", () => {
+  requireUnprivileged();
+  if (!hostHas(pasta(), "pasta is not installed")) return;
+  const p = freePort();
+  // 20000 named outright and 20000-20001 as a range: the range takes 20001 (pasta refused the overlap)
+  ok(
+    hull(
+      [
+        "run",
+        "-d",
+        "--name",
+        "two-maps",
+        "-p",
+        `127.0.0.1:${p}:80`,
+        "-p",
+        `127.0.0.1:${p}-${p + 1}:81`,
+        "busybox",
+        "sleep",
+        "60",
+      ],
+      store,
+    ),
+  );
+  try {
+    expect(ok(hull(["port", "two-maps", "81"], store)).trim()).toBe(`127.0.0.1:${p + 1}`);
+    // rename: the container's own /etc/hosts line follows (it kept the old name)
+    ok(hull(["rename", "two-maps", "two-maps-renamed"], store));
+    expect(ok(hull(["exec", "two-maps-renamed", "cat", "/etc/hosts"], store))).not.toContain("two-maps\n");
+  } finally {
+    hull(["rm", "-f", "two-maps", "two-maps-renamed"], store);
+  }
+  for (const bad of ["999.1.1.1", "1.2.3", "127.1"]) {
+    const r = hull(["run", "--rm", "-p", `${bad}:${p}:80/udp`, "busybox", "true"], store);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain(`${bad} is not an IP address`);
   }
 });

@@ -392,9 +392,12 @@ export async function renameContainer(paths: StorePaths, key: string, newName: s
         ...containerAttrs({ ...rec, name: newName }),
         oldName: rec.name ?? "",
       });
-      if (rec.networks && Object.keys(rec.networks).length > 0) {
+      // its own /etc/hosts line names it too; not the host's file (--network host), nor the one of
+      // the container whose network it joined
+      const mode = rec.networkMode ?? "bridge";
+      if (mode !== "host" && !mode.startsWith("container:")) {
         const { refreshHosts } = await import("../network/attach");
-        refreshHosts(paths, Object.keys(rec.networks));
+        refreshHosts(paths, Object.keys(rec.networks ?? {}), [rec.id]);
       }
     }),
   );

@@ -51,7 +51,7 @@ export function parsePublish(spec: string): PortMapping[] {
   if (parts.length > 3) throw new Error(`-p ${spec}: takes [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]`);
   if (parts.length === 3) hostIp = parts.shift() as string;
   const [hostText, ctrText] = parts.length === 2 ? (parts as [string, string]) : ["", parts[0] as string];
-  if (hostIp && !/^[\d.]+$|^[0-9a-f:]+$/i.test(hostIp)) throw new Error(`-p ${spec}: ${hostIp} is not an IP address`);
+  if (hostIp && !addressBytes(hostIp)) throw new Error(`-p ${spec}: ${hostIp} is not an IP address`);
   const [c0, c1] = range(ctrText, spec);
   if (hostText === "") {
     const out: PortMapping[] = [];
@@ -94,7 +94,7 @@ export function checkPortsFree(ports: PortMapping[]): void {
       const code = (e as { code?: string }).code ?? (e as Error).message;
       if (!/EADDRINUSE|in use/i.test(code)) continue; // the helper's own bind then says what is wrong
       throw new Error(
-        `host port ${m.hostIp ? `${m.hostIp}:` : ""}${m.hostPort}/${m.proto}, which it publishes, is in use: stop what listens there (hull ps shows the containers that publish it)`,
+        `host port ${m.hostIp ? `${m.hostIp.includes(":") ? `[${m.hostIp}]` : m.hostIp}:` : ""}${m.hostPort}/${m.proto}, which it publishes, is in use: stop what listens there (hull ps shows the containers that publish it)`,
       );
     }
   }
@@ -133,6 +133,10 @@ export function addressBytes(ip: string): Uint8Array | undefined {
 export function assignPorts(mappings: PortMapping[]): PortMapping[] {
   const start = unprivilegedPortStart();
   const seen = new Set<string>();
+  // the ports named outright, on any address: a range's pick leaves them to their own mapping
+  const named = new Set(
+    mappings.filter((m) => !m.hostRange && m.hostPort !== 0).map((m) => `${m.hostPort}/${m.proto}`),
+  );
   return mappings.map((m) => {
     const ip = m.hostIp ? `${m.hostIp.includes(":") ? `[${m.hostIp}]` : m.hostIp}:` : "";
     const where = `${ip}${m.hostPort}`;
@@ -145,7 +149,12 @@ export function assignPorts(mappings: PortMapping[]): PortMapping[] {
     for (let candidate = first; ; candidate++) {
       let hostPort = candidate;
       // a port of the range another mapping of this run has taken is not free either
-      if (m.hostRange && seen.has(`${m.hostIp}/${candidate}/${m.proto}`) && candidate < last) continue;
+      if (m.hostRange && named.has(`${candidate}/${m.proto}`)) {
+        if (candidate < last) continue;
+        throw new Error(
+          `-p ${ip}${first}-${last}:${m.containerPort}${udp}: every host port of ${first}-${last} is in use or published by another -p: publish on another range`,
+        );
+      }
       try {
         if (m.proto === "tcp" || hostPort === 0) hostPort = probeTcp(m.hostIp, hostPort);
         const address = m.proto === "udp" ? addressBytes(m.hostIp) : undefined;
@@ -156,13 +165,13 @@ export function assignPorts(mappings: PortMapping[]): PortMapping[] {
         if (inUse && candidate < last) continue;
         if (inUse && m.hostRange)
           throw new Error(
-            `-p ${m.hostIp ? `${m.hostIp}:` : ""}${first}-${last}:${m.containerPort}: every host port of ${first}-${last} is in use: publish on another range`,
+            `-p ${ip}${first}-${last}:${m.containerPort}${udp}: every host port of ${first}-${last} is in use: publish on another range`,
           );
         if (inUse)
           throw new Error(
-            `-p ${where}:${m.containerPort}: host port ${m.hostPort} is in use: stop what listens there, or publish on another port`,
+            `-p ${where}:${m.containerPort}${udp}: host port ${m.hostPort} is in use: stop what listens there, or publish on another port`,
           );
-        throw new Error(`-p ${where}:${m.containerPort}: cannot listen on ${m.hostIp || "the host"}: ${code}`);
+        throw new Error(`-p ${where}:${m.containerPort}${udp}: cannot listen on ${m.hostIp || "the host"}: ${code}`);
       }
       const key = `${m.hostIp}/${hostPort}/${m.proto}`;
       if (seen.has(key)) throw new Error(`-p: host port ${hostPort}/${m.proto} is published twice`);

@@ -51,6 +51,15 @@ void write_pidfile(const char *name, pid_t pid) {
   rename(tmp, path);
 }
 
+/* RUN_DIR/FROM renamed to RUN_DIR/TO: nothing when FROM is gone (a removal under way) */
+void publish_pidfile(const char *from, const char *to) {
+  if (!cfg.run_dir) return;
+  char a[4200], b[4200];
+  snprintf(a, sizeof a, "%s/%s", cfg.run_dir, from);
+  snprintf(b, sizeof b, "%s/%s", cfg.run_dir, to);
+  rename(a, b);
+}
+
 void log_open(void) {
   snprintf(log_path, sizeof log_path, "%s/container.log", cfg.run_dir);
   log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);

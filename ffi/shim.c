@@ -914,8 +914,11 @@ static int run_once(int detach) {
   close(back_pipe[0]);
   trace("container cloned");
   int ctr_fd = ctr > 0 ? (int)syscall(SYS_pidfd_open, ctr, 0) : -1;
-  /* init.pid is written once the command was exec'd (below), not now: until its pivot_root the
-   * process's root is the host's, and `hull exec` or `pause` joining it then acted on the host */
+  /* init.pid is in place once the command was exec'd (below), not now: until its pivot_root the
+   * process's root is the host's, and `hull exec` or `pause` joining it then acted on the host. It is
+   * written now under another name and renamed then: a rename creates nothing, so it cannot put a
+   * file back into a --rm container's directory that the stage is removing as the command ends */
+  if (ctr > 0) write_pidfile("init.pid.new", ctr);
   int init_written = 0;
   if (ctr > 0 && !orphan) write_plain_pidfile(ctr);
   int logs_open[2] = {0, 0};
@@ -1001,7 +1004,7 @@ static int run_once(int detach) {
       }
     }
     /* created, or its command exec'd: its root is its own now */
-    if (!have_err && ctr > 0) write_pidfile("init.pid", ctr);
+    if (!have_err && ctr > 0) publish_pidfile("init.pid.new", "init.pid");
     /* run -d: started as well as created (create's poststart is hull oci start's) */
     if (exec_seen && !have_err) late_hooks(HULL_HOOK_POSTSTART, "running", ctr);
     close(err_pipe[0]);
@@ -1082,7 +1085,7 @@ static int run_once(int detach) {
       else err_open = 0;
       if (n == 0) err_open = 0;
       if (ctr > 0 && !have_err && (n == 0 || created) && !init_written) {
-        write_pidfile("init.pid", ctr);
+        publish_pidfile("init.pid.new", "init.pid");
         init_written = 1;
       }
       if (n == 0 && !have_err) late_hooks(HULL_HOOK_POSTSTART, "running", ctr);

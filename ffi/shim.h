@@ -219,6 +219,7 @@ void join_paths(void);
 int fd_is(int fd, const char *path);
 pid_t spawn(const char *const argv[]);
 pid_t spawn_quiet(const char *const argv[]);
+void publish_pidfile(const char *from, const char *to);
 void spawn_detached(const char *const argv[]);
 void quiet_child(int errfd);
 int wait_status(pid_t pid);

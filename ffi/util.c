@@ -376,7 +376,11 @@ void remove_cleanup(void) {
       if (cfg.id && !strcmp(target, cfg.id)) unlink(p);
       continue;
     }
+    /* a rename under way into the directory as it is emptied (init.pid, as the command ends at
+     * once) leaves it not empty: a second pass takes what moved */
     remove_tree(p);
+    struct stat st;
+    if (lstat(p, &st) == 0) remove_tree(p);
   }
 }
 

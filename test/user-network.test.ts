@@ -154,7 +154,7 @@ test("two containers on a user network reach each other by name and alias; rm dr
   expect(ok(hull(["run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"], store)).trim()).toBe("lo");
 });
 
-test("connect and disconnect: a running container on a user network, a stopped one; others refused with the fix", () => {
+test("connect and disconnect: a running container on a user network, one with -p, a stopped one; others refused with the fix", async () => {
   requireUnprivileged();
   ok(hull(["network", "create", "one"], store));
   ok(hull(["network", "create", "two"], store));
@@ -186,13 +186,22 @@ test("connect and disconnect: a running container on a user network, a stopped o
   ok(hull(["run", "-d", "--name", "cd", "busybox", "sleep", "60"], store));
   ok(hull(["network", "connect", "one", "cd"], store));
   expect(execRetry("cd", ["wget", "-qO-", "http://ca/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
-  // one with a pasta of its own (-p) has a namespace nothing else reaches while it runs, and is told how
-  ok(hull(["run", "-d", "--name", "cb", "-p", "127.0.0.1::80", "busybox", "sleep", "60"], store));
-  expect(hull(["network", "connect", "one", "cb"], store).stderr).toContain(
-    "hull stop cb, connect it, and start it again",
+  // one with a pasta of its own (-p): connected as it runs too (the issue's `network connect appnet
+  // web`; it was refused, its user namespace not under the shared one), its published port kept
+  ok(
+    hull(
+      ["run", "-d", "--name", "cb", "-p", "127.0.0.1::80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"],
+      store,
+    ),
   );
-  ok(hull(["stop", "-t", "0", "cb"], store));
   ok(hull(["network", "connect", "one", "cb"], store));
+  expect(execRetry("cb", ["wget", "-qO-", "http://ca/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
+  expect(execRetry("ca", ["wget", "-qO-", "http://cb/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
+  const published = ok(hull(["port", "cb", "80"], store)).trim();
+  expect(await (await fetch(`http://${published}/hostname`)).text()).toMatch(/^[a-f0-9]{12}\n$/);
+  // and after a stop, a connect and a start
+  ok(hull(["stop", "-t", "0", "cb"], store));
+  ok(hull(["network", "connect", "two", "cb"], store));
   ok(hull(["start", "cb"], store));
   expect(execRetry("cb", ["wget", "-qO-", "http://ca/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
   const host = ok(hull(["run", "-d", "--network", "host", "busybox", "sleep", "60"], store)).trim();

@@ -835,8 +835,10 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       spec.userNets = userNets(paths, id, record.networks, ids, bridgeIp, routeNetwork(paths, record));
     } else if (bridge && bridgeIp) {
       spec.userNets = bridge.bridgeNets(paths, id, dir, bridgeIp, ids);
-    } else if (net.kind === "none" && !keepId) {
-      // the shared holder's user namespace, without newuidmap (src/network/holder-userns.ts)
+    } else if ((net.kind === "none" || net.kind === "private") && !keepId) {
+      // the shared holder's user namespace, without newuidmap (src/network/holder-userns.ts); for a
+      // network of its own (-p, host-gateway, pasta or slirp4netns named) too, so that `network
+      // connect` can reach it while it runs, as it reaches the default network's
       spec.userNets = holderUserns(paths, ids);
       if (spec.userNets) spec.flags |= ABI.HULL_FLAG_HOLDER_USERNS;
     }

@@ -219,7 +219,16 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
       throw new Error(`container ${key}: ${(e as Error).message}`);
     }
   }
-  for (const f of ["state.json", "supervisor.pid", "init.pid", "init.pid.new", "helper.pid", "paused", "stopping", "restarts"]) {
+  for (const f of [
+    "state.json",
+    "supervisor.pid",
+    "init.pid",
+    "init.pid.new",
+    "helper.pid",
+    "paused",
+    "stopping",
+    "restarts",
+  ]) {
     unlinkIfExists(join(dir, f));
   }
   if (rec.health) (await import("./health")).resetHealth(paths, rec.id);

@@ -593,7 +593,14 @@ test("-p: a range leaves the ports other -p name to them; a bad address is named
   } finally {
     hull(["rm", "-f", "two-maps", "two-maps-renamed"], store);
   }
-  for (const bad of ["999.1.1.1", "1.2.3", "127.1"]) {
+  // two ranges over the same ports: each gets one of its own, as docker gives them
+  ok(
+    hull(
+      ["run", "--rm", "-p", `127.0.0.1:${p}-${p + 1}:80`, "-p", `127.0.0.1:${p}-${p + 1}:81`, "busybox", "true"],
+      store,
+    ),
+  );
+  for (const bad of ["999.1.1.1", "1.2.3", "127.1", "127.0.0.01"]) {
     const r = hull(["run", "--rm", "-p", `${bad}:${p}:80/udp`, "busybox", "true"], store);
     expect(r.code).toBe(125);
     expect(r.stderr).toContain(`${bad} is not an IP address`);

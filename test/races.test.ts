@@ -10,10 +10,11 @@ import {
   readlinkSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { hull, hullAsync, ok, requireUnprivileged, useStore, shimProcesses } from "./helpers";
+import { hostHas, hull, hullAsync, ok, requireUnprivileged, useStore, shimProcesses } from "./helpers";
 
 requireUnprivileged();
 
@@ -201,3 +202,41 @@ test("exec into a container whose start is under way runs in its root, never the
     rmSync(src, { recursive: true, force: true });
   }
 });
+
+test("stop and kill wait for a start that takes longer than exec's wait (a slow network helper)", async () => {
+  const pasta = Bun.which("pasta");
+  if (!hostHas(pasta !== null, "pasta is not installed")) return;
+  // a pasta that takes 3.5 s to start: stop gave up after 3 s and left the container running
+  const slow = mkdtempSync(join(tmpdir(), "hull-slow-pasta-"));
+  try {
+    writeFileSync(join(slow, "pasta"), `#!/bin/sh\nsleep 3.5\nexec ${pasta} "$@"\n`, { mode: 0o755 });
+    const env = { PATH: `${slow}:${process.env.PATH ?? "/usr/bin:/bin"}` };
+    for (const [name, verb] of [
+      ["slow-stop", ["stop", "-t", "1"]],
+      ["slow-kill", ["kill"]],
+    ] as const) {
+      const run = hullAsync(["run", "-d", "--name", name, "-p", "127.0.0.1::80", "busybox", "sleep", "60"], {
+        ...store,
+        env,
+      });
+      // its record written (the run is under way, its helper not yet started)
+      const recorded = () =>
+        readdirSync(join(store.root, "containers")).some((d) => {
+          try {
+            return readFileSync(join(store.root, "containers", d, "container.json"), "utf8").includes(`"${name}"`);
+          } catch {
+            return false;
+          }
+        });
+      for (let i = 0; i < 400 && !recorded(); i++) await Bun.sleep(5);
+      await Bun.sleep(300);
+      const r = hull([...verb, name], store);
+      expect(r.code, r.stderr).toBe(0);
+      await run;
+      expect(ok(hull(["inspect", "-f", "{{.State.Running}}", name], store)).trim()).toBe("false");
+      ok(hull(["rm", "-f", name], store));
+    }
+  } finally {
+    rmSync(slow, { recursive: true, force: true });
+  }
+}, 60_000);

@@ -204,6 +204,13 @@ test("connect and disconnect: a running container on a user network, one with -p
   ok(hull(["network", "connect", "two", "cb"], store));
   ok(hull(["start", "cb"], store));
   expect(execRetry("cb", ["wget", "-qO-", "http://ca/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
+  // made by create and start, not run: connected as it runs too (start made it under its own
+  // user namespace); and a restart makes again what a connect made (it lost eth1)
+  ok(hull(["create", "--name", "ce", "-p", "127.0.0.1::80", "busybox", "sleep", "60"], store));
+  ok(hull(["start", "ce"], store));
+  ok(hull(["network", "connect", "one", "ce"], store));
+  ok(hull(["restart", "-t", "0", "ce"], store));
+  expect(execRetry("ce", ["wget", "-qO-", "http://ca/hostname"])).toMatch(/^[a-f0-9]{12}\n$/);
   const host = ok(hull(["run", "-d", "--network", "host", "busybox", "sleep", "60"], store)).trim();
   expect(hull(["network", "connect", "one", host], store).stderr).toContain("--network host");
 });

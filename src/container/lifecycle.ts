@@ -50,10 +50,10 @@ export function signalNumber(name: string): number {
   return n;
 }
 
-async function runningInit(paths: StorePaths, key: string) {
+async function runningInit(paths: StorePaths, key: string, ms?: number) {
   const rec = findContainer(paths, key);
   if (containerState(paths, rec).status !== "running") throw new Error(`container ${key} is not running`);
-  return { rec, pid: await startedInit(paths, rec, key) };
+  return { rec, pid: await startedInit(paths, rec, key, ms) };
 }
 
 /**
@@ -116,7 +116,8 @@ export async function whilePaused<T>(paths: StorePaths, key: string, fn: () => P
 }
 
 export async function killContainer(paths: StorePaths, key: string, signal: string): Promise<void> {
-  const { rec, pid } = await runningInit(paths, key);
+  // a start under way, however slow (a network helper's), is waited for, as stop waits
+  const { rec, pid } = await runningInit(paths, key, 60_000);
   process.kill(pid, signalNumber(signal));
   emitEvent(paths, "container", "kill", rec.id, { ...containerAttrs(rec), signal: String(signalNumber(signal)) });
 }
@@ -151,7 +152,7 @@ export async function stopContainer(paths: StorePaths, key: string, given?: numb
   // a stopped process would hold the stop signal until it is continued
   if (state.paused) await pauseContainer(paths, key, false, true);
   // a start under way: its command first (an undefined pid waits below for the end the kill brings)
-  const pid = await startedInit(paths, rec, key).catch(() => undefined);
+  const pid = await startedInit(paths, rec, key, 60_000).catch(() => undefined);
   if (pid) {
     emitEvent(paths, "container", "kill", rec.id, { ...containerAttrs(rec), signal: String(signalNumber(signal)) });
     try {
@@ -259,6 +260,21 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
       const { findHelper, helperCommand } = await import("../network/mode");
       const helper = findHelper();
       if (helper) spec.netHelper = helperCommand(helper, rec.ports ?? [], dir, false);
+    }
+  }
+  const mode = rec.networkMode ?? "bridge";
+  if (!spec.userNets && !rec.userns && mode !== "host" && !mode.startsWith("container:")) {
+    // as at run: under the shared holder's user namespace (--network none, or a network helper of
+    // its own), so that a network connect reaches it while it runs, and what that connect made is
+    // made again at a restart (its links file)
+    const { holderUserns } = await import("../network/holder-userns");
+    spec.userNets = holderUserns(paths, saved);
+    if (spec.userNets) {
+      spec.flags |= ABI.HULL_FLAG_HOLDER_USERNS;
+      if (mode !== "none") {
+        spec.userNets.file = (await import("../network/attach")).linksFile(paths, rec.id);
+        spec.peersArgv = (await import("../network/peers-command")).peersCommand(paths);
+      }
     }
   }
   if (rec.networkMode?.startsWith("container:")) {

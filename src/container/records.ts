@@ -187,13 +187,13 @@ export function initPid(paths: StorePaths, id: string): number | undefined {
  * and so reads as running, some milliseconds before its command is exec'd: the caller waits for it
  * (up to 3 s), as docker's daemon makes an exec, a cp or a kill wait for a start under way.
  */
-export async function startedInit(paths: StorePaths, rec: ContainerRecord, key: string): Promise<number> {
+export async function startedInit(paths: StorePaths, rec: ContainerRecord, key: string, ms = 3000): Promise<number> {
   let pid = initPid(paths, rec.id);
   if (pid === undefined)
     await pollUntil(() => {
       pid = initPid(paths, rec.id);
       return pid !== undefined || containerState(paths, rec).status !== "running";
-    }, 3000);
+    }, ms);
   if (pid !== undefined) return pid;
   if (containerState(paths, rec).status !== "running") throw new Error(`container ${key} is not running`);
   throw new Error(`container ${key} has not started its command yet`);

@@ -841,6 +841,9 @@ export async function runContainer(o: RunOptions, createOnly = false): Promise<s
       // connect` can reach it while it runs, as it reaches the default network's
       spec.userNets = holderUserns(paths, ids);
       if (spec.userNets) spec.flags |= ABI.HULL_FLAG_HOLDER_USERNS;
+      // what a network connect makes while it runs is made again at a restart
+      if (spec.userNets && net.kind === "private")
+        spec.userNets.file = (await import("../network/attach")).linksFile(paths, id);
     }
     mark("exec of the shim");
     return await execShim(encodeMessage(spec));

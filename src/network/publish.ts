@@ -102,7 +102,8 @@ export function checkPortsFree(ports: PortMapping[]): void {
 
 /** An IPv4 or IPv6 address in network order ("" is IPv4's any), for a bind; undefined if neither. */
 export function addressBytes(ip: string): Uint8Array | undefined {
-  if (ip === "" || /^\d+\.\d+\.\d+\.\d+$/.test(ip)) {
+  // each part as Go's netip writes it: no leading zero (pasta refuses 127.0.0.01 later)
+  if (ip === "" || /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(ip)) {
     const parts = (ip || "0.0.0.0").split(".").map(Number);
     return parts.every((n) => n <= 255) ? Uint8Array.from(parts) : undefined;
   }
@@ -149,7 +150,7 @@ export function assignPorts(mappings: PortMapping[]): PortMapping[] {
     for (let candidate = first; ; candidate++) {
       let hostPort = candidate;
       // a port of the range another mapping of this run has taken is not free either
-      if (m.hostRange && named.has(`${candidate}/${m.proto}`)) {
+      if (m.hostRange && (named.has(`${candidate}/${m.proto}`) || seen.has(`${m.hostIp}/${candidate}/${m.proto}`))) {
         if (candidate < last) continue;
         throw new Error(
           `-p ${ip}${first}-${last}:${m.containerPort}${udp}: every host port of ${first}-${last} is in use or published by another -p: publish on another range`,

@@ -33,7 +33,7 @@ struct sockaddr_nl {
 enum {
   NETLINK_ROUTE = 0, NLMSG_ERROR = 2, RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_NEWADDR = 20,
   NLM_F_REQUEST = 1, NLM_F_ACK = 4, NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400,
-  IFLA_IFNAME = 3, IFLA_MASTER = 10, IFLA_LINKINFO = 18, IFLA_NET_NS_FD = 28,
+  IFLA_ADDRESS = 1, IFLA_IFNAME = 3, IFLA_MASTER = 10, IFLA_LINKINFO = 18, IFLA_NET_NS_FD = 28,
   IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1,
   IFA_ADDRESS = 1, IFA_LOCAL = 2, IFA_BROADCAST = 4,
 };
@@ -115,8 +115,9 @@ int net_make_bridge(const char *name) {
   return rc == EEXIST ? 0 : rc;
 }
 
-/* A veth pair: HOST here, enslaved to the bridge MASTER, and PEER moved into the namespace NETNS_FD. */
-int net_make_veth(const char *host, const char *peer, int netns_fd, const char *master) {
+/* A veth pair: HOST here, enslaved to the bridge MASTER, and PEER moved into the namespace NETNS_FD,
+ * with the hardware address PEER_MAC (6 bytes) where given. */
+int net_make_veth(const char *host, const char *peer, int netns_fd, const char *master, const unsigned char *peer_mac) {
   unsigned idx = if_nametoindex(master);
   if (!idx) return errno ? errno : ENODEV;
   struct nlreq r;
@@ -129,6 +130,7 @@ int net_make_veth(const char *host, const char *peer, int netns_fd, const char *
   struct rtattr *data = nl_attr(&r, IFLA_INFO_DATA, NULL, 0);
   struct rtattr *p = nl_attr(&r, VETH_INFO_PEER, &ifi, sizeof ifi);
   nl_attr(&r, IFLA_IFNAME, peer, strlen(peer) + 1);
+  if (peer_mac) nl_attr(&r, IFLA_ADDRESS, peer_mac, 6);
   nl_attr(&r, IFLA_NET_NS_FD, &netns_fd, sizeof netns_fd);
   nl_end(&r, p);
   nl_end(&r, data);

@@ -569,6 +569,22 @@ static int bad(char *msg, size_t len, int rc, const char *what, const char *name
 /* In this process, joined to H already: make each HULL_REC_NET_ATTACH's bridge and veth pair, the
  * peer moved into CNET; delete each HULL_REC_NET_DETACH link; then in CNET address the peers and
  * bring them up. 0, or an errno with MSG. */
+/* docker's hardware address for a container's ADDRESS ("10.89.0.2/24"): 02:42 and its four bytes.
+ * A container that comes back with its address (a restart) then has its old one too: with a new
+ * random one, its peers' ARP entries pointed elsewhere and they could not reach it for seconds. */
+static const unsigned char *mac_of(const char *cidr, unsigned char mac[6]) {
+  char ip[64];
+  snprintf(ip, sizeof ip, "%s", cidr);
+  char *slash = strchr(ip, '/');
+  if (slash) *slash = 0;
+  struct in_addr a;
+  if (inet_pton(AF_INET, ip, &a) != 1) return NULL;
+  mac[0] = 0x02;
+  mac[1] = 0x42;
+  memcpy(mac + 2, &a, 4);
+  return mac;
+}
+
 static int attach_links(int cnet, char *msg, size_t len) {
   for (int i = 0; i < cfg.net_detach_n; i++) {
     int rc = net_delete_link(cfg.net_detach[i]);
@@ -578,11 +594,13 @@ static int attach_links(int cnet, char *msg, size_t len) {
   for (int i = 0; i < cfg.net_attach_n; i++) {
     if (!parse_attach(cfg.net_attach[i], f)) return bad(msg, len, EINVAL, "attachment", cfg.net_attach[i]);
     /* the veth first: its bridge is there but for a network's first container (made then) */
-    int rc = net_make_veth(f[2], f[3], cnet, f[0]);
+    unsigned char macbuf[6];
+    const unsigned char *mac = mac_of(f[4], macbuf);
+    int rc = net_make_veth(f[2], f[3], cnet, f[0], mac);
     if (rc == ENODEV) {
       rc = net_make_bridge(f[0]);
       if (rc) return bad(msg, len, rc, "bridge", f[0]);
-      rc = net_make_veth(f[2], f[3], cnet, f[0]);
+      rc = net_make_veth(f[2], f[3], cnet, f[0], mac);
     }
     /* addressed and up every time (both are no-ops then): an earlier attach may have stopped halfway */
     int brc = net_add_address(f[0], f[1]);
@@ -591,7 +609,7 @@ static int attach_links(int cnet, char *msg, size_t len) {
     if (rc == EEXIST) {
       /* one left by an earlier run whose namespace lives on (a container that joined it) */
       net_delete_link(f[2]);
-      rc = net_make_veth(f[2], f[3], cnet, f[0]);
+      rc = net_make_veth(f[2], f[3], cnet, f[0], mac);
     }
     if (!rc) rc = net_link_up(f[2]);
     if (rc) return bad(msg, len, rc, "veth", f[2]);

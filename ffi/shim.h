@@ -238,7 +238,7 @@ int write_file_rc(const char *path, const char *text);
 /* netlink.c */
 int net_link_up(const char *name);
 int net_make_bridge(const char *name);
-int net_make_veth(const char *host, const char *peer, int netns_fd, const char *master);
+int net_make_veth(const char *host, const char *peer, int netns_fd, const char *master, const unsigned char *peer_mac);
 int net_add_address(const char *name, const char *cidr);
 int net_delete_link(const char *name);
 void net_delete_ports(void);

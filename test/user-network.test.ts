@@ -544,3 +544,28 @@ test("a peer is named while it runs: gone within a second of stop, an exit or --
   await Bun.sleep(1000);
   await within((t) => !t.includes("joined-late"), "joined-late still named after it ended");
 });
+
+test("a peer reaches a container as soon as it is back from a restart: its hardware address follows its address", () => {
+  ok(hull(["network", "create", "arpnet"], store));
+  ok(hull(["run", "-d", "--network", "arpnet", "--name", "arp-client", "busybox", "sleep", "60"], store));
+  const serve = "mkdir -p /w && echo hi > /w/index.html && httpd -f -p 80 -h /w";
+  ok(hull(["run", "-d", "--network", "arpnet", "--name", "arp-server", "busybox", "sh", "-c", serve], store));
+  const fetchOnce = () =>
+    hull(
+      ["exec", "arp-client", "sh", "-c", "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 3 arp-server 80"],
+      store,
+    );
+  // the client's ARP entry for the server's address is made
+  expect(
+    execRetry("arp-client", ["sh", "-c", "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 3 arp-server 80"]),
+  ).toContain("hi");
+  const links = () => ok(hull(["exec", "arp-server", "ip", "-o", "link"], store));
+  expect(links()).toMatch(/link\/ether 02:42:0a:/);
+  ok(hull(["restart", "-t", "0", "arp-server"], store));
+  // its server up again, seen from inside, then one try from the client: with a new random
+  // address the client's entry pointed at the old one, and this timed out for seconds
+  execRetry("arp-server", ["wget", "-qO-", "http://127.0.0.1/index.html"]);
+  const r = fetchOnce();
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toContain("hi");
+});

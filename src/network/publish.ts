@@ -87,18 +87,30 @@ function probeTcp(hostIp: string, port: number): number {
 export function checkPortsFree(ports: PortMapping[]): void {
   for (const m of ports) {
     try {
-      if (m.proto === "tcp") probeTcp(m.hostIp, m.hostPort);
-      const address = m.proto === "udp" ? addressBytes(m.hostIp) : undefined;
-      if (address) probeUdpBind(address, m.hostPort);
+      probePort(m, m.hostPort);
     } catch (e) {
-      const code = (e as { code?: string }).code ?? (e as Error).message;
-      if (!/EADDRINUSE|in use/i.test(code)) continue; // the helper's own bind then says what is wrong
+      if (!inUse(e)) continue; // the helper's own bind then says what is wrong
       throw new Error(
         `host port ${m.hostIp ? `${m.hostIp.includes(":") ? `[${m.hostIp}]` : m.hostIp}:` : ""}${m.hostPort}/${m.proto}, which it publishes, is in use: stop what listens there (hull ps shows the containers that publish it)`,
       );
     }
   }
 }
+
+/**
+ * M's host port PORT (0: any free one) bound and let go, as its helper will bind it: the port, or
+ * the kernel's refusal thrown. UDP without SO_REUSEADDR (probeUdpBind).
+ */
+function probePort(m: PortMapping, port: number): number {
+  const got = m.proto === "tcp" || port === 0 ? probeTcp(m.hostIp, port) : port;
+  const address = m.proto === "udp" ? addressBytes(m.hostIp) : undefined;
+  if (address) probeUdpBind(address, got);
+  return got;
+}
+
+/** E says the port is taken */
+const errorCode = (e: unknown) => (e as { code?: string }).code ?? (e as Error).message;
+const inUse = (e: unknown) => /EADDRINUSE|in use/i.test(errorCode(e));
 
 /** An IPv4 or IPv6 address in network order ("" is IPv4's any), for a bind; undefined if neither. */
 export function addressBytes(ip: string): Uint8Array | undefined {
@@ -148,7 +160,6 @@ export function assignPorts(mappings: PortMapping[]): PortMapping[] {
       );
     const [first, last] = m.hostRange ?? [m.hostPort, m.hostPort];
     for (let candidate = first; ; candidate++) {
-      let hostPort = candidate;
       // a port of the range another mapping of this run has taken is not free either
       if (m.hostRange && (named.has(`${candidate}/${m.proto}`) || seen.has(`${m.hostIp}/${candidate}/${m.proto}`))) {
         if (candidate < last) continue;
@@ -156,23 +167,23 @@ export function assignPorts(mappings: PortMapping[]): PortMapping[] {
           `-p ${ip}${first}-${last}:${m.containerPort}${udp}: every host port of ${first}-${last} is in use or published by another -p: publish on another range`,
         );
       }
+      let hostPort: number;
       try {
-        if (m.proto === "tcp" || hostPort === 0) hostPort = probeTcp(m.hostIp, hostPort);
-        const address = m.proto === "udp" ? addressBytes(m.hostIp) : undefined;
-        if (address) probeUdpBind(address, hostPort);
+        hostPort = probePort(m, candidate);
       } catch (e) {
-        const code = (e as { code?: string }).code ?? (e as Error).message;
-        const inUse = /EADDRINUSE|in use/i.test(code);
-        if (inUse && candidate < last) continue;
-        if (inUse && m.hostRange)
+        const taken = inUse(e);
+        if (taken && candidate < last) continue;
+        if (taken && m.hostRange)
           throw new Error(
             `-p ${ip}${first}-${last}:${m.containerPort}${udp}: every host port of ${first}-${last} is in use: publish on another range`,
           );
-        if (inUse)
+        if (taken)
           throw new Error(
             `-p ${where}:${m.containerPort}${udp}: host port ${m.hostPort} is in use: stop what listens there, or publish on another port`,
           );
-        throw new Error(`-p ${where}:${m.containerPort}${udp}: cannot listen on ${m.hostIp || "the host"}: ${code}`);
+        throw new Error(
+          `-p ${where}:${m.containerPort}${udp}: cannot listen on ${m.hostIp || "the host"}: ${errorCode(e)}`,
+        );
       }
       const key = `${m.hostIp}/${hostPort}/${m.proto}`;
       if (seen.has(key)) throw new Error(`-p: host port ${hostPort}/${m.proto} is published twice`);

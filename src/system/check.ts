@@ -61,13 +61,7 @@ const parseJson = (path: string): { ok: true; value: unknown } | { ok: false; wh
 };
 
 /** PATH is a regular file itself, not a link to one */
-const isRealFile = (path: string): boolean => {
-  try {
-    return lstatSync(path).isFile();
-  } catch {
-    return false;
-  }
-};
+const isRealFile = (path: string): boolean => lstatOf(path)?.isFile() === true;
 
 /** Two subnets ("10.89.1.0/24") share addresses; a subnet that does not parse shares none. */
 function subnetsOverlap(a: string, b: string): boolean {
@@ -79,23 +73,19 @@ function subnetsOverlap(a: string, b: string): boolean {
 }
 
 /** PATH is a directory itself, not a link to one */
-const isRealDir = (path: string): boolean => {
+const isRealDir = (path: string): boolean => lstatOf(path)?.isDirectory() === true;
+
+/** what is at PATH itself (a link is a link), or undefined when nothing is */
+function lstatOf(path: string): ReturnType<typeof lstatSync> | undefined {
   try {
-    return lstatSync(path).isDirectory();
+    return lstatSync(path);
   } catch {
-    return false;
+    return undefined;
   }
-};
+}
 
 /** something is at PATH (a link counts, whatever it points at) */
-const exists = (path: string): boolean => {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const exists = (path: string): boolean => lstatOf(path) !== undefined;
 
 async function sha256File(path: string): Promise<string> {
   const hasher = new Bun.CryptoHasher("sha256");

@@ -233,6 +233,7 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
     unlinkIfExists(join(dir, f));
   }
   if (rec.health) (await import("./health")).resetHealth(paths, rec.id);
+  const onUserNets = rec.networks !== undefined && Object.keys(rec.networks).length > 0;
   const spec: ShimSpec = {
     ...saved,
     // detached, with its pty or stdin kept for hull attach (run -it, or create -it)
@@ -252,7 +253,7 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
     // on user networks now (a connect while it was stopped counts): its peers forget it as it ends
     spec.peersArgv = peersCommand(paths);
     spec.flags &= ~ABI.HULL_FLAG_PEERS;
-    if (rec.networks && Object.keys(rec.networks).length > 0) spec.flags |= ABI.HULL_FLAG_PEERS;
+    if (onUserNets) spec.flags |= ABI.HULL_FLAG_PEERS;
     unlinkIfExists(join(dir, "peers"));
     await withNetworksLock(paths, () => writeLinks(paths, rec));
     if (!wantsOutbound(paths, rec)) spec.netHelper = undefined;
@@ -295,10 +296,10 @@ async function startLocked(paths: StorePaths, key: string, cgroup?: string): Pro
     });
   emitEvent(paths, "container", "start", rec.id, containerAttrs(rec));
   // running again: its peers name it again
-  if (rec.networks && Object.keys(rec.networks).length > 0) {
+  if (onUserNets) {
     const { refreshHosts } = await import("../network/attach");
     const { withNetworksLock } = await import("../network/records");
-    const nets = Object.keys(rec.networks);
+    const nets = Object.keys(rec.networks ?? {});
     await withNetworksLock(paths, () => refreshHosts(paths, nets));
   }
 }

@@ -147,7 +147,8 @@ export function writeLinks(paths: StorePaths, c: ContainerRecord): void {
 function hostsText(
   c: ContainerRecord,
   peers: Map<string, { id: string; ip: string; names: string[] }[]>,
-  named: (p: { id: string }) => boolean,
+  /** the peers named: those running (C names itself whatever its state) */
+  running: ReadonlySet<string>,
 ): string {
   const hostname = c.hostname ?? c.id.slice(0, 12);
   const lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"];
@@ -155,7 +156,7 @@ function hostsText(
   const seen = new Set<string>();
   for (const name of Object.keys(c.networks ?? {}))
     for (const p of peers.get(name) ?? []) {
-      if (!named(p)) continue;
+      if (p.id !== c.id && !running.has(p.id)) continue;
       // its own lines carry its host name too
       const names = p.id === c.id && !p.names.includes(hostname) ? [hostname, ...p.names] : p.names;
       const line = `${p.ip}\t${names.join(" ")}`;
@@ -201,10 +202,9 @@ export function refreshHosts(paths: StorePaths, networks: string[], alsoIds: str
         ?.push({ id: c.id, ip: e.ip, names: [...(c.name ? [c.name] : []), ...e.aliases, c.id.slice(0, 12)] });
     }
   const wanted = new Set(networks);
-  const named = (c: ContainerRecord, p: { id: string }) => p.id === c.id || running.has(p.id);
   for (const c of all) {
     if (!Object.keys(c.networks ?? {}).some((n) => wanted.has(n)) && !alsoIds.includes(c.id)) continue;
-    const bytes = Buffer.from(hostsText(c, peers, (p) => named(c, p)));
+    const bytes = Buffer.from(hostsText(c, peers, running));
     let fd: number;
     try {
       fd = openSync(join(containerDir(paths, c.id), "hosts"), "r+");
